@@ -1,0 +1,24 @@
+export { parseDuration, formatDuration, type Duration } from './duration.ts';
+export {
+  NightshiftError, SoftTimeLimitExceeded, TimeLimitExceeded, PermanentError, RetryableError, UnknownTaskError,
+  MalformedMessageError, ConfigError, BrokerUnavailableError, TopologyMismatchError,
+  type NightshiftErrorOptions, type RetryableErrorOptions,
+} from './errors.ts';
+export { serializeError, deserializeError, type SerializedError } from './error-serialization.ts';
+export {
+  compileRetryPolicy, retryDelay, decideRetry, DEFAULT_RETRY,
+  type RetryOptions, type RetryPolicy, type RetryDecision, type ErrorClass,
+} from './retry.ts';
+export {
+  defineTask, isTask, validateQueueName,
+  type TaskOptions, type TaskDefinition, type TaskContext, type TaskOrigin, type Logger, type RetryInfo,
+  type AnyTask, type TaskArgs, type TaskResult,
+} from './task.ts';
+export {
+  defineApp, isApp, resolveTaskSettings, validateTimezone, GLOBAL_DEFAULTS,
+  type App, type AnyApp, type AppOptions, type AppDefaults, type ScheduleEntryInput, type TaskNames, type TaskNamed,
+  type ResolvedTaskSettings,
+} from './app.ts';
+export { loadApp } from './app-loader.ts';
+export { encode, decode, ENVELOPE_VERSION, type TaskEnvelope, type DecodeResult } from './envelope.ts';
+export { loadConfig, redactUrl, DEFAULT_CONFIG, type NightshiftConfig } from './config.ts';

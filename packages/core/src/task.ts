@@ -1,0 +1,110 @@
+import { parseDuration, type Duration } from './duration.ts';
+import { ConfigError } from './errors.ts';
+import { compileRetryPolicy, type RetryOptions } from './retry.ts';
+
+/** The logging surface a task sees (pino-compatible). */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+/** Where a task message came from. */
+export type TaskOrigin =
+  | { readonly type: 'producer'; readonly producer: string }
+  | { readonly type: 'beat'; readonly beat: string; readonly scheduledFor: string }
+  | { readonly type: 'replay'; readonly deadLetterId: string; readonly originalId: string };
+
+/** What a running task knows about its attempt. */
+export interface TaskContext {
+  readonly id: string;
+  readonly task: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly queue: string;
+  /** Aborts with `SoftTimeLimitExceeded` when the soft time limit passes, or on revoke/shutdown. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly origin: TaskOrigin;
+  readonly sentAt: string;
+  readonly kwargs: Readonly<Record<string, unknown>>;
+}
+
+export interface RetryInfo {
+  readonly delayMs: number;
+  readonly nextAttempt: number;
+}
+
+/** What `defineTask` accepts. */
+export interface TaskOptions<Name extends string, Args extends unknown[], Result> {
+  /** Unique within the app; dotted names group tasks (`reports.generateDaily`). */
+  name: Name;
+  /** Queue the task is sent to. Default: the app's `defaults.queue`, else `'default'`. */
+  queue?: string;
+  /** When this passes, `ctx.signal` aborts with `SoftTimeLimitExceeded`. Default: app default, else `'300s'`. */
+  softTimeLimit?: Duration;
+  /** When this passes, the sandbox is terminated and the attempt fails with `TimeLimitExceeded`. Default: app default, else `'330s'`. */
+  timeLimit?: Duration;
+  /** Retry policy over the app's `defaults.retry`. */
+  retry?: RetryOptions;
+  run(ctx: TaskContext, ...args: Args): Result | Promise<Result>;
+  /** After a successful attempt. A throwing hook is logged and never changes the outcome. */
+  onSuccess?(ctx: TaskContext, result: Awaited<Result>): void | Promise<void>;
+  /** After a failed attempt that will be retried. */
+  onRetry?(ctx: TaskContext, error: Error, info: RetryInfo): void | Promise<void>;
+  /** Exactly once, after the final failure (retries exhausted or permanent). */
+  onFailure?(ctx: TaskContext, error: Error): void | Promise<void>;
+}
+
+/** A task, as returned by `defineTask`: the options, validated and frozen. */
+export interface TaskDefinition<Name extends string = string, Args extends unknown[] = unknown[], Result = unknown>
+  extends Readonly<TaskOptions<Name, Args, Result>> {
+  readonly kind: 'nightshift.task';
+  readonly softTimeLimitMs: number | undefined;
+  readonly timeLimitMs: number | undefined;
+}
+
+// `never[]` accepts any argument list: function parameters are checked contravariantly.
+export type AnyTask = TaskDefinition<string, never[], unknown>;
+
+/** The argument tuple of a task: `send(task, args)` is checked against it at compile time. */
+export type TaskArgs<T> = T extends TaskDefinition<string, infer Args, unknown> ? Args : never;
+export type TaskResult<T> = T extends TaskDefinition<string, unknown[], infer Result> ? Awaited<Result> : never;
+
+const TASK_NAME = /^[A-Za-z_][\w.:-]{0,199}$/;
+const QUEUE_NAME = /^[A-Za-z0-9_][\w.-]{0,99}$/;
+
+/** Defines a task. Validates its options at once; errors name the task and the field. */
+export function defineTask<const Name extends string, Args extends unknown[], Result>(
+  options: TaskOptions<Name, Args, Result>,
+): TaskDefinition<Name, Args, Result> {
+  const name = options?.name as unknown;
+  if (typeof name !== 'string' || !TASK_NAME.test(name)) {
+    throw new ConfigError(`defineTask: name ${JSON.stringify(name)} must be a string of letters, digits and . _ : - (starting with a letter)`, { field: 'name' });
+  }
+  const where = `task ${JSON.stringify(name)}`;
+  if (typeof options.run !== 'function') throw new ConfigError(`${where}: run must be a function (ctx, ...args) => result`, { field: 'run' });
+  if (options.queue !== undefined) validateQueueName(options.queue, `${where} queue`);
+  for (const hook of ['onSuccess', 'onRetry', 'onFailure'] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== 'function') {
+      throw new ConfigError(`${where}: ${hook} must be a function`, { field: hook });
+    }
+  }
+  const softTimeLimitMs = options.softTimeLimit === undefined ? undefined : parseDuration(options.softTimeLimit, `${where} softTimeLimit`);
+  const timeLimitMs = options.timeLimit === undefined ? undefined : parseDuration(options.timeLimit, `${where} timeLimit`);
+  compileRetryPolicy(options.retry, `${where} retry`);
+  return Object.freeze({ ...options, kind: 'nightshift.task' as const, softTimeLimitMs, timeLimitMs });
+}
+
+export function isTask(value: unknown): value is AnyTask {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'nightshift.task';
+}
+
+export function validateQueueName(queue: unknown, field: string): string {
+  if (typeof queue !== 'string' || !QUEUE_NAME.test(queue)) {
+    throw new ConfigError(`${field}: ${JSON.stringify(queue)} is not a queue name (letters, digits, . _ -; at most 100)`, { field });
+  }
+  return queue;
+}
