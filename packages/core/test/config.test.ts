@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig, redactUrl } from '@nightshift/core';
+
+test('defaults point at the loopback services', () => {
+  const config = loadConfig({});
+  assert.equal(config.amqpUrl, 'amqp://guest:guest@127.0.0.1:5672');
+  assert.equal(config.prefix, 'nightshift');
+  assert.equal(config.publishTimeoutMs, 30_000);
+  assert.deepEqual(config.retryLadderMs, [1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000]);
+  assert.ok(Object.isFrozen(config));
+});
+
+test('reads NIGHTSHIFT_* variables', () => {
+  const config = loadConfig({ NIGHTSHIFT_PREFIX: 'shop', NIGHTSHIFT_PUBLISH_TIMEOUT: '5s', NIGHTSHIFT_RETRY_LADDER: '10s,1s', NIGHTSHIFT_METRICS_PORT: '0', NIGHTSHIFT_REDACT: 'stripeKey, pin' });
+  assert.equal(config.prefix, 'shop');
+  assert.equal(config.publishTimeoutMs, 5_000);
+  assert.deepEqual(config.retryLadderMs, [1_000, 10_000]);
+  assert.equal(config.metricsPort, 0);
+  assert.deepEqual(config.redactKeys, ['stripeKey', 'pin']);
+});
+
+test('every bad variable is named, all at once, and passwords are not echoed', () => {
+  assert.throws(
+    () => loadConfig({ NIGHTSHIFT_AMQP_URL: 'http://u:hunter2@x', NIGHTSHIFT_PUBLISH_TIMEOUT: 'soon', NIGHTSHIFT_DELIVERY_LIMIT: '0', NIGHTSHIFT_LOG_LEVEL: 'loud' }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      for (const name of ['NIGHTSHIFT_AMQP_URL', 'NIGHTSHIFT_PUBLISH_TIMEOUT', 'NIGHTSHIFT_DELIVERY_LIMIT', 'NIGHTSHIFT_LOG_LEVEL']) {
+        assert.match(error.message, new RegExp(`${name}: `));
+      }
+      assert.doesNotMatch(error.message, /hunter2/);
+      return true;
+    },
+  );
+  assert.throws(() => loadConfig({ NIGHTSHIFT_DATABASE_URL: 'not a url :pw@' }), /NIGHTSHIFT_DATABASE_URL: .* is not a URL/);
+});
+
+test('redactUrl masks the password only', () => {
+  assert.equal(redactUrl('amqp://guest:guest@rabbit:5672/vh'), 'amqp://guest:***@rabbit:5672/vh');
+  assert.equal(redactUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379');
+});
