@@ -1,0 +1,12 @@
+export { compileFactorySettings, readFactorySettings, DEFAULT_HEALTH_ENDPOINTS, type FactorySettings, type HealthEndpoint } from './settings.ts';
+export { factoryTasks } from './tasks.ts';
+export { closeFactoryResources, postgres, redisClient, apiBaseUrl } from './resources.ts';
+export { startDemoApi, type DemoApi, type DemoApiOptions, type CrmUser } from './demo-api.ts';
+export { factoryDatabase, factoryTables, type FactoryTables } from './schema.ts';
+export { cleanupExpiredTokensTask, storeRefreshToken, refreshTokenKeys, type RefreshToken, type CleanupResult } from './tokens.ts';
+export { generateDailyReportTask, previousUtcDay, REPORT_TYPES, type ReportType, type DailyReport, type ReportWindow } from './reports.ts';
+export { checkHealthTask, type CheckHealthOptions, type EndpointHealth, type HealthReport } from './health.ts';
+export { archiveCompletedTask, type ArchiveResult } from './archive.ts';
+export { syncUserTask, toLocalUser, type LocalUser, type SyncResult } from './users.ts';
+export { inTransaction, type TransactionOptions } from './transaction.ts';
+export { seedDemoData } from './demo-data.ts';
