@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '@nightshift/core';
+import { parseCommandArgs } from './arguments.ts';
+import { UsageError, type Command, type Io } from './command.ts';
+import { commands as registeredCommands } from './commands/index.ts';
+import { closest } from './did-you-mean.ts';
+import { processIo } from './io.ts';
+import { commandUsage, generalUsage } from './usage.ts';
+
+/** Exit codes: 0 done, 1 something failed, 2 the command line or the configuration is wrong. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/**
+ * Runs one `nightshift` command line (without the `nightshift` itself) and resolves to the exit code.
+ * Never throws: errors are printed to `io.stderr`.
+ */
+export async function main(argv: readonly string[], io: Io, commands: readonly Command[] = registeredCommands): Promise<number> {
+  const end = argv.indexOf('--');
+  const verbose = (end === -1 ? argv : argv.slice(0, end)).includes('--verbose') || io.env.NIGHTSHIFT_DEBUG === '1';
+  try {
+    return await dispatch(argv, io, commands);
+  } catch (error) {
+    return report(error, io, verbose);
+  }
+}
+
+async function dispatch(argv: readonly string[], io: Io, commands: readonly Command[]): Promise<number> {
+  // Options before the command: global ones, or common ones that are handed on to the command.
+  let help = false;
+  let version = false;
+  const handedOn: string[] = [];
+  let index = 0;
+  for (; index < argv.length; index++) {
+    const token = argv[index] as string;
+    if (!token.startsWith('-')) break;
+    if (token === '-h' || token === '--help') help = true;
+    else if (token === '--version') version = true;
+    else if (token === '--verbose' || token === '--json') handedOn.push(token);
+    else {
+      const suggestion = token.startsWith('--') ? closest(token.slice(2), ['help', 'version', 'verbose', 'json']) : undefined;
+      throw new UsageError(`unknown option ${token}`, suggestion ? `did you mean --${suggestion}? (nightshift --help lists the options)` : 'nightshift --help lists the options');
+    }
+  }
+  let name = argv[index];
+  let rest = argv.slice(index + 1);
+  if (name === 'help') {
+    help = true;
+    name = rest[0];
+    rest = [];
+  }
+  if (name === undefined) {
+    if (version) {
+      io.stdout.write(`${cliVersion()}\n`);
+      return EXIT_OK;
+    }
+    (help ? io.stdout : io.stderr).write(generalUsage(commands));
+    return help ? EXIT_OK : EXIT_USAGE;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    const suggestion = closest(name, [...commands.map((c) => c.name), 'help']);
+    const list = commands.map((c) => c.name).join(', ');
+    throw new UsageError(`unknown command "${name}"`, suggestion ? `did you mean "nightshift ${suggestion}"? (commands: ${list})` : `the commands are: ${list} (nightshift --help says more)`);
+  }
+  const parsed = parseCommandArgs(command, [...handedOn, ...rest]);
+  if (help || parsed.help) {
+    io.stdout.write(commandUsage(command));
+    return EXIT_OK;
+  }
+  return await command.run(parsed.args, io);
+}
+
+function report(error: unknown, io: Io, verbose: boolean): number {
+  if (error instanceof UsageError) {
+    io.stderr.write(`error: ${error.message}\n${error.hint === undefined ? '' : `${error.hint}\n`}`);
+    return EXIT_USAGE;
+  }
+  if (isConfigError(error)) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (verbose) io.stderr.write(`error: ${describe(error)}\n`);
+  else io.stderr.write(`error: ${message} (--verbose or NIGHTSHIFT_DEBUG=1 prints the stack)\n`);
+  return EXIT_FAILURE;
+}
+
+/** The stack, and the stacks of the causes, of an error. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const own = error.stack ?? `${error.name}: ${error.message}`;
+  return error.cause === undefined ? own : `${own}\ncaused by: ${describe(error.cause)}`;
+}
+
+// By code as well as class: an app may bring its own copy of @nightshift/core.
+function isConfigError(error: unknown): error is Error {
+  return error instanceof ConfigError || (error instanceof Error && (error as { code?: unknown }).code === 'E_CONFIG');
+}
+
+function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return manifest.version ?? 'unknown';
+}
+
+/** The entry point of the `nightshift` binary: runs `process.argv` and exits with the command's code. */
+export async function runMain(argv: readonly string[] = process.argv.slice(2)): Promise<never> {
+  // `nightshift --help | head -1` closes the pipe early; that is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
+      throw error;
+    });
+  }
+  const code = await main(argv, processIo());
+  // Exit rather than wait for the event loop to drain: an app module may hold sockets open.
+  process.exit(code);
+}
+
+if (import.meta.main) await runMain();

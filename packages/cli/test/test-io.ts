@@ -1,0 +1,88 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { Interrupt, Io, Writer } from '../src/command.ts';
+
+/** A writer that keeps what it is given and can wait for a pattern to show up. */
+export class Capture implements Writer {
+  text = '';
+  readonly isTTY: boolean;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(isTTY = false) {
+    this.isTTY = isTTY;
+  }
+
+  write(chunk: string): boolean {
+    this.text += chunk;
+    for (const waiter of [...this.#waiters]) waiter();
+    return true;
+  }
+
+  lines(): string[] {
+    return this.text.split('\n').filter((line) => line !== '');
+  }
+
+  /** The lines parsed as JSON objects. */
+  records(): Array<Record<string, unknown>> {
+    return this.lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(this.text)) return;
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${pattern} within ${timeoutMs}ms; got:\n${this.text}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}
+
+export interface TestIo extends Io {
+  readonly stdout: Capture;
+  readonly stderr: Capture;
+  /** Delivers a signal to the command's interrupt listeners, as Ctrl-C or `kill` would. */
+  interrupt(signal: Interrupt): void;
+}
+
+export function testIo(options: { env?: Record<string, string | undefined>; cwd?: string; tty?: boolean } = {}): TestIo {
+  const signals = new EventEmitter();
+  return {
+    stdout: new Capture(options.tty),
+    stderr: new Capture(options.tty),
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+    onInterrupt(listener) {
+      signals.on('interrupt', listener);
+      return () => signals.off('interrupt', listener);
+    },
+    interrupt(signal) {
+      signals.emit('interrupt', signal);
+    },
+  };
+}
+
+/** Whether a process of that id is still running (a zombie waiting for a parent that never reaps it is not). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
+  }
+}
