@@ -1,0 +1,239 @@
+import { EventEmitter } from 'node:events';
+import { connect, type Channel, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
+import { BrokerUnavailableError, redactUrl, type Logger, type NightshiftConfig } from '@nightshift/core';
+import { topologyNames, type TopologyNames } from './names.ts';
+import { declareBaseTopology, declareWorkQueue, deleteTopology, type TopologySpec } from './topology.ts';
+import { Publisher } from './publisher.ts';
+import { Subscription, type DeliveryHandler, type SubscriptionOptions } from './subscription.ts';
+import { silentLogger } from './silent-logger.ts';
+
+/** How to reach and shape the broker. `brokerOptions(config, name)` builds it from the environment. */
+export interface BrokerOptions {
+  /** AMQP URL. */
+  readonly url: string;
+  /** Prefix of every broker object. */
+  readonly prefix: string;
+  /** `x-delivery-limit` of work queues. */
+  readonly deliveryLimit: number;
+  /** Retry ladder steps, milliseconds. */
+  readonly ladderMs: readonly number[];
+  /** How long a publish may wait for the broker before it fails. */
+  readonly publishTimeoutMs: number;
+  /** Shown in RabbitMQ's connection list (`nightshift worker@host`). */
+  readonly connectionName: string;
+  readonly logger?: Logger;
+  /** How long `Broker.connect` waits for the first connection. Default: `publishTimeoutMs`. */
+  readonly connectTimeoutMs?: number;
+}
+
+export function brokerOptions(config: NightshiftConfig, connectionName: string, logger?: Logger): BrokerOptions {
+  return {
+    url: config.amqpUrl,
+    prefix: config.prefix,
+    deliveryLimit: config.deliveryLimit,
+    ladderMs: config.retryLadderMs,
+    publishTimeoutMs: config.publishTimeoutMs,
+    connectionName,
+    ...(logger ? { logger } : {}),
+  };
+}
+
+interface BrokerEvents {
+  ready: [generation: number];
+  disconnect: [error: Error];
+  fatal: [error: Error];
+}
+
+/**
+ * One recovering AMQP connection with Nightshift's topology. After every (re)connect the topology and every
+ * queue declared through it are declared again, and the publisher and subscriptions reopen their channels.
+ */
+export class Broker extends EventEmitter<BrokerEvents> {
+  readonly names: TopologyNames;
+  readonly spec: TopologySpec;
+  readonly publisher: Publisher;
+  readonly log: Logger;
+  readonly options: BrokerOptions;
+  /** Increases on every successful (re)connect; 0 before the first. */
+  generation = 0;
+  /** Set when the broker refused our topology: retrying cannot help. */
+  fatal: Error | undefined;
+  readonly #connection: RecoveringChannelModel;
+  readonly #queues = new Set<string>();
+  readonly #subscriptions = new Set<Subscription>();
+  #closed = false;
+
+  private constructor(options: BrokerOptions, connection: RecoveringChannelModel, spec: TopologySpec) {
+    super();
+    this.options = options;
+    this.log = options.logger ?? silentLogger;
+    this.names = spec.names;
+    this.spec = spec;
+    this.#connection = connection;
+    this.publisher = new Publisher(this);
+  }
+
+  /** Connects (waiting up to `connectTimeoutMs` for the first connection) and declares the base topology. */
+  static async connect(options: BrokerOptions): Promise<Broker> {
+    const spec: TopologySpec = { names: topologyNames(options.prefix), deliveryLimit: options.deliveryLimit, ladderMs: options.ladderMs };
+    // Recovery's setup runs on every (re)connect; the first attempt starts after `broker` is assigned below.
+    const holder: { broker?: Broker } = {};
+    const connection = await connect(options.url, {
+      clientProperties: { connection_name: options.connectionName },
+      recovery: {
+        waitForConnect: false,
+        initialDelay: 200,
+        maxDelay: 5_000,
+        maxRetries: Infinity,
+        setup: async (model: ChannelModel) => {
+          await holder.broker?.declareAll(model);
+        },
+      },
+    });
+    const broker = new Broker(options, connection, spec);
+    holder.broker = broker;
+    broker.#watch();
+    const timeoutMs = options.connectTimeoutMs ?? options.publishTimeoutMs;
+    try {
+      await broker.whenReady(timeoutMs);
+    } catch (error) {
+      await broker.close();
+      throw error;
+    }
+    return broker;
+  }
+
+  /** Declares the work queue of `queue` now and after every reconnect. */
+  async ensureQueue(queue: string): Promise<void> {
+    if (this.#queues.has(queue)) return;
+    await this.withChannel((channel) => declareWorkQueue(channel, this.spec, queue));
+    this.#queues.add(queue);
+  }
+
+  /** Consumes the work queue `queue` (declaring it), resuming after every reconnect. */
+  async consume(queue: string, handler: DeliveryHandler, options: SubscriptionOptions = {}): Promise<Subscription> {
+    await this.ensureQueue(queue);
+    return this.consumeRaw(this.names.queue(queue), handler, options);
+  }
+
+  /** Consumes any queue by its full name (e.g. `names.deadLetters`), resuming after every reconnect. */
+  async consumeRaw(queueName: string, handler: DeliveryHandler, options: SubscriptionOptions = {}): Promise<Subscription> {
+    const subscription = new Subscription(this, queueName, handler, options, () => this.#subscriptions.delete(subscription));
+    this.#subscriptions.add(subscription);
+    await subscription.start();
+    return subscription;
+  }
+
+  /** Runs `work` on a short-lived channel. A broker error (e.g. 404) closes only that channel. */
+  async withChannel<T>(work: (channel: Channel) => Promise<T>): Promise<T> {
+    const channel = await this.#connection.createChannel();
+    channel.on('error', () => {});
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  }
+
+  createConfirmChannel(): Promise<ConfirmChannel> {
+    return this.#connection.createConfirmChannel();
+  }
+
+  createChannel(): Promise<Channel> {
+    return this.#connection.createChannel();
+  }
+
+  get connected(): boolean {
+    return this.generation > 0 && !this.#down;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #down = true;
+
+  /** Resolves once connected with topology declared; rejects after `timeoutMs`, on a fatal error or on close. */
+  whenReady(timeoutMs: number): Promise<void> {
+    if (this.fatal) return Promise.reject(this.fatal);
+    if (this.connected) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new BrokerUnavailableError('the broker connection is closed'));
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        this.off('ready', onReady);
+        this.off('fatal', onFatal);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => done();
+      const onFatal = (error: Error) => done(error);
+      const timer = setTimeout(() => done(new BrokerUnavailableError(
+        `RabbitMQ at ${redactUrl(this.options.url)} did not answer within ${timeoutMs}ms; is it running? (start it, or set NIGHTSHIFT_AMQP_URL)`,
+      )), timeoutMs);
+      this.on('ready', onReady);
+      this.on('fatal', onFatal);
+    });
+  }
+
+  /** Deletes the topology this broker declared (for tests). */
+  async deleteTopology(): Promise<void> {
+    await this.withChannel((channel) => deleteTopology(channel, this.spec, [...this.#queues]));
+    this.#queues.clear();
+  }
+
+  /** Waits for in-flight publishes (bounded by the publish timeout), stops subscriptions, closes the connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.publisher.flush().catch(() => {});
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((s) => s.cancel().catch(() => {})));
+    this.publisher.stop(new BrokerUnavailableError('the broker connection was closed'));
+    await this.#connection.close().catch(() => {});
+  }
+
+  /** Called by amqplib's recovery `setup` on every (re)connect, before the connection counts as up. */
+  async declareAll(model: ChannelModel): Promise<void> {
+    const channel = await model.createChannel();
+    channel.on('error', () => {});
+    try {
+      await declareBaseTopology(channel, this.spec);
+      for (const queue of this.#queues) await declareWorkQueue(channel, this.spec, queue);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'E_TOPOLOGY_MISMATCH') this.#fail(error as Error);
+      throw error;
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  }
+
+  #fail(error: Error): void {
+    if (this.fatal) return;
+    this.fatal = error;
+    this.log.error({ err: error }, 'the broker refused Nightshift\'s topology; not retrying');
+    this.emit('fatal', error);
+    void this.#connection.close().catch(() => {});
+  }
+
+  #watch(): void {
+    const connection = this.#connection;
+    connection.on('connect', () => {
+      this.#down = false;
+      this.generation += 1;
+      this.log.info({ generation: this.generation, url: redactUrl(this.options.url) }, this.generation === 1 ? 'connected to RabbitMQ' : 'reconnected to RabbitMQ');
+      this.emit('ready', this.generation);
+    });
+    connection.on('disconnect', (error: Error) => {
+      this.#down = true;
+      this.log.warn({ err: { message: error.message } }, 'lost the RabbitMQ connection; reconnecting');
+      this.emit('disconnect', error);
+    });
+    connection.on('connect-failed', (error: Error) => {
+      this.log.warn({ err: { message: error.message } }, 'could not connect to RabbitMQ; retrying');
+    });
+    connection.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked publishing (flow control)'));
+    connection.on('unblocked', () => this.log.info('RabbitMQ unblocked publishing'));
+    connection.on('error', (error: Error) => this.log.warn({ err: { message: error.message } }, 'RabbitMQ connection error'));
+    connection.on('handler-error', (error: Error, event: string) => this.log.error({ err: error, event }, 'a broker event handler threw'));
+  }
+}

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ConfigError, encode, parseDuration, resolveTaskSettings, validateQueueName, DEFAULT_RETRY, GLOBAL_DEFAULTS,
+  type AnyApp, type AnyTask, type Duration, type Logger, type NightshiftConfig, type TaskArgs, type TaskEnvelope,
+  type TaskNamed, type TaskNames, type TaskOrigin,
+} from '@nightshift/core';
+import { context, injectTraceContext, SpanKind, SpanStatusCode, trace } from '@nightshift/telemetry';
+import { Broker, brokerOptions } from './broker.ts';
+import { park } from './ladder.ts';
+
+/** Per-send options. */
+export interface SendOptions {
+  /** Override the task's queue. */
+  queue?: string;
+  /** Run no sooner than this long from now. Waits in the retry ladder, not in a held message. */
+  countdown?: Duration;
+  /** Run no sooner than this time. */
+  eta?: Date | string;
+  /** Do not run after this: a duration from now, or a time. Dead-lettered as `expired` if received later. */
+  expires?: Duration | Date;
+  /** The message id. Default: a random UUID. Beat uses `(entry, fire time)` so a run is never sent twice. */
+  id?: string;
+  /** Kwargs, passed to the task as `ctx.kwargs`. */
+  kwargs?: Record<string, unknown>;
+  /** Where this message came from. Default: `{ type: 'producer', producer: <client name> }`. */
+  origin?: TaskOrigin;
+}
+
+export interface ClientOptions<A extends AnyApp | undefined> {
+  /** Lets `send` take task names and applies the app's defaults. */
+  app?: A;
+  /** Names this producer in `origin` and in RabbitMQ's connection list. Default: `'client'`. */
+  name?: string;
+  logger?: Logger;
+}
+
+export interface Client<A extends AnyApp | undefined = undefined> {
+  readonly broker: Broker;
+  /** Sends a task and resolves with its id once the broker has confirmed the message. */
+  send<T extends AnyTask>(task: T, args: TaskArgs<T>, options?: SendOptions): Promise<string>;
+  send<N extends (A extends AnyApp ? TaskNames<A> : never)>(
+    task: N, args: TaskArgs<A extends AnyApp ? TaskNamed<A, N> : never>, options?: SendOptions,
+  ): Promise<string>;
+  close(): Promise<void>;
+}
+
+const tracer = trace.getTracer('@nightshift/broker');
+
+/** Connects a producer. It declares the topology it publishes into, so a task sent before any worker starts waits in its queue. */
+export async function createClient<A extends AnyApp | undefined = undefined>(config: NightshiftConfig, options: ClientOptions<A> = {}): Promise<Client<A>> {
+  const name = options.name ?? 'client';
+  const broker = await Broker.connect(brokerOptions(config, `nightshift ${name}`, options.logger));
+  const app = options.app as AnyApp | undefined;
+
+  const send = async (taskOrName: AnyTask | string, args: readonly unknown[], sendOptions: SendOptions = {}): Promise<string> => {
+    const envelope = buildEnvelope(app, taskOrName, args, sendOptions, name);
+    const span = tracer.startSpan(`send ${envelope.task}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'rabbitmq',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': broker.names.queue(envelope.queue),
+        'messaging.message.id': envelope.id,
+        'nightshift.task': envelope.task,
+      },
+    });
+    const headers: Record<string, unknown> = {};
+    injectTraceContext(headers, trace.setSpan(context.active(), span));
+    try {
+      await broker.ensureQueue(envelope.queue);
+      if (envelope.eta !== undefined && Date.parse(envelope.eta) > Date.now()) {
+        await park(broker, envelope, headers);
+      } else {
+        await broker.publisher.publish(broker.names.tasks, envelope.queue, encode(envelope), {
+          messageId: envelope.id,
+          type: envelope.task,
+          contentType: 'application/json',
+          timestamp: Math.floor(Date.parse(envelope.sentAt) / 1000),
+          headers,
+        });
+      }
+      return envelope.id;
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  };
+
+  return { broker, send: send as Client<A>['send'], close: () => broker.close() };
+}
+
+/** Builds the envelope of a new task message. Pure apart from the clock and the id. */
+export function buildEnvelope(app: AnyApp | undefined, taskOrName: AnyTask | string, args: readonly unknown[], options: SendOptions, producer: string, now = Date.now()): TaskEnvelope {
+  const task = typeof taskOrName === 'string' ? app?.task(taskOrName) : taskOrName;
+  if (typeof taskOrName === 'string' && !task) {
+    throw new ConfigError(app
+      ? `unknown task ${JSON.stringify(taskOrName)}: app "${app.name}" has ${app.tasks.map((t) => t.name).join(', ')}`
+      : `send(${JSON.stringify(taskOrName)}): sending by name needs createClient(config, { app })`, { field: 'task' });
+  }
+  if (!task) throw new ConfigError('send: the first argument must be a task or a task name', { field: 'task' });
+  if (!Array.isArray(args)) throw new ConfigError(`send(${task.name}): args must be an array`, { field: 'args' });
+  const settings = app?.task(task.name) === task ? resolveTaskSettings(app, task) : undefined;
+  const queue = validateQueueName(options.queue ?? settings?.queue ?? task.queue ?? GLOBAL_DEFAULTS.queue, 'send queue');
+  const maxRetries = settings?.retry.maxRetries ?? task.retry?.maxRetries ?? DEFAULT_RETRY.maxRetries;
+  const eta = options.eta !== undefined
+    ? toTime(options.eta, 'send eta')
+    : options.countdown !== undefined ? new Date(now + parseDuration(options.countdown, 'send countdown')).toISOString() : undefined;
+  const expires = options.expires === undefined
+    ? undefined
+    : options.expires instanceof Date ? toTime(options.expires, 'send expires') : new Date(now + parseDuration(options.expires, 'send expires')).toISOString();
+  return {
+    v: 1,
+    id: options.id ?? randomUUID(),
+    task: task.name,
+    args: [...args],
+    kwargs: options.kwargs ?? {},
+    attempt: 1,
+    maxAttempts: maxRetries + 1,
+    queue,
+    sentAt: new Date(now).toISOString(),
+    ...(eta !== undefined ? { eta } : {}),
+    ...(expires !== undefined ? { expires } : {}),
+    origin: options.origin ?? { type: 'producer', producer },
+  };
+}
+
+function toTime(value: Date | string, field: string): string {
+  const time = value instanceof Date ? value.getTime() : Date.parse(value);
+  if (Number.isNaN(time)) throw new ConfigError(`${field}: ${JSON.stringify(value)} is not a time`, { field });
+  return new Date(time).toISOString();
+}

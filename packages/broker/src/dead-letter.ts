@@ -1,0 +1,79 @@
+import type { Message } from 'amqplib';
+import type { SerializedError } from '@nightshift/core';
+import type { Broker } from './broker.ts';
+import { HEADERS } from './names.ts';
+
+/**
+ * Why a message is dead. Nightshift's own reasons, plus the broker's (`rejected`, `delivery_limit`,
+ * `expired`, `maxlen`) read from `x-death` when the broker dead-lettered it.
+ */
+export type DeadLetterReason =
+  | 'malformed' | 'unknown-task' | 'expired' | 'exhausted' | 'permanent' | 'time-limit'
+  | 'rejected' | 'delivery_limit' | 'maxlen' | (string & {});
+
+export interface DeadLetterInfo {
+  readonly reason: DeadLetterReason;
+  /** A sentence for people, e.g. the decode error. */
+  readonly detail?: string;
+  readonly error?: SerializedError;
+  readonly worker?: string;
+  /** The work queue the message was taken from. */
+  readonly originalQueue?: string;
+}
+
+/**
+ * Publishes a copy of `message` to `dlx` with why it died, and resolves once confirmed. The caller acks the
+ * original only after this resolves, so a crash in between delivers it again rather than losing it.
+ */
+export async function publishDeadLetter(broker: Broker, message: Message, info: DeadLetterInfo): Promise<void> {
+  const headers: Record<string, unknown> = {
+    ...(message.properties.headers ?? {}),
+    [HEADERS.reason]: info.reason,
+    [HEADERS.deadAt]: new Date().toISOString(),
+  };
+  if (info.originalQueue ?? message.fields.routingKey) headers[HEADERS.originalQueue] = info.originalQueue ?? message.fields.routingKey;
+  if (info.worker) headers[HEADERS.worker] = info.worker;
+  if (info.error || info.detail) headers[HEADERS.error] = JSON.stringify({ detail: info.detail, ...info.error });
+  const { headers: _ignored, ...properties } = message.properties;
+  await broker.publisher.publish(broker.names.dlx, message.fields.routingKey, message.content, {
+    ...stripUndefined(properties),
+    persistent: true,
+    headers,
+  });
+}
+
+/** Reads why a message in `dead-letters` died, whoever dead-lettered it. */
+export function readDeadLetter(message: Message): DeadLetterInfo {
+  const headers = message.properties.headers ?? {};
+  const own = headers[HEADERS.reason];
+  if (typeof own === 'string') {
+    const error = parseJson(headers[HEADERS.error]);
+    return {
+      reason: own,
+      ...(typeof error?.detail === 'string' ? { detail: error.detail } : {}),
+      ...(error && typeof error.name === 'string' ? { error: error as unknown as SerializedError } : {}),
+      ...(typeof headers[HEADERS.worker] === 'string' ? { worker: headers[HEADERS.worker] } : {}),
+      ...(typeof headers[HEADERS.originalQueue] === 'string' ? { originalQueue: headers[HEADERS.originalQueue] } : {}),
+    };
+  }
+  const death = Array.isArray(headers['x-death']) ? (headers['x-death'][0] as Record<string, unknown> | undefined) : undefined;
+  return {
+    reason: typeof death?.reason === 'string' ? death.reason : 'unknown',
+    ...(typeof death?.queue === 'string' ? { originalQueue: death.queue } : {}),
+  };
+}
+
+function parseJson(value: unknown): Record<string, unknown> | undefined {
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+  if (typeof text !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,43 @@
+import { encode, type TaskEnvelope } from '@nightshift/core';
+import { injectTraceContext } from '@nightshift/telemetry';
+import type { Broker } from './broker.ts';
+import { HEADERS, stepLabel } from './names.ts';
+
+/** Remaining waits at or below this run at once rather than take another trip through the ladder. */
+export const ETA_TOLERANCE_MS = 50;
+
+/**
+ * The ladder step for a wait: the longest step that does not overshoot it, or the shortest step when the wait
+ * is shorter than every step. A long wait takes several trips, each choosing again for what remains.
+ */
+export function ladderStep(ladderMs: readonly number[], delayMs: number): number {
+  let chosen = ladderMs[0];
+  if (chosen === undefined) throw new RangeError('the retry ladder has no steps');
+  for (const step of ladderMs) if (step <= delayMs) chosen = step;
+  return chosen;
+}
+
+/**
+ * Parks a task in the retry ladder until its `eta`: it waits in a TTL queue and then dead-letters back to
+ * `tasks` under its queue's routing key. Resolves once the broker has confirmed it.
+ */
+export async function park(broker: Broker, envelope: TaskEnvelope, headers: Record<string, unknown> = {}, now = Date.now()): Promise<number> {
+  const remaining = Math.max(0, Date.parse(envelope.eta ?? '') - now || 0);
+  const step = ladderStep(broker.spec.ladderMs, remaining);
+  const outgoing: Record<string, unknown> = { ...stripRouting(headers), [HEADERS.step]: stepLabel(step) };
+  if (outgoing.traceparent === undefined) injectTraceContext(outgoing);
+  await broker.ensureQueue(envelope.queue);
+  await broker.publisher.publish(broker.names.retry, envelope.queue, encode(envelope), {
+    messageId: envelope.id,
+    type: envelope.task,
+    contentType: 'application/json',
+    headers: outgoing,
+  });
+  return step;
+}
+
+// x-death grows with every trip; the broker keeps counting in it, so only routing headers are replaced.
+function stripRouting(headers: Record<string, unknown>): Record<string, unknown> {
+  const { [HEADERS.step]: _step, ...rest } = headers;
+  return rest;
+}

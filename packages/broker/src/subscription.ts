@@ -1,0 +1,126 @@
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Broker } from './broker.ts';
+
+/** One message, with settlement bound to the channel it arrived on. */
+export interface Delivery {
+  readonly message: ConsumeMessage;
+  /** True once ack or nack was called. */
+  readonly settled: boolean;
+  /** Acknowledges. If the channel has died meanwhile this does nothing: the broker will deliver the message again. */
+  ack(): void;
+  /** Rejects; `requeue: false` dead-letters through the queue's `x-dead-letter-exchange`. */
+  nack(requeue: boolean): void;
+}
+
+export type DeliveryHandler = (delivery: Delivery) => Promise<void> | void;
+
+export interface SubscriptionOptions {
+  /** Unacknowledged messages the broker may push to this consumer at once. Default: `10`. */
+  prefetch?: number;
+}
+
+/** A consumer that comes back after every reconnect until cancelled. */
+export class Subscription {
+  readonly queue: string;
+  readonly #broker: Broker;
+  readonly #handler: DeliveryHandler;
+  readonly #prefetch: number;
+  readonly #onCancel: () => void;
+  #channel: Channel | undefined;
+  #cancelled = false;
+  #starting: Promise<void> | undefined;
+  readonly #active = new Set<Promise<void>>();
+  readonly #onReady = () => void this.start().catch((error: unknown) => this.#broker.log.error({ err: error, queue: this.queue }, 'could not resume consuming'));
+
+  constructor(broker: Broker, queue: string, handler: DeliveryHandler, options: SubscriptionOptions, onCancel: () => void) {
+    this.#broker = broker;
+    this.queue = queue;
+    this.#handler = handler;
+    this.#prefetch = options.prefetch ?? 10;
+    this.#onCancel = onCancel;
+    broker.on('ready', this.#onReady);
+  }
+
+  /** Opens a channel and starts consuming, unless already doing so. */
+  start(): Promise<void> {
+    if (this.#cancelled || this.#channel) return Promise.resolve();
+    this.#starting ??= this.#open().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  /** Number of deliveries whose handler is still running. */
+  get active(): number {
+    return this.#active.size;
+  }
+
+  /** Stops receiving new messages; running handlers finish. Unsettled messages return to the queue when the channel closes. */
+  async cancel(options: { waitForHandlers?: boolean } = {}): Promise<void> {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    this.#broker.off('ready', this.#onReady);
+    this.#onCancel();
+    const channel = this.#channel;
+    if (options.waitForHandlers) await Promise.allSettled([...this.#active]);
+    this.#channel = undefined;
+    await channel?.close().catch(() => {});
+  }
+
+  async #open(): Promise<void> {
+    const channel = await this.#broker.createChannel();
+    if (this.#cancelled) {
+      await channel.close().catch(() => {});
+      return;
+    }
+    channel.on('error', () => {});
+    channel.on('close', () => {
+      if (this.#channel === channel) this.#channel = undefined;
+      // A channel-level close while the connection is up (e.g. a 406 on ack) needs a new channel now;
+      // after a connection loss the broker's `ready` event restarts us.
+      if (!this.#cancelled && this.#broker.connected) setTimeout(this.#onReady, 200).unref();
+    });
+    await channel.prefetch(this.#prefetch);
+    this.#channel = channel;
+    await channel.consume(this.queue, (message) => {
+      if (message === null) {
+        // The server cancelled us (queue deleted or failed over): reopen shortly.
+        this.#broker.log.warn({ queue: this.queue }, 'the broker cancelled the consumer; resubscribing');
+        void channel.close().catch(() => {});
+        return;
+      }
+      this.#dispatch(channel, message);
+    }, { noAck: false });
+  }
+
+  #dispatch(channel: Channel, message: ConsumeMessage): void {
+    let settled = false;
+    const settle = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      try {
+        action();
+      } catch {
+        // The channel is gone; the broker redelivers the message.
+      }
+    };
+    const delivery: Delivery = {
+      message,
+      get settled() {
+        return settled;
+      },
+      ack: () => settle(() => channel.ack(message)),
+      nack: (requeue) => settle(() => channel.nack(message, false, requeue)),
+    };
+    const run = (async () => {
+      try {
+        await this.#handler(delivery);
+      } catch (error) {
+        this.#broker.log.error({ err: error, queue: this.queue }, 'a message handler threw; the message goes back to the queue');
+        delivery.nack(true);
+      }
+    })();
+    this.#active.add(run);
+    void run.finally(() => this.#active.delete(run));
+  }
+}

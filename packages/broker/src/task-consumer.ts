@@ -1,0 +1,83 @@
+import { decode, type TaskEnvelope } from '@nightshift/core';
+import { context, extractTraceContext, SpanKind, SpanStatusCode, trace, type Context } from '@nightshift/telemetry';
+import type { Broker } from './broker.ts';
+import { publishDeadLetter } from './dead-letter.ts';
+import { ETA_TOLERANCE_MS, park } from './ladder.ts';
+import type { Delivery, Subscription, SubscriptionOptions } from './subscription.ts';
+
+/** A decoded task message, due now, handed to a task handler. */
+export interface ReceivedTask {
+  readonly envelope: TaskEnvelope;
+  readonly delivery: Delivery;
+  /** Deliveries of this message so far, counted by the broker (1 on the first). */
+  readonly deliveryCount: number;
+  /** The sender's trace context, from the message headers. */
+  readonly traceContext: Context;
+}
+
+/** Must settle `task.delivery` (ack after the outcome is durable). Runs inside a `process <task>` span. */
+export type TaskHandler = (task: ReceivedTask) => Promise<void>;
+
+export interface ConsumeTasksOptions extends SubscriptionOptions {
+  /** Named in dead letters this consumer makes. */
+  worker?: string;
+  /** The clock; tests move it. Default: `Date.now`. */
+  now?: () => number;
+}
+
+const tracer = trace.getTracer('@nightshift/broker');
+
+/**
+ * Consumes a work queue and hands on only what can run now. Before the handler sees a message:
+ * a malformed one is dead-lettered with its reason; one whose `eta` is still ahead goes back to the ladder;
+ * one past its `expires` is dead-lettered as `expired`. Each is acked only after that publish is confirmed.
+ */
+export function consumeTasks(broker: Broker, queue: string, handler: TaskHandler, options: ConsumeTasksOptions = {}): Promise<Subscription> {
+  const now = options.now ?? Date.now;
+  const worker = options.worker;
+  return broker.consume(queue, async (delivery) => {
+    const { message } = delivery;
+    const headers = message.properties.headers ?? {};
+    const decoded = decode(message.content);
+    if (!decoded.ok) {
+      broker.log.warn({ queue, reason: decoded.error.reason, ...decoded.partial }, 'dead-lettering a malformed message');
+      await publishDeadLetter(broker, message, { reason: 'malformed', detail: decoded.error.reason, originalQueue: queue, ...(worker ? { worker } : {}) });
+      delivery.ack();
+      return;
+    }
+    const { envelope } = decoded;
+    const at = now();
+    if (envelope.expires !== undefined && Date.parse(envelope.expires) <= at) {
+      await publishDeadLetter(broker, message, { reason: 'expired', detail: `expired at ${envelope.expires}, received at ${new Date(at).toISOString()}`, originalQueue: queue, ...(worker ? { worker } : {}) });
+      delivery.ack();
+      return;
+    }
+    if (envelope.eta !== undefined && Date.parse(envelope.eta) - at > ETA_TOLERANCE_MS) {
+      await park(broker, envelope, headers, at);
+      delivery.ack();
+      return;
+    }
+    const traceContext = extractTraceContext(headers);
+    const span = tracer.startSpan(`process ${envelope.task}`, {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'rabbitmq',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': broker.names.queue(queue),
+        'messaging.message.id': envelope.id,
+        'nightshift.task': envelope.task,
+        'nightshift.attempt': envelope.attempt,
+      },
+    }, traceContext);
+    const deliveryCount = Number(headers['x-delivery-count'] ?? 0) + 1;
+    try {
+      await context.with(trace.setSpan(traceContext, span), () => handler({ envelope, delivery, deliveryCount, traceContext }));
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }, options);
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ConfigError, decode, defineApp, defineTask } from '@nightshift/core';
+import { createClient, type Client } from '@nightshift/broker';
+import { nextMessage, testBroker } from './support.ts';
+
+const generate = defineTask({ name: 'reports.generate', queue: 'reports', retry: { maxRetries: 5 }, run: (_ctx, type: string) => type });
+const cleanup = defineTask({ name: 'tokens.cleanup', run: () => 0 });
+const app = defineApp({ name: 'shop', tasks: [generate, cleanup] });
+
+let ctx: Awaited<ReturnType<typeof testBroker>>;
+let client: Client<typeof app>;
+before(async () => {
+  ctx = await testBroker();
+  client = await createClient(ctx.config, { app, name: 'client-test' });
+});
+after(async () => { await client.close(); await ctx.cleanup(); });
+
+test('a task sent before any worker started waits in its queue', async () => {
+  const id = await client.send(generate, ['usage'], { kwargs: { region: 'eu' } });
+  const message = await nextMessage(ctx.raw, ctx.broker.names.queue('reports'));
+  assert.equal(message.properties.messageId, id);
+  assert.equal(message.properties.deliveryMode, 2, 'persistent');
+  const decoded = decode(message.content);
+  assert.ok(decoded.ok);
+  assert.equal(decoded.envelope.task, 'reports.generate');
+  assert.deepEqual(decoded.envelope.args, ['usage']);
+  assert.deepEqual(decoded.envelope.kwargs, { region: 'eu' });
+  assert.equal(decoded.envelope.maxAttempts, 6);
+  assert.deepEqual(decoded.envelope.origin, { type: 'producer', producer: 'client-test' });
+});
+
+test('send by name uses the app; argument types are checked at compile time', async () => {
+  const id = await client.send('tokens.cleanup', [], { id: 'fixed-id' });
+  assert.equal(id, 'fixed-id');
+  const message = await nextMessage(ctx.raw, ctx.broker.names.queue('default'));
+  assert.equal(message.properties.messageId, 'fixed-id');
+  if (Date.now() < 0) {
+    // @ts-expect-error a number is not the report type
+    await client.send(generate, [42]);
+    // @ts-expect-error no such task in the app
+    await client.send('reports.nope', []);
+    // @ts-expect-error reports.generate takes a string
+    await client.send('reports.generate', [true]);
+  }
+});
+
+test('sending an unknown name says which tasks exist', async () => {
+  await assert.rejects(client.send('nope' as never, [] as never), (error: unknown) => error instanceof ConfigError && /unknown task "nope": app "shop" has reports.generate, tokens.cleanup/.test(error.message));
+});
