@@ -75,6 +75,7 @@ export async function createClient<A extends AnyApp | undefined = undefined>(con
           messageId: envelope.id,
           type: envelope.task,
           contentType: 'application/json',
+          mandatory: true,
           timestamp: Math.floor(Date.parse(envelope.sentAt) / 1000),
           headers,
         });

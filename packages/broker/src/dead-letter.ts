@@ -38,6 +38,7 @@ export async function publishDeadLetter(broker: Broker, message: Message, info: 
   await broker.publisher.publish(broker.names.dlx, message.fields.routingKey, message.content, {
     ...stripUndefined(properties),
     persistent: true,
+    mandatory: true,
     headers,
   });
 }

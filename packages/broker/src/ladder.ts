@@ -31,6 +31,7 @@ export async function park(broker: Broker, envelope: TaskEnvelope, headers: Reco
     messageId: envelope.id,
     type: envelope.task,
     contentType: 'application/json',
+    mandatory: true,
     headers: outgoing,
   });
   return step;

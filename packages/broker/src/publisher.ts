@@ -1,5 +1,5 @@
-import type { ConfirmChannel, Options } from 'amqplib';
-import { BrokerUnavailableError } from '@nightshift/core';
+import type { ConfirmChannel, Message, Options } from 'amqplib';
+import { BrokerUnavailableError, UnroutableError } from '@nightshift/core';
 import type { Broker } from './broker.ts';
 
 interface Pending {
@@ -17,6 +17,8 @@ interface Pending {
   settled: boolean;
   /** Sent on a channel that closed before confirming: the broker may hold a copy already. */
   ambiguous: boolean;
+  /** A `mandatory` publish the broker returned: no queue took it. */
+  returned: boolean;
 }
 
 const MAX_IN_FLIGHT = 2_000;
@@ -26,6 +28,10 @@ const MAX_IN_FLIGHT = 2_000;
  * already hold the first copy (RabbitMQ cannot say), so consumers that must run a task once check this.
  */
 export const REPUBLISHED_HEADER = 'x-nightshift-republished';
+
+function unroutable(pending: Pending): UnroutableError {
+  return new UnroutableError(`no queue is bound to ${pending.exchange} for routing key ${JSON.stringify(pending.routingKey)}; the message was not stored (declare the queue first)`);
+}
 
 function isNack(error: unknown): boolean {
   return error instanceof Error && error.message === 'message nacked';
@@ -81,6 +87,7 @@ export class Publisher {
         sends: 0,
         settled: false,
         ambiguous: false,
+        returned: false,
         timer: setTimeout(() => this.#expire(pending, timeoutMs), timeoutMs),
       };
       this.#queue.push(pending);
@@ -140,7 +147,7 @@ export class Publisher {
     if (pending.settled || pending.sentOn !== channel) return;
     if (!error) {
       this.#backoffMs = 0;
-      this.#settle(pending);
+      this.#settle(pending, pending.returned ? unroutable(pending) : undefined);
       this.#pump();
       return;
     }
@@ -151,6 +158,16 @@ export class Publisher {
     if (this.#channel === channel && isNack(error)) {
       this.#broker.log.warn({ exchange: pending.exchange, routingKey: pending.routingKey }, 'publish not confirmed; replacing the channel and sending again');
       this.#discard(channel, true);
+    }
+  }
+
+  #onReturn(channel: ConfirmChannel, message: Message): void {
+    for (const pending of this.#inFlight) {
+      if (pending.sentOn === channel && !pending.returned && pending.exchange === message.fields.exchange
+        && pending.routingKey === message.fields.routingKey && pending.options.messageId === message.properties.messageId) {
+        pending.returned = true;
+        return;
+      }
     }
   }
 
@@ -166,6 +183,8 @@ export class Publisher {
         }
         channel.on('error', () => {});
         channel.on('close', () => this.#discard(channel));
+        // The broker returns an unroutable mandatory message before it confirms it.
+        channel.on('return', (message: Message) => this.#onReturn(channel, message));
         this.#channel = channel;
         this.#waitingForDrain = false;
         this.#pump();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ConfigError, decode, defineApp, defineTask } from '@nightshift/core';
+import { ConfigError, decode, defineApp, defineTask, UnroutableError } from '@nightshift/core';
 import { createClient, type Client } from '@nightshift/broker';
 import { nextMessage, testBroker } from './support.ts';
 
@@ -47,4 +47,14 @@ test('send by name uses the app; argument types are checked at compile time', as
 
 test('sending an unknown name says which tasks exist', async () => {
   await assert.rejects(client.send('nope' as never, [] as never), (error: unknown) => error instanceof ConfigError && /unknown task "nope": app "shop" has reports.generate, tokens.cleanup/.test(error.message));
+});
+
+test('a message no queue would take is reported, not silently dropped', async () => {
+  const { broker } = ctx;
+  await assert.rejects(
+    broker.publisher.publish(broker.names.tasks, 'no-such-queue', Buffer.from('{}'), { messageId: 'lost?', mandatory: true }),
+    (error: unknown) => error instanceof UnroutableError && /no queue is bound to .*tasks for routing key "no-such-queue"/.test(error.message),
+  );
+  // The channel is still good afterwards.
+  await client.send(cleanup, []);
 });

@@ -37,7 +37,7 @@ test('under an older node the bin hands over to Node 24, keeping the arguments a
   assert.match(help.stdout, /^Usage: nightshift up --app <path>/);
   const unknown = spawnSync(olderNode as string, [BIN, 'uo'], { encoding: 'utf8' });
   assert.equal(unknown.status, 2);
-  assert.equal(unknown.stderr, 'error: unknown command "uo"\ndid you mean "nightshift up"? (commands: up)\n');
+  assert.equal(unknown.stderr, 'error: unknown command "uo"\ndid you mean "nightshift up"? (commands: up, send)\n');
 });
 
 test('with no Node 24 to hand over to, the bin says what to do in one line', { skip: needsOlderNode }, async (t) => {

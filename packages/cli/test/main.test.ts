@@ -48,12 +48,12 @@ test('no command at all prints the usage to stderr and exits 2', async () => {
 test('an unknown command is one line, with the closest command as a suggestion, exit 2', async () => {
   const io = testIo();
   assert.equal(await main(['uo', '--app', 'x.ts'], io), 2);
-  assert.equal(io.stderr.text, 'error: unknown command "uo"\ndid you mean "nightshift up"? (commands: up)\n');
+  assert.equal(io.stderr.text, 'error: unknown command "uo"\ndid you mean "nightshift up"? (commands: up, send)\n');
   assert.equal(io.stdout.text, '');
 
   const far = testIo();
   assert.equal(await main(['deploy'], far), 2);
-  assert.equal(far.stderr.text, 'error: unknown command "deploy"\nthe commands are: up (nightshift --help says more)\n');
+  assert.equal(far.stderr.text, 'error: unknown command "deploy"\nthe commands are: up, send (nightshift --help says more)\n');
 
   const other = testIo();
   assert.equal(await main(['ecoh', 'hi'], other, [echo]), 2);

@@ -1,6 +1,6 @@
 import {
   BrokerUnavailableError, ConfigError, MalformedMessageError, NightshiftError, PermanentError, RetryableError,
-  SoftTimeLimitExceeded, TimeLimitExceeded, TopologyMismatchError, UnknownTaskError,
+  SoftTimeLimitExceeded, TimeLimitExceeded, TopologyMismatchError, UnknownTaskError, UnroutableError,
 } from './errors.ts';
 
 /** An error as plain data: safe for JSON, structured clone and message headers. */
@@ -27,6 +27,7 @@ const KNOWN_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClas
   ['ConfigError', ConfigError],
   ['BrokerUnavailableError', BrokerUnavailableError],
   ['TopologyMismatchError', TopologyMismatchError],
+  ['UnroutableError', UnroutableError],
   ['Error', Error],
   ['TypeError', TypeError],
   ['RangeError', RangeError],

@@ -104,3 +104,11 @@ export class TopologyMismatchError extends NightshiftError {
     this.name = 'TopologyMismatchError';
   }
 }
+
+/** The broker accepted a message but no queue was bound to take it (a `mandatory` publish came back). */
+export class UnroutableError extends NightshiftError {
+  constructor(message: string, options?: NightshiftErrorOptions) {
+    super(message, 'E_UNROUTABLE', options);
+    this.name = 'UnroutableError';
+  }
+}

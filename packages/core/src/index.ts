@@ -1,7 +1,7 @@
 export { parseDuration, formatDuration, type Duration } from './duration.ts';
 export {
   NightshiftError, SoftTimeLimitExceeded, TimeLimitExceeded, PermanentError, RetryableError, UnknownTaskError,
-  MalformedMessageError, ConfigError, BrokerUnavailableError, TopologyMismatchError,
+  MalformedMessageError, ConfigError, BrokerUnavailableError, TopologyMismatchError, UnroutableError,
   type NightshiftErrorOptions, type RetryableErrorOptions,
 } from './errors.ts';
 export { serializeError, deserializeError, type SerializedError } from './error-serialization.ts';

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { connect, type Channel, type ChannelModel } from 'amqplib';
+import { decode } from '@nightshift/core';
+import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { main } from '../src/main.ts';
+import { testIo } from './test-io.ts';
+
+const app = fileURLToPath(new URL('./fixtures/send-app.ts', import.meta.url));
+let env: Record<string, string>;
+let connection: ChannelModel;
+let channel: Channel;
+
+before(async () => {
+  const { amqpUrl } = await requireServices('rabbitmq');
+  env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_PREFIX: randomPrefix('cli-send'), NIGHTSHIFT_PUBLISH_TIMEOUT: '5s' };
+  connection = await connect(amqpUrl);
+  channel = await connection.createChannel();
+});
+after(async () => {
+  const { prefix } = { prefix: env.NIGHTSHIFT_PREFIX };
+  for (const queue of ['q.reports', 'dead-letters', 'retry.1s', 'retry.5s', 'retry.30s', 'retry.2m', 'retry.10m', 'retry.1h']) await channel.deleteQueue(`${prefix}.${queue}`);
+  for (const exchange of ['tasks', 'retry', 'dlx', 'events', 'control']) await channel.deleteExchange(`${prefix}.${exchange}`);
+  await connection.close();
+});
+
+test('nightshift send puts a confirmed task message in its queue and prints its id', async () => {
+  const io = testIo({ env });
+  const code = await main(['send', 'reports.generate', '--app', app, '--args', '["usage"]', '--kwargs', '{"region":"eu"}', '--json'], io);
+  assert.equal(code, 0, io.stderr.text);
+  const printed = JSON.parse(io.stdout.text) as { id: string; queue: string };
+  assert.equal(printed.queue, 'reports');
+  let message = await channel.get(`${env.NIGHTSHIFT_PREFIX}.q.reports`, { noAck: true });
+  for (let i = 0; !message && i < 100; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    message = await channel.get(`${env.NIGHTSHIFT_PREFIX}.q.reports`, { noAck: true });
+  }
+  assert.ok(message, 'the message is in the queue');
+  const decoded = decode(message.content);
+  assert.ok(decoded.ok);
+  assert.equal(decoded.envelope.id, printed.id);
+  assert.deepEqual(decoded.envelope.args, ['usage']);
+  assert.deepEqual(decoded.envelope.kwargs, { region: 'eu' });
+  assert.deepEqual(decoded.envelope.origin, { type: 'producer', producer: 'cli' });
+});
+
+test('bad input says what to do, before anything is sent', async () => {
+  const notArray = testIo({ env });
+  assert.equal(await main(['send', 'reports.generate', '--app', app, '--args', '{"type":"usage"}'], notArray), 2);
+  assert.match(notArray.stderr.text, /^error: --args must be a JSON array\n/);
+  const badJson = testIo({ env });
+  assert.equal(await main(['send', 'reports.generate', '--app', app, '--args', '[usage]'], badJson), 2);
+  assert.match(badJson.stderr.text, /^error: --args is not valid JSON/);
+  const unknown = testIo({ env });
+  assert.equal(await main(['send', 'reports.nope', '--app', app], unknown), 2);
+  assert.match(unknown.stderr.text, /app "send-fixture" has no task "reports.nope"\nits tasks: reports.generate/);
+});
+
+test('an unreachable broker fails loudly after the publish timeout', async () => {
+  const io = testIo({ env: { ...env, NIGHTSHIFT_AMQP_URL: 'amqp://guest:secret@127.0.0.1:1', NIGHTSHIFT_PUBLISH_TIMEOUT: '1s' } });
+  assert.equal(await main(['send', 'reports.generate', '--app', app, '--args', '["usage"]'], io), 1);
+  assert.match(io.stderr.text, /RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1 did not answer within 1000ms/);
+  assert.doesNotMatch(io.stderr.text, /secret/);
+});
