@@ -14,7 +14,11 @@ before(async () => {
   ctx = await testBroker();
   client = await createClient(ctx.config, { app, name: 'client-test' });
 });
-after(async () => { await client.close(); await ctx.cleanup(); });
+after(async () => {
+  await client.broker.deleteTopology();
+  await client.close();
+  await ctx.cleanup();
+});
 
 test('a task sent before any worker started waits in its queue', async () => {
   const id = await client.send(generate, ['usage'], { kwargs: { region: 'eu' } });

@@ -100,6 +100,7 @@ test('a publish during an outage waits, then fails loudly; after the outage publ
   }
   await short.whenReady(60_000);
   await short.publisher.publish(short.names.tasks, 'outage', Buffer.from('{}'));
+  await short.withChannel((channel) => channel.deleteQueue(short.names.queue('outage')));
   await short.close();
 });
 
