@@ -4,11 +4,12 @@ import type { Broker } from './broker.ts';
 import { HEADERS } from './names.ts';
 
 /**
- * Why a message is dead. Nightshift's own reasons, plus the broker's (`rejected`, `delivery_limit`,
- * `expired`, `maxlen`) read from `x-death` when the broker dead-lettered it.
+ * Why a message is dead. Nightshift's own reasons: `failed` (retries exhausted, a permanent error, or an
+ * error `retryOn` does not match; the error says which), `unknown_task`, `malformed`, `expired`; and the
+ * broker's, read from `x-death` when the broker dead-lettered it: `rejected`, `delivery_limit`, `maxlen`.
  */
 export type DeadLetterReason =
-  | 'malformed' | 'unknown-task' | 'expired' | 'exhausted' | 'permanent' | 'time-limit'
+  | 'failed' | 'unknown_task' | 'malformed' | 'expired'
   | 'rejected' | 'delivery_limit' | 'maxlen' | (string & {});
 
 export interface DeadLetterInfo {
@@ -19,6 +20,12 @@ export interface DeadLetterInfo {
   readonly worker?: string;
   /** The work queue the message was taken from. */
   readonly originalQueue?: string;
+  /** Attempts made before it died. */
+  readonly attempts?: number;
+  /** ISO 8601: the first failed attempt. */
+  readonly firstFailedAt?: string;
+  /** ISO 8601: when it was dead-lettered (set by `publishDeadLetter`, read back by `readDeadLetter`). */
+  readonly deadAt?: string;
 }
 
 /**
@@ -33,6 +40,8 @@ export async function publishDeadLetter(broker: Broker, message: Message, info: 
   };
   if (info.originalQueue ?? message.fields.routingKey) headers[HEADERS.originalQueue] = info.originalQueue ?? message.fields.routingKey;
   if (info.worker) headers[HEADERS.worker] = info.worker;
+  if (info.attempts !== undefined) headers[HEADERS.attempts] = info.attempts;
+  if (info.firstFailedAt) headers[HEADERS.firstFailedAt] = info.firstFailedAt;
   if (info.error || info.detail) headers[HEADERS.error] = JSON.stringify({ detail: info.detail, ...info.error });
   const { headers: _ignored, ...properties } = message.properties;
   await broker.publisher.publish(broker.names.dlx, message.fields.routingKey, message.content, {
@@ -55,6 +64,9 @@ export function readDeadLetter(message: Message): DeadLetterInfo {
       ...(error && typeof error.name === 'string' ? { error: error as unknown as SerializedError } : {}),
       ...(typeof headers[HEADERS.worker] === 'string' ? { worker: headers[HEADERS.worker] } : {}),
       ...(typeof headers[HEADERS.originalQueue] === 'string' ? { originalQueue: headers[HEADERS.originalQueue] } : {}),
+      ...(typeof headers[HEADERS.attempts] === 'number' ? { attempts: headers[HEADERS.attempts] } : {}),
+      ...(typeof headers[HEADERS.firstFailedAt] === 'string' ? { firstFailedAt: headers[HEADERS.firstFailedAt] } : {}),
+      ...(typeof headers[HEADERS.deadAt] === 'string' ? { deadAt: headers[HEADERS.deadAt] } : {}),
     };
   }
   const death = Array.isArray(headers['x-death']) ? (headers['x-death'][0] as Record<string, unknown> | undefined) : undefined;

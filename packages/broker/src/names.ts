@@ -49,4 +49,6 @@ export const HEADERS = Object.freeze({
   originalQueue: 'x-nightshift-original-queue',
   deadAt: 'x-nightshift-dead-at',
   worker: 'x-nightshift-worker',
+  attempts: 'x-nightshift-attempts',
+  firstFailedAt: 'x-nightshift-first-failed-at',
 });
