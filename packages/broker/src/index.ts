@@ -8,3 +8,4 @@ export { publishDeadLetter, readDeadLetter, type DeadLetterInfo, type DeadLetter
 export { consumeTasks, type ReceivedTask, type TaskHandler, type ConsumeTasksOptions } from './task-consumer.ts';
 export { createClient, buildEnvelope, type Client, type ClientOptions, type SendOptions } from './client.ts';
 export { publishEvent, parseEvent, type EventType, type LifecycleEvent } from './events.ts';
+export { serveControl, broadcastControl, type ControlCommand, type ControlRequest, type ControlReply, type BroadcastOptions } from './control.ts';

@@ -5,7 +5,7 @@ export interface TopologyNames {
   readonly prefix: string;
   /** Direct exchange; producers and beat publish here with routing key = queue name. */
   readonly tasks: string;
-  /** Headers exchange in front of the retry ladder; routes on the `x-nightshift-step` header. */
+  /** Headers exchange in front of the retry ladder; routes on the `nightshift-step` header. */
   readonly retry: string;
   /** Fanout exchange for everything that is finally dead. */
   readonly dlx: string;
@@ -43,7 +43,8 @@ export function stepLabel(stepMs: number): string {
 
 /** Message headers Nightshift sets. */
 export const HEADERS = Object.freeze({
-  step: 'x-nightshift-step',
+  // Not `x-`: a headers exchange ignores binding arguments that start with `x-`, so every step would match.
+  step: 'nightshift-step',
   reason: 'x-nightshift-reason',
   error: 'x-nightshift-error',
   originalQueue: 'x-nightshift-original-queue',

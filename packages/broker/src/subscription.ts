@@ -28,6 +28,7 @@ export class Subscription {
   readonly #onCancel: () => void;
   #channel: Channel | undefined;
   #cancelled = false;
+  #consumerTag: string | undefined;
   #starting: Promise<void> | undefined;
   readonly #active = new Set<Promise<void>>();
   readonly #onReady = () => void this.start().catch((error: unknown) => this.#broker.log.error({ err: error, queue: this.queue }, 'could not resume consuming'));
@@ -55,12 +56,22 @@ export class Subscription {
     return this.#active.size;
   }
 
-  /** Stops receiving new messages; running handlers finish. Unsettled messages return to the queue when the channel closes. */
-  async cancel(options: { waitForHandlers?: boolean } = {}): Promise<void> {
+  /**
+   * Stops new deliveries (basic.cancel) but keeps the channel open, so running handlers can still ack.
+   * Messages delivered but not settled stay with this consumer until `cancel` closes the channel.
+   */
+  async stopConsuming(): Promise<void> {
     if (this.#cancelled) return;
     this.#cancelled = true;
     this.#broker.off('ready', this.#onReady);
     this.#onCancel();
+    const channel = this.#channel;
+    if (channel && this.#consumerTag) await channel.cancel(this.#consumerTag).catch(() => {});
+  }
+
+  /** Stops consuming, optionally waits for running handlers, then closes the channel: unsettled messages return to the queue. */
+  async cancel(options: { waitForHandlers?: boolean } = {}): Promise<void> {
+    await this.stopConsuming();
     const channel = this.#channel;
     if (options.waitForHandlers) await Promise.allSettled([...this.#active]);
     this.#channel = undefined;
@@ -82,7 +93,7 @@ export class Subscription {
     });
     await channel.prefetch(this.#prefetch);
     this.#channel = channel;
-    await channel.consume(this.queue, (message) => {
+    const { consumerTag } = await channel.consume(this.queue, (message) => {
       if (message === null) {
         // The server cancelled us (queue deleted or failed over): reopen shortly.
         this.#broker.log.warn({ queue: this.queue }, 'the broker cancelled the consumer; resubscribing');
@@ -91,6 +102,7 @@ export class Subscription {
       }
       this.#dispatch(channel, message);
     }, { noAck: false });
+    this.#consumerTag = consumerTag;
   }
 
   #dispatch(channel: Channel, message: ConsumeMessage): void {

@@ -19,7 +19,7 @@ test('a delay maps to the longest step that does not overshoot it', () => {
 });
 
 /** Resolves with the time each message of `queue` reaches the handler. */
-async function arrivals(queue: string, count: number): Promise<{ times: Promise<number[]>; stop: () => Promise<void> }> {
+async function arrivals(queue: string, count: number): Promise<{ times: Promise<number[]>; count: () => number; stop: () => Promise<void> }> {
   const seen: number[] = [];
   let resolve: (times: number[]) => void = () => {};
   const times = new Promise<number[]>((r) => { resolve = r; });
@@ -28,7 +28,7 @@ async function arrivals(queue: string, count: number): Promise<{ times: Promise<
     task.delivery.ack();
     if (seen.length === count) resolve(seen);
   });
-  return { times, stop: () => subscription.cancel() };
+  return { times, count: () => seen.length, stop: () => subscription.cancel() };
 }
 
 test('a retry step returns the message after its delay (±20%)', async () => {
@@ -39,6 +39,8 @@ test('a retry step returns the message after its delay (±20%)', async () => {
   const step = await park(broker, envelope, {}, sentAt);
   assert.equal(step, 2_000);
   const [arrived] = await watch.times;
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  assert.equal(watch.count(), 1, 'it came back once, from one step only');
   await watch.stop();
   const waited = (arrived as number) - sentAt;
   assert.ok(waited >= 1_600 && waited <= 2_400, `waited ${waited}ms for a 2s step`);
@@ -52,6 +54,8 @@ test('countdown goes through the ladder, taking several steps for a delay no sin
   const queued = await ctx.raw.checkQueue(ctx.broker.names.queue('countdown'));
   assert.equal(queued.messageCount, 0, 'not held in the work queue');
   const [arrived] = await watch.times;
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  assert.equal(watch.count(), 1, 'it came back once');
   await watch.stop();
   await client.close();
   const waited = (arrived as number) - sentAt;

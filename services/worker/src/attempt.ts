@@ -1,0 +1,182 @@
+import {
+  decideRetry, deserializeError, serializeError, signals, SoftTimeLimitExceeded, TimeLimitExceeded,
+  type AnyApp, type Logger, type SignalMap, type TaskContext, type TaskEnvelope,
+} from '@nightshift/core';
+import { HEADERS, park, publishDeadLetter, type Broker, type EventType, type ReceivedTask } from '@nightshift/broker';
+import type { WorkerOptions } from './options.ts';
+import type { SandboxPool } from './sandbox-pool.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
+
+/** What an attempt needs from its worker. */
+export interface AttemptDeps {
+  readonly broker: Broker;
+  readonly app: AnyApp;
+  readonly options: WorkerOptions;
+  readonly pool: SandboxPool;
+  readonly metrics: WorkerMetrics;
+  readonly log: Logger;
+  emit(type: EventType, fields: Record<string, unknown>): void;
+}
+
+/** A running attempt, as the worker sees it (for `active`, revoke and shutdown). */
+export interface RunningAttempt {
+  readonly envelope: TaskEnvelope;
+  readonly startedAt: number;
+  /** Terminates the attempt; it is acked and reported as revoked, not retried. */
+  terminate(): void;
+  /** Stops the attempt for shutdown; its message goes back to the queue. */
+  abandon(): void;
+}
+
+type StopReason = 'hard-limit' | 'revoked' | 'shutdown';
+
+/**
+ * Runs one attempt in a sandbox with its soft and hard limits, then makes its outcome durable before acking:
+ * success; a retry parked in the ladder (confirmed); or a dead letter (confirmed). A sandbox that dies on its
+ * own returns the message to the queue, so a task that keeps killing its sandbox meets the delivery limit.
+ */
+export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, register: (attempt: RunningAttempt) => () => void): Promise<void> {
+  const { envelope, delivery } = received;
+  const { options, metrics } = deps;
+  const settings = options.tasks.get(envelope.task);
+  if (!settings) throw new Error(`no settings for task ${envelope.task}`);
+  const summary = eventFields(envelope, options.name);
+  const startedAt = Date.now();
+  deps.emit('task.started', summary);
+
+  const run = deps.pool.start({ appPath: options.appPath, envelope, worker: options.name });
+  let stopped: StopReason | undefined;
+  const stop = (reason: StopReason) => {
+    stopped ??= reason;
+    run.kill();
+  };
+  const softTimer = setTimeout(() => {
+    metrics.limitHits.add(1, { task: envelope.task, kind: 'soft' });
+    run.abort(new SoftTimeLimitExceeded(settings.softTimeLimitMs));
+  }, settings.softTimeLimitMs);
+  const hardTimer = setTimeout(() => {
+    metrics.limitHits.add(1, { task: envelope.task, kind: 'hard' });
+    stop('hard-limit');
+  }, settings.timeLimitMs);
+  const unregister = register({ envelope, startedAt, terminate: () => stop('revoked'), abandon: () => stop('shutdown') });
+  const outcome = await run.outcome.finally(() => {
+    clearTimeout(softTimer);
+    clearTimeout(hardTimer);
+    unregister();
+  });
+  const runtimeMs = 'runtimeMs' in outcome ? outcome.runtimeMs : Date.now() - startedAt;
+
+  if (stopped === 'shutdown') {
+    delivery.nack(true);
+    deps.log.warn({ task: envelope.task, task_id: envelope.id }, 'shutdown grace period over: the task was stopped and returned to its queue');
+    return;
+  }
+  if (stopped === 'revoked') {
+    delivery.ack();
+    metrics.tasks.add(1, { task: envelope.task, outcome: 'revoked' });
+    deps.emit('task.revoked', { ...summary, runtimeMs, terminated: true });
+    return;
+  }
+  if ('crashed' in outcome) {
+    // Not retried by us: the message goes back, and the broker's delivery limit stops a poison message.
+    metrics.tasks.add(1, { task: envelope.task, outcome: 'crashed' });
+    deps.log.error({ task: envelope.task, task_id: envelope.id, err: outcome.error }, 'the sandbox died running this task; returning it to the queue');
+    deps.emit('task.failed', { ...summary, runtimeMs, final: false, crashed: true, error: errorSummary(outcome.error) });
+    delivery.nack(true);
+    return;
+  }
+  metrics.runtime.record(runtimeMs / 1000, { task: envelope.task });
+  if (stopped === 'hard-limit' || 'killed' in outcome) {
+    await fail(deps, received, new TimeLimitExceeded(settings.timeLimitMs), runtimeMs);
+    return;
+  }
+  if (!outcome.ok) {
+    await fail(deps, received, deserializeError(outcome.error), runtimeMs);
+    return;
+  }
+  delivery.ack();
+  metrics.tasks.add(1, { task: envelope.task, outcome: 'succeeded' });
+  deps.emit('task.succeeded', { ...summary, runtimeMs, result: truncate(outcome.result) });
+  const info = { task: envelope.task, id: envelope.id, attempt: envelope.attempt, worker: options.name };
+  emitSignal(deps.log, 'taskSuccess', { ...info, runtimeMs, result: outcome.result });
+  await safely(deps.log, 'onSuccess', () => deps.app.task(envelope.task)?.onSuccess?.(hookContext(deps, envelope), outcome.result as never));
+}
+
+async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, runtimeMs: number): Promise<void> {
+  const { envelope, delivery } = received;
+  const { options, metrics } = deps;
+  const settings = options.tasks.get(envelope.task);
+  if (!settings) throw new Error(`no settings for task ${envelope.task}`);
+  const task = deps.app.task(envelope.task);
+  const headers = received.delivery.message.properties.headers ?? {};
+  const firstFailedAt = typeof headers[HEADERS.firstFailedAt] === 'string' ? headers[HEADERS.firstFailedAt] as string : new Date().toISOString();
+  const decision = decideRetry(settings.retry, error, envelope.attempt);
+  const info = { task: envelope.task, id: envelope.id, attempt: envelope.attempt, worker: options.name };
+  const summary = eventFields(envelope, options.name);
+  deps.emit('task.failed', { ...summary, runtimeMs, final: !decision.retry, error: errorSummary(serializeError(error)) });
+  emitSignal(deps.log, 'taskFailure', { ...info, error, final: !decision.retry });
+
+  if (decision.retry) {
+    const next: TaskEnvelope = { ...envelope, attempt: envelope.attempt + 1, eta: new Date(Date.now() + decision.delayMs).toISOString() };
+    await park(deps.broker, next, { ...headers, [HEADERS.firstFailedAt]: firstFailedAt });
+    delivery.ack();
+    metrics.tasks.add(1, { task: envelope.task, outcome: 'retried' });
+    metrics.retries.add(1, { task: envelope.task });
+    deps.emit('task.retried', { ...summary, runtimeMs, delayMs: decision.delayMs, nextAttempt: next.attempt, error: errorSummary(serializeError(error)) });
+    emitSignal(deps.log, 'taskRetry', { ...info, error, delayMs: decision.delayMs });
+    await safely(deps.log, 'onRetry', () => task?.onRetry?.(hookContext(deps, envelope), error, { delayMs: decision.delayMs, nextAttempt: next.attempt }));
+    return;
+  }
+  const why = { permanent: 'a permanent error', 'not-retryable': 'an error its retryOn does not match', exhausted: `retries exhausted after ${envelope.attempt} attempts` }[decision.reason];
+  await publishDeadLetter(deps.broker, delivery.message, {
+    reason: 'failed', detail: why, error: serializeError(error), worker: options.name,
+    attempts: envelope.attempt, firstFailedAt, originalQueue: envelope.queue,
+  });
+  delivery.ack();
+  metrics.tasks.add(1, { task: envelope.task, outcome: 'dead_lettered' });
+  metrics.deadLetters.add(1, { reason: 'failed', task: envelope.task });
+  deps.emit('task.dead-lettered', { ...summary, runtimeMs, reason: 'failed', detail: why, error: errorSummary(serializeError(error)) });
+  await safely(deps.log, 'onFailure', () => task?.onFailure?.(hookContext(deps, envelope), error));
+}
+
+/** The fields every task event carries. */
+export function eventFields(envelope: TaskEnvelope, worker: string): Record<string, unknown> {
+  return { id: envelope.id, task: envelope.task, queue: envelope.queue, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts, worker, sentAt: envelope.sentAt, origin: envelope.origin };
+}
+
+function errorSummary(error: { name: string; message: string; code?: string; stack?: string }): Record<string, unknown> {
+  return { name: error.name, message: error.message, ...(error.code ? { code: error.code } : {}), ...(error.stack ? { stack: error.stack } : {}) };
+}
+
+function truncate(result: unknown): unknown {
+  const text = JSON.stringify(result) ?? 'null';
+  return text.length <= 2_000 ? result : `${text.slice(0, 2_000)}…`;
+}
+
+// Hooks run in the worker's main thread after the outcome is durable; their context has no live signal.
+function hookContext(deps: AttemptDeps, envelope: TaskEnvelope): TaskContext {
+  return {
+    id: envelope.id, task: envelope.task, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts, queue: envelope.queue,
+    signal: new AbortController().signal, log: deps.log, origin: envelope.origin, sentAt: envelope.sentAt, kwargs: envelope.kwargs,
+  };
+}
+
+/** Runs a user hook; a throw is logged and never changes the task's outcome. */
+export async function safely(log: Logger, hook: string, call: () => unknown): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    log.error({ hook, err: error }, `the ${hook} hook threw; the task's outcome stands`);
+  }
+}
+
+export function emitSignal<K extends keyof SignalMap>(log: Logger, name: K, ...args: SignalMap[K]): void {
+  for (const listener of signals.listeners(name)) {
+    try {
+      const returned: unknown = (listener as (...a: SignalMap[K]) => unknown)(...args);
+      if (returned instanceof Promise) returned.catch((error: unknown) => log.error({ signal: name, err: error }, `a ${name} signal listener failed`));
+    } catch (error) {
+      log.error({ signal: name, err: error }, `a ${name} signal listener threw`);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { availableParallelism, hostname } from 'node:os';
+import {
+  ConfigError, formatDuration, parseDuration, resolveTaskSettings, validateQueueName,
+  type AnyApp, type Logger, type ResolvedTaskSettings,
+} from '@nightshift/core';
+
+/** Where tasks run. `threads`: worker threads, killable at the hard limit. `inline`: the worker's own event loop, for I/O-bound tasks at high concurrency; the hard limit cannot kill. */
+export type PoolKind = 'threads' | 'inline';
+
+/** What a worker is given: command-line flags and environment. */
+export interface WorkerOptionsInput {
+  /** Path of the app module (for thread sandboxes, which load it themselves). */
+  appPath: string;
+  /** Queues to consume. Default: every queue the app's tasks use. */
+  queues?: readonly string[];
+  /** Sandboxes, i.e. tasks running at once. Default: the CPU count. */
+  concurrency?: number;
+  /** Default: `'threads'`. */
+  pool?: PoolKind;
+  /** How long running tasks may finish after the first SIGTERM. Default: `NIGHTSHIFT_WORKER_GRACE`, else `'30s'`. */
+  grace?: string | number;
+  /** Named in events, dead letters and control replies. Default: `worker@<host>:<pid>`. */
+  name?: string;
+  /** Interval of `worker.heartbeat` events. Default: `NIGHTSHIFT_HEARTBEAT`, else `'5s'`. */
+  heartbeat?: string | number;
+  /** RabbitMQ's `consumer_timeout`: a hard limit at or above it is refused. Default: `NIGHTSHIFT_CONSUMER_TIMEOUT`, else `'30m'` (RabbitMQ's default). */
+  consumerTimeout?: string | number;
+  /** Heap limit of a thread sandbox in MB; a task that exceeds it kills only its sandbox. Default: Node's. */
+  maxOldGenerationSizeMb?: number;
+}
+
+export interface WorkerOptions {
+  readonly appPath: string;
+  readonly queues: readonly string[];
+  readonly concurrency: number;
+  readonly pool: PoolKind;
+  readonly graceMs: number;
+  readonly name: string;
+  readonly heartbeatMs: number;
+  readonly consumerTimeoutMs: number;
+  readonly maxOldGenerationSizeMb: number | undefined;
+  /** Settings of every task, after task, app and global defaults. */
+  readonly tasks: ReadonlyMap<string, ResolvedTaskSettings>;
+}
+
+/**
+ * Validates flags, environment and the app's task limits into frozen options.
+ * Refuses a task whose hard limit is not above its soft limit, or reaches the broker's consumer timeout;
+ * warns once for each task that relies on the global default limits.
+ */
+export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, env: Readonly<Record<string, string | undefined>>, log: Logger): WorkerOptions {
+  const tasks = new Map<string, ResolvedTaskSettings>();
+  for (const task of app.tasks) tasks.set(task.name, resolveTaskSettings(app, task));
+  const queues = input.queues && input.queues.length > 0
+    ? input.queues.map((q, i) => validateQueueName(q, `--queues[${i}]`))
+    : [...new Set([...tasks.values()].map((t) => t.queue))];
+  const concurrency = input.concurrency ?? availableParallelism();
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
+    throw new ConfigError(`--concurrency: ${JSON.stringify(input.concurrency)} must be a whole number from 1 to 1024`, { field: 'concurrency' });
+  }
+  const pool = input.pool ?? 'threads';
+  if (pool !== 'threads' && pool !== 'inline') throw new ConfigError(`--pool: ${JSON.stringify(pool)} must be "threads" or "inline"`, { field: 'pool' });
+  const consumerTimeoutMs = parseDuration(input.consumerTimeout ?? env.NIGHTSHIFT_CONSUMER_TIMEOUT ?? '30m', 'NIGHTSHIFT_CONSUMER_TIMEOUT');
+
+  const relying: string[] = [];
+  for (const [name, settings] of tasks) {
+    if (settings.timeLimitMs <= settings.softTimeLimitMs) {
+      throw new ConfigError(
+        `task "${name}": its hard time limit (${formatDuration(settings.timeLimitMs)}) must be above its soft time limit (${formatDuration(settings.softTimeLimitMs)}), so the task has time to clean up`,
+        { field: `${name}.timeLimit` },
+      );
+    }
+    if (settings.timeLimitMs >= consumerTimeoutMs) {
+      throw new ConfigError(
+        `task "${name}": its hard time limit (${formatDuration(settings.timeLimitMs)}) reaches RabbitMQ's consumer timeout (${formatDuration(consumerTimeoutMs)}), which would close the channel first. ` +
+          'Lower the limit, or raise consumer_timeout in rabbitmq.conf and set NIGHTSHIFT_CONSUMER_TIMEOUT to match',
+        { field: `${name}.timeLimit` },
+      );
+    }
+    if (settings.limitsFromGlobalDefault.soft || settings.limitsFromGlobalDefault.hard) relying.push(name);
+  }
+  for (const name of relying) {
+    log.warn({ task: name }, `task "${name}" has no time limits of its own or from the app; using the global defaults (soft 300s, hard 330s)`);
+  }
+  if (pool === 'inline') {
+    log.warn({ pool }, 'inline pool: tasks share the worker\'s event loop; the soft limit still aborts ctx.signal, but the hard limit cannot kill a task that ignores it');
+  }
+
+  return Object.freeze({
+    appPath: input.appPath,
+    queues: Object.freeze(queues),
+    concurrency,
+    pool,
+    graceMs: parseDuration(input.grace ?? env.NIGHTSHIFT_WORKER_GRACE ?? '30s', 'NIGHTSHIFT_WORKER_GRACE'),
+    name: input.name ?? `worker@${hostname()}:${process.pid}`,
+    heartbeatMs: parseDuration(input.heartbeat ?? env.NIGHTSHIFT_HEARTBEAT ?? '5s', 'NIGHTSHIFT_HEARTBEAT'),
+    consumerTimeoutMs,
+    maxOldGenerationSizeMb: input.maxOldGenerationSizeMb,
+    tasks,
+  });
+}

@@ -1,0 +1,36 @@
+import { loadApp, loadConfig, type Logger } from '@nightshift/core';
+import { Broker, brokerOptions } from '@nightshift/broker';
+import { compileWorkerOptions, type WorkerOptionsInput } from './options.ts';
+import { Worker } from './worker.ts';
+
+export interface StartedWorker {
+  readonly worker: Worker;
+  readonly broker: Broker;
+  /** Stops the worker (gracefully; `force` at once) and closes its broker connection. */
+  stop(options?: { force?: boolean }): Promise<void>;
+}
+
+/** Loads the app, validates options, connects and starts a worker. Used by main.ts and by tests in-process. */
+export async function startWorker(input: WorkerOptionsInput, env: Readonly<Record<string, string | undefined>>, log: Logger): Promise<StartedWorker> {
+  const config = loadConfig(env);
+  const app = await loadApp(input.appPath);
+  const options = compileWorkerOptions(app, input, env, log);
+  const broker = await Broker.connect({ ...brokerOptions(config, `nightshift ${options.name}`, log), connectTimeoutMs: 60_000 });
+  const worker = new Worker(broker, app, options, log);
+  try {
+    await worker.start();
+  } catch (error) {
+    await broker.close();
+    throw error;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    worker,
+    broker,
+    stop: (stopOptions = {}) => {
+      if (stopOptions.force) void worker.stop({ force: true });
+      stopped ??= worker.stop().then(() => broker.close());
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import { hostname } from 'node:os';
+import { publishDeadLetter, publishEvent, serveControl, consumeTasks, type Broker, type ControlRequest, type EventType, type ReceivedTask, type Subscription } from '@nightshift/broker';
+import { type AnyApp, type Logger } from '@nightshift/core';
+import { emitSignal, eventFields, runAttempt, type RunningAttempt } from './attempt.ts';
+import type { WorkerOptions } from './options.ts';
+import { createInlinePool, createThreadPool, type SandboxPool } from './sandbox-pool.ts';
+import { Slots } from './slots.ts';
+import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
+
+const REVOKED_REMEMBERED = 10_000;
+
+/**
+ * Consumes the app's queues and runs each task in a sandbox with its limits (see `runAttempt`).
+ * Answers remote control, sends lifecycle events and heartbeats, and stops gracefully.
+ */
+export class Worker {
+  readonly options: WorkerOptions;
+  readonly #broker: Broker;
+  readonly #app: AnyApp;
+  readonly #log: Logger;
+  readonly #pool: SandboxPool;
+  readonly #slots: Slots<ReceivedTask>;
+  readonly #metrics: WorkerMetrics;
+  readonly #running = new Map<string, RunningAttempt>();
+  readonly #handlers = new Set<Promise<void>>();
+  readonly #revoked = new Set<string>();
+  readonly #subscriptions: Subscription[] = [];
+  readonly #startedAt = Date.now();
+  #processed = 0;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(broker: Broker, app: AnyApp, options: WorkerOptions, log: Logger) {
+    this.#broker = broker;
+    this.#app = app;
+    this.options = options;
+    this.#log = log;
+    this.#pool = options.pool === 'threads' ? createThreadPool({ size: options.concurrency, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }) : createInlinePool(app, log);
+    this.#slots = new Slots(options.concurrency);
+    this.#metrics = createWorkerMetrics(() => ({ busy: this.#running.size, total: options.concurrency }));
+  }
+
+  /** Starts consuming every queue, answering control, and sending heartbeats. */
+  async start(): Promise<void> {
+    const { options } = this;
+    for (const queue of options.queues) {
+      // Prefetch beyond the slots so the next task is at hand; waiting ones are the worker's "reserved".
+      this.#subscriptions.push(await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), { prefetch: options.concurrency * 2, worker: options.name }));
+    }
+    this.#subscriptions.push(await serveControl(this.#broker, options.name, (request) => this.#answer(request)));
+    this.#emit('worker.online', this.#status());
+    this.#heartbeat = setInterval(() => this.#emit('worker.heartbeat', this.#status()), options.heartbeatMs);
+    this.#heartbeat.unref();
+    emitSignal(this.#log, 'workerReady', { worker: options.name, queues: options.queues, concurrency: options.concurrency });
+    this.#log.info({ worker: options.name, queues: options.queues, concurrency: options.concurrency, pool: options.pool }, 'worker ready');
+  }
+
+  /**
+   * First call: stop consuming, let running tasks finish within the grace period, then stop the rest and
+   * return their messages to the queue. `force` (a second signal) stops running tasks at once. Nothing is lost.
+   */
+  stop(options: { force?: boolean; reason?: string } = {}): Promise<void> {
+    if (options.force) for (const attempt of this.#running.values()) attempt.abandon();
+    this.#stopping ??= this.#shutdown(options.reason ?? 'stop requested');
+    return this.#stopping;
+  }
+
+  get active(): number {
+    return this.#running.size;
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    const { options } = this;
+    emitSignal(this.#log, 'workerShuttingDown', { worker: options.name, reason });
+    this.#log.info({ reason, running: this.#running.size, graceMs: options.graceMs }, 'stopping: no new tasks; running ones may finish');
+    clearInterval(this.#heartbeat);
+    await Promise.all(this.#subscriptions.map((s) => s.stopConsuming()));
+    for (const waiting of this.#slots.cancelAll()) waiting.delivery.nack(true);
+    const drained = Promise.allSettled([...this.#handlers]);
+    const grace = new Promise<'grace'>((resolve) => setTimeout(resolve, options.graceMs, 'grace').unref());
+    if ((await Promise.race([drained.then(() => 'drained' as const), grace])) === 'grace') {
+      this.#log.warn({ running: this.#running.size }, 'grace period over: stopping the tasks still running and returning them to their queues');
+      for (const attempt of this.#running.values()) attempt.abandon();
+      await drained;
+    }
+    await Promise.all(this.#subscriptions.map((s) => s.cancel()));
+    this.#emit('worker.offline', this.#status());
+    await this.#broker.publisher.flush();
+    await this.#pool.close();
+  }
+
+  #track(handler: Promise<void>): Promise<void> {
+    this.#handlers.add(handler);
+    return handler.finally(() => this.#handlers.delete(handler));
+  }
+
+  async #receive(received: ReceivedTask): Promise<void> {
+    const { envelope, delivery } = received;
+    const fields = eventFields(envelope, this.options.name);
+    this.#emit('task.received', fields);
+    if (this.#revoked.has(envelope.id)) {
+      delivery.ack();
+      this.#emit('task.revoked', { ...fields, terminated: false });
+      return;
+    }
+    if (!this.#app.task(envelope.task)) {
+      await publishDeadLetter(this.#broker, delivery.message, {
+        reason: 'unknown_task', detail: `no task named ${JSON.stringify(envelope.task)} in app "${this.#app.name}" on ${this.options.name}`,
+        worker: this.options.name, attempts: envelope.attempt, originalQueue: envelope.queue,
+      });
+      delivery.ack();
+      this.#metrics.deadLetters.add(1, { reason: 'unknown_task', task: envelope.task });
+      this.#emit('task.dead-lettered', { ...fields, reason: 'unknown_task' });
+      return;
+    }
+    if (!(await this.#slots.acquire(received))) return; // shutdown: already returned to the queue
+    try {
+      if (this.#revoked.has(envelope.id)) {
+        delivery.ack();
+        this.#emit('task.revoked', { ...fields, terminated: false });
+        return;
+      }
+      await runAttempt(this.#deps(), received, (attempt) => {
+        this.#running.set(envelope.id, attempt);
+        return () => this.#running.delete(envelope.id);
+      });
+      this.#processed += 1;
+    } finally {
+      this.#slots.release();
+    }
+  }
+
+  #deps() {
+    return { broker: this.#broker, app: this.#app, options: this.options, pool: this.#pool, metrics: this.#metrics, log: this.#log, emit: (type: EventType, fields: Record<string, unknown>) => this.#emit(type, fields) };
+  }
+
+  #answer(request: ControlRequest): unknown {
+    const now = Date.now();
+    switch (request.command) {
+      case 'ping': return { ok: 'pong' };
+      case 'active': return [...this.#running.values()].map((a) => ({ ...eventFields(a.envelope, this.options.name), args: a.envelope.args, startedAt: new Date(a.startedAt).toISOString(), runningMs: now - a.startedAt }));
+      case 'reserved': return this.#slots.reserved.map((r) => ({ ...eventFields(r.envelope, this.options.name), args: r.envelope.args }));
+      case 'stats': return this.#status();
+      case 'registered': return this.#app.tasks.map((t) => t.name);
+      case 'revoke': return this.#revoke(String(request.args.id ?? ''), request.args.terminate === true);
+      default: return undefined;
+    }
+  }
+
+  #revoke(id: string, terminate: boolean): unknown {
+    if (!id) return { ok: false, error: 'revoke needs an id' };
+    this.#revoked.add(id);
+    if (this.#revoked.size > REVOKED_REMEMBERED) this.#revoked.delete(this.#revoked.values().next().value as string);
+    const running = this.#running.get(id);
+    if (running && terminate) running.terminate();
+    return { ok: true, id, state: running ? (terminate ? 'terminated' : 'running (not terminated)') : 'will be skipped' };
+  }
+
+  #status(): Record<string, unknown> {
+    return {
+      worker: this.options.name, host: hostname(), pid: process.pid, version: process.env.npm_package_version ?? '0.1.0',
+      queues: this.options.queues, concurrency: this.options.concurrency, pool: this.options.pool,
+      active: this.#running.size, reserved: this.#slots.reserved.length, processed: this.#processed,
+      uptimeMs: Date.now() - this.#startedAt,
+    };
+  }
+
+  #emit(type: EventType, fields: Record<string, unknown>): void {
+    void publishEvent(this.#broker, type, fields);
+  }
+}

@@ -1,0 +1,74 @@
+import { fileURLToPath } from 'node:url';
+import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
+import { loadConfig, type NightshiftConfig } from '@nightshift/core';
+import { Broker, brokerOptions, createClient, parseEvent, type Client, type LifecycleEvent } from '@nightshift/broker';
+import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { startWorker, type StartedWorker, type WorkerOptionsInput } from '@nightshift/worker';
+
+export const appPath = fileURLToPath(new URL('./fixtures/app.ts', import.meta.url));
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** One isolated Nightshift installation on the real broker: its own prefix, a client, an event tap and cleanup. */
+export interface Harness {
+  readonly env: Record<string, string>;
+  readonly config: NightshiftConfig;
+  readonly client: Client;
+  readonly raw: Channel;
+  readonly events: LifecycleEvent[];
+  worker(input?: Partial<WorkerOptionsInput>): Promise<StartedWorker>;
+  deadLetters(count: number, timeoutMs?: number): Promise<GetMessage[]>;
+  waitForEvent(match: (event: LifecycleEvent) => boolean, timeoutMs?: number): Promise<LifecycleEvent>;
+  close(): Promise<void>;
+}
+
+export async function harness(): Promise<Harness> {
+  const { amqpUrl } = await requireServices('rabbitmq');
+  const env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_PREFIX: randomPrefix('worker'), NIGHTSHIFT_RETRY_LADDER: '100ms,1s', NIGHTSHIFT_DELIVERY_LIMIT: '3', NIGHTSHIFT_HEARTBEAT: '500ms', NIGHTSHIFT_WORKER_GRACE: '3s' };
+  const config = loadConfig(env);
+  const client = await createClient(config, { name: 'worker-test' });
+  const connection: ChannelModel = await connect(amqpUrl);
+  const raw = await connection.createChannel();
+  const events: LifecycleEvent[] = [];
+  const tap = await raw.assertQueue('', { exclusive: true });
+  await raw.bindQueue(tap.queue, client.broker.names.events, '#');
+  await raw.consume(tap.queue, (message) => {
+    const event = message && parseEvent(message.content);
+    if (event) events.push(event);
+  }, { noAck: true });
+  const workers: StartedWorker[] = [];
+  const queues = new Set<string>();
+  const poll = async <T>(read: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const found: GetMessage[] = [];
+  return {
+    env, config, client, raw, events,
+    async worker(input = {}) {
+      const started = await startWorker({ appPath, concurrency: 2, ...input }, env, quiet);
+      for (const queue of started.worker.options.queues) queues.add(queue);
+      workers.push(started);
+      return started;
+    },
+    deadLetters: (count, timeoutMs = 20_000) => poll(async () => {
+      const message = await raw.get(client.broker.names.deadLetters, { noAck: true });
+      if (message) found.push(message);
+      return found.length >= count ? found.splice(0, count) : undefined;
+    }, timeoutMs, `${count} dead letters`),
+    waitForEvent: (match, timeoutMs = 20_000) => poll(() => events.find(match), timeoutMs, 'an event'),
+    async close() {
+      await Promise.all(workers.map((w) => w.stop({ force: true })));
+      const cleaner = await Broker.connect(brokerOptions(config, 'cleanup'));
+      for (const queue of queues) await cleaner.ensureQueue(queue);
+      await cleaner.deleteTopology();
+      await cleaner.close();
+      await client.close();
+      await connection.close();
+    },
+  };
+}
