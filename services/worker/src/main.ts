@@ -2,27 +2,36 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@nightshift/core';
 import { startTelemetry } from '@nightshift/telemetry';
-import { startWorker } from './start.ts';
+import { startWorker, type StartedWorker } from './start.ts';
 
 const WORKER_METRICS_PORT = 9464;
 
-const { values } = parseArgs({
-  options: {
-    app: { type: 'string' },
-    queues: { type: 'string' },
-    concurrency: { type: 'string' },
-    pool: { type: 'string' },
-    grace: { type: 'string' },
-    name: { type: 'string' },
-  },
-});
+// Signals are counted from the first instant: the first stops gracefully, a second stops at once.
+let signalCount = 0;
+let stopRequested: ((force: boolean) => void) | undefined;
+const onSignal = () => {
+  signalCount += 1;
+  stopRequested?.(signalCount > 1);
+};
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
 
 try {
+  const { values } = parseArgs({
+    options: {
+      app: { type: 'string' },
+      queues: { type: 'string' },
+      concurrency: { type: 'string' },
+      pool: { type: 'string' },
+      grace: { type: 'string' },
+      name: { type: 'string' },
+    },
+  });
   if (!values.app) throw new ConfigError('nightshift worker needs --app <path>: the module whose default export is your app');
   const config = loadConfig();
   const telemetry = await startTelemetry({ service: 'worker', metricsPort: config.metricsPort ?? WORKER_METRICS_PORT, logLevel: config.logLevel, redactKeys: config.redactKeys });
   const log = telemetry.logger;
-  const started = await startWorker({
+  const started: StartedWorker = await startWorker({
     appPath: values.app,
     ...(values.queues ? { queues: values.queues.split(',').map((q) => q.trim()).filter(Boolean) } : {}),
     ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
@@ -31,17 +40,14 @@ try {
     ...(values.name ? { name: values.name } : {}),
   }, process.env, log);
   log.info({ metrics: telemetry.metricsUrl }, 'metrics served');
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    log.info({ signal }, signals === 1 ? 'stopping gracefully (send it again to stop at once)' : 'stopping at once');
-    void started.stop({ force: signals > 1 }).then(async () => {
+  stopRequested = (force) => {
+    log.info({ force }, force ? 'stopping at once' : 'stopping gracefully (send the signal again to stop at once)');
+    void started.stop({ force }).then(async () => {
       await telemetry.shutdown();
       process.exit(0);
     });
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  if (signalCount > 0) stopRequested(signalCount > 1);
 } catch (error) {
   process.stderr.write(`worker: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(error instanceof ConfigError ? 2 : 1);

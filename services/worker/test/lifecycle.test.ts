@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { slow } from './fixtures/app.ts';
+import { appPath, harness, type Harness } from './support.ts';
+
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+let h: Harness;
+const children = new Set<ChildProcess>();
+before(async () => { h = await harness(); });
+after(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await h.close();
+});
+
+/** A worker as its own process, as `nightshift worker` runs it. */
+function spawnWorker(extra: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [main, '--app', appPath, '--concurrency', '2'], {
+    env: { ...process.env, ...h.env, NIGHTSHIFT_METRICS_PORT: '0', NIGHTSHIFT_LOG_LEVEL: 'warn', ...extra },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+const exited = (child: ChildProcess) => new Promise<number | string | null>((resolve) => {
+  if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode ?? child.signalCode);
+  else child.once('exit', (code, signal) => resolve(code ?? signal));
+});
+async function started(marker: string, count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (lines(marker).filter((l) => l === 'started').length < count) {
+    if (Date.now() > deadline) throw new Error(`the task did not start (${marker})`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('SIGKILL in the middle of a task loses nothing: a new worker runs it to completion once more', async () => {
+  const marker = join(tmpdir(), `nightshift-kill-${process.pid}-${Date.now()}`);
+  const first = spawnWorker();
+  const id = await h.client.send(slow, [2_000, marker]);
+  await started(marker, 1);
+  first.kill('SIGKILL');
+  await exited(first);
+  assert.deepEqual(lines(marker), ['started'], 'killed before it finished');
+  const second = spawnWorker();
+  const done = await h.waitForEvent((e) => e.type === 'task.succeeded' && e.id === id, 30_000);
+  assert.equal(done.result, 'finished');
+  assert.deepEqual(lines(marker), ['started', 'started', 'done'], 'ran again, and finished once');
+  second.kill('SIGTERM');
+  assert.equal(await exited(second), 0);
+});
+
+test('SIGTERM lets a running task finish within the grace period, then the worker says offline and exits 0', async () => {
+  const marker = join(tmpdir(), `nightshift-term-${process.pid}-${Date.now()}`);
+  const worker = spawnWorker({ NIGHTSHIFT_WORKER_GRACE: '10s' });
+  const id = await h.client.send(slow, [1_500, marker]);
+  await started(marker, 1);
+  worker.kill('SIGTERM');
+  assert.equal(await exited(worker), 0);
+  assert.deepEqual(lines(marker), ['started', 'done']);
+  assert.ok(h.events.some((e) => e.type === 'task.succeeded' && e.id === id));
+  assert.ok(h.events.some((e) => e.type === 'worker.offline'));
+});
+
+test('a task still running when the grace period ends goes back to its queue, and the next worker completes it', async () => {
+  const marker = join(tmpdir(), `nightshift-grace-${process.pid}-${Date.now()}`);
+  const worker = spawnWorker({ NIGHTSHIFT_WORKER_GRACE: '500ms' });
+  const id = await h.client.send(slow, [3_000, marker]);
+  await started(marker, 1);
+  worker.kill('SIGTERM');
+  assert.equal(await exited(worker), 0);
+  assert.deepEqual(lines(marker), ['started'], 'stopped after the grace period');
+  const next = spawnWorker();
+  await h.waitForEvent((e) => e.type === 'task.succeeded' && e.id === id, 30_000);
+  assert.deepEqual(lines(marker), ['started', 'started', 'done']);
+  next.kill('SIGTERM');
+  await exited(next);
+});
