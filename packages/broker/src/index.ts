@@ -7,5 +7,5 @@ export { ladderStep, park, ETA_TOLERANCE_MS } from './ladder.ts';
 export { publishDeadLetter, readDeadLetter, type DeadLetterInfo, type DeadLetterReason } from './dead-letter.ts';
 export { consumeTasks, type ReceivedTask, type TaskHandler, type ConsumeTasksOptions } from './task-consumer.ts';
 export { createClient, buildEnvelope, type Client, type ClientOptions, type SendOptions } from './client.ts';
-export { publishEvent, parseEvent, type EventType, type LifecycleEvent } from './events.ts';
+export { EventPublisher, publishEvent, parseEvents, type EventType, type LifecycleEvent } from './events.ts';
 export { serveControl, broadcastControl, type ControlCommand, type ControlRequest, type ControlReply, type BroadcastOptions } from './control.ts';

@@ -3,6 +3,7 @@ import {
   type AnyApp, type Logger, type SignalMap, type TaskContext, type TaskEnvelope,
 } from '@nightshift/core';
 import { HEADERS, park, publishDeadLetter, type Broker, type EventType, type ReceivedTask } from '@nightshift/broker';
+import { trace } from '@nightshift/telemetry';
 import type { WorkerOptions } from './options.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
 import type { WorkerMetrics } from './worker-metrics.ts';
@@ -44,7 +45,8 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   const startedAt = Date.now();
   deps.emit('task.started', summary);
 
-  const run = deps.pool.start({ appPath: options.appPath, envelope, worker: options.name });
+  const span = trace.getActiveSpan()?.spanContext();
+  const run = deps.pool.start({ appPath: options.appPath, envelope, worker: options.name, ...(span ? { trace: { traceId: span.traceId, spanId: span.spanId } } : {}) });
   let stopped: StopReason | undefined;
   const stop = (reason: StopReason) => {
     stopped ??= reason;

@@ -6,6 +6,8 @@ export interface SandboxJob {
   readonly appPath: string;
   readonly envelope: TaskEnvelope;
   readonly worker: string;
+  /** The attempt's span, so the sandbox's log lines carry `trace_id`/`span_id`. */
+  readonly trace?: { readonly traceId: string; readonly spanId: string };
 }
 
 /** How an attempt ended inside its sandbox. */

@@ -1,8 +1,9 @@
-import { MessageChannel } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { serializeError, type AnyApp, type Logger, type SerializedError } from '@nightshift/core';
 import { runTask, type SandboxJob, type SandboxResult } from './run-task.ts';
-import type { SandboxMessage } from './sandbox-entry.ts';
+import type { AbortMessage, SandboxMessage } from './sandbox-entry.ts';
 
 /** How an attempt ended, seen from the worker: a result, its sandbox killed by us, or its sandbox dying on its own. */
 export type SandboxOutcome =
@@ -38,22 +39,27 @@ export function createThreadPool(options: { size: number; maxOldGenerationSizeMb
     atomics: 'disabled',
     ...(options.maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } } : {}),
   });
+  const channelName = `nightshift-sandbox-${randomUUID()}`;
+  const aborts = new BroadcastChannel(channelName);
+  aborts.unref();
   return {
     canKill: true,
     start(job) {
-      const { port1, port2 } = new MessageChannel();
       const killer = new AbortController();
-      const outcome: Promise<SandboxOutcome> = piscina.run({ job, port: port2 }, { transferList: [port2], signal: killer.signal }).then(
+      const outcome: Promise<SandboxOutcome> = piscina.run({ job, channel: channelName }, { signal: killer.signal }).then(
         (result) => result,
         (error: unknown) => (killer.signal.aborted ? { killed: true as const } : { crashed: true as const, error: serializeError(error) }),
-      ).finally(() => port1.close());
+      );
       return {
         outcome,
-        abort: (reason) => port1.postMessage({ abort: serializeError(reason) }),
+        abort: (reason) => aborts.postMessage({ id: job.envelope.id, abort: serializeError(reason) } satisfies AbortMessage),
         kill: () => killer.abort(),
       };
     },
-    close: () => piscina.destroy(),
+    close: async () => {
+      aborts.close();
+      await piscina.destroy();
+    },
   };
 }
 

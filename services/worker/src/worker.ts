@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { publishDeadLetter, publishEvent, serveControl, consumeTasks, type Broker, type ControlRequest, type EventType, type ReceivedTask, type Subscription } from '@nightshift/broker';
+import { EventPublisher, publishDeadLetter, publishEvent, serveControl, consumeTasks, type Broker, type ControlRequest, type EventType, type ReceivedTask, type Subscription } from '@nightshift/broker';
 import { type AnyApp, type Logger } from '@nightshift/core';
 import { emitSignal, eventFields, runAttempt, type RunningAttempt } from './attempt.ts';
 import type { WorkerOptions } from './options.ts';
@@ -21,6 +21,7 @@ export class Worker {
   readonly #pool: SandboxPool;
   readonly #slots: Slots<ReceivedTask>;
   readonly #metrics: WorkerMetrics;
+  readonly #events: EventPublisher;
   readonly #running = new Map<string, RunningAttempt>();
   readonly #handlers = new Set<Promise<void>>();
   readonly #revoked = new Set<string>();
@@ -37,15 +38,17 @@ export class Worker {
     this.#log = log;
     this.#pool = options.pool === 'threads' ? createThreadPool({ size: options.concurrency, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }) : createInlinePool(app, log);
     this.#slots = new Slots(options.concurrency);
+    this.#events = new EventPublisher(broker);
     this.#metrics = createWorkerMetrics(() => ({ busy: this.#running.size, total: options.concurrency }));
   }
 
   /** Starts consuming every queue, answering control, and sending heartbeats. */
   async start(): Promise<void> {
     const { options } = this;
+    await this.#events.ready();
     for (const queue of options.queues) {
       // Prefetch beyond the slots so the next task is at hand; waiting ones are the worker's "reserved".
-      this.#subscriptions.push(await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), { prefetch: options.concurrency * 2, worker: options.name }));
+      this.#subscriptions.push(await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), { prefetch: options.concurrency * 4, worker: options.name }));
     }
     this.#subscriptions.push(await serveControl(this.#broker, options.name, (request) => this.#answer(request)));
     this.#emit('worker.online', this.#status());
@@ -84,7 +87,9 @@ export class Worker {
       await drained;
     }
     await Promise.all(this.#subscriptions.map((s) => s.cancel()));
-    this.#emit('worker.offline', this.#status());
+    // Going offline is worth a confirm: a dashboard should not have to wait for missed heartbeats.
+    await publishEvent(this.#broker, 'worker.offline', this.#status());
+    await this.#events.close();
     await this.#broker.publisher.flush();
     await this.#pool.close();
   }
@@ -166,6 +171,6 @@ export class Worker {
   }
 
   #emit(type: EventType, fields: Record<string, unknown>): void {
-    void publishEvent(this.#broker, type, fields);
+    this.#events.publish(type, fields);
   }
 }

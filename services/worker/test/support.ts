@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
-import { Broker, brokerOptions, createClient, parseEvent, type Client, type LifecycleEvent } from '@nightshift/broker';
+import { Broker, brokerOptions, createClient, parseEvents, type Client, type LifecycleEvent } from '@nightshift/broker';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker, type WorkerOptionsInput } from '@nightshift/worker';
 
@@ -32,8 +32,7 @@ export async function harness(): Promise<Harness> {
   const tap = await raw.assertQueue('', { exclusive: true });
   await raw.bindQueue(tap.queue, client.broker.names.events, '#');
   await raw.consume(tap.queue, (message) => {
-    const event = message && parseEvent(message.content);
-    if (event) events.push(event);
+    if (message) events.push(...parseEvents(message.content));
   }, { noAck: true });
   const workers: StartedWorker[] = [];
   const queues = new Set<string>();

@@ -1,0 +1,47 @@
+import { defineCommand, UsageError } from '../command.ts';
+import { runService } from '../run-service.ts';
+
+const options = {
+  app: { type: 'string' },
+  queues: { type: 'string' },
+  concurrency: { type: 'string' },
+  pool: { type: 'string' },
+  grace: { type: 'string' },
+  name: { type: 'string' },
+} as const;
+
+const usage = `Usage: nightshift worker --app <path> [--queues a,b] [--concurrency N] [--pool threads|inline] [--grace <dur>] [--name <name>]
+
+Consumes the app's queues and runs each task in a sandbox with its soft and hard time limits, retrying
+through the retry ladder and dead-lettering what can never succeed. Logs are JSON lines; metrics are
+served on NIGHTSHIFT_METRICS_PORT (default 9464). The first Ctrl-C or SIGTERM stops taking tasks and
+lets running ones finish within the grace period (then returns them to their queues); a second stops
+at once. Nothing is lost either way.
+
+Options:
+      --app <path>         the module whose default export is the app (defineApp); required
+      --queues <a,b>       queues to consume (default: every queue the app's tasks use)
+      --concurrency <N>    sandboxes, i.e. tasks at once (default: the CPU count)
+      --pool <kind>        threads (default; the hard limit kills) or inline (I/O-bound tasks; it cannot)
+      --grace <duration>   how long running tasks may finish after SIGTERM (default: NIGHTSHIFT_WORKER_GRACE, else 30s)
+      --name <name>        worker name in events and control replies (default: worker@<host>:<pid>)
+
+Examples:
+  nightshift worker --app examples/factory/app.ts
+  nightshift worker --app ./app.ts --queues reports,sync --concurrency 8`;
+
+export const worker = defineCommand({
+  name: 'worker',
+  summary: 'run tasks from the app\'s queues with time limits, retries and dead-lettering',
+  usage,
+  options,
+  async run({ values }, io) {
+    if (values.app === undefined) throw new UsageError('"nightshift worker" needs --app <path>: the module whose default export is your app', 'e.g. nightshift worker --app examples/factory/app.ts');
+    const args = ['--app', values.app];
+    for (const flag of ['queues', 'concurrency', 'pool', 'grace', 'name'] as const) {
+      const value = values[flag];
+      if (value !== undefined) args.push(`--${flag}`, value);
+    }
+    return runService('worker', args, io);
+  },
+});
