@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Capture } from './test-io.ts';
+import { commands } from '../src/commands/index.ts';
+
+const names = commands.map((c) => c.name).join(', ');
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'nightshift.js');
 const NODE_PACKAGE = dirname(dirname(process.execPath));
@@ -37,7 +40,7 @@ test('under an older node the bin hands over to Node 24, keeping the arguments a
   assert.match(help.stdout, /^Usage: nightshift up --app <path>/);
   const unknown = spawnSync(olderNode as string, [BIN, 'uo'], { encoding: 'utf8' });
   assert.equal(unknown.status, 2);
-  assert.equal(unknown.stderr, 'error: unknown command "uo"\ndid you mean "nightshift up"? (commands: up, send)\n');
+  assert.equal(unknown.stderr, `error: unknown command "uo"\ndid you mean "nightshift up"? (commands: ${names})\n`);
 });
 
 test('with no Node 24 to hand over to, the bin says what to do in one line', { skip: needsOlderNode }, async (t) => {
