@@ -14,7 +14,7 @@ const RUNTIME_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 export function createWorkerMetrics(sandboxes: () => { busy: number; total: number }): WorkerMetrics {
   const meter = metrics.getMeter('@nightshift/worker');
   const busy = meter.createObservableGauge('nightshift_sandboxes_busy', { description: 'Sandboxes running a task now', valueType: ValueType.INT });
-  const total = meter.createObservableGauge('nightshift_sandboxes_total', { description: 'Sandboxes of this worker', valueType: ValueType.INT });
+  const total = meter.createObservableGauge('nightshift_sandboxes', { description: 'Sandboxes of this worker (its concurrency)', valueType: ValueType.INT });
   meter.addBatchObservableCallback((result) => {
     const now = sandboxes();
     result.observe(busy, now.busy);
