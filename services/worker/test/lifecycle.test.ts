@@ -83,3 +83,21 @@ test('a task still running when the grace period ends goes back to its queue, an
   next.kill('SIGTERM');
   await exited(next);
 });
+
+test('a second SIGTERM stops at once; the running task goes back to its queue', async () => {
+  const marker = join(tmpdir(), `nightshift-force-${process.pid}-${Date.now()}`);
+  const worker = spawnWorker({ NIGHTSHIFT_WORKER_GRACE: '60s' });
+  const id = await h.client.send(slow, [4_000, marker]);
+  await started(marker, 1);
+  const stopping = Date.now();
+  worker.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  worker.kill('SIGTERM');
+  assert.equal(await exited(worker), 0);
+  assert.ok(Date.now() - stopping < 3_000, 'did not wait for the task or the grace period');
+  assert.deepEqual(lines(marker), ['started']);
+  const next = spawnWorker();
+  await h.waitForEvent((e) => e.type === 'task.succeeded' && e.id === id, 30_000);
+  next.kill('SIGTERM');
+  await exited(next);
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { readDeadLetter } from '@nightshift/broker';
 import { decode } from '@nightshift/core';
-import { doomed, echo, flaky, hookCalls, permanent, polite, spin, grumpyHooks } from './fixtures/app.ts';
+import { doomed, echo, flaky, hookCalls, permanent, picky, polite, spin, grumpyHooks } from './fixtures/app.ts';
 import { harness, type Harness } from './support.ts';
 
 let h: Harness;
@@ -79,6 +79,26 @@ test('PermanentError skips retries', async () => {
   assert.equal(info.attempts, 1);
   assert.match(info.detail ?? '', /permanent error/);
   assert.ok(!h.events.some((e) => e.type === 'task.retried' && e.id === id));
+});
+
+test('an error retryOn does not match skips retries', async () => {
+  const id = await h.client.send(picky, []);
+  const [dead] = await h.deadLetters(1);
+  assert.ok(dead);
+  const info = readDeadLetter(dead);
+  assert.equal(dead.properties.messageId, id);
+  assert.equal(info.error?.name, 'TypeError');
+  assert.equal(info.attempts, 1);
+  assert.match(info.detail ?? '', /retryOn does not match/);
+});
+
+test('heartbeats arrive every NIGHTSHIFT_HEARTBEAT with what a dashboard needs', async () => {
+  const since = Date.now();
+  await h.waitForEvent((e) => e.type === 'worker.heartbeat' && Date.parse(e.at) > since);
+  const beat = h.events.filter((e) => e.type === 'worker.heartbeat').at(-1);
+  assert.ok(beat);
+  for (const field of ['worker', 'host', 'pid', 'queues', 'concurrency', 'active', 'processed', 'uptimeMs']) assert.ok(field in beat, field);
+  assert.ok(h.events.some((e) => e.type === 'worker.online' && e.worker === beat.worker));
 });
 
 test('the soft time limit aborts ctx.signal; a task that cleans up returns normally', async () => {

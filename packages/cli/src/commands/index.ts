@@ -1,4 +1,7 @@
 import type { Command } from '../command.ts';
+import { alerter } from './alerter.ts';
+import { db } from './db.ts';
+import { deadLetters } from './dead-letters.ts';
 import { inspect } from './inspect.ts';
 import { revoke } from './revoke.ts';
 import { send } from './send.ts';
@@ -6,4 +9,4 @@ import { up } from './up.ts';
 import { worker } from './worker.ts';
 
 /** Every `nightshift` command, in the order `nightshift --help` lists them. */
-export const commands: readonly Command[] = [up, worker, send, inspect, revoke];
+export const commands: readonly Command[] = [up, worker, alerter, send, inspect, revoke, deadLetters, db];

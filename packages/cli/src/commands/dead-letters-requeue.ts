@@ -1,0 +1,46 @@
+import { redactUrl } from '@nightshift/core';
+import { Broker, brokerOptions } from '@nightshift/broker';
+import { brokerReplayPublisher } from '@nightshift/alerter';
+import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type RequeueSelection } from '@nightshift/store';
+import { UsageError, type Io } from '../command.ts';
+import { readSince, reviewer, withDeadLetters } from './dead-letters-store.ts';
+
+export interface RequeueValues {
+  readonly task?: string;
+  readonly status?: string;
+  readonly since?: string;
+  readonly note?: string;
+  readonly force?: boolean;
+  readonly json: boolean;
+}
+
+/** `nightshift dead-letters requeue <id…>` or `--task T [--status pending]`: sends the tasks again, marks the rows. */
+export async function requeueDeadLetters(ids: readonly string[], values: RequeueValues, io: Io): Promise<number> {
+  if (ids.length > 0 && values.task !== undefined) throw new UsageError('give ids or --task, not both');
+  if (ids.length === 0 && values.task === undefined) {
+    throw new UsageError('"nightshift dead-letters requeue" needs ids or --task <name>', 'e.g. nightshift dead-letters requeue 42 43, or nightshift dead-letters requeue --task reports.generate --status pending');
+  }
+  const status = values.status ?? 'pending';
+  if (!DEAD_LETTER_STATUSES.includes(status as DeadLetterStatus)) throw new UsageError(`--status ${JSON.stringify(status)} is not a status`, `use one of ${DEAD_LETTER_STATUSES.join(', ')}`);
+  const selection: RequeueSelection = ids.length > 0
+    ? { ids }
+    : { task: values.task as string, status: status as DeadLetterStatus, ...(values.since !== undefined ? { since: readSince(values.since) } : {}) };
+  return withDeadLetters(io, async (deadLetters, config) => {
+    const slow = setTimeout(() => io.stderr.write(`waiting for RabbitMQ at ${redactUrl(config.amqpUrl)} (up to ${config.publishTimeoutMs / 1000}s; NIGHTSHIFT_PUBLISH_TIMEOUT)…\n`), 1_000);
+    const broker = await Broker.connect(brokerOptions(config, 'nightshift cli')).finally(() => clearTimeout(slow));
+    try {
+      const outcomes = await deadLetters.requeue(selection, {
+        publish: brokerReplayPublisher(broker), force: values.force === true, by: reviewer(io), ...(values.note !== undefined ? { note: values.note } : {}),
+      });
+      for (const outcome of outcomes) {
+        io.stdout.write(values.json
+          ? `${JSON.stringify(outcome)}\n`
+          : `requeued #${outcome.id} (${outcome.task}) to queue "${outcome.queue}" as ${outcome.replayId}\n`);
+      }
+      if (outcomes.length === 0 && !values.json) io.stdout.write(`nothing to requeue: no ${status} dead letters of task ${values.task}\n`);
+      return 0;
+    } finally {
+      await broker.close();
+    }
+  });
+}

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { connect, type Channel, type ChannelModel } from 'amqplib';
+import { decode } from '@nightshift/core';
+import { DeadLetters, quoteIdent, Store, type DeadLetterInput } from '@nightshift/store';
+import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { main } from '../src/main.ts';
+import { testIo } from './test-io.ts';
+
+let env: Record<string, string>;
+let store: Store;
+let connection: ChannelModel;
+let channel: Channel;
+
+before(async () => {
+  const { amqpUrl, databaseUrl } = await requireServices('rabbitmq', 'postgres');
+  const prefix = randomPrefix('cli-dl');
+  env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_DATABASE_URL: databaseUrl, NIGHTSHIFT_PREFIX: prefix, NIGHTSHIFT_DATABASE_SCHEMA: prefix, NIGHTSHIFT_PUBLISH_TIMEOUT: '5s', USER: 'ana' };
+  store = new Store({ url: databaseUrl, schema: prefix });
+  connection = await connect(amqpUrl);
+  channel = await connection.createChannel();
+});
+after(async () => {
+  const prefix = env.NIGHTSHIFT_PREFIX as string;
+  for (const queue of ['q.reports', 'dead-letters', 'retry.1s', 'retry.5s', 'retry.30s', 'retry.2m', 'retry.10m', 'retry.1h']) await channel.deleteQueue(`${prefix}.${queue}`);
+  for (const exchange of ['tasks', 'retry', 'dlx', 'events', 'control']) await channel.deleteExchange(`${prefix}.${exchange}`);
+  await connection.close();
+  await store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(store.schema)} CASCADE`);
+  await store.close();
+});
+
+function input(task: string, id: string): DeadLetterInput {
+  const envelope = { v: 1, id, task, args: [{ password: 'hunter2', day: 3 }], kwargs: {}, attempt: 3, maxAttempts: 3, queue: 'reports', sentAt: new Date().toISOString(), origin: { type: 'producer', producer: 'test' } };
+  const at = new Date().toISOString();
+  return {
+    messageId: id, deathMark: at, task, queue: 'reports', args: envelope.args, kwargs: {}, reason: 'failed',
+    error: { name: 'TimeoutError', message: 'no answer', stack: 'TimeoutError: no answer\n    at run (app.ts:1:1)' }, attempts: 3, worker: 'w1',
+    lastFailedAt: at, headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }, properties: {}, body: Buffer.from(JSON.stringify(envelope)),
+  };
+}
+
+test('before db migrate, the dead-letter commands say to run it; db migrate applies the migrations once', async () => {
+  const early = testIo({ env });
+  assert.equal(await main(['dead-letters', 'list'], early), 1);
+  assert.match(early.stderr.text, /has no Nightshift tables yet: run "nightshift db migrate"/);
+  const first = testIo({ env });
+  assert.equal(await main(['db', 'migrate'], first), 0, first.stderr.text);
+  assert.match(first.stdout.text, /^applied 001-dead-letters\napplied 002-alert-outbox\nschema "cli-dl-\w+" is at version 2 in postgres:/);
+  const again = testIo({ env });
+  assert.equal(await main(['db', 'migrate', '--json'], again), 0);
+  assert.deepEqual((JSON.parse(again.stdout.text) as { applied: unknown[] }).applied, []);
+});
+
+test('list, show, ignore and requeue', async () => {
+  const deadLetters = new DeadLetters(store);
+  const a = await deadLetters.record(input('reports.generate', 'msg-a'));
+  const b = await deadLetters.record(input('users.sync', 'msg-b'));
+
+  const list = testIo({ env });
+  assert.equal(await main(['dead-letters', 'list'], list), 0, list.stderr.text);
+  assert.match(list.stdout.lines()[0] ?? '', /^ID\s+LAST FAILED\s+STATUS\s+TASK\s+REASON\s+ATTEMPTS\s+ERROR$/);
+  assert.match(list.stdout.text, new RegExp(`#${b.id} .* pending\\s+users\\.sync\\s+failed\\s+3\\s+TimeoutError: no answer`));
+  const json = testIo({ env });
+  assert.equal(await main(['dead-letters', 'list', '--task', 'users.sync', '--json'], json), 0);
+  assert.deepEqual(json.stdout.records().map((r) => r.id), [b.id]);
+
+  const show = testIo({ env });
+  assert.equal(await main(['dead-letters', 'show', a.id], show), 0);
+  assert.match(show.stdout.text, /^dead letter #\d+: reports\.generate — failed/);
+  assert.match(show.stdout.text, /args:\s+\[\{"day":3,"password":"\*\*\*"\}\]/, 'jsonb orders keys its own way');
+  assert.match(show.stdout.text, /next: nightshift dead-letters requeue/);
+  assert.doesNotMatch(show.stdout.text, /hunter2/);
+
+  const ignore = testIo({ env });
+  assert.equal(await main(['dead-letters', 'ignore', b.id, '--note', 'known outage'], ignore), 0);
+  assert.equal(ignore.stdout.text, `ignored #${b.id} (known outage)\n`);
+  const ignored = await deadLetters.get(b.id);
+  assert.deepEqual([ignored.status, ignored.statusBy, ignored.statusNote], ['ignored', 'ana', 'known outage']);
+
+  const requeue = testIo({ env });
+  assert.equal(await main(['dead-letters', 'requeue', a.id], requeue), 0, requeue.stderr.text);
+  assert.match(requeue.stdout.text, new RegExp(`^requeued #${a.id} \\(reports\\.generate\\) to queue "reports" as [0-9a-f-]{36}\\n$`));
+  const message = await channel.get(`${env.NIGHTSHIFT_PREFIX}.q.reports`, { noAck: true });
+  assert.ok(message, 'the task is back in its queue');
+  const decoded = decode(message.content);
+  assert.ok(decoded.ok);
+  assert.equal(decoded.envelope.attempt, 1);
+  assert.deepEqual(decoded.envelope.origin, { type: 'replay', deadLetterId: a.id, originalId: 'msg-a' });
+  assert.deepEqual(decoded.envelope.args, [{ password: 'hunter2', day: 3 }], 'the replay gets the real args');
+  assert.equal((await deadLetters.get(a.id)).status, 'requeued');
+
+  const twice = testIo({ env });
+  assert.equal(await main(['dead-letters', 'requeue', a.id], twice), 2);
+  assert.match(twice.stderr.text, /was already requeued at .* by ana; add --force to send it again/);
+  const forced = testIo({ env });
+  assert.equal(await main(['dead-letters', 'requeue', a.id, '--force', '--json'], forced), 0);
+  assert.equal(forced.stdout.records()[0]?.id, a.id);
+  await channel.purgeQueue(`${env.NIGHTSHIFT_PREFIX}.q.reports`);
+});
+
+test('mistakes say what to do next', async () => {
+  const unknown = testIo({ env });
+  assert.equal(await main(['dead-letters', 'show', '999999'], unknown), 2);
+  assert.match(unknown.stderr.text, /^error: no dead letter #999999 in the store\n"nightshift dead-letters list" shows the ids/);
+  const notId = testIo({ env });
+  assert.equal(await main(['dead-letters', 'ignore', 'abc'], notId), 2);
+  assert.match(notId.stderr.text, /"abc" is not a dead letter id/);
+  const noAction = testIo({ env });
+  assert.equal(await main(['dead-letters'], noAction), 2);
+  assert.match(noAction.stderr.text, /needs an action\nthe actions are list, show <id>, requeue <id…> and ignore <id…>/);
+  const misplaced = testIo({ env });
+  assert.equal(await main(['dead-letters', 'ignore', '1', '--force'], misplaced), 2);
+  assert.match(misplaced.stderr.text, /--force does not apply to "dead-letters ignore"/);
+  const nothing = testIo({ env });
+  assert.equal(await main(['dead-letters', 'requeue'], nothing), 2);
+  assert.match(nothing.stderr.text, /needs ids or --task <name>/);
+  const badStatus = testIo({ env });
+  assert.equal(await main(['dead-letters', 'list', '--status', 'done'], badStatus), 2);
+  assert.match(badStatus.stderr.text, /--status "done" is not a status\nuse pending, requeued, ignored or all/);
+  const help = testIo({ env });
+  assert.equal(await main(['dead-letters', '--help'], help), 0);
+  assert.match(help.stdout.text, /^Usage: nightshift dead-letters <action>/);
+  const down = testIo({ env: { ...env, NIGHTSHIFT_DATABASE_URL: 'postgres://postgres:s3cret@127.0.0.1:1/postgres' } });
+  assert.equal(await main(['dead-letters', 'list'], down), 1);
+  assert.match(down.stderr.text, /PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/postgres is not reachable .*start it, or set NIGHTSHIFT_DATABASE_URL/);
+  assert.doesNotMatch(down.stderr.text, /s3cret/);
+});

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '@nightshift/core';
+import { Broker, brokerOptions } from '@nightshift/broker';
+import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { startWorker, type StartedWorker } from '@nightshift/worker';
+import { main } from '../src/main.ts';
+import { testIo } from './test-io.ts';
+
+const app = fileURLToPath(new URL('./fixtures/send-app.ts', import.meta.url));
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+let env: Record<string, string>;
+let worker: StartedWorker;
+
+before(async () => {
+  const { amqpUrl } = await requireServices('rabbitmq');
+  env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_PREFIX: randomPrefix('cli-inspect') };
+  worker = await startWorker({ appPath: app, concurrency: 1, name: 'inspected-worker', grace: '1s' }, env, quiet);
+});
+after(async () => {
+  await worker.stop();
+  const cleaner = await Broker.connect(brokerOptions(loadConfig(env), 'cleanup'));
+  await cleaner.ensureQueue('reports');
+  await cleaner.deleteTopology();
+  await cleaner.close();
+});
+
+test('inspect ping names the workers that answer; --json gives the replies', async () => {
+  const io = testIo({ env });
+  assert.equal(await main(['inspect', 'ping'], io), 0, io.stderr.text);
+  assert.equal(io.stdout.text, 'inspected-worker  pong\n');
+  const json = testIo({ env });
+  assert.equal(await main(['inspect', 'registered', '--json'], json), 0);
+  assert.deepEqual(JSON.parse(json.stdout.text), [{ worker: 'inspected-worker', command: 'registered', reply: ['reports.generate'] }]);
+});
+
+test('inspect says so when no worker answers, and exits 1', async () => {
+  const io = testIo({ env: { ...env, NIGHTSHIFT_PREFIX: randomPrefix('nobody') } });
+  assert.equal(await main(['inspect', 'ping', '--timeout', '200ms'], io), 1);
+  assert.match(io.stderr.text, /^no worker answered within 200ms; is one running\?/);
+});
+
+test('inspect without a known query is a usage error', async () => {
+  const io = testIo({ env });
+  assert.equal(await main(['inspect', 'everything'], io), 2);
+  assert.match(io.stderr.text, /needs one of ping, active, reserved, stats, registered/);
+});

@@ -1,0 +1,182 @@
+import { ConfigError } from '@nightshift/core';
+import { joinAlertGroup, type AlertOutcome, type AlertRouting } from './alert-groups.ts';
+import { deadLetterKey, parseId, toJsonb, DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterInput, type DeadLetterStatus, type DeadLetterSummary } from './dead-letter.ts';
+import { DeadLetterNotFoundError } from './errors.ts';
+import { readDeadLetterRow, SUMMARY_COLUMNS, type DeadLetterRow } from './dead-letter-row.ts';
+import { requeueDeadLetters, type RequeueOptions, type RequeueOutcome, type RequeueSelection } from './requeue.ts';
+import type { Store } from './store.ts';
+
+/** The result of storing a dead letter. */
+export interface RecordOutcome {
+  readonly id: string;
+  /** False when this dead letter was stored before (a redelivery): nothing was written. */
+  readonly created: boolean;
+  /** Set when the dead letter was new and alert routing was given. */
+  readonly alert?: AlertOutcome;
+}
+
+/** Filters and page of `list`. */
+export interface DeadLetterQuery {
+  /** Only these statuses. Default: all. */
+  readonly status?: DeadLetterStatus | readonly DeadLetterStatus[];
+  /** Only this task name. Default: any. */
+  readonly task?: string;
+  /** Only this reason. Default: any. */
+  readonly reason?: string;
+  /** Only dead letters whose last failure is at or after this time. Default: any time. */
+  readonly since?: Date;
+  /** Page size, 1 to 1000. Default: `50`. */
+  readonly limit?: number;
+  /** The `next` cursor of the previous page. Default: the first page (newest first). */
+  readonly after?: string;
+}
+
+export interface DeadLetterPage {
+  readonly items: readonly DeadLetterSummary[];
+  /** Pass as `after` for the next page; absent on the last page. */
+  readonly next?: string;
+}
+
+/** Who changes a dead letter's status, and why. */
+export interface ReviewNote {
+  /** Default: `unknown`. */
+  readonly by?: string;
+  readonly note?: string;
+}
+
+/**
+ * The dead letters of one store: storing them (idempotently, with their alert in the same transaction),
+ * and the review and replay operations the CLI and the dashboard use.
+ */
+export class DeadLetters {
+  readonly store: Store;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  /**
+   * Stores a dead letter once: a second delivery of the same one (same message id, death mark and body)
+   * finds the first row and writes nothing. With `alert`, a new dead letter joins its alert group and any
+   * page goes to the outbox in the same transaction, so a crash cannot store it without its alert.
+   */
+  async record(input: DeadLetterInput, alert?: AlertRouting): Promise<RecordOutcome> {
+    const key = deadLetterKey(input);
+    const table = this.store.table('dead_letters');
+    return this.store.transaction(async (client) => {
+      const inserted = await client.query<{ id: string }>(
+        `INSERT INTO ${table} (dedup_key, message_id, task, queue, args, kwargs, reason, detail, error_class, error_code,
+           error_message, error_stack, error, attempts, worker, first_failed_at, last_failed_at, trace_id, replay_of,
+           headers, properties, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+         ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
+        [
+          key, text(input.messageId), text(input.task), text(input.queue), json(input.args), json(input.kwargs), text(input.reason) ?? 'unknown',
+          text(input.detail), text(input.error?.name), text(input.error?.code), text(input.error?.message), text(input.error?.stack), json(input.error),
+          input.attempts ?? null, text(input.worker), input.firstFailedAt ?? null, input.lastFailedAt, text(input.traceId), text(input.replayOf),
+          json(input.headers) ?? '{}', json(input.properties) ?? '{}', input.body,
+        ],
+      );
+      const created = inserted.rows[0];
+      if (created === undefined) {
+        const existing = await client.query<{ id: string }>(`SELECT id FROM ${table} WHERE dedup_key = $1`, [key]);
+        return { id: String(existing.rows[0]?.id), created: false };
+      }
+      const id = String(created.id);
+      if (alert === undefined) return { id, created: true };
+      return { id, created: true, alert: await joinAlertGroup(client, this.store, id, alert) };
+    });
+  }
+
+  /** @throws DeadLetterNotFoundError when there is no dead letter `id`. */
+  async get(id: string): Promise<DeadLetter> {
+    const { rows } = await this.store.query<DeadLetterRow>(`SELECT * FROM ${this.store.table('dead_letters')} WHERE id = $1`, [parseId(id)]);
+    if (rows[0] === undefined) throw new DeadLetterNotFoundError([id]);
+    return readDeadLetterRow(rows[0]) as DeadLetter;
+  }
+
+  /** Newest first (by last failure, then id), a page at a time, with a cursor that stays right while rows arrive. */
+  async list(query: DeadLetterQuery = {}): Promise<DeadLetterPage> {
+    const limit = query.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ConfigError(`list: limit ${JSON.stringify(limit)} must be a whole number from 1 to 1000`, { field: 'limit' });
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const add = (sql: (n: number) => string, value: unknown) => {
+      values.push(value);
+      where.push(sql(values.length));
+    };
+    const statuses = query.status === undefined ? [] : typeof query.status === 'string' ? [query.status] : query.status;
+    for (const status of statuses) {
+      if (!DEAD_LETTER_STATUSES.includes(status)) throw new ConfigError(`list: status ${JSON.stringify(status)} must be one of ${DEAD_LETTER_STATUSES.join(', ')}`, { field: 'status' });
+    }
+    if (statuses.length > 0) add((n) => `status = ANY($${n})`, statuses);
+    if (query.task !== undefined) add((n) => `task = $${n}`, query.task);
+    if (query.reason !== undefined) add((n) => `reason = $${n}`, query.reason);
+    if (query.since !== undefined) add((n) => `last_failed_at >= $${n}`, query.since);
+    if (query.after !== undefined) {
+      const cursor = readCursor(query.after);
+      values.push(cursor.time, cursor.id);
+      where.push(`(last_failed_at, id) < ($${values.length - 1}, $${values.length})`);
+    }
+    values.push(limit + 1);
+    const { rows } = await this.store.query<DeadLetterRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM ${this.store.table('dead_letters')}
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY last_failed_at DESC, id DESC LIMIT $${values.length}`,
+      values,
+    );
+    const items = rows.slice(0, limit).map(readDeadLetterRow);
+    const last = items.at(-1);
+    return rows.length > limit && last !== undefined ? { items, next: writeCursor(last.lastFailedAt, last.id) } : { items };
+  }
+
+  /**
+   * Marks dead letters `ignored`, with who and why.
+   * @throws DeadLetterNotFoundError naming every id that does not exist; nothing is changed then.
+   */
+  async ignore(ids: readonly string[], review: ReviewNote = {}): Promise<readonly string[]> {
+    const wanted = ids.map(parseId);
+    return this.store.transaction(async (client) => {
+      const { rows } = await client.query<{ id: string }>(
+        `UPDATE ${this.store.table('dead_letters')} SET status = 'ignored', status_by = $2, status_at = now(), status_note = $3
+          WHERE id = ANY($1::bigint[]) RETURNING id`,
+        [wanted, review.by ?? 'unknown', review.note ?? null],
+      );
+      const found = new Set(rows.map((row) => String(row.id)));
+      const missing = wanted.filter((id) => !found.has(id));
+      if (missing.length > 0) throw new DeadLetterNotFoundError(missing);
+      return wanted;
+    });
+  }
+
+  /** Sends dead letters' tasks again; see `requeueDeadLetters`. */
+  requeue(selection: RequeueSelection, options: RequeueOptions): Promise<readonly RequeueOutcome[]> {
+    return requeueDeadLetters(this, selection, options);
+  }
+
+  /** How many dead letters wait for review. */
+  async pendingCount(): Promise<number> {
+    const { rows } = await this.store.query<{ count: string }>(`SELECT count(*) AS count FROM ${this.store.table('dead_letters')} WHERE status = 'pending'`);
+    return Number(rows[0]?.count ?? 0);
+  }
+}
+
+function writeCursor(time: string, id: string): string {
+  return Buffer.from(`${time}|${id}`).toString('base64url');
+}
+
+function readCursor(cursor: string): { time: string; id: string } {
+  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (time === undefined || id === undefined || Number.isNaN(Date.parse(time)) || !/^\d+$/.test(id)) {
+    throw new ConfigError(`${JSON.stringify(cursor)} is not a cursor from a previous page`, { field: 'after' });
+  }
+  return { time, id };
+}
+
+function text(value: string | undefined): string | null {
+  return value === undefined ? null : value.replaceAll('\u0000', '');
+}
+
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(toJsonb(value));
+}

@@ -1,0 +1,137 @@
+import pg from 'pg';
+import { ConfigError, redactUrl, type NightshiftConfig } from '@nightshift/core';
+import { isTransientStoreError, StoreUnavailableError } from './errors.ts';
+
+/** How to reach the store. `storeOptions(config)` builds it from the environment. */
+export interface StoreOptions {
+  /** PostgreSQL URL (`postgres://user:pw@host:5432/db`). Required. */
+  readonly url: string;
+  /** The schema holding Nightshift's tables; one per installation, or per test. Default: `nightshift`. */
+  readonly schema?: string;
+  /** Connections in the pool. Default: `5`. */
+  readonly maxConnections?: number;
+  /** How long opening a connection may take before it fails. Default: `5000` ms. */
+  readonly connectTimeoutMs?: number;
+  /** How long one statement may run (client side, so a half-open socket cannot hang a caller). Default: `30000` ms. */
+  readonly queryTimeoutMs?: number;
+  /** Shown in `pg_stat_activity`. Default: `nightshift`. */
+  readonly applicationName?: string;
+}
+
+/** The schema when none is configured. */
+export const DEFAULT_SCHEMA = 'nightshift';
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+
+/** Store options from the configuration: `NIGHTSHIFT_DATABASE_URL`, and `NIGHTSHIFT_DATABASE_SCHEMA` from `env`. */
+export function storeOptions(config: NightshiftConfig, env: Readonly<Record<string, string | undefined>> = process.env, applicationName = 'nightshift'): StoreOptions {
+  const schema = env.NIGHTSHIFT_DATABASE_SCHEMA?.trim();
+  return { url: config.databaseUrl, schema: schema === undefined || schema === '' ? DEFAULT_SCHEMA : schema, applicationName };
+}
+
+/** A client that is inside a transaction, or the pool: anything that runs a statement. */
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * A pool of connections to the PostgreSQL holding Nightshift's tables, all in one schema. Every query
+ * names its tables through `table()`, so several stores (tests, apps) can share one database.
+ */
+export class Store {
+  readonly schema: string;
+  readonly url: string;
+  readonly pool: pg.Pool;
+  #closed = false;
+
+  /** @throws ConfigError when the schema name is not a plain identifier. */
+  constructor(options: StoreOptions) {
+    const schema = options.schema ?? DEFAULT_SCHEMA;
+    if (!SCHEMA_NAME.test(schema)) {
+      throw new ConfigError(`NIGHTSHIFT_DATABASE_SCHEMA: ${JSON.stringify(schema)} must start with a letter or _ and hold only letters, digits, _ or - (at most 63)`, { field: 'NIGHTSHIFT_DATABASE_SCHEMA' });
+    }
+    this.schema = schema;
+    this.url = options.url;
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 5,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      query_timeout: options.queryTimeoutMs ?? 30_000,
+      application_name: options.applicationName ?? 'nightshift',
+      keepAlive: true,
+    });
+    // An idle connection that dies (server restart, network) is dropped from the pool; the next query opens another.
+    this.pool.on('error', () => {});
+  }
+
+  /** The quoted, schema-qualified name of a table: `"nightshift"."dead_letters"`. */
+  table(name: string): string {
+    return `${quoteIdent(this.schema)}.${quoteIdent(name)}`;
+  }
+
+  /** Runs `work` in a transaction on one connection; commits when it resolves, rolls back when it throws. */
+  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      broken = isTransientStoreError(error);
+      await client.query('ROLLBACK').catch(() => { broken = true; });
+      throw this.explain(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Runs one statement on the pool. */
+  async query<R extends pg.QueryResultRow>(text: string, values: readonly unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, [...values]);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /** Answers whether PostgreSQL takes a statement now. Never throws. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes every connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.pool.end().catch(() => {});
+  }
+
+  /** Connection trouble becomes a `StoreUnavailableError` that names the database and says what to do. */
+  explain(error: unknown): unknown {
+    if (error instanceof StoreUnavailableError || !isTransientStoreError(error)) return error;
+    const reason = error instanceof Error ? error.message : String(error);
+    return new StoreUnavailableError(`PostgreSQL at ${redactUrl(this.url)} is not reachable (${reason}); is it running? (start it, or set NIGHTSHIFT_DATABASE_URL)`, { cause: error });
+  }
+
+  async #connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+}
+
+/** Quotes an identifier for SQL: `a-b` → `"a-b"`. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,161 @@
+import { hostname } from 'node:os';
+import { Broker, brokerOptions } from '@nightshift/broker';
+import { emailChannel, logChannel, OutboxSender, slackChannel, summaryAlert, type AlertChannel, type AlertOptions } from '@nightshift/alerts';
+import { AlertOutbox, closeAlertWindows, DeadLetters, isTransientStoreError, migrate, Store, type MigrationResult } from '@nightshift/store';
+import type { Logger, Meter } from '@nightshift/telemetry';
+import { secretValues, type AlerterConfig } from './config.ts';
+import { DeadLetterIntake } from './intake.ts';
+import { alerterMetrics } from './metrics.ts';
+
+export interface AlerterOptions {
+  readonly config: AlerterConfig;
+  readonly logger: Logger;
+  readonly meter: Meter;
+  /** Replaces the channels the configuration names (tests). Default: log, plus Slack and email when configured. */
+  readonly channels?: readonly AlertChannel[];
+  /** Backoff of alerts a channel failed to take. Default: 2 s doubling to 5 min. */
+  readonly retry?: { readonly baseMs: number; readonly maxMs: number };
+  /** Dead letters held at once while storing. Default: `20`. */
+  readonly prefetch?: number;
+  /** Aborting it gives up a start still waiting for PostgreSQL. Default: none. */
+  readonly signal?: AbortSignal;
+}
+
+/** A running alerter. */
+export interface Alerter {
+  readonly store: Store;
+  readonly broker: Broker;
+  readonly deadLetters: DeadLetters;
+  readonly migrations: MigrationResult;
+  /** Stops consuming, lets the sends in flight finish and be marked, closes the connections. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const STATS_EVERY_MS = 5_000;
+const PRUNE_SENT_AFTER_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Starts the alerter: migrates the store (waiting for PostgreSQL), connects to RabbitMQ, consumes the
+ * dead-letters queue into the store, closes alert windows, and drains the alert outbox through the channels.
+ */
+export async function startAlerter(options: AlerterOptions): Promise<Alerter> {
+  const { config, logger } = options;
+  const alertOptions: AlertOptions = {
+    redaction: { keys: config.core.redactKeys, values: secretValues(config) },
+    ...(config.dashboardUrl ? { dashboardUrl: config.dashboardUrl } : {}),
+    ...(config.traceUrl ? { traceUrl: config.traceUrl } : {}),
+  };
+  const channels = options.channels ?? configuredChannels(config, logger);
+  const names = channels.map((c) => c.name);
+  if (names.length === 1 && names[0] === 'log') {
+    logger.warn('no alert channel is configured (NIGHTSHIFT_SLACK_WEBHOOK_URL, or NIGHTSHIFT_SMTP_URL with NIGHTSHIFT_ALERT_EMAIL_FROM and _TO): paging to the log only');
+  } else {
+    logger.info({ channels: names, windowMs: config.windowMs, rateLimit: config.rateLimit }, `paging to ${names.join(', ')}`);
+  }
+
+  const store = new Store({ url: config.core.databaseUrl, schema: config.schema, applicationName: 'nightshift alerter' });
+  const migrations = await migrateWhenReachable(store, logger, options.signal);
+  let broker: Broker;
+  try {
+    broker = await Broker.connect(brokerOptions(config.core, `nightshift alerter@${hostname()}`, logger));
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const deadLetters = new DeadLetters(store);
+  const outbox = new AlertOutbox(store);
+  const metrics = alerterMetrics(options.meter);
+  const sender = new OutboxSender({
+    outbox, channels, logger,
+    rateLimits: Object.fromEntries(names.map((name) => [name, name === 'log' ? undefined : config.rateLimit])),
+    ...(options.retry ? { retry: options.retry } : {}),
+    onSent: (channel) => metrics.sent.add(1, { channel }),
+    onFailed: (channel) => metrics.failed.add(1, { channel }),
+  });
+  const intake = new DeadLetterIntake({
+    broker, deadLetters, logger, metrics, alert: alertOptions, windowMs: config.windowMs, channels: names,
+    ...(options.prefetch ? { prefetch: options.prefetch } : {}), onPage: () => sender.wake(),
+  });
+
+  const closeWindows = async () => {
+    const { summarized } = await closeAlertWindows(store, { windowMs: config.windowMs, channels: names, summary: (window) => ({ ...summaryAlert(window, alertOptions) }) });
+    if (summarized > 0) sender.wake();
+  };
+  let lastPrune = 0;
+  const readStats = async () => {
+    metrics.gauges.pending = await deadLetters.pendingCount();
+    const stats = await outbox.stats();
+    metrics.gauges.outboxDepth = stats.depth;
+    metrics.gauges.outboxOldestAgeSeconds = stats.oldestAgeSeconds;
+    if (Date.now() - lastPrune > 3_600_000) {
+      lastPrune = Date.now();
+      await outbox.pruneSent(PRUNE_SENT_AFTER_MS);
+    }
+  };
+  const windowTimer = every(Math.min(5_000, Math.max(100, Math.floor(config.windowMs / 10))), closeWindows, logger, 'closing alert windows');
+  const statsTimer = every(STATS_EVERY_MS, readStats, logger, 'reading dead-letter and outbox counts');
+  void readStats().catch(() => {});
+  sender.start();
+  await intake.start();
+  logger.info({ queue: broker.names.deadLetters, schema: store.schema }, 'alerter consuming dead letters');
+
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    await intake.stop();
+    windowTimer.stop();
+    statsTimer.stop();
+    await sender.stop();
+    await broker.close();
+    await store.close();
+    logger.info('alerter stopped');
+  };
+  return { store, broker, deadLetters, migrations, stop: () => (stopping ??= stop()) };
+}
+
+function configuredChannels(config: AlerterConfig, logger: Logger): AlertChannel[] {
+  const channels: AlertChannel[] = [logChannel(logger.child({ component: 'alerts' }))];
+  if (config.slackWebhookUrl) channels.push(slackChannel({ webhookUrl: config.slackWebhookUrl }));
+  if (config.email) channels.push(emailChannel({ smtpUrl: config.email.smtpUrl, from: config.email.from, to: config.email.to }));
+  return channels;
+}
+
+/** Migrations at start-up; an unreachable PostgreSQL is waited for (with backoff), any other failure stops the start. */
+async function migrateWhenReachable(store: Store, logger: Logger, signal: AbortSignal | undefined): Promise<MigrationResult> {
+  for (let delayMs = 500; ; delayMs = Math.min(10_000, delayMs * 2)) {
+    try {
+      const result = await migrate(store);
+      if (result.applied.length > 0) logger.info({ schema: store.schema, applied: result.applied }, `applied ${result.applied.length} store migration(s)`);
+      return result;
+    } catch (error) {
+      if (!isTransientStoreError(error) || signal?.aborted) {
+        await store.close();
+        throw error;
+      }
+      logger.warn({ err: { message: (error as Error).message }, retryInMs: delayMs }, 'waiting for PostgreSQL to apply the store migrations');
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(undefined); }, { once: true });
+      });
+    }
+  }
+}
+
+/** Runs `work` every `ms`, never two at once; after a failure it backs off (doubling to 30 s) and logs once per streak. */
+function every(ms: number, work: () => Promise<void>, logger: Logger, what: string): { stop(): void } {
+  let running = false;
+  let backoffMs = 0;
+  let nextAt = 0;
+  const timer = setInterval(() => {
+    if (running || Date.now() < nextAt) return;
+    running = true;
+    work().then(
+      () => { backoffMs = 0; },
+      (error: unknown) => {
+        if (backoffMs === 0) logger.warn({ err: { message: (error as Error).message } }, `${what} failed; retrying with backoff`);
+        backoffMs = Math.min(30_000, Math.max(ms, backoffMs * 2, 500));
+        nextAt = Date.now() + backoffMs;
+      },
+    ).finally(() => { running = false; });
+  }, ms);
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,111 @@
+import type { Broker, Delivery, Subscription } from '@nightshift/broker';
+import { alertGroup, pageAlert, type AlertOptions } from '@nightshift/alerts';
+import { redact, type Logger } from '@nightshift/telemetry';
+import { isTransientStoreError, type DeadLetterInput, type DeadLetters, type RecordOutcome } from '@nightshift/store';
+import { readDeadLetterMessage } from './dead-letter-message.ts';
+import type { AlerterMetrics } from './metrics.ts';
+import { StoreBackoff } from './store-backoff.ts';
+
+export interface IntakeOptions {
+  readonly broker: Broker;
+  readonly deadLetters: DeadLetters;
+  readonly logger: Logger;
+  readonly metrics: AlerterMetrics;
+  readonly alert: AlertOptions;
+  readonly windowMs: number;
+  /** The channels a page is written for. */
+  readonly channels: readonly string[];
+  /** Dead letters held (unacknowledged) at once. Default: `20`. */
+  readonly prefetch?: number;
+  /** Called after a dead letter opened a group (a page is in the outbox). */
+  readonly onPage?: () => void;
+}
+
+/**
+ * Consumes the dead-letters queue into the store. A message is acknowledged only after its row (and its
+ * alert, if it pages) is committed. While PostgreSQL is unreachable the messages are held unacknowledged,
+ * with a shared backoff, and the rest stay in the queue; if the alerter stops meanwhile they go back to it.
+ */
+export class DeadLetterIntake {
+  readonly #options: IntakeOptions;
+  readonly #backoff: StoreBackoff;
+  #subscription: Subscription | undefined;
+  #stopping = false;
+  #holding = 0;
+
+  constructor(options: IntakeOptions) {
+    this.#options = options;
+    this.#backoff = new StoreBackoff(options.logger);
+  }
+
+  async start(): Promise<void> {
+    const { broker } = this.#options;
+    this.#subscription = await broker.consumeRaw(broker.names.deadLetters, (delivery) => this.#handle(delivery), { prefetch: this.#options.prefetch ?? 20 });
+  }
+
+  /** Stops consuming; handlers waiting for PostgreSQL give up and their messages return to the queue. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#subscription?.cancel({ waitForHandlers: true });
+  }
+
+  async #handle(delivery: Delivery): Promise<void> {
+    let input = readDeadLetterMessage(delivery.message);
+    const routing = this.#routing(input);
+    let degraded = false;
+    this.#holding += 1;
+    try {
+      for (;;) {
+        await this.#backoff.wait(() => this.#stopping);
+        if (this.#stopping) return; // unacknowledged: the broker delivers it again
+        let outcome: RecordOutcome;
+        try {
+          outcome = await this.#options.deadLetters.record(input, routing(input));
+        } catch (error) {
+          if (isTransientStoreError(error)) {
+            this.#backoff.failed(error as Error, this.#holding);
+            continue;
+          }
+          if (degraded) throw error;
+          // Something in this message the database refuses: keep the raw message and say why, rather than hold it forever.
+          this.#options.logger.error({ err: { message: (error as Error).message }, messageId: input.messageId }, 'storing a dead letter failed; storing its raw message only');
+          input = { ...input, args: undefined, kwargs: undefined, headers: {}, detail: `stored without its parsed fields: ${(error as Error).message}` };
+          degraded = true;
+          continue;
+        }
+        this.#backoff.succeeded();
+        delivery.ack();
+        this.#count(input, outcome);
+        return;
+      }
+    } finally {
+      this.#holding -= 1;
+    }
+  }
+
+  #routing(first: DeadLetterInput) {
+    const { task, errorClass, key } = alertGroup(first);
+    return (input: DeadLetterInput) => ({
+      groupKey: key,
+      task,
+      errorClass,
+      windowMs: this.#options.windowMs,
+      channels: this.#options.channels,
+      page: (id: string) => ({ ...pageAlert(id, input, this.#options.alert) }),
+      message: redact(input.error?.message ?? input.detail ?? input.reason, this.#options.alert.redaction).slice(0, 500),
+    });
+  }
+
+  #count(input: DeadLetterInput, outcome: RecordOutcome): void {
+    const { metrics, logger } = this.#options;
+    if (!outcome.created) {
+      logger.debug({ deadLetter: outcome.id, messageId: input.messageId }, 'dead letter delivered again; already stored');
+      return;
+    }
+    metrics.stored.add(1, { task: input.task ?? 'unknown', reason: input.reason });
+    if (metrics.gauges.pending !== undefined) metrics.gauges.pending += 1;
+    logger.info({ deadLetter: outcome.id, task: input.task, reason: input.reason, alert: outcome.alert }, 'dead letter stored');
+    if (outcome.alert === 'grouped') for (const channel of this.#options.channels) metrics.grouped.add(1, { channel });
+    if (outcome.alert === 'paged') this.#options.onPage?.();
+  }
+}

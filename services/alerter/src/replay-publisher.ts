@@ -1,0 +1,47 @@
+import type { Broker } from '@nightshift/broker';
+import { context, extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, trace } from '@nightshift/telemetry';
+import type { ReplayPublisher } from '@nightshift/store';
+
+const tracer = trace.getTracer('@nightshift/alerter');
+
+/**
+ * Publishes requeued dead letters through `broker`: to the `tasks` exchange under the task's queue (declared if
+ * needed), confirmed, inside a `requeue <task>` span whose parent is the original message's trace.
+ */
+export function brokerReplayPublisher(broker: Broker): ReplayPublisher {
+  return async (replay) => {
+    const { envelope } = replay;
+    const parent = extractTraceContext({ ...replay.traceHeaders });
+    const span = tracer.startSpan(`requeue ${envelope.task}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'rabbitmq',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': broker.names.queue(replay.queue),
+        'messaging.message.id': envelope.id,
+        'nightshift.task': envelope.task,
+        'nightshift.dead_letter.id': replay.deadLetterId,
+      },
+    }, parent);
+    // Without a tracer provider the span is not recording: the original context is passed on as it was.
+    const headers: Record<string, unknown> = { ...replay.traceHeaders };
+    if (span.isRecording()) injectTraceContext(headers, trace.setSpan(context.active(), span));
+    try {
+      await broker.ensureQueue(replay.queue);
+      await broker.publisher.publish(broker.names.tasks, replay.queue, replay.body, {
+        messageId: envelope.id,
+        type: envelope.task,
+        contentType: 'application/json',
+        mandatory: true,
+        timestamp: Math.floor(Date.parse(envelope.sentAt) / 1000),
+        headers,
+      });
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  };
+}

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { alerterHarness, deadLetterTask, eventually } from './support.ts';
+import { slackWebhook } from './fake-services.ts';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+function run(env: Record<string, string>, args: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+test('main.ts as nightshift up starts it (--app given): pages, serves the metrics, stops on SIGTERM', async () => {
+  const slack = await slackWebhook();
+  const harness = await alerterHarness();
+  const alerter = run({ ...harness.env, NIGHTSHIFT_SLACK_WEBHOOK_URL: slack.url, NIGHTSHIFT_METRICS_PORT: '0', NIGHTSHIFT_LOG_LEVEL: 'info' }, ['--app', '/somewhere/app.ts']);
+  try {
+    await eventually('the alerter to be ready', () => /"alerter ready"/.test(alerter.output()), 20_000);
+    const metricsUrl = /"metrics":"([^"]+)"/.exec(alerter.output())?.[1];
+    assert.ok(metricsUrl);
+    await deadLetterTask(harness.producer, 'reports.generate', [{ password: 'hunter2' }], new Error('failed'));
+    await deadLetterTask(harness.producer, 'reports.generate', [{ password: 'hunter2' }], new Error('failed'));
+    await eventually('the page', () => slack.messages.length === 1);
+    let body = '';
+    await eventually('the metrics', async () => {
+      body = await (await fetch(metricsUrl)).text();
+      return /nightshift_alerts_sent_total\{channel="slack"/.test(body) && /nightshift_dead_letters_pending\{[^}]*\} 2/.test(body);
+    }, 15_000);
+    assert.match(body, /^nightshift_dead_letters_stored_total\{task="reports\.generate",reason="failed"[^}]*\} 2$/m);
+    assert.match(body, /^nightshift_alerts_sent_total\{channel="slack"[^}]*\} 1$/m);
+    assert.match(body, /^nightshift_alerts_sent_total\{channel="log"[^}]*\} 1$/m);
+    assert.match(body, /^nightshift_alerts_grouped_total\{channel="slack"[^}]*\} 1$/m);
+    assert.match(body, /^nightshift_alert_outbox_depth\{[^}]*\} 0$/m);
+    assert.match(body, /^nightshift_alert_outbox_oldest_age_seconds\{[^}]*\} 0$/m);
+    alerter.child.kill('SIGTERM');
+    assert.equal(await alerter.exited, 0);
+    assert.match(alerter.output(), /"alerter stopped"/);
+    assert.doesNotMatch(alerter.output(), /hunter2|XXXXSECRETXXXX/);
+  } finally {
+    alerter.child.kill('SIGKILL');
+    await harness.cleanup();
+    await slack.close();
+  }
+});
+
+test('a bad variable stops start-up with its name', async () => {
+  const alerter = run({ NIGHTSHIFT_ALERT_WINDOW: 'soon', NIGHTSHIFT_ALERT_EMAIL_TO: 'oncall@example.test' });
+  assert.equal(await alerter.exited, 2);
+  assert.match(alerter.output(), /NIGHTSHIFT_ALERT_WINDOW: "soon" is not a duration/);
+  assert.match(alerter.output(), /NIGHTSHIFT_SMTP_URL, NIGHTSHIFT_ALERT_EMAIL_FROM: email alerts need/);
+});
