@@ -67,19 +67,7 @@ export async function createClient<A extends AnyApp | undefined = undefined>(con
     const headers: Record<string, unknown> = {};
     injectTraceContext(headers, trace.setSpan(context.active(), span));
     try {
-      await broker.ensureQueue(envelope.queue);
-      if (envelope.eta !== undefined && Date.parse(envelope.eta) > Date.now()) {
-        await park(broker, envelope, headers);
-      } else {
-        await broker.publisher.publish(broker.names.tasks, envelope.queue, encode(envelope), {
-          messageId: envelope.id,
-          type: envelope.task,
-          contentType: 'application/json',
-          mandatory: true,
-          timestamp: Math.floor(Date.parse(envelope.sentAt) / 1000),
-          headers,
-        });
-      }
+      await publishTask(broker, envelope, headers);
       return envelope.id;
     } catch (error) {
       span.recordException(error as Error);
@@ -91,6 +79,26 @@ export async function createClient<A extends AnyApp | undefined = undefined>(con
   };
 
   return { broker, send: send as Client<A>['send'], close: () => broker.close() };
+}
+
+/**
+ * Publishes a task message to its queue (declared if needed), mandatory and confirmed; through the retry
+ * ladder when its `eta` is still ahead. `headers` carry the trace context. Used by `send` and by replays.
+ */
+export async function publishTask(broker: Broker, envelope: TaskEnvelope, headers: Record<string, unknown>): Promise<void> {
+  await broker.ensureQueue(envelope.queue);
+  if (envelope.eta !== undefined && Date.parse(envelope.eta) > Date.now()) {
+    await park(broker, envelope, headers);
+    return;
+  }
+  await broker.publisher.publish(broker.names.tasks, envelope.queue, encode(envelope), {
+    messageId: envelope.id,
+    type: envelope.task,
+    contentType: 'application/json',
+    mandatory: true,
+    timestamp: Math.floor(Date.parse(envelope.sentAt) / 1000),
+    headers,
+  });
 }
 
 /** Builds the envelope of a new task message. Pure apart from the clock and the id. */

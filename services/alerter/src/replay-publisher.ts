@@ -1,4 +1,4 @@
-import type { Broker } from '@nightshift/broker';
+import { publishTask, type Broker } from '@nightshift/broker';
 import { context, extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, trace } from '@nightshift/telemetry';
 import type { ReplayPublisher } from '@nightshift/store';
 
@@ -27,15 +27,7 @@ export function brokerReplayPublisher(broker: Broker): ReplayPublisher {
     const headers: Record<string, unknown> = { ...replay.traceHeaders };
     if (span.isRecording()) injectTraceContext(headers, trace.setSpan(context.active(), span));
     try {
-      await broker.ensureQueue(replay.queue);
-      await broker.publisher.publish(broker.names.tasks, replay.queue, replay.body, {
-        messageId: envelope.id,
-        type: envelope.task,
-        contentType: 'application/json',
-        mandatory: true,
-        timestamp: Math.floor(Date.parse(envelope.sentAt) / 1000),
-        headers,
-      });
+      await publishTask(broker, { ...envelope, queue: replay.queue }, headers);
     } catch (error) {
       span.recordException(error as Error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });

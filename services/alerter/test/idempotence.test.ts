@@ -4,7 +4,7 @@ import { decode } from '@nightshift/core';
 import { publishDeadLetter, HEADERS } from '@nightshift/broker';
 import { brokerReplayPublisher } from '@nightshift/alerter';
 import { alerterHarness, deadLetterTask, eventually, rowCount, taskMessage } from './support.ts';
-import { slackWebhook } from './fake-services.ts';
+import { slackWebhook } from '@nightshift/test-helpers';
 
 test('a dead letter delivered twice is one row and one page; a restarted alerter sends nothing again', async () => {
   const slack = await slackWebhook();

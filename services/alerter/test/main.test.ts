@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { alerterHarness, deadLetterTask, eventually } from './support.ts';
-import { slackWebhook } from './fake-services.ts';
+import { slackWebhook } from '@nightshift/test-helpers';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadAlerterConfig } from '@nightshift/alerter';
 import { alerterHarness, deadLetterTask, eventually, rowCount, tcpProxy } from './support.ts';
-import { slackWebhook } from './fake-services.ts';
+import { slackWebhook } from '@nightshift/test-helpers';
 
 test('PostgreSQL unreachable for 20 s while 100 dead letters arrive: they wait in the queue, then exactly 100 rows', async () => {
   const harness = await alerterHarness();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { alerterHarness, deadLetterTask, eventually, rowCount, type AlerterHarness } from './support.ts';
-import { slackWebhook, smtpServer } from './fake-services.ts';
+import { slackWebhook, smtpServer } from '@nightshift/test-helpers';
 
 class ReportTimeout extends Error {
   override name = 'ReportTimeout';

@@ -1,3 +1,5 @@
+// Stand-ins for what cannot run here: Slack's servers (a local HTTP server speaking the incoming-webhook
+// contract) and a mail server (a real SMTP server, in-process).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
