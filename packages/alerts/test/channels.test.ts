@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createLogger } from '@nightshift/telemetry';
 import { emailChannel, logChannel, pageAlert, slackChannel, summaryAlert, type PageSource } from '@nightshift/alerts';
-import { slackWebhook, smtpServer } from './fake-services.ts';
+import { slackWebhook, smtpServer } from '@nightshift/test-helpers';
 
 const source: PageSource = {
   task: 'users.sync',

@@ -4,7 +4,7 @@ import {
   type AnyApp, type AnyTask, type Duration, type Logger, type NightshiftConfig, type TaskArgs, type TaskEnvelope,
   type TaskNamed, type TaskNames, type TaskOrigin,
 } from '@nightshift/core';
-import { context, injectTraceContext, SpanKind, SpanStatusCode, trace } from '@nightshift/telemetry';
+import { context, endSpanAfter, injectTraceContext, SpanKind, trace } from '@nightshift/telemetry';
 import { Broker, brokerOptions } from './broker.ts';
 import { park } from './ladder.ts';
 
@@ -66,16 +66,8 @@ export async function createClient<A extends AnyApp | undefined = undefined>(con
     });
     const headers: Record<string, unknown> = {};
     injectTraceContext(headers, trace.setSpan(context.active(), span));
-    try {
-      await publishTask(broker, envelope, headers);
-      return envelope.id;
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      span.end();
-    }
+    await endSpanAfter(span, () => publishTask(broker, envelope, headers));
+    return envelope.id;
   };
 
   return { broker, send: send as Client<A>['send'], close: () => broker.close() };

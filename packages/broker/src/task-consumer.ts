@@ -1,5 +1,5 @@
 import { decode, type TaskEnvelope } from '@nightshift/core';
-import { context, extractTraceContext, SpanKind, SpanStatusCode, trace, type Context } from '@nightshift/telemetry';
+import { context, endSpanAfter, extractTraceContext, SpanKind, trace, type Context } from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
 import { publishDeadLetter } from './dead-letter.ts';
 import { ETA_TOLERANCE_MS, park } from './ladder.ts';
@@ -70,14 +70,6 @@ export function consumeTasks(broker: Broker, queue: string, handler: TaskHandler
       },
     }, traceContext);
     const deliveryCount = Number(headers['x-delivery-count'] ?? 0) + 1;
-    try {
-      await context.with(trace.setSpan(traceContext, span), () => handler({ envelope, delivery, deliveryCount, traceContext }));
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      span.end();
-    }
+    await endSpanAfter(span, () => context.with(trace.setSpan(traceContext, span), () => handler({ envelope, delivery, deliveryCount, traceContext })));
   }, options);
 }

@@ -8,3 +8,4 @@ export {
   type Attributes, type Context, type Counter, type Histogram, type Meter, type ObservableGauge, type Span,
   type SpanContext, type SpanOptions, type Tracer, type UpDownCounter,
 } from '@opentelemetry/api';
+export { endSpanAfter } from './spans.ts';

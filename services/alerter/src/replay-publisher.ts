@@ -1,5 +1,5 @@
 import { publishTask, type Broker } from '@nightshift/broker';
-import { context, extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, trace } from '@nightshift/telemetry';
+import { context, endSpanAfter, extractTraceContext, injectTraceContext, SpanKind, trace } from '@nightshift/telemetry';
 import type { ReplayPublisher } from '@nightshift/store';
 
 const tracer = trace.getTracer('@nightshift/alerter');
@@ -26,14 +26,6 @@ export function brokerReplayPublisher(broker: Broker): ReplayPublisher {
     // Without a tracer provider the span is not recording: the original context is passed on as it was.
     const headers: Record<string, unknown> = { ...replay.traceHeaders };
     if (span.isRecording()) injectTraceContext(headers, trace.setSpan(context.active(), span));
-    try {
-      await publishTask(broker, { ...envelope, queue: replay.queue }, headers);
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      span.end();
-    }
+    await endSpanAfter(span, () => publishTask(broker, { ...envelope, queue: replay.queue }, headers));
   };
 }

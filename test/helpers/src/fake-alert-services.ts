@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
 /** A local Slack incoming webhook: `POST` JSON with `text` → `ok`; answers `status.code` instead when it is not 200. */
-export async function slackWebhook(): Promise<{ url: string; messages: Array<{ text: string; raw: string }>; failures: () => number; status: { code: number }; close: () => Promise<void> }> {
-  const messages: Array<{ text: string; raw: string }> = [];
+export async function slackWebhook(): Promise<{ url: string; messages: Array<{ text: string; blocks: unknown[]; raw: string }>; failures: () => number; status: { code: number }; close: () => Promise<void> }> {
+  const messages: Array<{ text: string; blocks: unknown[]; raw: string }> = [];
   const status = { code: 200 };
   let failures = 0;
   const server: Server = createServer((request, response) => {
@@ -22,12 +22,12 @@ export async function slackWebhook(): Promise<{ url: string; messages: Array<{ t
         response.writeHead(status.code, { 'content-type': 'text/plain' }).end('internal_error');
         return;
       }
-      const payload = JSON.parse(body) as { text?: string };
+      const payload = JSON.parse(body) as { text?: string; blocks?: unknown[] };
       if (typeof payload.text !== 'string' || payload.text === '') {
         response.writeHead(400, { 'content-type': 'text/plain' }).end('no_text');
         return;
       }
-      messages.push({ text: payload.text, raw: body });
+      messages.push({ text: payload.text, blocks: payload.blocks ?? [], raw: body });
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   });
