@@ -24,6 +24,11 @@ export interface BrokerOptions {
   readonly logger?: Logger;
   /** How long `Broker.connect` waits for the first connection. Default: `publishTimeoutMs`. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Declare the topology on every (re)connect. Default: `true`. Tools that only talk to running services
+   * (e.g. `nightshift inspect`) pass `false`, so a mistyped prefix creates nothing.
+   */
+  readonly declareTopology?: boolean;
 }
 
 export function brokerOptions(config: NightshiftConfig, connectionName: string, logger?: Logger): BrokerOptions {
@@ -197,6 +202,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   /** Called by amqplib's recovery `setup` on every (re)connect, before the connection counts as up. */
   async declareAll(model: ChannelModel): Promise<void> {
     coalesceWrites(model);
+    if (this.options.declareTopology === false) return;
     const channel = await model.createChannel();
     channel.on('error', () => {});
     try {

@@ -35,7 +35,8 @@ export async function harness(): Promise<Harness> {
     if (message) events.push(...parseEvents(message.content));
   }, { noAck: true });
   const workers: StartedWorker[] = [];
-  const queues = new Set<string>();
+  // Workers spawned as processes declare queues too: every fixture task lives on `default`.
+  const queues = new Set<string>(['default']);
   const poll = async <T>(read: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
