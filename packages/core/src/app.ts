@@ -26,7 +26,12 @@ export interface ScheduleEntryInput {
   args?: readonly unknown[];
   kwargs?: Readonly<Record<string, unknown>>;
   options?: { queue?: string; expires?: Duration };
-  misfire?: 'skip' | 'once' | 'all';
+  /**
+   * What beat does with runs missed while it could not send them: `'skip'`, `'once'` or `'all'`, or the
+   * policy with its `grace` (how late a run may still be sent) and, for `'all'`, its `cap` (see
+   * `@nightshift/schedule`'s `MisfireInput` for the defaults). Default: `'once'`.
+   */
+  misfire?: 'skip' | 'once' | 'all' | { policy: 'skip' | 'once' | 'all'; grace?: Duration; cap?: number };
 }
 
 export interface AppOptions<Tasks extends readonly AnyTask[]> {

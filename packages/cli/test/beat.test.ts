@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { loadConfig } from '@nightshift/core';
+import { Broker, brokerOptions } from '@nightshift/broker';
+import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { createBeatCommand } from '../src/commands/beat.ts';
+import { main } from '../src/main.ts';
+import { testIo } from './test-io.ts';
+
+const APP = join(import.meta.dirname, 'fixtures', 'app.ts');
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const cleanup of cleanups) await cleanup().catch(() => {});
+});
+
+test('nightshift beat runs the beat service, which leads, and stops it cleanly on Ctrl-C', { timeout: 30_000 }, async () => {
+  const { amqpUrl, redisUrl } = await requireServices('rabbitmq', 'redis');
+  const env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_REDIS_URL: redisUrl, NIGHTSHIFT_PREFIX: randomPrefix('cli-beat'), NIGHTSHIFT_METRICS_PORT: '0', PATH: process.env.PATH };
+  cleanups.push(async () => {
+    const redis = new Redis(redisUrl);
+    await redis.del(`${env.NIGHTSHIFT_PREFIX}:beat:last-run`, `${env.NIGHTSHIFT_PREFIX}:beat:lease`);
+    redis.disconnect();
+    const broker = await Broker.connect(brokerOptions(loadConfig(env), 'cli-beat-cleanup'));
+    await broker.ensureQueue('default');
+    await broker.deleteTopology();
+    await broker.close();
+  });
+  const io = testIo({ env });
+  const running = main(['beat', '--app', APP], io, [createBeatCommand({ duplicateSignalWindowMs: 0 })]);
+  await io.stdout.waitFor(/"msg":"leader: dispatching 1 schedule entries"/, 20_000);
+  assert.match(io.stdout.text, /"msg":"entry ping: every 5 minutes, UTC; next /);
+  io.interrupt('SIGINT');
+  assert.equal(await running, 0, io.stderr.text);
+  assert.match(io.stdout.text, /"signal":"SIGTERM","msg":"stopping"/);
+});
+
+test('nightshift beat checks the app before it starts anything', async () => {
+  const io = testIo();
+  assert.equal(await main(['beat'], io, [createBeatCommand()]), 2);
+  assert.match(io.stderr.text, /"nightshift beat" needs --app <path>/);
+  const missing = testIo();
+  assert.equal(await main(['beat', '--app', 'nope.ts'], missing, [createBeatCommand()]), 2);
+  assert.match(missing.stderr.text, /--app nope.ts: no such file/);
+});

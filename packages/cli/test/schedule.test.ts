@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createScheduleCommand } from '../src/commands/schedule.ts';
+import { main } from '../src/main.ts';
+import { testIo } from './test-io.ts';
+
+const APP = join(import.meta.dirname, 'fixtures', 'schedule-app.ts');
+const BAD_APP = join(import.meta.dirname, 'fixtures', 'schedule-bad-app.ts');
+// The day before Berlin springs forward: 02:30 does not exist on 2025-03-30.
+const NOW = Date.parse('2025-03-29T12:00:00Z');
+const commands = [createScheduleCommand({ now: () => NOW })];
+
+test('schedule explain prints each entry in words with its next fire times in the app zone and UTC', async () => {
+  const io = testIo();
+  assert.equal(await main(['schedule', 'explain', '--app', APP, '--count', '3'], io, commands), 0, io.stderr.text);
+  assert.equal(io.stdout.text, `app "schedule-fixture": 3 schedule entries, time zone Europe/Berlin
+
+weekday-report → reports.generate
+  at 09:00 on Monday through Friday, Europe/Berlin ('0 9 * * mon-fri')
+  misfire: once (grace until the next run)
+  next 3 fire times (Europe/Berlin, then UTC):
+    2025-03-31 09:00:00 +02:00   2025-03-31T07:00:00Z
+    2025-04-01 09:00:00 +02:00   2025-04-01T07:00:00Z
+    2025-04-02 09:00:00 +02:00   2025-04-02T07:00:00Z
+
+nightly → reports.generate
+  at 02:30, Europe/Berlin ('30 2 * * *')
+  misfire: all (cap 10, no grace limit)
+  next 3 fire times (Europe/Berlin, then UTC):
+    2025-03-30 03:00:00 +02:00   2025-03-30T01:00:00Z
+    2025-03-31 02:30:00 +02:00   2025-03-31T00:30:00Z
+    2025-04-01 02:30:00 +02:00   2025-04-01T00:30:00Z
+
+tokens → tokens.cleanup (queue maintenance)
+  every 15 minutes
+  misfire: skip (grace 30s)
+  next 3 fire times (Europe/Berlin, then UTC):
+    2025-03-29 13:15:00 +01:00   2025-03-29T12:15:00Z
+    2025-03-29 13:30:00 +01:00   2025-03-29T12:30:00Z
+    2025-03-29 13:45:00 +01:00   2025-03-29T12:45:00Z
+`);
+  assert.equal(io.stderr.text, '');
+});
+
+test('schedule explain --json prints one object per entry', async () => {
+  const io = testIo();
+  assert.equal(await main(['schedule', 'explain', '--app', APP, '--count', '2', '--json'], io, commands), 0);
+  const records = io.stdout.records();
+  assert.deepEqual(records.map((r) => r.entry), ['weekday-report', 'nightly', 'tokens']);
+  assert.deepEqual(records[1], {
+    entry: 'nightly', valid: true, task: 'reports.generate', schedule: { type: 'cron', expression: '30 2 * * *', fixedTime: true },
+    description: 'at 02:30, Europe/Berlin', timezone: 'Europe/Berlin', misfire: { policy: 'all', graceMs: null, cap: 10 },
+    next: [{ utc: '2025-03-30T01:00:00.000Z', local: '2025-03-30 03:00:00 +02:00' }, { utc: '2025-03-31T00:30:00.000Z', local: '2025-03-31 02:30:00 +02:00' }],
+  });
+  assert.deepEqual((records[2] as { schedule: unknown }).schedule, { type: 'interval', everyMs: 900_000, anchor: '1970-01-01T00:00:00.000Z' });
+});
+
+test('invalid entries are printed with what is wrong, and the exit code is 2', async () => {
+  const io = testIo();
+  assert.equal(await main(['schedule', 'explain', '--app', BAD_APP, '--count', '1'], io, commands), 2);
+  assert.match(io.stdout.text, /\nfine → reports.generate\n {2}at 06:00, UTC/);
+  assert.match(io.stdout.text, /\nnightly: INVALID\n {2}schedule\[1\] "nightly" "0 25 \* \* \*": hour "25" has 25, outside 0-23\n/);
+  assert.match(io.stdout.text, /\noften: INVALID\n {2}schedule\[2\] "often": "100ms" is shorter than the shortest interval, 1s\n/);
+  assert.equal(io.stderr.text, 'error: 2 of 3 schedule entries are invalid; beat would not start\n');
+
+  const json = testIo();
+  assert.equal(await main(['schedule', 'explain', '--app', BAD_APP, '--json'], json, commands), 2);
+  assert.deepEqual(json.stdout.records().map((r) => [r.entry, r.valid]), [['fine', true], ['nightly', false], ['often', false]]);
+});
+
+test('usage mistakes say what to do', async () => {
+  const cases: [string[], RegExp][] = [
+    [['schedule'], /"nightshift schedule" needs an action: explain/],
+    [['schedule', 'show', '--app', APP], /unknown action "show"/],
+    [['schedule', 'explain'], /needs --app <path>/],
+    [['schedule', 'explain', '--app', APP, '--count', '0'], /--count "0" must be a whole number from 1 to 1000/],
+    [['schedule', 'explain', '--app', 'nope.ts'], /--app nope.ts: no such file/],
+  ];
+  for (const [argv, message] of cases) {
+    const io = testIo();
+    assert.equal(await main(argv, io, commands), 2, argv.join(' '));
+    assert.match(io.stderr.text, message);
+  }
+});

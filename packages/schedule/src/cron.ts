@@ -1,0 +1,135 @@
+import { Cron, CronPattern, type CronOptions } from 'croner';
+import { ConfigError } from '@nightshift/core';
+import { CRON_FIELD_NAMES, crontabFieldText, parseCronField, type CronFieldName, type CronFields, type CrontabValue } from './cron-fields.ts';
+
+/** A Vixie cron schedule, read in the app's time zone. Made by `cron('0 9 * * mon-fri')` or `crontab({ … })`. */
+export interface CronSchedule {
+  readonly kind: 'nightshift.schedule';
+  readonly type: 'cron';
+  /** The five fields, as written (nicknames such as `@daily` expanded, names lower-cased). */
+  readonly expression: string;
+  readonly fields: CronFields;
+  /**
+   * Fixed-time unless the minute or hour field starts with `*` (then *wild*). A fixed-time entry whose wall
+   * time falls in a spring-forward gap fires once at the first instant after it, and fires once (at the
+   * first occurrence) on a time repeated by fall-back; a wild entry follows real time.
+   */
+  readonly fixedTime: boolean;
+}
+
+/** Named fields for `crontab()`; a field left out means every value. */
+export interface CrontabFields {
+  /** 0-59. Default: every minute (`*`). */
+  readonly minute?: CrontabValue;
+  /** 0-23. Default: every hour (`*`). */
+  readonly hour?: CrontabValue;
+  /** 1-31. Default: every day (`*`). */
+  readonly dayOfMonth?: CrontabValue;
+  /** 1-12 or `jan`-`dec`. Default: every month (`*`). */
+  readonly month?: CrontabValue;
+  /** 0-7 (0 and 7 are Sunday) or `sun`-`sat`. Default: every day (`*`). */
+  readonly dayOfWeek?: CrontabValue;
+}
+
+const NICKNAMES: Readonly<Record<string, string>> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+/**
+ * A cron schedule from a five-field Vixie cron expression: minute, hour, day of month, month, day of week.
+ * @param where names the entry in errors. Default: `'cron'`.
+ * @throws ConfigError naming the field at fault and why.
+ */
+export function cron(expression: string, where = 'cron'): CronSchedule {
+  if (typeof expression !== 'string') throw new ConfigError(`${where}: a cron schedule must be a string such as '0 */3 * * *', got ${typeof expression}`, { field: 'schedule' });
+  const trimmed = expression.trim();
+  const text = NICKNAMES[trimmed.toLowerCase()] ?? trimmed;
+  const parts = text.split(/\s+/);
+  if (parts.length !== 5) {
+    const hint = parts.length === 6 ? '; seconds are not part of cron here: use every({ seconds: n })' : '';
+    throw new ConfigError(`${where}: ${JSON.stringify(expression)} has ${parts.length} fields; cron takes five (minute hour day-of-month month day-of-week)${hint}`, { field: 'schedule' });
+  }
+  const entries = CRON_FIELD_NAMES.map((name, index) => [name, parseCronField(name, parts[index] as string, `${where} ${JSON.stringify(expression)}`)] as const);
+  const fields = Object.freeze(Object.fromEntries(entries)) as CronFields;
+  const schedule: CronSchedule = Object.freeze({
+    kind: 'nightshift.schedule',
+    type: 'cron',
+    expression: CRON_FIELD_NAMES.map((name) => fields[name].text).join(' '),
+    fields,
+    fixedTime: !fields.minute.wild && !fields.hour.wild,
+  });
+  checkCronerAgrees(schedule);
+  return schedule;
+}
+
+/**
+ * A cron schedule from named fields: `crontab({ minute: 0, hour: 9, dayOfWeek: 'mon-fri' })` is `0 9 * * mon-fri`.
+ * @throws ConfigError naming the field at fault.
+ */
+export function crontab(fields: CrontabFields, where = 'crontab'): CronSchedule {
+  if (typeof fields !== 'object' || fields === null) throw new ConfigError(`${where}: crontab() takes an object such as { minute: 0, hour: 9 }`, { field: 'schedule' });
+  const unknown = Object.keys(fields).filter((key) => !(CRON_FIELD_NAMES as readonly string[]).includes(key));
+  if (unknown.length > 0) throw new ConfigError(`${where}: unknown crontab field ${JSON.stringify(unknown[0])} (fields: ${CRON_FIELD_NAMES.join(', ')})`, { field: 'schedule' });
+  const text = CRON_FIELD_NAMES.map((name: CronFieldName) => crontabFieldText(fields[name], name, where)).join(' ');
+  return cron(text, where);
+}
+
+/**
+ * The pattern croner is given. croner's `fixedTimeRule: 'no-wildcard'` counts a step such as `0-23/2` as
+ * wild, where Vixie cron (and DESIGN.md) count it as fixed-time; so a minute or hour field that does not
+ * start with `*` is handed over as its explicit list of values, which croner then counts as fixed-time too.
+ * Days, months and weekdays are lists unless exactly `*`, which keeps Vixie's OR of day of month and week.
+ */
+export function cronerPattern(schedule: CronSchedule): string {
+  const { minute, hour, dayOfMonth, month, dayOfWeek } = schedule.fields;
+  const wildOrList = (field: typeof minute): string => (field.wild ? field.text : field.values.join(','));
+  const starOrList = (field: typeof minute): string => (field.star ? '*' : field.values.join(','));
+  return [wildOrList(minute), wildOrList(hour), starOrList(dayOfMonth), starOrList(month), starOrList(dayOfWeek)].join(' ');
+}
+
+/** croner 11.0.1's options for Vixie semantics: OR of day of month and week, and its DST rules. */
+export function cronerOptions(zone: string): CronOptions {
+  return { timezone: zone, mode: '5-part', domAndDow: false, fixedTimeRule: 'no-wildcard', paused: true };
+}
+
+const jobs = new WeakMap<CronSchedule, Map<string, Cron>>();
+
+function job(schedule: CronSchedule, zone: string): Cron {
+  let byZone = jobs.get(schedule);
+  if (!byZone) jobs.set(schedule, (byZone = new Map()));
+  let found = byZone.get(zone);
+  if (!found) byZone.set(zone, (found = new Cron(cronerPattern(schedule), cronerOptions(zone))));
+  return found;
+}
+
+/** The first fire time strictly after `afterMs`, in `zone`; `undefined` if there is none (never, for valid fields). */
+export function cronNext(schedule: CronSchedule, afterMs: number, zone: string): number | undefined {
+  return job(schedule, zone).nextRun(new Date(afterMs))?.getTime();
+}
+
+/** Up to `count` fire times at or before `untilMs`, newest first. */
+export function cronLatest(schedule: CronSchedule, untilMs: number, zone: string, count: number): number[] {
+  return job(schedule, zone).previousRuns(count, new Date(untilMs + 1)).map((date) => date.getTime());
+}
+
+// croner reads the pattern we build; if it ever read it differently from our own parser (values, or
+// fixed-time versus wild), the DST rules would silently change. Checked once per schedule.
+function checkCronerAgrees(schedule: CronSchedule): void {
+  const pattern = new CronPattern(cronerPattern(schedule), undefined, { mode: '5-part', fixedTimeRule: 'no-wildcard' });
+  const set = (flags: readonly number[]) => flags.flatMap((flag, value) => (flag ? [value] : []));
+  const days = set(pattern.day).map((index) => index + 1);
+  const months = set(pattern.month).map((index) => index + 1);
+  const weekdays = set(pattern.dayOfWeek).filter((value) => value < 7);
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((value, index) => value === b[index]);
+  const { fields } = schedule;
+  if (!same(set(pattern.minute), fields.minute.values) || !same(set(pattern.hour), fields.hour.values) || !same(days, fields.dayOfMonth.values)
+    || !same(months, fields.month.values) || !same(weekdays, fields.dayOfWeek.values) || pattern.isFixedTime !== schedule.fixedTime) {
+    throw new Error(`croner reads ${JSON.stringify(schedule.expression)} differently from Nightshift's cron parser; this is a bug in @nightshift/schedule`);
+  }
+}

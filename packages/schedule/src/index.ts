@@ -1,0 +1,13 @@
+export { every, MIN_INTERVAL_MS, type IntervalSchedule, type IntervalParts, type EveryOptions } from './interval.ts';
+export { cron, crontab, type CronSchedule, type CrontabFields } from './cron.ts';
+export { CRON_FIELD_NAMES, type CronField, type CronFieldName, type CronFields, type CrontabValue } from './cron-fields.ts';
+export {
+  toSchedule, isSchedule, nextFireTime, nextFireTimes, dueRuns, MAX_COUNTED_RUNS,
+  type Schedule, type ScheduleInput, type DueRuns,
+} from './schedule.ts';
+export { describeSchedule, formatInZone } from './describe.ts';
+export {
+  compileMisfire, planRuns, graceEnd, runsToKeep, describeMisfire, DEFAULT_MISFIRE, DEFAULT_SKIP_GRACE_MS, DEFAULT_ALL_CAP,
+  type MisfireInput, type MisfirePolicy, type MisfirePolicyName, type MissedReason, type RunPlan,
+} from './misfire.ts';
+export { checkScheduleEntries, compileScheduleEntries, type ScheduleEntry, type EntryProblem, type CheckedEntries } from './entry.ts';

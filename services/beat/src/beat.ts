@@ -1,0 +1,172 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { redactUrl, type AnyApp, type Logger } from '@nightshift/core';
+import type { Client } from '@nightshift/broker';
+import type { ScheduleEntry } from '@nightshift/schedule';
+import { Dispatcher } from './dispatcher.ts';
+import { runEntry } from './entry-loop.ts';
+import { beatKeys } from './keys.ts';
+import { Lease } from './lease.ts';
+import type { BeatMetrics } from './metrics.ts';
+import type { BeatSettings } from './options.ts';
+import { RunLedger } from './run-ledger.ts';
+
+const RESTART_ENTRY_MS = 500;
+
+/** What a beat is built from; `main.ts` wires them. */
+export interface BeatParts {
+  readonly app: AnyApp;
+  readonly entries: readonly ScheduleEntry[];
+  /** Connected with `enableOfflineQueue: false`, so that a command fails at once while Redis is unreachable. */
+  readonly redis: Redis;
+  /** Publishes with `publishTimeoutMs` = `settings.publishAttemptTimeoutMs`. */
+  readonly client: Client<AnyApp>;
+  readonly settings: BeatSettings;
+  readonly metrics: BeatMetrics;
+  readonly log: Logger;
+  /** `NIGHTSHIFT_PREFIX`: Redis keys live under it. */
+  readonly prefix: string;
+  /** For log lines only. */
+  readonly redisUrl?: string;
+}
+
+/**
+ * One beat replica. Every `renewEvery` it renews the lease (or, as a follower, tries to take it). While it
+ * holds the lease it runs one loop per entry; it stops them the moment the lease is lost, or when its
+ * `validUntil` passes without a renewal (Redis unreachable) — before Redis could hand the lease to another.
+ */
+export class Beat {
+  readonly lease: Lease;
+  readonly #parts: BeatParts;
+  readonly #ledger: RunLedger;
+  readonly #dispatcher: Dispatcher;
+  #leading: AbortController | undefined;
+  #loops: Promise<unknown>[] = [];
+  #tickTimer: NodeJS.Timeout | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #redisDownSince: number | undefined;
+  #stopped = false;
+  #ticking: Promise<void> = Promise.resolve();
+
+  constructor(parts: BeatParts) {
+    this.#parts = parts;
+    const keys = beatKeys(parts.prefix);
+    this.lease = new Lease(parts.redis, keys.lease, parts.settings.leaseTtlMs, parts.settings.replica);
+    this.#ledger = new RunLedger(parts.redis, keys, this.lease, parts.settings.claimTtlMs, parts.settings.replica);
+    this.#dispatcher = new Dispatcher({ client: parts.client, ledger: this.#ledger, lease: this.lease, metrics: parts.metrics, log: parts.log, replica: parts.settings.replica });
+  }
+
+  /** Whether this replica dispatches now. */
+  get leading(): boolean {
+    return this.#leading !== undefined;
+  }
+
+  /** Starts competing for the lease. */
+  start(): void {
+    this.#parts.metrics.leader(false);
+    this.#tick();
+  }
+
+  /** Stops dispatching, waits for the run in flight, and releases the lease so another replica takes over at once. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearTimeout(this.#tickTimer);
+    await this.#ticking;
+    const wasLeading = this.leading;
+    await this.#stepDown(undefined);
+    if (wasLeading) await this.lease.release().catch((error: Error) => this.#parts.log.warn({ err: { message: error.message } }, 'could not release the lease; it expires by itself'));
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    this.#ticking = this.#refresh().finally(() => {
+      if (!this.#stopped) this.#tickTimer = setTimeout(() => this.#tick(), this.#parts.settings.renewEveryMs);
+    });
+  }
+
+  async #refresh(): Promise<void> {
+    const { log, metrics } = this.#parts;
+    let held: boolean;
+    try {
+      held = await this.lease.refresh();
+    } catch (error) {
+      this.#redisUnreachable(error as Error);
+      return;
+    }
+    if (this.#redisDownSince !== undefined) {
+      log.info({ downForMs: Date.now() - this.#redisDownSince }, 'Redis answers again; competing for the lease');
+      this.#redisDownSince = undefined;
+    }
+    metrics.redisUp(true);
+    if (this.#stopped) return;
+    if (held) {
+      this.#watchExpiry();
+      if (!this.leading) this.#lead();
+    } else if (this.leading) {
+      await this.#stepDown('another replica holds the lease');
+    }
+  }
+
+  #redisUnreachable(error: Error): void {
+    this.#parts.metrics.redisUp(false);
+    if (this.#redisDownSince === undefined) {
+      this.#redisDownSince = Date.now();
+      this.#parts.log.error(
+        { err: { message: error.message }, redis: this.#parts.redisUrl === undefined ? undefined : redactUrl(this.#parts.redisUrl), leading: this.leading },
+        this.leading
+          ? 'Redis is unreachable: cannot renew the lease; dispatching stops before it could expire, and nothing is sent until Redis answers'
+          : 'Redis is unreachable: this beat cannot prove it is the only one, so it sends nothing until Redis answers',
+      );
+    }
+  }
+
+  // A leader whose renewals fail stops at validUntil, without waiting for Redis to say anything.
+  #watchExpiry(): void {
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = setTimeout(() => {
+      if (this.leading && !this.lease.holds()) void this.#stepDown('the lease could not be renewed in time');
+    }, Math.max(0, this.lease.validUntil - Date.now()));
+  }
+
+  #lead(): void {
+    const { app, entries, log, metrics } = this.#parts;
+    const controller = new AbortController();
+    this.#leading = controller;
+    metrics.leader(true);
+    log.info({ replica: this.#parts.settings.replica, entries: entries.length, timezone: app.timezone }, `leader: dispatching ${entries.length} schedule entries`);
+    this.#loops = entries.map((entry) => this.#superviseEntry(entry, controller));
+  }
+
+  // An entry whose loop fails (Redis answered with an error, say) starts again from the watermark in Redis.
+  async #superviseEntry(entry: ScheduleEntry, controller: AbortController): Promise<void> {
+    const { app, log, metrics } = this.#parts;
+    const parts = { zone: app.timezone, ledger: this.#ledger, dispatcher: this.#dispatcher, metrics, log };
+    while (!controller.signal.aborted) {
+      try {
+        const result = await runEntry(entry, parts, controller.signal);
+        if (result === 'not-leader' && this.#leading === controller) {
+          // Redis refused a fenced write while the lease was still valid here: someone else holds it.
+          const refused = this.lease.holds();
+          void this.#stepDown(refused ? 'Redis says the lease is no longer ours' : 'the lease could not be renewed in time', refused);
+        }
+        return;
+      } catch (error) {
+        log.warn({ err: { message: (error as Error).message }, entry: entry.name }, 'the entry loop failed; starting it again from its last run in Redis');
+        await sleep(RESTART_ENTRY_MS, undefined, { signal: controller.signal }).catch(() => {});
+      }
+    }
+  }
+
+  async #stepDown(why: string | undefined, dropLease = false): Promise<void> {
+    const controller = this.#leading;
+    if (controller === undefined) return;
+    this.#leading = undefined;
+    clearTimeout(this.#expiryTimer);
+    controller.abort();
+    if (dropLease) this.lease.drop();
+    this.#parts.metrics.leader(false);
+    if (why !== undefined) this.#parts.log.warn({ replica: this.#parts.settings.replica }, `no longer leader: ${why}; sending nothing`);
+    await Promise.allSettled(this.#loops);
+  }
+}

@@ -1,0 +1,125 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AnyApp, Logger, TaskOrigin } from '@nightshift/core';
+import { publishEvent, type Client } from '@nightshift/broker';
+import type { ScheduleEntry } from '@nightshift/schedule';
+import { SpanKind, SpanStatusCode, trace } from '@nightshift/telemetry';
+import { runId } from './keys.ts';
+import type { Lease } from './lease.ts';
+import type { BeatMetrics, MissReason } from './metrics.ts';
+import type { ClaimResult, RunLedger } from './run-ledger.ts';
+
+/** What became of one run. `handled`: claimed or counted before (by this or another replica). */
+export type DispatchOutcome = 'sent' | 'missed' | 'handled' | 'not-leader';
+
+export interface DispatcherParts {
+  readonly client: Client<AnyApp>;
+  readonly ledger: RunLedger;
+  readonly lease: Lease;
+  readonly metrics: BeatMetrics;
+  readonly log: Logger;
+  readonly replica: string;
+}
+
+const RETRY_MS = { first: 250, max: 2_000 };
+// Errors a retry cannot fix: the message or the topology is wrong, not the broker's availability.
+const PERMANENT_CODES = new Set(['E_CONFIG', 'E_UNROUTABLE', 'E_TOPOLOGY_MISMATCH', 'E_MALFORMED_MESSAGE']);
+const tracer = trace.getTracer('@nightshift/beat');
+
+/**
+ * Sends one run: claims it in Redis (fenced by the lease), then publishes it with the run's id as message
+ * id and waits for the broker's confirm, trying again while the broker is down until the run's grace ends
+ * (then it is counted and logged as missed). A claimed run is never claimed again, by any replica; beat
+ * stops trying the moment its lease is no longer valid.
+ */
+export class Dispatcher {
+  readonly #parts: DispatcherParts;
+
+  constructor(parts: DispatcherParts) {
+    this.#parts = parts;
+  }
+
+  dispatch(entry: ScheduleEntry, scheduledForMs: number, deadlineMs: number, signal: AbortSignal): Promise<DispatchOutcome> {
+    const scheduledFor = new Date(scheduledForMs).toISOString();
+    const attributes = { 'nightshift.beat.entry': entry.name, 'nightshift.task': entry.task, 'nightshift.beat.scheduled_for': scheduledFor };
+    // Each run starts its own trace: the send span of the broker client is its child.
+    return tracer.startActiveSpan(`beat ${entry.name}`, { root: true, kind: SpanKind.INTERNAL, attributes }, async (span) => {
+      try {
+        const outcome = await this.#dispatch(entry, scheduledForMs, deadlineMs, signal);
+        span.setAttribute('nightshift.beat.outcome', outcome);
+        if (outcome === 'missed') span.setStatus({ code: SpanStatusCode.ERROR, message: 'run missed' });
+        return outcome;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  async #dispatch(entry: ScheduleEntry, scheduledForMs: number, deadlineMs: number, signal: AbortSignal): Promise<DispatchOutcome> {
+    const { lease, ledger, log } = this.#parts;
+    const scheduledFor = new Date(scheduledForMs).toISOString();
+    const fields = { entry: entry.name, task: entry.task, scheduledFor };
+    let claim: ClaimResult | undefined;
+    let warned = false;
+    while (claim === undefined) {
+      if (!lease.holds() || signal.aborted) return 'not-leader';
+      try {
+        claim = await ledger.claim(entry.name, scheduledForMs);
+      } catch (error) {
+        if (!warned) log.warn({ ...fields, err: { message: (error as Error).message } }, 'could not claim the run in Redis; retrying while the lease lasts');
+        warned = true;
+        await sleep(100, undefined, { signal }).catch(() => {});
+      }
+    }
+    if (claim !== 'claimed') return claim;
+
+    const id = runId(entry.name, scheduledForMs);
+    const origin: TaskOrigin = { type: 'beat', beat: entry.name, scheduledFor };
+    let delayMs = RETRY_MS.first;
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) return this.#miss(entry, scheduledForMs, 'stopped', 'beat stopped before the run could be sent');
+      if (!lease.holds()) return this.#miss(entry, scheduledForMs, 'lost-lease', 'the lease ran out before the run could be sent; no other beat can send it either');
+      const startedAt = Date.now();
+      try {
+        // By name, with the entry's validated args: the app's task types are not known here.
+        await this.#parts.client.send(entry.task as never, entry.args as never, {
+          id,
+          origin,
+          kwargs: { ...entry.kwargs },
+          ...(entry.queue !== undefined ? { queue: entry.queue } : {}),
+          ...(entry.expires !== undefined ? { expires: entry.expires } : {}),
+        });
+        this.#sent(entry, scheduledForMs, id, startedAt - scheduledForMs, attempt);
+        return 'sent';
+      } catch (error) {
+        const reason = (error as Error).message;
+        if (PERMANENT_CODES.has((error as { code?: string }).code ?? '')) {
+          return this.#miss(entry, scheduledForMs, 'unsendable', `the run cannot be sent: ${reason}`, 'error');
+        }
+        if (Date.now() >= deadlineMs) {
+          return this.#miss(entry, scheduledForMs, 'expired', `the broker did not take the run before its grace ended (${attempt} attempts; last: ${reason})`);
+        }
+        if (attempt === 1) log.warn({ ...fields, err: { message: reason }, graceEnds: isFinite(deadlineMs) ? new Date(deadlineMs).toISOString() : 'never' }, 'could not publish the run; retrying until its grace ends');
+        await sleep(Math.max(1, Math.min(delayMs, deadlineMs - Date.now())), undefined, { signal }).catch(() => {});
+        delayMs = Math.min(RETRY_MS.max, delayMs * 2);
+      }
+    }
+  }
+
+  #sent(entry: ScheduleEntry, scheduledForMs: number, id: string, lagMs: number, attempts: number): void {
+    const { client, ledger, metrics, log, replica } = this.#parts;
+    const scheduledFor = new Date(scheduledForMs).toISOString();
+    metrics.dispatched(entry.name, entry.task, lagMs);
+    void publishEvent(client.broker, 'beat.dispatched', { entry: entry.name, task: entry.task, id, scheduledFor, lagMs, attempts, replica });
+    void ledger.record(entry.name, scheduledForMs, { state: 'sent', id });
+    log.info({ entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...(attempts > 1 ? { attempts } : {}) }, 'dispatched');
+  }
+
+  #miss(entry: ScheduleEntry, scheduledForMs: number, reason: MissReason, why: string, level: 'warn' | 'error' = 'warn'): DispatchOutcome {
+    const scheduledFor = new Date(scheduledForMs).toISOString();
+    this.#parts.metrics.missed(entry.name, reason);
+    void this.#parts.ledger.record(entry.name, scheduledForMs, { state: 'missed', reason });
+    this.#parts.log[level]({ entry: entry.name, task: entry.task, scheduledFor, reason }, `run missed: ${why}`);
+    return 'missed';
+  }
+}
+

@@ -1,0 +1,29 @@
+/** Where beat keeps its state in Redis, under `NIGHTSHIFT_PREFIX`. */
+export interface BeatKeys {
+  /** The leader lease: a string holding the leader's token. */
+  readonly lease: string;
+  /** A hash: entry name → the newest fire time (ms) handled, sent or counted missed. */
+  readonly lastRun: string;
+  /** Every key beat writes, as a SCAN pattern (for tests and for `redis-cli --scan`). */
+  readonly pattern: string;
+  /** The claim of one run. */
+  run(entry: string, scheduledForMs: number): string;
+}
+
+export function beatKeys(prefix: string): BeatKeys {
+  const base = `${prefix}:beat`;
+  return Object.freeze({
+    lease: `${base}:lease`,
+    lastRun: `${base}:last-run`,
+    pattern: `${base}:*`,
+    run: (entry: string, scheduledForMs: number) => `${base}:run:${entry}:${new Date(scheduledForMs).toISOString()}`,
+  });
+}
+
+/**
+ * The message id of a run: the same for every replica and every attempt, so a consumer that has seen it
+ * knows the run, and the broker's copy of a republished message carries it too.
+ */
+export function runId(entry: string, scheduledForMs: number): string {
+  return `beat:${entry}:${new Date(scheduledForMs).toISOString()}`;
+}

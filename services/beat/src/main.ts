@@ -1,0 +1,50 @@
+// The beat service: `node services/beat/src/main.ts --app <path>` (what `nightshift beat` and `nightshift up` run).
+import { parseArgs } from 'node:util';
+import { loadApp, loadConfig, type NightshiftConfig } from '@nightshift/core';
+import { startTelemetry } from '@nightshift/telemetry';
+import { BEAT_METRICS_PORT } from './options.ts';
+import { startBeatService, type BeatService } from './service.ts';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { app: { type: 'string' } } });
+  if (values.app === undefined) {
+    process.stderr.write('usage: node services/beat/src/main.ts --app <path>\n');
+    process.exit(2);
+  }
+  let config: NightshiftConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`beat: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const telemetry = await startTelemetry({ service: 'beat', metricsPort: config.metricsPort ?? BEAT_METRICS_PORT, logLevel: config.logLevel, redactKeys: config.redactKeys });
+  const log = telemetry.logger;
+  const starting = new AbortController();
+  let service: BeatService | undefined;
+  let signals = 0;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (++signals > 1) process.exit(1);
+    log.info({ signal }, 'stopping');
+    starting.abort();
+    await service?.stop();
+    await telemetry.shutdown();
+    process.exit(0);
+  };
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+  process.on('SIGINT', (signal) => void shutdown(signal));
+
+  try {
+    const app = await loadApp(values.app);
+    service = await startBeatService({ app, config, log, meter: telemetry.meter, signal: starting.signal });
+    log.info({ metrics: telemetry.metricsUrl }, 'beat started');
+  } catch (error) {
+    if (starting.signal.aborted) return; // stopping: the signal handler exits
+    const isConfig = (error as { code?: string }).code === 'E_CONFIG';
+    log.fatal({ err: error }, isConfig ? `beat cannot start: ${(error as Error).message}` : 'beat failed to start');
+    await telemetry.shutdown();
+    process.exit(isConfig ? 2 : 1);
+  }
+}
+
+await main();

@@ -1,0 +1,53 @@
+import { hostname } from 'node:os';
+import { ConfigError, parseDuration, type Duration } from '@nightshift/core';
+
+/** How a beat replica competes for the lease and sends. Every option has a default. */
+export interface BeatOptions {
+  /** How long the lease lasts without a renewal: how long a crashed leader's runs wait for a takeover. Default: `'5s'`. */
+  readonly leaseTtl?: Duration;
+  /** How often the leader renews and the others try to take over. Default: a third of `leaseTtl`. */
+  readonly renewEvery?: Duration;
+  /**
+   * How long one publish may wait for the broker before beat tries again (while the run's grace lasts).
+   * A run is never in the publisher's queue after its grace plus this. Default: `'2s'`, at most `NIGHTSHIFT_PUBLISH_TIMEOUT`.
+   */
+  readonly publishAttemptTimeout?: Duration;
+  /** How long the claim of one run stays in Redis (the last-run watermark guards beyond it). Default: `'1h'`. */
+  readonly claimTtl?: Duration;
+  /** Names this replica in logs, metrics and its lease token. Default: `beat@<hostname>:<pid>`. */
+  readonly replica?: string;
+}
+
+/** `BeatOptions`, validated, in milliseconds, frozen. */
+export interface BeatSettings {
+  readonly leaseTtlMs: number;
+  readonly renewEveryMs: number;
+  readonly publishAttemptTimeoutMs: number;
+  readonly claimTtlMs: number;
+  readonly replica: string;
+}
+
+export const BEAT_DEFAULTS = Object.freeze({ leaseTtl: '5s', publishAttemptTimeout: '2s', claimTtl: '1h' });
+
+/** The Prometheus `/metrics` port of beat when `NIGHTSHIFT_METRICS_PORT` is not set. */
+export const BEAT_METRICS_PORT = 9465;
+
+/**
+ * Compiles beat's options.
+ * @param publishTimeoutMs `NIGHTSHIFT_PUBLISH_TIMEOUT`: a publish attempt never waits longer.
+ * @throws ConfigError naming the option at fault.
+ */
+export function compileBeatOptions(options: BeatOptions = {}, publishTimeoutMs = Number.POSITIVE_INFINITY): BeatSettings {
+  const leaseTtlMs = parseDuration(options.leaseTtl ?? BEAT_DEFAULTS.leaseTtl, 'beat leaseTtl');
+  if (leaseTtlMs < 300) throw new ConfigError(`beat leaseTtl: ${leaseTtlMs}ms is too short to renew in time (at least 300ms)`, { field: 'leaseTtl' });
+  const renewEveryMs = options.renewEvery === undefined ? Math.floor(leaseTtlMs / 3) : parseDuration(options.renewEvery, 'beat renewEvery');
+  if (renewEveryMs < 50 || renewEveryMs > leaseTtlMs / 2) {
+    throw new ConfigError(`beat renewEvery: ${renewEveryMs}ms must be from 50ms to half of leaseTtl (${leaseTtlMs}ms), so that one lost renewal does not lose the lease`, { field: 'renewEvery' });
+  }
+  const attemptMs = parseDuration(options.publishAttemptTimeout ?? BEAT_DEFAULTS.publishAttemptTimeout, 'beat publishAttemptTimeout');
+  const claimTtlMs = parseDuration(options.claimTtl ?? BEAT_DEFAULTS.claimTtl, 'beat claimTtl');
+  if (claimTtlMs < leaseTtlMs) throw new ConfigError(`beat claimTtl: must be at least leaseTtl (${leaseTtlMs}ms)`, { field: 'claimTtl' });
+  const replica = options.replica ?? `beat@${hostname()}:${process.pid}`;
+  if (typeof replica !== 'string' || replica.trim() === '') throw new ConfigError('beat replica: must be a non-empty string', { field: 'replica' });
+  return Object.freeze({ leaseTtlMs, renewEveryMs, publishAttemptTimeoutMs: Math.max(100, Math.min(attemptMs, publishTimeoutMs)), claimTtlMs, replica });
+}

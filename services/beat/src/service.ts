@@ -1,0 +1,75 @@
+import { resolveTaskSettings, type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
+import type { Client } from '@nightshift/broker';
+import { compileScheduleEntries, describeSchedule, describeMisfire, formatInZone, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
+import type { Meter } from '@nightshift/telemetry';
+import type { Redis } from 'ioredis';
+import { Beat } from './beat.ts';
+import { connectBroker, connectRedis } from './connections.ts';
+import { BeatMetrics } from './metrics.ts';
+import { compileBeatOptions, type BeatOptions } from './options.ts';
+
+export interface BeatServiceOptions extends BeatOptions {
+  readonly app: AnyApp;
+  readonly config: NightshiftConfig;
+  readonly log: Logger;
+  /** Where beat's metrics go: `telemetry.meter`. */
+  readonly meter: Meter;
+  /** Aborting it gives up waiting for RabbitMQ at start-up. */
+  readonly signal?: AbortSignal;
+}
+
+/** A running beat replica and what it holds open. */
+export interface BeatService {
+  readonly beat: Beat;
+  readonly entries: readonly ScheduleEntry[];
+  readonly client: Client<AnyApp>;
+  readonly redis: Redis;
+  /** Stops dispatching, releases the lease, closes the broker and Redis connections. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts one beat replica: validates the app's schedule (every bad entry named), logs the zone
+ * and each entry, connects Redis and RabbitMQ, declares each entry's queue, and starts competing for the lease.
+ * @throws ConfigError for a bad schedule entry or option, before anything is connected.
+ */
+export async function startBeatService(options: BeatServiceOptions): Promise<BeatService> {
+  const { app, config, log } = options;
+  const settings = compileBeatOptions(options, config.publishTimeoutMs);
+  const entries = compileScheduleEntries(app.schedule, app.tasks.map((task) => task.name));
+  log.info({ app: app.name, timezone: app.timezone, entries: entries.length, replica: settings.replica, leaseTtlMs: settings.leaseTtlMs, prefix: config.prefix },
+    `beat for app "${app.name}": ${entries.length} schedule entries, timezone ${app.timezone}`);
+  const now = Date.now();
+  for (const entry of entries) {
+    const next = nextFireTime(entry.schedule, now, app.timezone);
+    log.info({ entry: entry.name, task: entry.task, misfire: describeMisfire(entry.misfire), next: new Date(next).toISOString() },
+      `entry ${entry.name}: ${describeSchedule(entry.schedule, app.timezone)}; next ${formatInZone(next, app.timezone)}`);
+  }
+
+  const redis = connectRedis(config.redisUrl, settings, log);
+  let client: Client<AnyApp>;
+  try {
+    client = await connectBroker(config, app, settings, log, options.signal);
+    // Declared now, so a run waits in its queue even before any worker started, and the first send is not slower.
+    for (const queue of new Set(entries.map((entry) => queueOf(app, entry)))) await client.broker.ensureQueue(queue);
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+  const metrics = new BeatMetrics(options.meter, settings.replica);
+  const beat = new Beat({ app, entries, redis, client, settings, metrics, log, prefix: config.prefix, redisUrl: config.redisUrl });
+  beat.start();
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    await beat.stop();
+    await client.close().catch(() => {});
+    await redis.quit().catch(() => redis.disconnect());
+  };
+  return { beat, entries, client, redis, stop: () => (stopping ??= stop()) };
+}
+
+function queueOf(app: AnyApp, entry: ScheduleEntry): string {
+  const task = app.task(entry.task);
+  if (task === undefined) throw new Error(`entry ${entry.name}: task ${entry.task} vanished from the app`);
+  return entry.queue ?? resolveTaskSettings(app, task).queue;
+}

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { beatKeys, Lease, RunLedger } from '@nightshift/beat';
+import { sleep } from './support.ts';
+
+let redis: Redis;
+const prefixes: string[] = [];
+
+before(async () => {
+  const { redisUrl } = await requireServices('redis');
+  redis = new Redis(redisUrl);
+});
+after(async () => {
+  for (const prefix of prefixes) {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  redis.disconnect();
+});
+
+function keys() {
+  const prefix = randomPrefix('lease');
+  prefixes.push(prefix);
+  return beatKeys(prefix);
+}
+
+test('one replica takes the lease, the others wait; renewal keeps it', async () => {
+  const k = keys();
+  const a = new Lease(redis, k.lease, 1_000, 'a');
+  const b = new Lease(redis, k.lease, 1_000, 'b');
+  assert.equal(await a.refresh(), true);
+  assert.equal(await b.refresh(), false);
+  assert.equal(a.holds(), true);
+  assert.equal(b.holds(), false);
+  assert.equal(await redis.get(k.lease), a.token);
+  await sleep(600);
+  assert.equal(await a.refresh(), true, 'renewed');
+  await sleep(600);
+  assert.equal(await b.refresh(), false, 'still held: renewed 600 ms ago with a 1 s TTL');
+});
+
+test('a lease counts as held only until the TTL (less drift) after the request that took it was sent', async () => {
+  const k = keys();
+  let clock = 1_000_000;
+  const lease = new Lease(redis, k.lease, 5_000, 'a', () => clock);
+  assert.equal(await lease.refresh(), true);
+  assert.equal(lease.validUntil, 1_000_000 + 5_000 - 52);
+  clock += 4_947;
+  assert.equal(lease.holds(), true);
+  clock += 1;
+  assert.equal(lease.holds(), false, 'stops before Redis could expire the key');
+});
+
+test('a crashed leader\'s lease expires and another replica takes it; the old one then knows it lost it', async () => {
+  const k = keys();
+  const a = new Lease(redis, k.lease, 400, 'a');
+  const b = new Lease(redis, k.lease, 400, 'b');
+  assert.equal(await a.refresh(), true);
+  await sleep(450);
+  assert.equal(await b.refresh(), true);
+  assert.equal(await a.refresh(), false, 'renewing a lease someone else holds fails');
+  assert.equal(a.holds(), false);
+});
+
+test('release hands the lease over at once, and only the holder can release it', async () => {
+  const k = keys();
+  const a = new Lease(redis, k.lease, 10_000, 'a');
+  const b = new Lease(redis, k.lease, 10_000, 'b');
+  await a.refresh();
+  await b.release();
+  assert.equal(await redis.get(k.lease), a.token, 'b could not release a\'s lease');
+  await a.release();
+  assert.equal(await b.refresh(), true);
+});
+
+test('a run is claimed once, only by the lease holder, and the watermark never moves back', async () => {
+  const k = keys();
+  const a = new Lease(redis, k.lease, 10_000, 'a');
+  const b = new Lease(redis, k.lease, 10_000, 'b');
+  await a.refresh();
+  const ledgerA = new RunLedger(redis, k, a, 60_000, 'a');
+  const ledgerB = new RunLedger(redis, k, b, 60_000, 'b');
+  const t = Date.parse('2025-06-01T12:00:00Z');
+
+  assert.deepEqual(await ledgerA.start('tick', t), { lastMs: t, isNew: true });
+  assert.deepEqual(await ledgerA.start('tick', t + 5_000), { lastMs: t, isNew: false }, 'an entry seen before keeps its watermark');
+  assert.equal(await ledgerB.start('tick', t), 'not-leader');
+  assert.equal(await ledgerB.claim('tick', t + 1_000), 'not-leader', 'a replica without the lease claims nothing');
+  assert.equal(await ledgerA.claim('tick', t + 1_000), 'claimed');
+  assert.equal(await ledgerA.claim('tick', t + 1_000), 'handled', 'never twice');
+  assert.equal(await ledgerA.claim('tick', t), 'handled', 'nothing at or before the watermark');
+  assert.equal(await redis.hget(k.lastRun, 'tick'), String(t + 1_000));
+  assert.match(await redis.get(k.run('tick', t + 1_000)) ?? '', /"by":"a"/);
+  assert.ok((await redis.pttl(k.run('tick', t + 1_000))) > 50_000, 'the claim expires');
+
+  assert.equal(await ledgerA.advance('tick', t + 10_000), 'ok');
+  assert.equal(await ledgerA.advance('tick', t + 2_000), 'ok');
+  assert.equal(await redis.hget(k.lastRun, 'tick'), String(t + 10_000), 'the watermark only moves forward');
+  assert.equal(await ledgerA.claim('tick', t + 5_000), 'handled', 'a run counted missed is not claimed later');
+
+  // Handover: after the lease changes hands, the new leader continues from the watermark.
+  await a.release();
+  await b.refresh();
+  assert.deepEqual(await ledgerB.start('tick', t + 20_000), { lastMs: t + 10_000, isNew: false });
+  assert.equal(await ledgerA.claim('tick', t + 11_000), 'not-leader', 'a paused old leader that wakes up claims nothing');
+  assert.equal(await ledgerB.claim('tick', t + 11_000), 'claimed');
+});
