@@ -5,7 +5,7 @@ export { topologyNames, stepLabel, HEADERS, type TopologyNames } from './names.t
 export { declareBaseTopology, declareWorkQueue, deleteTopology, workQueueArguments, explainMismatch, type TopologySpec } from './topology.ts';
 export { ladderStep, park, ETA_TOLERANCE_MS } from './ladder.ts';
 export { publishDeadLetter, readDeadLetter, type DeadLetterInfo, type DeadLetterReason } from './dead-letter.ts';
-export { consumeTasks, type ReceivedTask, type TaskHandler, type ConsumeTasksOptions } from './task-consumer.ts';
+export { consumeTasks, type ReceivedTask, type TaskHandler, type ConsumeTasksOptions, type EarlyDeadLetter } from './task-consumer.ts';
 export { createClient, buildEnvelope, publishTask, type Client, type ClientOptions, type SendOptions } from './client.ts';
 export { EventPublisher, publishEvent, parseEvents, type EventType, type LifecycleEvent } from './events.ts';
 export { serveControl, broadcastControl, type ControlCommand, type ControlRequest, type ControlReply, type BroadcastOptions } from './control.ts';

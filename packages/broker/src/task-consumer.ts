@@ -18,9 +18,20 @@ export interface ReceivedTask {
 /** Must settle `task.delivery` (ack after the outcome is durable). Runs inside a `process <task>` span. */
 export type TaskHandler = (task: ReceivedTask) => Promise<void>;
 
+/** A message this consumer dead-lettered before any handler saw it. */
+export interface EarlyDeadLetter {
+  readonly reason: 'malformed' | 'expired';
+  readonly detail: string;
+  readonly messageId: string | undefined;
+  /** The envelope, when it could be read (expired messages). */
+  readonly envelope: TaskEnvelope | undefined;
+}
+
 export interface ConsumeTasksOptions extends SubscriptionOptions {
   /** Named in dead letters this consumer makes. */
   worker?: string;
+  /** Told of each message dead-lettered before the handler (for events and metrics); must not throw. */
+  onDeadLetter?: (deadLetter: EarlyDeadLetter) => void;
   /** The clock; tests move it. Default: `Date.now`. */
   now?: () => number;
 }
@@ -43,13 +54,16 @@ export function consumeTasks(broker: Broker, queue: string, handler: TaskHandler
       broker.log.warn({ queue, reason: decoded.error.reason, ...decoded.partial }, 'dead-lettering a malformed message');
       await publishDeadLetter(broker, message, { reason: 'malformed', detail: decoded.error.reason, originalQueue: queue, ...(worker ? { worker } : {}) });
       delivery.ack();
+      options.onDeadLetter?.({ reason: 'malformed', detail: decoded.error.reason, messageId: message.properties.messageId as string | undefined, envelope: undefined });
       return;
     }
     const { envelope } = decoded;
     const at = now();
     if (envelope.expires !== undefined && Date.parse(envelope.expires) <= at) {
-      await publishDeadLetter(broker, message, { reason: 'expired', detail: `expired at ${envelope.expires}, received at ${new Date(at).toISOString()}`, originalQueue: queue, ...(worker ? { worker } : {}) });
+      const detail = `expired at ${envelope.expires}, received at ${new Date(at).toISOString()}`;
+      await publishDeadLetter(broker, message, { reason: 'expired', detail, originalQueue: queue, ...(worker ? { worker } : {}) });
       delivery.ack();
+      options.onDeadLetter?.({ reason: 'expired', detail, messageId: envelope.id, envelope });
       return;
     }
     if (envelope.eta !== undefined && Date.parse(envelope.eta) - at > ETA_TOLERANCE_MS) {

@@ -39,6 +39,8 @@ export interface WorkerOptions {
   readonly heartbeatMs: number;
   readonly consumerTimeoutMs: number;
   readonly maxOldGenerationSizeMb: number | undefined;
+  /** Log level of the sandboxes' task loggers (`NIGHTSHIFT_LOG_LEVEL`). */
+  readonly logLevel: string;
   /** Settings of every task, after task, app and global defaults. */
   readonly tasks: ReadonlyMap<string, ResolvedTaskSettings>;
 }
@@ -96,6 +98,7 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, env
     heartbeatMs: parseDuration(input.heartbeat ?? env.NIGHTSHIFT_HEARTBEAT ?? '5s', 'NIGHTSHIFT_HEARTBEAT'),
     consumerTimeoutMs,
     maxOldGenerationSizeMb: input.maxOldGenerationSizeMb,
+    logLevel: env.NIGHTSHIFT_LOG_LEVEL ?? 'info',
     tasks,
   });
 }

@@ -1,13 +1,13 @@
 // The module each thread sandbox runs (piscina's `filename`). It loads the app itself, once per thread,
 // and runs one attempt per call. The main thread aborts `ctx.signal` by posting `{ id, abort }` on the
 // pool's broadcast channel (soft limit); one channel per pool, rather than a new port per task.
-import { BroadcastChannel } from 'node:worker_threads';
+import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { deserializeError, loadApp, type AnyApp, type SerializedError } from '@nightshift/core';
 import { createLogger } from '@nightshift/telemetry';
 import { runTask, type SandboxJob, type SandboxResult } from './run-task.ts';
 
 const apps = new Map<string, Promise<AnyApp>>();
-const log = createLogger({ service: 'worker', level: process.env.NIGHTSHIFT_LOG_LEVEL ?? 'info' });
+const log = createLogger({ service: 'worker', level: (workerData as { logLevel?: string } | undefined)?.logLevel ?? 'info' });
 
 export interface SandboxMessage {
   readonly job: SandboxJob;

@@ -28,7 +28,7 @@ export interface SandboxPool {
 }
 
 /** Worker threads via piscina: one task per thread at a time, a killed thread is replaced. */
-export function createThreadPool(options: { size: number; maxOldGenerationSizeMb?: number | undefined }): SandboxPool {
+export function createThreadPool(options: { size: number; maxOldGenerationSizeMb?: number | undefined; logLevel: string }): SandboxPool {
   const piscina = new Piscina<SandboxMessage, SandboxResult>({
     filename: new URL('./sandbox-entry.ts', import.meta.url).href,
     minThreads: options.size,
@@ -37,6 +37,7 @@ export function createThreadPool(options: { size: number; maxOldGenerationSizeMb
     idleTimeout: Number.POSITIVE_INFINITY,
     // Tasks keep async handles (pools, sockets) between calls; a thread must not block while idle.
     atomics: 'disabled',
+    workerData: { logLevel: options.logLevel },
     ...(options.maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } } : {}),
   });
   const channelName = `nightshift-sandbox-${randomUUID()}`;

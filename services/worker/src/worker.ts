@@ -36,7 +36,7 @@ export class Worker {
     this.#app = app;
     this.options = options;
     this.#log = log;
-    this.#pool = options.pool === 'threads' ? createThreadPool({ size: options.concurrency, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }) : createInlinePool(app, log);
+    this.#pool = options.pool === 'threads' ? createThreadPool({ size: options.concurrency, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb, logLevel: options.logLevel }) : createInlinePool(app, log);
     this.#slots = new Slots(options.concurrency);
     this.#events = new EventPublisher(broker);
     this.#metrics = createWorkerMetrics(() => ({ busy: this.#running.size, total: options.concurrency }));
@@ -48,7 +48,14 @@ export class Worker {
     await this.#events.ready();
     for (const queue of options.queues) {
       // Prefetch beyond the slots so the next task is at hand; waiting ones are the worker's "reserved".
-      this.#subscriptions.push(await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), { prefetch: options.concurrency * 4, worker: options.name }));
+      this.#subscriptions.push(await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), {
+        prefetch: options.concurrency * 4,
+        worker: options.name,
+        onDeadLetter: (dead) => {
+          this.#metrics.deadLetters.add(1, { reason: dead.reason, task: dead.envelope?.task ?? 'unknown' });
+          this.#emit('task.dead-lettered', { ...(dead.envelope ? eventFields(dead.envelope, options.name) : { id: dead.messageId, queue, worker: options.name }), reason: dead.reason, detail: dead.detail });
+        },
+      }));
     }
     this.#subscriptions.push(await serveControl(this.#broker, options.name, (request) => this.#answer(request)));
     this.#emit('worker.online', this.#status());

@@ -37,6 +37,8 @@ test('a message received after it expired is not run; it is dead-lettered as exp
   assert.ok(dead);
   assert.equal(dead.properties.messageId, id);
   assert.equal(readDeadLetter(dead).reason, 'expired');
+  const event = await h.waitForEvent((e) => e.type === 'task.dead-lettered' && e.id === id);
+  assert.equal(event.reason, 'expired');
   assert.ok(!h.events.some((e) => e.id === id && e.type === 'task.started'));
 });
 
