@@ -80,3 +80,51 @@ CREATE TABLE nightshift.schema_migrations (
   applied_at timestamp with time zone NOT NULL DEFAULT now()
 );
 ALTER TABLE nightshift.schema_migrations ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+CREATE TABLE nightshift.task_events (
+  seq bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  run_id text NOT NULL,
+  type text NOT NULL,
+  at timestamp with time zone NOT NULL,
+  attempt integer NOT NULL DEFAULT 0,
+  worker text,
+  detail jsonb NOT NULL DEFAULT '{}'::jsonb,
+  recorded_at timestamp with time zone NOT NULL DEFAULT now()
+);
+ALTER TABLE nightshift.task_events ADD CONSTRAINT task_events_once UNIQUE (run_id, type, attempt, at);
+ALTER TABLE nightshift.task_events ADD CONSTRAINT task_events_pkey PRIMARY KEY (seq);
+CREATE INDEX task_events_recorded_idx ON nightshift.task_events USING btree (recorded_at);
+
+CREATE TABLE nightshift.task_runs (
+  id text NOT NULL,
+  name text NOT NULL,
+  queue text,
+  state text NOT NULL,
+  state_rank smallint NOT NULL,
+  attempt integer NOT NULL DEFAULT 1,
+  max_attempts integer,
+  worker text,
+  args jsonb,
+  kwargs jsonb,
+  sent_at timestamp with time zone NOT NULL,
+  received_at timestamp with time zone,
+  started_at timestamp with time zone,
+  finished_at timestamp with time zone,
+  runtime_ms double precision,
+  result jsonb,
+  error_class text,
+  error_code text,
+  error_message text,
+  error_stack text,
+  trace_id text,
+  origin jsonb,
+  updated_at timestamp with time zone NOT NULL DEFAULT now()
+);
+ALTER TABLE nightshift.task_runs ADD CONSTRAINT task_runs_pkey PRIMARY KEY (id);
+ALTER TABLE nightshift.task_runs ADD CONSTRAINT task_runs_state_check CHECK ((state = ANY (ARRAY['sent'::text, 'received'::text, 'started'::text, 'failed'::text, 'retried'::text, 'succeeded'::text, 'dead-lettered'::text, 'revoked'::text])));
+CREATE INDEX task_runs_name_sent_idx ON nightshift.task_runs USING btree (name, sent_at DESC, id DESC);
+CREATE INDEX task_runs_queue_sent_idx ON nightshift.task_runs USING btree (queue, sent_at DESC, id DESC);
+CREATE INDEX task_runs_sent_idx ON nightshift.task_runs USING btree (sent_at DESC, id DESC);
+CREATE INDEX task_runs_state_sent_idx ON nightshift.task_runs USING btree (state, sent_at DESC, id DESC);
+CREATE INDEX task_runs_updated_idx ON nightshift.task_runs USING btree (updated_at);
+CREATE INDEX task_runs_worker_sent_idx ON nightshift.task_runs USING btree (worker, sent_at DESC, id DESC);

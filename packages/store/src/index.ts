@@ -12,3 +12,9 @@ export { AlertOutbox, type OutboxEntry, type OutboxStats } from './alert-outbox.
 export {
   StoreUnavailableError, SchemaNotReadyError, DeadLetterNotFoundError, RequeueRefusedError, isTransientStoreError,
 } from './errors.ts';
+export {
+  foldEvents, mergeRuns, runFromEvent, isNewer, rankOf, STATE_RANK, FINAL_FAILURE_RANK, TASK_RUN_STATES,
+  type TaskRunState, type TaskEventInput, type TaskRunRecord, type TaskRunError,
+} from './task-run.ts';
+export { TaskRuns, type TaskEvent, type TaskRunDetail, type RecordedBatch, type StateCounts, type HistoryBucket } from './task-runs.ts';
+export { type TaskRun, type TaskRunPage, type TaskRunQuery } from './task-run-query.ts';

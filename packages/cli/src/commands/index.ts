@@ -3,6 +3,7 @@ import { alerter } from './alerter.ts';
 import { beat } from './beat.ts';
 import { db } from './db.ts';
 import { deadLetters } from './dead-letters.ts';
+import { healthApi } from './health-api.ts';
 import { inspect } from './inspect.ts';
 import { revoke } from './revoke.ts';
 import { schedule } from './schedule.ts';
@@ -11,4 +12,4 @@ import { up } from './up.ts';
 import { worker } from './worker.ts';
 
 /** Every `nightshift` command, in the order `nightshift --help` lists them. */
-export const commands: readonly Command[] = [up, worker, beat, alerter, schedule, send, inspect, revoke, deadLetters, db];
+export const commands: readonly Command[] = [up, worker, beat, alerter, healthApi, schedule, send, inspect, revoke, deadLetters, db];

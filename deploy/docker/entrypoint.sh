@@ -1,0 +1,44 @@
+#!/bin/sh
+# The image's entry point: the first argument chooses the service, the rest are its flags.
+#   worker|beat|alerter|health-api [flags]  ->  node services/<name>/src/main.ts [flags]
+# `exec` makes Node PID 1 of the container, so SIGTERM from `docker stop` or Kubernetes reaches the
+# service's own handler (the worker's graceful stop) instead of this shell.
+set -eu
+
+app_dir=$(CDPATH='' cd -- "$(dirname -- "$0")/../.." && pwd)
+default_app=examples/factory/app.ts
+
+if [ "$#" -eq 0 ]; then
+  set -- worker
+fi
+
+service=$1
+case "$service" in
+  worker | beat | alerter | health-api)
+    shift
+    cd "$app_dir"
+    # Every service takes --app (the alerter ignores it); give the example app when none is named.
+    has_app=no
+    for arg in "$@"; do
+      case "$arg" in
+        --app | --app=*) has_app=yes ;;
+      esac
+    done
+    if [ "$has_app" = no ]; then
+      set -- "$@" --app "$default_app"
+    fi
+    exec node "services/$service/src/main.ts" "$@"
+    ;;
+  healthcheck)
+    shift
+    exec node "$app_dir/deploy/docker/healthcheck.ts" "$@"
+    ;;
+  -*)
+    echo "nightshift image: the first argument names the service (worker, beat, alerter, health-api), got $service" >&2
+    exit 64
+    ;;
+  *)
+    # Anything else runs as given: `docker run … nightshift node --version`, `… sh`.
+    exec "$@"
+    ;;
+esac

@@ -1,0 +1,128 @@
+import { ConfigError } from '@nightshift/core';
+import { TASK_RUN_STATES, type TaskRunState } from './task-run.ts';
+import type { Store } from './store.ts';
+
+/** A run as the API shows it: times as ISO 8601. */
+export interface TaskRun {
+  readonly id: string;
+  readonly name: string;
+  readonly queue: string | null;
+  readonly state: TaskRunState;
+  readonly attempt: number;
+  readonly maxAttempts: number | null;
+  readonly worker: string | null;
+  readonly args: unknown[] | null;
+  readonly kwargs: Record<string, unknown> | null;
+  readonly sentAt: string;
+  readonly receivedAt: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly runtimeMs: number | null;
+  readonly result: unknown;
+  readonly errorClass: string | null;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  readonly errorStack: string | null;
+  readonly traceId: string | null;
+  readonly origin: Record<string, unknown> | null;
+  readonly updatedAt: string;
+}
+
+/** Filters and page of `TaskRuns.list`. Every filter is optional; together they all apply. */
+export interface TaskRunQuery {
+  /** Only runs in these states. Default: any. */
+  readonly state?: TaskRunState | readonly TaskRunState[];
+  /** Only this task name. Default: any. */
+  readonly name?: string;
+  /** Only runs last handled by this worker. Default: any. */
+  readonly worker?: string;
+  /** Only this logical queue. Default: any. */
+  readonly queue?: string;
+  /** Only runs sent at or after this time. Default: any. */
+  readonly since?: Date;
+  /** Only runs sent before this time. Default: any. */
+  readonly until?: Date;
+  /** Only runs whose id starts with this. Default: any. */
+  readonly idPrefix?: string;
+  /** Page size, 1 to 500. Default: `50`. */
+  readonly limit?: number;
+  /** The `next` cursor of the previous page. Default: the first page (newest first). */
+  readonly after?: string;
+}
+
+export interface TaskRunPage {
+  readonly items: readonly TaskRun[];
+  /** Pass as `after` for the next page; absent on the last page. */
+  readonly next?: string;
+}
+
+/** A `task_runs` row as pg returns it. */
+export interface TaskRunRow {
+  id: string; name: string; queue: string | null; state: TaskRunState; attempt: number; max_attempts: number | null; worker: string | null;
+  args: unknown[] | null; kwargs: Record<string, unknown> | null; sent_at: Date; received_at: Date | null; started_at: Date | null;
+  finished_at: Date | null; runtime_ms: number | null; result: unknown; error_class: string | null; error_code: string | null;
+  error_message: string | null; error_stack: string | null; trace_id: string | null; origin: Record<string, unknown> | null; updated_at: Date;
+}
+
+const iso = (time: Date | null): string | null => (time === null ? null : time.toISOString());
+
+export function readRun(row: TaskRunRow): TaskRun {
+  return {
+    id: row.id, name: row.name, queue: row.queue, state: row.state, attempt: row.attempt, maxAttempts: row.max_attempts, worker: row.worker,
+    args: row.args, kwargs: row.kwargs, sentAt: row.sent_at.toISOString(), receivedAt: iso(row.received_at), startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at), runtimeMs: row.runtime_ms, result: row.result ?? null, errorClass: row.error_class, errorCode: row.error_code,
+    errorMessage: row.error_message, errorStack: row.error_stack, traceId: row.trace_id, origin: row.origin, updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+// A listing leaves out the large columns (stack, result); the detail has them.
+const LIST_COLUMNS = 'id, name, queue, state, attempt, max_attempts, worker, args, kwargs, sent_at, received_at, started_at, finished_at, runtime_ms, '
+  + 'NULL::jsonb AS result, error_class, error_code, error_message, NULL::text AS error_stack, trace_id, origin, updated_at';
+
+/** Keyset pagination over (sent_at, id), newest first: a page stays right while rows arrive. */
+export async function listTaskRuns(store: Store, query: TaskRunQuery): Promise<TaskRunPage> {
+  const limit = query.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ConfigError(`limit ${JSON.stringify(limit)} must be a whole number from 1 to 500`, { field: 'limit' });
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const add = (sql: (n: number) => string, value: unknown) => {
+    values.push(value);
+    where.push(sql(values.length));
+  };
+  const states = query.state === undefined ? [] : typeof query.state === 'string' ? [query.state] : query.state;
+  for (const state of states) {
+    if (!TASK_RUN_STATES.includes(state)) throw new ConfigError(`state ${JSON.stringify(state)} must be one of ${TASK_RUN_STATES.join(', ')}`, { field: 'state' });
+  }
+  if (states.length === 1) add((n) => `state = $${n}`, states[0]);
+  else if (states.length > 1) add((n) => `state = ANY($${n})`, states);
+  if (query.name !== undefined) add((n) => `name = $${n}`, query.name);
+  if (query.worker !== undefined) add((n) => `worker = $${n}`, query.worker);
+  if (query.queue !== undefined) add((n) => `queue = $${n}`, query.queue);
+  if (query.since !== undefined) add((n) => `sent_at >= $${n}`, query.since);
+  if (query.until !== undefined) add((n) => `sent_at < $${n}`, query.until);
+  if (query.idPrefix !== undefined) add((n) => `id LIKE $${n}`, `${query.idPrefix.replace(/[\\%_]/g, '\\$&')}%`);
+  if (query.after !== undefined) {
+    const cursor = readCursor(query.after);
+    values.push(cursor.time, cursor.id);
+    where.push(`(sent_at, id) < ($${values.length - 1}, $${values.length})`);
+  }
+  values.push(limit + 1);
+  const { rows } = await store.query<TaskRunRow>(
+    `SELECT ${LIST_COLUMNS} FROM ${store.table('task_runs')}
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY sent_at DESC, id DESC LIMIT $${values.length}`,
+    values,
+  );
+  const items = rows.slice(0, limit).map(readRun);
+  const last = items.at(-1);
+  return rows.length > limit && last !== undefined ? { items, next: Buffer.from(`${last.sentAt}|${last.id}`).toString('base64url') } : { items };
+}
+
+function readCursor(cursor: string): { time: string; id: string } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const bar = text.indexOf('|');
+  const time = text.slice(0, bar);
+  const id = text.slice(bar + 1);
+  if (bar < 0 || Number.isNaN(Date.parse(time)) || id === '') throw new ConfigError(`${JSON.stringify(cursor)} is not a cursor from a previous page`, { field: 'after' });
+  return { time, id };
+}

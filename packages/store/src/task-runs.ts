@@ -1,0 +1,197 @@
+import { foldEvents, rankOf, type TaskEventInput, type TaskRunRecord } from './task-run.ts';
+import { toJsonb } from './dead-letter.ts';
+import { listTaskRuns, readRun, type TaskRun, type TaskRunPage, type TaskRunQuery, type TaskRunRow } from './task-run-query.ts';
+import type { Store } from './store.ts';
+
+/** One entry of a run's timeline. */
+export interface TaskEvent {
+  readonly type: string;
+  /** ISO 8601. */
+  readonly at: string;
+  readonly attempt: number;
+  readonly worker: string | null;
+  readonly detail: Record<string, unknown>;
+}
+
+/** A run with its timeline, oldest event first. */
+export interface TaskRunDetail extends TaskRun {
+  readonly timeline: readonly TaskEvent[];
+}
+
+/** What one `record` call wrote. */
+export interface RecordedBatch {
+  /** Runs inserted or moved forward. */
+  readonly runsChanged: number;
+  /** Timeline entries added (duplicates are not). */
+  readonly eventsAdded: number;
+}
+
+/** Counts of runs by state. */
+export type StateCounts = Partial<Record<string, number>>;
+
+/** One bucket of the history over time. */
+export interface HistoryBucket {
+  /** ISO 8601: the bucket's start. */
+  readonly at: string;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly retried: number;
+  readonly p50Ms: number | null;
+  readonly p95Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+const COLUMNS: readonly (readonly [keyof TaskRunRecord, string, string])[] = [
+  ['id', 'id', 'text'], ['name', 'name', 'text'], ['queue', 'queue', 'text'], ['state', 'state', 'text'], ['stateRank', 'state_rank', 'smallint'],
+  ['attempt', 'attempt', 'integer'], ['maxAttempts', 'max_attempts', 'integer'], ['worker', 'worker', 'text'], ['args', 'args', 'jsonb'],
+  ['kwargs', 'kwargs', 'jsonb'], ['sentAt', 'sent_at', 'timestamptz'], ['receivedAt', 'received_at', 'timestamptz'], ['startedAt', 'started_at', 'timestamptz'],
+  ['finishedAt', 'finished_at', 'timestamptz'], ['runtimeMs', 'runtime_ms', 'double precision'], ['result', 'result', 'jsonb'],
+  ['errorClass', 'error_class', 'text'], ['errorCode', 'error_code', 'text'], ['errorMessage', 'error_message', 'text'],
+  ['errorStack', 'error_stack', 'text'], ['traceId', 'trace_id', 'text'], ['origin', 'origin', 'jsonb'],
+];
+
+// The SQL twin of `mergeRuns`: `n` = the batch's row is further along, `s` = the same attempt.
+const N = '(EXCLUDED.attempt > r.attempt OR (EXCLUDED.attempt = r.attempt AND EXCLUDED.state_rank > r.state_rank))';
+const S = '(EXCLUDED.attempt = r.attempt)';
+const lead = (column: string) => `CASE WHEN ${N} THEN EXCLUDED.${column} ELSE r.${column} END`;
+const leadOrSameAttempt = (column: string) =>
+  `CASE WHEN ${N} THEN coalesce(EXCLUDED.${column}, CASE WHEN ${S} THEN r.${column} END) ELSE coalesce(r.${column}, CASE WHEN ${S} THEN EXCLUDED.${column} END) END`;
+const leadError = (column: string) =>
+  `CASE WHEN ${N} THEN (CASE WHEN EXCLUDED.error_class IS NOT NULL THEN EXCLUDED.${column} ELSE r.${column} END) ELSE (CASE WHEN r.error_class IS NOT NULL THEN r.${column} ELSE EXCLUDED.${column} END) END`;
+const MERGE_SQL = [
+  `state = ${lead('state')}`, `state_rank = ${lead('state_rank')}`, `attempt = ${lead('attempt')}`,
+  `name = coalesce(nullif(r.name, ''), EXCLUDED.name)`,
+  ...['queue', 'max_attempts', 'args', 'kwargs', 'trace_id', 'origin'].map((c) => `${c} = coalesce(r.${c}, EXCLUDED.${c})`),
+  'sent_at = least(r.sent_at, EXCLUDED.sent_at)',
+  `worker = CASE WHEN ${N} THEN coalesce(EXCLUDED.worker, r.worker) ELSE coalesce(r.worker, EXCLUDED.worker) END`,
+  ...['received_at', 'started_at', 'runtime_ms'].map((c) => `${c} = ${leadOrSameAttempt(c)}`),
+  `finished_at = ${lead('finished_at')}`, `result = ${lead('result')}`,
+  ...['error_class', 'error_code', 'error_message', 'error_stack'].map((c) => `${c} = ${leadError(c)}`),
+  'updated_at = now()',
+].join(',\n  ');
+// Skip rows the batch adds nothing to, so a duplicate event leaves the row (and its updated_at) untouched.
+const CHANGES_SQL = [
+  N, 'EXCLUDED.sent_at < r.sent_at',
+  ...['queue', 'args', 'kwargs', 'trace_id', 'origin', 'worker', 'error_class'].map((c) => `(r.${c} IS NULL AND EXCLUDED.${c} IS NOT NULL)`),
+  `(${S} AND ((r.received_at IS NULL AND EXCLUDED.received_at IS NOT NULL) OR (r.started_at IS NULL AND EXCLUDED.started_at IS NOT NULL) OR (r.runtime_ms IS NULL AND EXCLUDED.runtime_ms IS NOT NULL)))`,
+].join(' OR ');
+
+/**
+ * The task history of one store: recording lifecycle events in batches (idempotent, never moving a run
+ * backwards), listing and reading runs, and pruning old ones in small batches.
+ */
+export class TaskRuns {
+  readonly store: Store;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  /** Records a batch of events in one transaction: their runs (folded first, then merged with the stored rows) and their timeline. */
+  async record(events: readonly TaskEventInput[]): Promise<RecordedBatch> {
+    if (events.length === 0) return { runsChanged: 0, eventsAdded: 0 };
+    const runs = [...foldEvents(events).values()].map((run) => Object.fromEntries(COLUMNS.map(([key, column]) => [column, toJsonb(run[key]) ?? null])));
+    const timeline = events.map((event) => ({
+      run_id: event.runId, type: event.state === 'failed' && event.final === true ? 'failed (final)' : event.state, at: event.at,
+      attempt: event.attempt, worker: event.worker ?? null, detail: toJsonb(eventDetail(event)) ?? {}, rank: rankOf(event),
+    }));
+    const runs_ = this.store.table('task_runs');
+    const events_ = this.store.table('task_events');
+    return this.store.transaction(async (client) => {
+      // Rows in a stable order: two recorders writing overlapping batches lock them in the same order (no deadlock).
+      runs.sort((a, b) => String(a.id).localeCompare(String(b.id)));
+      const changed = await client.query(
+        `INSERT INTO ${runs_} AS r (${COLUMNS.map(([, c]) => c).join(', ')})
+         SELECT ${COLUMNS.map(([, c]) => c).join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS.map(([, c, t]) => `${c} ${t}`).join(', ')})
+         ON CONFLICT (id) DO UPDATE SET
+  ${MERGE_SQL}
+         WHERE ${CHANGES_SQL}`,
+        [JSON.stringify(runs)],
+      );
+      const added = await client.query(
+        `INSERT INTO ${events_} (run_id, type, at, attempt, worker, detail)
+         SELECT run_id, type, at, attempt, worker, detail FROM jsonb_to_recordset($1::jsonb)
+             AS x(run_id text, type text, at timestamptz, attempt integer, worker text, detail jsonb, rank integer)
+          ORDER BY run_id, at, rank
+         ON CONFLICT ON CONSTRAINT task_events_once DO NOTHING`,
+        [JSON.stringify(timeline)],
+      );
+      return { runsChanged: changed.rowCount ?? 0, eventsAdded: added.rowCount ?? 0 };
+    });
+  }
+
+  /** Runs newest first (by sent time, then id), filtered, a page at a time; see `TaskRunQuery`. */
+  list(query: TaskRunQuery = {}): Promise<TaskRunPage> {
+    return listTaskRuns(this.store, query);
+  }
+
+  /** A run with its timeline, or `undefined`. */
+  async get(id: string): Promise<TaskRunDetail | undefined> {
+    const { rows } = await this.store.query<TaskRunRow>(`SELECT * FROM ${this.store.table('task_runs')} WHERE id = $1`, [id]);
+    if (rows[0] === undefined) return undefined;
+    const events = await this.store.query<{ type: string; at: Date; attempt: number; worker: string | null; detail: Record<string, unknown> }>(
+      `SELECT type, at, attempt, worker, detail FROM ${this.store.table('task_events')} WHERE run_id = $1 ORDER BY at, seq`, [id]);
+    return { ...readRun(rows[0]), timeline: events.rows.map((e) => ({ type: e.type, at: e.at.toISOString(), attempt: e.attempt, worker: e.worker, detail: e.detail })) };
+  }
+
+  /**
+   * Deletes runs not updated since `before`, and timeline entries recorded before it, `batchSize` rows per
+   * statement so that no statement holds its locks for long. Returns how many runs were deleted.
+   */
+  async prune(before: Date, batchSize = 1_000): Promise<number> {
+    let deleted = 0;
+    for (const [table, column, key] of [['task_runs', 'updated_at', 'id'], ['task_events', 'recorded_at', 'seq']] as const) {
+      const name = this.store.table(table);
+      for (;;) {
+        const { rowCount } = await this.store.query(
+          `DELETE FROM ${name} WHERE ${key} IN (SELECT ${key} FROM ${name} WHERE ${column} < $1 LIMIT $2)`, [before, batchSize]);
+        if (table === 'task_runs') deleted += rowCount ?? 0;
+        if ((rowCount ?? 0) < batchSize) break;
+      }
+    }
+    return deleted;
+  }
+
+  /** Runs by state among those that changed since `since`. */
+  async stateCounts(since: Date): Promise<StateCounts> {
+    const { rows } = await this.store.query<{ state: string; count: string }>(
+      `SELECT state, count(*) AS count FROM ${this.store.table('task_runs')} WHERE updated_at >= $1 GROUP BY state`, [since]);
+    return Object.fromEntries(rows.map((row) => [row.state, Number(row.count)]));
+  }
+
+  /** Outcomes and runtime percentiles of runs that finished since `since`, in buckets of `bucketMs`. */
+  async series(since: Date, bucketMs: number): Promise<HistoryBucket[]> {
+    const seconds = Math.max(1, Math.round(bucketMs / 1000));
+    const { rows } = await this.store.query<{ at: Date; succeeded: string; failed: string; retried: string; p: (number | null)[] | null }>(
+      `SELECT to_timestamp(floor(extract(epoch FROM coalesce(finished_at, updated_at)) / $2) * $2) AS at,
+              count(*) FILTER (WHERE state = 'succeeded') AS succeeded,
+              count(*) FILTER (WHERE state IN ('failed', 'dead-lettered')) AS failed,
+              count(*) FILTER (WHERE state = 'retried') AS retried,
+              percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY runtime_ms) FILTER (WHERE state = 'succeeded') AS p
+         FROM ${this.store.table('task_runs')}
+        WHERE updated_at >= $1 AND state IN ('succeeded', 'failed', 'dead-lettered', 'retried')
+        GROUP BY 1 ORDER BY 1`, [since, seconds]);
+    return rows.map((row) => ({
+      at: row.at.toISOString(), succeeded: Number(row.succeeded), failed: Number(row.failed), retried: Number(row.retried),
+      p50Ms: row.p?.[0] ?? null, p95Ms: row.p?.[1] ?? null, p99Ms: row.p?.[2] ?? null,
+    }));
+  }
+
+  /** How many runs the table holds: exact while small, the planner's estimate beyond 100,000 (a count would scan). */
+  async count(): Promise<number> {
+    const estimate = await this.store.query<{ n: number }>('SELECT reltuples::float8 AS n FROM pg_class WHERE oid = to_regclass($1)', [this.store.table('task_runs')]);
+    const n = estimate.rows[0]?.n ?? -1;
+    if (n > 100_000) return Math.round(n);
+    const exact = await this.store.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.store.table('task_runs')}`);
+    return Number(exact.rows[0]?.n ?? 0);
+  }
+}
+
+function eventDetail(event: TaskEventInput): Record<string, unknown> {
+  return {
+    ...(event.detail ?? {}),
+    ...(event.runtimeMs !== undefined ? { runtimeMs: event.runtimeMs } : {}),
+    ...(event.error !== undefined ? { error: event.error } : {}),
+    ...(event.state === 'succeeded' && event.result !== undefined ? { result: event.result } : {}),
+  };
+}

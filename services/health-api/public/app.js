@@ -1,0 +1,66 @@
+/* global window, document, location, history, Event, EventSource, URLSearchParams */
+// The dashboard shell: routing, the API client (with the CSRF token), and live updates over SSE.
+// Every value from a task is rendered as text by Preact; nothing is ever set as HTML.
+import { h, render } from '/assets/preact.mjs';
+import { useEffect, useState } from '/assets/hooks.mjs';
+import htm from '/assets/htm.mjs';
+import { PAGES } from '/assets/views.js';
+
+export const html = htm.bind(h);
+
+let csrfToken = '';
+export async function api(path, options = {}) {
+  const init = { method: options.method ?? 'GET', headers: { accept: 'application/json' } };
+  if (init.method !== 'GET') {
+    init.headers['content-type'] = 'application/json';
+    init.headers['x-nightshift-csrf'] = csrfToken;
+    init.body = JSON.stringify(options.body ?? {});
+  }
+  const response = await fetch(path, init);
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${response.status}`);
+  return body;
+}
+
+// Live updates: events arrive coalesced by the server every 250 ms; pages reload their data at most once a second.
+const listeners = new Set();
+export function useLive(reload) {
+  useEffect(() => {
+    let due = false;
+    const listener = () => { due = true; };
+    listeners.add(listener);
+    const timer = setInterval(() => { if (due) { due = false; reload(); } }, 1000);
+    return () => { listeners.delete(listener); clearInterval(timer); };
+  }, [reload]);
+}
+function connectEvents() {
+  const source = new EventSource('/api/events');
+  source.addEventListener('events', (message) => {
+    const batch = JSON.parse(message.data);
+    for (const listener of listeners) listener(batch);
+  });
+}
+
+export function navigate(path) {
+  history.pushState(null, '', path);
+  window.dispatchEvent(new Event('popstate'));
+}
+
+function App() {
+  const [path, setPath] = useState(location.pathname + location.search);
+  const [user, setUser] = useState('');
+  useEffect(() => {
+    const onPop = () => setPath(location.pathname + location.search);
+    window.addEventListener('popstate', onPop);
+    api('/api/session').then((session) => { csrfToken = session.csrfToken; setUser(session.user); connectEvents(); });
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const [pathname, search = ''] = path.split('?');
+  const page = PAGES.find((p) => (p.match ? p.match.test(pathname) : p.path === pathname)) ?? PAGES[0];
+  const link = (p) => html`<a href=${p.path} class=${page.path === p.path ? 'on' : ''} onClick=${(e) => { e.preventDefault(); navigate(p.path); }}>${p.title}</a>`;
+  return html`
+    <header><strong>Nightshift</strong><nav>${PAGES.filter((p) => !p.hidden).map(link)}</nav><span class="muted" style="margin-left:auto">${user}</span></header>
+    <main>${csrfToken ? h(page.view, { path: pathname, params: new URLSearchParams(search) }) : html`<p class="muted">Loading…</p>`}</main>`;
+}
+
+render(h(App, {}), document.getElementById('root'));

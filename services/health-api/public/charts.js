@@ -1,0 +1,21 @@
+/* global matchMedia */
+// Charts with uPlot: throughput by outcome, runtime percentiles, queue depth.
+import uPlot from '/assets/uplot.mjs';
+import { h } from '/assets/preact.mjs';
+import { useEffect, useRef } from '/assets/hooks.mjs';
+
+const dark = matchMedia('(prefers-color-scheme: dark)').matches;
+const axis = { stroke: dark ? '#98a2b3' : '#667085', grid: { stroke: dark ? '#2a3240' : '#e3e6eb' } };
+
+export function Chart({ title, series, data }) {
+  const box = useRef(null);
+  useEffect(() => {
+    if (!box.current) return undefined;
+    const plot = new uPlot({
+      title, width: box.current.clientWidth || 500, height: 220, axes: [axis, axis],
+      series: [{}, ...series.map(([label, stroke]) => ({ label, stroke, width: 2 }))],
+    }, data, box.current);
+    return () => plot.destroy();
+  }, [JSON.stringify(data)]);
+  return h('div', { class: 'panel', ref: box });
+}

@@ -1,0 +1,120 @@
+import { hostname } from 'node:os';
+import { Broker, brokerOptions, EventPublisher } from '@nightshift/broker';
+import { resolveTaskSettings, type AnyApp, type Logger } from '@nightshift/core';
+import { DeadLetters, isTransientStoreError, migrate, Store, TaskRuns } from '@nightshift/store';
+import type { Meter, RedactOptions } from '@nightshift/telemetry';
+import { secretValues, type HealthApiConfig } from './config.ts';
+import { backgroundHealth, workersHealth, type BackgroundHealth, type WorkersHealth } from './health.ts';
+import { HistoryRecorder } from './history/recorder.ts';
+import { HistoryRetention } from './history/retention.ts';
+import { BeatStatus } from './live/beat-status.ts';
+import { LiveFeed } from './live/live-feed.ts';
+import { StatePoller } from './live/state-poller.ts';
+import { WorkerRegistry } from './live/worker-registry.ts';
+import { healthApiMetrics } from './metrics.ts';
+
+export interface ControlRoomOptions {
+  readonly config: HealthApiConfig;
+  readonly logger: Logger;
+  readonly meter: Meter;
+  /** The app (`--app`): its tasks can be sent by name, its queues are polled, its schedule is shown. Default: none. */
+  readonly app?: AnyApp;
+  /** Aborting it gives up a start still waiting for PostgreSQL. */
+  readonly signal?: AbortSignal;
+}
+
+/** Every part the HTTP layer reads from: connections, history, live state, and the health verdicts. */
+export interface ControlRoom {
+  readonly config: HealthApiConfig;
+  readonly logger: Logger;
+  readonly app: AnyApp | undefined;
+  readonly broker: Broker;
+  readonly store: Store;
+  readonly taskRuns: TaskRuns;
+  readonly deadLetters: DeadLetters;
+  readonly registry: WorkerRegistry;
+  readonly beat: BeatStatus;
+  readonly feed: LiveFeed;
+  readonly poller: StatePoller;
+  readonly recorder: HistoryRecorder;
+  readonly retention: HistoryRetention;
+  /** For `task.sent` events of tasks sent from the API. */
+  readonly events: EventPublisher;
+  readonly redaction: RedactOptions;
+  workersHealth(): WorkersHealth;
+  backgroundHealth(): BackgroundHealth;
+  /** Stops recording and polling, closes the connections. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Connects to PostgreSQL (migrating, waiting while it is unreachable) and RabbitMQ, and starts the recorder and the live state. */
+export async function startControlRoom(options: ControlRoomOptions): Promise<ControlRoom> {
+  const { config, logger, app } = options;
+  const store = new Store({ url: config.core.databaseUrl, schema: config.schema, applicationName: 'nightshift health-api', maxConnections: 8 });
+  await migrateWhenReachable(store, logger, options.signal);
+  let broker: Broker;
+  try {
+    broker = await Broker.connect(brokerOptions(config.core, `nightshift health-api@${hostname()}`, logger));
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const redaction: RedactOptions = { keys: config.core.redactKeys, values: secretValues(config) };
+  const taskRuns = new TaskRuns(store);
+  const deadLetters = new DeadLetters(store);
+  const registry = new WorkerRegistry(config.heartbeatMs);
+  const beat = new BeatStatus(app, config.thresholds.beatGraceMs);
+  const feed = new LiveFeed(broker, registry, beat);
+  const appQueues = app ? [...new Set(app.tasks.map((task) => resolveTaskSettings(app, task).queue))] : [];
+  const poller = new StatePoller({ broker, taskRuns, deadLetters, registry, feed, logger, appQueues, pollMs: config.pollMs, windowMs: config.thresholds.windowMs });
+  const events = new EventPublisher(broker);
+  const health = {
+    workers: () => workersHealth(registry.online(), config.heartbeatMs),
+    background: () => backgroundHealth(poller.snapshot, registry.list(), beat.view(), beat.scheduled, config.thresholds, config.heartbeatMs),
+  };
+  const metrics = healthApiMetrics(options.meter, {
+    snapshot: () => poller.snapshot,
+    workersOnline: () => registry.online().length,
+    health: () => ({ workers: health.workers().status, background: health.background().status }),
+  });
+  const recorder = new HistoryRecorder({ broker, taskRuns, logger, redaction, queueLength: config.historyQueueLength, onCommitted: (n, lags) => metrics.recorded(n, lags) });
+  const retention = new HistoryRetention({ taskRuns, logger, retentionMs: config.retentionMs });
+  await events.ready();
+  await feed.start();
+  await recorder.start();
+  await poller.start();
+  retention.start();
+
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    await poller.stop();
+    await retention.stop();
+    await recorder.stop();
+    await feed.stop();
+    await events.close();
+    await broker.close();
+    await store.close();
+  };
+  return {
+    config, logger, app, broker, store, taskRuns, deadLetters, registry, beat, feed, poller, recorder, retention, events, redaction,
+    workersHealth: health.workers, backgroundHealth: health.background,
+    stop: () => (stopping ??= stop()),
+  };
+}
+
+async function migrateWhenReachable(store: Store, logger: Logger, signal: AbortSignal | undefined): Promise<void> {
+  for (let delayMs = 500; ; delayMs = Math.min(10_000, delayMs * 2)) {
+    try {
+      const result = await migrate(store);
+      if (result.applied.length > 0) logger.info({ schema: store.schema, applied: result.applied }, `applied ${result.applied.length} store migration(s)`);
+      return;
+    } catch (error) {
+      if (!isTransientStoreError(error) || signal?.aborted) {
+        await store.close();
+        throw error;
+      }
+      logger.warn({ err: { message: (error as Error).message }, retryInMs: delayMs }, 'waiting for PostgreSQL to apply the store migrations');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}

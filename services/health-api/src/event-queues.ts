@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import type { Broker } from '@nightshift/broker';
+
+/**
+ * The history queue: durable, shared by every health-api replica (each event is recorded by one of them),
+ * bounded so that a stopped recorder cannot fill the broker (the oldest events are dropped first).
+ */
+export function historyQueueName(broker: Broker): string {
+  return `${broker.names.prefix}.health-api.history`;
+}
+
+/** Declares the history queue and binds it to every task event, now and after every reconnect. */
+export async function declareHistoryQueue(broker: Broker, maxLength: number): Promise<string> {
+  const queue = historyQueueName(broker);
+  const declare = () => broker.withChannel(async (channel) => {
+    await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-max-length': maxLength, 'x-overflow': 'drop-head' } });
+    await channel.bindQueue(queue, broker.names.events, 'task.#');
+  });
+  await declare();
+  broker.on('ready', () => void declare().catch((error: unknown) => broker.log.warn({ err: { message: (error as Error).message } }, 'could not declare the history queue')));
+  return queue;
+}
+
+/**
+ * This replica's own queue of every event (workers, beat, tasks), for its live state and event stream:
+ * not durable, deleted a minute after the replica goes, bounded so that a stalled consumer drops old events.
+ */
+export async function declareLiveQueue(broker: Broker): Promise<string> {
+  const queue = `${broker.names.prefix}.health-api.live.${randomUUID().slice(0, 8)}`;
+  const declare = () => broker.withChannel(async (channel) => {
+    await channel.assertQueue(queue, { durable: false, autoDelete: true, arguments: { 'x-expires': 60_000, 'x-max-length': 50_000, 'x-overflow': 'drop-head' } });
+    await channel.bindQueue(queue, broker.names.events, '#');
+  });
+  await declare();
+  broker.on('ready', () => void declare().catch(() => {}));
+  return queue;
+}

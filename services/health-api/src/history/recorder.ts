@@ -1,0 +1,114 @@
+import { parseEvents, type Broker, type Delivery, type Subscription } from '@nightshift/broker';
+import type { Logger } from '@nightshift/core';
+import type { TaskEventInput, TaskRuns } from '@nightshift/store';
+import type { RedactOptions } from '@nightshift/telemetry';
+import { declareHistoryQueue } from '../event-queues.ts';
+import { toTaskEvent } from './task-event.ts';
+
+export interface RecorderOptions {
+  readonly broker: Broker;
+  readonly taskRuns: TaskRuns;
+  readonly logger: Logger;
+  readonly redaction: RedactOptions;
+  /** Events the history queue holds while no recorder runs. */
+  readonly queueLength: number;
+  /** Events written in one transaction at most. Default: `1000`. */
+  readonly maxBatch?: number;
+  /** How long the first event of a batch may wait for others. Default: `50` ms. */
+  readonly flushMs?: number;
+  /** After every committed batch: how many events, and each one's lag from its time to the commit. */
+  readonly onCommitted?: (events: number, lagsMs: readonly number[]) => void;
+}
+
+/**
+ * Records task events into the history: consumes the shared history queue, writes what arrived in one
+ * transaction per batch, and acks only after the commit, so a crash or a database outage loses nothing
+ * (the batch is retried with backoff while its messages stay unacked, bounded by the prefetch).
+ */
+export class HistoryRecorder {
+  readonly #options: RecorderOptions;
+  readonly #maxBatch: number;
+  readonly #flushMs: number;
+  #buffer: { delivery: Delivery; events: TaskEventInput[] }[] = [];
+  #buffered = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #subscription: Subscription | undefined;
+  #stopping = false;
+  /** Events committed since start. */
+  recorded = 0;
+
+  constructor(options: RecorderOptions) {
+    this.#options = options;
+    this.#maxBatch = options.maxBatch ?? 1_000;
+    this.#flushMs = options.flushMs ?? 50;
+  }
+
+  async start(): Promise<void> {
+    const queue = await declareHistoryQueue(this.#options.broker, this.#options.queueLength);
+    // Messages hold up to a few dozen events each (the worker groups them), so a modest prefetch fills a batch.
+    this.#subscription = await this.#options.broker.consumeRaw(queue, (delivery) => this.#take(delivery), { prefetch: 200 });
+  }
+
+  /** Stops consuming, writes what is buffered, and returns anything unwritten to the queue. */
+  async stop(): Promise<void> {
+    await this.#subscription?.stopConsuming();
+    this.#stopping = true;
+    await this.#flush();
+    await this.#subscription?.cancel();
+  }
+
+  #take(delivery: Delivery): void {
+    const events: TaskEventInput[] = [];
+    for (const event of parseEvents(delivery.message.content)) {
+      const taskEvent = toTaskEvent(event, this.#options.redaction);
+      if (taskEvent !== undefined) events.push(taskEvent);
+    }
+    this.#buffer.push({ delivery, events });
+    this.#buffered += events.length;
+    if (this.#buffered >= this.#maxBatch) void this.#flush();
+    else this.#timer ??= setTimeout(() => void this.#flush(), this.#flushMs);
+  }
+
+  #flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#flushing ??= this.#drain().finally(() => {
+      this.#flushing = undefined;
+      if (this.#buffer.length > 0 && !this.#stopping) this.#timer ??= setTimeout(() => void this.#flush(), 0);
+    });
+    return this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#buffer.length > 0) {
+      const batch = this.#buffer;
+      this.#buffer = [];
+      this.#buffered = 0;
+      const events = batch.flatMap((entry) => entry.events);
+      if (!(await this.#write(events))) {
+        for (const entry of batch) entry.delivery.nack(true);
+        return;
+      }
+      for (const entry of batch) entry.delivery.ack();
+      this.recorded += events.length;
+      const now = Date.now();
+      this.#options.onCommitted?.(events.length, events.map((event) => now - Date.parse(event.at)));
+    }
+  }
+
+  /** Writes until it succeeds (backing off), or gives up when stopping. */
+  async #write(events: readonly TaskEventInput[]): Promise<boolean> {
+    for (let delayMs = 200, failures = 0; ; delayMs = Math.min(10_000, delayMs * 2), failures += 1) {
+      try {
+        await this.#options.taskRuns.record(events);
+        if (failures > 0) this.#options.logger.info({ events: events.length }, 'the history is being recorded again');
+        return true;
+      } catch (error) {
+        if (failures === 0) this.#options.logger.warn({ err: { message: (error as Error).message }, events: events.length }, 'could not record task events; retrying with backoff (they wait in the queue)');
+        if (this.#stopping) return false;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+}

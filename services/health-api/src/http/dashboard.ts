@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { FastifyInstance } from 'fastify';
+
+const require = createRequire(import.meta.url);
+const PUBLIC = new URL('../../public/', import.meta.url);
+
+interface Asset {
+  readonly type: string;
+  readonly body: Buffer;
+}
+
+const js = 'text/javascript; charset=utf-8';
+
+/**
+ * The dashboard's files, all served from here (no CDN): the page and its script and styles, and the
+ * front-end libraries read from the installed packages. Preact's hooks import `preact` by its bare name;
+ * that import is pointed at the served copy, so the browser needs no import map.
+ */
+function loadAssets(): Map<string, Asset> {
+  const read = (path: string | URL) => readFileSync(path);
+  // Packages export only their entry points; their files are read from the package folder.
+  const packageFile = (specifier: string) => {
+    const [name = '', ...rest] = specifier.split('/');
+    const entry = require.resolve(name);
+    const marker = `/node_modules/${name}/`;
+    return `${entry.slice(0, entry.lastIndexOf(marker) + marker.length)}${rest.join('/')}`;
+  };
+  const assets = new Map<string, Asset>([
+    ['/assets/preact.mjs', { type: js, body: read(packageFile('preact/dist/preact.mjs')) }],
+    ['/assets/hooks.mjs', { type: js, body: Buffer.from(read(packageFile('preact/hooks/dist/hooks.mjs')).toString('utf8').replace(/from\s*"preact"/g, 'from"/assets/preact.mjs"')) }],
+    ['/assets/htm.mjs', { type: js, body: read(packageFile('htm/dist/htm.mjs')) }],
+    ['/assets/uplot.mjs', { type: js, body: read(packageFile('uplot/dist/uPlot.esm.js')) }],
+    ['/assets/uplot.css', { type: 'text/css; charset=utf-8', body: read(packageFile('uplot/dist/uPlot.min.css')) }],
+  ]);
+  for (const [file, type] of [['app.js', js], ['views.js', js], ['charts.js', js], ['style.css', 'text/css; charset=utf-8']] as const) {
+    assets.set(`/assets/${file}`, { type, body: read(new URL(file, PUBLIC)) });
+  }
+  return assets;
+}
+
+export function registerDashboard(app: FastifyInstance): void {
+  const assets = loadAssets();
+  const page = readFileSync(new URL('index.html', PUBLIC));
+  const sendPage = async (_request: unknown, reply: { type(t: string): unknown; header(k: string, v: string): unknown; send(b: Buffer): unknown }) => {
+    reply.type('text/html; charset=utf-8');
+    reply.header('cache-control', 'no-store');
+    return reply.send(page);
+  };
+  app.get('/', sendPage);
+  for (const route of ['/workers', '/tasks', '/tasks/:id', '/queues', '/schedules', '/dead-letters', '/monitor']) app.get(route, sendPage);
+  app.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {
+    const asset = assets.get(`/assets/${request.params.file}`);
+    if (asset === undefined) return reply.code(404).send({ error: { code: 'E_NOT_FOUND', message: 'no such asset' } });
+    return reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body);
+  });
+}

@@ -1,0 +1,105 @@
+import type { LifecycleEvent } from '@nightshift/broker';
+import type { AnyApp } from '@nightshift/core';
+import { compileScheduleEntries, describeSchedule, nextFireTime, nextFireTimes, type ScheduleEntry } from '@nightshift/schedule';
+
+/** One entry of the app's schedule, with what beat was last seen doing about it. */
+export interface ScheduleEntryView {
+  readonly name: string;
+  readonly task: string;
+  readonly schedule: string;
+  readonly queue: string | null;
+  readonly misfire: string;
+  /** ISO 8601, the next few fire times. */
+  readonly nextRuns: readonly string[];
+  /** ISO 8601: the scheduled time of the last run beat dispatched, as seen by this replica. */
+  readonly lastScheduledFor: string | null;
+  readonly lastDispatchedAt: string | null;
+  readonly lastLagMs: number | null;
+  /** ISO 8601: a fire time more than the grace ago that no dispatch was seen for. */
+  readonly overdueSince: string | null;
+}
+
+/** What is known of beat, from its `beat.dispatched` events. */
+export interface BeatView {
+  /** The replica that dispatched last: the leader then. */
+  readonly leader: string | null;
+  readonly lastDispatchAt: string | null;
+  readonly lastDispatchAgeMs: number | null;
+  readonly entries: readonly ScheduleEntryView[];
+  /** Entries whose runs are overdue (past the grace, no dispatch seen). */
+  readonly overdue: readonly string[];
+}
+
+interface Seen {
+  scheduledForMs: number;
+  dispatchedAtMs: number;
+  lagMs: number | null;
+}
+
+/**
+ * Beat as a control room sees it: the app's schedule (entries, in words, next runs), the last dispatch of
+ * each entry and who sent it, and which entries are overdue. An entry's expected run is tracked from this
+ * process's start, so a restart never reports runs it could not have seen.
+ */
+export class BeatStatus {
+  readonly #entries: readonly ScheduleEntry[];
+  readonly #zone: string;
+  readonly #graceMs: number;
+  readonly #seen = new Map<string, Seen>();
+  readonly #expected = new Map<string, number>();
+  #leader: string | null = null;
+  #lastDispatchMs: number | null = null;
+
+  constructor(app: AnyApp | undefined, graceMs: number, startMs = Date.now()) {
+    this.#entries = app ? compileScheduleEntries(app.schedule, app.tasks.map((t) => t.name)) : [];
+    this.#zone = app?.timezone ?? 'UTC';
+    this.#graceMs = graceMs;
+    for (const entry of this.#entries) this.#expected.set(entry.name, nextFireTime(entry.schedule, startMs, this.#zone));
+  }
+
+  get scheduled(): boolean {
+    return this.#entries.length > 0;
+  }
+
+  observe(event: LifecycleEvent, nowMs = Date.now()): void {
+    if (event.type !== 'beat.dispatched' || typeof event.entry !== 'string') return;
+    const scheduledForMs = typeof event.scheduledFor === 'string' ? Date.parse(event.scheduledFor) : Number.NaN;
+    const dispatchedAtMs = Date.parse(event.at) || nowMs;
+    const previous = this.#seen.get(event.entry);
+    if (!Number.isNaN(scheduledForMs) && (previous === undefined || scheduledForMs >= previous.scheduledForMs)) {
+      this.#seen.set(event.entry, { scheduledForMs, dispatchedAtMs, lagMs: typeof event.lagMs === 'number' ? event.lagMs : null });
+    }
+    if (this.#lastDispatchMs === null || dispatchedAtMs >= this.#lastDispatchMs) {
+      this.#lastDispatchMs = dispatchedAtMs;
+      this.#leader = typeof event.replica === 'string' ? event.replica : this.#leader;
+    }
+  }
+
+  view(nowMs = Date.now()): BeatView {
+    const overdue: string[] = [];
+    const entries = this.#entries.map((entry): ScheduleEntryView => {
+      const seen = this.#seen.get(entry.name);
+      let expected = this.#expected.get(entry.name) ?? nextFireTime(entry.schedule, nowMs, this.#zone);
+      // Runs dispatched (or due within the grace) move the expectation on; the first one missing is overdue.
+      while (expected + this.#graceMs < nowMs && seen !== undefined && seen.scheduledForMs >= expected) expected = nextFireTime(entry.schedule, expected, this.#zone);
+      this.#expected.set(entry.name, expected);
+      const late = expected + this.#graceMs < nowMs;
+      if (late) overdue.push(entry.name);
+      return {
+        name: entry.name, task: entry.task, schedule: describeSchedule(entry.schedule, this.#zone), queue: entry.queue ?? null,
+        misfire: entry.misfire.policy,
+        nextRuns: nextFireTimes(entry.schedule, nowMs, this.#zone, 3).map((ms) => new Date(ms).toISOString()),
+        lastScheduledFor: seen ? new Date(seen.scheduledForMs).toISOString() : null,
+        lastDispatchedAt: seen ? new Date(seen.dispatchedAtMs).toISOString() : null,
+        lastLagMs: seen?.lagMs ?? null,
+        overdueSince: late ? new Date(expected).toISOString() : null,
+      };
+    });
+    return {
+      leader: this.#leader,
+      lastDispatchAt: this.#lastDispatchMs === null ? null : new Date(this.#lastDispatchMs).toISOString(),
+      lastDispatchAgeMs: this.#lastDispatchMs === null ? null : nowMs - this.#lastDispatchMs,
+      entries, overdue,
+    };
+  }
+}

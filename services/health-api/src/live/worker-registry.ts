@@ -1,0 +1,108 @@
+import type { LifecycleEvent } from '@nightshift/broker';
+
+/** A worker as its heartbeats describe it. */
+export interface WorkerView {
+  readonly name: string;
+  readonly status: 'online' | 'offline';
+  readonly host: string | null;
+  readonly pid: number | null;
+  readonly version: string | null;
+  readonly queues: readonly string[];
+  readonly concurrency: number | null;
+  readonly pool: string | null;
+  /** Tasks running now. */
+  readonly active: number;
+  /** Tasks held, waiting for a sandbox. */
+  readonly reserved: number;
+  /** Tasks finished since the worker started. */
+  readonly processed: number;
+  readonly uptimeMs: number | null;
+  /** ISO 8601: the last heartbeat, event or ping reply. */
+  readonly lastSeen: string;
+  /** ISO 8601: when this registry first saw it online. */
+  readonly onlineSince: string;
+  /** Round trip of the last ping, in milliseconds. */
+  readonly pingMs: number | null;
+}
+
+interface Entry {
+  view: Omit<WorkerView, 'status' | 'lastSeen'>;
+  lastSeenMs: number;
+  wentOffline: boolean;
+}
+
+const FORGET_AFTER_MS = 3_600_000;
+const MISSED_HEARTBEATS = 3;
+
+const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/**
+ * Which workers exist, from their `worker.online|heartbeat|offline` events and ping replies: online until it
+ * says goodbye or misses 3 heartbeats, then offline (forgotten an hour later). Answers from memory, at once.
+ */
+export class WorkerRegistry {
+  readonly #workers = new Map<string, Entry>();
+  readonly #offlineAfterMs: number;
+
+  /** @param heartbeatMs the workers' heartbeat interval (`NIGHTSHIFT_HEARTBEAT`). */
+  constructor(heartbeatMs: number) {
+    this.#offlineAfterMs = heartbeatMs * MISSED_HEARTBEATS;
+  }
+
+  /** Takes a `worker.*` event; other events are ignored. */
+  observe(event: LifecycleEvent, nowMs = Date.now()): void {
+    if (!event.type.startsWith('worker.')) return;
+    const name = str(event.worker);
+    if (name === null) return;
+    const previous = this.#workers.get(name);
+    const seenMs = Math.min(nowMs, Date.parse(event.at) || nowMs);
+    const restarted = previous === undefined || previous.wentOffline || nowMs - previous.lastSeenMs > this.#offlineAfterMs;
+    this.#workers.set(name, {
+      view: {
+        name, host: str(event.host), pid: num(event.pid), version: str(event.version),
+        queues: Array.isArray(event.queues) ? event.queues.filter((q): q is string => typeof q === 'string') : [],
+        concurrency: num(event.concurrency), pool: str(event.pool), active: num(event.active) ?? 0, reserved: num(event.reserved) ?? 0,
+        processed: num(event.processed) ?? 0, uptimeMs: num(event.uptimeMs),
+        onlineSince: restarted ? new Date(seenMs).toISOString() : (previous?.view.onlineSince ?? new Date(seenMs).toISOString()),
+        pingMs: previous?.view.pingMs ?? null,
+      },
+      lastSeenMs: Math.max(seenMs, previous?.lastSeenMs ?? 0),
+      wentOffline: event.type === 'worker.offline',
+    });
+  }
+
+  /** A worker answered a ping after `roundTripMs`. A worker not seen before waits for its next heartbeat to be described. */
+  pinged(name: string, roundTripMs: number, nowMs = Date.now()): void {
+    const entry = this.#workers.get(name);
+    if (entry === undefined || entry.wentOffline) return;
+    entry.lastSeenMs = nowMs;
+    entry.view = { ...entry.view, pingMs: roundTripMs };
+  }
+
+  list(nowMs = Date.now()): WorkerView[] {
+    const views: WorkerView[] = [];
+    for (const [name, entry] of this.#workers) {
+      if (nowMs - entry.lastSeenMs > FORGET_AFTER_MS) {
+        this.#workers.delete(name);
+        continue;
+      }
+      const online = !entry.wentOffline && nowMs - entry.lastSeenMs <= this.#offlineAfterMs;
+      views.push({ ...entry.view, status: online ? 'online' : 'offline', lastSeen: new Date(entry.lastSeenMs).toISOString() });
+    }
+    return views.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  online(nowMs = Date.now()): WorkerView[] {
+    return this.list(nowMs).filter((worker) => worker.status === 'online');
+  }
+
+  get(name: string, nowMs = Date.now()): WorkerView | undefined {
+    return this.list(nowMs).find((worker) => worker.name === name);
+  }
+
+  /** Every queue some worker consumes. */
+  queues(): string[] {
+    return [...new Set([...this.#workers.values()].flatMap((entry) => entry.view.queues))];
+  }
+}

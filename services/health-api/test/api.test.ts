@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { DeadLetters, type DeadLetterInput } from '@nightshift/store';
+import { eventually, installation, type Installation } from './support.ts';
+
+let site: Installation;
+
+before(async () => {
+  site = await installation({ NIGHTSHIFT_API_TOKEN: 'a-token-of-sixteen-chars' });
+});
+after(async () => {
+  await site?.close();
+});
+
+interface ApiError { error: { code: string; message: string; parameter?: string } }
+
+test('the API needs credentials; health stays open; a bearer token works', async () => {
+  const anonymous = await site.api.server.inject({ method: 'GET', url: '/api/tasks' });
+  assert.equal(anonymous.statusCode, 401);
+  assert.equal((anonymous.json() as ApiError).error.code, 'E_UNAUTHORIZED');
+  assert.match(String(anonymous.headers['www-authenticate']), /^Basic/);
+  const wrong = await site.api.server.inject({ method: 'GET', url: '/api/tasks', headers: { authorization: `Basic ${Buffer.from('alice:wrong').toString('base64')}` } });
+  assert.equal(wrong.statusCode, 401);
+  const page = await site.api.server.inject({ method: 'GET', url: '/', headers: {} });
+  assert.equal(page.statusCode, 401, 'the dashboard too');
+  assert.equal((await site.api.server.inject({ method: 'GET', url: '/health/live' })).statusCode, 200);
+  const token = await site.api.server.inject({ method: 'GET', url: '/api/workers', headers: { authorization: 'Bearer a-token-of-sixteen-chars' } });
+  assert.equal(token.statusCode, 200);
+});
+
+test('a mutation with browser credentials needs the CSRF token and the same origin', async () => {
+  const auth = `Basic ${Buffer.from('alice:correct-horse').toString('base64')}`;
+  const missing = await site.api.server.inject({ method: 'POST', url: '/api/tasks', headers: { authorization: auth }, payload: { task: 'echo' } });
+  assert.equal(missing.statusCode, 403);
+  assert.equal((missing.json() as ApiError).error.code, 'E_CSRF');
+  const { csrfToken } = (await site.request('GET', '/api/session')).json as { csrfToken: string };
+  const foreign = await site.api.server.inject({ method: 'POST', url: '/api/tasks', headers: { authorization: auth, 'x-nightshift-csrf': csrfToken, origin: 'https://evil.example' }, payload: { task: 'echo' } });
+  assert.equal(foreign.statusCode, 403);
+  const ok = await site.api.server.inject({ method: 'POST', url: '/api/tasks', headers: { authorization: auth, 'x-nightshift-csrf': csrfToken }, payload: { task: 'echo', args: [1] } });
+  assert.equal(ok.statusCode, 202);
+  const scripted = await site.api.server.inject({ method: 'POST', url: '/api/tasks', headers: { authorization: 'Bearer a-token-of-sixteen-chars' }, payload: { task: 'echo' } });
+  assert.equal(scripted.statusCode, 202, 'a token is no ambient credential: no CSRF token needed');
+});
+
+test('bad parameters are 400s naming the parameter, with stable codes', async () => {
+  for (const [url, parameter] of [['/api/tasks?limit=0', 'limit'], ['/api/tasks?state=lost', 'state'], ['/api/tasks?since=yesterday', 'since'], ['/api/tasks?colour=red', 'colour'],
+    ['/api/tasks?after=%3Cx%3E', 'after'], ['/api/dead-letters?status=gone', 'status'], ['/api/monitor?bucket=fast', 'bucket']] as const) {
+    const response = await site.request('GET', url);
+    assert.equal(response.status, 400, url);
+    assert.deepEqual([(response.json as ApiError).error.code, (response.json as ApiError).error.parameter], ['E_BAD_PARAMETER', parameter], url);
+  }
+  const unknown = await site.request('POST', '/api/tasks', { task: 'nope' });
+  assert.equal(unknown.status, 404);
+  assert.equal((unknown.json as ApiError).error.code, 'E_UNKNOWN_TASK');
+  const args = await site.request('POST', '/api/tasks', { task: 'echo', args: 'x' });
+  assert.deepEqual([args.status, (args.json as ApiError).error.parameter], [400, 'args']);
+  const missing = await site.request('GET', '/api/tasks/no-such-run');
+  assert.deepEqual([missing.status, (missing.json as ApiError).error.code], [404, 'E_NOT_FOUND']);
+  const route = await site.request('GET', '/api/nothing');
+  assert.deepEqual([route.status, (route.json as ApiError).error.code], [404, 'E_NOT_FOUND']);
+});
+
+test('the OpenAPI document is served and lists every route', async () => {
+  const doc = (await site.request('GET', '/api/openapi.json')).json as { openapi: string; paths: Record<string, unknown> };
+  assert.equal(doc.openapi, '3.1.0');
+  for (const path of ['/health/background', '/api/tasks', '/api/tasks/{id}', '/api/dead-letters/{id}/requeue', '/api/schedules', '/api/queues']) assert.ok(doc.paths[path], path);
+});
+
+test('queues and schedules come from the app and the broker', async () => {
+  const queues = await eventually(async () => {
+    const body = (await site.request('GET', '/api/queues')).json as { items: { name: string; depth: number | null }[] };
+    return body.items.some((q) => q.name === 'reports') ? body : undefined;
+  }, 'the queues to be polled');
+  assert.deepEqual(queues.items.map((q) => q.name).sort(), ['default', 'reports']);
+  const schedules = (await site.request('GET', '/api/schedules')).json as { entries: { name: string; schedule: string; nextRuns: string[] }[] };
+  assert.equal(schedules.entries[0]?.name, 'hourly-report');
+  assert.equal(schedules.entries[0]?.schedule, 'every hour');
+  assert.equal(schedules.entries[0]?.nextRuns.length, 3);
+});
+
+test('dead letters: list, show redacted, ignore with a note, requeue', async () => {
+  const deadLetters = new DeadLetters(site.api.room.store);
+  const input = (id: string): DeadLetterInput => {
+    const envelope = { v: 1, id, task: 'echo', args: [{ password: 'hunter2', n: 1 }], kwargs: {}, attempt: 1, maxAttempts: 1, queue: 'default', sentAt: new Date().toISOString(), origin: { type: 'producer', producer: 't' } };
+    return {
+      messageId: id, deathMark: 'd', task: 'echo', queue: 'default', args: envelope.args, kwargs: {}, reason: 'failed', lastFailedAt: new Date().toISOString(),
+      error: { name: 'Error', message: 'no' }, headers: {}, properties: {}, body: Buffer.from(JSON.stringify(envelope)),
+    };
+  };
+  const first = await deadLetters.record(input('dl-1'));
+  const second = await deadLetters.record(input('dl-2'));
+  const list = (await site.request('GET', '/api/dead-letters?status=pending')).json as { items: { id: string }[] };
+  assert.deepEqual(list.items.map((d) => d.id).sort(), [first.id, second.id].sort());
+  const shown = (await site.request('GET', `/api/dead-letters/${first.id}`)).json as { args: unknown[]; body?: unknown };
+  assert.deepEqual(shown.args, [{ password: '***', n: 1 }]);
+  assert.equal(shown.body, undefined);
+  const noNote = await site.request('POST', `/api/dead-letters/${first.id}/ignore`, {});
+  assert.deepEqual([noNote.status, (noNote.json as ApiError).error.parameter], [400, 'note']);
+  assert.equal((await site.request('POST', `/api/dead-letters/${first.id}/ignore`, { note: 'customer deleted' })).status, 200);
+  assert.equal((await deadLetters.get(first.id)).statusNote, 'customer deleted');
+  const requeued = await site.request('POST', `/api/dead-letters/${second.id}/requeue`, {});
+  assert.equal(requeued.status, 200);
+  assert.match((requeued.json as { replayId: string }).replayId, /^[0-9a-f-]{36}$/);
+  const again = await site.request('POST', `/api/dead-letters/${second.id}/requeue`, {});
+  assert.deepEqual([again.status, (again.json as ApiError).error.code], [409, 'E_REQUEUE_REFUSED']);
+  const missing = await site.request('GET', '/api/dead-letters/999999');
+  assert.deepEqual([missing.status, (missing.json as ApiError).error.code], [404, 'E_DEAD_LETTER_NOT_FOUND']);
+});

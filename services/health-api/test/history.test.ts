@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { EventPublisher } from '@nightshift/broker';
+import { eventually, installation, type Installation } from './support.ts';
+
+let site: Installation;
+
+before(async () => {
+  site = await installation();
+  await site.worker();
+});
+after(async () => {
+  await site?.close();
+});
+
+interface Run { id: string; state: string; args: unknown[] | null; timeline: { type: string; at: string }[]; errorClass: string | null; errorStack: string | null; traceId: string | null }
+
+test('a run goes received → started → succeeded, and a late duplicate event changes nothing', async () => {
+  const sent = await site.request('POST', '/api/tasks', { task: 'nap', args: [400] });
+  assert.equal(sent.status, 202);
+  const { id } = sent.json as { id: string };
+  const seen: string[] = [];
+  const done = await eventually(async () => {
+    const response = await site.request('GET', `/api/tasks/${id}`);
+    if (response.status !== 200) return undefined;
+    const run = response.json as Run;
+    if (seen.at(-1) !== run.state) seen.push(run.state);
+    return run.state === 'succeeded' ? run : undefined;
+  }, 'the run to succeed');
+  assert.ok(seen.includes('started'), `states seen: ${seen.join(' → ')}`);
+  const order = ['sent', 'received', 'started', 'succeeded'];
+  assert.deepEqual(seen, [...seen].sort((a, b) => order.indexOf(a) - order.indexOf(b)), 'never backwards');
+  assert.deepEqual(done.timeline.map((e) => e.type), ['sent', 'received', 'started', 'succeeded']);
+  assert.deepEqual(done.args, [400]);
+  // Without a started tracer (tests) the send span has no trace id, and none is recorded.
+  assert.ok(done.traceId === null || /^[0-9a-f]{32}$/.test(done.traceId));
+
+  // The same `started` event again, and a `received` event, both late: the broker delivers them to the recorder.
+  const recordedBefore = site.api.room.recorder.recorded;
+  const publisher = new EventPublisher(site.api.room.broker);
+  await publisher.ready();
+  const started = done.timeline.find((e) => e.type === 'started');
+  publisher.publish('task.started', { id, task: 'nap', queue: 'default', attempt: 1, worker: 'late-worker', sentAt: done.timeline[0]?.at, at: started?.at });
+  publisher.publish('task.received', { id, task: 'nap', queue: 'default', attempt: 1, worker: 'late-worker', sentAt: done.timeline[0]?.at });
+  await publisher.close();
+  await eventually(() => (site.api.room.recorder.recorded >= recordedBefore + 2 ? true : undefined), 'the late events to be recorded');
+  const afterwards = (await site.request('GET', `/api/tasks/${id}`)).json as Run & { worker: string; updatedAt: string };
+  assert.equal(afterwards.state, 'succeeded');
+  assert.notEqual(afterwards.worker, 'late-worker');
+  assert.equal(afterwards.timeline.filter((e) => e.type === 'started').length, 1, 'the duplicate started is not on the timeline twice');
+});
+
+test('a failed run keeps its traceback; args are redacted by the alerter\'s rules', async () => {
+  const sent = await site.request('POST', '/api/tasks', { task: 'broken', args: [{ card: '4242', password: 'hunter2' }] });
+  const { id } = sent.json as { id: string };
+  const run = await eventually(async () => {
+    const response = await site.request('GET', `/api/tasks/${id}`);
+    const body = response.json as Run;
+    return response.status === 200 && body.state === 'dead-lettered' ? body : undefined;
+  }, 'the run to be dead-lettered');
+  assert.equal(run.errorClass, 'PermanentError');
+  assert.match(run.errorStack ?? '', /card declined/);
+  assert.deepEqual(run.args, [{ card: '4242', password: '***' }]);
+  const list = (await site.request('GET', '/api/tasks?state=dead-lettered&name=broken')).json as { items: Run[] };
+  assert.deepEqual(list.items.map((r) => r.id), [id]);
+});
+
+test('two replicas share the history queue: every event is recorded once', async () => {
+  const replica = await site.replica();
+  const before = site.api.room.recorder.recorded;
+  const ids: string[] = [];
+  for (let i = 0; i < 40; i += 1) ids.push((((await site.request('POST', '/api/tasks', { task: 'echo', args: [i] })).json) as { id: string }).id);
+  await eventually(async () => {
+    const { rows } = await site.api.room.store.query<{ n: string }>(`SELECT count(*) AS n FROM ${site.api.room.store.table('task_runs')} WHERE id = ANY($1) AND state = 'succeeded'`, [ids]);
+    return Number(rows[0]?.n) === ids.length ? true : undefined;
+  }, 'every run to succeed');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const byFirst = site.api.room.recorder.recorded - before;
+  const bySecond = replica.room.recorder.recorded;
+  assert.equal(byFirst + bySecond, ids.length * 4, `sent, received, started, succeeded of ${ids.length} runs, split ${byFirst} + ${bySecond}`);
+  const { rows } = await site.api.room.store.query<{ n: string }>(`SELECT count(*) AS n FROM ${site.api.room.store.table('task_events')} WHERE run_id = ANY($1)`, [ids]);
+  assert.equal(Number(rows[0]?.n), ids.length * 4);
+});
+
+test('the history survives a restart of the health-api', async () => {
+  const list = (await site.request('GET', '/api/tasks?limit=5')).json as { items: Run[]; next?: string };
+  assert.equal(list.items.length, 5);
+  const replica = await site.replica();
+  const response = await replica.server.inject({ method: 'GET', url: `/api/tasks/${list.items[0]?.id}`, headers: { authorization: `Basic ${Buffer.from('alice:correct-horse').toString('base64')}` } });
+  assert.equal(response.statusCode, 200);
+});
