@@ -6,6 +6,7 @@ import {
 } from '@nightshift/core';
 import { context, endSpanAfter, injectTraceContext, SpanKind, trace } from '@nightshift/telemetry';
 import { Broker, brokerOptions } from './broker.ts';
+import { EventPublisher } from './events.ts';
 import { park } from './ladder.ts';
 
 /** Per-send options. */
@@ -52,25 +53,54 @@ export async function createClient<A extends AnyApp | undefined = undefined>(con
   const broker = await Broker.connect(brokerOptions(config, `nightshift ${name}`, options.logger));
   const app = options.app as AnyApp | undefined;
 
+  const events = new EventPublisher(broker);
+  await events.ready();
   const send = async (taskOrName: AnyTask | string, args: readonly unknown[], sendOptions: SendOptions = {}): Promise<string> => {
     const envelope = buildEnvelope(app, taskOrName, args, sendOptions, name);
-    const span = tracer.startSpan(`send ${envelope.task}`, {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        'messaging.system': 'rabbitmq',
-        'messaging.operation.type': 'send',
-        'messaging.destination.name': broker.names.queue(envelope.queue),
-        'messaging.message.id': envelope.id,
-        'nightshift.task': envelope.task,
-      },
-    });
-    const headers: Record<string, unknown> = {};
-    injectTraceContext(headers, trace.setSpan(context.active(), span));
-    await endSpanAfter(span, () => publishTask(broker, envelope, headers));
+    await sendEnvelope(broker, envelope, events);
     return envelope.id;
   };
 
-  return { broker, send: send as Client<A>['send'], close: () => broker.close() };
+  return {
+    broker,
+    send: send as Client<A>['send'],
+    close: async () => {
+      await events.close();
+      await broker.close();
+    },
+  };
+}
+
+/**
+ * Sends a built envelope as a producer does: inside a `send <task>` span whose context travels in the
+ * headers, published with `publishTask`, then announced as a `task.sent` event (with its arguments and
+ * trace id, for the task history) on `events`.
+ */
+export async function sendEnvelope(broker: Broker, envelope: TaskEnvelope, events: EventPublisher): Promise<void> {
+  const span = tracer.startSpan(`send ${envelope.task}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': broker.names.queue(envelope.queue),
+      'messaging.message.id': envelope.id,
+      'nightshift.task': envelope.task,
+    },
+  });
+  const headers: Record<string, unknown> = {};
+  injectTraceContext(headers, trace.setSpan(context.active(), span));
+  await endSpanAfter(span, () => publishTask(broker, envelope, headers));
+  const { traceId } = span.spanContext();
+  events.publish('task.sent', {
+    id: envelope.id, task: envelope.task, queue: envelope.queue, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts,
+    sentAt: envelope.sentAt, origin: envelope.origin, args: envelope.args, kwargs: envelope.kwargs,
+    ...(envelope.eta ? { eta: envelope.eta } : {}), ...(envelope.expires ? { expires: envelope.expires } : {}),
+    ...(isValidTraceId(traceId) ? { traceId } : {}),
+  });
+}
+
+function isValidTraceId(traceId: string): boolean {
+  return /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId);
 }
 
 /**

@@ -6,6 +6,6 @@ export { declareBaseTopology, declareWorkQueue, deleteTopology, workQueueArgumen
 export { ladderStep, park, ETA_TOLERANCE_MS } from './ladder.ts';
 export { publishDeadLetter, readDeadLetter, type DeadLetterInfo, type DeadLetterReason } from './dead-letter.ts';
 export { consumeTasks, type ReceivedTask, type TaskHandler, type ConsumeTasksOptions, type EarlyDeadLetter } from './task-consumer.ts';
-export { createClient, buildEnvelope, publishTask, type Client, type ClientOptions, type SendOptions } from './client.ts';
+export { createClient, buildEnvelope, publishTask, sendEnvelope, type Client, type ClientOptions, type SendOptions } from './client.ts';
 export { EventPublisher, publishEvent, parseEvents, type EventType, type LifecycleEvent } from './events.ts';
 export { serveControl, broadcastControl, type ControlCommand, type ControlRequest, type ControlReply, type BroadcastOptions } from './control.ts';

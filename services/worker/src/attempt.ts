@@ -143,7 +143,12 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
 
 /** The fields every task event carries. */
 export function eventFields(envelope: TaskEnvelope, worker: string): Record<string, unknown> {
-  return { id: envelope.id, task: envelope.task, queue: envelope.queue, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts, worker, sentAt: envelope.sentAt, origin: envelope.origin };
+  // Inside the attempt's span (consumeTasks runs handlers in it): the trace the sender started.
+  const traceId = trace.getActiveSpan()?.spanContext().traceId;
+  return {
+    id: envelope.id, task: envelope.task, queue: envelope.queue, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts, worker,
+    sentAt: envelope.sentAt, origin: envelope.origin, ...(traceId && !/^0+$/.test(traceId) ? { traceId } : {}),
+  };
 }
 
 function errorSummary(error: { name: string; message: string; code?: string; stack?: string }): Record<string, unknown> {

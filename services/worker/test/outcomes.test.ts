@@ -18,8 +18,10 @@ test('a task runs and succeeds, with received, started and succeeded events', as
   assert.deepEqual(done.result, { hello: 'world' });
   assert.equal(done.task, 'echo');
   assert.equal(typeof done.runtimeMs, 'number');
-  const types = h.events.filter((e) => e.id === id).map((e) => e.type);
+  const types = h.events.filter((e) => e.id === id && e.type !== 'task.sent').map((e) => e.type);
   assert.deepEqual(types, ['task.received', 'task.started', 'task.succeeded']);
+  const sent = await h.waitForEvent((e) => e.type === 'task.sent' && e.id === id);
+  assert.deepEqual(sent.args, [{ hello: 'world' }], 'the producer announces what it sent');
 });
 
 test('while (true) {} with a 1 s hard limit is dead-lettered as TimeLimitExceeded after its retries, while another task completes', async () => {

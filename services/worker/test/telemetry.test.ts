@@ -34,6 +34,8 @@ test('every attempt is a span in the trace of whoever sent the task; retries sta
   assert.ok(send);
   assert.deepEqual(attempts.map((s) => s.attributes['nightshift.attempt']).sort(), [1, 2, 3]);
   for (const attempt of attempts) assert.equal(attempt.spanContext().traceId, send.spanContext().traceId);
+  const traced = h.events.filter((e) => e.id === id && e.traceId === send.spanContext().traceId).map((e) => e.type);
+  for (const type of ['task.sent', 'task.received', 'task.started', 'task.retried', 'task.succeeded']) assert.ok(traced.includes(type as never), `${type} carries the trace id`);
 });
 
 test('signals fire: workerReady, taskFailure and taskRetry on failed attempts, taskSuccess', () => {

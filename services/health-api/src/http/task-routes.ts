@@ -1,12 +1,9 @@
-import { broadcastControl, buildEnvelope, publishTask } from '@nightshift/broker';
+import { broadcastControl, buildEnvelope, sendEnvelope } from '@nightshift/broker';
 import { TASK_RUN_STATES, type TaskRunState } from '@nightshift/store';
-import { context, injectTraceContext, SpanKind, trace } from '@nightshift/telemetry';
 import type { FastifyInstance } from 'fastify';
 import type { ControlRoom } from '../control-room.ts';
 import { ApiError, badParameter, notFound } from './api-error.ts';
 import { QueryParams } from './query-params.ts';
-
-const tracer = trace.getTracer('@nightshift/health-api');
 
 interface SendBody {
   task?: unknown; args?: unknown; kwargs?: unknown; queue?: unknown; countdown?: unknown; expires?: unknown;
@@ -46,19 +43,7 @@ export function registerTaskRoutes(app: FastifyInstance, room: ControlRoom): voi
       ...(body.queue ? { queue: body.queue as string } : {}), ...(body.countdown ? { countdown: body.countdown as string } : {}),
       ...(body.expires ? { expires: body.expires as string } : {}), ...(body.kwargs ? { kwargs: body.kwargs as Record<string, unknown> } : {}),
     }, `health-api:${request.principal?.user ?? 'anonymous'}`);
-    const span = tracer.startSpan(`send ${envelope.task}`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'rabbitmq', 'messaging.message.id': envelope.id, 'nightshift.task': envelope.task } });
-    const headers: Record<string, unknown> = {};
-    injectTraceContext(headers, trace.setSpan(context.active(), span));
-    try {
-      await publishTask(room.broker, envelope, headers);
-    } finally {
-      span.end();
-    }
-    const traceId = span.spanContext().traceId;
-    room.events.publish('task.sent', {
-      at: envelope.sentAt, id: envelope.id, task: envelope.task, queue: envelope.queue, attempt: 1, maxAttempts: envelope.maxAttempts, sentAt: envelope.sentAt,
-      origin: envelope.origin, args: envelope.args, kwargs: envelope.kwargs, ...(/^0+$/.test(traceId) ? {} : { traceId }),
-    });
+    await sendEnvelope(room.broker, envelope, room.events);
     void reply.code(202);
     return { id: envelope.id, task: envelope.task, queue: envelope.queue, sentAt: envelope.sentAt };
   });
