@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/.turbo/**', 'grafana/**'] },
+  { ignores: ['**/node_modules/**', '**/.turbo/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
