@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { connect, type ChannelModel } from 'amqplib';
 import { loadApp, loadConfig, parseDuration, resolveTaskSettings, type AnyApp, type AnyTask, type Duration, type NightshiftConfig, type TaskArgs } from '@nightshift/core';
-import { Broker, brokerOptions, createClient, type Client, type LifecycleEvent, type SendOptions } from '@nightshift/broker';
+import { createClient, type Client, type LifecycleEvent, type SendOptions } from '@nightshift/broker';
 import { randomPrefix, requireServices, type ServiceName } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
 import { OutcomeTracker, type TaskOutcome } from './outcomes.ts';
@@ -93,10 +93,9 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
     }) as Testbed['run'],
     async close() {
       await Promise.all(workers.map((w) => w.stop({ force: true })));
-      const cleaner = await Broker.connect(brokerOptions(config, 'testbed cleanup'));
-      for (const queue of new Set(app.tasks.map((t) => resolveTaskSettings(app, t).queue))) await cleaner.ensureQueue(queue);
-      await cleaner.deleteTopology();
-      await cleaner.close();
+      // The client knows every queue it sent to; the app's own queues may only have been declared by workers.
+      for (const queue of new Set(app.tasks.map((t) => resolveTaskSettings(app, t).queue))) await client.broker.ensureQueue(queue);
+      await client.broker.deleteTopology();
       await client.close();
       await connection.close().catch(() => {});
     },

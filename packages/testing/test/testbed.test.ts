@@ -35,7 +35,7 @@ test('a dead-lettered task comes back with its reason and error', async () => {
 
 test('an outcome that never comes says what was seen', async () => {
   const id = await bed.send(add, [1, 1], { queue: 'nobody-listens' });
-  await assert.rejects(bed.outcome(id, { timeout: '300ms' }), /did not finish within 300ms \(seen: nothing\); is a worker running on its queue\?/);
+  await assert.rejects(bed.outcome(id, { timeout: '300ms' }), /did not finish within 300ms \(seen: task\.sent\); is a worker running on its queue\?/);
 });
 
 test('close deletes what the testbed declared', async () => {
