@@ -116,7 +116,10 @@ test('without Redis beat sends nothing, says so, and resumes when Redis answers'
   const cutAt = Date.now();
   await proxy.cut();
   await waitFor('beat to stop leading', () => !service.beat.leading, 3_000);
-  const stoppedAfterMs = Date.now() - cutAt;
+  // Beat's own moment (its log line), not when this test's polling noticed: a busy machine delays the latter.
+  const stopLine = lines().find((l) => /no longer leader/.test(String(l.msg)) && Date.parse(String(l.time)) >= cutAt);
+  assert.ok(stopLine, 'the log says it stopped leading');
+  const stoppedAfterMs = Date.parse(String(stopLine.time)) - cutAt;
   assert.ok(stoppedAfterMs <= 1_500, `stopped leading within the lease (${stoppedAfterMs}ms)`);
   await sleep(2_500);
   const sentDuringOutage = tap.received.filter((r) => Date.parse(r.envelope.sentAt) > cutAt + 1_500);

@@ -40,6 +40,13 @@ export class Worker {
     this.#slots = new Slots(options.concurrency);
     this.#events = new EventPublisher(broker);
     this.#metrics = createWorkerMetrics(() => ({ busy: this.#running.size, total: options.concurrency }));
+    // Series start at 0, so the first retry, kill or dead letter is an increase Prometheus can see.
+    for (const task of app.tasks) {
+      for (const outcome of ['succeeded', 'retried', 'dead_lettered']) this.#metrics.tasks.add(0, { task: task.name, outcome });
+      for (const kind of ['soft', 'hard']) this.#metrics.limitHits.add(0, { task: task.name, kind });
+      this.#metrics.retries.add(0, { task: task.name });
+      this.#metrics.deadLetters.add(0, { reason: 'failed', task: task.name });
+    }
   }
 
   /** Starts consuming every queue, answering control, and sending heartbeats. */

@@ -37,17 +37,21 @@ export async function probe(name: ServiceName, url: string, timeoutMs: number = 
 
 type Probe = (url: string, timeoutMs: number) => Promise<void>;
 
+// The clients' own timeouts are a backstop (they also close the socket); the probe's timer, shorter, gives the
+// message, so a slow machine cannot make the wording depend on which timer fired first.
+const backstop = (timeoutMs: number) => timeoutMs + 1_000;
+
 const PROBES: Readonly<Record<ServiceName, Probe>> = {
   rabbitmq: async (url, timeoutMs) => {
-    const connection = await connectAmqp(url, { timeout: timeoutMs });
+    const connection = await connectAmqp(url, { timeout: backstop(timeoutMs) });
     connection.on('error', () => {});
     await connection.close();
   },
   redis: async (url, timeoutMs) => {
     const client = new Redis(url, {
       lazyConnect: true,
-      connectTimeout: timeoutMs,
-      commandTimeout: timeoutMs,
+      connectTimeout: backstop(timeoutMs),
+      commandTimeout: backstop(timeoutMs),
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       retryStrategy: () => null,
@@ -71,7 +75,7 @@ const PROBES: Readonly<Record<ServiceName, Probe>> = {
     }
   },
   postgres: async (url, timeoutMs) => {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: backstop(timeoutMs), query_timeout: backstop(timeoutMs) });
     client.on('error', () => {});
     try {
       await client.connect();

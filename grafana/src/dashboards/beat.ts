@@ -1,0 +1,23 @@
+import { dashboard, row, stat, table, timeseries } from '../panels.ts';
+
+/** The scheduler: who holds the lease, how late runs go out, what was missed, what fires next. */
+export const beat = () => dashboard('nightshift-beat', 'Nightshift / Beat', 'Leader, dispatch lag, missed runs and next fire times.')
+  .withRow(row('Lease'))
+  .withPanel(stat('Leaders', 'Beat replicas holding the lease: exactly 1 is healthy.', 'short', { expr: 'sum(nightshift_beat_leader)' }))
+  .withPanel(stat('Replicas reaching Redis', 'Beat replicas that reach Redis (without it, beat sends nothing).', 'short', { expr: 'sum(nightshift_beat_redis_up)' }))
+  .withPanel(timeseries('Leader by replica', '1 while a replica holds the lease; a handover shows as a swap.', 'short', [
+    { expr: 'max by (replica) (nightshift_beat_leader)', legend: '{{replica}}' },
+  ]))
+  .withRow(row('Dispatch'))
+  .withPanel(timeseries('Dispatch lag p99', 'How late runs are sent after their scheduled time, 99th percentile (5m).', 's', [
+    { expr: 'nightshift:beat_dispatch_lag_seconds:p99_5m', legend: '{{entry}}' },
+  ]))
+  .withPanel(timeseries('Runs dispatched', 'Scheduled runs sent per second, by entry.', 'ops', [
+    { expr: 'sum by (entry) (rate(nightshift_beat_runs_dispatched_total[$__rate_interval]))', legend: '{{entry}}' },
+  ]))
+  .withPanel(timeseries('Missed runs', 'Runs not sent, by entry and reason (skipped/coalesced/over-cap: misfire policy after downtime; expired/lost-lease/unsendable: failures).', 'short', [
+    { expr: 'sum by (entry, reason) (increase(nightshift_beat_runs_missed_total[$__rate_interval]))', legend: '{{entry}} {{reason}}' },
+  ]))
+  .withPanel(table('Next fire times', 'When each entry fires next (reported by the leader).', 'dateTimeAsIso', {
+    expr: 'max by (entry) (nightshift_beat_next_fire_time) * 1000',
+  }));
