@@ -92,6 +92,8 @@ export async function sendEnvelope(broker: Broker, envelope: TaskEnvelope, event
   await endSpanAfter(span, () => publishTask(broker, envelope, headers));
   const { traceId } = span.spanContext();
   events.publish('task.sent', {
+    // When it was sent, not now: the confirm may arrive after a worker has already started it.
+    at: envelope.sentAt,
     id: envelope.id, task: envelope.task, queue: envelope.queue, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts,
     sentAt: envelope.sentAt, origin: envelope.origin, args: envelope.args, kwargs: envelope.kwargs,
     ...(envelope.eta ? { eta: envelope.eta } : {}), ...(envelope.expires ? { expires: envelope.expires } : {}),
