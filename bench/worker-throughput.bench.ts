@@ -10,6 +10,8 @@ import { startWorker } from '@nightshift/worker';
 import { noop } from './fixtures/noop-app.ts';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 5_000);
+/** `threads` (the goal's setting) or `inline` (BENCH_POOL=inline, to see what the thread hop costs). */
+const POOL = (process.env.BENCH_POOL === 'inline' ? 'inline' : 'threads') as 'threads' | 'inline';
 const WINDOW = 200;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -45,7 +47,7 @@ async function nightshift(amqpUrl: string): Promise<number> {
   const env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_PREFIX: randomPrefix('bench') };
   const config = loadConfig(env);
   const appPath = fileURLToPath(new URL('./fixtures/noop-app.ts', import.meta.url));
-  const worker = await startWorker({ appPath, concurrency: 2, pool: (process.env.BENCH_POOL ?? 'threads') as 'threads' }, env, quiet);
+  const worker = await startWorker({ appPath, concurrency: 2, pool: POOL }, env, quiet);
   const client = await createClient(config, { name: 'bench' });
   let succeeded = 0;
   const done = new Promise<void>((resolve) => signals.on('taskSuccess', () => { if (++succeeded === TASKS) resolve(); }));
@@ -82,6 +84,6 @@ const result = median(ours);
 const list = (values: number[]) => values.map((v) => v.toFixed(0)).join(', ');
 console.log(`tasks per round            ${TASKS} × ${ROUNDS} rounds`);
 console.log(`floor (raw amqplib)        ${floor.toFixed(0)} msg/s   median of ${list(floors)} (confirmed persistent publish + manual-ack consume, quorum queue)`);
-console.log(`nightshift (threads, c=2)  ${result.toFixed(0)} tasks/s median of ${list(ours)} (confirmed send, sandboxed run, ack, events on)`);
+console.log(`nightshift (${POOL}, c=2)${POOL === 'inline' ? ' ' : ''}  ${result.toFixed(0)} tasks/s median of ${list(ours)} (confirmed send, sandboxed run, ack, events on)`);
 console.log(`ratio                      ${(result / floor).toFixed(2)}   (goal ≥ 0.50)`);
 process.exit(0);
