@@ -9,3 +9,4 @@ export { consumeTasks, type ReceivedTask, type TaskHandler, type ConsumeTasksOpt
 export { createClient, buildEnvelope, publishTask, sendEnvelope, type Client, type ClientOptions, type SendOptions } from './client.ts';
 export { EventPublisher, publishEvent, parseEvents, type EventType, type LifecycleEvent } from './events.ts';
 export { serveControl, broadcastControl, type ControlCommand, type ControlRequest, type ControlReply, type BroadcastOptions } from './control.ts';
+export { brokerReplayPublisher, type Replay } from './replay.ts';

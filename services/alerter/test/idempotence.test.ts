@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode } from '@nightshift/core';
 import { publishDeadLetter, HEADERS } from '@nightshift/broker';
-import { brokerReplayPublisher } from '@nightshift/alerter';
+import { brokerReplayPublisher } from '@nightshift/broker';
 import { alerterHarness, deadLetterTask, eventually, rowCount, taskMessage } from './support.ts';
 import { slackWebhook } from '@nightshift/test-helpers';
 

@@ -1,6 +1,6 @@
 import { redactUrl } from '@nightshift/core';
 import { Broker, brokerOptions } from '@nightshift/broker';
-import { brokerReplayPublisher } from '@nightshift/alerter';
+import { brokerReplayPublisher } from '@nightshift/broker';
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type RequeueSelection } from '@nightshift/store';
 import { UsageError, type Io } from '../command.ts';
 import { readSince, reviewer, withDeadLetters } from './dead-letters-store.ts';

@@ -1,5 +1,5 @@
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus } from '@nightshift/store';
-import { brokerReplayPublisher } from '@nightshift/alerter';
+import { brokerReplayPublisher } from '@nightshift/broker';
 import { redact } from '@nightshift/telemetry';
 import type { FastifyInstance } from 'fastify';
 import type { ControlRoom } from '../control-room.ts';

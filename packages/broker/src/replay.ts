@@ -1,14 +1,23 @@
-import { publishTask, type Broker } from '@nightshift/broker';
+import type { TaskEnvelope } from '@nightshift/core';
 import { context, endSpanAfter, extractTraceContext, injectTraceContext, SpanKind, trace } from '@nightshift/telemetry';
-import type { ReplayPublisher } from '@nightshift/store';
+import type { Broker } from './broker.ts';
+import { publishTask } from './client.ts';
 
-const tracer = trace.getTracer('@nightshift/alerter');
+const tracer = trace.getTracer('@nightshift/broker');
+
+/** A dead letter sent again: its new envelope, its queue, and the trace headers of the original message. */
+export interface Replay {
+  readonly deadLetterId: string;
+  readonly queue: string;
+  readonly envelope: TaskEnvelope;
+  readonly traceHeaders: Readonly<Record<string, string>>;
+}
 
 /**
  * Publishes requeued dead letters through `broker`: to the `tasks` exchange under the task's queue (declared if
  * needed), confirmed, inside a `requeue <task>` span whose parent is the original message's trace.
  */
-export function brokerReplayPublisher(broker: Broker): ReplayPublisher {
+export function brokerReplayPublisher(broker: Broker): (replay: Replay) => Promise<void> {
   return async (replay) => {
     const { envelope } = replay;
     const parent = extractTraceContext({ ...replay.traceHeaders });
