@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { Broker, brokerOptions, createClient, type Client } from '@nightshift/broker';
+import { historyQueueName } from '@nightshift/health-api';
 import { quoteIdent, Store } from '@nightshift/store';
 import { randomPrefix, requireServices, slackWebhook, smtpServer } from '@nightshift/test-helpers';
 import { doomed, flaky, hang, ok } from './fixtures/app.ts';
@@ -89,6 +90,8 @@ async function deletePrefix(config: NightshiftConfig, databaseUrl: string): Prom
   try {
     await broker.ensureQueue('proof');
     await broker.deleteTopology();
+    // The health-api's recorder queue is its own, outside the task topology.
+    await broker.withChannel((channel) => channel.deleteQueue(historyQueueName(broker)));
   } finally {
     await broker.close();
   }

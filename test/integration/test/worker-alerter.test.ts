@@ -45,8 +45,9 @@ before(async () => {
 
 after(async () => {
   await worker?.stop();
+  // Drop the schema while the alerter's store is still open.
+  await alerter?.store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(env.NIGHTSHIFT_DATABASE_SCHEMA as string)} CASCADE`);
   await alerter?.stop();
-  await alerter.store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(env.NIGHTSHIFT_DATABASE_SCHEMA as string)} CASCADE`).catch(() => {});
   const cleaner = await Broker.connect(brokerOptions(loadConfig(env), 'cleanup'));
   await cleaner.ensureQueue('default');
   await cleaner.deleteTopology();
