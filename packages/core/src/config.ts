@@ -39,21 +39,60 @@ export const DEFAULT_CONFIG = Object.freeze({
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /**
+ * Reads settings from an environment and collects what is wrong instead of stopping at the first problem,
+ * so a service can report every bad variable at once. Services with settings of their own start from
+ * `readCore()` and end with `fail()` when anything was recorded.
+ */
+export class ConfigProblems {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly problems: string[] = [];
+
+  constructor(env: Readonly<Record<string, string | undefined>>) {
+    this.env = env;
+  }
+
+  /** The trimmed value of `name`, or `undefined` when unset or blank. */
+  value(name: string): string | undefined {
+    const raw = this.env[name]?.trim();
+    return raw === undefined || raw === '' ? undefined : raw;
+  }
+
+  /** `parse(value)`, or `fallback` when unset; a throw is recorded (a `ConfigError`'s message as it is) and gives `fallback`. */
+  read<T>(name: string, fallback: T, parse: (raw: string) => T): T {
+    const raw = this.value(name);
+    if (raw === undefined) return fallback;
+    try {
+      return parse(raw);
+    } catch (error) {
+      this.problems.push(error instanceof ConfigError ? error.message : `${name}: ${(error as Error).message}`);
+      return fallback;
+    }
+  }
+
+  /** The `NIGHTSHIFT_*` settings every process shares; their problems are recorded here. */
+  readCore(): NightshiftConfig | undefined {
+    try {
+      return loadConfig(this.env);
+    } catch (error) {
+      this.problems.push(...(error as Error).message.replace(/^invalid configuration:\n/, '').split('\n').map((line) => line.trim()));
+      return undefined;
+    }
+  }
+
+  /** @throws ConfigError listing every recorded problem. Call it when `problems` is not empty. */
+  fail(): never {
+    const { problems } = this;
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`, { field: problems.length === 1 ? problems[0]?.split(':')[0] : undefined });
+  }
+}
+
+/**
  * Reads and validates the configuration. Every problem is reported at once, each naming its variable.
  * @throws ConfigError listing the variables at fault.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): NightshiftConfig {
-  const problems: string[] = [];
-  const read = <T>(name: string, fallback: T, parse: (raw: string) => T): T => {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') return fallback;
-    try {
-      return parse(raw.trim());
-    } catch (error) {
-      problems.push(error instanceof ConfigError ? error.message : `${name}: ${String(error)}`);
-      return fallback;
-    }
-  };
+  const collected: ConfigProblems = new ConfigProblems(env); // typed, so `collected.fail()` narrows
+  const read = <T>(name: string, fallback: T, parse: (raw: string) => T): T => collected.read(name, fallback, parse);
   const url = (name: string, schemes: readonly string[]) => (raw: string): string => {
     let parsed: URL;
     try {
@@ -90,9 +129,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     metricsPort: read<number | undefined>('NIGHTSHIFT_METRICS_PORT', undefined, integer('NIGHTSHIFT_METRICS_PORT', 0, 65535)),
     redactKeys: read('NIGHTSHIFT_REDACT', [], (raw) => raw.split(',').map((k) => k.trim()).filter(Boolean)),
   };
-  if (problems.length > 0) {
-    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`, { field: problems.length === 1 ? problems[0]?.split(':')[0] : undefined });
-  }
+  if (collected.problems.length > 0) collected.fail();
   return Object.freeze(config);
 }
 

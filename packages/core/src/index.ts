@@ -21,5 +21,5 @@ export {
 } from './app.ts';
 export { loadApp } from './app-loader.ts';
 export { encode, decode, ENVELOPE_VERSION, type TaskEnvelope, type DecodeResult } from './envelope.ts';
-export { loadConfig, redactUrl, DEFAULT_CONFIG, type NightshiftConfig } from './config.ts';
+export { loadConfig, redactUrl, ConfigProblems, DEFAULT_CONFIG, type NightshiftConfig } from './config.ts';
 export { signals, type SignalMap, type SignalName, type TaskSignalInfo } from './signals.ts';

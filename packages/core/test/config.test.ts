@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, loadConfig, redactUrl } from '@nightshift/core';
+import { ConfigError, ConfigProblems, loadConfig, parseDuration, redactUrl } from '@nightshift/core';
 
 test('defaults point at the loopback services', () => {
   const config = loadConfig({});
@@ -38,4 +38,17 @@ test('every bad variable is named, all at once, and passwords are not echoed', (
 test('redactUrl masks the password only', () => {
   assert.equal(redactUrl('amqp://guest:guest@rabbit:5672/vh'), 'amqp://guest:***@rabbit:5672/vh');
   assert.equal(redactUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379');
+});
+
+test('ConfigProblems: a service reads its own settings beside the core ones and reports every problem at once', () => {
+  const collected = new ConfigProblems({ NIGHTSHIFT_PREFIX: 'bad prefix', NIGHTSHIFT_ALERT_WINDOW: 'soon', NIGHTSHIFT_EMPTY: '  ' });
+  assert.equal(collected.readCore(), undefined);
+  assert.equal(collected.read('NIGHTSHIFT_ALERT_WINDOW', 600_000, (raw) => parseDuration(raw, 'NIGHTSHIFT_ALERT_WINDOW')), 600_000);
+  assert.equal(collected.value('NIGHTSHIFT_EMPTY'), undefined, 'blank counts as unset');
+  assert.equal(collected.read('NIGHTSHIFT_MISSING', 'fallback', () => 'parsed'), 'fallback');
+  assert.throws(() => collected.fail(), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.match(error.message, /^invalid configuration:\n {2}NIGHTSHIFT_PREFIX: .*\n {2}NIGHTSHIFT_ALERT_WINDOW: "soon" is not a duration/);
+    return true;
+  });
 });

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, parseDuration, type NightshiftConfig } from '@nightshift/core';
+import { ConfigError, ConfigProblems, parseDuration, type NightshiftConfig } from '@nightshift/core';
 import { parseRateLimit, DEFAULT_RATE_LIMIT, type RateLimit } from '@nightshift/alerts';
 
 /** The alerter's metrics port unless `NIGHTSHIFT_METRICS_PORT` says otherwise. */
@@ -30,17 +30,10 @@ export interface AlerterConfig {
  * @throws ConfigError listing the variables at fault.
  */
 export function loadAlerterConfig(env: Readonly<Record<string, string | undefined>> = process.env): AlerterConfig {
-  const problems: string[] = [];
-  let core: NightshiftConfig | undefined;
-  try {
-    core = loadConfig(env);
-  } catch (error) {
-    problems.push(...(error as Error).message.replace(/^invalid configuration:\n/, '').split('\n').map((line) => line.trim()));
-  }
-  const value = (name: string): string | undefined => {
-    const raw = env[name]?.trim();
-    return raw === undefined || raw === '' ? undefined : raw;
-  };
+  const collected: ConfigProblems = new ConfigProblems(env); // typed, so `collected.fail()` narrows
+  const { problems } = collected;
+  const core = collected.readCore();
+  const value = (name: string): string | undefined => collected.value(name);
   const url = (name: string, schemes: readonly string[]): string | undefined => {
     const raw = value(name);
     if (raw === undefined) return undefined;
@@ -65,16 +58,7 @@ export function loadAlerterConfig(env: Readonly<Record<string, string | undefine
   if (missing.length > 0 && missing.length < 3) problems.push(`${missing.join(', ')}: email alerts need NIGHTSHIFT_SMTP_URL, NIGHTSHIFT_ALERT_EMAIL_FROM and NIGHTSHIFT_ALERT_EMAIL_TO together`);
   const dashboardUrl = url('NIGHTSHIFT_DASHBOARD_URL', ['http', 'https']);
   const traceUrl = url('NIGHTSHIFT_TRACE_URL', ['http', 'https']);
-  const read = <T>(name: string, fallback: T, parse: (raw: string) => T): T => {
-    const raw = value(name);
-    if (raw === undefined) return fallback;
-    try {
-      return parse(raw);
-    } catch (error) {
-      problems.push((error as Error).message);
-      return fallback;
-    }
-  };
+  const read = <T>(name: string, fallback: T, parse: (raw: string) => T): T => collected.read(name, fallback, parse);
   const windowMs = read('NIGHTSHIFT_ALERT_WINDOW', 600_000, (raw) => {
     const ms = parseDuration(raw, 'NIGHTSHIFT_ALERT_WINDOW');
     if (ms < 100) throw new ConfigError('NIGHTSHIFT_ALERT_WINDOW: must be at least 100ms');
@@ -85,9 +69,7 @@ export function loadAlerterConfig(env: Readonly<Record<string, string | undefine
     if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(raw)) throw new ConfigError(`NIGHTSHIFT_DATABASE_SCHEMA: ${JSON.stringify(raw)} must start with a letter or _ and hold only letters, digits, _ or -`);
     return raw;
   });
-  if (problems.length > 0 || core === undefined) {
-    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`, { field: problems.length === 1 ? problems[0]?.split(':')[0] : undefined });
-  }
+  if (problems.length > 0 || core === undefined) collected.fail();
   return Object.freeze({
     core, schema, slackWebhookUrl, dashboardUrl, traceUrl, windowMs, rateLimit,
     email: smtpUrl !== undefined && from !== undefined && to.length > 0 ? { smtpUrl, from, to } : undefined,

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, parseDuration, type NightshiftConfig } from '@nightshift/core';
+import { ConfigError, ConfigProblems, parseDuration, type NightshiftConfig } from '@nightshift/core';
 
 /** The health-api's HTTP port unless `NIGHTSHIFT_HTTP_PORT` says otherwise: where Flower users look. */
 export const HEALTH_API_HTTP_PORT = 5555;
@@ -56,23 +56,10 @@ export interface HealthApiConfig {
  * @throws ConfigError listing the variables at fault.
  */
 export function loadHealthApiConfig(env: Readonly<Record<string, string | undefined>> = process.env): HealthApiConfig {
-  const problems: string[] = [];
-  let core: NightshiftConfig | undefined;
-  try {
-    core = loadConfig(env);
-  } catch (error) {
-    problems.push(...(error as Error).message.replace(/^invalid configuration:\n/, '').split('\n').map((line) => line.trim()));
-  }
-  const read = <T>(name: string, fallback: T, parse: (raw: string) => T): T => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    try {
-      return parse(raw);
-    } catch (error) {
-      problems.push(error instanceof ConfigError ? error.message : `${name}: ${(error as Error).message}`);
-      return fallback;
-    }
-  };
+  const collected: ConfigProblems = new ConfigProblems(env); // typed, so `collected.fail()` narrows
+  const { problems } = collected;
+  const core = collected.readCore();
+  const read = <T>(name: string, fallback: T, parse: (raw: string) => T): T => collected.read(name, fallback, parse);
   const integer = (name: string, min: number, max: number) => (raw: string): number => {
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new ConfigError(`${name}: ${JSON.stringify(raw)} must be a whole number from ${min} to ${max}`);
     return Number(raw);
@@ -127,9 +114,7 @@ export function loadHealthApiConfig(env: Readonly<Record<string, string | undefi
     heartbeatMs: read('NIGHTSHIFT_HEARTBEAT', 5_000, duration('NIGHTSHIFT_HEARTBEAT', 100)),
     pollMs: read('NIGHTSHIFT_HEALTH_POLL', 5_000, duration('NIGHTSHIFT_HEALTH_POLL', 100)),
   };
-  if (problems.length > 0 || core === undefined) {
-    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`, { field: problems.length === 1 ? problems[0]?.split(':')[0] : undefined });
-  }
+  if (problems.length > 0 || core === undefined) collected.fail();
   return Object.freeze({ ...config, core, metricsPort: core.metricsPort ?? HEALTH_API_METRICS_PORT });
 }
 
