@@ -2,27 +2,51 @@ import { spawn } from 'node:child_process';
 import type { Io } from './command.ts';
 import { findRepoRoot, locateServices } from './nightshift-services.ts';
 
+/** What a test may replace when a command runs a service. */
+export interface RunServiceSettings {
+  /** The repo whose `services/<name>/src/main.ts` is run. Default: the repo this CLI belongs to. */
+  readonly repoRoot?: string;
+  /** The Node that runs it. Default: `process.execPath`. */
+  readonly nodePath?: string;
+  /** A signal this soon after the first counts as the same Ctrl-C (the terminal, npm and the launcher may each pass it on). Default: 300 ms. */
+  readonly duplicateSignalWindowMs?: number;
+}
+
 /**
- * Runs a service's `src/main.ts` in the foreground (its own wiring: telemetry, signals), with this terminal.
- * Ctrl-C and SIGTERM are passed on, so the first stops it gracefully and a second at once.
+ * Runs a service's `src/main.ts` (its one wiring point: telemetry, signals) in the foreground, its output
+ * through `io`. The child has its own process group, so a terminal's Ctrl-C reaches it once, through us:
+ * the first Ctrl-C or SIGTERM becomes SIGTERM (the service stops gracefully), a later one SIGKILL.
  */
-export function runService(name: string, args: readonly string[], io: Io): Promise<number> {
-  const service = locateServices(findRepoRoot()).find((s) => s.name === name);
+export function runService(name: string, args: readonly string[], io: Io, settings: RunServiceSettings = {}): Promise<number> {
+  const service = locateServices(settings.repoRoot ?? findRepoRoot()).find((s) => s.name === name);
   if (!service?.exists) {
     io.stderr.write(`error: ${name} is not there yet (issue #${service?.issue ?? '?'}: services/${name})\n`);
     return Promise.resolve(1);
   }
-  const child = spawn(process.execPath, [service.main, ...args], { cwd: io.cwd, env: { ...io.env }, stdio: 'inherit' });
-  const release = io.onInterrupt((signal) => child.kill(signal));
-  return new Promise((resolve) => {
+  const child = spawn(settings.nodePath ?? process.execPath, [service.main, ...args], {
+    cwd: io.cwd,
+    env: { ...io.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => io.stdout.write(chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => io.stderr.write(chunk));
+  const window = settings.duplicateSignalWindowMs ?? 300;
+  let firstSignalAt: number | undefined;
+  const stopListening = io.onInterrupt(() => {
+    const now = Date.now();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now;
+      child.kill('SIGTERM');
+    } else if (now - firstSignalAt >= window) {
+      child.kill('SIGKILL');
+    }
+  });
+  return new Promise<number>((resolve) => {
     child.once('error', (error) => {
-      release();
       io.stderr.write(`error: could not start ${name}: ${error.message}\n`);
       resolve(1);
     });
-    child.once('exit', (code, signal) => {
-      release();
-      resolve(code ?? (signal ? 128 : 1));
-    });
-  });
+    child.once('close', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 1)));
+  }).finally(stopListening);
 }

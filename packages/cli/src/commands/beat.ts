@@ -1,17 +1,10 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { loadApp, loadConfig } from '@nightshift/core';
 import { defineCommand, UsageError, type Command } from '../command.ts';
-import { findRepoRoot, locateServices } from '../nightshift-services.ts';
+import { runService, type RunServiceSettings } from '../run-service.ts';
 
-export interface BeatCommandSettings {
-  /** The repo whose `services/beat/src/main.ts` is run. Default: the repo this CLI belongs to. */
-  readonly repoRoot?: string;
-  /** The Node that runs it. Default: `process.execPath`. */
-  readonly nodePath?: string;
-  /** A signal this soon after the first is the same Ctrl-C (forwarded again by npm or the launcher), not a second one. Default: 300 ms. */
-  readonly duplicateSignalWindowMs?: number;
-}
+/** What a test may replace: the repo, the Node and the duplicate-signal window (see `RunServiceSettings`). */
+export type BeatCommandSettings = RunServiceSettings;
 
 const options = {
   app: { type: 'string' },
@@ -44,36 +37,7 @@ export function createBeatCommand(settings: BeatCommandSettings = {}): Command {
       if (values.app === undefined) throw new UsageError('"nightshift beat" needs --app <path>: the module whose default export is your app', 'e.g. nightshift beat --app examples/factory/app.ts');
       loadConfig(io.env);
       await loadApp(values.app, io.cwd);
-      const service = locateServices(settings.repoRoot ?? findRepoRoot()).find((s) => s.name === 'beat');
-      if (!service?.exists) throw new Error(`beat is not installed here: no ${service?.main ?? 'services/beat/src/main.ts'}`);
-      const child = spawn(settings.nodePath ?? process.execPath, [service.main, '--app', resolve(io.cwd, values.app)], {
-        cwd: io.cwd,
-        env: { ...io.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // Its own process group: a terminal's Ctrl-C reaches it once, through us, not twice.
-        detached: true,
-      });
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => io.stdout.write(chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => io.stderr.write(chunk));
-      const window = settings.duplicateSignalWindowMs ?? 300;
-      let firstSignalAt: number | undefined;
-      const stopListening = io.onInterrupt(() => {
-        const now = Date.now();
-        if (firstSignalAt === undefined) {
-          firstSignalAt = now;
-          child.kill('SIGTERM');
-        } else if (now - firstSignalAt >= window) {
-          child.kill('SIGKILL');
-        }
-      });
-      try {
-        return await new Promise<number>((resolveCode, reject) => {
-          child.once('error', reject);
-          child.once('close', (code, signal) => resolveCode(code ?? (signal === 'SIGKILL' ? 137 : 1)));
-        });
-      } finally {
-        stopListening();
-      }
+      return runService('beat', ['--app', resolve(io.cwd, values.app)], io, settings);
     },
   });
 }
