@@ -50,6 +50,15 @@ while ((${#pending[@]} > 0)); do
   sleep 1
 done
 
+# The management API (queue rates in the health-api) and the Prometheus endpoint (the RabbitMQ alert
+# rules and panels) come from plugins a Debian install has but does not enable. Enabling is online.
+if is_local "${url[rabbitmq]}" && command -v rabbitmq-plugins >/dev/null 2>&1 && rabbitmq_answers \
+  && ! rabbitmq-plugins -q is_enabled rabbitmq_management rabbitmq_prometheus >/dev/null 2>&1; then
+  printf 'nightshift: enabling the RabbitMQ management and prometheus plugins\n'
+  rabbitmq-plugins -q enable rabbitmq_management rabbitmq_prometheus >/dev/null \
+    || printf 'nightshift: warning: could not enable the RabbitMQ plugins; queue rates are estimated and the RabbitMQ rules go unproven\n' >&2
+fi
+
 if $required; then
   for name in rabbitmq redis postgres; do
     "${name}_answers" || { printf 'nightshift: %s does not answer and cannot be started here\n' "$name" >&2; exit 1; }

@@ -44,24 +44,28 @@ test('every recording rule is checked by a promql_expr_test', () => {
   for (const { record } of records) assert.ok(exprs.some((e) => e.includes(record ?? '')), `${record}: not tested`);
 });
 
-test('every alert has a severity, a summary, a description and a runbook entry in the README', () => {
+test('every alert has a severity, a summary, a description and a runbook link to its entry in the README', () => {
   const readme = readFileSync(`${REPO_ROOT}/README.md`, 'utf8');
+  // GitHub's anchors, which are also the ids of the entries the health-api's /runbook serves.
   const anchors = new Set([...readme.matchAll(/^#+\s+(.+)$/gm)].map((m) => githubAnchor(m[1] ?? '')));
   assert.ok(alerts.length >= 10);
   for (const rule of alerts) {
     assert.match(rule.labels?.severity ?? '', /^(critical|warning)$/, `${rule.alert}: severity`);
     assert.ok(rule.annotations?.summary, `${rule.alert}: summary`);
     assert.ok((rule.annotations?.description ?? '').includes('Look at') || (rule.annotations?.description ?? '').includes('Review'), `${rule.alert}: the description says what to look at`);
-    const anchor = /^README\.md#(.+)$/.exec(rule.annotations?.runbook_url ?? '')?.[1];
-    assert.ok(anchor && anchors.has(anchor), `${rule.alert}: runbook_url ${rule.annotations?.runbook_url} has no heading in README.md`);
+    const anchor = /^\{\{ \$externalLabels\.nightshift_runbook \}\}#(.+)$/.exec(rule.annotations?.runbook_url ?? '')?.[1];
+    assert.ok(anchor && anchors.has(anchor), `${rule.alert}: runbook_url ${rule.annotations?.runbook_url} has no entry in the README's Runbook`);
   }
 });
 
 test('prometheus.yml scrapes every service and RabbitMQ per object', () => {
-  const config = readYaml(deployPath('prometheus', 'prometheus.yml')) as { scrape_configs: { job_name: string; metrics_path?: string }[] };
+  const config = readYaml(deployPath('prometheus', 'prometheus.yml')) as {
+    global: { external_labels: Record<string, string> }; scrape_configs: { job_name: string; metrics_path?: string }[];
+  };
   const jobs = new Map(config.scrape_configs.map((c) => [c.job_name, c]));
   for (const job of ['nightshift-worker', 'nightshift-beat', 'nightshift-alerter', 'nightshift-health-api', 'rabbitmq']) assert.ok(jobs.has(job), job);
   assert.equal(jobs.get('rabbitmq')?.metrics_path, '/metrics/per-object');
+  assert.match(config.global.external_labels.nightshift_runbook ?? '', /^https?:\/\/.+\/runbook$/, 'the runbook links\' base');
 });
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */

@@ -1,14 +1,11 @@
 // One isolated Nightshift installation for the proof: its own prefix, schema and Redis keys, the four
 // services as processes, a workload touching every outcome, and cleanup of all of it.
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
-import { Broker, brokerOptions, createClient, type Client } from '@nightshift/broker';
-import { historyQueueName } from '@nightshift/health-api';
-import { quoteIdent, Store } from '@nightshift/store';
-import { randomPrefix, requireServices, slackWebhook, smtpServer } from '@nightshift/test-helpers';
-import { doomed, flaky, hang, ok } from './fixtures/app.ts';
-import { exited, freePort, spawnService, type ServiceName, type ServiceProcess } from './stack.ts';
+import { createClient, type Client } from '@nightshift/broker';
+import { freePort, randomPrefix, removePrefix, requireServices, slackWebhook, smtpServer } from '@nightshift/test-helpers';
+import { doomed, flaky, hang, ok, parked } from './fixtures/app.ts';
+import { exited, spawnService, type ServiceName, type ServiceProcess } from './stack.ts';
 
 const appPath = fileURLToPath(new URL('./fixtures/app.ts', import.meta.url));
 
@@ -21,8 +18,8 @@ export interface Installation {
   start(service: ServiceName, args?: string[]): Promise<ServiceProcess>;
   /** Sends the workload: successes, a retried task, dead letters (one permanent, one killed at its hard limit). */
   sendWorkload(): Promise<void>;
-  /** Sends one more run of a workload task. */
-  send(task: 'ok' | 'flaky' | 'doomed' | 'hang'): Promise<void>;
+  /** Sends `count` tasks to the `parked` queue, which no worker of the proof consumes. */
+  park(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,46 +56,17 @@ export async function installation(): Promise<Installation> {
       await client.send(doomed, []);
       await client.send(hang, []);
     },
-    async send(task) {
-      await client.send({ ok, flaky, doomed, hang }[task], []);
+    async park(count) {
+      for (let i = 0; i < count; i += 1) await client.send(parked, []);
     },
     async close() {
       for (const { child } of processes) child.kill('SIGTERM');
       await Promise.race([Promise.all(processes.map(({ child }) => exited(child))), new Promise((resolve) => setTimeout(resolve, 5_000))]);
       for (const { child } of processes) child.kill('SIGKILL');
       await client.close().catch(() => {});
-      await deletePrefix(config, databaseUrl);
+      await removePrefix({ amqpUrl: config.amqpUrl, redisUrl: config.redisUrl, databaseUrl }, config.prefix);
       await slack.close();
       await smtp.close();
     },
   };
-}
-
-async function deletePrefix(config: NightshiftConfig, databaseUrl: string): Promise<void> {
-  const redis = new Redis(config.redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  const broker = await Broker.connect(brokerOptions(config, 'grafana-proof cleanup'));
-  try {
-    await broker.ensureQueue('proof');
-    await broker.deleteTopology();
-    // The health-api's recorder queue is its own, outside the task topology.
-    await broker.withChannel((channel) => channel.deleteQueue(historyQueueName(broker)));
-  } finally {
-    await broker.close();
-  }
-  const store = new Store({ url: databaseUrl, schema: config.prefix });
-  try {
-    await store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(config.prefix)} CASCADE`);
-  } finally {
-    await store.close();
-  }
 }

@@ -16,6 +16,11 @@ export interface PageAlert {
   readonly firstFailedAt: string | null;
   readonly lastFailedAt: string;
   readonly traceId: string | null;
+  /**
+   * W3C `traceparent` of the span that stored the dead letter and enqueued this page: each channel's delivery
+   * span is its child, so the page shows in the task's trace. Absent when the alerter does not trace.
+   */
+  readonly traceparent?: string;
   readonly links: AlertLinks;
 }
 

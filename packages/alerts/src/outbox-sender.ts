@@ -1,6 +1,7 @@
 import type { Logger } from '@nightshift/telemetry';
 import { readAlert } from './alert.ts';
 import type { AlertChannel } from './channels.ts';
+import { deliverInSpan } from './delivery-span.ts';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit.ts';
 
 /** An outbox entry as the sender sees it (the store's `OutboxEntry` fits). */
@@ -45,7 +46,7 @@ export interface OutboxSenderOptions {
  * Drains the alert outbox: sends each due entry through its channel, marks it sent, and on failure leaves it
  * for a later attempt with backoff, so an outage of Slack or SMTP delays alerts and loses none. A per-channel
  * rate limit postpones entries rather than dropping them. `stop` waits for the sends in flight to be marked,
- * so a restart does not send them again.
+ * so a restart does not send them again. Each delivery attempt is an `alert <channel>` span (`deliverInSpan`).
  */
 export class OutboxSender {
   readonly #options: OutboxSenderOptions;
@@ -135,7 +136,7 @@ export class OutboxSender {
         continue;
       }
       try {
-        await channel.send(alert, { id: entry.id });
+        await deliverInSpan(channel, alert, entry);
       } catch (error) {
         const delay = this.#backoff(entry.attempts);
         logger.warn({ channel: name, entry: entry.id, attempts: entry.attempts, retryInMs: delay, err: { message: (error as Error).message } }, `alert not delivered to ${name}; it stays in the outbox`);

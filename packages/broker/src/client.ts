@@ -4,10 +4,11 @@ import {
   type AnyApp, type AnyTask, type Duration, type Logger, type NightshiftConfig, type TaskArgs, type TaskEnvelope,
   type TaskNamed, type TaskNames, type TaskOrigin,
 } from '@nightshift/core';
-import { context, endSpanAfter, injectTraceContext, SpanKind, trace } from '@nightshift/telemetry';
+import { context } from '@nightshift/telemetry';
 import { Broker, brokerOptions } from './broker.ts';
 import { EventPublisher } from './events.ts';
 import { park } from './ladder.ts';
+import { messagingAttributes, publishInSpan, taskAttributes } from './message-spans.ts';
 
 /** Per-send options. */
 export interface SendOptions {
@@ -45,8 +46,6 @@ export interface Client<A extends AnyApp | undefined = undefined> {
   close(): Promise<void>;
 }
 
-const tracer = trace.getTracer('@nightshift/broker');
-
 /** Connects a producer. It declares the topology it publishes into, so a task sent before any worker starts waits in its queue. */
 export async function createClient<A extends AnyApp | undefined = undefined>(config: NightshiftConfig, options: ClientOptions<A> = {}): Promise<Client<A>> {
   const name = options.name ?? 'client';
@@ -77,20 +76,13 @@ export async function createClient<A extends AnyApp | undefined = undefined>(con
  * trace id, for the task history) on `events`.
  */
 export async function sendEnvelope(broker: Broker, envelope: TaskEnvelope, events: EventPublisher): Promise<void> {
-  const span = tracer.startSpan(`send ${envelope.task}`, {
-    kind: SpanKind.PRODUCER,
-    attributes: {
-      'messaging.system': 'rabbitmq',
-      'messaging.operation.type': 'send',
-      'messaging.destination.name': broker.names.queue(envelope.queue),
-      'messaging.message.id': envelope.id,
-      'nightshift.task': envelope.task,
-    },
-  });
   const headers: Record<string, unknown> = {};
-  injectTraceContext(headers, trace.setSpan(context.active(), span));
-  await endSpanAfter(span, () => publishTask(broker, envelope, headers));
-  const { traceId } = span.spanContext();
+  const operation = { name: 'send', type: 'send', exchange: broker.names.tasks, routingKey: envelope.queue, messageId: envelope.id } as const;
+  const attributes = { ...messagingAttributes(operation), ...taskAttributes(envelope) };
+  const traceId = await publishInSpan(`send ${envelope.task}`, attributes, context.active(), headers, async (span) => {
+    await publishTask(broker, envelope, headers);
+    return span.traceId;
+  });
   events.publish('task.sent', {
     // When it was sent, not now: the confirm may arrive after a worker has already started it.
     at: envelope.sentAt,

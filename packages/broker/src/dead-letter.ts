@@ -1,6 +1,8 @@
 import type { Message } from 'amqplib';
 import type { SerializedError } from '@nightshift/core';
+import { context, extractTraceContext, trace, type Attributes } from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
+import { messagingAttributes, publishInSpan } from './message-spans.ts';
 import { HEADERS } from './names.ts';
 
 /**
@@ -31,6 +33,10 @@ export interface DeadLetterInfo {
 /**
  * Publishes a copy of `message` to `dlx` with why it died, and resolves once confirmed. The caller acks the
  * original only after this resolves, so a crash in between delivers it again rather than losing it.
+ *
+ * The publish is a `dead-letter <task>` producer span, a child of the active span (the final attempt's
+ * `process` span) or, for a message dead-lettered before any attempt (malformed, expired), of the context
+ * the message carried. The copy carries the dead-letter span's context, so the alerter continues from it.
  */
 export async function publishDeadLetter(broker: Broker, message: Message, info: DeadLetterInfo): Promise<void> {
   const headers: Record<string, unknown> = {
@@ -44,12 +50,29 @@ export async function publishDeadLetter(broker: Broker, message: Message, info: 
   if (info.firstFailedAt) headers[HEADERS.firstFailedAt] = info.firstFailedAt;
   if (info.error || info.detail) headers[HEADERS.error] = JSON.stringify({ detail: info.detail, ...info.error });
   const { headers: _ignored, ...properties } = message.properties;
-  await broker.publisher.publish(broker.names.dlx, message.fields.routingKey, message.content, {
-    ...stripUndefined(properties),
-    persistent: true,
-    mandatory: true,
-    headers,
-  });
+  const task = typeof properties.type === 'string' && properties.type !== '' ? properties.type : undefined;
+  const parent = trace.getSpan(context.active()) ? context.active() : extractTraceContext(message.properties.headers);
+  await publishInSpan(`dead-letter ${task ?? message.fields.routingKey}`, deadLetterAttributes(broker, message, info, task), parent, headers, () =>
+    broker.publisher.publish(broker.names.dlx, message.fields.routingKey, message.content, {
+      ...stripUndefined(properties),
+      persistent: true,
+      mandatory: true,
+      headers,
+    }));
+}
+
+function deadLetterAttributes(broker: Broker, message: Message, info: DeadLetterInfo, task: string | undefined): Attributes {
+  const messageId = typeof message.properties.messageId === 'string' ? message.properties.messageId : undefined;
+  return {
+    ...messagingAttributes({ name: 'dead-letter', type: 'send', exchange: broker.names.dlx, routingKey: message.fields.routingKey, ...(messageId ? { messageId } : {}) }),
+    ...(task ? { 'nightshift.task': task } : {}),
+    ...(messageId ? { 'nightshift.task.id': messageId } : {}),
+    ...(info.attempts !== undefined ? { 'nightshift.attempt': info.attempts } : {}),
+    ...(info.originalQueue ? { 'nightshift.queue': info.originalQueue } : {}),
+    ...(info.worker ? { 'nightshift.worker': info.worker } : {}),
+    'nightshift.dead_letter.reason': info.reason,
+    ...(info.error ? { 'nightshift.error.type': info.error.name } : {}),
+  };
 }
 
 /** Reads why a message in `dead-letters` died, whoever dead-lettered it. */

@@ -1,6 +1,7 @@
 import { encode, type TaskEnvelope } from '@nightshift/core';
-import { injectTraceContext } from '@nightshift/telemetry';
+import { context, injectTraceContext } from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
+import { messagingAttributes, publishInSpan, taskAttributes } from './message-spans.ts';
 import { HEADERS, stepLabel } from './names.ts';
 
 /** Remaining waits at or below this run at once rather than take another trip through the ladder. */
@@ -35,6 +36,33 @@ export async function park(broker: Broker, envelope: TaskEnvelope, headers: Reco
     headers: outgoing,
   });
   return step;
+}
+
+/** Why a failed attempt runs again, and when. */
+export interface RetryPlan {
+  /** How long the next attempt waits. */
+  readonly delayMs: number;
+  /** The class of the error that failed the attempt. */
+  readonly errorType: string;
+}
+
+/**
+ * Schedules `next` (the envelope of the next attempt, `eta` set) through the ladder inside a `retry <task>`
+ * producer span, a child of the active span (the failed attempt's `process` span). The message carries the
+ * retry span's context instead of the sender's, so the next attempt's `process` span is the retry's child and
+ * the trace reads send → attempt 1 → retry → attempt 2. Resolves with the ladder step once confirmed.
+ */
+export function scheduleRetry(broker: Broker, next: TaskEnvelope, headers: Record<string, unknown>, plan: RetryPlan): Promise<number> {
+  const outgoing = { ...headers };
+  const failed = { ...next, attempt: next.attempt - 1 };
+  const attributes = {
+    ...messagingAttributes({ name: 'retry', type: 'send', exchange: broker.names.retry, routingKey: next.queue, messageId: next.id }),
+    ...taskAttributes(failed),
+    'nightshift.retry.next_attempt': next.attempt,
+    'nightshift.retry.delay_ms': plan.delayMs,
+    'nightshift.error.type': plan.errorType,
+  };
+  return publishInSpan(`retry ${next.task}`, attributes, context.active(), outgoing, () => park(broker, next, outgoing));
 }
 
 // x-death grows with every trip; the broker keeps counting in it, so only routing headers are replaced.

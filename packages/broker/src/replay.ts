@@ -1,9 +1,8 @@
 import type { TaskEnvelope } from '@nightshift/core';
-import { context, endSpanAfter, extractTraceContext, injectTraceContext, SpanKind, trace } from '@nightshift/telemetry';
+import { extractTraceContext } from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
 import { publishTask } from './client.ts';
-
-const tracer = trace.getTracer('@nightshift/broker');
+import { messagingAttributes, publishInSpan, taskAttributes } from './message-spans.ts';
 
 /** A dead letter sent again: its new envelope, its queue, and the trace headers of the original message. */
 export interface Replay {
@@ -19,22 +18,10 @@ export interface Replay {
  */
 export function brokerReplayPublisher(broker: Broker): (replay: Replay) => Promise<void> {
   return async (replay) => {
-    const { envelope } = replay;
-    const parent = extractTraceContext({ ...replay.traceHeaders });
-    const span = tracer.startSpan(`requeue ${envelope.task}`, {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        'messaging.system': 'rabbitmq',
-        'messaging.operation.type': 'send',
-        'messaging.destination.name': broker.names.queue(replay.queue),
-        'messaging.message.id': envelope.id,
-        'nightshift.task': envelope.task,
-        'nightshift.dead_letter.id': replay.deadLetterId,
-      },
-    }, parent);
-    // Without a tracer provider the span is not recording: the original context is passed on as it was.
+    const envelope = { ...replay.envelope, queue: replay.queue };
+    const operation = { name: 'requeue', type: 'send', exchange: broker.names.tasks, routingKey: envelope.queue, messageId: envelope.id } as const;
+    const attributes = { ...messagingAttributes(operation), ...taskAttributes(envelope), 'nightshift.dead_letter.id': replay.deadLetterId };
     const headers: Record<string, unknown> = { ...replay.traceHeaders };
-    if (span.isRecording()) injectTraceContext(headers, trace.setSpan(context.active(), span));
-    await endSpanAfter(span, () => publishTask(broker, { ...envelope, queue: replay.queue }, headers));
+    await publishInSpan(`requeue ${envelope.task}`, attributes, extractTraceContext(headers), headers, () => publishTask(broker, envelope, headers));
   };
 }

@@ -3,6 +3,7 @@ import { context, endSpanAfter, extractTraceContext, SpanKind, trace, type Conte
 import type { Broker } from './broker.ts';
 import { publishDeadLetter } from './dead-letter.ts';
 import { ETA_TOLERANCE_MS, park } from './ladder.ts';
+import { messagingAttributes, taskAttributes, tracer } from './message-spans.ts';
 import type { Delivery, Subscription, SubscriptionOptions } from './subscription.ts';
 
 /** A decoded task message, due now, handed to a task handler. */
@@ -35,8 +36,6 @@ export interface ConsumeTasksOptions extends SubscriptionOptions {
   /** The clock; tests move it. Default: `Date.now`. */
   now?: () => number;
 }
-
-const tracer = trace.getTracer('@nightshift/broker');
 
 /**
  * Consumes a work queue and hands on only what can run now. Before the handler sees a message:
@@ -72,18 +71,15 @@ export function consumeTasks(broker: Broker, queue: string, handler: TaskHandler
       return;
     }
     const traceContext = extractTraceContext(headers);
+    const operation = {
+      name: 'process', type: 'process', exchange: message.fields.exchange, routingKey: message.fields.routingKey,
+      queue: broker.names.queue(queue), messageId: envelope.id,
+    } as const;
+    const deliveryCount = Number(headers['x-delivery-count'] ?? 0) + 1;
     const span = tracer.startSpan(`process ${envelope.task}`, {
       kind: SpanKind.CONSUMER,
-      attributes: {
-        'messaging.system': 'rabbitmq',
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': broker.names.queue(queue),
-        'messaging.message.id': envelope.id,
-        'nightshift.task': envelope.task,
-        'nightshift.attempt': envelope.attempt,
-      },
+      attributes: { ...messagingAttributes(operation), ...taskAttributes(envelope), 'nightshift.delivery_count': deliveryCount },
     }, traceContext);
-    const deliveryCount = Number(headers['x-delivery-count'] ?? 0) + 1;
     await endSpanAfter(span, () => context.with(trace.setSpan(traceContext, span), () => handler({ envelope, delivery, deliveryCount, traceContext })));
   }, options);
 }

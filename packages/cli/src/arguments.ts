@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { UsageError, type Command, type CommandArgs } from './command.ts';
-import { closest } from './did-you-mean.ts';
+import { closest } from '@nightshift/core';
 
 /** Options every command takes, besides its own. */
 export const COMMON_OPTIONS = {

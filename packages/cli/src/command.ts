@@ -7,8 +7,11 @@ export interface Writer {
   readonly isTTY?: boolean;
 }
 
-/** The signals that ask a running command to stop. */
-export type Interrupt = 'SIGINT' | 'SIGTERM';
+/**
+ * The signals that ask a running command to stop: Ctrl-C, `kill`, and the terminal closing (SIGHUP), which
+ * would otherwise end the command at once and leave the services it started running.
+ */
+export type Interrupt = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
 /** Everything a command may touch of its process, so that tests can run commands in-process. */
 export interface Io {
@@ -18,7 +21,7 @@ export interface Io {
   /** Relative paths on the command line are read from here. */
   readonly cwd: string;
   /**
-   * Calls `listener` on every Ctrl-C (SIGINT) or SIGTERM until the returned function is called.
+   * Calls `listener` on every Ctrl-C (SIGINT), SIGTERM or SIGHUP until the returned function is called.
    * While a listener is registered, those signals do not end the process.
    */
   onInterrupt(listener: (signal: Interrupt) => void): () => void;

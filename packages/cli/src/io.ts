@@ -1,6 +1,6 @@
 import type { Interrupt, Io } from './command.ts';
 
-const INTERRUPTS: readonly Interrupt[] = ['SIGINT', 'SIGTERM'];
+const INTERRUPTS: readonly Interrupt[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** The `Io` of this process: its standard streams, environment, working directory and signals. */
 export function processIo(): Io {

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '@nightshift/core';
+import { closest, ConfigError } from '@nightshift/core';
 import { parseCommandArgs } from './arguments.ts';
 import { UsageError, type Command, type Io } from './command.ts';
 import { commands as registeredCommands } from './commands/index.ts';
-import { closest } from './did-you-mean.ts';
 import { processIo } from './io.ts';
-import { commandUsage, generalUsage } from './usage.ts';
+import { commandUsage, generalUsage, HELP_USAGE } from './usage.ts';
 
 /** Exit codes: 0 done, 1 something failed, 2 the command line or the configuration is wrong. */
 export const EXIT_OK = 0;
@@ -25,6 +24,8 @@ export async function main(argv: readonly string[], io: Io, commands: readonly C
     return report(error, io, verbose);
   }
 }
+
+const HELP_HINT = 'nightshift help <command> prints the help of a command; nightshift --help lists the commands';
 
 async function dispatch(argv: readonly string[], io: Io, commands: readonly Command[]): Promise<number> {
   // Options before the command: global ones, or common ones that are handed on to the command.
@@ -46,8 +47,14 @@ async function dispatch(argv: readonly string[], io: Io, commands: readonly Comm
   let name = argv[index];
   let rest = argv.slice(index + 1);
   if (name === 'help') {
+    const [topic] = rest;
+    if (topic === '--help' || topic === '-h') {
+      io.stdout.write(HELP_USAGE);
+      return EXIT_OK;
+    }
+    if (topic?.startsWith('-')) throw new UsageError(`unknown option ${topic} for "nightshift help"`, HELP_HINT);
     help = true;
-    name = rest[0];
+    name = topic;
     rest = [];
   }
   if (name === undefined) {
@@ -105,15 +112,18 @@ function cliVersion(): string {
 }
 
 /** The entry point of the `nightshift` binary: runs `process.argv` and exits with the command's code. */
-export async function runMain(argv: readonly string[] = process.argv.slice(2)): Promise<never> {
-  // `nightshift --help | head -1` closes the pipe early; that is not an error.
+export async function runMain(argv: readonly string[] = process.argv.slice(2), commands: readonly Command[] = registeredCommands): Promise<never> {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
+      // `nightshift --help | head -1` closes the pipe early; that is not an error.
       if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
+      // The terminal was closed: the SIGHUP that comes with it stops the command, which must live on to stop
+      // what it started (`up`'s services); its lines have nowhere to go.
+      if (error.code === 'EIO') return;
       throw error;
     });
   }
-  const code = await main(argv, processIo());
+  const code = await main(argv, processIo(), commands);
   // Exit rather than wait for the event loop to drain: an app module may hold sockets open.
   process.exit(code);
 }

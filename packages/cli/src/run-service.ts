@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Io } from './command.ts';
 import { findRepoRoot, locateServices } from './nightshift-services.ts';
+import { serviceStopGraceMs, stopWithParentFlags } from './service-stop.ts';
 
 /** What a test may replace when a command runs a service. */
 export interface RunServiceSettings {
@@ -10,12 +11,19 @@ export interface RunServiceSettings {
   readonly nodePath?: string;
   /** A signal this soon after the first counts as the same Ctrl-C (the terminal, npm and the launcher may each pass it on). Default: 300 ms. */
   readonly duplicateSignalWindowMs?: number;
+  /**
+   * If this process dies without stopping the service, how long the service may take to stop on its own
+   * before it kills itself. Default: the worker's grace plus 5 s (`serviceStopGraceMs`).
+   */
+  readonly stopGraceMs?: number;
 }
 
 /**
  * Runs a service's `src/main.ts` (its one wiring point: telemetry, signals) in the foreground, its output
  * through `io`. The child has its own process group, so a terminal's Ctrl-C reaches it once, through us:
- * the first Ctrl-C or SIGTERM becomes SIGTERM (the service stops gracefully), a later one SIGKILL.
+ * the first Ctrl-C, SIGTERM or SIGHUP (the terminal closed) becomes SIGTERM (the service stops gracefully),
+ * a later one SIGKILL. Should this process die without passing a signal on, the service stops by itself
+ * (see stop-with-parent.ts).
  */
 export function runService(name: string, args: readonly string[], io: Io, settings: RunServiceSettings = {}): Promise<number> {
   const service = locateServices(settings.repoRoot ?? findRepoRoot()).find((s) => s.name === name);
@@ -23,12 +31,15 @@ export function runService(name: string, args: readonly string[], io: Io, settin
     io.stderr.write(`error: ${name} is not there yet (issue #${service?.issue ?? '?'}: services/${name})\n`);
     return Promise.resolve(1);
   }
-  const child = spawn(settings.nodePath ?? process.execPath, [service.main, ...args], {
+  const stopGraceMs = settings.stopGraceMs ?? serviceStopGraceMs(io.env);
+  const child = spawn(settings.nodePath ?? process.execPath, [...stopWithParentFlags(stopGraceMs), service.main, ...args], {
     cwd: io.cwd,
     env: { ...io.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin: a pipe never written to, which ends when this process does.
+    stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
+  child.stdin.on('error', () => {});
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => io.stdout.write(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => io.stderr.write(chunk));
   const window = settings.duplicateSignalWindowMs ?? 300;

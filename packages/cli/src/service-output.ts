@@ -57,20 +57,24 @@ export class ServiceOutput {
     else this.#stdout.write(`${this.#prefix(service)}${message}\n`);
   }
 
-  /** Cuts a child's output into lines and prints each with `line`. */
-  lines(service: string, stream: 'stdout' | 'stderr'): LineSink {
+  /** Cuts a child's output into lines and prints each with `line`, handing it to `heard` as well. */
+  lines(service: string, stream: 'stdout' | 'stderr', heard?: (line: string) => void): LineSink {
     const decoder = new StringDecoder('utf8');
     let pending = '';
+    const print = (line: string) => {
+      this.line(service, stream, line);
+      heard?.(line);
+    };
     const emit = (text: string) => {
       const lines = (pending + text).split('\n');
       pending = lines.pop() as string;
-      for (const line of lines) this.line(service, stream, line.endsWith('\r') ? line.slice(0, -1) : line);
+      for (const line of lines) print(line.endsWith('\r') ? line.slice(0, -1) : line);
     };
     return {
       write: (chunk) => emit(typeof chunk === 'string' ? chunk : decoder.write(chunk)),
       end: () => {
         emit(decoder.end());
-        if (pending !== '') this.line(service, stream, pending);
+        if (pending !== '') print(pending);
         pending = '';
       },
     };

@@ -23,3 +23,14 @@ Options:
 export function commandUsage(command: Command): string {
   return `${command.usage.trim()}\n\n${COMMON_USAGE}\n`;
 }
+
+/** `nightshift help --help`. */
+export const HELP_USAGE = `Usage: nightshift help [<command>]
+
+Prints the help of a command, as nightshift <command> --help does; without a command, what
+nightshift --help prints: the commands and the global options.
+
+Examples:
+  nightshift help up
+  nightshift help
+`;

@@ -43,4 +43,7 @@ test('nightshift beat checks the app before it starts anything', async () => {
   const missing = testIo();
   assert.equal(await main(['beat', '--app', 'nope.ts'], missing, [createBeatCommand()]), 2);
   assert.match(missing.stderr.text, /--app nope.ts: no such file/);
+  const badSchedule = testIo();
+  assert.equal(await main(['beat', '--app', join(import.meta.dirname, 'fixtures', 'schedule-bad-app.ts')], badSchedule, [createBeatCommand()]), 2);
+  assert.match(badSchedule.stderr.text, /^error: 2 of 3 schedule entries of app "schedule-bad-fixture" are invalid, so beat was not started:\n {2}schedule\[1\] "nightly" "0 25 \* \* \*": hour "25" has 25, outside 0-23\n {2}schedule\[2\] "often": /);
 });

@@ -104,13 +104,16 @@ test('list, show, ignore and requeue', async () => {
 test('mistakes say what to do next', async () => {
   const unknown = testIo({ env });
   assert.equal(await main(['dead-letters', 'show', '999999'], unknown), 2);
-  assert.match(unknown.stderr.text, /^error: no dead letter #999999 in the store\n"nightshift dead-letters list" shows the ids/);
+  assert.equal(unknown.stderr.text, 'error: no dead letter #999999 in the store\n"nightshift dead-letters list" shows the ids there are, of every status, newest first\n');
   const notId = testIo({ env });
   assert.equal(await main(['dead-letters', 'ignore', 'abc'], notId), 2);
   assert.match(notId.stderr.text, /"abc" is not a dead letter id/);
   const noAction = testIo({ env });
   assert.equal(await main(['dead-letters'], noAction), 2);
   assert.match(noAction.stderr.text, /needs an action\nthe actions are list, show <id>, requeue <id…> and ignore <id…>/);
+  const typo = testIo({ env });
+  assert.equal(await main(['dead-letters', 'lsit'], typo), 2);
+  assert.match(typo.stderr.text, /^error: unknown action "lsit"\ndid you mean "nightshift dead-letters list"\? \(the actions are list, show <id>, requeue <id…> and ignore <id…>\)\n$/);
   const misplaced = testIo({ env });
   assert.equal(await main(['dead-letters', 'ignore', '1', '--force'], misplaced), 2);
   assert.match(misplaced.stderr.text, /--force does not apply to "dead-letters ignore"/);

@@ -44,5 +44,11 @@ test('inspect says so when no worker answers, and exits 1', async () => {
 test('inspect without a known query is a usage error', async () => {
   const io = testIo({ env });
   assert.equal(await main(['inspect', 'everything'], io), 2);
-  assert.match(io.stderr.text, /needs one of ping, active, reserved, stats, registered/);
+  assert.match(io.stderr.text, /^error: unknown query "everything": "nightshift inspect" needs one of ping, active, reserved, stats, registered\ne\.g\. nightshift inspect ping\n$/);
+  const typo = testIo({ env });
+  assert.equal(await main(['inspect', 'pnig'], typo), 2);
+  assert.match(typo.stderr.text, /\ndid you mean "nightshift inspect ping"\?\n$/);
+  const none = testIo({ env });
+  assert.equal(await main(['inspect'], none), 2);
+  assert.match(none.stderr.text, /^error: "nightshift inspect" needs one of ping, /);
 });

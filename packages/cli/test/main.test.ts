@@ -41,6 +41,21 @@ test('--help lists the commands; help <command> and <command> --help print its u
   }
 });
 
+test('help --help prints the help of help; help with another option is a usage error', async () => {
+  for (const argv of [['help', '--help'], ['help', '-h']]) {
+    const io = testIo();
+    assert.equal(await main(argv, io), 0, argv.join(' '));
+    assert.match(io.stdout.text, /^Usage: nightshift help \[<command>\]\n/);
+    assert.equal(io.stderr.text, '');
+  }
+  const bare = testIo();
+  assert.equal(await main(['help'], bare), 0);
+  assert.match(bare.stdout.text, /^Usage: nightshift <command> \[options\]$/m);
+  const wrong = testIo();
+  assert.equal(await main(['help', '--verbose'], wrong), 2);
+  assert.equal(wrong.stderr.text, 'error: unknown option --verbose for "nightshift help"\nnightshift help <command> prints the help of a command; nightshift --help lists the commands\n');
+});
+
 test('no command at all prints the usage to stderr and exits 2', async () => {
   const io = testIo();
   assert.equal(await main([], io), 2);

@@ -59,7 +59,7 @@ test('schedule explain --json prints one object per entry', async () => {
 test('invalid entries are printed with what is wrong, and the exit code is 2', async () => {
   const io = testIo();
   assert.equal(await main(['schedule', 'explain', '--app', BAD_APP, '--count', '1'], io, commands), 2);
-  assert.match(io.stdout.text, /\nfine → reports.generate\n {2}at 06:00, UTC/);
+  assert.match(io.stdout.text, /\nfine → reports.generate\n {2}at 06:00, UTC .*\n {2}misfire: .*\n {2}next fire time \(UTC\):\n {4}2025-03-30 06:00:00 \+00:00 {3}2025-03-30T06:00:00Z\n/, 'one fire time, in the singular');
   assert.match(io.stdout.text, /\nnightly: INVALID\n {2}schedule\[1\] "nightly" "0 25 \* \* \*": hour "25" has 25, outside 0-23\n/);
   assert.match(io.stdout.text, /\noften: INVALID\n {2}schedule\[2\] "often": "100ms" is shorter than the shortest interval, 1s\n/);
   assert.equal(io.stderr.text, 'error: 2 of 3 schedule entries are invalid; beat would not start\n');

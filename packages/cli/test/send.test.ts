@@ -57,6 +57,23 @@ test('bad input says what to do, before anything is sent', async () => {
   assert.match(unknown.stderr.text, /app "send-fixture" has no task "reports.nope"\nits tasks: reports.generate/);
 });
 
+test('a bad --countdown, --eta, --expires or --queue is named as the option, before anything connects', async () => {
+  const unreachable = { ...env, NIGHTSHIFT_AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' };
+  const cases: Array<[string[], RegExp]> = [
+    [['--countdown', 'soon'], /^error: --countdown: "soon" is not a duration \(use e\.g\. '90s'/],
+    [['--eta', 'tomorrow'], /^error: --eta "tomorrow" is not a time\nwrite an ISO 8601 time/],
+    [['--expires', 'never'], /^error: --expires: "never" is not a duration/],
+    [['--expires', '2026-13-45T99:00:00Z'], /^error: --expires "2026-13-45T99:00:00Z" is not a time/],
+    [['--countdown', '5s', '--eta', '2030-01-01T00:00:00Z'], /^error: give --countdown or --eta, not both/],
+    [['--queue', 'no spaces'], /^error: --queue: "no spaces" is not a queue name/],
+  ];
+  for (const [options, expected] of cases) {
+    const io = testIo({ env: unreachable });
+    assert.equal(await main(['send', 'reports.generate', '--app', app, ...options], io), 2, options.join(' '));
+    assert.match(io.stderr.text, expected, options.join(' '));
+  }
+});
+
 test('an unreachable broker fails loudly after the publish timeout', async () => {
   const io = testIo({ env: { ...env, NIGHTSHIFT_AMQP_URL: 'amqp://guest:secret@127.0.0.1:1', NIGHTSHIFT_PUBLISH_TIMEOUT: '1s' } });
   assert.equal(await main(['send', 'reports.generate', '--app', app, '--args', '["usage"]'], io), 1);

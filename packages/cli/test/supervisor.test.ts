@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ServiceOutput } from '../src/service-output.ts';
 import { Supervisor, type ServiceSpec, type SupervisorOptions } from '../src/supervisor.ts';
-import { Capture, isAlive } from './test-io.ts';
+import { Capture, isAlive, waitUntil } from './test-io.ts';
 
 /** A fake service: a Node script given inline. */
 function fake(name: string, code: string): ServiceSpec {
@@ -59,7 +59,7 @@ test('a child that keeps crashing is restarted after growing delays, capped, and
     assert.deepEqual(restarts.slice(0, 5).map((r) => r.delayMs), [20, 40, 80, 80, 80]);
     assert.deepEqual(restarts.slice(0, 5).map((r) => r.restarts), [1, 2, 3, 4, 5]);
     assert.ok(restarts.every((r) => r.service === 'crashy' && r.code === 3));
-    assert.match(String(restarts[0]?.message), /^unexpectedly exited with code 3 after \d+m?s; restarting in 20ms$/);
+    assert.match(String(restarts[0]?.message), /^exited unexpectedly \(code 3\) after \d+ ms; restarting in 20 ms$/);
     assert.ok(elapsed >= 20 + 40 + 80 + 80, `the waits were honoured (${elapsed}ms)`);
     assert.ok(stdout.records().filter((r) => r.line === 'crashing').length >= 5);
   } finally {
@@ -83,13 +83,31 @@ test('a child that stayed up long enough is restarted after the initial delay ag
   }
 });
 
+test('a child that exits with a fatal code is not restarted: the others are stopped and start() resolves with why', async () => {
+  const { supervisor, stdout } = supervise([
+    fake('broken', `setTimeout(() => process.exit(2), 50);`),
+    fake('steady', `${STOPS_ON_SIGTERM} console.log('ready'); ${STAYS_UP}`),
+    fake('crashy', `process.exit(3);`),
+  ], { fatalExitCodes: { 2: 'a configuration error' }, restart: { initialDelayMs: 10, maxDelayMs: 10 } });
+  try {
+    const result = await supervisor.start();
+    assert.deepEqual(result, { killed: [], fatal: { service: 'broken', code: 2, meaning: 'a configuration error', said: undefined } });
+    assert.match(stdout.text, /^broken {6}exited with code 2 \(a configuration error\), which a restart cannot fix; it printed nothing; stopping steady(, crashy)?$/m);
+    assert.match(stdout.text, /^crashy {6}exited unexpectedly \(code 3\) after \d+ ms; restarting in 10 ms$/m, 'other codes are restarted');
+    assert.match(stdout.text, /^steady {6}stopped$/m);
+    assert.equal(stdout.text.match(/^broken +started/gm)?.length, 1);
+  } finally {
+    await supervisor.kill();
+  }
+});
+
 test('a child that cannot be started at all is retried like one that crashed', async () => {
   const { supervisor, stdout } = supervise([{ name: 'ghost', command: '/nonexistent/nightshift-service', args: [] }], {
     restart: { initialDelayMs: 10, maxDelayMs: 20 },
   });
   try {
     void supervisor.start();
-    await stdout.waitFor(/ghost +could not start: spawn \/nonexistent\/nightshift-service ENOENT; restarting in 20ms/);
+    await stdout.waitFor(/ghost +could not start: spawn \/nonexistent\/nightshift-service ENOENT; restarting in 20 ms/);
     assert.deepEqual(await supervisor.stop(), { killed: [] });
   } finally {
     await supervisor.kill();
@@ -143,7 +161,7 @@ test('a child that ignores SIGTERM is killed after the grace period, with its ow
     assert.deepEqual(result, { killed: ['stubborn'] });
     assert.ok(waited >= 290 && waited < 5_000, `waited the grace period (${waited}ms)`);
     assert.match(stdout.text, /^stubborn +ignoring SIGTERM$/m);
-    assert.match(stdout.text, /^stubborn +still running 300ms after SIGTERM; killing it$/m);
+    assert.match(stdout.text, /^stubborn +still running 300 ms after SIGTERM; killing it$/m);
     assert.match(stdout.text, /^stubborn +stopped: it was ended by SIGKILL$/m);
     assert.match(stdout.text, /^polite +stopped$/m);
     await waitUntil(() => !isAlive(grandchild));
@@ -166,11 +184,3 @@ test('kill() ends every child at once', async () => {
     await supervisor.kill();
   }
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

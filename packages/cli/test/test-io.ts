@@ -86,3 +86,12 @@ export function isAlive(pid: number): boolean {
     return true;
   }
 }
+
+/** Resolves once `condition()` holds, checking every 20 ms; rejects after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { createUpCommand, type UpSettings } from '../src/commands/up.ts';
 import { main } from '../src/main.ts';
+import { tempRepo } from './temp-repo.ts';
 import { testIo } from './test-io.ts';
 
 const ESC = String.fromCharCode(27);
 const APP = join(import.meta.dirname, 'fixtures', 'app.ts');
-
-/** A repo layout in a temp folder, with the given fake services at `services/<name>/src/main.ts`. */
-async function tempRepo(t: TestContext, services: Record<string, string> = {}): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'nightshift-up-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
-  await mkdir(join(root, 'services'));
-  for (const [name, source] of Object.entries(services)) {
-    await mkdir(join(root, 'services', name, 'src'), { recursive: true });
-    await writeFile(join(root, 'services', name, 'src', 'main.ts'), source);
-  }
-  return root;
-}
+const BAD_SCHEDULE_APP = join(import.meta.dirname, 'fixtures', 'schedule-bad-app.ts');
 
 function up(settings: UpSettings) {
   return [createUpCommand({ duplicateSignalWindowMs: 0, ...settings })];
@@ -91,7 +80,7 @@ test('up runs the services there are, passes --app, and stops them all on SIGTER
   await io.stdout.waitFor(/^worker {6}worker args: --app .*fixtures\/app\.ts$/m);
   assert.match(io.stdout.text, /^worker {6}started \(pid \d+\)$/m);
   assert.match(io.stdout.text, /^beat {8}not there yet \(issue #4: services\/beat\)$/m);
-  assert.match(io.stdout.text, /^nightshift {2}supervising worker; Ctrl-C stops them$/m);
+  assert.match(io.stdout.text, /^nightshift {2}supervising worker; Ctrl-C stops them \(each may take 35 s\)$/m);
   io.interrupt('SIGTERM');
   assert.equal(await exit, 0);
   const tail = io.stdout.lines().slice(-4);
@@ -130,6 +119,92 @@ test('signals that echo the first Ctrl-C within the window do not count as a sec
   io.interrupt('SIGTERM');
   assert.equal(await exit, 0);
   assert.doesNotMatch(io.stdout.text, /again: killing/);
+});
+
+const PRINT_PORT = `console.log('metrics port: ' + (process.env.NIGHTSHIFT_METRICS_PORT ?? 'default')); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000);`;
+
+test('each service gets its own NIGHTSHIFT_<SERVICE>_METRICS_PORT as NIGHTSHIFT_METRICS_PORT', async (t) => {
+  const repoRoot = await tempRepo(t, { worker: PRINT_PORT, beat: PRINT_PORT, 'health-api': PRINT_PORT });
+  const io = testIo({ env: { NIGHTSHIFT_WORKER_METRICS_PORT: '19464', NIGHTSHIFT_HEALTH_API_METRICS_PORT: '0', NIGHTSHIFT_METRICS_PORT: '0' } });
+  const exit = main(['up', '--app', APP], io, up({ repoRoot }));
+  t.after(() => stopUp(io, exit));
+  await io.stdout.waitFor(/^worker +metrics port/m);
+  await io.stdout.waitFor(/^beat +metrics port/m);
+  await io.stdout.waitFor(/^health-api +metrics port/m);
+  io.interrupt('SIGTERM');
+  assert.equal(await exit, 0);
+  assert.match(io.stdout.text, /^worker {6}metrics port: 19464$/m);
+  assert.match(io.stdout.text, /^beat {8}metrics port: 0$/m, 'the shared 0 for a service without its own');
+  assert.match(io.stdout.text, /^health-api {2}metrics port: 0$/m);
+});
+
+test('a shared non-zero NIGHTSHIFT_METRICS_PORT, a bad port or one port twice stops up before anything starts', async (t) => {
+  const repoRoot = await tempRepo(t, { worker: 'console.log("must not start")', beat: 'console.log("must not start")' });
+  const shared = testIo({ env: { NIGHTSHIFT_METRICS_PORT: '9000' } });
+  assert.equal(await main(['up', '--app', APP], shared, up({ repoRoot })), 2);
+  assert.match(shared.stderr.text, /NIGHTSHIFT_METRICS_PORT: 9000 would be the \/metrics port of worker, beat at once; give each its own \(NIGHTSHIFT_WORKER_METRICS_PORT, NIGHTSHIFT_BEAT_METRICS_PORT\), or set it to 0/);
+  assert.equal(shared.stdout.text, '');
+  const bad = testIo({ env: { NIGHTSHIFT_BEAT_METRICS_PORT: 'high', NIGHTSHIFT_WORKER_METRICS_PORT: '70000' } });
+  assert.equal(await main(['up', '--app', APP], bad, up({ repoRoot })), 2);
+  assert.match(bad.stderr.text, /NIGHTSHIFT_WORKER_METRICS_PORT: "70000" must be a whole number from 0 to 65535/);
+  assert.match(bad.stderr.text, /NIGHTSHIFT_BEAT_METRICS_PORT: "high" must be/);
+  const twice = testIo({ env: { NIGHTSHIFT_BEAT_METRICS_PORT: '9100', NIGHTSHIFT_WORKER_METRICS_PORT: '9100' } });
+  assert.equal(await main(['up', '--app', APP], twice, up({ repoRoot })), 2);
+  assert.match(twice.stderr.text, /NIGHTSHIFT_WORKER_METRICS_PORT, NIGHTSHIFT_BEAT_METRICS_PORT: the same port 9100 for worker and beat/);
+});
+
+test('an invalid schedule stops up before anything starts, naming every bad entry, exit 2', { timeout: 10_000 }, async (t) => {
+  const repoRoot = await tempRepo(t, { worker: 'console.log("must not start")', beat: 'console.log("must not start")' });
+  const io = testIo();
+  const exit = main(['up', '--app', BAD_SCHEDULE_APP], io, up({ repoRoot }));
+  t.after(() => stopUp(io, exit));
+  assert.equal(await exit, 2);
+  assert.equal(io.stderr.text, [
+    'error: 2 of 3 schedule entries of app "schedule-bad-fixture" are invalid, so nothing was started:',
+    '  schedule[1] "nightly" "0 25 * * *": hour "25" has 25, outside 0-23',
+    '  schedule[2] "often": "100ms" is shorter than the shortest interval, 1s',
+    `nightshift schedule explain --app ${BAD_SCHEDULE_APP} shows the schedule as beat reads it`,
+    '',
+  ].join('\n'));
+  assert.equal(io.stdout.text, '');
+});
+
+// A service's way of refusing its configuration (services/*/src/main.ts): one line on stderr, exit 2.
+const MISCONFIGURED_BEAT = `console.log('{"level":30,"msg":"starting"}'); process.stderr.write('beat: invalid configuration:\\n  NIGHTSHIFT_LEASE: "soon" is not a duration\\n'); process.exit(2);`;
+
+test('a service that exits with code 2 (a configuration error) is not restarted: up says what it printed, stops the others, exits 2', { timeout: 10_000 }, async (t) => {
+  const repoRoot = await tempRepo(t, { worker: FAKE_WORKER, beat: MISCONFIGURED_BEAT });
+  const io = testIo();
+  const exit = main(['up', '--app', APP], io, up({ repoRoot, restart: { initialDelayMs: 10 } }));
+  t.after(() => stopUp(io, exit));
+  assert.equal(await exit, 2);
+  assert.match(io.stdout.text, /^beat {8}exited with code 2 \(a configuration error\), which a restart cannot fix; it said: beat: invalid configuration: NIGHTSHIFT_LEASE: "soon" is not a duration(; stopping worker)?$/m);
+  assert.match(io.stdout.text, /^worker {6}stopped$/m);
+  assert.equal(io.stdout.lines().at(-1), 'nightshift  stopped because beat exited with code 2 (a configuration error)');
+  assert.equal(io.stdout.text.match(/^beat +started/gm)?.length, 1, 'beat started once');
+  assert.doesNotMatch(io.stdout.text, /restarting/);
+  assert.match(io.stderr.text, /^beat {8}beat: invalid configuration:$/m, 'its own lines are shown as well');
+});
+
+test('the grace period is the worker\'s (NIGHTSHIFT_WORKER_GRACE, else 30s) plus 5s, unless --grace says otherwise', async (t) => {
+  const repoRoot = await tempRepo(t, { worker: FAKE_WORKER });
+  const graceOf = async (argv: string[], env: Record<string, string> = {}) => {
+    const io = testIo({ env });
+    const exit = main(['up', '--app', APP, '--json', ...argv], io, up({ repoRoot }));
+    t.after(() => stopUp(io, exit));
+    await io.stdout.waitFor(/"event":"supervising"/);
+    io.interrupt('SIGTERM');
+    assert.equal(await exit, 0);
+    return io.stdout.records().find((r) => r.event === 'supervising')?.gracePeriodMs;
+  };
+  assert.equal(await graceOf([]), 35_000);
+  assert.equal(await graceOf([], { NIGHTSHIFT_WORKER_GRACE: '2m' }), 125_000);
+  assert.equal(await graceOf(['--grace', '3s'], { NIGHTSHIFT_WORKER_GRACE: '2m' }), 3_000);
+
+  const bad = testIo({ env: { NIGHTSHIFT_WORKER_GRACE: 'forever' } });
+  assert.equal(await main(['up', '--app', APP], bad, up({ repoRoot })), 2);
+  assert.match(bad.stderr.text, /^error: NIGHTSHIFT_WORKER_GRACE: "forever" is not a duration/);
+  assert.equal(bad.stdout.text, '');
 });
 
 /** Ends an `up` that a failed assertion left running: Ctrl-C twice, then wait for it. */

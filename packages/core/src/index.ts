@@ -23,3 +23,5 @@ export { loadApp } from './app-loader.ts';
 export { encode, decode, ENVELOPE_VERSION, type TaskEnvelope, type DecodeResult } from './envelope.ts';
 export { loadConfig, redactUrl, ConfigProblems, DEFAULT_CONFIG, type NightshiftConfig } from './config.ts';
 export { signals, type SignalMap, type SignalName, type TaskSignalInfo } from './signals.ts';
+export { closest, editDistance } from './did-you-mean.ts';
+export { NIGHTSHIFT_SETTINGS, unknownSettings, describeUnknownSettings, type UnknownSetting } from './settings.ts';

@@ -1,7 +1,7 @@
 export { startTelemetry, DEFAULT_METRICS_PORT, type Telemetry, type TelemetryOptions } from './telemetry.ts';
 export { createLogger, LOG_LEVELS, type Logger, type LoggerOptions, type LogDestination } from './logger.ts';
 export { redact, DEFAULT_REDACT_KEYS, REDACTED, type RedactOptions } from './redact.ts';
-export { injectTraceContext, extractTraceContext } from './propagation.ts';
+export { injectTraceContext, extractTraceContext, replaceTraceContext } from './propagation.ts';
 export { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 export {
   context, trace, propagation, metrics, ROOT_CONTEXT, SpanKind, SpanStatusCode, ValueType,
@@ -9,3 +9,4 @@ export {
   type SpanContext, type SpanOptions, type Tracer, type UpDownCounter,
 } from '@opentelemetry/api';
 export { endSpanAfter } from './spans.ts';
+export { runServiceProcess, type ServiceProcessOptions, type StoppableService } from './service-process.ts';

@@ -1,4 +1,4 @@
-import { context as contextApi, ROOT_CONTEXT, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import { context as contextApi, isSpanContextValid, ROOT_CONTEXT, trace, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**
@@ -9,6 +9,8 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 const propagator = new W3CTraceContextPropagator();
 
 type Headers = Record<string, unknown>;
+
+const TRACE_HEADERS: ReadonlySet<string> = new Set(['traceparent', 'tracestate']);
 
 const headerSetter: TextMapSetter<Headers> = {
   set(headers, key, value) {
@@ -41,6 +43,21 @@ export function injectTraceContext(headers: Record<string, unknown>, context: Co
   } catch {
     // Trace context is a courtesy: a message must never fail to publish because of it.
   }
+}
+
+/**
+ * Writes the trace context of `context` (default: the active one) into `headers` in place of the one they
+ * carry: for a message published again (a retry, a dead letter), whose consumer should continue the trace
+ * from the span that published it rather than from the original sender. When `context` holds no valid span
+ * (tracing is off), `headers` keep the context they carried. Never throws.
+ */
+export function replaceTraceContext(headers: Record<string, unknown>, context: Context = contextApi.active()): void {
+  const spanContext = trace.getSpanContext(context);
+  if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
+  for (const key of Object.keys(headers)) {
+    if (TRACE_HEADERS.has(key.toLowerCase())) delete headers[key];
+  }
+  injectTraceContext(headers, context);
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createTraceState, TraceFlags } from '@opentelemetry/api';
 import {
-  context, extractTraceContext, injectTraceContext, InMemorySpanExporter, ROOT_CONTEXT, SpanKind, startTelemetry, trace,
+  context, extractTraceContext, injectTraceContext, InMemorySpanExporter, replaceTraceContext, ROOT_CONTEXT, SpanKind, startTelemetry, trace,
 } from '@nightshift/telemetry';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -37,6 +37,20 @@ describe('before startTelemetry', () => {
     const headers: Record<string, unknown> = {};
     injectTraceContext(headers);
     assert.deepEqual(headers, {});
+  });
+
+  test('replaceTraceContext puts a republished message in the new span\'s context, dropping the old trace state', () => {
+    const headers: Record<string, unknown> = { TraceParent: `00-${TRACE_ID}-${'1'.repeat(16)}-01`, tracestate: 'old=state', 'x-death': [] };
+    const retrySpan = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED });
+    replaceTraceContext(headers, retrySpan);
+    assert.deepEqual(headers, { traceparent: `00-${TRACE_ID}-${SPAN_ID}-01`, 'x-death': [] }, 'the old context is gone, under any case');
+  });
+
+  test('replaceTraceContext without a span (tracing off) leaves the carried context alone', () => {
+    const headers: Record<string, unknown> = { traceparent: `00-${TRACE_ID}-${SPAN_ID}-01` };
+    replaceTraceContext(headers, ROOT_CONTEXT);
+    replaceTraceContext(headers);
+    assert.deepEqual(headers, { traceparent: `00-${TRACE_ID}-${SPAN_ID}-01` });
   });
 
   test('missing or garbage headers give a root context without throwing', () => {

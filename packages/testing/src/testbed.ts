@@ -1,14 +1,19 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connect, type ChannelModel } from 'amqplib';
-import { loadApp, loadConfig, parseDuration, resolveTaskSettings, type AnyApp, type AnyTask, type Duration, type NightshiftConfig, type TaskArgs } from '@nightshift/core';
+import { ConfigError, loadApp, loadConfig, parseDuration, resolveTaskSettings, type AnyApp, type AnyTask, type Duration, type NightshiftConfig, type TaskArgs } from '@nightshift/core';
 import { createClient, type Client, type LifecycleEvent, type SendOptions } from '@nightshift/broker';
 import { randomPrefix, requireServices, type ServiceName } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
-import { OutcomeTracker, type TaskOutcome } from './outcomes.ts';
+import { OutcomeTracker, type RetriedOutcome, type TaskOutcome } from './outcomes.ts';
 
 export interface TestbedOptions {
-  /** Path of your app module (its default export is `defineApp(...)`), relative to the working directory. */
-  app: string;
+  /**
+   * Your app module (its default export is `defineApp(...)`): a URL, e.g. `new URL('../app.ts', import.meta.url)`
+   * (resolved next to your test file), or a path, absolute or relative to the working directory.
+   */
+  app: string | URL;
   /** Servers your tasks need besides RabbitMQ; each is checked (or started with testcontainers). Default: none. */
   services?: readonly Exclude<ServiceName, 'rabbitmq'>[];
   /** Extra `NIGHTSHIFT_*` settings (e.g. `NIGHTSHIFT_LOG_LEVEL`, default `error` here). The prefix is always a fresh random one. */
@@ -42,6 +47,11 @@ export interface Testbed {
   send(task: string, args: readonly unknown[], options?: SendOptions): Promise<string>;
   /** Waits for the task to succeed, be dead-lettered or be revoked. */
   outcome(id: string, options?: { timeout?: Duration }): Promise<TaskOutcome>;
+  /**
+   * Waits for the task's first retry: the failed attempt, its error and the wait before the next (which this does
+   * not wait for). Rejects at once if the task ends without one (it succeeded, or failed for good: `PermanentError`).
+   */
+  retried(id: string, options?: { timeout?: Duration }): Promise<RetriedOutcome>;
   /** `send`, then `outcome`. */
   run<T extends AnyTask>(task: T, args: TaskArgs<T>, options?: SendOptions & { timeout?: Duration }): Promise<TaskOutcome>;
   run(task: string, args: readonly unknown[], options?: SendOptions & { timeout?: Duration }): Promise<TaskOutcome>;
@@ -60,7 +70,11 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
     NIGHTSHIFT_PREFIX: randomPrefix('testbed'),
   };
   const config = loadConfig(env);
-  const appPath = resolve(options.app);
+  const appPath = options.app instanceof URL ? fileURLToPath(options.app) : resolve(options.app);
+  if (!existsSync(appPath)) {
+    throw new ConfigError(`createTestbed: app ${appPath} does not exist` + (options.app instanceof URL || isAbsolute(options.app)
+      ? '' : ` (a relative path is resolved against the working directory, ${process.cwd()}; pass new URL('./app.ts', import.meta.url) to name it from your test file)`));
+  }
   const app = await loadApp(appPath);
   const defaultTimeoutMs = parseDuration(options.timeout ?? '30s', 'testbed timeout');
   const client = await createClient(config, { app, name: 'testbed' });
@@ -69,8 +83,8 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
   const workers: StartedWorker[] = [];
   const send = (task: AnyTask | string, args: readonly unknown[], sendOptions?: SendOptions) =>
     (client.send as (t: AnyTask | string, a: readonly unknown[], o?: SendOptions) => Promise<string>)(task, args, sendOptions);
-  const outcome = (id: string, waitOptions: { timeout?: Duration } = {}) =>
-    tracker.outcome(id, waitOptions.timeout === undefined ? defaultTimeoutMs : parseDuration(waitOptions.timeout, 'timeout'));
+  const timeoutOf = (waitOptions: { timeout?: Duration }) => (waitOptions.timeout === undefined ? defaultTimeoutMs : parseDuration(waitOptions.timeout, 'timeout'));
+  const outcome = (id: string, waitOptions: { timeout?: Duration } = {}) => tracker.outcome(id, timeoutOf(waitOptions));
 
   return {
     env, config, app, client: client as unknown as Client,
@@ -87,6 +101,7 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
     },
     send: send as Testbed['send'],
     outcome,
+    retried: (id, waitOptions = {}) => tracker.retried(id, timeoutOf(waitOptions)),
     run: (async (task: AnyTask | string, args: readonly unknown[], runOptions: SendOptions & { timeout?: Duration } = {}) => {
       const { timeout, ...sendOptions } = runOptions;
       return outcome(await send(task, args, sendOptions), timeout === undefined ? {} : { timeout });

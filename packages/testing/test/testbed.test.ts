@@ -24,6 +24,27 @@ test('retries are visible in the outcome', async () => {
   assert.equal(outcome.events.filter((e) => e.type === 'task.retried').length, 2);
 });
 
+test('retried resolves at the first retry, with the failed attempt, its error and the wait', async () => {
+  const id = await bed.send(flaky, []);
+  const retried = await bed.retried(id);
+  assert.equal(retried.status, 'retried');
+  assert.deepEqual([retried.attempt, retried.nextAttempt], [1, 2]);
+  assert.equal(retried.error?.message, 'not yet');
+  assert.ok(retried.delayMs >= 100, `waits ${retried.delayMs}ms`);
+  assert.equal((await bed.outcome(id)).status, 'succeeded');
+});
+
+test('retried rejects at once, saying why, when the task ends without a retry', async () => {
+  const id = await bed.send(refuse, []);
+  await assert.rejects(bed.retried(id, { timeout: '20s' }), /was not retried: it ended dead-lettered \(failed: PermanentError: no such customer\) after 1 attempt/);
+});
+
+test('an app given as a URL is found next to the test; a missing relative path says where it looked', async () => {
+  const other = await createTestbed({ app: new URL('./fixtures/app.ts', import.meta.url) });
+  await other.close();
+  await assert.rejects(createTestbed({ app: './app.ts' }), /app .*app\.ts does not exist \(a relative path is resolved against the working directory/);
+});
+
 test('a dead-lettered task comes back with its reason and error', async () => {
   const outcome = await bed.run(refuse, []);
   assert.equal(outcome.status, 'dead-lettered');

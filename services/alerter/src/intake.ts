@@ -1,6 +1,8 @@
-import type { Broker, Delivery, Subscription } from '@nightshift/broker';
+import { messagingAttributes, type Broker, type Delivery, type Subscription } from '@nightshift/broker';
 import { alertGroup, pageAlert, type AlertOptions } from '@nightshift/alerts';
-import { redact, type Logger } from '@nightshift/telemetry';
+import {
+  context, endSpanAfter, extractTraceContext, injectTraceContext, redact, SpanKind, trace, type Attributes, type Context, type Logger, type Span,
+} from '@nightshift/telemetry';
 import { isTransientStoreError, type DeadLetterInput, type DeadLetters, type RecordOutcome } from '@nightshift/store';
 import { readDeadLetterMessage } from './dead-letter-message.ts';
 import type { AlerterMetrics } from './metrics.ts';
@@ -21,10 +23,16 @@ export interface IntakeOptions {
   readonly onPage?: () => void;
 }
 
+const tracer = trace.getTracer('@nightshift/alerter');
+
 /**
  * Consumes the dead-letters queue into the store. A message is acknowledged only after its row (and its
  * alert, if it pages) is committed. While PostgreSQL is unreachable the messages are held unacknowledged,
  * with a shared backoff, and the rest stay in the queue; if the alerter stops meanwhile they go back to it.
+ *
+ * Each dead letter taken in is a `store <task>` consumer span, the child of the `dead-letter` span whose context
+ * the message carries, so it ends the task's trace; the page it opens carries the store span's context to the
+ * outbox, whose delivery spans (`alert slack`, …) are its children.
  */
 export class DeadLetterIntake {
   readonly #options: IntakeOptions;
@@ -50,14 +58,25 @@ export class DeadLetterIntake {
   }
 
   async #handle(delivery: Delivery): Promise<void> {
-    let input = readDeadLetterMessage(delivery.message);
-    const routing = this.#routing(input);
+    const input = readDeadLetterMessage(delivery.message);
+    const parent = extractTraceContext(delivery.message.properties.headers);
+    const span = tracer.startSpan(`store ${input.task ?? 'dead letter'}`, { kind: SpanKind.CONSUMER, attributes: this.#storeAttributes(delivery, input) }, parent);
+    const inSpan = trace.setSpan(parent, span);
+    await endSpanAfter(span, () => context.with(inSpan, () => this.#store(delivery, input, span, traceparentOf(inSpan))));
+  }
+
+  async #store(delivery: Delivery, first: DeadLetterInput, span: Span, traceparent: string | undefined): Promise<void> {
+    let input = first;
+    const routing = this.#routing(input, traceparent);
     let degraded = false;
     this.#holding += 1;
     try {
       for (;;) {
         await this.#backoff.wait(() => this.#stopping);
-        if (this.#stopping) return; // unacknowledged: the broker delivers it again
+        if (this.#stopping) {
+          span.setAttribute('nightshift.outcome', 'returned');
+          return; // unacknowledged: the broker delivers it again
+        }
         let outcome: RecordOutcome;
         try {
           outcome = await this.#options.deadLetters.record(input, routing(input));
@@ -75,6 +94,7 @@ export class DeadLetterIntake {
         }
         this.#backoff.succeeded();
         delivery.ack();
+        span.setAttributes({ 'nightshift.dead_letter.id': outcome.id, 'nightshift.outcome': outcome.created ? 'stored' : 'stored_before', 'nightshift.alert.outcome': outcome.alert ?? 'none' });
         this.#count(input, outcome);
         return;
       }
@@ -83,7 +103,25 @@ export class DeadLetterIntake {
     }
   }
 
-  #routing(first: DeadLetterInput) {
+  #storeAttributes(delivery: Delivery, input: DeadLetterInput): Attributes {
+    const { broker } = this.#options;
+    const { fields } = delivery.message;
+    return {
+      ...messagingAttributes({
+        name: 'store', type: 'process', exchange: fields.exchange, routingKey: fields.routingKey, queue: broker.names.deadLetters,
+        ...(input.messageId !== undefined ? { messageId: input.messageId } : {}),
+      }),
+      ...(input.task !== undefined ? { 'nightshift.task': input.task } : {}),
+      ...(input.messageId !== undefined ? { 'nightshift.task.id': input.messageId } : {}),
+      ...(input.attempts !== undefined ? { 'nightshift.attempt': input.attempts } : {}),
+      ...(input.queue !== undefined ? { 'nightshift.queue': input.queue } : {}),
+      ...(input.worker !== undefined ? { 'nightshift.worker': input.worker } : {}),
+      'nightshift.dead_letter.reason': input.reason,
+      ...(input.error !== undefined ? { 'nightshift.error.type': input.error.name } : {}),
+    };
+  }
+
+  #routing(first: DeadLetterInput, traceparent: string | undefined) {
     const { task, errorClass, key } = alertGroup(first);
     return (input: DeadLetterInput) => ({
       groupKey: key,
@@ -91,7 +129,7 @@ export class DeadLetterIntake {
       errorClass,
       windowMs: this.#options.windowMs,
       channels: this.#options.channels,
-      page: (id: string) => ({ ...pageAlert(id, input, this.#options.alert) }),
+      page: (id: string) => ({ ...pageAlert(id, input, this.#options.alert), ...(traceparent !== undefined ? { traceparent } : {}) }),
       message: redact(input.error?.message ?? input.detail ?? input.reason, this.#options.alert.redaction).slice(0, 500),
     });
   }
@@ -108,4 +146,11 @@ export class DeadLetterIntake {
     if (outcome.alert === 'grouped') for (const channel of this.#options.channels) metrics.grouped.add(1, { channel });
     if (outcome.alert === 'paged') this.#options.onPage?.();
   }
+}
+
+/** The W3C `traceparent` of the span in `spanContext`; undefined without a valid span (tracing off). */
+function traceparentOf(spanContext: Context): string | undefined {
+  const carrier: Record<string, unknown> = {};
+  injectTraceContext(carrier, spanContext);
+  return typeof carrier.traceparent === 'string' ? carrier.traceparent : undefined;
 }

@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyApp, Logger, TaskOrigin } from '@nightshift/core';
 import { publishEvent, type Client } from '@nightshift/broker';
-import type { ScheduleEntry } from '@nightshift/schedule';
+import { runId, type ScheduleEntry } from '@nightshift/schedule';
 import { SpanKind, SpanStatusCode, trace } from '@nightshift/telemetry';
-import { runId } from './keys.ts';
 import type { Lease } from './lease.ts';
 import type { BeatMetrics, MissReason } from './metrics.ts';
 import type { ClaimResult, RunLedger } from './run-ledger.ts';

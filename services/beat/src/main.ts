@@ -1,6 +1,6 @@
 // The beat service: `node services/beat/src/main.ts --app <path>` (what `nightshift beat` and `nightshift up` run).
 import { parseArgs } from 'node:util';
-import { loadApp, loadConfig, type NightshiftConfig } from '@nightshift/core';
+import { describeUnknownSettings, loadApp, loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { startTelemetry } from '@nightshift/telemetry';
 import { BEAT_METRICS_PORT } from './options.ts';
 import { startBeatService, type BeatService } from './service.ts';
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   }
   const telemetry = await startTelemetry({ service: 'beat', metricsPort: config.metricsPort ?? BEAT_METRICS_PORT, logLevel: config.logLevel, redactKeys: config.redactKeys });
   const log = telemetry.logger;
+  for (const line of describeUnknownSettings(process.env)) log.warn(line);
   const starting = new AbortController();
   let service: BeatService | undefined;
   let signals = 0;

@@ -171,12 +171,25 @@ test('while the broker is down a run is retried until its grace ends, then count
   const cutAt = Date.now();
   await sleep(3_500);
   await proxy.restore();
+  const restoredAt = Date.now();
   await waitFor('the missed runs of "every" to arrive', () => every.scheduledFor().some((at) => at > cutAt + 4_000), 15_000);
   await sleep(1_500);
 
   assertEverySecondOnce(every.scheduledFor(), '"every" (policy all, grace 30s)');
-  const latestTimes = latest.scheduledFor();
-  assert.equal(new Set(latestTimes).size, latestTimes.length, '"latest": no run twice');
+  // A publish of "latest" in flight at the cut may have been stored although its confirm was lost with the
+  // connection; RabbitMQ cannot say, so the run may be sent again (the publisher marks such a copy). What
+  // holds: only a run due around the outage can arrive twice, and its copies share the run's message id, so
+  // a consumer can drop the second (the broker cannot, see the README on at-least-once).
+  const byRun = new Map<number, (string | undefined)[]>();
+  latest.received.forEach((r, i) => {
+    const at = latest.scheduledFor()[i] ?? Number.NaN;
+    byRun.set(at, [...(byRun.get(at) ?? []), r.messageId]);
+  });
+  for (const [at, ids] of byRun) {
+    if (ids.length === 1) continue;
+    assert.ok(at >= cutAt - 1_500 && at <= restoredAt + 1_500, `"latest" ${new Date(at).toISOString()}: sent ${ids.length} times, though not due around the outage`);
+    assert.equal(new Set(ids).size, 1, `"latest" ${new Date(at).toISOString()}: its copies share the run's message id`);
+  }
   assert.ok(lines().some((l) => l.entry === 'latest' && /run missed: the broker did not take the run before its grace ended/.test(String(l.msg))), 'the log says which run was missed and why');
   assert.ok((metric(await scrape(), 'nightshift_beat_runs_missed_total', { entry: 'latest', reason: 'expired' }) ?? 0) >= 1);
   assert.equal(metric(await scrape(), 'nightshift_beat_runs_missed_total', { entry: 'every', reason: 'expired' }), undefined, 'nothing of "every" was missed');

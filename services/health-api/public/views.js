@@ -15,7 +15,7 @@ const noop = () => {};
 const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '—');
 const ms = (n) => (n == null ? '—' : n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
 const State = ({ s }) => html`<span class=${`state ${s}`}>${s}</span>`;
-const Card = ({ label, value }) => html`<div class="card"><div class="l">${label}</div><div class="n">${value ?? '—'}</div></div>`;
+const Card = ({ label, value, note }) => html`<div class="card"><div class="l">${label}</div><div class="n">${value ?? '—'}</div>${note ? html`<div class="note">${note}</div>` : null}</div>`;
 const Err = ({ error }) => (error ? html`<p class="error">${error}</p>` : null);
 const go = (path) => (e) => { e.preventDefault(); navigate(path); };
 
@@ -29,10 +29,17 @@ function Overview() {
       <${Card} label="Retried (1h)" value=${o.lastHour.retried} /><${Card} label="Active" value=${o.workers.active} />
       <${Card} label="Success rate" value=${rate} /><${Card} label="Workers online" value=${o.workers.online} />
       <${Card} label="Backlog" value=${o.backlog} /><${Card} label="Dead letters pending" value=${o.deadLettersPending} />
-      <${Card} label="Beat" value=${o.beat.leader ? `${o.beat.leader} · ${ms(o.beat.lastDispatchAgeMs)} ago` : o.beat.scheduled ? 'no dispatch seen' : 'no schedule'} />
+      <${Card} label="Beat leader" ...${beatLeader(o.beat)} />
     </div>
     <div class="panel"><b>Health: </b><${State} s=${o.health.status} />
       <ul>${o.health.reasons.map((r) => html`<li>${r}</li>`)}</ul></div>`;
+}
+
+/** The beat card: who holds the lease (the value) and what beat last did (the note). */
+function beatLeader(beat) {
+  if (!beat.redisUp) return { value: 'unknown', note: 'Redis is unreachable' };
+  if (!beat.leader) return { value: 'none', note: beat.scheduled ? 'scheduled runs are not sent' : 'no schedule' };
+  return { value: beat.leader, note: beat.lastDispatchAgeMs == null ? 'no dispatch seen yet' : `dispatched ${ms(beat.lastDispatchAgeMs)} ago` };
 }
 
 function Workers() {
@@ -93,12 +100,14 @@ function Queues() {
   const [data, error] = useData('/api/queues');
   const rate = (n) => (n == null ? '—' : `${n.toFixed(1)}/s`);
   return html`<${Err} error=${error} /><table><thead><tr><th>Queue</th><th>Depth</th><th>Consumers</th><th>Publish</th><th>Deliver</th><th>Checked</th></tr></thead>
-    <tbody>${(data?.items ?? []).map((q) => html`<tr><td>${q.name}</td><td>${q.depth}</td><td>${q.consumers}</td><td>${rate(q.publishRate)}</td><td>${rate(q.deliverRate)}</td><td>${when(q.checkedAt)}</td></tr>`)}</tbody></table>`;
+    <tbody>${(data?.items ?? []).map((q) => html`<tr><td>${q.name}</td><td>${q.depth}</td><td>${q.consumers}</td><td>${rate(q.publishRate)}</td><td>${rate(q.deliverRate)}</td><td>${when(q.checkedAt)}</td></tr>`)}</tbody></table>
+    ${data?.items.some((q) => q.rates === 'estimated' && !q.missing) ? html`<p class="muted">Rates are estimated from depths and task events: RabbitMQ's management API cannot be read (see NIGHTSHIFT_RABBITMQ_MANAGEMENT_URL).</p>` : null}`;
 }
 
 function Schedules() {
   const [data, error] = useData('/api/schedules');
-  return html`<${Err} error=${error} /><p>Leader: <b>${data?.leader ?? 'no dispatch seen yet'}</b> · last dispatch ${when(data?.lastDispatchAt)} · zone ${data?.timezone ?? '—'}</p>
+  return html`<${Err} error=${error} /><p>Leader: <b>${data == null ? '—' : !data.lease.redisUp ? 'unknown (Redis unreachable)' : data.leader ?? 'none holds the lease'}</b>
+    ${data?.lease.expiresInMs != null ? ` (lease held for ${ms(data.lease.expiresInMs)} more unless renewed)` : ''} · last dispatch ${when(data?.lastDispatchAt)}${data?.lastDispatcher ? ` by ${data.lastDispatcher}` : ''} · zone ${data?.timezone ?? '—'}</p>
     <table><thead><tr><th>Entry</th><th>Task</th><th>Schedule</th><th>Next runs</th><th>Last dispatch</th><th>Lag</th><th>Misfire</th></tr></thead>
     <tbody>${(data?.entries ?? []).map((e) => html`<tr><td>${e.name}${e.overdueSince ? html` <${State} s="degraded" />` : null}</td><td>${e.task}</td><td>${e.schedule}</td><td>${e.nextRuns.map((t) => new Date(t).toLocaleString()).join(', ')}</td>
       <td>${when(e.lastDispatchedAt)}</td><td>${ms(e.lastLagMs)}</td><td>${e.misfire}</td></tr>`)}</tbody></table>`;

@@ -1,4 +1,5 @@
 import { ConfigError, ConfigProblems, parseDuration, type NightshiftConfig } from '@nightshift/core';
+import { defaultManagementUrl } from './live/queue-rates.ts';
 
 /** The health-api's HTTP port unless `NIGHTSHIFT_HTTP_PORT` says otherwise: where Flower users look. */
 export const HEALTH_API_HTTP_PORT = 5555;
@@ -48,6 +49,11 @@ export interface HealthApiConfig {
   readonly apiToken: string | undefined;
   /** `NIGHTSHIFT_TRACE_URL`: trace links (`{traceId}` replaced, else appended). Default: no links. */
   readonly traceUrl: string | undefined;
+  /**
+   * `NIGHTSHIFT_RABBITMQ_MANAGEMENT_URL`: RabbitMQ's management API, for queue publish and deliver rates; `off`
+   * estimates them instead. Default: the AMQP host on port 15672 with the AMQP credentials and vhost.
+   */
+  readonly rabbitmqManagement: { readonly url: string; readonly vhost: string } | null;
   readonly thresholds: HealthThresholds;
 }
 
@@ -91,6 +97,11 @@ export function loadHealthApiConfig(env: Readonly<Record<string, string | undefi
     if (!/^https?:$/.test(new URL(raw).protocol)) throw new ConfigError('NIGHTSHIFT_TRACE_URL: must be an http or https URL');
     return raw;
   });
+  const rabbitmqManagement = read<{ url: string; vhost: string } | null | undefined>('NIGHTSHIFT_RABBITMQ_MANAGEMENT_URL', undefined, (raw) => {
+    if (raw === 'off') return null;
+    if (!/^https?:$/.test(new URL(raw).protocol)) throw new ConfigError('NIGHTSHIFT_RABBITMQ_MANAGEMENT_URL: must be an http or https URL, or off');
+    return { url: raw, vhost: core === undefined ? '/' : defaultManagementUrl(core.amqpUrl).vhost };
+  });
   const schema = read('NIGHTSHIFT_DATABASE_SCHEMA', 'nightshift', (raw) => {
     if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(raw)) throw new ConfigError(`NIGHTSHIFT_DATABASE_SCHEMA: ${JSON.stringify(raw)} must start with a letter or _ and hold only letters, digits, _ or -`);
     return raw;
@@ -115,14 +126,18 @@ export function loadHealthApiConfig(env: Readonly<Record<string, string | undefi
     pollMs: read('NIGHTSHIFT_HEALTH_POLL', 5_000, duration('NIGHTSHIFT_HEALTH_POLL', 100)),
   };
   if (problems.length > 0 || core === undefined) collected.fail();
-  return Object.freeze({ ...config, core, metricsPort: core.metricsPort ?? HEALTH_API_METRICS_PORT });
+  return Object.freeze({
+    ...config, core, metricsPort: core.metricsPort ?? HEALTH_API_METRICS_PORT,
+    rabbitmqManagement: rabbitmqManagement === undefined ? defaultManagementUrl(core.amqpUrl) : rabbitmqManagement,
+  });
 }
 
 /** Values never to show: dashboard passwords, the API token and every password in the configured URLs. */
 export function secretValues(config: HealthApiConfig): string[] {
   const secrets: string[] = [...config.users.values()];
   if (config.apiToken) secrets.push(config.apiToken);
-  for (const raw of [config.core.databaseUrl, config.core.amqpUrl, config.core.redisUrl]) {
+  for (const raw of [config.core.databaseUrl, config.core.amqpUrl, config.core.redisUrl, config.rabbitmqManagement?.url ?? '']) {
+    if (raw === '') continue;
     const password = new URL(raw).password;
     if (password !== '') secrets.push(password, decodeURIComponent(password));
   }

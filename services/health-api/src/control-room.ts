@@ -7,8 +7,10 @@ import { secretValues, type HealthApiConfig } from './config.ts';
 import { backgroundHealth, workersHealth, type BackgroundHealth, type WorkersHealth } from './health.ts';
 import { HistoryRecorder } from './history/recorder.ts';
 import { HistoryRetention } from './history/retention.ts';
+import { BeatLease } from './live/beat-lease.ts';
 import { BeatStatus } from './live/beat-status.ts';
 import { LiveFeed } from './live/live-feed.ts';
+import { ManagementRates } from './live/queue-rates.ts';
 import { StatePoller } from './live/state-poller.ts';
 import { WorkerRegistry } from './live/worker-registry.ts';
 import { healthApiMetrics } from './metrics.ts';
@@ -63,10 +65,14 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
   const taskRuns = new TaskRuns(store);
   const deadLetters = new DeadLetters(store);
   const registry = new WorkerRegistry(config.heartbeatMs);
-  const beat = new BeatStatus(app, config.thresholds.beatGraceMs);
+  const lease = new BeatLease(config.core.redisUrl, config.core.prefix, logger);
+  const beat = new BeatStatus(app, config.thresholds.beatGraceMs, lease);
   const feed = new LiveFeed(broker, registry, beat);
   const appQueues = app ? [...new Set(app.tasks.map((task) => resolveTaskSettings(app, task).queue))] : [];
-  const poller = new StatePoller({ broker, taskRuns, deadLetters, registry, feed, logger, appQueues, pollMs: config.pollMs, windowMs: config.thresholds.windowMs });
+  const rates = config.rabbitmqManagement ? new ManagementRates(config.rabbitmqManagement.url, config.rabbitmqManagement.vhost, logger) : undefined;
+  const poller = new StatePoller({
+    broker, taskRuns, deadLetters, registry, feed, lease, rates, logger, appQueues, pollMs: config.pollMs, windowMs: config.thresholds.windowMs,
+  });
   const events = new EventPublisher(broker);
   const health = {
     workers: () => workersHealth(registry.online(), config.heartbeatMs),
@@ -94,6 +100,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     await events.close();
     await broker.close();
     await store.close();
+    await lease.close();
   };
   return {
     config, logger, app, broker, store, taskRuns, deadLetters, registry, beat, feed, poller, recorder, retention, events, redaction,

@@ -24,7 +24,7 @@ export interface BackgroundHealth {
   readonly queues: readonly Pick<QueueView, 'name' | 'depth' | 'consumers'>[];
   readonly deadLettersPending: number | null;
   readonly failureRate: { readonly windowMs: number; readonly rate: number | null; readonly succeeded: number; readonly failed: number } | null;
-  readonly beat: { readonly leader: string | null; readonly lastDispatchAgeMs: number | null; readonly overdue: readonly string[] };
+  readonly beat: { readonly leader: string | null; readonly redisUp: boolean; readonly lastDispatchAgeMs: number | null; readonly overdue: readonly string[] };
   readonly checkedAt: string | null;
 }
 
@@ -56,6 +56,8 @@ export function backgroundHealth(snapshot: Snapshot, workers: readonly WorkerVie
     if (window.failureRate >= thresholds.failureRateCritical) critical.push(percent);
     else if (window.failureRate >= thresholds.failureRate) degraded.push(percent);
   }
+  if (beatScheduled && beat.lease.checkedAt !== null && !beat.lease.redisUp) degraded.push('beat: Redis is not reachable, so no beat replica can lead: scheduled runs are not being sent');
+  else if (beatScheduled && beat.leaderless) degraded.push('beat: no replica holds the leader lease: scheduled runs are not being sent (is beat running?)');
   if (beatScheduled && beat.overdue.length > 0) degraded.push(`beat: no dispatch seen for ${beat.overdue.join(', ')} (due more than ${Math.round(thresholds.beatGraceMs / 1000)}s ago)`);
   const status: HealthStatus = critical.length > 0 ? 'critical' : degraded.length > 0 ? 'degraded' : 'healthy';
   return {
@@ -65,7 +67,7 @@ export function backgroundHealth(snapshot: Snapshot, workers: readonly WorkerVie
     queues: queues.map((q) => ({ name: q.name, depth: q.depth, consumers: q.consumers })),
     deadLettersPending: pending,
     failureRate: window === null ? null : { windowMs: thresholds.windowMs, rate: window.failureRate, succeeded: window.succeeded, failed: window.failed },
-    beat: { leader: beat.leader, lastDispatchAgeMs: beat.lastDispatchAgeMs, overdue: beat.overdue },
+    beat: { leader: beat.leader, redisUp: beat.lease.redisUp, lastDispatchAgeMs: beat.lastDispatchAgeMs, overdue: beat.overdue },
     checkedAt: snapshot.polledAt,
   };
 }

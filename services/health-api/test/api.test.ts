@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { DeadLetters, type DeadLetterInput } from '@nightshift/store';
+import { createLogger } from '@nightshift/telemetry';
+import { ManagementRates } from '../src/live/queue-rates.ts';
 import { eventually, installation, type Installation } from './support.ts';
 
 let site: Installation;
@@ -78,6 +82,37 @@ test('queues and schedules come from the app and the broker', async () => {
   assert.equal(schedules.entries[0]?.nextRuns.length, 3);
 });
 
+interface QueueItem { name: string; depth: number | null; publishRate: number | null; deliverRate: number | null; rates: string }
+
+test('queue publish rates are RabbitMQ\'s own, read from its management API', async () => {
+  // Nothing consumes `reports`: what is sent stays there. RabbitMQ samples every 5 s and a rate needs two
+  // samples, so the sending goes on (about 10 a second) until the rate shows.
+  let sent = 0;
+  const reports = await eventually(async () => {
+    for (let i = 0; i < 2; i += 1, sent += 1) assert.equal((await site.request('POST', '/api/tasks', { task: 'report' })).status, 202);
+    const body = (await site.request('GET', '/api/queues')).json as { items: QueueItem[] };
+    const queue = body.items.find((q) => q.name === 'reports');
+    return queue?.rates === 'broker' && (queue.publishRate ?? 0) > 0 ? queue : undefined;
+  }, 'the management API\'s publish rate of reports (is the rabbitmq_management plugin enabled? `rabbitmq-plugins enable rabbitmq_management`)', 30_000);
+  assert.ok((reports.publishRate ?? 0) <= sent, `${reports.publishRate}/s after ${sent} sent`);
+  assert.equal(reports.deliverRate, 0, 'no worker consumes reports');
+});
+
+test('without the management API, rates are estimated and a read says so once instead of failing', async () => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as { port: number };
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const lines: string[] = [];
+  const logger = createLogger({ service: 'rates-test', level: 'warn', destination: { write: (line: string) => lines.push(line) } });
+  const rates = new ManagementRates(`http://guest:s3cret-pass@127.0.0.1:${port}`, '/', logger);
+  assert.equal(await rates.read(), undefined);
+  assert.equal(await rates.read(), undefined);
+  assert.equal(lines.length, 1, 'one warning, not one per poll');
+  assert.match(lines[0] ?? '', /estimating them/);
+  assert.doesNotMatch(lines[0] ?? '', /s3cret-pass/, 'the password stays out of the log');
+});
+
 test('dead letters: list, show redacted, ignore with a note, requeue', async () => {
   const deadLetters = new DeadLetters(site.api.room.store);
   const input = (id: string): DeadLetterInput => {
@@ -105,4 +140,16 @@ test('dead letters: list, show redacted, ignore with a note, requeue', async () 
   assert.deepEqual([again.status, (again.json as ApiError).error.code], [409, 'E_REQUEUE_REFUSED']);
   const missing = await site.request('GET', '/api/dead-letters/999999');
   assert.deepEqual([missing.status, (missing.json as ApiError).error.code], [404, 'E_DEAD_LETTER_NOT_FOUND']);
+});
+
+test('/runbook serves the README\'s runbook without a login, one anchored entry per alert of deploy/prometheus/alerts.yml', async () => {
+  const response = await site.api.server.inject({ method: 'GET', url: '/runbook' });
+  assert.equal(response.statusCode, 200);
+  assert.match(String(response.headers['content-type']), /^text\/html/);
+  const alerts = [...readFileSync(new URL('../../../deploy/prometheus/alerts.yml', import.meta.url), 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1] ?? '');
+  assert.ok(alerts.length >= 10, `${alerts.length} alerts`);
+  for (const alert of alerts) assert.match(response.body, new RegExp(`<h2 id="${alert.toLowerCase()}">${alert}</h2><p>`), alert);
+  assert.doesNotMatch(response.body, /<script/, 'a page of text');
+  assert.equal((await site.api.server.inject({ method: 'GET', url: '/assets/style.css' })).statusCode, 200, 'styled without a login');
+  assert.equal((await site.api.server.inject({ method: 'GET', url: '/assets/app.js' })).statusCode, 401, 'the dashboard itself still needs one');
 });

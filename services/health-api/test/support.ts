@@ -24,10 +24,10 @@ export interface Installation {
 }
 
 export async function installation(extraEnv: Record<string, string> = {}, options: { listen?: boolean } = {}): Promise<Installation> {
-  const { amqpUrl, databaseUrl } = await requireServices('rabbitmq', 'postgres');
+  const { amqpUrl, databaseUrl, redisUrl } = await requireServices('rabbitmq', 'postgres', 'redis');
   const prefix = randomPrefix('health');
   const env: Record<string, string> = {
-    NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_DATABASE_URL: databaseUrl, NIGHTSHIFT_PREFIX: prefix, NIGHTSHIFT_DATABASE_SCHEMA: prefix,
+    NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_DATABASE_URL: databaseUrl, NIGHTSHIFT_REDIS_URL: redisUrl, NIGHTSHIFT_PREFIX: prefix, NIGHTSHIFT_DATABASE_SCHEMA: prefix,
     NIGHTSHIFT_RETRY_LADDER: '100ms,1s', NIGHTSHIFT_HEARTBEAT: '300ms', NIGHTSHIFT_HEALTH_POLL: '200ms', NIGHTSHIFT_WORKER_GRACE: '2s',
     NIGHTSHIFT_DASHBOARD_USERS: 'alice:correct-horse', NIGHTSHIFT_HTTP_PORT: '0', NIGHTSHIFT_HTTP_HOST: '127.0.0.1', ...extraEnv,
   };

@@ -1,9 +1,9 @@
 import {
-  decideRetry, deserializeError, serializeError, signals, SoftTimeLimitExceeded, TimeLimitExceeded,
+  decideRetry, deserializeError, formatDuration, serializeError, signals, SoftTimeLimitExceeded, TimeLimitExceeded,
   type AnyApp, type Logger, type SignalMap, type TaskContext, type TaskEnvelope,
 } from '@nightshift/core';
-import { HEADERS, park, publishDeadLetter, type Broker, type EventType, type ReceivedTask } from '@nightshift/broker';
-import { trace } from '@nightshift/telemetry';
+import { HEADERS, publishDeadLetter, scheduleRetry, type Broker, type EventType, type ReceivedTask } from '@nightshift/broker';
+import { SpanStatusCode, trace } from '@nightshift/telemetry';
 import type { WorkerOptions } from './options.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
 import type { WorkerMetrics } from './worker-metrics.ts';
@@ -54,10 +54,12 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   };
   const softTimer = setTimeout(() => {
     metrics.limitHits.add(1, { task: envelope.task, kind: 'soft' });
+    deps.log.warn({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, limitMs: settings.softTimeLimitMs }, 'soft time limit reached: the task is told to stop (ctx.signal)');
     run.abort(new SoftTimeLimitExceeded(settings.softTimeLimitMs));
   }, settings.softTimeLimitMs);
   const hardTimer = setTimeout(() => {
     metrics.limitHits.add(1, { task: envelope.task, kind: 'hard' });
+    deps.log.error({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, limitMs: settings.timeLimitMs }, 'hard time limit reached: killing the sandbox and replacing it');
     stop('hard-limit');
   }, settings.timeLimitMs);
   const unregister = register({ envelope, startedAt, terminate: () => stop('revoked'), abandon: () => stop('shutdown') });
@@ -69,11 +71,13 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   const runtimeMs = 'runtimeMs' in outcome ? outcome.runtimeMs : Date.now() - startedAt;
 
   if (stopped === 'shutdown') {
+    markAttempt('returned');
     delivery.nack(true);
     deps.log.warn({ task: envelope.task, task_id: envelope.id }, 'shutdown grace period over: the task was stopped and returned to its queue');
     return;
   }
   if (stopped === 'revoked') {
+    markAttempt('revoked');
     delivery.ack();
     metrics.tasks.add(1, { task: envelope.task, outcome: 'revoked' });
     deps.emit('task.revoked', { ...summary, runtimeMs, terminated: true });
@@ -81,6 +85,7 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   }
   if ('crashed' in outcome) {
     // Not retried by us: the message goes back, and the broker's delivery limit stops a poison message.
+    markAttempt('crashed', outcome.error.name);
     metrics.tasks.add(1, { task: envelope.task, outcome: 'crashed' });
     deps.log.error({ task: envelope.task, task_id: envelope.id, err: outcome.error }, 'the sandbox died running this task; returning it to the queue');
     deps.emit('task.failed', { ...summary, runtimeMs, final: false, crashed: true, error: errorSummary(outcome.error) });
@@ -97,6 +102,7 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
     return;
   }
   delivery.ack();
+  markAttempt('succeeded');
   metrics.tasks.add(1, { task: envelope.task, outcome: 'succeeded' });
   deps.emit('task.succeeded', { ...summary, runtimeMs, result: truncate(outcome.result) });
   const info = { task: envelope.task, id: envelope.id, attempt: envelope.attempt, worker: options.name };
@@ -120,11 +126,16 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
 
   if (decision.retry) {
     const next: TaskEnvelope = { ...envelope, attempt: envelope.attempt + 1, eta: new Date(Date.now() + decision.delayMs).toISOString() };
-    await park(deps.broker, next, { ...headers, [HEADERS.firstFailedAt]: firstFailedAt });
+    await scheduleRetry(deps.broker, next, { ...headers, [HEADERS.firstFailedAt]: firstFailedAt }, { delayMs: decision.delayMs, errorType: error.name });
     delivery.ack();
+    markAttempt('retried', error.name);
     metrics.tasks.add(1, { task: envelope.task, outcome: 'retried' });
     metrics.retries.add(1, { task: envelope.task });
     deps.emit('task.retried', { ...summary, runtimeMs, delayMs: decision.delayMs, nextAttempt: next.attempt, error: errorSummary(serializeError(error)) });
+    deps.log.warn(
+      { task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, delayMs: decision.delayMs, err: { name: error.name, message: error.message } },
+      `attempt ${envelope.attempt} of ${envelope.task} failed (${error.name}); retrying in ${formatDuration(decision.delayMs)}`,
+    );
     emitSignal(deps.log, 'taskRetry', { ...info, error, delayMs: decision.delayMs });
     await safely(deps.log, 'onRetry', () => task?.onRetry?.(hookContext(deps, envelope), error, { delayMs: decision.delayMs, nextAttempt: next.attempt }));
     return;
@@ -135,10 +146,29 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
     attempts: envelope.attempt, firstFailedAt, originalQueue: envelope.queue,
   });
   delivery.ack();
+  markAttempt('dead_lettered', error.name);
   metrics.tasks.add(1, { task: envelope.task, outcome: 'dead_lettered' });
   metrics.deadLetters.add(1, { reason: 'failed', task: envelope.task });
   deps.emit('task.dead-lettered', { ...summary, runtimeMs, reason: 'failed', detail: why, error: errorSummary(serializeError(error)) });
+  deps.log.error(
+    { task: envelope.task, task_id: envelope.id, attempts: envelope.attempt, err: { name: error.name, message: error.message } },
+    `${envelope.task} failed for good (${why}): dead-lettered`,
+  );
   await safely(deps.log, 'onFailure', () => task?.onFailure?.(hookContext(deps, envelope), error));
+}
+
+/**
+ * Says on the attempt's `process` span (the active one) how it ended, as the `outcome` label of
+ * `nightshift_tasks_total` does. A failed attempt is an error there, named by its class only: its message may
+ * hold secrets, and the redacted one is in the dead letter and its alert.
+ */
+function markAttempt(outcome: 'succeeded' | 'retried' | 'dead_lettered' | 'crashed' | 'revoked' | 'returned', errorType?: string): void {
+  const span = trace.getActiveSpan();
+  if (span === undefined) return;
+  span.setAttribute('nightshift.outcome', outcome);
+  if (errorType === undefined) return;
+  span.setAttribute('error.type', errorType);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
 }
 
 /** The fields every task event carries. */

@@ -1,7 +1,8 @@
 // nightshift worker: read flags and environment, start telemetry and the worker, stop on signals.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '@nightshift/core';
+import { ConfigError, describeUnknownSettings, loadConfig } from '@nightshift/core';
 import { startTelemetry } from '@nightshift/telemetry';
+import { WORKER_FLAGS } from './options.ts';
 import { startWorker, type StartedWorker } from './start.ts';
 
 const WORKER_METRICS_PORT = 9464;
@@ -17,20 +18,12 @@ process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
 
 try {
-  const { values } = parseArgs({
-    options: {
-      app: { type: 'string' },
-      queues: { type: 'string' },
-      concurrency: { type: 'string' },
-      pool: { type: 'string' },
-      grace: { type: 'string' },
-      name: { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ options: WORKER_FLAGS });
   if (!values.app) throw new ConfigError('nightshift worker needs --app <path>: the module whose default export is your app');
   const config = loadConfig();
   const telemetry = await startTelemetry({ service: 'worker', metricsPort: config.metricsPort ?? WORKER_METRICS_PORT, logLevel: config.logLevel, redactKeys: config.redactKeys });
   const log = telemetry.logger;
+  for (const line of describeUnknownSettings(process.env)) log.warn(line);
   const started: StartedWorker = await startWorker({
     appPath: values.app,
     ...(values.queues ? { queues: values.queues.split(',').map((q) => q.trim()).filter(Boolean) } : {}),

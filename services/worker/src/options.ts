@@ -13,7 +13,7 @@ export interface WorkerOptionsInput {
   appPath: string;
   /** Queues to consume. Default: every queue the app's tasks use. */
   queues?: readonly string[];
-  /** Sandboxes, i.e. tasks running at once. Default: the CPU count. */
+  /** Sandboxes, i.e. tasks running at once. Default: `NIGHTSHIFT_WORKER_CONCURRENCY`, else the CPU count. */
   concurrency?: number;
   /** Default: `'threads'`. */
   pool?: PoolKind;
@@ -45,6 +45,19 @@ export interface WorkerOptions {
   readonly tasks: ReadonlyMap<string, ResolvedTaskSettings>;
 }
 
+/** The flags of a worker process (`services/worker/src/main.ts`), which `nightshift worker` takes and passes on. */
+export const WORKER_FLAGS = Object.freeze({
+  app: { type: 'string' },
+  queues: { type: 'string' },
+  concurrency: { type: 'string' },
+  pool: { type: 'string' },
+  grace: { type: 'string' },
+  name: { type: 'string' },
+} as const);
+
+/** How long running tasks may finish after a worker's first SIGTERM, unless `--grace` or NIGHTSHIFT_WORKER_GRACE says otherwise. */
+export const DEFAULT_WORKER_GRACE = '30s';
+
 /**
  * Validates flags, environment and the app's task limits into frozen options.
  * Refuses a task whose hard limit is not above its soft limit, or reaches the broker's consumer timeout;
@@ -56,9 +69,11 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, env
   const queues = input.queues && input.queues.length > 0
     ? input.queues.map((q, i) => validateQueueName(q, `--queues[${i}]`))
     : [...new Set([...tasks.values()].map((t) => t.queue))];
-  const concurrency = input.concurrency ?? availableParallelism();
+  const fromEnv = env.NIGHTSHIFT_WORKER_CONCURRENCY?.trim();
+  const concurrency = input.concurrency ?? (fromEnv ? Number(fromEnv) : availableParallelism());
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
-    throw new ConfigError(`--concurrency: ${JSON.stringify(input.concurrency)} must be a whole number from 1 to 1024`, { field: 'concurrency' });
+    const source = input.concurrency === undefined ? 'NIGHTSHIFT_WORKER_CONCURRENCY' : '--concurrency';
+    throw new ConfigError(`${source}: ${JSON.stringify(input.concurrency ?? fromEnv)} must be a whole number from 1 to 1024`, { field: 'concurrency' });
   }
   const pool = input.pool ?? 'threads';
   if (pool !== 'threads' && pool !== 'inline') throw new ConfigError(`--pool: ${JSON.stringify(pool)} must be "threads" or "inline"`, { field: 'pool' });
@@ -93,7 +108,7 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, env
     queues: Object.freeze(queues),
     concurrency,
     pool,
-    graceMs: parseDuration(input.grace ?? env.NIGHTSHIFT_WORKER_GRACE ?? '30s', 'NIGHTSHIFT_WORKER_GRACE'),
+    graceMs: parseDuration(input.grace ?? env.NIGHTSHIFT_WORKER_GRACE ?? DEFAULT_WORKER_GRACE, 'NIGHTSHIFT_WORKER_GRACE'),
     name: input.name ?? `worker@${hostname()}:${process.pid}`,
     heartbeatMs: parseDuration(input.heartbeat ?? env.NIGHTSHIFT_HEARTBEAT ?? '5s', 'NIGHTSHIFT_HEARTBEAT'),
     consumerTimeoutMs,

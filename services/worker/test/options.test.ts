@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { ConfigError, defineApp, defineTask } from '@nightshift/core';
 import { compileWorkerOptions } from '@nightshift/worker';
@@ -51,4 +52,13 @@ test('bad flags name themselves', () => {
   assert.throws(() => compileWorkerOptions(app, { appPath: 'a', pool: 'forks' as never }, {}, recorder().log), /--pool: "forks" must be "threads" or "inline"/);
   assert.throws(() => compileWorkerOptions(app, { appPath: 'a', queues: ['bad queue'] }, {}, recorder().log), /--queues\[0\]: "bad queue" is not a queue name/);
   assert.throws(() => compileWorkerOptions(app, { appPath: 'a' }, { NIGHTSHIFT_WORKER_GRACE: 'soon' }, recorder().log), /NIGHTSHIFT_WORKER_GRACE: "soon" is not a duration/);
+  assert.throws(() => compileWorkerOptions(app, { appPath: 'a' }, { NIGHTSHIFT_WORKER_CONCURRENCY: 'many' }, recorder().log), /NIGHTSHIFT_WORKER_CONCURRENCY: "many" must be a whole number/);
+});
+
+test('concurrency: the flag, else NIGHTSHIFT_WORKER_CONCURRENCY (for nightshift up and containers), else the CPU count', () => {
+  const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'x', softTimeLimit: '1s', timeLimit: '2s', run })] });
+  const env = { NIGHTSHIFT_WORKER_CONCURRENCY: '3' };
+  assert.equal(compileWorkerOptions(app, { appPath: 'a' }, env, recorder().log).concurrency, 3);
+  assert.equal(compileWorkerOptions(app, { appPath: 'a', concurrency: 5 }, env, recorder().log).concurrency, 5);
+  assert.equal(compileWorkerOptions(app, { appPath: 'a' }, {}, recorder().log).concurrency, availableParallelism());
 });

@@ -42,6 +42,11 @@ test('while (true) {} with a 1 s hard limit is dead-lettered as TimeLimitExceede
   assert.ok(h.events.some((e) => e.type === 'task.retried' && e.id === spinId));
   const attempts = h.events.filter((e) => e.id === spinId && e.type === 'task.started').map((e) => e.attempt);
   assert.deepEqual(attempts, [1, 2], 'each attempt ran once');
+  // What the on-call reads in the worker's log: the kill, the retry, the dead letter.
+  const mine = h.logs.filter((l) => l.fields.task_id === spinId);
+  assert.equal(mine.filter((l) => l.level === 'error' && /hard time limit reached: killing the sandbox/.test(l.msg)).length, 2);
+  assert.ok(mine.some((l) => l.level === 'warn' && /^attempt 1 of spin failed \(TimeLimitExceeded\); retrying in /.test(l.msg)), JSON.stringify(mine.map((l) => l.msg)));
+  assert.ok(mine.some((l) => l.level === 'error' && /^spin failed for good \(retries exhausted after 2 attempts\): dead-lettered$/.test(l.msg)), JSON.stringify(mine.map((l) => l.msg)));
 });
 
 test('a task that fails twice then succeeds: no dead letter, one onSuccess, two onRetry', async () => {

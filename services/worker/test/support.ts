@@ -6,7 +6,20 @@ import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker, type WorkerOptionsInput } from '@nightshift/worker';
 
 export const appPath = fileURLToPath(new URL('./fixtures/app.ts', import.meta.url));
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+/** A log line the workers of a harness wrote. */
+export interface LoggedLine {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly msg: string;
+  readonly fields: Record<string, unknown>;
+}
+
+/** A logger that keeps what it is told, for tests of what an operator reads. */
+function recordingLogger(lines: LoggedLine[]) {
+  const at = (level: LoggedLine['level']) => (fields: unknown, msg?: string) => {
+    lines.push({ level, msg: typeof fields === 'string' ? fields : (msg ?? ''), fields: typeof fields === 'object' && fields !== null ? fields as Record<string, unknown> : {} });
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
 
 /** One isolated Nightshift installation on the real broker: its own prefix, a client, an event tap and cleanup. */
 export interface Harness {
@@ -15,6 +28,8 @@ export interface Harness {
   readonly client: Client;
   readonly raw: Channel;
   readonly events: LifecycleEvent[];
+  /** What the workers logged. */
+  readonly logs: LoggedLine[];
   worker(input?: Partial<WorkerOptionsInput>): Promise<StartedWorker>;
   deadLetters(count: number, timeoutMs?: number): Promise<GetMessage[]>;
   waitForEvent(match: (event: LifecycleEvent) => boolean, timeoutMs?: number): Promise<LifecycleEvent>;
@@ -47,10 +62,11 @@ export async function harness(overrides: Record<string, string> = {}): Promise<H
     }
   };
   const found: GetMessage[] = [];
+  const logs: LoggedLine[] = [];
   return {
-    env, config, client, raw, events,
+    env, config, client, raw, events, logs,
     async worker(input = {}) {
-      const started = await startWorker({ appPath, concurrency: 2, ...input }, env, quiet);
+      const started = await startWorker({ appPath, concurrency: 2, ...input }, env, recordingLogger(logs) as never);
       for (const queue of started.worker.options.queues) queues.add(queue);
       workers.push(started);
       return started;

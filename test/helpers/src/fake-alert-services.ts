@@ -42,9 +42,16 @@ export async function slackWebhook(): Promise<{ url: string; messages: Array<{ t
   };
 }
 
+/** A mail as the SMTP server received it: `raw` as sent, `text` its body as a reader sees it (transfer encoding undone). */
+export interface ReceivedMail {
+  readonly to: string[];
+  readonly raw: string;
+  readonly text: string;
+}
+
 /** A real SMTP server in this process that keeps every mail it receives. */
-export async function smtpServer(): Promise<{ url: string; mails: Array<{ to: string[]; raw: string }>; close: () => Promise<void> }> {
-  const mails: Array<{ to: string[]; raw: string }> = [];
+export async function smtpServer(): Promise<{ url: string; mails: ReceivedMail[]; close: () => Promise<void> }> {
+  const mails: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -53,7 +60,7 @@ export async function smtpServer(): Promise<{ url: string; mails: Array<{ to: st
       let raw = '';
       stream.on('data', (chunk: Buffer) => { raw += chunk.toString('utf8'); });
       stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw, text: bodyText(raw) });
         callback();
       });
     },
@@ -61,4 +68,21 @@ export async function smtpServer(): Promise<{ url: string; mails: Array<{ to: st
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.server.address() as AddressInfo;
   return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+// Mailers wrap long lines and escape `=` and non-ASCII (quoted-printable) or encode the body (base64): a link in
+// an email is only found whole once that is undone.
+function bodyText(raw: string): string {
+  const split = raw.search(/\r?\n\r?\n/);
+  const head = split === -1 ? '' : raw.slice(0, split);
+  const body = split === -1 ? raw : raw.slice(split).replace(/^\r?\n\r?\n/, '');
+  const encoding = /^content-transfer-encoding:\s*(\S+)/im.exec(head)?.[1]?.toLowerCase();
+  if (encoding === 'base64') return Buffer.from(body, 'base64').toString('utf8');
+  if (encoding !== 'quoted-printable') return body;
+  const escaped = body.replaceAll('%', '%25').replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, '%$1');
+  try {
+    return decodeURIComponent(escaped);
+  } catch {
+    return body; // not UTF-8 after all: the raw body is the best we have
+  }
 }

@@ -6,7 +6,8 @@ const usage = `Usage: nightshift alerter
 
 Runs the alerter: it migrates the PostgreSQL store, consumes the dead-letters queue, stores every dead
 letter (acknowledged only once its row is committed), and pages on final failures, grouped by task and
-error class: the first at once, the rest of a window as one summary. Ctrl-C (or SIGTERM) stops it.
+error class: the first at once, the rest of a window as one summary. Ctrl-C, SIGTERM or closing the
+terminal (SIGHUP) stops it.
 
 Channels (the log always; the others when configured):
   NIGHTSHIFT_SLACK_WEBHOOK_URL                a Slack incoming webhook

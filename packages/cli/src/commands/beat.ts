@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { loadApp, loadConfig } from '@nightshift/core';
 import { defineCommand, UsageError, type Command } from '../command.ts';
 import { runService, type RunServiceSettings } from '../run-service.ts';
+import { assertScheduleValid } from '../schedule-check.ts';
 
 /** What a test may replace: the repo, the Node and the duplicate-signal window (see `RunServiceSettings`). */
 export type BeatCommandSettings = RunServiceSettings;
@@ -16,8 +17,8 @@ Runs one beat replica: the scheduler that sends the app's schedule entries as ta
 Run as many replicas as you like: they compete for a lease in Redis and exactly one dispatches; if it
 dies, another takes over within the lease time (5s) and misfire policies catch up what was missed.
 Each run is claimed once in Redis, so none is ever sent twice. Without Redis, beat sends nothing.
-Logs are JSON lines; metrics are on NIGHTSHIFT_METRICS_PORT (default 9465). Ctrl-C (or SIGTERM) stops it,
-handing the lease over at once; a second Ctrl-C kills it.
+Logs are JSON lines; metrics are on NIGHTSHIFT_METRICS_PORT (default 9465). Ctrl-C, SIGTERM or SIGHUP (the
+terminal closed) stops it, handing the lease over at once; a second Ctrl-C kills it.
 
 Options:
       --app <path>   the module whose default export is the app (defineApp); required
@@ -36,7 +37,7 @@ export function createBeatCommand(settings: BeatCommandSettings = {}): Command {
     async run({ values }, io) {
       if (values.app === undefined) throw new UsageError('"nightshift beat" needs --app <path>: the module whose default export is your app', 'e.g. nightshift beat --app examples/factory/app.ts');
       loadConfig(io.env);
-      await loadApp(values.app, io.cwd);
+      assertScheduleValid(await loadApp(values.app, io.cwd), values.app, 'beat was not started');
       return runService('beat', ['--app', resolve(io.cwd, values.app)], io, settings);
     },
   });

@@ -10,7 +10,7 @@ export async function withDeadLetters<T>(io: Io, work: (deadLetters: DeadLetters
     await assertMigrated(store);
     return await work(new DeadLetters(store), config);
   } catch (error) {
-    if (error instanceof DeadLetterNotFoundError) throw new UsageError(error.message, '"nightshift dead-letters list" shows the ids (add --status ignored or --status requeued for the others)');
+    if (error instanceof DeadLetterNotFoundError) throw new UsageError(error.message, '"nightshift dead-letters list" shows the ids there are, of every status, newest first');
     if (error instanceof RequeueRefusedError) throw new UsageError(error.message.replace(/ \(force: true\)/, ''));
     throw error;
   } finally {

@@ -1,4 +1,5 @@
 import { defineCommand, UsageError } from '../command.ts';
+import { closest } from '@nightshift/core';
 import { ignoreDeadLetters } from './dead-letters-ignore.ts';
 import { listDeadLetters } from './dead-letters-list.ts';
 import { requeueDeadLetters } from './dead-letters-requeue.ts';
@@ -59,7 +60,12 @@ export const deadLetters = defineCommand({
   async run({ values, positionals }, io) {
     const [action, ...rest] = positionals;
     if (action === undefined || !Object.hasOwn(ACCEPTS, action)) {
-      throw new UsageError(action === undefined ? '"nightshift dead-letters" needs an action' : `unknown action ${JSON.stringify(action)}`, 'the actions are list, show <id>, requeue <id…> and ignore <id…> (nightshift dead-letters --help says more)');
+      const suggestion = action === undefined ? undefined : closest(action, Object.keys(ACCEPTS));
+      const actions = 'the actions are list, show <id>, requeue <id…> and ignore <id…>';
+      throw new UsageError(
+        action === undefined ? '"nightshift dead-letters" needs an action' : `unknown action ${JSON.stringify(action)}`,
+        suggestion ? `did you mean "nightshift dead-letters ${suggestion}"? (${actions})` : `${actions} (nightshift dead-letters --help says more)`,
+      );
     }
     const accepted = ACCEPTS[action] ?? [];
     for (const name of Object.keys(options) as (keyof typeof options)[]) {

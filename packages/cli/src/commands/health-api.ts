@@ -6,7 +6,7 @@ const usage = `Usage: nightshift health-api [--app <path>]
 Runs the control room: health probes (/health/live, /health/ready, /health/workers, /health/background),
 the JSON API (OpenAPI document at /api/openapi.json), the dashboard and its live event stream, and the task
 history recorder (task runs and their timelines in PostgreSQL). With --app, tasks can be sent by name and
-the app's schedule is shown. Ctrl-C (or SIGTERM) stops it.
+the app's schedule is shown. Ctrl-C, SIGTERM or closing the terminal (SIGHUP) stops it.
 
 Settings:
   NIGHTSHIFT_HTTP_PORT                 HTTP port (default: 5555)

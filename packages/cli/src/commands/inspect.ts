@@ -1,4 +1,4 @@
-import { loadConfig, parseDuration } from '@nightshift/core';
+import { closest, loadConfig, parseDuration } from '@nightshift/core';
 import { Broker, broadcastControl, brokerOptions, type ControlCommand, type ControlReply } from '@nightshift/broker';
 import { defineCommand, UsageError } from '../command.ts';
 import type { Io } from '../command.ts';
@@ -37,9 +37,13 @@ export const inspect = defineCommand({
   positionals: true,
   async run({ values, positionals }, io) {
     const [query, ...extra] = positionals;
-    if (!query || !(QUERIES as readonly string[]).includes(query) || extra.length > 0) {
-      throw new UsageError(`"nightshift inspect" needs one of ${QUERIES.join(', ')}`, 'e.g. nightshift inspect ping');
+    const needs = `"nightshift inspect" needs one of ${QUERIES.join(', ')}`;
+    if (query === undefined) throw new UsageError(needs, 'e.g. nightshift inspect ping');
+    if (!(QUERIES as readonly string[]).includes(query)) {
+      const suggestion = closest(query, QUERIES);
+      throw new UsageError(`unknown query ${JSON.stringify(query)}: ${needs}`, suggestion ? `did you mean "nightshift inspect ${suggestion}"?` : 'e.g. nightshift inspect ping');
     }
+    if (extra.length > 0) throw new UsageError(`"nightshift inspect" asks one query at a time, got ${JSON.stringify(extra[0])} after ${JSON.stringify(query)}`);
     const timeoutMs = parseDuration(values.timeout, '--timeout');
     const destination = values.destination?.split(',').map((s) => s.trim()).filter(Boolean);
     const replies = await withBroker(io, (broker) => broadcastControl(broker, query as ControlCommand, {}, { timeoutMs, ...(destination ? { destination } : {}) }));

@@ -88,7 +88,7 @@ function explainEntry(out: Writer, entry: ScheduleEntry, zone: string, times: re
     `${entry.name} → ${entry.task}${entry.queue === undefined ? '' : ` (queue ${entry.queue})`}`,
     `  ${words}${source}`,
     `  misfire: ${misfire}`,
-    `  next ${times.length} fire times (${zone === 'UTC' ? 'UTC' : `${zone}, then UTC`}):`,
+    `  ${times.length === 1 ? 'next fire time' : `next ${times.length} fire times`} (${zone === 'UTC' ? 'UTC' : `${zone}, then UTC`}):`,
     ...times.map((ms) => `    ${formatInZone(ms, zone)}   ${new Date(ms).toISOString().replace('.000Z', 'Z')}`),
   ];
   out.write(`${lines.join('\n')}\n`);

@@ -1,4 +1,4 @@
-import { loadApp, loadConfig, redactUrl } from '@nightshift/core';
+import { loadApp, loadConfig, parseDuration, redactUrl, validateQueueName } from '@nightshift/core';
 import { createClient, type SendOptions } from '@nightshift/broker';
 import { defineCommand, UsageError } from '../command.ts';
 
@@ -49,6 +49,8 @@ export const send = defineCommand({
     if (!Array.isArray(args)) throw new UsageError('--args must be a JSON array', 'e.g. --args \'["usage", 3]\' (wrap a single object as \'[{"timeout": 5}]\')');
     const kwargs = parseJson(values.kwargs, '--kwargs', 'a JSON object, e.g. \'{"region": "eu"}\'');
     if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw new UsageError('--kwargs must be a JSON object', 'e.g. --kwargs \'{"region": "eu"}\'');
+    const times = deliveryTimes(values);
+    if (values.queue !== undefined) validateQueueName(values.queue, '--queue');
 
     const config = loadConfig(io.env);
     const app = await loadApp(values.app, io.cwd);
@@ -58,9 +60,7 @@ export const send = defineCommand({
     const sendOptions: SendOptions = {
       kwargs: kwargs as Record<string, unknown>,
       ...(values.queue !== undefined ? { queue: values.queue } : {}),
-      ...(values.countdown !== undefined ? { countdown: values.countdown } : {}),
-      ...(values.eta !== undefined ? { eta: values.eta } : {}),
-      ...(values.expires !== undefined ? { expires: /^\d{4}-/.test(values.expires) ? new Date(values.expires) : values.expires } : {}),
+      ...times,
       ...(values.id !== undefined ? { id: values.id } : {}),
     };
     const slow = setTimeout(() => io.stderr.write(`waiting for RabbitMQ at ${redactUrl(config.amqpUrl)} (up to ${config.publishTimeoutMs / 1000}s; NIGHTSHIFT_PUBLISH_TIMEOUT)…\n`), 1_000);
@@ -76,6 +76,22 @@ export const send = defineCommand({
     }
   },
 });
+
+/** --countdown, --eta and --expires, read before anything connects so that a mistake names the option. */
+function deliveryTimes(values: { readonly countdown?: string; readonly eta?: string; readonly expires?: string }): Pick<SendOptions, 'countdown' | 'eta' | 'expires'> {
+  if (values.countdown !== undefined && values.eta !== undefined) throw new UsageError('give --countdown or --eta, not both', 'both say when the task may run: --countdown from now, --eta at a time');
+  return {
+    ...(values.countdown !== undefined ? { countdown: parseDuration(values.countdown, '--countdown') } : {}),
+    ...(values.eta !== undefined ? { eta: readTime(values.eta, '--eta') } : {}),
+    ...(values.expires !== undefined ? { expires: /^\d{4}-/.test(values.expires) ? readTime(values.expires, '--expires') : parseDuration(values.expires, '--expires') } : {}),
+  };
+}
+
+function readTime(text: string, option: string): Date {
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) throw new UsageError(`${option} ${JSON.stringify(text)} is not a time`, 'write an ISO 8601 time, e.g. 2026-01-01T09:00:00Z');
+  return new Date(time);
+}
 
 function parseJson(text: string, option: string, expected: string): unknown {
   try {

@@ -1,9 +1,13 @@
 import { resolve } from 'node:path';
 import { loadApp, loadConfig, parseDuration, redactUrl } from '@nightshift/core';
 import { defineCommand, UsageError, type Command } from '../command.ts';
+import { metricsPorts } from '../metrics-ports.ts';
 import { findRepoRoot, locateServices } from '../nightshift-services.ts';
+import { readableDuration } from '../readable-duration.ts';
+import { assertScheduleValid } from '../schedule-check.ts';
+import { serviceStopGraceMs, stopWithParentFlags } from '../service-stop.ts';
 import { ServiceOutput, SUPERVISOR_NAME, wantsColor } from '../service-output.ts';
-import { Supervisor, type RestartPolicy } from '../supervisor.ts';
+import { Supervisor, type StopResult, type RestartPolicy } from '../supervisor.ts';
 
 export interface UpSettings {
   /** The repo whose `services/<name>/src/main.ts` are run. Default: the repo this CLI belongs to. */
@@ -21,24 +25,36 @@ export interface UpSettings {
 
 const options = {
   app: { type: 'string' },
-  grace: { type: 'string', default: '10s' },
+  grace: { type: 'string' },
 } as const;
+
+/** Every service exits with 2 on a configuration error (see each `services/<name>/src/main.ts`): no restart can fix it. */
+const FATAL_EXIT_CODES = { 2: 'a configuration error' };
 
 const usage = `Usage: nightshift up --app <path> [--grace <duration>]
 
 Runs the Nightshift services of an app in one terminal: worker, beat, alerter and health-api, each
-as a child process whose lines are prefixed with its name. A service that exits unexpectedly is
-restarted after 1s, doubling up to 30s while it keeps failing. Ctrl-C (or SIGTERM) stops them all:
-SIGTERM to each, SIGKILL to any still running after the grace period; a second Ctrl-C kills at once.
-The app module and the NIGHTSHIFT_* environment are checked before anything starts.
+as a child process whose lines are prefixed with its name. The app module, its schedule and the shared
+NIGHTSHIFT_* settings are checked before anything starts; each service checks its own as it starts, and
+one that exits with code 2 (a configuration error) makes up stop the others and exit. A service that
+exits otherwise is restarted after 1s, doubling up to 30s while it keeps failing. Ctrl-C, SIGTERM or
+closing the terminal (SIGHUP) stops them all: SIGTERM to each, SIGKILL to any still running after the
+grace period; a second Ctrl-C kills at once. If up itself is killed, each service stops on its own.
+
+Each service serves /metrics on its own port (worker 9464, beat 9465, alerter 9466, health-api 9467);
+NIGHTSHIFT_WORKER_METRICS_PORT, NIGHTSHIFT_BEAT_METRICS_PORT, NIGHTSHIFT_ALERTER_METRICS_PORT and
+NIGHTSHIFT_HEALTH_API_METRICS_PORT move them. NIGHTSHIFT_METRICS_PORT would give them all one port, so
+up accepts it only as 0 (each picks a free port).
 
 Options:
       --app <path>         the module whose default export is the app (defineApp); required
-      --grace <duration>   how long services may take to stop after SIGTERM (default: 10s)
+      --grace <duration>   how long services may take to stop after SIGTERM (default: the worker's
+                           grace, NIGHTSHIFT_WORKER_GRACE or 30s, plus 5s)
 
 Examples:
   nightshift up --app examples/factory/app.ts
-  NIGHTSHIFT_PREFIX=dev nightshift up --app ./app.ts --grace 30s
+  NIGHTSHIFT_PREFIX=dev nightshift up --app ./app.ts --grace 1m
+  NIGHTSHIFT_WORKER_METRICS_PORT=19464 NIGHTSHIFT_BEAT_METRICS_PORT=19465 nightshift up --app ./app.ts
   nightshift up --app ./app.ts --json | jq 'select(.event == "restarting")'`;
 
 /** `nightshift up`, with the repo, Node and timings replaceable for tests. */
@@ -52,11 +68,13 @@ export function createUpCommand(settings: UpSettings = {}): Command {
       if (values.app === undefined) {
         throw new UsageError('"nightshift up" needs --app <path>: the module whose default export is your app', 'e.g. nightshift up --app examples/factory/app.ts');
       }
-      const gracePeriodMs = parseDuration(values.grace, '--grace');
+      const gracePeriodMs = values.grace === undefined ? serviceStopGraceMs(io.env) : parseDuration(values.grace, '--grace');
       const config = loadConfig(io.env);
       const app = await loadApp(values.app, io.cwd);
+      assertScheduleValid(app, values.app, 'nothing was started');
       const appPath = resolve(io.cwd, values.app);
       const services = locateServices(settings.repoRoot ?? findRepoRoot());
+      const ports = metricsPorts(services.filter((s) => s.exists).map((s) => s.name), io.env);
       const output = new ServiceOutput({
         stdout: io.stdout,
         stderr: io.stderr,
@@ -81,8 +99,11 @@ export function createUpCommand(settings: UpSettings = {}): Command {
       }
 
       const supervisor = new Supervisor(
-        present.map((s) => ({ name: s.name, command: settings.nodePath ?? process.execPath, args: [s.main, '--app', appPath] })),
-        { output, restart: settings.restart, gracePeriodMs, env: io.env, cwd: io.cwd },
+        present.map((s) => ({
+          name: s.name, command: settings.nodePath ?? process.execPath, args: [...stopWithParentFlags(gracePeriodMs), s.main, '--app', appPath],
+          ...(ports.has(s.name) ? { env: { NIGHTSHIFT_METRICS_PORT: ports.get(s.name) } } : {}),
+        })),
+        { output, restart: settings.restart, gracePeriodMs, fatalExitCodes: FATAL_EXIT_CODES, env: io.env, cwd: io.cwd },
       );
       const names = present.map((s) => s.name).join(', ');
       const window = settings.duplicateSignalWindowMs ?? 300;
@@ -99,19 +120,27 @@ export function createUpCommand(settings: UpSettings = {}): Command {
         }
       });
       try {
-        output.event(SUPERVISOR_NAME, 'supervising', `supervising ${names}; Ctrl-C stops them`, { services: present.map((s) => s.name) });
-        const { killed } = await supervisor.start();
-        if (killed.length > 0) {
-          output.event(SUPERVISOR_NAME, 'stopped', `stopped; ${killed.join(', ')} had to be killed`, { killed });
-          return 1;
-        }
-        output.event(SUPERVISOR_NAME, 'stopped', 'all services stopped', { killed });
-        return 0;
+        output.event(SUPERVISOR_NAME, 'supervising', `supervising ${names}; Ctrl-C stops them (each may take ${readableDuration(gracePeriodMs)})`, {
+          services: present.map((s) => s.name), gracePeriodMs,
+        });
+        return stopped(await supervisor.start(), output);
       } finally {
         stopListening();
       }
     },
   });
+}
+
+/** The last line of `up` and its exit code: 2 when a service could not run, 1 when one had to be killed. */
+function stopped({ killed, fatal }: StopResult, output: ServiceOutput): number {
+  const fields = { killed, ...(fatal ? { fatal: fatal.service, code: fatal.code } : {}) };
+  const kills = killed.length > 0 ? `; ${killed.join(', ')} had to be killed` : '';
+  if (fatal) {
+    output.event(SUPERVISOR_NAME, 'stopped', `stopped because ${fatal.service} exited with code ${fatal.code} (${fatal.meaning})${kills}`, fields);
+    return 2;
+  }
+  output.event(SUPERVISOR_NAME, 'stopped', killed.length > 0 ? `stopped${kills}` : 'all services stopped', fields);
+  return killed.length > 0 ? 1 : 0;
 }
 
 function count(n: number, one: string, many = `${one}s`): string {

@@ -1,22 +1,17 @@
+import { WORKER_FLAGS } from '@nightshift/worker';
 import { defineCommand, UsageError } from '../command.ts';
 import { runService } from '../run-service.ts';
+import { serviceStopGraceMs } from '../service-stop.ts';
 
-const options = {
-  app: { type: 'string' },
-  queues: { type: 'string' },
-  concurrency: { type: 'string' },
-  pool: { type: 'string' },
-  grace: { type: 'string' },
-  name: { type: 'string' },
-} as const;
+const options = WORKER_FLAGS;
 
 const usage = `Usage: nightshift worker --app <path> [--queues a,b] [--concurrency N] [--pool threads|inline] [--grace <dur>] [--name <name>]
 
 Consumes the app's queues and runs each task in a sandbox with its soft and hard time limits, retrying
 through the retry ladder and dead-lettering what can never succeed. Logs are JSON lines; metrics are
-served on NIGHTSHIFT_METRICS_PORT (default 9464). The first Ctrl-C or SIGTERM stops taking tasks and
-lets running ones finish within the grace period (then returns them to their queues); a second stops
-at once. Nothing is lost either way.
+served on NIGHTSHIFT_METRICS_PORT (default 9464). The first Ctrl-C, SIGTERM or SIGHUP (the terminal
+closed) stops taking tasks and lets running ones finish within the grace period (then returns them to
+their queues); a second stops at once. Nothing is lost either way.
 
 Options:
       --app <path>         the module whose default export is the app (defineApp); required
@@ -42,6 +37,6 @@ export const worker = defineCommand({
       const value = values[flag];
       if (value !== undefined) args.push(`--${flag}`, value);
     }
-    return runService('worker', args, io);
+    return runService('worker', args, io, { stopGraceMs: serviceStopGraceMs(io.env, values.grace) });
   },
 });

@@ -19,7 +19,7 @@ export function registerOverviewRoutes(app: FastifyInstance, room: ControlRoom):
       backlog: [...snapshot.queues.values()].reduce((sum, q) => sum + (q.depth ?? 0), 0),
       deadLettersPending: snapshot.deadLettersPending,
       historyRows: snapshot.historyRows,
-      beat: { leader: beat.leader, lastDispatchAt: beat.lastDispatchAt, lastDispatchAgeMs: beat.lastDispatchAgeMs, overdue: beat.overdue, scheduled: room.beat.scheduled },
+      beat: { leader: beat.leader, redisUp: beat.lease.redisUp, lastDispatchAt: beat.lastDispatchAt, lastDispatchAgeMs: beat.lastDispatchAgeMs, overdue: beat.overdue, scheduled: room.beat.scheduled },
       health: room.backgroundHealth(),
       app: room.app ? { name: room.app.name, tasks: room.app.tasks.map((t) => t.name) } : null,
     };
@@ -28,9 +28,8 @@ export function registerOverviewRoutes(app: FastifyInstance, room: ControlRoom):
   app.get('/api/schedules', async () => {
     const beat = room.beat.view();
     return {
-      timezone: room.app?.timezone ?? null, leader: beat.leader, lastDispatchAt: beat.lastDispatchAt, entries: beat.entries,
-      // Beat's lease lives in Redis; until beat publishes it, the leader is the replica of the last dispatch seen.
-      leaderSource: 'last beat.dispatched event',
+      timezone: room.app?.timezone ?? null, leader: beat.leader, lease: beat.lease, lastDispatcher: beat.lastDispatcher,
+      lastDispatchAt: beat.lastDispatchAt, entries: beat.entries,
     };
   });
   app.get('/api/monitor', async (request) => {

@@ -8,11 +8,12 @@ import { registerEventStream } from './event-stream.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerOverviewRoutes } from './overview-routes.ts';
+import { registerRunbook } from './runbook.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerWorkerRoutes } from './worker-routes.ts';
 
-/** Paths anyone may read: probes must work without credentials. */
-const OPEN = /^\/health\//;
+/** Paths anyone may read: probes must work without credentials, and an alert's runbook link without a login. */
+const OPEN = /^\/(health\/|runbook(\?|$)|assets\/style\.css$)/;
 
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -52,5 +53,6 @@ export function buildServer(room: ControlRoom): FastifyInstance {
   registerEventStream(app, room);
   registerOpenApi(app);
   registerDashboard(app);
+  registerRunbook(app);
   return app;
 }

@@ -1,6 +1,7 @@
 import type { LifecycleEvent } from '@nightshift/broker';
 import type { AnyApp } from '@nightshift/core';
 import { compileScheduleEntries, describeSchedule, nextFireTime, nextFireTimes, type ScheduleEntry } from '@nightshift/schedule';
+import type { BeatLease, LeaseView } from './beat-lease.ts';
 
 /** One entry of the app's schedule, with what beat was last seen doing about it. */
 export interface ScheduleEntryView {
@@ -19,10 +20,15 @@ export interface ScheduleEntryView {
   readonly overdueSince: string | null;
 }
 
-/** What is known of beat, from its `beat.dispatched` events. */
+/** What is known of beat: its leader lease in Redis and its `beat.dispatched` events. */
 export interface BeatView {
-  /** The replica that dispatched last: the leader then. */
+  /** The replica holding the leader lease now; `null` when nobody does, or Redis cannot be read (see `lease`). */
   readonly leader: string | null;
+  readonly lease: LeaseView;
+  /** Whether Redis said twice in a row that nobody holds the lease. */
+  readonly leaderless: boolean;
+  /** The replica that sent the last dispatch seen. */
+  readonly lastDispatcher: string | null;
   readonly lastDispatchAt: string | null;
   readonly lastDispatchAgeMs: number | null;
   readonly entries: readonly ScheduleEntryView[];
@@ -47,10 +53,12 @@ export class BeatStatus {
   readonly #graceMs: number;
   readonly #seen = new Map<string, Seen>();
   readonly #expected = new Map<string, number>();
-  #leader: string | null = null;
+  readonly #lease: BeatLease | undefined;
+  #lastDispatcher: string | null = null;
   #lastDispatchMs: number | null = null;
 
-  constructor(app: AnyApp | undefined, graceMs: number, startMs = Date.now()) {
+  constructor(app: AnyApp | undefined, graceMs: number, lease?: BeatLease, startMs = Date.now()) {
+    this.#lease = lease;
     this.#entries = app ? compileScheduleEntries(app.schedule, app.tasks.map((t) => t.name)) : [];
     this.#zone = app?.timezone ?? 'UTC';
     this.#graceMs = graceMs;
@@ -71,7 +79,7 @@ export class BeatStatus {
     }
     if (this.#lastDispatchMs === null || dispatchedAtMs >= this.#lastDispatchMs) {
       this.#lastDispatchMs = dispatchedAtMs;
-      this.#leader = typeof event.replica === 'string' ? event.replica : this.#leader;
+      this.#lastDispatcher = typeof event.replica === 'string' ? event.replica : this.#lastDispatcher;
     }
   }
 
@@ -95,8 +103,12 @@ export class BeatStatus {
         overdueSince: late ? new Date(expected).toISOString() : null,
       };
     });
+    const lease = this.#lease?.view ?? { redisUp: false, holder: null, expiresInMs: null, checkedAt: null };
     return {
-      leader: this.#leader,
+      leader: lease.redisUp ? lease.holder : null,
+      lease,
+      leaderless: this.#lease?.leaderless ?? false,
+      lastDispatcher: this.#lastDispatcher,
       lastDispatchAt: this.#lastDispatchMs === null ? null : new Date(this.#lastDispatchMs).toISOString(),
       lastDispatchAgeMs: this.#lastDispatchMs === null ? null : nowMs - this.#lastDispatchMs,
       entries, overdue,

@@ -1,7 +1,9 @@
 import { broadcastControl, type Broker } from '@nightshift/broker';
 import type { Logger } from '@nightshift/core';
 import type { DeadLetters, StateCounts, TaskRuns } from '@nightshift/store';
+import type { BeatLease } from './beat-lease.ts';
 import type { LiveFeed } from './live-feed.ts';
+import type { ManagementRates } from './queue-rates.ts';
 import type { WorkerRegistry } from './worker-registry.ts';
 
 /** A task queue as last polled. */
@@ -10,10 +12,15 @@ export interface QueueView {
   /** Messages ready in the queue (RabbitMQ's message count). */
   readonly depth: number | null;
   readonly consumers: number | null;
-  /** Messages per second into the queue: the change of depth plus what was delivered. */
+  /** Messages per second into the queue. */
   readonly publishRate: number | null;
-  /** Messages per second delivered to workers (from `task.received` events). */
+  /** Messages per second delivered to workers. */
   readonly deliverRate: number | null;
+  /**
+   * Where the rates come from: `broker`, RabbitMQ's management API; `estimated`, while it cannot be read:
+   * deliveries counted from `task.received` events, publishes as the change of depth plus the deliveries.
+   */
+  readonly rates: 'broker' | 'estimated';
   /** ISO 8601. */
   readonly checkedAt: string | null;
   /** The broker does not have this queue (yet). */
@@ -48,6 +55,10 @@ export interface PollerOptions {
   readonly deadLetters: DeadLetters;
   readonly registry: WorkerRegistry;
   readonly feed: LiveFeed;
+  /** Beat's leader lease, read once per poll. */
+  readonly lease: BeatLease;
+  /** RabbitMQ's management API for queue rates; without it they are estimated. */
+  readonly rates?: ManagementRates | undefined;
   readonly logger: Logger;
   /** Queues of the app's tasks, polled even before any worker consumes them. */
   readonly appQueues: readonly string[];
@@ -57,7 +68,8 @@ export interface PollerOptions {
 
 /**
  * Keeps the state that health probes and the overview read current, in the background: one ping to the
- * workers, a passive declare per task queue (depth, consumers) and a few counts from the store per poll.
+ * workers, a passive declare per task queue (depth, consumers), a few counts from the store and a read of
+ * beat's lease per poll.
  * A probe reads the snapshot and never waits for the broker or the database.
  */
 export class StatePoller {
@@ -105,7 +117,7 @@ export class StatePoller {
     const snapshot = this.snapshot;
     snapshot.brokerUp = broker.connected;
     const pinging = broker.connected ? this.#ping() : Promise.resolve();
-    await Promise.all([pinging, this.#pollQueues(elapsedS), this.#pollStore()]);
+    await Promise.all([pinging, this.#pollQueues(elapsedS), this.#pollStore(), this.#options.lease.poll()]);
     snapshot.storeUp = await taskRuns.store.ping();
     if (snapshot.storeUp && (this.#polls % 6 === 1)) snapshot.historyRows = await taskRuns.count().catch(() => snapshot.historyRows);
     snapshot.polledAt = new Date().toISOString();
@@ -130,18 +142,28 @@ export class StatePoller {
     const names = [...new Set([...appQueues, ...registry.queues(), ...feed.queuesSeen])].sort();
     const received = feed.takeReceived();
     if (!broker.connected) return;
+    const fromBroker = await this.#options.rates?.read();
     for (const name of names) {
       const previous = this.snapshot.queues.get(name);
-      const delivered = received.get(name) ?? 0;
+      const measured = fromBroker?.get(broker.names.queue(name));
       try {
         const info = await broker.withChannel((channel) => channel.checkQueue(broker.names.queue(name)));
-        const deliverRate = elapsedS === undefined ? null : delivered / elapsedS;
-        const publishRate = elapsedS === undefined || previous?.depth == null || deliverRate === null
-          ? null : Math.max(0, (info.messageCount - previous.depth) / elapsedS + deliverRate);
-        this.snapshot.queues.set(name, { name, depth: info.messageCount, consumers: info.consumerCount, publishRate, deliverRate, checkedAt: new Date().toISOString(), missing: false });
+        let publishRate = measured?.publish ?? null;
+        let deliverRate = measured?.deliver ?? null;
+        if (measured === undefined && elapsedS !== undefined) {
+          deliverRate = (received.get(name) ?? 0) / elapsedS;
+          publishRate = previous?.depth == null ? null : Math.max(0, (info.messageCount - previous.depth) / elapsedS + deliverRate);
+        }
+        this.snapshot.queues.set(name, {
+          name, depth: info.messageCount, consumers: info.consumerCount, publishRate, deliverRate, rates: measured ? 'broker' : 'estimated',
+          checkedAt: new Date().toISOString(), missing: false,
+        });
       } catch (error) {
         const missing = /NOT_FOUND|404/.test((error as Error).message);
-        this.snapshot.queues.set(name, { name, depth: missing ? 0 : null, consumers: missing ? 0 : null, publishRate: null, deliverRate: null, checkedAt: new Date().toISOString(), missing });
+        this.snapshot.queues.set(name, {
+          name, depth: missing ? 0 : null, consumers: missing ? 0 : null, publishRate: null, deliverRate: null, rates: 'estimated',
+          checkedAt: new Date().toISOString(), missing,
+        });
       }
     }
   }

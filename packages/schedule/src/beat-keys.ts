@@ -1,4 +1,7 @@
-/** Where beat keeps its state in Redis, under `NIGHTSHIFT_PREFIX`. */
+/**
+ * Where beat keeps its state in Redis, under `NIGHTSHIFT_PREFIX`: written by beat, read by the health-api
+ * (the leader lease) and by tests.
+ */
 export interface BeatKeys {
   /** The leader lease: a string holding the leader's token. */
   readonly lease: string;

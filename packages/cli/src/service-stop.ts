@@ -1,0 +1,29 @@
+import { parseDuration } from '@nightshift/core';
+import { DEFAULT_WORKER_GRACE } from '@nightshift/worker';
+
+/** What a worker needs past its grace: returning the tasks still running to their queues, closing its connections, flushing telemetry. */
+export const STOP_MARGIN_MS = 5_000;
+
+/**
+ * How long a service may take to stop after SIGTERM before it is killed: the worker's grace (`workerGrace`,
+ * else NIGHTSHIFT_WORKER_GRACE, else 30 s) plus `STOP_MARGIN_MS`, so that a task the worker lets finish is not
+ * killed midway. The other services stop well within it.
+ * @throws ConfigError naming `--grace` or NIGHTSHIFT_WORKER_GRACE when it is not a duration.
+ */
+export function serviceStopGraceMs(env: Readonly<Record<string, string | undefined>>, workerGrace?: string): number {
+  const graceMs = workerGrace === undefined
+    ? parseDuration(env.NIGHTSHIFT_WORKER_GRACE ?? DEFAULT_WORKER_GRACE, 'NIGHTSHIFT_WORKER_GRACE')
+    : parseDuration(workerGrace, '--grace');
+  return graceMs + STOP_MARGIN_MS;
+}
+
+/**
+ * The Node flags that make a service stop when the process that started it ends, however it ends (see
+ * stop-with-parent.ts): SIGTERM, then SIGKILL after `graceMs` (0: never). The service's stdin must be a pipe
+ * that the starter holds open and never writes to.
+ */
+export function stopWithParentFlags(graceMs: number): string[] {
+  const preload = new URL('./stop-with-parent.ts', import.meta.url);
+  preload.searchParams.set('grace', String(Math.round(graceMs)));
+  return ['--import', preload.href];
+}

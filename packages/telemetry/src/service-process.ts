@@ -1,0 +1,52 @@
+import type { Telemetry } from './telemetry.ts';
+
+/** Whatever a service's start returns: something that stops. */
+export interface StoppableService {
+  stop(): Promise<void>;
+}
+
+export interface ServiceProcessOptions<S extends StoppableService> {
+  /** The service's name, in its log lines: `alerter ready`, `the alerter could not start`. */
+  readonly name: string;
+  readonly telemetry: Telemetry;
+  /** Starts the service. `signal` aborts when a stop signal arrives during start-up (e.g. while waiting for PostgreSQL). */
+  start(signal: AbortSignal): Promise<S>;
+  /** Fields of the `ready` log line. Default: the metrics URL. */
+  readyFields?(service: S): Record<string, unknown>;
+}
+
+/**
+ * The life of a service process that stops on its first signal: starts the service, logs `<name> ready`,
+ * and on SIGTERM, SIGINT or SIGHUP stops it, flushes telemetry and exits 0. A signal during start-up gives the
+ * start up and exits 0; a start that fails is logged as fatal and exits 2 for a configuration error, else 1. (The worker and beat have their own,
+ * which count signals: a second one stops them at once.)
+ */
+export async function runServiceProcess<S extends StoppableService>(options: ServiceProcessOptions<S>): Promise<void> {
+  const { name, telemetry } = options;
+  const { logger } = telemetry;
+  const starting = new AbortController();
+  let service: S | undefined;
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    starting.abort();
+    logger.info({ signal }, 'stopping');
+    await service?.stop();
+    await telemetry.shutdown();
+    process.exit(0);
+  };
+  process.on('SIGTERM', (signal) => void stop(signal));
+  process.on('SIGINT', (signal) => void stop(signal));
+  process.on('SIGHUP', (signal) => void stop(signal));
+  try {
+    service = await options.start(starting.signal);
+    logger.info(options.readyFields?.(service) ?? { metrics: telemetry.metricsUrl }, `${name} ready`);
+  } catch (error) {
+    if (stopping) process.exit(0);
+    logger.fatal({ err: error }, `the ${name} could not start`);
+    await telemetry.shutdown();
+    // 2, as for a bad setting found before start-up: a supervisor does not restart what a restart cannot fix.
+    process.exit((error as { code?: unknown }).code === 'E_CONFIG' ? 2 : 1);
+  }
+}
