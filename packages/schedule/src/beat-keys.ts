@@ -5,6 +5,8 @@
 export interface BeatKeys {
   /** The leader lease: a string holding the leader's token. */
   readonly lease: string;
+  /** The channel a leader publishes to when it gives the lease up on a clean stop, so another replica takes it at once. */
+  readonly leaseReleased: string;
   /** A hash: entry name → the newest fire time (ms) handled, sent or counted missed. */
   readonly lastRun: string;
   /** Every key beat writes, as a SCAN pattern (for tests and for `redis-cli --scan`). */
@@ -17,6 +19,7 @@ export function beatKeys(prefix: string): BeatKeys {
   const base = `${prefix}:beat`;
   return Object.freeze({
     lease: `${base}:lease`,
+    leaseReleased: `${base}:lease:released`,
     lastRun: `${base}:last-run`,
     pattern: `${base}:*`,
     run: (entry: string, scheduledForMs: number) => `${base}:run:${entry}:${new Date(scheduledForMs).toISOString()}`,

@@ -39,6 +39,8 @@ export class Beat {
   readonly #parts: BeatParts;
   readonly #ledger: RunLedger;
   readonly #dispatcher: Dispatcher;
+  readonly #releasedChannel: string;
+  #listener: Redis | undefined;
   #leading: AbortController | undefined;
   #loops: Promise<unknown>[] = [];
   #tickTimer: NodeJS.Timeout | undefined;
@@ -50,7 +52,8 @@ export class Beat {
   constructor(parts: BeatParts) {
     this.#parts = parts;
     const keys = beatKeys(parts.prefix);
-    this.lease = new Lease(parts.redis, keys.lease, parts.settings.leaseTtlMs, parts.settings.replica);
+    this.lease = new Lease(parts.redis, keys, parts.settings.leaseTtlMs, parts.settings.replica);
+    this.#releasedChannel = keys.leaseReleased;
     this.#ledger = new RunLedger(parts.redis, keys, this.lease, parts.settings.claimTtlMs, parts.settings.replica);
     this.#dispatcher = new Dispatcher({ client: parts.client, ledger: this.#ledger, lease: this.lease, metrics: parts.metrics, log: parts.log, replica: parts.settings.replica });
   }
@@ -63,6 +66,7 @@ export class Beat {
   /** Starts competing for the lease. */
   start(): void {
     this.#parts.metrics.leader(false);
+    this.#listenForRelease();
     this.#tick();
   }
 
@@ -71,17 +75,33 @@ export class Beat {
     if (this.#stopped) return;
     this.#stopped = true;
     clearTimeout(this.#tickTimer);
+    this.#listener?.disconnect();
     await this.#ticking;
     const wasLeading = this.leading;
     await this.#stepDown(undefined);
     if (wasLeading) await this.lease.release().catch((error: Error) => this.#parts.log.warn({ err: { message: error.message } }, 'could not release the lease; it expires by itself'));
   }
 
+  // One refresh at a time: a tick asked for while one runs follows it at once.
   #tick(): void {
     if (this.#stopped) return;
-    this.#ticking = this.#refresh().finally(() => {
+    clearTimeout(this.#tickTimer);
+    this.#ticking = this.#ticking.catch(() => {}).then(() => this.#refresh()).finally(() => {
+      clearTimeout(this.#tickTimer);
       if (!this.#stopped) this.#tickTimer = setTimeout(() => this.#tick(), this.#parts.settings.renewEveryMs);
     });
+  }
+
+  // A leader that stops cleanly announces it; a follower then tries at once rather than at its next renewal,
+  // so a redeploy leaves no gap. Without the announcement (Redis down, a crash) the renewal period still applies.
+  #listenForRelease(): void {
+    const listener = this.#parts.redis.duplicate({ enableOfflineQueue: true, connectionName: 'nightshift-beat-listener' });
+    listener.on('error', (error: Error) => this.#parts.log.debug({ err: { message: error.message } }, 'Redis listener connection error'));
+    listener.on('message', () => {
+      if (!this.leading) this.#tick();
+    });
+    listener.subscribe(this.#releasedChannel).catch((error: Error) => this.#parts.log.debug({ err: { message: error.message } }, 'could not listen for lease releases; takeovers wait for the renewal period'));
+    this.#listener = listener;
   }
 
   async #refresh(): Promise<void> {

@@ -10,7 +10,11 @@ end
 return 0`);
 
 const RELEASE = new RedisScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], ARGV[1])
+  return 1
+end
 return 0`);
 
 /**
@@ -23,13 +27,16 @@ export class Lease {
   readonly token: string;
   readonly #redis: Redis;
   readonly #key: string;
+  readonly #releasedChannel: string;
   readonly #ttlMs: number;
   readonly #now: () => number;
   #validUntil = 0;
 
-  constructor(redis: Redis, key: string, ttlMs: number, replica: string, now: () => number = Date.now) {
+  /** @param keys the lease key, and the channel its release is announced on (`beatKeys`). */
+  constructor(redis: Redis, keys: { lease: string; leaseReleased: string }, ttlMs: number, replica: string, now: () => number = Date.now) {
     this.#redis = redis;
-    this.#key = key;
+    this.#key = keys.lease;
+    this.#releasedChannel = keys.leaseReleased;
     this.#ttlMs = ttlMs;
     this.#now = now;
     this.token = `${replica}#${randomBytes(6).toString('hex')}`;
@@ -63,10 +70,13 @@ export class Lease {
     return held;
   }
 
-  /** Gives the lease up at once (on a clean stop), so another replica takes over without waiting for the TTL. */
+  /**
+   * Gives the lease up at once (on a clean stop) and announces it on the release channel, so a replica
+   * listening there takes over without waiting for the TTL or for its next try.
+   */
   async release(): Promise<void> {
     this.#validUntil = 0;
-    await RELEASE.run(this.#redis, [this.#key], [this.token]);
+    await RELEASE.run(this.#redis, [this.#key], [this.token, this.#releasedChannel]);
   }
 
   /** Forgets the lease locally (Redis will expire it). */

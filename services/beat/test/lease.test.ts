@@ -28,8 +28,8 @@ function keys() {
 
 test('one replica takes the lease, the others wait; renewal keeps it', async () => {
   const k = keys();
-  const a = new Lease(redis, k.lease, 1_000, 'a');
-  const b = new Lease(redis, k.lease, 1_000, 'b');
+  const a = new Lease(redis, k, 1_000, 'a');
+  const b = new Lease(redis, k, 1_000, 'b');
   assert.equal(await a.refresh(), true);
   assert.equal(await b.refresh(), false);
   assert.equal(a.holds(), true);
@@ -44,7 +44,7 @@ test('one replica takes the lease, the others wait; renewal keeps it', async () 
 test('a lease counts as held only until the TTL (less drift) after the request that took it was sent', async () => {
   const k = keys();
   let clock = 1_000_000;
-  const lease = new Lease(redis, k.lease, 5_000, 'a', () => clock);
+  const lease = new Lease(redis, k, 5_000, 'a', () => clock);
   assert.equal(await lease.refresh(), true);
   assert.equal(lease.validUntil, 1_000_000 + 5_000 - 52);
   clock += 4_947;
@@ -55,8 +55,8 @@ test('a lease counts as held only until the TTL (less drift) after the request t
 
 test('a crashed leader\'s lease expires and another replica takes it; the old one then knows it lost it', async () => {
   const k = keys();
-  const a = new Lease(redis, k.lease, 400, 'a');
-  const b = new Lease(redis, k.lease, 400, 'b');
+  const a = new Lease(redis, k, 400, 'a');
+  const b = new Lease(redis, k, 400, 'b');
   assert.equal(await a.refresh(), true);
   await sleep(450);
   assert.equal(await b.refresh(), true);
@@ -64,21 +64,32 @@ test('a crashed leader\'s lease expires and another replica takes it; the old on
   assert.equal(a.holds(), false);
 });
 
-test('release hands the lease over at once, and only the holder can release it', async () => {
+test('release hands the lease over at once and announces it; only the holder can release it', async () => {
   const k = keys();
-  const a = new Lease(redis, k.lease, 10_000, 'a');
-  const b = new Lease(redis, k.lease, 10_000, 'b');
-  await a.refresh();
-  await b.release();
-  assert.equal(await redis.get(k.lease), a.token, 'b could not release a\'s lease');
-  await a.release();
-  assert.equal(await b.refresh(), true);
+  const listener = redis.duplicate();
+  const announced: string[] = [];
+  listener.on('message', (_channel: string, token: string) => announced.push(token));
+  await listener.subscribe(k.leaseReleased);
+  try {
+    const a = new Lease(redis, k, 10_000, 'a');
+    const b = new Lease(redis, k, 10_000, 'b');
+    await a.refresh();
+    await b.release();
+    assert.equal(await redis.get(k.lease), a.token, 'b could not release a\'s lease');
+    await a.release();
+    assert.equal(await b.refresh(), true);
+    await redis.ping(); // the announcement reached the listener before this answer reaches us
+    await sleep(50);
+    assert.deepEqual(announced, [a.token], 'the holder\'s release is announced, the refused one is not');
+  } finally {
+    listener.disconnect();
+  }
 });
 
 test('a run is claimed once, only by the lease holder, and the watermark never moves back', async () => {
   const k = keys();
-  const a = new Lease(redis, k.lease, 10_000, 'a');
-  const b = new Lease(redis, k.lease, 10_000, 'b');
+  const a = new Lease(redis, k, 10_000, 'a');
+  const b = new Lease(redis, k, 10_000, 'b');
   await a.refresh();
   const ledgerA = new RunLedger(redis, k, a, 60_000, 'a');
   const ledgerB = new RunLedger(redis, k, b, 60_000, 'b');
