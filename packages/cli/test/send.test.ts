@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { connect, type Channel, type ChannelModel } from 'amqplib';
+import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { decode } from '@nightshift/core';
-import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { otlpCollector, randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { main } from '../src/main.ts';
 import { testIo } from './test-io.ts';
 
 const app = fileURLToPath(new URL('./fixtures/send-app.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/nightshift.js', import.meta.url));
 let env: Record<string, string>;
 let connection: ChannelModel;
 let channel: Channel;
@@ -31,18 +33,53 @@ test('nightshift send puts a confirmed task message in its queue and prints its 
   assert.equal(code, 0, io.stderr.text);
   const printed = JSON.parse(io.stdout.text) as { id: string; queue: string };
   assert.equal(printed.queue, 'reports');
-  let message = await channel.get(`${env.NIGHTSHIFT_PREFIX}.q.reports`, { noAck: true });
-  for (let i = 0; !message && i < 100; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    message = await channel.get(`${env.NIGHTSHIFT_PREFIX}.q.reports`, { noAck: true });
-  }
-  assert.ok(message, 'the message is in the queue');
+  const message = await nextMessage();
   const decoded = decode(message.content);
   assert.ok(decoded.ok);
   assert.equal(decoded.envelope.id, printed.id);
   assert.deepEqual(decoded.envelope.args, ['usage']);
   assert.deepEqual(decoded.envelope.kwargs, { region: 'eu' });
   assert.deepEqual(decoded.envelope.origin, { type: 'producer', producer: 'cli' });
+});
+
+async function nextMessage(): Promise<GetMessage> {
+  let message = await channel.get(`${env.NIGHTSHIFT_PREFIX}.q.reports`, { noAck: true });
+  for (let i = 0; !message && i < 100; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    message = await channel.get(`${env.NIGHTSHIFT_PREFIX}.q.reports`, { noAck: true });
+  }
+  assert.ok(message, 'the message is in the queue');
+  return message;
+}
+
+test('with an OTLP endpoint set, the trace begins at nightshift send: a send span, exported, whose context the message carries', async () => {
+  const collector = await otlpCollector();
+  try {
+    const child = spawn(process.execPath, [BIN, 'send', 'reports.generate', '--app', app, '--args', '["usage"]', '--json'], {
+      env: { ...process.env, ...env, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    const { id } = JSON.parse(stdout) as { id: string };
+
+    const sent = collector.spans.filter((span) => span.name === 'send reports.generate');
+    assert.equal(sent.length, 1, `one send span, exported before the command exited; got ${collector.spans.map((s) => s.name).join(', ') || 'none'}`);
+    const span = sent[0];
+    assert.equal(span?.service, 'nightshift-cli');
+    assert.equal(span?.kind, 'producer');
+    assert.equal(span?.attributes['nightshift.task.id'], id);
+    assert.deepEqual(collector.refused, []);
+
+    const message = await nextMessage();
+    assert.equal(message.properties.messageId, id);
+    assert.equal(message.properties.headers?.traceparent, `00-${span?.traceId}-${span?.spanId}-01`, 'the worker continues the send span\'s trace');
+  } finally {
+    await collector.close();
+  }
 });
 
 test('bad input says what to do, before anything is sent', async () => {

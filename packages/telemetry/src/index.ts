@@ -1,4 +1,5 @@
 export { startTelemetry, DEFAULT_METRICS_PORT, type Telemetry, type TelemetryOptions } from './telemetry.ts';
+export { startCommandTracing, type StopCommandTracing } from './command-tracing.ts';
 export { createLogger, LOG_LEVELS, type Logger, type LoggerOptions, type LogDestination } from './logger.ts';
 export { redact, DEFAULT_REDACT_KEYS, REDACTED, type RedactOptions } from './redact.ts';
 export { injectTraceContext, extractTraceContext, replaceTraceContext } from './propagation.ts';

@@ -1,5 +1,6 @@
 import { loadApp, loadConfig, parseDuration, redactUrl, validateQueueName } from '@nightshift/core';
 import { createClient, type SendOptions } from '@nightshift/broker';
+import { startCommandTracing } from '@nightshift/telemetry';
 import { defineCommand, UsageError } from '../command.ts';
 
 const options = {
@@ -17,7 +18,8 @@ const usage = `Usage: nightshift send <task> --app <path> [--args '<json array>'
 
 Sends one task message and prints its id once RabbitMQ has confirmed it. The task's queue is declared
 if needed, so the message waits there until a worker starts. A delayed task (--countdown, --eta) waits
-in the retry ladder, not in a held message.
+in the retry ladder, not in a held message. With OTEL_EXPORTER_OTLP_ENDPOINT set, the task's trace
+begins here: a "send" span is exported, and the worker's attempts are its children.
 
 Options:
       --app <path>          the module whose default export is the app (defineApp); required
@@ -63,6 +65,8 @@ export const send = defineCommand({
       ...times,
       ...(values.id !== undefined ? { id: values.id } : {}),
     };
+    // With an OTLP endpoint set, the task's trace begins here, with a `send` span, rather than at its first attempt.
+    const stopTracing = startCommandTracing('nightshift-cli', io.env);
     const slow = setTimeout(() => io.stderr.write(`waiting for RabbitMQ at ${redactUrl(config.amqpUrl)} (up to ${config.publishTimeoutMs / 1000}s; NIGHTSHIFT_PUBLISH_TIMEOUT)…\n`), 1_000);
     const client = await createClient(config, { app, name: 'cli' }).finally(() => clearTimeout(slow));
     try {
@@ -73,6 +77,7 @@ export const send = defineCommand({
       return 0;
     } finally {
       await client.close();
+      await stopTracing();
     }
   },
 });
