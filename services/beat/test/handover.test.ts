@@ -7,6 +7,11 @@ import { Redis } from 'ioredis';
 import { beatKeys, runId } from '@nightshift/beat';
 import { cleanupPrefix, QueueTap, sleep, spawnBeat, testConfig, waitFor, type BeatProcess } from './support.ts';
 
+function lastLines(beat: BeatProcess): string {
+  const state = beat.child.exitCode === null ? 'running' : `exited ${beat.child.exitCode}`;
+  return `pid ${beat.child.pid} (${state}): ${beat.lines.slice(-5).map((l) => String(l.msg)).join(' | ') || 'nothing'}`;
+}
+
 const APP = new URL('./fixtures/every-second-app.ts', import.meta.url).pathname;
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -22,7 +27,10 @@ test('three beats, the leader SIGKILLed at 10 s: every second once, the handover
     for (const beat of beats) beat.child.kill('SIGKILL');
   });
 
-  await waitFor('a leader', async () => (await redis.get(beatKeys(config.prefix).lease)) !== null, 20_000);
+  // Three processes start on a busy machine: give them time, and say what they said if none leads.
+  await waitFor('a leader', async () => (await redis.get(beatKeys(config.prefix).lease)) !== null, 40_000).catch((error: Error) => {
+    throw new Error(`${error.message}; the beats' last lines:\n${beats.map((b) => lastLines(b)).join('\n')}`);
+  });
   await waitFor('the queue', () => beats.some((b) => b.lines.some((l) => l.msg === 'beat started')), 10_000);
   const tap = await QueueTap.open(config, 'ticks');
   cleanups.push(() => tap.close());
