@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ServiceOutput } from '../src/service-output.ts';
 import { Supervisor, type ServiceSpec, type SupervisorOptions } from '../src/supervisor.ts';
@@ -84,19 +87,25 @@ test('a child that stayed up long enough is restarted after the initial delay ag
 });
 
 test('a child that exits with a fatal code is not restarted: the others are stopped and start() resolves with why', async () => {
+  // broken exits once the test has seen crashy restarted, whichever of the two children started first.
+  const gate = join(tmpdir(), `nightshift-supervisor-gate-${process.pid}`);
   const { supervisor, stdout } = supervise([
-    fake('broken', `setTimeout(() => process.exit(2), 50);`),
+    fake('broken', `setInterval(() => { if (require('node:fs').existsSync(${JSON.stringify(gate)})) process.exit(2); }, 10);`),
     fake('steady', `${STOPS_ON_SIGTERM} console.log('ready'); ${STAYS_UP}`),
     fake('crashy', `process.exit(3);`),
   ], { fatalExitCodes: { 2: 'a configuration error' }, restart: { initialDelayMs: 10, maxDelayMs: 10 } });
   try {
-    const result = await supervisor.start();
+    const done = supervisor.start();
+    await stdout.waitFor(/^crashy {6}exited unexpectedly \(code 3\)/m);
+    writeFileSync(gate, '');
+    const result = await done;
     assert.deepEqual(result, { killed: [], fatal: { service: 'broken', code: 2, meaning: 'a configuration error', said: undefined } });
     assert.match(stdout.text, /^broken {6}exited with code 2 \(a configuration error\), which a restart cannot fix; it printed nothing; stopping steady(, crashy)?$/m);
     assert.match(stdout.text, /^crashy {6}exited unexpectedly \(code 3\) after \d+ ms; restarting in 10 ms$/m, 'other codes are restarted');
     assert.match(stdout.text, /^steady {6}stopped$/m);
     assert.equal(stdout.text.match(/^broken +started/gm)?.length, 1);
   } finally {
+    rmSync(gate, { force: true });
     await supervisor.kill();
   }
 });
