@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { buildDashboards } from '../src/index.ts';
 import { panelQueries, substitute, variableQueries } from './queries.ts';
-import type { Prometheus, PromSeries } from '@nightshift/test-helpers';
-import { eventually, exited, RULE_FILES, startProofPrometheus } from './stack.ts';
+import { eventually, type Prometheus, type PromSeries } from '@nightshift/test-helpers';
+import { exited, RULE_FILES, startProofPrometheus } from './stack.ts';
 import { installation, type Installation } from './workload.ts';
 
 /**

@@ -90,14 +90,7 @@ export async function deadLetterTask(broker: Broker, task: string, args: unknown
   return envelope;
 }
 
-/** Polls `check` until it returns true, or fails after `timeoutMs` with `what`. */
-export async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { eventually } from '@nightshift/test-helpers';
 
 export async function rowCount(store: Store): Promise<number> {
   const { rows } = await store.query<{ count: string }>(`SELECT count(*) AS count FROM ${store.table('dead_letters')}`);

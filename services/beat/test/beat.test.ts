@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { ConfigError, defineApp, defineTask, type AnyApp, type NightshiftConfig } from '@nightshift/core';
 import { startTelemetry, type Logger, type Telemetry } from '@nightshift/telemetry';
 import { runId, startBeatService, type BeatOptions, type BeatService } from '@nightshift/beat';
-import { capturingLogger, cleanupPrefix, QueueTap, sleep, TcpProxy, testConfig, waitFor } from './support.ts';
+import { capturingLogger, cleanupPrefix, QueueTap, sleep, TcpProxy, testConfig, eventually } from './support.ts';
 
 const tick = defineTask({ name: 'clock.tick', queue: 'ticks', run: (_ctx, _label: string) => undefined });
 const everySecond = defineApp({
@@ -52,9 +52,9 @@ test('a one-second entry arrives every second, on time, once, with its run as me
   const tap = await QueueTap.open(config, 'ticks');
   const events = await QueueTap.events(config);
   cleanups.push(() => tap.close(), () => events.close());
-  await waitFor('r1 to lead', () => first.beat.leading);
+  await eventually('r1 to lead', () => first.beat.leading);
   const second = await replica(config, everySecond, { replica: 'r2', leaseTtl: '30s' });
-  await waitFor('four runs', () => tap.received.length >= 4, 8_000);
+  await eventually('four runs', () => tap.received.length >= 4, 8_000);
   await sleep(300);
 
   assert.equal(first.beat.leading, true);
@@ -78,7 +78,7 @@ test('a one-second entry arrives every second, on time, once, with its run as me
   const traces = new Set(tap.received.map((r) => String(r.headers.traceparent).split('-')[1]));
   assert.equal(traces.size, tap.received.length, 'each run is its own trace');
 
-  await waitFor('the events', () => events.events.length >= tap.received.length);
+  await eventually('the events', () => events.events.length >= tap.received.length);
   const event = events.events.find((e) => e.id === tap.received[0]?.messageId);
   assert.ok(event, 'a beat.dispatched event per run');
   assert.equal(event.type, 'beat.dispatched');
@@ -98,8 +98,8 @@ test('a one-second entry arrives every second, on time, once, with its run as me
   // A clean stop hands the lease over at once, without waiting for the follower's next try: no gap.
   await first.stop();
   const before = tap.received.length;
-  await waitFor('r2 to lead', () => second.beat.leading, 1_000);
-  await waitFor('two more runs', () => tap.received.length >= before + 2, 5_000);
+  await eventually('r2 to lead', () => second.beat.leading, 1_000);
+  await eventually('two more runs', () => tap.received.length >= before + 2, 5_000);
   assertEverySecondOnce(tap.scheduledFor(), 'across a clean handover');
 });
 
@@ -112,11 +112,11 @@ test('without Redis beat sends nothing, says so, and resumes when Redis answers'
   const service = await replica(config, everySecond, { replica: 'redis-r', leaseTtl: '1500ms', log });
   const tap = await QueueTap.open(config, 'ticks');
   cleanups.push(() => tap.close());
-  await waitFor('two runs', () => tap.received.length >= 2, 6_000);
+  await eventually('two runs', () => tap.received.length >= 2, 6_000);
 
   const cutAt = Date.now();
   await proxy.cut();
-  await waitFor('beat to stop leading', () => !service.beat.leading, 3_000);
+  await eventually('beat to stop leading', () => !service.beat.leading, 3_000);
   // Beat's own moment (its log line), not when this test's polling noticed: a busy machine delays the latter.
   const stopLine = lines().find((l) => /no longer leader/.test(String(l.msg)) && Date.parse(String(l.time)) >= cutAt);
   assert.ok(stopLine, 'the log says it stopped leading');
@@ -131,8 +131,8 @@ test('without Redis beat sends nothing, says so, and resumes when Redis answers'
 
   const countBefore = tap.received.length;
   await proxy.restore();
-  await waitFor('beat to lead again', () => service.beat.leading, 6_000);
-  await waitFor('runs again', () => tap.received.length >= countBefore + 3, 6_000);
+  await eventually('beat to lead again', () => service.beat.leading, 6_000);
+  await eventually('runs again', () => tap.received.length >= countBefore + 3, 6_000);
   assert.ok(lines().some((l) => /Redis answers again/.test(String(l.msg))));
   assert.equal(metric(await scrape(), 'nightshift_beat_redis_up', { replica: 'redis-r' }), 1);
   const times = tap.scheduledFor();
@@ -162,18 +162,18 @@ test('while the broker is down a run is retried until its grace ends, then count
   const every = await QueueTap.open(config0, 'catchup');
   const latest = await QueueTap.open(config0, 'ticks');
   cleanups.push(() => every.close(), () => latest.close());
-  await waitFor('leader', () => service.beat.leading);
-  await waitFor('two runs of each', () => every.received.length >= 2 && latest.received.length >= 2, 6_000);
+  await eventually('leader', () => service.beat.leading);
+  await eventually('two runs of each', () => every.received.length >= 2 && latest.received.length >= 2, 6_000);
 
   // Cut just after a run was confirmed, so no publish is in flight at the cut.
   const seen = every.received.length;
-  await waitFor('the next run', () => every.received.length > seen, 2_000);
+  await eventually('the next run', () => every.received.length > seen, 2_000);
   await proxy.cut();
   const cutAt = Date.now();
   await sleep(3_500);
   await proxy.restore();
   const restoredAt = Date.now();
-  await waitFor('the missed runs of "every" to arrive', () => every.scheduledFor().some((at) => at > cutAt + 4_000), 15_000);
+  await eventually('the missed runs of "every" to arrive', () => every.scheduledFor().some((at) => at > cutAt + 4_000), 15_000);
   await sleep(1_500);
 
   assertEverySecondOnce(every.scheduledFor(), '"every" (policy all, grace 30s)');

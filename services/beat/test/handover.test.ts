@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { beatKeys, runId } from '@nightshift/beat';
-import { cleanupPrefix, QueueTap, sleep, spawnBeat, testConfig, waitFor, type BeatProcess } from './support.ts';
+import { cleanupPrefix, QueueTap, sleep, spawnBeat, testConfig, eventually, type BeatProcess } from './support.ts';
 
 function lastLines(beat: BeatProcess): string {
   const state = beat.child.exitCode === null ? 'running' : `exited ${beat.child.exitCode}`;
@@ -28,13 +28,13 @@ test('three beats, the leader SIGKILLed at 10 s: every second once, the handover
   });
 
   // If none leads, say what each beat said.
-  await waitFor('a leader', async () => (await redis.get(beatKeys(config.prefix).lease)) !== null, 20_000).catch((error: Error) => {
+  await eventually('a leader', async () => (await redis.get(beatKeys(config.prefix).lease)) !== null, 20_000).catch((error: Error) => {
     throw new Error(`${error.message}; the beats' last lines:\n${beats.map((b) => lastLines(b)).join('\n')}`);
   });
-  await waitFor('the queue', () => beats.some((b) => b.lines.some((l) => l.msg === 'beat started')), 10_000);
+  await eventually('the queue', () => beats.some((b) => b.lines.some((l) => l.msg === 'beat started')), 10_000);
   const tap = await QueueTap.open(config, 'ticks');
   cleanups.push(() => tap.close());
-  await waitFor('the first run', () => tap.received.length > 0, 5_000);
+  await eventually('the first run', () => tap.received.length > 0, 5_000);
   const start = tap.scheduledFor()[0] as number;
 
   await sleep(start + 10_000 - Date.now());

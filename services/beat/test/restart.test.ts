@@ -2,7 +2,7 @@
 // run right after the restart, then runs on schedule again.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { cleanupPrefix, QueueTap, sleep, spawnBeat, testConfig, waitFor, type BeatProcess } from './support.ts';
+import { cleanupPrefix, QueueTap, sleep, spawnBeat, testConfig, eventually, type BeatProcess } from './support.ts';
 
 const APP = new URL('./fixtures/every-ten-seconds-app.ts', import.meta.url).pathname;
 const cleanups: (() => Promise<void>)[] = [];
@@ -20,10 +20,10 @@ test('stopped for 30 s and restarted: one catch-up run, then on schedule', { tim
 
   const first = spawnBeat(APP, config);
   running.push(first);
-  await waitFor('beat to start', () => first.lines.some((l) => l.msg === 'beat started'), 20_000);
+  await eventually('beat to start', () => first.lines.some((l) => l.msg === 'beat started'), 20_000);
   const tap = await QueueTap.open(config, 'reports');
   cleanups.push(() => tap.close());
-  await waitFor('a run before the stop', () => tap.received.length >= 1, 15_000);
+  await eventually('a run before the stop', () => tap.received.length >= 1, 15_000);
   first.child.kill('SIGTERM');
   assert.equal(await first.exited, 0);
   const stoppedAt = Date.now();
@@ -33,9 +33,9 @@ test('stopped for 30 s and restarted: one catch-up run, then on schedule', { tim
   const restartedAt = Date.now();
   const second = spawnBeat(APP, config);
   running.push(second);
-  await waitFor('the catch-up run', () => tap.received.length >= 2, 10_000);
+  await eventually('the catch-up run', () => tap.received.length >= 2, 10_000);
   const catchUpArrivedAt = Date.now();
-  await waitFor('the next run on schedule', () => tap.received.length >= 3, 15_000);
+  await eventually('the next run on schedule', () => tap.received.length >= 3, 15_000);
   await sleep(500);
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0);

@@ -174,13 +174,7 @@ export function capturingLogger(level = 'info'): { log: Logger; lines: () => Rec
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until `check` holds, polling every 50 ms, or fails after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
+export { eventually } from '@nightshift/test-helpers';
 
 /** A beat process (`services/beat/src/main.ts`) with its JSON log lines. */
 export interface BeatProcess {

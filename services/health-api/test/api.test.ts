@@ -71,10 +71,10 @@ test('the OpenAPI document is served and lists every route', async () => {
 });
 
 test('queues and schedules come from the app and the broker', async () => {
-  const queues = await eventually(async () => {
+  const queues = await eventually('the queues to be polled', async () => {
     const body = (await site.request('GET', '/api/queues')).json as { items: { name: string; depth: number | null }[] };
     return body.items.some((q) => q.name === 'reports') ? body : undefined;
-  }, 'the queues to be polled');
+  });
   assert.deepEqual(queues.items.map((q) => q.name).sort(), ['default', 'reports']);
   const schedules = (await site.request('GET', '/api/schedules')).json as { entries: { name: string; schedule: string; nextRuns: string[] }[] };
   assert.equal(schedules.entries[0]?.name, 'hourly-report');
@@ -88,12 +88,12 @@ test('queue publish rates are RabbitMQ\'s own, read from its management API', as
   // Nothing consumes `reports`: what is sent stays there. RabbitMQ samples every 5 s and a rate needs two
   // samples, so the sending goes on (about 10 a second) until the rate shows.
   let sent = 0;
-  const reports = await eventually(async () => {
+  const reports = await eventually('the management API\'s publish rate of reports (is the rabbitmq_management plugin enabled? `rabbitmq-plugins enable rabbitmq_management`)', async () => {
     for (let i = 0; i < 2; i += 1, sent += 1) assert.equal((await site.request('POST', '/api/tasks', { task: 'report' })).status, 202);
     const body = (await site.request('GET', '/api/queues')).json as { items: QueueItem[] };
     const queue = body.items.find((q) => q.name === 'reports');
     return queue?.rates === 'broker' && (queue.publishRate ?? 0) > 0 ? queue : undefined;
-  }, 'the management API\'s publish rate of reports (is the rabbitmq_management plugin enabled? `rabbitmq-plugins enable rabbitmq_management`)', 30_000);
+  }, 30_000);
   assert.ok((reports.publishRate ?? 0) <= sent, `${reports.publishRate}/s after ${sent} sent`);
   assert.equal(reports.deliverRate, 0, 'no worker consumes reports');
 });

@@ -33,22 +33,22 @@ test('/health/workers is 503 critical with no worker, 200 with its name once one
   assert.equal(background.statusCode, 503, 'no worker is critical for background work too');
 
   const worker = await site.worker();
-  const up = await eventually(async () => {
+  const up = await eventually('a worker to be seen', async () => {
     const response = await site.api.server.inject({ method: 'GET', url: '/health/workers' });
     return response.statusCode === 200 ? response.json() as Health : undefined;
-  }, 'a worker to be seen');
+  });
   assert.equal(up.status, 'healthy');
   assert.deepEqual(up.workers?.map((w) => w.name), [worker.worker.options.name]);
 });
 
 test('/health/background is degraded, with the reason, when a queue backlog passes the threshold', async () => {
-  await eventually(async () => ((await site.api.server.inject({ method: 'GET', url: '/health/workers' })).statusCode === 200 ? true : undefined), 'a worker');
+  await eventually('a worker', async () => ((await site.api.server.inject({ method: 'GET', url: '/health/workers' })).statusCode === 200 ? true : undefined));
   for (let i = 0; i < 8; i += 1) assert.equal((await site.request('POST', '/api/tasks', { task: 'report' })).status, 202);
-  const degraded = await eventually(async () => {
+  const degraded = await eventually('the backlog to be seen', async () => {
     const response = await site.api.server.inject({ method: 'GET', url: '/health/background' });
     const body = response.json() as Health;
     return body.reasons?.some((r) => /queue reports has 8 messages waiting \(threshold 5\)/.test(r)) ? { code: response.statusCode, body } : undefined;
-  }, 'the backlog to be seen');
+  });
   assert.equal(degraded.body.status, 'degraded', JSON.stringify(degraded.body.reasons));
   assert.equal(degraded.code, 200, 'degraded still answers 200');
 });
@@ -60,10 +60,10 @@ test('the beat leader is the replica holding the lease in Redis; with nobody hol
   const key = beatKeys(site.env.NIGHTSHIFT_PREFIX ?? '').lease;
   try {
     await redis.set(key, 'beat-a@host-1#0a1b2c3d4e5f', 'PX', 60_000);
-    const led = await eventually(async () => {
+    const led = await eventually('the lease holder to be read', async () => {
       const body = (await site.api.server.inject({ method: 'GET', url: '/health/background' })).json() as BeatHealth;
       return body.beat.leader === 'beat-a@host-1' ? body : undefined;
-    }, 'the lease holder to be read');
+    });
     assert.equal(led.beat.redisUp, true);
     assert.ok(!led.reasons?.some((r) => /leader lease/.test(r)), JSON.stringify(led.reasons));
     const schedules = (await site.request('GET', '/api/schedules')).json as { leader: string; lease: { holder: string; expiresInMs: number } };
@@ -72,10 +72,10 @@ test('the beat leader is the replica holding the lease in Redis; with nobody hol
 
     // beat stopped everywhere: its lease is released (or expires), and nothing scheduled is sent any more.
     await redis.del(key);
-    const leaderless = await eventually(async () => {
+    const leaderless = await eventually('the missing leader to be reported', async () => {
       const body = (await site.api.server.inject({ method: 'GET', url: '/health/background' })).json() as BeatHealth;
       return body.reasons?.some((r) => /beat: no replica holds the leader lease/.test(r)) ? body : undefined;
-    }, 'the missing leader to be reported');
+    });
     assert.equal(leaderless.beat.leader, null);
     assert.notEqual(leaderless.status, 'healthy');
   } finally {
@@ -85,7 +85,7 @@ test('the beat leader is the replica holding the lease in Redis; with nobody hol
 });
 
 test('a probe is answered from memory: 500 probes put nothing on the control exchange and all see the same poll', async () => {
-  await eventually(async () => ((await site.api.server.inject({ method: 'GET', url: '/health/workers' })).statusCode === 200 ? true : undefined), 'a worker');
+  await eventually('a worker', async () => ((await site.api.server.inject({ method: 'GET', url: '/health/workers' })).statusCode === 200 ? true : undefined));
   // The background poller pings at most once per poll; with it stopped, whatever reaches the workers came from a probe.
   await site.api.room.poller.stop();
   const broker = site.api.room.broker;

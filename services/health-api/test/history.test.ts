@@ -20,13 +20,13 @@ test('a run goes received → started → succeeded, and a late duplicate event 
   assert.equal(sent.status, 202);
   const { id } = sent.json as { id: string };
   const seen: string[] = [];
-  const done = await eventually(async () => {
+  const done = await eventually('the run to succeed', async () => {
     const response = await site.request('GET', `/api/tasks/${id}`);
     if (response.status !== 200) return undefined;
     const run = response.json as Run;
     if (seen.at(-1) !== run.state) seen.push(run.state);
     return run.state === 'succeeded' ? run : undefined;
-  }, 'the run to succeed');
+  });
   assert.ok(seen.includes('started'), `states seen: ${seen.join(' → ')}`);
   const order = ['sent', 'received', 'started', 'succeeded'];
   assert.deepEqual(seen, [...seen].sort((a, b) => order.indexOf(a) - order.indexOf(b)), 'never backwards');
@@ -43,7 +43,7 @@ test('a run goes received → started → succeeded, and a late duplicate event 
   publisher.publish('task.started', { id, task: 'nap', queue: 'default', attempt: 1, worker: 'late-worker', sentAt: done.timeline[0]?.at, at: started?.at });
   publisher.publish('task.received', { id, task: 'nap', queue: 'default', attempt: 1, worker: 'late-worker', sentAt: done.timeline[0]?.at });
   await publisher.close();
-  await eventually(() => (site.api.room.recorder.recorded >= recordedBefore + 2 ? true : undefined), 'the late events to be recorded');
+  await eventually('the late events to be recorded', () => (site.api.room.recorder.recorded >= recordedBefore + 2 ? true : undefined));
   const afterwards = (await site.request('GET', `/api/tasks/${id}`)).json as Run & { worker: string; updatedAt: string };
   assert.equal(afterwards.state, 'succeeded');
   assert.notEqual(afterwards.worker, 'late-worker');
@@ -53,11 +53,11 @@ test('a run goes received → started → succeeded, and a late duplicate event 
 test('a failed run keeps its traceback; args are redacted by the alerter\'s rules', async () => {
   const sent = await site.request('POST', '/api/tasks', { task: 'broken', args: [{ card: '4242', password: 'hunter2' }] });
   const { id } = sent.json as { id: string };
-  const run = await eventually(async () => {
+  const run = await eventually('the run to be dead-lettered', async () => {
     const response = await site.request('GET', `/api/tasks/${id}`);
     const body = response.json as Run;
     return response.status === 200 && body.state === 'dead-lettered' ? body : undefined;
-  }, 'the run to be dead-lettered');
+  });
   assert.equal(run.errorClass, 'PermanentError');
   assert.match(run.errorStack ?? '', /card declined/);
   assert.deepEqual(run.args, [{ card: '4242', password: '***' }]);
@@ -70,10 +70,10 @@ test('two replicas share the history queue: every event is recorded once', async
   const before = site.api.room.recorder.recorded;
   const ids: string[] = [];
   for (let i = 0; i < 40; i += 1) ids.push((((await site.request('POST', '/api/tasks', { task: 'echo', args: [i] })).json) as { id: string }).id);
-  await eventually(async () => {
+  await eventually('every run to succeed', async () => {
     const { rows } = await site.api.room.store.query<{ n: string }>(`SELECT count(*) AS n FROM ${site.api.room.store.table('task_runs')} WHERE id = ANY($1) AND state = 'succeeded'`, [ids]);
     return Number(rows[0]?.n) === ids.length ? true : undefined;
-  }, 'every run to succeed');
+  });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const byFirst = site.api.room.recorder.recorded - before;
   const bySecond = replica.room.recorder.recorded;

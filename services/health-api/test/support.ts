@@ -82,13 +82,4 @@ export async function installation(extraEnv: Record<string, string> = {}, option
   };
 }
 
-/** Polls `read` until it returns something other than `undefined`. */
-export async function eventually<T>(read: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { eventually } from '@nightshift/test-helpers';

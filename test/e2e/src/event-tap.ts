@@ -1,7 +1,7 @@
 // Every lifecycle event of one installation (task.*, worker.*, beat.dispatched), as the health-api's live view
 // receives them: an exclusive queue bound to `<prefix>.events` with `#`.
 import { parseEvents, type Broker, type LifecycleEvent } from '@nightshift/broker';
-import { waitFor } from './wait.ts';
+import { eventually } from '@nightshift/test-helpers';
 
 export class EventTap {
   readonly events: LifecycleEvent[] = [];
@@ -30,12 +30,12 @@ export class EventTap {
 
   /** Waits until an event of `type` that `where` accepts has arrived, and returns the first. */
   waitFor(type: string, where: (event: LifecycleEvent) => boolean, what: string, timeoutMs = 30_000): Promise<LifecycleEvent> {
-    return waitFor(what, () => this.events.find((e) => e.type === type && where(e)), timeoutMs);
+    return eventually(what, () => this.events.find((e) => e.type === type && where(e)), timeoutMs);
   }
 
   /** Waits until the task of message id `id` succeeded or was dead-lettered, and returns that event. */
   outcome(id: string, timeoutMs = 30_000): Promise<LifecycleEvent> {
-    return waitFor(`task ${id} to finish`, () => this.events.find((e) => e.id === id && (e.type === 'task.succeeded' || e.type === 'task.dead-lettered')), timeoutMs);
+    return eventually(`task ${id} to finish`, () => this.events.find((e) => e.id === id && (e.type === 'task.succeeded' || e.type === 'task.dead-lettered')), timeoutMs);
   }
 
   close(): Promise<void> {

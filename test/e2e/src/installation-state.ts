@@ -2,7 +2,7 @@
 // and the store's PostgreSQL schema (named like the prefix). Deleting it all is test-helpers' removePrefix.
 import { beatKeys, compileBeatOptions, connectRedis } from '@nightshift/beat';
 import { Store } from '@nightshift/store';
-import { waitFor } from './wait.ts';
+import { eventually } from '@nightshift/test-helpers';
 
 type Redis = ReturnType<typeof connectRedis>;
 
@@ -12,7 +12,7 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 export async function withRedis<T>(url: string, work: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = connectRedis(url, compileBeatOptions(), quiet);
   try {
-    await waitFor('Redis to answer', () => redis.status === 'ready', 10_000, 20);
+    await eventually('Redis to answer', () => redis.status === 'ready', 10_000, 20);
     return await work(redis);
   } finally {
     redis.disconnect();

@@ -1,7 +1,7 @@
 // What `nightshift up --json` prints, read back: the supervisor's own events (started, restarting, stopped)
 // and every line its services logged (pino JSON). Each raw line also goes to the log file, for people.
 import { appendFileSync } from 'node:fs';
-import { waitFor } from './wait.ts';
+import { eventually } from '@nightshift/test-helpers';
 
 /** A line of the supervisor about a service: `started` (with `pid`), `restarting`, `stopped`, … */
 export interface SupervisorEvent {
@@ -64,12 +64,12 @@ export class ServiceLog {
   /** Waits for a line of `service` matching `msg` (and `where`), logged at or after `since`. */
   waitForLine(service: string, msg: string | RegExp, options: { since?: number; where?: (line: ServiceLine) => boolean; timeoutMs?: number } = {}): Promise<ServiceLine> {
     const { since = 0, where = () => true, timeoutMs = 30_000 } = options;
-    return waitFor(`${service} to log "${String(msg)}"`, () => this.lines(service, msg).find((l) => l.time >= since && where(l)), timeoutMs);
+    return eventually(`${service} to log "${String(msg)}"`, () => this.lines(service, msg).find((l) => l.time >= since && where(l)), timeoutMs);
   }
 
   /** Waits for the supervisor to say `event` about `service` (the first such line `where` accepts). */
   waitForSupervisor(service: string, event: string, where: (e: SupervisorEvent) => boolean = () => true, timeoutMs = 30_000): Promise<SupervisorEvent> {
-    return waitFor(`the supervisor to say ${service} ${event}`, () => this.supervisorEvents(service, event).find(where), timeoutMs);
+    return eventually(`the supervisor to say ${service} ${event}`, () => this.supervisorEvents(service, event).find(where), timeoutMs);
   }
 }
 

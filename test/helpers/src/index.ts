@@ -8,3 +8,4 @@ export { otlpCollector, type CollectedSpan, type OtlpCollector } from './otlp-co
 export { freePort } from './free-port.ts';
 export { removePrefix } from './remove-prefix.ts';
 export { prometheusInstalled, startPrometheus, PROMETHEUS_BIN, type Prometheus, type PrometheusOptions, type PromSeries, type ScrapeJob } from './prometheus.ts';
+export { eventually } from './eventually.ts';

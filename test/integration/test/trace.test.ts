@@ -10,7 +10,7 @@ import { Broker, brokerOptions, createClient, type Client } from '@nightshift/br
 import { historyQueueName, loadHealthApiConfig, startHealthApi, type HealthApi } from '@nightshift/health-api';
 import { quoteIdent, Store } from '@nightshift/store';
 import { startTelemetry, type Telemetry } from '@nightshift/telemetry';
-import { otlpCollector, randomPrefix, requireServices, slackWebhook, smtpServer, type CollectedSpan } from '@nightshift/test-helpers';
+import { eventually, otlpCollector, randomPrefix, requireServices, slackWebhook, smtpServer, type CollectedSpan } from '@nightshift/test-helpers';
 import { doomed } from './fixtures/app.ts';
 
 const appPath = fileURLToPath(new URL('./fixtures/app.ts', import.meta.url));
@@ -54,10 +54,10 @@ before(async () => {
   telemetry = await startTelemetry({ service: 'trace-test', metricsPort: 0, logLevel: 'silent' });
   healthApi = await startHealthApi({ config: loadHealthApiConfig(env), logger: telemetry.logger, meter: telemetry.meter, listen: false });
   services.push(startService('alerter', [], /"alerter ready"/), startService('worker', ['--app', appPath, '--concurrency', '1'], /"worker ready"/));
-  await Promise.all(services.map((service) => eventually(() => {
+  await Promise.all(services.map((service) => eventually(`${service.name} to be ready`, () => {
     if (service.child.exitCode !== null) throw new Error(`${service.name} exited at start-up:\n${service.output()}`);
     return service.ready() ? true : undefined;
-  }, `${service.name} to be ready`, 30_000)));
+  }, 30_000)));
   client = await createClient(loadConfig(env), { name: 'trace-test' });
 });
 
@@ -83,12 +83,12 @@ after(async () => {
 
 test('send → attempt → retry → attempt → dead letter → store → page is one trace; Slack, email and the dashboard link to it', async () => {
   const id = await client.send(doomed, [SECRET_ARG]);
-  await eventually(() => (slack.messages.length > 0 && smtp.mails.length > 0 ? true : undefined), 'the page on Slack and by email');
-  const run = await eventually(async () => {
+  await eventually('the page on Slack and by email', () => (slack.messages.length > 0 && smtp.mails.length > 0 ? true : undefined));
+  const run = await eventually('the task history to show the dead letter', async () => {
     const response = await healthApi.server.inject({ method: 'GET', url: `/api/tasks/${id}` });
     const body = response.statusCode === 200 ? response.json() as { state: string; traceUrl: string | null } : undefined;
     return body?.state === 'dead-lettered' ? body : undefined;
-  }, 'the task history to show the dead letter');
+  });
   // SIGTERM: each service stops gracefully and exports the spans it still holds before it exits.
   for (const service of services) service.child.kill('SIGTERM');
   for (const service of services) assert.equal(await service.exited, 0, `${service.name} stops cleanly:\n${service.output()}`);
@@ -161,15 +161,6 @@ function startService(name: 'worker' | 'alerter', args: string[], ready: RegExp)
   return { name, child, output: () => output, ready: () => ready.test(output), exited };
 }
 
-async function eventually<T>(read: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function only(spans: CollectedSpan[], what: string): CollectedSpan {
   assert.equal(spans.length, 1, `exactly one ${what} span; the collector has: ${collector.spans.map((s) => `${s.service}/${s.name}`).join(', ')}`);

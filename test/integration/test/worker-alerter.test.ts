@@ -10,7 +10,7 @@ import { Broker, brokerOptions, brokerReplayPublisher, createClient, parseEvents
 import { loadAlerterConfig, startAlerter, type Alerter } from '@nightshift/alerter';
 import { quoteIdent } from '@nightshift/store';
 import { createLogger, metrics } from '@nightshift/telemetry';
-import { randomPrefix, requireServices, slackWebhook } from '@nightshift/test-helpers';
+import { eventually, randomPrefix, requireServices, slackWebhook } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
 import { flaky, unlucky } from './fixtures/app.ts';
 
@@ -57,26 +57,17 @@ after(async () => {
   await slack.close();
 });
 
-async function eventually<T>(read: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const rows = async () => (await alerter.deadLetters.list({})).items;
 
 test('a task that fails twice then succeeds: no page, no row (while a task that dies is stored and paged)', async () => {
   const flakyId = await client.send(flaky, []);
-  await eventually(() => events.find((e) => e.type === 'task.succeeded' && e.id === flakyId), 'flaky to succeed');
+  await eventually('flaky to succeed', () => events.find((e) => e.type === 'task.succeeded' && e.id === flakyId));
   // A task that does die, sent afterwards, shows the alerter was listening all along.
   const marker = join(tmpdir(), `never-${Date.now()}`);
   const doomedId = await client.send(unlucky, [marker]);
-  const stored = await eventually(async () => (await rows()).find((r) => r.messageId === doomedId), 'the dead letter row');
-  await eventually(() => (slack.messages.length > 0 ? true : undefined), 'a page');
+  const stored = await eventually('the dead letter row', async () => (await rows()).find((r) => r.messageId === doomedId));
+  await eventually('a page', () => (slack.messages.length > 0 ? true : undefined));
   assert.equal(stored.task, 'unlucky');
   assert.deepEqual((await rows()).map((r) => r.messageId), [doomedId], 'no row for the task that recovered');
   assert.equal(slack.messages.length, 1);
@@ -87,12 +78,12 @@ test('a task that fails twice then succeeds: no page, no row (while a task that 
 test('requeue of a stored dead letter runs the task again (now it succeeds) and the row shows requeued', async () => {
   const fixedBy = join(tmpdir(), `fixed-${process.pid}-${Date.now()}`);
   const id = await client.send(unlucky, [fixedBy]);
-  const row = await eventually(async () => (await rows()).find((r) => r.messageId === id), 'the dead letter row');
+  const row = await eventually('the dead letter row', async () => (await rows()).find((r) => r.messageId === id));
   assert.equal(row.status, 'pending');
   writeFileSync(fixedBy, 'the fix shipped');
   const [outcome] = await alerter.deadLetters.requeue({ ids: [row.id] }, { publish: brokerReplayPublisher(client.broker), by: 'on-call' });
   assert.ok(outcome);
-  const done = await eventually(() => events.find((e) => e.type === 'task.succeeded' && e.id === outcome.replayId), 'the replay to succeed');
+  const done = await eventually('the replay to succeed', () => events.find((e) => e.type === 'task.succeeded' && e.id === outcome.replayId));
   assert.equal(done.result, 'fixed');
   assert.deepEqual(done.origin, { type: 'replay', deadLetterId: row.id, originalId: id });
   const after = await alerter.deadLetters.get(String(row.id));

@@ -6,7 +6,7 @@ import { work } from '../fixtures/tasks.ts';
 import { alertExpression, prometheusInstalled } from '../prometheus.ts';
 import { check, clock, seconds, type Check, type Scenario } from '../scenario.ts';
 import { withStack } from '../stack.ts';
-import { waitFor } from '../wait.ts';
+import { eventually } from '@nightshift/test-helpers';
 
 const APP = fileURLToPath(new URL('../fixtures/app.ts', import.meta.url));
 const SCRAPE_MS = 500;
@@ -48,7 +48,7 @@ export const crashedService: Scenario<CrashFacts> = {
     await stack.up();
     const prom = stack.prometheus;
     narrate(`nightshift up runs worker, beat, alerter and health-api${prom ? `; Prometheus scrapes each every ${SCRAPE_MS} ms` : ' (Prometheus is not installed: the outage cannot be shown)'}`);
-    if (prom) await waitFor('Prometheus to scrape all four services', async () => (await prom.query('up{job=~"nightshift-.+"} == 1')).length === 4, 20_000, 100);
+    if (prom) await eventually('Prometheus to scrape all four services', async () => (await prom.query('up{job=~"nightshift-.+"} == 1')).length === 4, 20_000, 100);
     const warmUp = await stack.client.send(work, ['before the crash', 10]);
     await stack.events.outcome(warmUp);
 
@@ -72,7 +72,7 @@ export const crashedService: Scenario<CrashFacts> = {
     let prometheus: CrashFacts['prometheus'] = { installed: false, downScrapes: [], alertTrueFor: [], alertTrueForOthers: [], pendingSeen: false };
     if (prom) {
       // The new worker's metrics answer again: wait for a successful scrape, so the outage is over in Prometheus too.
-      await waitFor('Prometheus to scrape the new worker', async () => (await prom.query('up{job="nightshift-worker"} == 1')).length === 1, 20_000, 100);
+      await eventually('Prometheus to scrape the new worker', async () => (await prom.query('up{job="nightshift-worker"} == 1')).length === 1, 20_000, 100);
       const windowSeconds = (Date.now() - startedAt) / 1000 + 5;
       const [worker] = await prom.samples('up{job="nightshift-worker"}', windowSeconds);
       // Only the outage: before the services first answered, Prometheus's first scrapes failed too.

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { doomed } from '../fixtures/tasks.ts';
 import { check, list, type Check, type Scenario } from '../scenario.ts';
 import { withStack } from '../stack.ts';
-import { waitFor } from '../wait.ts';
+import { eventually } from '@nightshift/test-helpers';
 
 const APP = fileURLToPath(new URL('../fixtures/app.ts', import.meta.url));
 const INVOICES = ['INV-1001', 'INV-1002', 'INV-1003'];
@@ -50,7 +50,7 @@ export const failsForGood: Scenario<FailFacts> = {
     const failedAttempts = stack.events.of('task.failed', (e) => sent.includes(String(e.id))).length;
 
     // Stored: as the on-call person would look, with the command.
-    const listed = await waitFor('the dead letters to be listed', async () => {
+    const listed = await eventually('the dead letters to be listed', async () => {
       const { code, stdout } = await stack.nightshift(['dead-letters', 'list', '--json']);
       const rows = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as ListedDeadLetter).filter((r) => r.id !== undefined);
       return code === 0 && rows.length >= sent.length ? rows : undefined;
@@ -58,7 +58,7 @@ export const failsForGood: Scenario<FailFacts> = {
     narrate(`nightshift dead-letters list: ${listed.map((r) => `#${r.id} ${r.task} (${r.attempts} attempts, ${r.status})`).join('; ')}`);
 
     // Paged: once every outbox entry is sent, nothing more is coming within the window.
-    const outbox = await waitFor('the alert outbox to be sent', () => stack.withStore(async (store) => {
+    const outbox = await eventually('the alert outbox to be sent', () => stack.withStore(async (store) => {
       const { rows } = await store.query<{ channel: string; kind: string; sent: boolean }>(`SELECT channel, kind, sent_at IS NOT NULL AS sent FROM ${store.table('alert_outbox')} ORDER BY id`);
       return rows.length > 0 && rows.every((r) => r.sent) ? rows : undefined;
     }), 30_000, 250);

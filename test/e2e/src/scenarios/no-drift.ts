@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { check, clock, type Check, type Scenario } from '../scenario.ts';
 import { medianAndMax, notSent, onBoundary, runsOf, sentTwice, type Rhythm } from '../schedule-runs.ts';
 import { withStack } from '../stack.ts';
-import { waitFor } from '../wait.ts';
+import { eventually } from '@nightshift/test-helpers';
 
 const APP = fileURLToPath(new URL('../fixtures/every-second-app.ts', import.meta.url));
 /** The two entries of the app and where their boundaries are. */
@@ -42,12 +42,12 @@ export const noDrift: Scenario<DriftFacts> = {
     await stack.up();
     await stack.waitForLeader(stack.pid('beat'));
     narrate(`beat sends "every-second" (${ENTRIES['every-second']?.words}) and "every-2s-half" (${ENTRIES['every-2s-half']?.words}); watching ${RUNS_WATCHED} runs`);
-    await waitFor(`${RUNS_WATCHED} runs`, () => runsOf(stack.events.events, 'every-second').length >= RUNS_WATCHED, RUNS_WATCHED * 1_000 + 20_000, 200);
+    await eventually(`${RUNS_WATCHED} runs`, () => runsOf(stack.events.events, 'every-second').length >= RUNS_WATCHED, RUNS_WATCHED * 1_000 + 20_000, 200);
 
     const entries: EntryRhythm[] = [];
     for (const [entry, rhythm] of Object.entries(ENTRIES)) {
       const runs = runsOf(stack.events.events, entry);
-      await waitFor(`the runs of ${entry} to have run`, () => runs.every((r) => stack.events.of('task.succeeded', (e) => e.id === r.id).length > 0), 20_000);
+      await eventually(`the runs of ${entry} to have run`, () => runs.every((r) => stack.events.of('task.succeeded', (e) => e.id === r.id).length > 0), 20_000);
       const wrongTime = runs.filter((r) => {
         const done = stack.events.of('task.succeeded', (e) => e.id === r.id);
         return done.length !== 1 || done[0]?.result !== new Date(r.scheduledForMs).toISOString();

@@ -8,7 +8,7 @@ import { samples } from '../metrics-text.ts';
 import { check, clock, list, seconds, type Check, type Scenario } from '../scenario.ts';
 import { boundaries, notSent, runsOf, sentTwice, type DispatchedRun, type Rhythm } from '../schedule-runs.ts';
 import { withStack } from '../stack.ts';
-import { waitFor } from '../wait.ts';
+import { eventually } from '@nightshift/test-helpers';
 
 const APP = fileURLToPath(new URL('../fixtures/redeploy-app.ts', import.meta.url));
 const DOWNTIME_MS = 10_000;
@@ -63,7 +63,7 @@ export const redeploy: Scenario<RedeployFacts> = {
     await stack.up();
     const firstLeaderAt = await stack.waitForLeader(stack.pid('beat'));
     narrate(`first deploy: ${list(Object.entries(ENTRIES).map(([name, e]) => `"${name}" (every ${e.everyMs / 1000} s, misfire '${e.policy}')`))}`);
-    await waitFor('2 runs of every entry', () => Object.keys(ENTRIES).every((entry) => runsOf(stack.events.events, entry).length >= 2), 20_000);
+    await eventually('2 runs of every entry', () => Object.keys(ENTRIES).every((entry) => runsOf(stack.events.events, entry).length >= 2), 20_000);
 
     stack.log.note('disaster: stop the whole stack, start it again later');
     await stack.down();
@@ -75,7 +75,7 @@ export const redeploy: Scenario<RedeployFacts> = {
     const leaderAt = await stack.waitForLeader(stack.pid('beat'));
     narrate(`nightshift up started again; beat leads ${seconds(leaderAt - stoppedAt)} after the stop`);
     // One run on time after the catch-up, for every entry: the rhythm goes on.
-    await waitFor('a run on time of every entry after the redeploy', () => Object.entries(ENTRIES).every(([entry, spec]) =>
+    await eventually('a run on time of every entry after the redeploy', () => Object.entries(ENTRIES).every(([entry, spec]) =>
       runsOf(stack.events.events, entry).some((r) => r.scheduledForMs > leaderAt + spec.everyMs)), 20_000, 100);
 
     const entries: EntryCatchUp[] = [];
@@ -89,7 +89,7 @@ export const redeploy: Scenario<RedeployFacts> = {
       const plannedAt = planned?.time ?? leaderAt;
       const dueTimes = boundaries(spec, before + 1, plannedAt);
       const caughtUp = after.filter((r) => r.scheduledForMs <= plannedAt);
-      await waitFor(`the runs of ${entry} sent after the redeploy to have run`, () => after.every((r) => stack.events.of('task.succeeded', (e) => e.id === r.id).length > 0), 20_000);
+      await eventually(`the runs of ${entry} sent after the redeploy to have run`, () => after.every((r) => stack.events.of('task.succeeded', (e) => e.id === r.id).length > 0), 20_000);
       const facts: EntryCatchUp = {
         entry, policy: spec.policy, firstRun: runs[0]?.scheduledForMs ?? Number.NaN, firstLeaderAt, lastBefore: before, plannedAt,
         due: dueTimes.length, caughtUp,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { check, clock, seconds, type Check, type Scenario } from '../scenario.ts';
 import { notSent, runsOf, sentTwice, type Rhythm } from '../schedule-runs.ts';
 import { withStack } from '../stack.ts';
-import { waitFor } from '../wait.ts';
+import { eventually } from '@nightshift/test-helpers';
 
 const APP = fileURLToPath(new URL('../fixtures/every-second-app.ts', import.meta.url));
 const ENTRY = 'every-second';
@@ -46,7 +46,7 @@ export const restartKeepsSchedule: Scenario<RestartFacts> = {
     await stack.up();
     const oldPid = stack.pid('beat');
     await stack.waitForLeader(oldPid);
-    await waitFor('4 runs of the every-second entry', () => stack.events.of('beat.dispatched', (e) => e.entry === ENTRY).length >= 4, 20_000);
+    await eventually('4 runs of the every-second entry', () => stack.events.of('beat.dispatched', (e) => e.entry === ENTRY).length >= 4, 20_000);
     narrate(`beat (pid ${oldPid}) sends "${ENTRY}" every second; ${runsOf(stack.events.events, ENTRY).length} runs so far`);
 
     // Killed between two fire times, just after a run was sent and well before .500, when the other entry fires: a
@@ -54,7 +54,7 @@ export const restartKeepsSchedule: Scenario<RestartFacts> = {
     // what this scenario is about.
     for (;;) {
       const sent = runsOf(stack.events.events, ENTRY).length;
-      await waitFor('the next run', () => runsOf(stack.events.events, ENTRY).length > sent, 10_000, 5);
+      await eventually('the next run', () => runsOf(stack.events.events, ENTRY).length > sent, 10_000, 5);
       if (Date.now() % 1_000 < KILL_BEFORE_MS) break;
     }
     stack.log.note('disaster: kill -9 beat');
@@ -69,7 +69,7 @@ export const restartKeepsSchedule: Scenario<RestartFacts> = {
     const restart = await stack.waitForRestart('beat', oldPid);
     const leaderAt = await stack.waitForLeader(restart.pid);
     narrate(`the supervisor started beat again (pid ${restart.pid}); it took over once the dead beat's lease expired, ${seconds(leaderAt - killedAt)} after the kill`);
-    await waitFor('4 more runs after the restart', () => runsOf(stack.events.events, ENTRY).filter((r) => r.scheduledForMs > leaderAt).length >= 4, 20_000);
+    await eventually('4 more runs after the restart', () => runsOf(stack.events.events, ENTRY).filter((r) => r.scheduledForMs > leaderAt).length >= 4, 20_000);
 
     const runs = runsOf(stack.events.events, ENTRY);
     const after = runs.filter((r) => r.replica.endsWith(`:${restart.pid}`));
@@ -78,7 +78,7 @@ export const restartKeepsSchedule: Scenario<RestartFacts> = {
       narrate(`${caughtUp.length} runs came due while beat was away (${caughtUp.map((r) => clock(r.scheduledForMs)).join(', ')}); the new beat sent each of them once, as soon as it led`);
     }
     const ids = runs.map((r) => r.id);
-    await waitFor('every run sent to have run', () => ids.every((id) => stack.events.of('task.succeeded', (e) => e.id === id).length > 0), 20_000);
+    await eventually('every run sent to have run', () => ids.every((id) => stack.events.of('task.succeeded', (e) => e.id === id).length > 0), 20_000);
     const notRunOnce = ids.filter((id) => stack.events.of('task.succeeded', (e) => e.id === id).length !== 1);
     narrate(`${runs.length} runs from ${clock(runs[0]?.scheduledForMs ?? 0)} to ${clock(runs.at(-1)?.scheduledForMs ?? 0)}; the worker ran each of them`);
 
