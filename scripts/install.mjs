@@ -14,7 +14,9 @@ const installed = join(root, 'node_modules', '.package-lock.json');
 const stale = !existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs;
 if (stale) {
   process.stderr.write('nightshift: installing packages (npm ci; first run only, takes about half a minute)…\n');
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // Errors only: an older Node prints an EBADENGINE warning per package, expected, since the scripts then run
+  // on the Node 24 this installs.
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
     process.stderr.write('nightshift: `npm ci` failed (see above); fix that, then run the command again\n');
     process.exit(result.status ?? 1);

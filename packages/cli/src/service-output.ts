@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Writer } from './command.ts';
+import { readableLogLine } from './log-line.ts';
 
 /** ANSI colours for prefixes, in the order names are given: cyan, magenta, yellow, green, blue, then bright ones. */
 const PALETTE = [36, 35, 33, 32, 34, 96, 95, 93, 92, 94];
@@ -44,11 +45,18 @@ export class ServiceOutput {
     [SUPERVISOR_NAME, ...options.names].forEach((name) => this.#prefix(name));
   }
 
-  /** A line that a service printed on its `stream`; it goes to the same stream here. */
+  /**
+   * A line that a service printed on its `stream`; it goes to the same stream here. Without `json`, a JSON
+   * log line is shown as a person reads it (`readableLogLine`); with `json`, it is passed on whole.
+   */
   line(service: string, stream: 'stdout' | 'stderr', text: string): void {
     const writer = stream === 'stdout' ? this.#stdout : this.#stderr;
-    if (this.#json) writer.write(`${JSON.stringify({ time: new Date().toISOString(), service, stream, line: text })}\n`);
-    else writer.write(`${this.#prefix(service)}${text}\n`);
+    if (this.#json) {
+      writer.write(`${JSON.stringify({ time: new Date().toISOString(), service, stream, line: text })}\n`);
+      return;
+    }
+    const prefix = this.#prefix(service);
+    for (const line of (readableLogLine(text, { color: this.#color }) ?? text).split('\n')) writer.write(`${prefix}${line}\n`);
   }
 
   /** A line of the supervisor's own about `service` (or `SUPERVISOR_NAME`): `event` names it for JSON readers. */
