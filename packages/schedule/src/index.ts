@@ -12,3 +12,4 @@ export {
 } from './misfire.ts';
 export { checkScheduleEntries, compileScheduleEntries, type ScheduleEntry, type EntryProblem, type CheckedEntries } from './entry.ts';
 export { beatKeys, runId, type BeatKeys } from './beat-keys.ts';
+export { entryQueue } from './entry-queue.ts';

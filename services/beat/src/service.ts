@@ -1,6 +1,6 @@
-import { resolveTaskSettings, type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
+import { type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
 import type { Client } from '@nightshift/broker';
-import { compileScheduleEntries, describeSchedule, describeMisfire, formatInZone, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
+import { compileScheduleEntries, describeSchedule, describeMisfire, entryQueue, formatInZone, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
 import type { Meter } from '@nightshift/telemetry';
 import type { Redis } from 'ioredis';
 import { Beat } from './beat.ts';
@@ -51,7 +51,7 @@ export async function startBeatService(options: BeatServiceOptions): Promise<Bea
   try {
     client = await connectBroker(config, app, settings, log, options.signal);
     // Declared now, so a run waits in its queue even before any worker started, and the first send is not slower.
-    for (const queue of new Set(entries.map((entry) => queueOf(app, entry)))) await client.broker.ensureQueue(queue);
+    for (const queue of new Set(entries.map((entry) => entryQueue(app, entry)))) await client.broker.ensureQueue(queue);
   } catch (error) {
     redis.disconnect();
     throw error;
@@ -68,8 +68,3 @@ export async function startBeatService(options: BeatServiceOptions): Promise<Bea
   return { beat, entries, client, redis, stop: () => (stopping ??= stop()) };
 }
 
-function queueOf(app: AnyApp, entry: ScheduleEntry): string {
-  const task = app.task(entry.task);
-  if (task === undefined) throw new Error(`entry ${entry.name}: task ${entry.task} vanished from the app`);
-  return entry.queue ?? resolveTaskSettings(app, task).queue;
-}

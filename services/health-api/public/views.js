@@ -108,8 +108,8 @@ function Schedules() {
   const [data, error] = useData('/api/schedules');
   return html`<${Err} error=${error} /><p>Leader: <b>${data == null ? '—' : !data.lease.redisUp ? 'unknown (Redis unreachable)' : data.leader ?? 'none holds the lease'}</b>
     ${data?.lease.expiresInMs != null ? ` (lease held for ${ms(data.lease.expiresInMs)} more unless renewed)` : ''} · last dispatch ${when(data?.lastDispatchAt)}${data?.lastDispatcher ? ` by ${data.lastDispatcher}` : ''} · zone ${data?.timezone ?? '—'}</p>
-    <table><thead><tr><th>Entry</th><th>Task</th><th>Schedule</th><th>Next runs</th><th>Last dispatch</th><th>Lag</th><th>Misfire</th></tr></thead>
-    <tbody>${(data?.entries ?? []).map((e) => html`<tr><td>${e.name}${e.overdueSince ? html` <${State} s="degraded" />` : null}</td><td>${e.task}</td><td>${e.schedule}</td><td>${e.nextRuns.map((t) => new Date(t).toLocaleString()).join(', ')}</td>
+    <table><thead><tr><th>Entry</th><th>Task</th><th>Queue</th><th>Schedule</th><th>Next runs</th><th>Last dispatch</th><th>Lag</th><th>Misfire</th></tr></thead>
+    <tbody>${(data?.entries ?? []).map((e) => html`<tr><td>${e.name}${e.overdueSince ? html` <${State} s="degraded" />` : null}</td><td>${e.task}</td><td>${e.queue}</td><td>${e.schedule}</td><td>${e.nextRuns.map((t) => new Date(t).toLocaleString()).join(', ')}</td>
       <td>${when(e.lastDispatchedAt)}</td><td>${ms(e.lastLagMs)}</td><td>${e.misfire}</td></tr>`)}</tbody></table>`;
 }
 

@@ -14,7 +14,10 @@ export interface HealthThresholds {
   readonly failureRate: number;
   /** `NIGHTSHIFT_HEALTH_FAILURE_RATE_CRITICAL`: the same, for critical. Default: `0.5`. */
   readonly failureRateCritical: number;
-  /** `NIGHTSHIFT_HEALTH_MIN_RUNS`: finished runs the window needs before its failure rate counts. Default: `10`. */
+  /**
+   * `NIGHTSHIFT_HEALTH_MIN_RUNS`: finished runs the window needs before its failure rate can make it degraded or
+   * critical; below it the rate is too small a sample (5 of 10 failing is someone trying a task). Default: `20`.
+   */
   readonly minRuns: number;
   /** `NIGHTSHIFT_HEALTH_WINDOW`: the window of the failure rate. Default: `5m`. */
   readonly windowMs: number;
@@ -111,7 +114,7 @@ export function loadHealthApiConfig(env: Readonly<Record<string, string | undefi
     backlog: read('NIGHTSHIFT_HEALTH_BACKLOG', 1000, integer('NIGHTSHIFT_HEALTH_BACKLOG', 1, 1e9)),
     failureRate: read('NIGHTSHIFT_HEALTH_FAILURE_RATE', 0.2, ratio('NIGHTSHIFT_HEALTH_FAILURE_RATE')),
     failureRateCritical: read('NIGHTSHIFT_HEALTH_FAILURE_RATE_CRITICAL', 0.5, ratio('NIGHTSHIFT_HEALTH_FAILURE_RATE_CRITICAL')),
-    minRuns: read('NIGHTSHIFT_HEALTH_MIN_RUNS', 10, integer('NIGHTSHIFT_HEALTH_MIN_RUNS', 1, 1e9)),
+    minRuns: read('NIGHTSHIFT_HEALTH_MIN_RUNS', 20, integer('NIGHTSHIFT_HEALTH_MIN_RUNS', 1, 1e9)),
     windowMs: read('NIGHTSHIFT_HEALTH_WINDOW', 300_000, duration('NIGHTSHIFT_HEALTH_WINDOW', 1_000)),
     deadLetters: read('NIGHTSHIFT_HEALTH_DEAD_LETTERS', 1, integer('NIGHTSHIFT_HEALTH_DEAD_LETTERS', 0, 1e9)),
     beatGraceMs: read('NIGHTSHIFT_HEALTH_BEAT_GRACE', 60_000, duration('NIGHTSHIFT_HEALTH_BEAT_GRACE', 1_000)),

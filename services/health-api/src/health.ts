@@ -23,7 +23,8 @@ export interface BackgroundHealth {
   readonly workers: { readonly online: number; readonly offline: number };
   readonly queues: readonly Pick<QueueView, 'name' | 'depth' | 'consumers'>[];
   readonly deadLettersPending: number | null;
-  readonly failureRate: { readonly windowMs: number; readonly rate: number | null; readonly succeeded: number; readonly failed: number } | null;
+  /** The window's outcomes; the rate is judged only once `succeeded + failed` reaches `minRuns`. */
+  readonly failureRate: { readonly windowMs: number; readonly rate: number | null; readonly succeeded: number; readonly failed: number; readonly minRuns: number } | null;
   readonly beat: { readonly leader: string | null; readonly redisUp: boolean; readonly lastDispatchAgeMs: number | null; readonly overdue: readonly string[] };
   readonly checkedAt: string | null;
 }
@@ -51,10 +52,12 @@ export function backgroundHealth(snapshot: Snapshot, workers: readonly WorkerVie
   const pending = snapshot.deadLettersPending;
   if (pending !== null && thresholds.deadLetters > 0 && pending >= thresholds.deadLetters) degraded.push(`${pending} dead letter${pending === 1 ? '' : 's'} pending review`);
   const window = snapshot.window;
+  // A handful of runs (a user trying a failing task) is too small a sample to call background work broken.
   if (window !== null && window.failureRate !== null && window.succeeded + window.failed >= thresholds.minRuns) {
-    const percent = `${Math.round(window.failureRate * 100)}% of ${window.succeeded + window.failed} runs failed in the last ${Math.round(thresholds.windowMs / 1000)}s`;
-    if (window.failureRate >= thresholds.failureRateCritical) critical.push(percent);
-    else if (window.failureRate >= thresholds.failureRate) degraded.push(percent);
+    const percent = (ratio: number) => `${Math.round(ratio * 100)}%`;
+    const sample = `${percent(window.failureRate)} of ${window.succeeded + window.failed} runs failed in the last ${Math.round(thresholds.windowMs / 1000)}s`;
+    if (window.failureRate >= thresholds.failureRateCritical) critical.push(`${sample} (critical at ${percent(thresholds.failureRateCritical)})`);
+    else if (window.failureRate >= thresholds.failureRate) degraded.push(`${sample} (degraded at ${percent(thresholds.failureRate)})`);
   }
   if (beatScheduled && beat.lease.checkedAt !== null && !beat.lease.redisUp) degraded.push('beat: Redis is not reachable, so no beat replica can lead: scheduled runs are not being sent');
   else if (beatScheduled && beat.leaderless) degraded.push('beat: no replica holds the leader lease: scheduled runs are not being sent (is beat running?)');
@@ -66,7 +69,7 @@ export function backgroundHealth(snapshot: Snapshot, workers: readonly WorkerVie
     workers: { online: online.length, offline: workers.length - online.length },
     queues: queues.map((q) => ({ name: q.name, depth: q.depth, consumers: q.consumers })),
     deadLettersPending: pending,
-    failureRate: window === null ? null : { windowMs: thresholds.windowMs, rate: window.failureRate, succeeded: window.succeeded, failed: window.failed },
+    failureRate: window === null ? null : { windowMs: thresholds.windowMs, rate: window.failureRate, succeeded: window.succeeded, failed: window.failed, minRuns: thresholds.minRuns },
     beat: { leader: beat.leader, redisUp: beat.lease.redisUp, lastDispatchAgeMs: beat.lastDispatchAgeMs, overdue: beat.overdue },
     checkedAt: snapshot.polledAt,
   };

@@ -76,9 +76,10 @@ test('queues and schedules come from the app and the broker', async () => {
     return body.items.some((q) => q.name === 'reports') ? body : undefined;
   });
   assert.deepEqual(queues.items.map((q) => q.name).sort(), ['default', 'reports']);
-  const schedules = (await site.request('GET', '/api/schedules')).json as { entries: { name: string; schedule: string; nextRuns: string[] }[] };
+  const schedules = (await site.request('GET', '/api/schedules')).json as { entries: { name: string; schedule: string; queue: string | null; nextRuns: string[] }[] };
   assert.equal(schedules.entries[0]?.name, 'hourly-report');
   assert.equal(schedules.entries[0]?.schedule, 'every hour');
+  assert.equal(schedules.entries[0]?.queue, 'reports', 'the task\'s own queue, where beat sends its runs');
   assert.equal(schedules.entries[0]?.nextRuns.length, 3);
 });
 

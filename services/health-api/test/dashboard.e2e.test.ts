@@ -91,5 +91,9 @@ test('queues, schedules and monitor pages render', async () => {
     await page.locator('table, .charts').first().waitFor();
     await shot(name);
   }
+  await page.goto(`${site.api.url}/schedules`);
+  const row = page.locator('tbody tr').filter({ hasText: 'hourly-report' });
+  await row.waitFor();
+  assert.deepEqual((await row.locator('td').allInnerTexts()).slice(1, 3), ['report', 'reports'], 'the queue its runs are sent to');
   assert.deepEqual(dialogs, [], 'no alert ever ran');
 });

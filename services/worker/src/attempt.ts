@@ -4,6 +4,7 @@ import {
 } from '@nightshift/core';
 import { HEADERS, publishDeadLetter, scheduleRetry, type Broker, type EventType, type ReceivedTask } from '@nightshift/broker';
 import { SpanStatusCode, trace } from '@nightshift/telemetry';
+import { loggedError } from './logged-error.ts';
 import type { WorkerOptions } from './options.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
 import type { WorkerMetrics } from './worker-metrics.ts';
@@ -87,7 +88,7 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
     // Not retried by us: the message goes back, and the broker's delivery limit stops a poison message.
     markAttempt('crashed', outcome.error.name);
     metrics.tasks.add(1, { task: envelope.task, outcome: 'crashed' });
-    deps.log.error({ task: envelope.task, task_id: envelope.id, err: outcome.error }, 'the sandbox died running this task; returning it to the queue');
+    deps.log.error({ task: envelope.task, task_id: envelope.id, err: loggedError(outcome.error, { stack: true }) }, 'the sandbox died running this task; returning it to the queue');
     deps.emit('task.failed', { ...summary, runtimeMs, final: false, crashed: true, error: errorSummary(outcome.error) });
     delivery.nack(true);
     return;
@@ -132,8 +133,9 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
     metrics.tasks.add(1, { task: envelope.task, outcome: 'retried' });
     metrics.retries.add(1, { task: envelope.task });
     deps.emit('task.retried', { ...summary, runtimeMs, delayMs: decision.delayMs, nextAttempt: next.attempt, error: errorSummary(serializeError(error)) });
+    // No stack on a retry line: the task.retried event keeps it, and the dead letter the last one.
     deps.log.warn(
-      { task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, delayMs: decision.delayMs, err: { name: error.name, message: error.message } },
+      { task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, delayMs: decision.delayMs, err: loggedError(error, { stack: false }) },
       `attempt ${envelope.attempt} of ${envelope.task} failed (${error.name}); retrying in ${formatDuration(decision.delayMs)}`,
     );
     emitSignal(deps.log, 'taskRetry', { ...info, error, delayMs: decision.delayMs });
@@ -151,7 +153,7 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
   metrics.deadLetters.add(1, { reason: 'failed', task: envelope.task });
   deps.emit('task.dead-lettered', { ...summary, runtimeMs, reason: 'failed', detail: why, error: errorSummary(serializeError(error)) });
   deps.log.error(
-    { task: envelope.task, task_id: envelope.id, attempts: envelope.attempt, err: { name: error.name, message: error.message } },
+    { task: envelope.task, task_id: envelope.id, attempts: envelope.attempt, err: loggedError(error, { stack: true }) },
     `${envelope.task} failed for good (${why}): dead-lettered`,
   );
   await safely(deps.log, 'onFailure', () => task?.onFailure?.(hookContext(deps, envelope), error));

@@ -1,6 +1,6 @@
 import type { LifecycleEvent } from '@nightshift/broker';
-import type { AnyApp } from '@nightshift/core';
-import { compileScheduleEntries, describeSchedule, nextFireTime, nextFireTimes, type ScheduleEntry } from '@nightshift/schedule';
+import { GLOBAL_DEFAULTS, type AnyApp } from '@nightshift/core';
+import { compileScheduleEntries, describeSchedule, entryQueue, nextFireTime, nextFireTimes, type ScheduleEntry } from '@nightshift/schedule';
 import type { BeatLease, LeaseView } from './beat-lease.ts';
 
 /** One entry of the app's schedule, with what beat was last seen doing about it. */
@@ -8,7 +8,8 @@ export interface ScheduleEntryView {
   readonly name: string;
   readonly task: string;
   readonly schedule: string;
-  readonly queue: string | null;
+  /** The queue a run is sent to: the entry's `options.queue`, else the task's queue, else the app's default (as beat decides). */
+  readonly queue: string;
   readonly misfire: string;
   /** ISO 8601, the next few fire times. */
   readonly nextRuns: readonly string[];
@@ -49,6 +50,7 @@ interface Seen {
  */
 export class BeatStatus {
   readonly #entries: readonly ScheduleEntry[];
+  readonly #queues = new Map<string, string>();
   readonly #zone: string;
   readonly #graceMs: number;
   readonly #seen = new Map<string, Seen>();
@@ -60,6 +62,7 @@ export class BeatStatus {
   constructor(app: AnyApp | undefined, graceMs: number, lease?: BeatLease, startMs = Date.now()) {
     this.#lease = lease;
     this.#entries = app ? compileScheduleEntries(app.schedule, app.tasks.map((t) => t.name)) : [];
+    if (app) for (const entry of this.#entries) this.#queues.set(entry.name, entryQueue(app, entry));
     this.#zone = app?.timezone ?? 'UTC';
     this.#graceMs = graceMs;
     for (const entry of this.#entries) this.#expected.set(entry.name, nextFireTime(entry.schedule, startMs, this.#zone));
@@ -94,7 +97,7 @@ export class BeatStatus {
       const late = expected + this.#graceMs < nowMs;
       if (late) overdue.push(entry.name);
       return {
-        name: entry.name, task: entry.task, schedule: describeSchedule(entry.schedule, this.#zone), queue: entry.queue ?? null,
+        name: entry.name, task: entry.task, schedule: describeSchedule(entry.schedule, this.#zone), queue: this.#queues.get(entry.name) ?? GLOBAL_DEFAULTS.queue,
         misfire: entry.misfire.policy,
         nextRuns: nextFireTimes(entry.schedule, nowMs, this.#zone, 3).map((ms) => new Date(ms).toISOString()),
         lastScheduledFor: seen ? new Date(seen.scheduledForMs).toISOString() : null,
@@ -115,3 +118,4 @@ export class BeatStatus {
     };
   }
 }
+
