@@ -10,7 +10,8 @@ export const COMMON_OPTIONS = {
 } as const satisfies ParseArgsOptionsConfig;
 
 export const COMMON_USAGE = `Common options:
-      --json      print results, and the command's own lines, as one JSON object per line
+      --json      print results, and the command's own lines, as one JSON object per line; an error
+                  as one on stderr: {"error": {"code", "message", "hint"}}
       --verbose   print the stack of an unexpected error (also: NIGHTSHIFT_DEBUG=1)
   -h, --help      print this help`;
 

@@ -42,7 +42,7 @@ export type OptionValues<O extends ParseArgsOptionsConfig> = string extends keyo
 
 /** Options every command accepts; the dispatcher adds them and documents them under each command's usage. */
 export interface CommonValues {
-  /** `--json`: print results (and the command's own lines) as one JSON object per line. */
+  /** `--json`: print results (and the command's own lines) as one JSON object per line; an error, as one on stderr. */
   readonly json: boolean;
   /** `--verbose` (or `NIGHTSHIFT_DEBUG=1`): unexpected errors print their stack. */
   readonly verbose: boolean;
@@ -67,7 +67,9 @@ export interface Command<O extends ParseArgsOptionsConfig = ParseArgsOptionsConf
   readonly positionals?: boolean;
   /**
    * Runs the command and resolves to the process exit code.
-   * Throw `UsageError` or core's `ConfigError` for something the user must fix (exit 2); anything else exits 1.
+   * Throw `UsageError` or core's `ConfigError` for something the user must fix (exit 2), `CommandFailure` for a
+   * failure its message explains (exit 1); anything else exits 1 as unexpected. The dispatcher prints them all,
+   * as JSON under `--json`: a command never writes its own `error:` line.
    */
   run(args: CommandArgs<O>, io: Io): Promise<number> | number;
 }
@@ -83,11 +85,30 @@ export function defineCommand<O extends ParseArgsOptionsConfig>(command: Command
 
 /** The command line is wrong: printed as `error: <message>` plus the hint, exit code 2. */
 export class UsageError extends Error {
+  /** `E_USAGE`, or the code of the error this one explains (e.g. the store's `E_DEAD_LETTER_NOT_FOUND`). */
+  readonly code: string;
   readonly hint: string | undefined;
 
-  constructor(message: string, hint?: string) {
-    super(message);
+  constructor(message: string, hint?: string, options: { readonly code?: string; readonly cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UsageError';
+    this.code = options.code ?? 'E_USAGE';
     this.hint = hint;
+  }
+}
+
+/**
+ * The command failed, and the message says all there is to say: printed as `error: <message>` plus the hint,
+ * without the offer of a stack that an unexpected error gets; exit code 1.
+ */
+export class CommandFailure extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { readonly code: string; readonly hint?: string; readonly cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CommandFailure';
+    this.code = options.code;
+    this.hint = options.hint;
   }
 }

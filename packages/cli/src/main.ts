@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { closest, ConfigError } from '@nightshift/core';
 import { parseCommandArgs } from './arguments.ts';
-import { UsageError, type Command, type Io } from './command.ts';
+import { CommandFailure, UsageError, type Command, type Io } from './command.ts';
 import { commands as registeredCommands } from './commands/index.ts';
 import { processIo } from './io.ts';
 import { commandUsage, generalUsage, HELP_USAGE } from './usage.ts';
@@ -13,15 +13,17 @@ export const EXIT_USAGE = 2;
 
 /**
  * Runs one `nightshift` command line (without the `nightshift` itself) and resolves to the exit code.
- * Never throws: errors are printed to `io.stderr`.
+ * Never throws: errors are printed to `io.stderr`, as one JSON object with `--json`.
  */
 export async function main(argv: readonly string[], io: Io, commands: readonly Command[] = registeredCommands): Promise<number> {
+  // Read from the raw arguments: a mistake in them is reported as they ask, before any parsing succeeds.
   const end = argv.indexOf('--');
-  const verbose = (end === -1 ? argv : argv.slice(0, end)).includes('--verbose') || io.env.NIGHTSHIFT_DEBUG === '1';
+  const options = end === -1 ? argv : argv.slice(0, end);
+  const verbose = options.includes('--verbose') || io.env.NIGHTSHIFT_DEBUG === '1';
   try {
     return await dispatch(argv, io, commands);
   } catch (error) {
-    return report(error, io, verbose);
+    return report(error, io, { verbose, json: options.includes('--json') });
   }
 }
 
@@ -62,6 +64,7 @@ async function dispatch(argv: readonly string[], io: Io, commands: readonly Comm
       io.stdout.write(`${cliVersion()}\n`);
       return EXIT_OK;
     }
+    if (!help && handedOn.includes('--json')) throw new UsageError('no command given', 'nightshift --help lists the commands');
     (help ? io.stdout : io.stderr).write(generalUsage(commands));
     return help ? EXIT_OK : EXIT_USAGE;
   }
@@ -79,19 +82,31 @@ async function dispatch(argv: readonly string[], io: Io, commands: readonly Comm
   return await command.run(parsed.args, io);
 }
 
-function report(error: unknown, io: Io, verbose: boolean): number {
-  if (error instanceof UsageError) {
-    io.stderr.write(`error: ${error.message}\n${error.hint === undefined ? '' : `${error.hint}\n`}`);
-    return EXIT_USAGE;
-  }
-  if (isConfigError(error)) {
-    io.stderr.write(`error: ${error.message}\n`);
-    return EXIT_USAGE;
-  }
+const STACK_HINT = '--verbose or NIGHTSHIFT_DEBUG=1 prints the stack';
+
+/**
+ * Prints an error and returns its exit code. Without `json`: `error: <message>` and the hint on the next line,
+ * or, for an unexpected error, the hint (how to see the stack) or the stack itself. With `json`, one line on
+ * stderr: `{"error": {"code", "message", "hint"}}`, code and hint `null` when the error has none, plus `stack`
+ * where the plain line would show it.
+ */
+function report(error: unknown, io: Io, { verbose, json }: { readonly verbose: boolean; readonly json: boolean }): number {
+  const usage = error instanceof UsageError || isConfigError(error);
+  const explained = usage || error instanceof CommandFailure;
   const message = error instanceof Error ? error.message : String(error);
-  if (verbose) io.stderr.write(`error: ${describe(error)}\n`);
-  else io.stderr.write(`error: ${message} (--verbose or NIGHTSHIFT_DEBUG=1 prints the stack)\n`);
-  return EXIT_FAILURE;
+  const hint = explained ? (error as { hint?: string }).hint : verbose ? undefined : STACK_HINT;
+  const stack = !explained && verbose ? describe(error) : undefined;
+  if (json) {
+    const code = (error as { code?: unknown } | null)?.code;
+    io.stderr.write(`${JSON.stringify({ error: { code: typeof code === 'string' ? code : null, message, hint: hint ?? null, ...(stack === undefined ? {} : { stack }) } })}\n`);
+  } else if (stack !== undefined) {
+    io.stderr.write(`error: ${stack}\n`);
+  } else if (explained) {
+    io.stderr.write(`error: ${message}\n${hint === undefined ? '' : `${hint}\n`}`);
+  } else {
+    io.stderr.write(`error: ${message} (${STACK_HINT})\n`);
+  }
+  return usage ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 /** The stack, and the stacks of the causes, of an error. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { Io } from './command.ts';
+import { CommandFailure, type Io } from './command.ts';
 import { findRepoRoot, locateServices } from './nightshift-services.ts';
 import { serviceStopGraceMs, stopWithParentFlags } from './service-stop.ts';
 
@@ -23,13 +23,13 @@ export interface RunServiceSettings {
  * through `io`. The child has its own process group, so a terminal's Ctrl-C reaches it once, through us:
  * the first Ctrl-C, SIGTERM or SIGHUP (the terminal closed) becomes SIGTERM (the service stops gracefully),
  * a later one SIGKILL. Should this process die without passing a signal on, the service stops by itself
- * (see stop-with-parent.ts).
+ * (see stop-with-parent.ts). Resolves to the service's exit code.
+ * @throws CommandFailure when the service is not in the repo or could not be started.
  */
 export function runService(name: string, args: readonly string[], io: Io, settings: RunServiceSettings = {}): Promise<number> {
   const service = locateServices(settings.repoRoot ?? findRepoRoot()).find((s) => s.name === name);
   if (!service?.exists) {
-    io.stderr.write(`error: ${name} is not there yet (issue #${service?.issue ?? '?'}: services/${name})\n`);
-    return Promise.resolve(1);
+    return Promise.reject(new CommandFailure(`${name} is not there yet (issue #${service?.issue ?? '?'}: services/${name})`, { code: 'E_SERVICE_MISSING' }));
   }
   const stopGraceMs = settings.stopGraceMs ?? serviceStopGraceMs(io.env);
   const child = spawn(settings.nodePath ?? process.execPath, [...stopWithParentFlags(stopGraceMs), service.main, ...args], {
@@ -53,11 +53,8 @@ export function runService(name: string, args: readonly string[], io: Io, settin
       child.kill('SIGKILL');
     }
   });
-  return new Promise<number>((resolve) => {
-    child.once('error', (error) => {
-      io.stderr.write(`error: could not start ${name}: ${error.message}\n`);
-      resolve(1);
-    });
+  return new Promise<number>((resolve, reject) => {
+    child.once('error', (error) => reject(new CommandFailure(`could not start ${name}: ${error.message}`, { code: 'E_SERVICE_START', cause: error })));
     child.once('close', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 1)));
   }).finally(stopListening);
 }

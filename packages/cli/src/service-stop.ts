@@ -5,16 +5,21 @@ import { DEFAULT_WORKER_GRACE } from '@nightshift/worker';
 export const STOP_MARGIN_MS = 5_000;
 
 /**
+ * How long the worker lets running tasks finish after its first SIGTERM: NIGHTSHIFT_WORKER_GRACE, else 30 s.
+ * @throws ConfigError naming NIGHTSHIFT_WORKER_GRACE when it is not a duration.
+ */
+export function workerGraceMs(env: Readonly<Record<string, string | undefined>>): number {
+  return parseDuration(env.NIGHTSHIFT_WORKER_GRACE ?? DEFAULT_WORKER_GRACE, 'NIGHTSHIFT_WORKER_GRACE');
+}
+
+/**
  * How long a service may take to stop after SIGTERM before it is killed: the worker's grace (`workerGrace`,
  * else NIGHTSHIFT_WORKER_GRACE, else 30 s) plus `STOP_MARGIN_MS`, so that a task the worker lets finish is not
  * killed midway. The other services stop well within it.
  * @throws ConfigError naming `--grace` or NIGHTSHIFT_WORKER_GRACE when it is not a duration.
  */
 export function serviceStopGraceMs(env: Readonly<Record<string, string | undefined>>, workerGrace?: string): number {
-  const graceMs = workerGrace === undefined
-    ? parseDuration(env.NIGHTSHIFT_WORKER_GRACE ?? DEFAULT_WORKER_GRACE, 'NIGHTSHIFT_WORKER_GRACE')
-    : parseDuration(workerGrace, '--grace');
-  return graceMs + STOP_MARGIN_MS;
+  return (workerGrace === undefined ? workerGraceMs(env) : parseDuration(workerGrace, '--grace')) + STOP_MARGIN_MS;
 }
 
 /**

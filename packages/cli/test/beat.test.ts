@@ -7,6 +7,7 @@ import { Broker, brokerOptions } from '@nightshift/broker';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { createBeatCommand } from '../src/commands/beat.ts';
 import { main } from '../src/main.ts';
+import { tempRepo } from './temp-repo.ts';
 import { testIo } from './test-io.ts';
 
 const APP = join(import.meta.dirname, 'fixtures', 'app.ts');
@@ -46,4 +47,19 @@ test('nightshift beat checks the app before it starts anything', async () => {
   const badSchedule = testIo();
   assert.equal(await main(['beat', '--app', join(import.meta.dirname, 'fixtures', 'schedule-bad-app.ts')], badSchedule, [createBeatCommand()]), 2);
   assert.match(badSchedule.stderr.text, /^error: 2 of 3 schedule entries of app "schedule-bad-fixture" are invalid, so beat was not started:\n {2}schedule\[1\] "nightly" "0 25 \* \* \*": hour "25" has 25, outside 0-23\n {2}schedule\[2\] "often": /);
+});
+
+test('a service that cannot run is an error main prints, as JSON with --json', async (t) => {
+  const repoRoot = await tempRepo(t);
+  const plain = testIo();
+  assert.equal(await main(['beat', '--app', APP], plain, [createBeatCommand({ repoRoot })]), 1);
+  assert.equal(plain.stderr.text, 'error: beat is not there yet (issue #4: services/beat)\n');
+  const json = testIo();
+  assert.equal(await main(['beat', '--app', APP, '--json'], json, [createBeatCommand({ repoRoot })]), 1);
+  assert.deepEqual(json.stderr.records(), [{ error: { code: 'E_SERVICE_MISSING', message: 'beat is not there yet (issue #4: services/beat)', hint: null } }]);
+
+  const withBeat = await tempRepo(t, { beat: 'setInterval(() => {}, 1000);' });
+  const unstartable = testIo();
+  assert.equal(await main(['beat', '--app', APP, '--json'], unstartable, [createBeatCommand({ repoRoot: withBeat, nodePath: '/nonexistent/node' })]), 1);
+  assert.deepEqual(unstartable.stderr.records(), [{ error: { code: 'E_SERVICE_START', message: 'could not start beat: spawn /nonexistent/node ENOENT', hint: null } }]);
 });

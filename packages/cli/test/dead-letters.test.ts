@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { userInfo } from 'node:os';
 import { after, before, test } from 'node:test';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { decode } from '@nightshift/core';
@@ -29,12 +30,12 @@ after(async () => {
   await store.close();
 });
 
-function input(task: string, id: string): DeadLetterInput {
+function input(task: string, id: string, errorMessage = 'no answer'): DeadLetterInput {
   const envelope = { v: 1, id, task, args: [{ password: 'hunter2', day: 3 }], kwargs: {}, attempt: 3, maxAttempts: 3, queue: 'reports', sentAt: new Date().toISOString(), origin: { type: 'producer', producer: 'test' } };
   const at = new Date().toISOString();
   return {
     messageId: id, deathMark: at, task, queue: 'reports', args: envelope.args, kwargs: {}, reason: 'failed',
-    error: { name: 'TimeoutError', message: 'no answer', stack: 'TimeoutError: no answer\n    at run (app.ts:1:1)' }, attempts: 3, worker: 'w1',
+    error: { name: 'TimeoutError', message: errorMessage, stack: `TimeoutError: ${errorMessage}\n    at run (app.ts:1:1)` }, attempts: 3, worker: 'w1',
     lastFailedAt: at, headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }, properties: {}, body: Buffer.from(JSON.stringify(envelope)),
   };
 }
@@ -115,8 +116,8 @@ test('mistakes say what to do next', async () => {
   assert.equal(await main(['dead-letters', 'lsit'], typo), 2);
   assert.match(typo.stderr.text, /^error: unknown action "lsit"\ndid you mean "nightshift dead-letters list"\? \(the actions are list, show <id>, requeue <id…> and ignore <id…>\)\n$/);
   const misplaced = testIo({ env });
-  assert.equal(await main(['dead-letters', 'ignore', '1', '--force'], misplaced), 2);
-  assert.match(misplaced.stderr.text, /--force does not apply to "dead-letters ignore"/);
+  assert.equal(await main(['dead-letters', 'show', '1', '--force'], misplaced), 2);
+  assert.match(misplaced.stderr.text, /--force does not apply to "dead-letters show"/);
   const nothing = testIo({ env });
   assert.equal(await main(['dead-letters', 'requeue'], nothing), 2);
   assert.match(nothing.stderr.text, /needs ids or --task <name>/);
@@ -129,5 +130,66 @@ test('mistakes say what to do next', async () => {
   const down = testIo({ env: { ...env, NIGHTSHIFT_DATABASE_URL: 'postgres://postgres:s3cret@127.0.0.1:1/postgres' } });
   assert.equal(await main(['dead-letters', 'list'], down), 1);
   assert.match(down.stderr.text, /PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/postgres is not reachable .*start it, or set NIGHTSHIFT_DATABASE_URL/);
+  assert.doesNotMatch(down.stderr.text, /s3cret/);
+});
+
+test('list marks a cut error message with …; --json keeps it whole', async () => {
+  const message = 'reports.generateDaily: unknown report type "sales"; expected one of usage, billing, churn';
+  await new DeadLetters(store).record(input('reports.cut', 'msg-cut', message));
+  const list = testIo({ env });
+  assert.equal(await main(['dead-letters', 'list', '--task', 'reports.cut'], list), 0, list.stderr.text);
+  assert.match(list.stdout.lines()[1] ?? '', /TimeoutError: reports\.generateDaily: unknown report type "sales";…$/);
+  const json = testIo({ env });
+  assert.equal(await main(['dead-letters', 'list', '--task', 'reports.cut', '--json'], json), 0);
+  assert.equal(json.stdout.records()[0]?.errorMessage, message);
+});
+
+test('ignore refuses a dead letter already ignored unless --force, and then says whose review it replaced', async () => {
+  const deadLetters = new DeadLetters(store);
+  const { id } = await deadLetters.record(input('reports.twice', 'msg-twice'));
+  const first = testIo({ env });
+  assert.equal(await main(['dead-letters', 'ignore', id, '--note', 'known outage'], first), 0, first.stderr.text);
+
+  const again = testIo({ env: { ...env, USER: 'ben' } });
+  assert.equal(await main(['dead-letters', 'ignore', id, '--note', 'duplicate'], again), 2);
+  assert.match(again.stderr.text, new RegExp(`^error: dead letter #${id} was already ignored by ana at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ \\("known outage"\\)\nnothing was changed; add --force to ignore it again, replacing who and why\n$`));
+  const kept = await deadLetters.get(id);
+  assert.deepEqual([kept.statusBy, kept.statusNote], ['ana', 'known outage']);
+
+  const forced = testIo({ env: { ...env, USER: 'ben' } });
+  assert.equal(await main(['dead-letters', 'ignore', id, '--note', 'duplicate', '--force'], forced), 0, forced.stderr.text);
+  assert.match(forced.stdout.text, new RegExp(`^ignored #${id} \\(duplicate\\)\n#${id} was already ignored by ana at [^(]+ \\("known outage"\\); that review is replaced\n$`));
+  const replaced = await deadLetters.get(id);
+  assert.deepEqual([replaced.statusBy, replaced.statusNote], ['ben', 'duplicate']);
+
+  const json = testIo({ env });
+  assert.equal(await main(['dead-letters', 'ignore', id, '--force', '--json'], json), 0);
+  assert.deepEqual(json.stdout.records(), [{ id, status: 'ignored', by: 'ana', note: null, replaced: { by: 'ben', at: replaced.statusAt, note: 'duplicate' } }]);
+});
+
+test('requeue and ignore record the same person: the login name, or without USER the account name, never "cli"', async () => {
+  const deadLetters = new DeadLetters(store);
+  const toIgnore = await deadLetters.record(input('reports.who', 'msg-who-1'));
+  const toRequeue = await deadLetters.record(input('reports.who', 'msg-who-2'));
+  const { USER: _user, ...noUser } = env;
+  const ignore = testIo({ env: noUser });
+  assert.equal(await main(['dead-letters', 'ignore', toIgnore.id], ignore), 0, ignore.stderr.text);
+  const requeue = testIo({ env: noUser });
+  assert.equal(await main(['dead-letters', 'requeue', toRequeue.id], requeue), 0, requeue.stderr.text);
+  await channel.purgeQueue(`${env.NIGHTSHIFT_PREFIX}.q.reports`);
+  const who = userInfo().username;
+  assert.equal((await deadLetters.get(toIgnore.id)).statusBy, who);
+  assert.equal((await deadLetters.get(toRequeue.id)).statusBy, who);
+});
+
+test('with --json, the store\'s refusals and an unreachable store are JSON on stderr, with the store\'s codes', async () => {
+  const unknown = testIo({ env });
+  assert.equal(await main(['dead-letters', 'show', '999999', '--json'], unknown), 2);
+  assert.deepEqual(unknown.stderr.records(), [{ error: { code: 'E_DEAD_LETTER_NOT_FOUND', message: 'no dead letter #999999 in the store', hint: '"nightshift dead-letters list" shows the ids there are, of every status, newest first' } }]);
+  const down = testIo({ env: { ...env, NIGHTSHIFT_DATABASE_URL: 'postgres://postgres:s3cret@127.0.0.1:1/postgres' } });
+  assert.equal(await main(['dead-letters', 'list', '--json'], down), 1);
+  const [record, ...more] = down.stderr.records();
+  assert.equal((record?.error as { code?: unknown } | undefined)?.code, 'E_STORE_UNAVAILABLE');
+  assert.deepEqual(more, []);
   assert.doesNotMatch(down.stderr.text, /s3cret/);
 });

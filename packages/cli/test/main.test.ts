@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '@nightshift/core';
-import { defineCommand, type Command } from '../src/command.ts';
+import { BrokerUnavailableError, ConfigError } from '@nightshift/core';
+import { CommandFailure, defineCommand, type Command } from '../src/command.ts';
 import { commands } from '../src/commands/index.ts';
 import { main } from '../src/main.ts';
 import { testIo } from './test-io.ts';
@@ -81,7 +81,7 @@ test('an unknown or misused option is a usage error naming the closest option, e
   const cases: Array<[string[], RegExp]> = [
     [['up', '--ap', 'app.ts'], /^error: unknown option --ap for "nightshift up"\ndid you mean --app\? /],
     [['up', '--app'], /^error: --app needs a value\n/],
-    [['up', '--app', '--json'], /^error: --app needs a value, not the option --json\nwrite --app=--json if that is the value\n$/],
+    [['up', '--app', '--verbose'], /^error: --app needs a value, not the option --verbose\nwrite --app=--verbose if that is the value\n$/],
     [['up', '--json=yes'], /^error: --json takes no value\n/],
     [['up', 'extra'], /^error: "nightshift up" takes no arguments, got "extra"\n/],
     [['--jsno', 'up'], /^error: unknown option --jsno\ndid you mean --json\?/],
@@ -126,6 +126,43 @@ test('a ConfigError is one line without a stack; another error says how to see i
   const debug = testIo({ env: { NIGHTSHIFT_DEBUG: '1' } });
   assert.equal(await main(['fail'], debug, [failing(new Error('disk on fire'))]), 1);
   assert.match(debug.stderr.text, /\n {4}at /);
+});
+
+test('with --json, an error is one JSON object on stderr with its code and hint, and the same exit code', async () => {
+  const cases: Array<[string[], Command[], number, Record<string, unknown>]> = [
+    [['--json', 'uo'], [...commands], 2, { code: 'E_USAGE', message: 'unknown command "uo"', hint: `did you mean "nightshift up"? (commands: ${names})` }],
+    [['up', '--ap', 'app.ts', '--json'], [...commands], 2, { code: 'E_USAGE', message: 'unknown option --ap for "nightshift up"', hint: 'did you mean --app? (run "nightshift up --help" for its options)' }],
+    // Read as the option, as the message says: so the error comes as JSON.
+    [['up', '--app', '--json'], [...commands], 2, { code: 'E_USAGE', message: '--app needs a value, not the option --json', hint: 'write --app=--json if that is the value' }],
+    [['--json'], [...commands], 2, { code: 'E_USAGE', message: 'no command given', hint: 'nightshift --help lists the commands' }],
+    [['fail', '--json'], [failing(new ConfigError('NIGHTSHIFT_PREFIX: bad'))], 2, { code: 'E_CONFIG', message: 'NIGHTSHIFT_PREFIX: bad', hint: null }],
+    [['fail', '--json'], [failing(new CommandFailure('worker is not there yet', { code: 'E_SERVICE_MISSING', hint: 'see issue #3' }))], 1, { code: 'E_SERVICE_MISSING', message: 'worker is not there yet', hint: 'see issue #3' }],
+    [['fail', '--json'], [failing(new BrokerUnavailableError('RabbitMQ did not answer'))], 1, { code: 'E_BROKER_UNAVAILABLE', message: 'RabbitMQ did not answer', hint: '--verbose or NIGHTSHIFT_DEBUG=1 prints the stack' }],
+    [['fail', '--json'], [failing(new Error('disk on fire'))], 1, { code: null, message: 'disk on fire', hint: '--verbose or NIGHTSHIFT_DEBUG=1 prints the stack' }],
+  ];
+  for (const [argv, registry, exit, error] of cases) {
+    const io = testIo();
+    assert.equal(await main(argv, io, registry), exit, argv.join(' '));
+    assert.equal(io.stderr.lines().length, 1, io.stderr.text);
+    assert.deepEqual(io.stderr.records()[0], { error }, argv.join(' '));
+    assert.equal(io.stdout.text, '');
+  }
+
+  const verbose = testIo();
+  assert.equal(await main(['fail', '--json', '--verbose'], verbose, [failing(new Error('disk on fire', { cause: new Error('fan stopped') }))]), 1);
+  const { error } = verbose.stderr.records()[0] as { error: Record<string, unknown> };
+  assert.deepEqual({ ...error, stack: undefined }, { code: null, message: 'disk on fire', hint: null, stack: undefined });
+  assert.match(String(error.stack), /^Error: disk on fire\n {4}at .*\ncaused by: Error: fan stopped\n {4}at /s);
+
+  const afterEnd = testIo();
+  assert.equal(await main(['fail', '--', '--json'], afterEnd, [failing(new Error('disk on fire'))]), 2, 'a --json after -- is an argument, not the option');
+  assert.match(afterEnd.stderr.text, /^error: /);
+});
+
+test('without --json, a CommandFailure is its message and hint, with no offer of a stack, exit 1', async () => {
+  const io = testIo();
+  assert.equal(await main(['fail'], io, [failing(new CommandFailure('worker is not there yet', { code: 'E_SERVICE_MISSING', hint: 'see issue #3' }))]), 1);
+  assert.equal(io.stderr.text, 'error: worker is not there yet\nsee issue #3\n');
 });
 
 test('--version prints the package version', async () => {

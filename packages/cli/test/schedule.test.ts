@@ -67,6 +67,7 @@ test('invalid entries are printed with what is wrong, and the exit code is 2', a
   const json = testIo();
   assert.equal(await main(['schedule', 'explain', '--app', BAD_APP, '--json'], json, commands), 2);
   assert.deepEqual(json.stdout.records().map((r) => [r.entry, r.valid]), [['fine', true], ['nightly', false], ['often', false]]);
+  assert.deepEqual(json.stderr.records(), [{ error: { code: 'E_CONFIG', message: '2 of 3 schedule entries are invalid; beat would not start', hint: null } }]);
 });
 
 test('usage mistakes say what to do', async () => {

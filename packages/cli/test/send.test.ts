@@ -117,3 +117,20 @@ test('an unreachable broker fails loudly after the publish timeout', async () =>
   assert.match(io.stderr.text, /RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1 did not answer within 1000ms/);
   assert.doesNotMatch(io.stderr.text, /secret/);
 });
+
+test('with --json, a mistake and an unreachable broker are JSON on stderr too, the wait included', async () => {
+  const unknown = testIo({ env });
+  assert.equal(await main(['send', 'reports.nope', '--app', app, '--json'], unknown), 2);
+  assert.deepEqual(unknown.stderr.records(), [{ error: { code: 'E_USAGE', message: 'app "send-fixture" has no task "reports.nope"', hint: 'its tasks: reports.generate' } }]);
+
+  const io = testIo({ env: { ...env, NIGHTSHIFT_AMQP_URL: 'amqp://guest:secret@127.0.0.1:1', NIGHTSHIFT_PUBLISH_TIMEOUT: '1.5s' } });
+  assert.equal(await main(['send', 'reports.generate', '--app', app, '--json'], io), 1);
+  const [waiting, failure, ...more] = io.stderr.records();
+  assert.deepEqual(waiting, {
+    event: 'waiting', message: 'waiting for RabbitMQ at amqp://guest:***@127.0.0.1:1 (up to 1.5s; NIGHTSHIFT_PUBLISH_TIMEOUT)…', amqpUrl: 'amqp://guest:***@127.0.0.1:1', timeoutMs: 1_500,
+  });
+  assert.equal((failure?.error as { code?: unknown } | undefined)?.code, 'E_BROKER_UNAVAILABLE');
+  assert.match(String((failure?.error as { message?: unknown } | undefined)?.message), /^RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1 did not answer within 1500ms/);
+  assert.deepEqual(more, []);
+  assert.doesNotMatch(io.stderr.text, /secret/);
+});

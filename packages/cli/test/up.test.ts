@@ -80,7 +80,7 @@ test('up runs the services there are, passes --app, and stops them all on SIGTER
   await io.stdout.waitFor(/^worker {6}worker args: --app .*fixtures\/app\.ts$/m);
   assert.match(io.stdout.text, /^worker {6}started \(pid \d+\)$/m);
   assert.match(io.stdout.text, /^beat {8}not there yet \(issue #4: services\/beat\)$/m);
-  assert.match(io.stdout.text, /^nightshift {2}supervising worker; Ctrl-C stops them \(each may take 35 s\)$/m);
+  assert.match(io.stdout.text, /^nightshift {2}supervising worker; Ctrl-C stops them, giving running tasks the worker's grace \(NIGHTSHIFT_WORKER_GRACE, 30 s\) to finish; any still running after 35 s is killed$/m);
   io.interrupt('SIGTERM');
   assert.equal(await exit, 0);
   const tail = io.stdout.lines().slice(-4);
@@ -195,16 +195,29 @@ test('the grace period is the worker\'s (NIGHTSHIFT_WORKER_GRACE, else 30s) plus
     await io.stdout.waitFor(/"event":"supervising"/);
     io.interrupt('SIGTERM');
     assert.equal(await exit, 0);
-    return io.stdout.records().find((r) => r.event === 'supervising')?.gracePeriodMs;
+    const { gracePeriodMs, workerGraceMs, message } = io.stdout.records().find((r) => r.event === 'supervising') ?? {};
+    return { gracePeriodMs, workerGraceMs, message };
   };
-  assert.equal(await graceOf([]), 35_000);
-  assert.equal(await graceOf([], { NIGHTSHIFT_WORKER_GRACE: '2m' }), 125_000);
-  assert.equal(await graceOf(['--grace', '3s'], { NIGHTSHIFT_WORKER_GRACE: '2m' }), 3_000);
+  assert.deepEqual(await graceOf([]), {
+    gracePeriodMs: 35_000, workerGraceMs: 30_000,
+    message: 'supervising worker; Ctrl-C stops them, giving running tasks the worker\'s grace (NIGHTSHIFT_WORKER_GRACE, 30 s) to finish; any still running after 35 s is killed',
+  });
+  assert.deepEqual(await graceOf([], { NIGHTSHIFT_WORKER_GRACE: '2m' }), {
+    gracePeriodMs: 125_000, workerGraceMs: 120_000,
+    message: 'supervising worker; Ctrl-C stops them, giving running tasks the worker\'s grace (NIGHTSHIFT_WORKER_GRACE, 2 min) to finish; any still running after 2 min 5 s is killed',
+  });
+  assert.deepEqual(await graceOf(['--grace', '3s'], { NIGHTSHIFT_WORKER_GRACE: '2m' }), {
+    gracePeriodMs: 3_000, workerGraceMs: 120_000,
+    message: 'supervising worker; Ctrl-C stops them; any still running after 3 s (--grace) is killed, before running tasks have had the worker\'s grace (NIGHTSHIFT_WORKER_GRACE, 2 min) to finish',
+  });
 
   const bad = testIo({ env: { NIGHTSHIFT_WORKER_GRACE: 'forever' } });
   assert.equal(await main(['up', '--app', APP], bad, up({ repoRoot })), 2);
   assert.match(bad.stderr.text, /^error: NIGHTSHIFT_WORKER_GRACE: "forever" is not a duration/);
   assert.equal(bad.stdout.text, '');
+  const badWithGrace = testIo({ env: { NIGHTSHIFT_WORKER_GRACE: 'forever' } });
+  assert.equal(await main(['up', '--app', APP, '--grace', '3s'], badWithGrace, up({ repoRoot })), 2, 'the worker would refuse it: up refuses it before anything starts');
+  assert.match(badWithGrace.stderr.text, /^error: NIGHTSHIFT_WORKER_GRACE: "forever" is not a duration/);
 });
 
 /** Ends an `up` that a failed assertion left running: Ctrl-C twice, then wait for it. */

@@ -1,6 +1,6 @@
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus } from '@nightshift/store';
 import { UsageError, type Io } from '../command.ts';
-import { readSince, shortTime, table, withDeadLetters } from './dead-letters-store.ts';
+import { clip, readSince, shortTime, table, withDeadLetters } from './dead-letters-store.ts';
 
 export interface ListValues {
   readonly status?: string;
@@ -39,7 +39,7 @@ export async function listDeadLetters(values: ListValues, io: Io): Promise<numbe
     }
     const rows = page.items.map((d) => [
       `#${d.id}`, shortTime(d.lastFailedAt), d.status, d.task ?? '-', d.reason, String(d.attempts ?? '-'),
-      `${d.errorClass ?? '-'}${d.errorMessage ? `: ${d.errorMessage.replace(/\s+/g, ' ').slice(0, 60)}` : ''}`,
+      `${d.errorClass ?? '-'}${d.errorMessage ? `: ${clip(d.errorMessage, 60)}` : ''}`,
     ]);
     io.stdout.write(`${table([['ID', 'LAST FAILED', 'STATUS', 'TASK', 'REASON', 'ATTEMPTS', 'ERROR'], ...rows])}\n`);
     if (page.next) io.stdout.write(`more: nightshift dead-letters list --after ${page.next}${values.status ? ` --status ${values.status}` : ''}${values.task ? ` --task ${values.task}` : ''}\n`);

@@ -1,7 +1,7 @@
-import { redactUrl } from '@nightshift/core';
 import { Broker, brokerOptions } from '@nightshift/broker';
 import { brokerReplayPublisher } from '@nightshift/broker';
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type RequeueSelection } from '@nightshift/store';
+import { waitForBroker } from '../broker-wait.ts';
 import { UsageError, type Io } from '../command.ts';
 import { readSince, reviewer, withDeadLetters } from './dead-letters-store.ts';
 
@@ -26,8 +26,7 @@ export async function requeueDeadLetters(ids: readonly string[], values: Requeue
     ? { ids }
     : { task: values.task as string, status: status as DeadLetterStatus, ...(values.since !== undefined ? { since: readSince(values.since) } : {}) };
   return withDeadLetters(io, async (deadLetters, config) => {
-    const slow = setTimeout(() => io.stderr.write(`waiting for RabbitMQ at ${redactUrl(config.amqpUrl)} (up to ${config.publishTimeoutMs / 1000}s; NIGHTSHIFT_PUBLISH_TIMEOUT)…\n`), 1_000);
-    const broker = await Broker.connect(brokerOptions(config, 'nightshift cli')).finally(() => clearTimeout(slow));
+    const broker = await waitForBroker(Broker.connect(brokerOptions(config, 'nightshift cli')), config, io, values.json);
     try {
       const outcomes = await deadLetters.requeue(selection, {
         publish: brokerReplayPublisher(broker), force: values.force === true, by: reviewer(io), ...(values.note !== undefined ? { note: values.note } : {}),

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { assertMigrated, DeadLetterNotFoundError, DeadLetters, RequeueRefusedError, Store, storeOptions } from '@nightshift/store';
 import { UsageError, type Io } from '../command.ts';
@@ -10,17 +11,29 @@ export async function withDeadLetters<T>(io: Io, work: (deadLetters: DeadLetters
     await assertMigrated(store);
     return await work(new DeadLetters(store), config);
   } catch (error) {
-    if (error instanceof DeadLetterNotFoundError) throw new UsageError(error.message, '"nightshift dead-letters list" shows the ids there are, of every status, newest first');
-    if (error instanceof RequeueRefusedError) throw new UsageError(error.message.replace(/ \(force: true\)/, ''));
+    if (error instanceof DeadLetterNotFoundError) {
+      throw new UsageError(error.message, '"nightshift dead-letters list" shows the ids there are, of every status, newest first', { code: error.code, cause: error });
+    }
+    if (error instanceof RequeueRefusedError) throw new UsageError(error.message.replace(/ \(force: true\)/, ''), undefined, { code: error.code, cause: error });
     throw error;
   } finally {
     await store.close();
   }
 }
 
-/** Who is reviewing: the login name, else `cli`. */
+/**
+ * Who is running the command, as `ignore` and `requeue` record it: the login name from the environment, else
+ * the name of the account the process runs as (cron, `docker exec` and systemd set no USER), else `unknown`.
+ */
 export function reviewer(io: Io): string {
-  return io.env.USER ?? io.env.LOGNAME ?? io.env.USERNAME ?? 'cli';
+  const named = io.env.USER ?? io.env.LOGNAME ?? io.env.USERNAME;
+  if (named !== undefined && named !== '') return named;
+  try {
+    return userInfo().username;
+  } catch {
+    // An account without a name (a container's arbitrary uid): nothing better to record.
+    return 'unknown';
+  }
 }
 
 /** `--since 1h` (a duration back from now) or `--since 2026-01-01T00:00:00Z`. */
@@ -40,6 +53,18 @@ export function readSince(text: string, now = Date.now()): Date {
 /** `2026-11-24 20:01:02Z`: ISO time, shorter, for tables. */
 export function shortTime(iso: string | null): string {
   return iso === null ? '-' : `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
+}
+
+/**
+ * `text` on one line, at most `max` characters: a longer one is cut at a space where there is one in its
+ * second half, and ends in `…` (for tables; `--json` prints values whole).
+ */
+export function clip(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  if (line.length <= max) return line;
+  const kept = line.slice(0, max - 1);
+  const end = line[max - 1] === ' ' ? kept.length : kept.lastIndexOf(' ');
+  return `${(end >= max / 2 ? kept.slice(0, end) : kept).trimEnd()}…`;
 }
 
 export function table(rows: readonly (readonly string[])[]): string {

@@ -20,7 +20,7 @@ const ACCEPTS: Readonly<Record<string, readonly (keyof typeof options)[]>> = {
   list: ['status', 'task', 'since', 'limit', 'after'],
   show: [],
   requeue: ['task', 'status', 'since', 'note', 'force'],
-  ignore: ['note'],
+  ignore: ['note', 'force'],
 };
 
 const usage = `Usage: nightshift dead-letters <action> [options]
@@ -37,8 +37,9 @@ Actions:
   requeue <id…> | --task T [--status S] [--since D]  [--note N] [--force]
         sends the task again to its queue, with a fresh attempt count and origin "replay", linked to the
         original trace, and marks the row requeued; one already requeued is refused unless --force
-  ignore <id…> [--note N]
-        marks dead letters ignored, with who (your login name) and why
+  ignore <id…> [--note N] [--force]
+        marks dead letters ignored, with who (your login name) and why; one already ignored is refused
+        unless --force, which replaces who ignored it and the note
 
 The store is NIGHTSHIFT_DATABASE_URL, schema NIGHTSHIFT_DATABASE_SCHEMA (default: nightshift); requeue also
 uses NIGHTSHIFT_AMQP_URL and NIGHTSHIFT_PREFIX.

@@ -1,4 +1,4 @@
-import { loadApp } from '@nightshift/core';
+import { ConfigError, loadApp } from '@nightshift/core';
 import {
   checkScheduleEntries, describeMisfire, describeSchedule, formatInZone, nextFireTimes, type ScheduleEntry,
 } from '@nightshift/schedule';
@@ -61,8 +61,7 @@ export function createScheduleCommand(settings: ScheduleCommandSettings = {}): C
         }
       }
       if (problems.length === 0) return 0;
-      io.stderr.write(`error: ${problems.length} of ${app.schedule.length} schedule entries ${problems.length === 1 ? 'is' : 'are'} invalid; beat would not start\n`);
-      return 2;
+      throw new ConfigError(`${problems.length} of ${app.schedule.length} schedule entries ${problems.length === 1 ? 'is' : 'are'} invalid; beat would not start`, { field: 'schedule' });
     },
   });
 }

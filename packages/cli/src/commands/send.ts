@@ -1,6 +1,7 @@
-import { loadApp, loadConfig, parseDuration, redactUrl, validateQueueName } from '@nightshift/core';
+import { loadApp, loadConfig, parseDuration, validateQueueName } from '@nightshift/core';
 import { createClient, type SendOptions } from '@nightshift/broker';
 import { startCommandTracing } from '@nightshift/telemetry';
+import { waitForBroker } from '../broker-wait.ts';
 import { defineCommand, UsageError } from '../command.ts';
 
 const options = {
@@ -67,8 +68,7 @@ export const send = defineCommand({
     };
     // With an OTLP endpoint set, the task's trace begins here, with a `send` span, rather than at its first attempt.
     const stopTracing = startCommandTracing('nightshift-cli', io.env);
-    const slow = setTimeout(() => io.stderr.write(`waiting for RabbitMQ at ${redactUrl(config.amqpUrl)} (up to ${config.publishTimeoutMs / 1000}s; NIGHTSHIFT_PUBLISH_TIMEOUT)…\n`), 1_000);
-    const client = await createClient(config, { app, name: 'cli' }).finally(() => clearTimeout(slow));
+    const client = await waitForBroker(createClient(config, { app, name: 'cli' }), config, io, values.json);
     try {
       const id = await client.send(taskName as never, args as never, sendOptions);
       const queue = sendOptions.queue ?? app.task(taskName)?.queue ?? app.defaults.queue ?? 'default';

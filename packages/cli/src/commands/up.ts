@@ -5,7 +5,7 @@ import { metricsPorts } from '../metrics-ports.ts';
 import { findRepoRoot, locateServices } from '../nightshift-services.ts';
 import { readableDuration } from '../readable-duration.ts';
 import { assertScheduleValid } from '../schedule-check.ts';
-import { serviceStopGraceMs, stopWithParentFlags } from '../service-stop.ts';
+import { serviceStopGraceMs, stopWithParentFlags, workerGraceMs } from '../service-stop.ts';
 import { ServiceOutput, SUPERVISOR_NAME, wantsColor } from '../service-output.ts';
 import { Supervisor, type StopResult, type RestartPolicy } from '../supervisor.ts';
 
@@ -38,8 +38,10 @@ as a child process whose lines are prefixed with its name. The app module, its s
 NIGHTSHIFT_* settings are checked before anything starts; each service checks its own as it starts, and
 one that exits with code 2 (a configuration error) makes up stop the others and exit. A service that
 exits otherwise is restarted after 1s, doubling up to 30s while it keeps failing. Ctrl-C, SIGTERM or
-closing the terminal (SIGHUP) stops them all: SIGTERM to each, SIGKILL to any still running after the
-grace period; a second Ctrl-C kills at once. If up itself is killed, each service stops on its own.
+closing the terminal (SIGHUP) stops them all: SIGTERM to each, which gives running tasks the worker's
+grace (NIGHTSHIFT_WORKER_GRACE, 30s) to finish, then SIGKILL to any still running after the grace
+period (--grace; by default that grace plus 5s, for the worker to hand back what is left); a second
+Ctrl-C kills at once. If up itself is killed, each service stops on its own.
 
 Each service serves /metrics on its own port (worker 9464, beat 9465, alerter 9466, health-api 9467);
 NIGHTSHIFT_WORKER_METRICS_PORT, NIGHTSHIFT_BEAT_METRICS_PORT, NIGHTSHIFT_ALERTER_METRICS_PORT and
@@ -69,6 +71,7 @@ export function createUpCommand(settings: UpSettings = {}): Command {
         throw new UsageError('"nightshift up" needs --app <path>: the module whose default export is your app', 'e.g. nightshift up --app examples/factory/app.ts');
       }
       const gracePeriodMs = values.grace === undefined ? serviceStopGraceMs(io.env) : parseDuration(values.grace, '--grace');
+      const taskGraceMs = workerGraceMs(io.env);
       const config = loadConfig(io.env);
       const app = await loadApp(values.app, io.cwd);
       assertScheduleValid(app, values.app, 'nothing was started');
@@ -120,8 +123,8 @@ export function createUpCommand(settings: UpSettings = {}): Command {
         }
       });
       try {
-        output.event(SUPERVISOR_NAME, 'supervising', `supervising ${names}; Ctrl-C stops them (each may take ${readableDuration(gracePeriodMs)})`, {
-          services: present.map((s) => s.name), gracePeriodMs,
+        output.event(SUPERVISOR_NAME, 'supervising', `supervising ${names}; ${howCtrlCStops(present.some((s) => s.name === 'worker'), taskGraceMs, gracePeriodMs, values.grace !== undefined)}`, {
+          services: present.map((s) => s.name), gracePeriodMs, workerGraceMs: taskGraceMs,
         });
         return stopped(await supervisor.start(), output);
       } finally {
@@ -129,6 +132,18 @@ export function createUpCommand(settings: UpSettings = {}): Command {
       }
     },
   });
+}
+
+/**
+ * What Ctrl-C will do, in the README's words: running tasks get the worker's grace to finish, and a service
+ * still running after the grace period (the worker's grace plus the margin it needs to hand back the rest) is killed.
+ */
+function howCtrlCStops(withWorker: boolean, taskGraceMs: number, gracePeriodMs: number, graceGiven: boolean): string {
+  const killed = `any still running after ${readableDuration(gracePeriodMs)}${graceGiven ? ' (--grace)' : ''} is killed`;
+  const taskGrace = `the worker's grace (NIGHTSHIFT_WORKER_GRACE, ${readableDuration(taskGraceMs)})`;
+  if (!withWorker) return `Ctrl-C stops them; ${killed}`;
+  if (gracePeriodMs <= taskGraceMs) return `Ctrl-C stops them; ${killed}, before running tasks have had ${taskGrace} to finish`;
+  return `Ctrl-C stops them, giving running tasks ${taskGrace} to finish; ${killed}`;
 }
 
 /** The last line of `up` and its exit code: 2 when a service could not run, 1 when one had to be killed. */
