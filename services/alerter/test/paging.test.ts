@@ -1,33 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { alerterHarness, deadLetterTask, eventually, rowCount, type AlerterHarness } from './support.ts';
-import { slackWebhook, smtpServer } from '@nightshift/test-helpers';
+import { deadLetterTask, eventually, pagedHarness, rowCount, type AlerterHarness, type PagedHarness } from './support.ts';
 
 class ReportTimeout extends Error {
   override name = 'ReportTimeout';
 }
 
-let slack: Awaited<ReturnType<typeof slackWebhook>>;
-let smtp: Awaited<ReturnType<typeof smtpServer>>;
+let paged: PagedHarness;
+let slack: PagedHarness['slack'];
+let smtp: PagedHarness['smtp'];
 let harness: AlerterHarness;
 
 before(async () => {
-  slack = await slackWebhook();
-  smtp = await smtpServer();
-  harness = await alerterHarness({
-    NIGHTSHIFT_SLACK_WEBHOOK_URL: slack.url,
-    NIGHTSHIFT_SMTP_URL: smtp.url,
-    NIGHTSHIFT_ALERT_EMAIL_FROM: 'nightshift@example.test',
-    NIGHTSHIFT_ALERT_EMAIL_TO: 'oncall@example.test',
-    NIGHTSHIFT_DASHBOARD_URL: 'http://dashboard.test',
-    NIGHTSHIFT_TRACE_URL: 'http://traces.test/trace/',
-  });
+  paged = await pagedHarness({ NIGHTSHIFT_DASHBOARD_URL: 'http://dashboard.test', NIGHTSHIFT_TRACE_URL: 'http://traces.test/trace/' });
+  ({ slack, smtp, harness } = paged);
 });
-after(async () => {
-  await harness.cleanup();
-  await slack.close();
-  await smtp.close();
-});
+after(() => paged.close());
 
 test('50 dead letters of one task and error within the window: 2 Slack messages, 2 emails, 50 rows; no secret anywhere', async () => {
   await harness.start();

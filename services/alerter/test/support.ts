@@ -6,7 +6,7 @@ import { encode, serializeError, type TaskEnvelope } from '@nightshift/core';
 import { Broker, brokerOptions, buildEnvelope, publishDeadLetter } from '@nightshift/broker';
 import { createLogger, metrics, type Logger } from '@nightshift/telemetry';
 import { DeadLetters, quoteIdent, Store } from '@nightshift/store';
-import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { randomPrefix, requireServices, slackWebhook, smtpServer } from '@nightshift/test-helpers';
 import { loadAlerterConfig, startAlerter, type Alerter, type AlerterConfig, type AlerterOptions } from '@nightshift/alerter';
 
 /** Log lines kept in memory, as the alerter wrote them (after redaction). */
@@ -144,3 +144,31 @@ function randomHex(length: number): string {
 }
 
 export { randomPrefix, quoteIdent };
+
+/** An alerter harness paging a local Slack webhook and SMTP server, as the paging tests need. */
+export interface PagedHarness {
+  readonly harness: AlerterHarness;
+  readonly slack: Awaited<ReturnType<typeof slackWebhook>>;
+  readonly smtp: Awaited<ReturnType<typeof smtpServer>>;
+  close(): Promise<void>;
+}
+
+export async function pagedHarness(env: Record<string, string> = {}): Promise<PagedHarness> {
+  const slack = await slackWebhook();
+  const smtp = await smtpServer();
+  const harness = await alerterHarness({
+    NIGHTSHIFT_SLACK_WEBHOOK_URL: slack.url,
+    NIGHTSHIFT_SMTP_URL: smtp.url,
+    NIGHTSHIFT_ALERT_EMAIL_FROM: 'nightshift@example.test',
+    NIGHTSHIFT_ALERT_EMAIL_TO: 'oncall@example.test',
+    ...env,
+  });
+  return {
+    harness, slack, smtp,
+    close: async () => {
+      await harness.cleanup();
+      await slack.close();
+      await smtp.close();
+    },
+  };
+}

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { InMemorySpanExporter, SpanKind, startTelemetry, type ReadableSpan, type Telemetry } from '@nightshift/telemetry';
-import { slackWebhook, smtpServer } from '@nightshift/test-helpers';
-import { alerterHarness, deadLetterTask, eventually, rowCount, type AlerterHarness } from './support.ts';
+import { deadLetterTask, eventually, pagedHarness, rowCount, type AlerterHarness, type PagedHarness } from './support.ts';
 
 class ReportTimeout extends Error {
   override name = 'ReportTimeout';
@@ -10,26 +9,18 @@ class ReportTimeout extends Error {
 
 const spans = new InMemorySpanExporter();
 let telemetry: Telemetry;
-let slack: Awaited<ReturnType<typeof slackWebhook>>;
-let smtp: Awaited<ReturnType<typeof smtpServer>>;
+let paged: PagedHarness;
+let slack: PagedHarness['slack'];
+let smtp: PagedHarness['smtp'];
 let harness: AlerterHarness;
 
 before(async () => {
   telemetry = await startTelemetry({ service: 'alerter-trace-test', metricsPort: 0, logLevel: 'silent', spanExporter: spans });
-  slack = await slackWebhook();
-  smtp = await smtpServer();
-  harness = await alerterHarness({
-    NIGHTSHIFT_SLACK_WEBHOOK_URL: slack.url,
-    NIGHTSHIFT_SMTP_URL: smtp.url,
-    NIGHTSHIFT_ALERT_EMAIL_FROM: 'nightshift@example.test',
-    NIGHTSHIFT_ALERT_EMAIL_TO: 'oncall@example.test',
-    NIGHTSHIFT_TRACE_URL: 'http://traces.test/trace/{traceId}?uiFind=dead-letter',
-  });
+  paged = await pagedHarness({ NIGHTSHIFT_TRACE_URL: 'http://traces.test/trace/{traceId}?uiFind=dead-letter' });
+  ({ slack, smtp, harness } = paged);
 });
 after(async () => {
-  await harness.cleanup();
-  await slack.close();
-  await smtp.close();
+  await paged.close();
   await telemetry.shutdown();
 });
 
