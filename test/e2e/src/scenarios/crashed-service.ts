@@ -111,6 +111,6 @@ function judge(facts: CrashFacts): Check[] {
     check('Prometheus saw the worker down (up == 0)', p.installed && p.downScrapes.length > 0,
       p.installed ? `${p.downScrapes.length} failed scrapes of the worker` : 'prometheus is not installed (apt-get install prometheus, or set PROMETHEUS_BIN)'),
     check('the alert rule NightshiftServiceDown held for the worker during the outage', p.installed && p.alertTrueFor.length > 0,
-      p.installed ? `its expression true at ${p.alertTrueFor.length} instants ${SCRAPE_MS / 2} ms apart${p.pendingSeen ? ', the alert pending' : ''}` : 'prometheus is not installed'),
+      p.installed ? `its expression true in ${p.alertTrueFor.length} evaluations, one every ${SCRAPE_MS / 2} ms${p.pendingSeen ? ', the alert pending' : ''}` : 'prometheus is not installed'),
   ];
 }

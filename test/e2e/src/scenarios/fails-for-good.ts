@@ -67,8 +67,8 @@ export const failsForGood: Scenario<FailFacts> = {
       return rows[0]?.total;
     });
     const emails = stack.smtp.mails.map((m) => ({ to: m.to, subject: /^Subject: (.*)$/m.exec(m.raw)?.[1]?.trim() ?? '' }));
-    narrate(`Slack got ${stack.slack.messages.length} message${stack.slack.messages.length === 1 ? '' : 's'}: "${stack.slack.messages[0]?.text.split('\n')[0] ?? ''}"`);
-    narrate(`email: ${emails.length} to ${list([...new Set(emails.flatMap((e) => e.to))])}: "${emails[0]?.subject ?? ''}"`);
+    narrate(`Slack (a local server speaking the webhook contract) got ${stack.slack.messages.length} message${stack.slack.messages.length === 1 ? '' : 's'}: "${stack.slack.messages[0]?.text.split('\n')[0] ?? ''}"`);
+    narrate(`email (an in-process SMTP server): ${emails.length} to ${list([...new Set(emails.flatMap((e) => e.to))])}: "${emails[0]?.subject ?? ''}"`);
     narrate(`the alert group counts ${groupTotal ?? 0} failures; the ${Math.max(0, (groupTotal ?? 0) - 1)} after the first wait for its summary when the ${ALERT_WINDOW} window closes`);
 
     const facts: FailFacts = { sent, listed, failedAttempts, slack: stack.slack.messages.map((m) => m.text), emails, groupTotal, outbox };

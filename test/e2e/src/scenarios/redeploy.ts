@@ -57,7 +57,7 @@ export interface RedeployFacts {
 export const redeploy: Scenario<RedeployFacts> = {
   name: 'redeploy',
   title: 'A redeploy does not fire everything',
-  disaster: `the whole stack is stopped for ${seconds(DOWNTIME_MS)}, many periods of three entries, and started again`,
+  disaster: `the whole stack is stopped for ${seconds(DOWNTIME_MS)}, several periods of each of three schedule entries, and started again`,
   withoutNightshift: 'after a restart every job fired at once, or every missed period was replayed',
   run: ({ narrate, logFile }) => withStack({ app: APP, label: 'redeploy', ...(logFile ? { logFile } : {}) }, async (stack) => {
     await stack.up();
@@ -107,6 +107,11 @@ export const redeploy: Scenario<RedeployFacts> = {
   }),
 };
 
+/** The reasons of `nightshift_beat_runs_missed_total`, as the narration says them. */
+const MISSED_IN_WORDS: Readonly<Record<string, string>> = {
+  coalesced: 'folded into the catch-up run', skipped: 'skipped', expired: 'too late to send', 'over-cap': 'beyond the catch-up cap',
+};
+
 /** `nightshift_beat_runs_missed_total` → { entry: { reason: count } }. */
 function parseMissed(metrics: string): Record<string, Record<string, number>> {
   const missed: Record<string, Record<string, number>> = {};
@@ -125,7 +130,7 @@ function judge(facts: RedeployFacts): Check[] {
     ...facts.entries.map((e) => {
       const spec = ENTRIES[e.entry] as EntrySpec;
       const wanted = e.policy === 'skip' ? e.caughtUp.length <= 1 : e.caughtUp.length === spec.sends;
-      const missed = Object.entries(facts.missedMetric[e.entry] ?? {}).map(([reason, n]) => `${n} ${reason}`).join(', ');
+      const missed = Object.entries(facts.missedMetric[e.entry] ?? {}).map(([reason, n]) => `${n} ${MISSED_IN_WORDS[reason] ?? reason}`).join(', ');
       return check(`"${e.entry}" ('${e.policy}') caught up ${e.policy === 'all' ? `its newest ${spec.sends}` : 'at most once'}, not once per missed period`,
         e.due >= spec.sends + 2 && wanted && e.newest && e.gapsAfter.length === 0 && e.twice.length === 0 && e.notRun.length === 0,
         `${e.due} came due while down, ${e.caughtUp.length} sent${missed ? ` (beat counted ${missed})` : ''}; afterwards ${e.gapsAfter.length} gaps, ${e.twice.length} sent twice`);
