@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -83,7 +83,8 @@ test('requeue of a stored dead letter runs the task again (now it succeeds) and 
   writeFileSync(fixedBy, 'the fix shipped');
   const [outcome] = await alerter.deadLetters.requeue({ ids: [row.id] }, { publish: brokerReplayPublisher(client.broker), by: 'on-call' });
   assert.ok(outcome);
-  const done = await eventually('the replay to succeed', () => events.find((e) => e.type === 'task.succeeded' && e.id === outcome.replayId));
+  const done = await eventually('the replay to succeed', () => events.find((e) => e.type === 'task.succeeded' && e.id === outcome.replayId))
+    .finally(() => rmSync(fixedBy, { force: true }));
   assert.equal(done.result, 'fixed');
   assert.deepEqual(done.origin, { type: 'replay', deadLetterId: row.id, originalId: id });
   const after = await alerter.deadLetters.get(String(row.id));
