@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { slow } from './fixtures/app.ts';
@@ -42,7 +40,7 @@ async function started(marker: string, count: number): Promise<void> {
 }
 
 test('SIGKILL in the middle of a task loses nothing: a new worker runs it to completion once more', async () => {
-  const marker = join(tmpdir(), `nightshift-kill-${process.pid}-${Date.now()}`);
+  const marker = h.marker('kill');
   const first = spawnWorker();
   const id = await h.client.send(slow, [2_000, marker]);
   await started(marker, 1);
@@ -58,7 +56,7 @@ test('SIGKILL in the middle of a task loses nothing: a new worker runs it to com
 });
 
 test('SIGTERM lets a running task finish within the grace period, then the worker says offline and exits 0', async () => {
-  const marker = join(tmpdir(), `nightshift-term-${process.pid}-${Date.now()}`);
+  const marker = h.marker('term');
   const worker = spawnWorker({ NIGHTSHIFT_WORKER_GRACE: '10s' });
   const id = await h.client.send(slow, [1_500, marker]);
   await started(marker, 1);
@@ -70,7 +68,7 @@ test('SIGTERM lets a running task finish within the grace period, then the worke
 });
 
 test('a task still running when the grace period ends goes back to its queue, and the next worker completes it', async () => {
-  const marker = join(tmpdir(), `nightshift-grace-${process.pid}-${Date.now()}`);
+  const marker = h.marker('grace');
   const worker = spawnWorker({ NIGHTSHIFT_WORKER_GRACE: '500ms' });
   const id = await h.client.send(slow, [3_000, marker]);
   await started(marker, 1);
@@ -85,7 +83,7 @@ test('a task still running when the grace period ends goes back to its queue, an
 });
 
 test('a second SIGTERM stops at once; the running task goes back to its queue', async () => {
-  const marker = join(tmpdir(), `nightshift-force-${process.pid}-${Date.now()}`);
+  const marker = h.marker('force');
   const worker = spawnWorker({ NIGHTSHIFT_WORKER_GRACE: '60s' });
   const id = await h.client.send(slow, [4_000, marker]);
   await started(marker, 1);

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { broadcastControl, buildEnvelope, readDeadLetter } from '@nightshift/broker';
 import { encode } from '@nightshift/core';
@@ -56,7 +54,7 @@ test('a task that kills its sandbox every time (out of memory) is dead-lettered 
 
 test('remote control: ping, stats, registered and active answer within the timeout', async () => {
   const { broker } = h.client;
-  const marker = join(tmpdir(), `nightshift-active-${Date.now()}`);
+  const marker = h.marker('active');
   const id = await h.client.send(slow, [3_000, marker]);
   await h.waitForEvent((e) => e.type === 'task.started' && e.id === id);
   const one = { timeoutMs: 1_000, limit: 1 };
@@ -81,7 +79,7 @@ test('revoke: an id revoked before it runs is skipped; a running task revoked wi
   await h.waitForEvent((e) => e.type === 'task.revoked' && e.id === 'revoked-early');
   assert.ok(!h.events.some((e) => e.id === 'revoked-early' && e.type === 'task.started'));
 
-  const marker = join(tmpdir(), `nightshift-revoke-${Date.now()}`);
+  const marker = h.marker('revoke');
   const id = await h.client.send(slow, [10_000, marker]);
   await h.waitForEvent((e) => e.type === 'task.started' && e.id === id);
   const [reply] = await broadcastControl(broker, 'revoke', { id, terminate: true });

@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { Broker, brokerOptions, createClient, parseEvents, type Client, type LifecycleEvent } from '@nightshift/broker';
-import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { eventually, randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker, type WorkerOptionsInput } from '@nightshift/worker';
 
 export const appPath = fileURLToPath(new URL('./fixtures/app.ts', import.meta.url));
@@ -33,6 +36,8 @@ export interface Harness {
   worker(input?: Partial<WorkerOptionsInput>): Promise<StartedWorker>;
   deadLetters(count: number, timeoutMs?: number): Promise<GetMessage[]>;
   waitForEvent(match: (event: LifecycleEvent) => boolean, timeoutMs?: number): Promise<LifecycleEvent>;
+  /** A path for a task to write its progress to, in a directory `close` removes. */
+  marker(name: string): string;
   close(): Promise<void>;
 }
 
@@ -52,15 +57,7 @@ export async function harness(overrides: Record<string, string> = {}): Promise<H
   const workers: StartedWorker[] = [];
   // Workers spawned as processes declare queues too: every fixture task lives on `default`.
   const queues = new Set<string>(['default']);
-  const poll = async <T>(read: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
+  const markers = mkdtempSync(join(tmpdir(), 'nightshift-worker-test-'));
   const found: GetMessage[] = [];
   const logs: LoggedLine[] = [];
   return {
@@ -71,12 +68,13 @@ export async function harness(overrides: Record<string, string> = {}): Promise<H
       workers.push(started);
       return started;
     },
-    deadLetters: (count, timeoutMs = 20_000) => poll(async () => {
+    deadLetters: (count, timeoutMs = 20_000) => eventually(`${count} dead letters`, async () => {
       const message = await raw.get(client.broker.names.deadLetters, { noAck: true });
       if (message) found.push(message);
       return found.length >= count ? found.splice(0, count) : undefined;
-    }, timeoutMs, `${count} dead letters`),
-    waitForEvent: (match, timeoutMs = 20_000) => poll(() => events.find(match), timeoutMs, 'an event'),
+    }, timeoutMs, 20),
+    waitForEvent: (match, timeoutMs = 20_000) => eventually('an event', () => events.find(match), timeoutMs, 20),
+    marker: (name) => join(markers, `${name}-${Date.now()}`),
     async close() {
       await Promise.all(workers.map((w) => w.stop({ force: true })));
       const cleaner = await Broker.connect(brokerOptions(config, 'cleanup'));
@@ -85,6 +83,7 @@ export async function harness(overrides: Record<string, string> = {}): Promise<H
       await cleaner.close();
       await client.close();
       await connection.close().catch(() => {}); // gone already if a fault test restarted the broker
+      rmSync(markers, { recursive: true, force: true });
     },
   };
 }
