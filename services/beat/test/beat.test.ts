@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { ConfigError, defineApp, defineTask, type AnyApp, type NightshiftConfig } from '@nightshift/core';
 import { startTelemetry, type Logger, type Telemetry } from '@nightshift/telemetry';
 import { runId, startBeatService, type BeatOptions, type BeatService } from '@nightshift/beat';
+import { Broker, brokerOptions } from '@nightshift/broker';
 import { capturingLogger, cleanupPrefix, QueueTap, sleep, TcpProxy, testConfig, eventually } from './support.ts';
 
 const tick = defineTask({ name: 'clock.tick', queue: 'ticks', run: (_ctx, _label: string) => undefined });
@@ -47,11 +48,15 @@ function assertEverySecondOnce(fireTimes: readonly number[], what: string): void
 test('a one-second entry arrives every second, on time, once, with its run as message id; one of two replicas leads', async () => {
   const config = await testConfig('beat-send');
   cleanups.push(() => cleanupPrefix(config, ['ticks']));
-  // A renewal period (10 s) far longer than the handover may take: the follower must hear of the release.
-  const first = await replica(config, everySecond, { replica: 'r1', leaseTtl: '30s' });
+  // Both taps listen before beat starts, so every run it sends is seen, and so is its event.
+  const setup = await Broker.connect(brokerOptions(config, 'beat-test-setup'));
+  await setup.ensureQueue('ticks');
+  await setup.close();
   const tap = await QueueTap.open(config, 'ticks');
   const events = await QueueTap.events(config);
   cleanups.push(() => tap.close(), () => events.close());
+  // A renewal period (10 s) far longer than the handover may take: the follower must hear of the release.
+  const first = await replica(config, everySecond, { replica: 'r1', leaseTtl: '30s' });
   await eventually('r1 to lead', () => first.beat.leading);
   const second = await replica(config, everySecond, { replica: 'r2', leaseTtl: '30s' });
   await eventually('four runs', () => tap.received.length >= 4, 8_000);
@@ -78,7 +83,9 @@ test('a one-second entry arrives every second, on time, once, with its run as me
   const traces = new Set(tap.received.map((r) => String(r.headers.traceparent).split('-')[1]));
   assert.equal(traces.size, tap.received.length, 'each run is its own trace');
 
-  await eventually('the events', () => events.events.length >= tap.received.length);
+  // The runs seen so far (more arrive every second): each has its event.
+  const runIds = tap.received.map((r) => r.messageId);
+  await eventually('an event per run', () => runIds.every((id) => events.events.some((e) => e.id === id)));
   const event = events.events.find((e) => e.id === tap.received[0]?.messageId);
   assert.ok(event, 'a beat.dispatched event per run');
   assert.equal(event.type, 'beat.dispatched');
