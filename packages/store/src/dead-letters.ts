@@ -1,7 +1,7 @@
 import { ConfigError } from '@nightshift/core';
 import { joinAlertGroup, type AlertOutcome, type AlertRouting } from './alert-groups.ts';
 import { deadLetterKey, parseId, toJsonb, DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterInput, type DeadLetterStatus, type DeadLetterSummary } from './dead-letter.ts';
-import { DeadLetterNotFoundError } from './errors.ts';
+import { DeadLetterNotFoundError, IgnoreRefusedError, type PriorReview } from './errors.ts';
 import { readDeadLetterRow, SUMMARY_COLUMNS, type DeadLetterRow } from './dead-letter-row.ts';
 import { requeueDeadLetters, type RequeueOptions, type RequeueOutcome, type RequeueSelection } from './requeue.ts';
 import type { Store } from './store.ts';
@@ -38,6 +38,12 @@ export interface DeadLetterPage {
 }
 
 /** Who changes a dead letter's status, and why. */
+/** One dead letter ignored, and the review that this replaced (only with `force`). */
+export interface IgnoreOutcome {
+  readonly id: string;
+  readonly replaced: PriorReview | null;
+}
+
 export interface ReviewNote {
   /** Default: `unknown`. */
   readonly by?: string;
@@ -131,21 +137,36 @@ export class DeadLetters {
   }
 
   /**
-   * Marks dead letters `ignored`, with who and why.
-   * @throws DeadLetterNotFoundError naming every id that does not exist; nothing is changed then.
+   * Marks dead letters `ignored`, with who and why. One already ignored is refused unless `force`, as `requeue`
+   * refuses one already requeued: its review would be replaced without anyone noticing. The rows are locked
+   * while checked, so two reviewers at once cannot both ignore the same letter.
+   * @returns each id, with the review it replaced (`force`), else `null`.
+   * @throws DeadLetterNotFoundError naming every id that does not exist, IgnoreRefusedError naming every one
+   * already ignored; nothing is changed then.
    */
-  async ignore(ids: readonly string[], review: ReviewNote = {}): Promise<readonly string[]> {
+  async ignore(ids: readonly string[], review: ReviewNote = {}, options: { readonly force?: boolean } = {}): Promise<readonly IgnoreOutcome[]> {
     const wanted = ids.map(parseId);
+    const table = this.store.table('dead_letters');
     return this.store.transaction(async (client) => {
-      const { rows } = await client.query<{ id: string }>(
-        `UPDATE ${this.store.table('dead_letters')} SET status = 'ignored', status_by = $2, status_at = now(), status_note = $3
-          WHERE id = ANY($1::bigint[]) RETURNING id`,
-        [wanted, review.by ?? 'unknown', review.note ?? null],
+      const { rows } = await client.query<{ id: string; status: string; status_by: string | null; status_at: Date | null; status_note: string | null }>(
+        `SELECT id, status, status_by, status_at, status_note FROM ${table} WHERE id = ANY($1::bigint[]) FOR UPDATE`,
+        [wanted],
       );
-      const found = new Set(rows.map((row) => String(row.id)));
+      const found = new Map(rows.map((row) => [String(row.id), row]));
       const missing = wanted.filter((id) => !found.has(id));
       if (missing.length > 0) throw new DeadLetterNotFoundError(missing);
-      return wanted;
+      const already = new Map<string, PriorReview>();
+      for (const row of rows) {
+        if (row.status !== 'ignored') continue;
+        const id = String(row.id);
+        already.set(id, { id, by: row.status_by, at: row.status_at?.toISOString() ?? null, note: row.status_note });
+      }
+      if (already.size > 0 && options.force !== true) throw new IgnoreRefusedError(wanted.flatMap((id) => already.get(id) ?? []));
+      await client.query(
+        `UPDATE ${table} SET status = 'ignored', status_by = $2, status_at = now(), status_note = $3 WHERE id = ANY($1::bigint[])`,
+        [wanted, review.by ?? 'unknown', review.note ?? null],
+      );
+      return wanted.map((id) => ({ id, replaced: already.get(id) ?? null }));
     });
   }
 

@@ -38,6 +38,26 @@ export class RequeueRefusedError extends NightshiftError {
   }
 }
 
+/** Who reviewed a dead letter last, and why: what an ignore with `force` replaces. */
+export interface PriorReview {
+  readonly id: string;
+  readonly by: string | null;
+  /** ISO 8601. */
+  readonly at: string | null;
+  readonly note: string | null;
+}
+
+/** An ignore of dead letters already ignored, whose reviews it would replace; `force` allows it. */
+export class IgnoreRefusedError extends NightshiftError {
+  /** The dead letters already ignored, with who ignored them, when and why. */
+  readonly ignored: readonly PriorReview[];
+  constructor(ignored: readonly PriorReview[]) {
+    super(ignored.map((d) => `dead letter #${d.id} was already ignored by ${d.by ?? 'someone'}${d.at ? ` at ${d.at}` : ''}${d.note ? ` (${JSON.stringify(d.note)})` : ''}`).join('; '), 'E_IGNORE_REFUSED');
+    this.name = 'IgnoreRefusedError';
+    this.ignored = ignored;
+  }
+}
+
 // Connection-level trouble (class 08), server shutting down (57P01-57P03), too many connections (53300),
 // serialization/deadlock (40001, 40P01): worth retrying. Anything else is about the data or the SQL.
 const TRANSIENT_SQLSTATE = /^(08|57P0[123]|53300|40001|40P01)/;

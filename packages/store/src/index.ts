@@ -5,12 +5,12 @@ export {
   deadLetterKey, parseId, toJsonb, DEAD_LETTER_STATUSES,
   type DeadLetter, type DeadLetterInput, type DeadLetterStatus, type DeadLetterSummary,
 } from './dead-letter.ts';
-export { DeadLetters, type DeadLetterPage, type DeadLetterQuery, type RecordOutcome, type ReviewNote } from './dead-letters.ts';
+export { DeadLetters, type DeadLetterPage, type DeadLetterQuery, type IgnoreOutcome, type RecordOutcome, type ReviewNote } from './dead-letters.ts';
 export { buildReplay, type ReplayMessage, type ReplayPublisher, type RequeueOptions, type RequeueOutcome, type RequeueSelection } from './requeue.ts';
 export { closeAlertWindows, type AlertOutcome, type AlertRouting, type ClosedAlertWindow, type CloseWindowsOptions } from './alert-groups.ts';
 export { AlertOutbox, type OutboxEntry, type OutboxStats } from './alert-outbox.ts';
 export {
-  StoreUnavailableError, SchemaNotReadyError, DeadLetterNotFoundError, RequeueRefusedError, isTransientStoreError,
+  StoreUnavailableError, SchemaNotReadyError, DeadLetterNotFoundError, RequeueRefusedError, IgnoreRefusedError, isTransientStoreError, type PriorReview,
 } from './errors.ts';
 export {
   foldEvents, mergeRuns, runFromEvent, isNewer, rankOf, STATE_RANK, FINAL_FAILURE_RANK, TASK_RUN_STATES,

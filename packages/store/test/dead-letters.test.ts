@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { decode } from '@nightshift/core';
-import { DeadLetterNotFoundError, RequeueRefusedError, type ReplayMessage } from '@nightshift/store';
+import { DeadLetterNotFoundError, IgnoreRefusedError, RequeueRefusedError, type ReplayMessage } from '@nightshift/store';
 import { deadLetterInput, testStore } from './support.ts';
 
 let ctx: Awaited<ReturnType<typeof testStore>>;
@@ -66,6 +66,17 @@ test('list filters by status, task and time and pages with a cursor', async () =
     assert.deepEqual([ignored.status, ignored.statusBy, ignored.statusNote], ['ignored', 'ana', 'known outage']);
     await assert.rejects(local.deadLetters.ignore([ids[1] as string, '999999']), DeadLetterNotFoundError);
     assert.equal((await local.deadLetters.get(ids[1] as string)).status, 'pending', 'nothing changes when one id is unknown');
+
+    // Ignoring again would replace ana's review: refused, with hers named, unless forced.
+    await assert.rejects(local.deadLetters.ignore([ids[1] as string, ids[0] as string], { by: 'ben' }), (error: unknown) => {
+      assert.ok(error instanceof IgnoreRefusedError);
+      assert.deepEqual(error.ignored.map((d) => [d.id, d.by, d.at, d.note]), [[ids[0], 'ana', ignored.statusAt, 'known outage']]);
+      return true;
+    });
+    assert.equal((await local.deadLetters.get(ids[1] as string)).status, 'pending', 'nothing changes when one is refused');
+    const forced = await local.deadLetters.ignore([ids[0] as string], { by: 'ben', note: 'duplicate' }, { force: true });
+    assert.deepEqual(forced, [{ id: ids[0], replaced: { id: ids[0], by: 'ana', at: ignored.statusAt, note: 'known outage' } }]);
+    assert.equal((await local.deadLetters.get(ids[0] as string)).statusBy, 'ben');
   } finally {
     await local.cleanup();
   }

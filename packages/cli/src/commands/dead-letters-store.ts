@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
-import { assertMigrated, DeadLetterNotFoundError, DeadLetters, RequeueRefusedError, Store, storeOptions } from '@nightshift/store';
+import { assertMigrated, DeadLetterNotFoundError, DeadLetters, IgnoreRefusedError, RequeueRefusedError, Store, storeOptions, type PriorReview } from '@nightshift/store';
 import { UsageError, type Io } from '../command.ts';
 
 /** The dead letters of the configured store (`NIGHTSHIFT_DATABASE_URL`, `NIGHTSHIFT_DATABASE_SCHEMA`), checked to be migrated. */
@@ -15,6 +15,11 @@ export async function withDeadLetters<T>(io: Io, work: (deadLetters: DeadLetters
       throw new UsageError(error.message, '"nightshift dead-letters list" shows the ids there are, of every status, newest first', { code: error.code, cause: error });
     }
     if (error instanceof RequeueRefusedError) throw new UsageError(error.message.replace(/ \(force: true\)/, ''), undefined, { code: error.code, cause: error });
+    if (error instanceof IgnoreRefusedError) {
+      const { ignored } = error;
+      throw new UsageError(ignored.map((d) => `dead letter #${d.id} was already ignored ${review(d)}`).join('; '),
+        `nothing was changed; add --force to ignore ${ignored.length === 1 ? 'it' : 'them'} again, replacing who and why`, { code: error.code, cause: error });
+    }
     throw error;
   } finally {
     await store.close();
@@ -53,6 +58,11 @@ export function readSince(text: string, now = Date.now()): Date {
 /** `2026-11-24 20:01:02Z`: ISO time, shorter, for tables. */
 export function shortTime(iso: string | null): string {
   return iso === null ? '-' : `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
+}
+
+/** A review an ignore would replace: `by ana at 2026-11-24 20:01:02Z ("known outage")`. */
+export function review(prior: PriorReview): string {
+  return `by ${prior.by ?? 'someone'} at ${shortTime(prior.at)}${prior.note ? ` (${JSON.stringify(prior.note)})` : ''}`;
 }
 
 /**

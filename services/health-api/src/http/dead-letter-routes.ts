@@ -39,7 +39,8 @@ export function registerDeadLetterRoutes(app: FastifyInstance, room: ControlRoom
   app.post<{ Params: { id: string }; Body: { note?: unknown } }>('/api/dead-letters/:id/ignore', async (request) => {
     const note = (request.body as { note?: unknown } | undefined)?.note;
     if (typeof note !== 'string' || note.trim() === '') throw badParameter('note', 'say why it is ignored');
-    await room.deadLetters.ignore([request.params.id], { by: request.principal?.user ?? 'anonymous', note });
+    // As before the store refused it: the dashboard's ignore replaces an earlier review.
+    await room.deadLetters.ignore([request.params.id], { by: request.principal?.user ?? 'anonymous', note }, { force: true });
     return { id: request.params.id, status: 'ignored' };
   });
 }
