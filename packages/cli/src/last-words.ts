@@ -1,3 +1,5 @@
+import { parseLogRecord } from './log-line.ts';
+
 /**
  * What a service printed last, for the one line that says why it stopped for good: its last message on
  * stderr (where the services write `<service>: <message>` before they exit on a configuration error), else
@@ -26,15 +28,9 @@ export class LastWords {
 
 /** A pino line's `msg` (with its error's message when the `msg` leaves it out); any other line as it is. */
 function logMessage(line: string): string {
-  let record: unknown;
-  try {
-    record = JSON.parse(line);
-  } catch {
-    return line;
-  }
-  if (typeof record !== 'object' || record === null) return line;
-  const { msg, err } = record as { msg?: unknown; err?: { message?: unknown } };
-  if (typeof msg !== 'string') return line;
+  const record = parseLogRecord(line);
+  if (record === undefined) return line;
+  const { msg, err } = record as { msg: string; err?: { message?: unknown } };
   const error = typeof err?.message === 'string' ? err.message : undefined;
   return error === undefined || msg.includes(error) ? msg : `${msg}: ${error}`;
 }

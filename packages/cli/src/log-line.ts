@@ -10,14 +10,8 @@ const LEVEL_COLORS: Readonly<Record<string, number>> = { warn: 33, error: 31, fa
  * stack on the lines below at error level. Undefined when `text` is not such a line: it is printed as it is.
  */
 export function readableLogLine(text: string, options: { color?: boolean } = {}): string | undefined {
-  if (!text.startsWith('{')) return undefined;
-  let record: Record<string, unknown>;
-  try {
-    record = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  if (typeof record !== 'object' || record === null || typeof record.msg !== 'string' || typeof record.level !== 'string') return undefined;
+  const record = parseLogRecord(text);
+  if (record === undefined || typeof record.level !== 'string') return undefined;
   const level = record.level;
   const time = typeof record.time === 'string' ? record.time.slice(11, 19) : '';
   let label = level === 'info' ? '' : level.toUpperCase();
@@ -44,6 +38,19 @@ export function readableLogLine(text: string, options: { color?: boolean } = {})
   if (stack === undefined) return line;
   const frames = stack.split('\n').filter((l) => l.startsWith('    at ')).slice(0, 5);
   return [line, ...frames.map((frame) => `  ${frame.trim()}`)].join('\n');
+}
+
+/** A service's JSON log line (pino) as its record: an object with a string `msg`. Undefined for any other line. */
+export function parseLogRecord(text: string): (Record<string, unknown> & { readonly msg: string }) | undefined {
+  if (!text.startsWith('{')) return undefined;
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof record !== 'object' || record === null || typeof (record as { msg?: unknown }).msg !== 'string') return undefined;
+  return record as Record<string, unknown> & { readonly msg: string };
 }
 
 /** A string as it reads in `key=value`: bare when it has no space or quote, else JSON-quoted; cut when long. */
