@@ -1,4 +1,4 @@
-import { context, endSpanAfter, extractTraceContext, SpanKind, trace, type Attributes } from '@nightshift/telemetry';
+import { extractTraceContext, runInSpan, SpanKind, trace, type Attributes } from '@nightshift/telemetry';
 import type { Alert } from './alert.ts';
 import type { AlertChannel } from './channels.ts';
 import type { OutboxEntryLike } from './outbox-sender.ts';
@@ -18,7 +18,7 @@ const tracer = trace.getTracer('@nightshift/alerts');
 export function deliverInSpan(channel: AlertChannel, alert: Alert, entry: OutboxEntryLike): Promise<void> {
   const parent = extractTraceContext(alert.kind === 'page' && alert.traceparent !== undefined ? { traceparent: alert.traceparent } : undefined);
   const span = tracer.startSpan(`alert ${channel.name}`, { kind: SpanKind.CLIENT, attributes: deliveryAttributes(channel.name, alert, entry) }, parent);
-  return endSpanAfter(span, () => context.with(trace.setSpan(parent, span), () => channel.send(alert, { id: entry.id })));
+  return runInSpan(span, parent, () => channel.send(alert, { id: entry.id }));
 }
 
 function deliveryAttributes(channel: string, alert: Alert, entry: OutboxEntryLike): Attributes {

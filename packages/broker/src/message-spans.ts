@@ -1,5 +1,5 @@
 import type { TaskEnvelope } from '@nightshift/core';
-import { context, endSpanAfter, replaceTraceContext, SpanKind, trace, type Attributes, type Context, type SpanContext } from '@nightshift/telemetry';
+import { replaceTraceContext, runInSpan, SpanKind, trace, type Attributes, type Context, type SpanContext } from '@nightshift/telemetry';
 
 /**
  * The spans of a task's messages. One trace follows a task from its sender to its end: every publish is a
@@ -59,7 +59,8 @@ export function taskAttributes(envelope: Pick<TaskEnvelope, 'id' | 'task' | 'att
  */
 export function publishInSpan<T>(name: string, attributes: Attributes, parent: Context, headers: Record<string, unknown>, publish: (span: SpanContext) => Promise<T>): Promise<T> {
   const span = tracer.startSpan(name, { kind: SpanKind.PRODUCER, attributes }, parent);
-  const inSpan = trace.setSpan(parent, span);
-  replaceTraceContext(headers, inSpan);
-  return endSpanAfter(span, () => context.with(inSpan, () => publish(span.spanContext())));
+  return runInSpan(span, parent, (inSpan) => {
+    replaceTraceContext(headers, inSpan);
+    return publish(span.spanContext());
+  });
 }

@@ -1,5 +1,5 @@
 import { decode, type TaskEnvelope } from '@nightshift/core';
-import { context, endSpanAfter, extractTraceContext, SpanKind, trace, type Context } from '@nightshift/telemetry';
+import { extractTraceContext, runInSpan, SpanKind, type Context } from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
 import { publishDeadLetter } from './dead-letter.ts';
 import { ETA_TOLERANCE_MS, park } from './ladder.ts';
@@ -80,6 +80,6 @@ export function consumeTasks(broker: Broker, queue: string, handler: TaskHandler
       kind: SpanKind.CONSUMER,
       attributes: { ...messagingAttributes(operation), ...taskAttributes(envelope), 'nightshift.delivery_count': deliveryCount },
     }, traceContext);
-    await endSpanAfter(span, () => context.with(trace.setSpan(traceContext, span), () => handler({ envelope, delivery, deliveryCount, traceContext })));
+    await runInSpan(span, traceContext, () => handler({ envelope, delivery, deliveryCount, traceContext }));
   }, options);
 }

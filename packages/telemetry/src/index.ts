@@ -9,5 +9,5 @@ export {
   type Attributes, type Context, type Counter, type Histogram, type Meter, type ObservableGauge, type Span,
   type SpanContext, type SpanOptions, type Tracer, type UpDownCounter,
 } from '@opentelemetry/api';
-export { endSpanAfter } from './spans.ts';
+export { runInSpan } from './spans.ts';
 export { runServiceProcess, type ServiceProcessOptions, type StoppableService } from './service-process.ts';

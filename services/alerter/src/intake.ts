@@ -1,7 +1,7 @@
 import { messagingAttributes, type Broker, type Delivery, type Subscription } from '@nightshift/broker';
 import { alertGroup, pageAlert, type AlertOptions } from '@nightshift/alerts';
 import {
-  context, endSpanAfter, extractTraceContext, injectTraceContext, redact, SpanKind, trace, type Attributes, type Context, type Logger, type Span,
+  extractTraceContext, injectTraceContext, redact, runInSpan, SpanKind, trace, type Attributes, type Context, type Logger, type Span,
 } from '@nightshift/telemetry';
 import { isTransientStoreError, type DeadLetterInput, type DeadLetters, type RecordOutcome } from '@nightshift/store';
 import { readDeadLetterMessage } from './dead-letter-message.ts';
@@ -61,8 +61,7 @@ export class DeadLetterIntake {
     const input = readDeadLetterMessage(delivery.message);
     const parent = extractTraceContext(delivery.message.properties.headers);
     const span = tracer.startSpan(`store ${input.task ?? 'dead letter'}`, { kind: SpanKind.CONSUMER, attributes: this.#storeAttributes(delivery, input) }, parent);
-    const inSpan = trace.setSpan(parent, span);
-    await endSpanAfter(span, () => context.with(inSpan, () => this.#store(delivery, input, span, traceparentOf(inSpan))));
+    await runInSpan(span, parent, (inSpan) => this.#store(delivery, input, span, traceparentOf(inSpan)));
   }
 
   async #store(delivery: Delivery, first: DeadLetterInput, span: Span, traceparent: string | undefined): Promise<void> {
