@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
-import { BrokerUnavailableError, redactUrl, type Logger, type NightshiftConfig } from '@nightshift/core';
+import { BrokerUnavailableError, redactUrl, TopologyMismatchError, type Logger, type NightshiftConfig } from '@nightshift/core';
 import { topologyNames, type TopologyNames } from './names.ts';
 import { declareBaseTopology, declareWorkQueue, deleteTopology, type TopologySpec } from './topology.ts';
 import { Publisher } from './publisher.ts';
@@ -209,7 +209,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       await declareBaseTopology(channel, this.spec);
       for (const queue of this.#queues) await declareWorkQueue(channel, this.spec, queue);
     } catch (error) {
-      if ((error as { code?: string }).code === 'E_TOPOLOGY_MISMATCH') this.#fail(error as Error);
+      if (error instanceof TopologyMismatchError) this.#fail(error);
       throw error;
     } finally {
       await channel.close().catch(() => {});

@@ -68,7 +68,7 @@ export interface Command<O extends ParseArgsOptionsConfig = ParseArgsOptionsConf
   /**
    * Runs the command and resolves to the process exit code.
    * Throw `UsageError` or core's `ConfigError` for something the user must fix (exit 2), `CommandFailure` for a
-   * failure its message explains (exit 1); anything else exits 1 as unexpected. The dispatcher prints them all,
+   * failure its message explains (exit 1); any other error exits with the code core's `errorOutcome` gives it. The dispatcher prints them all,
    * as JSON under `--json`: a command never writes its own `error:` line.
    */
   run(args: CommandArgs<O>, io: Io): Promise<number> | number;
@@ -83,32 +83,5 @@ export function defineCommand<O extends ParseArgsOptionsConfig>(command: Command
   return command as unknown as Command;
 }
 
-/** The command line is wrong: printed as `error: <message>` plus the hint, exit code 2. */
-export class UsageError extends Error {
-  /** `E_USAGE`, or the code of the error this one explains (e.g. the store's `E_DEAD_LETTER_NOT_FOUND`). */
-  readonly code: string;
-  readonly hint: string | undefined;
-
-  constructor(message: string, hint?: string, options: { readonly code?: string; readonly cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'UsageError';
-    this.code = options.code ?? 'E_USAGE';
-    this.hint = hint;
-  }
-}
-
-/**
- * The command failed, and the message says all there is to say: printed as `error: <message>` plus the hint,
- * without the offer of a stack that an unexpected error gets; exit code 1.
- */
-export class CommandFailure extends Error {
-  readonly code: string;
-  readonly hint: string | undefined;
-
-  constructor(message: string, options: { readonly code: string; readonly hint?: string; readonly cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'CommandFailure';
-    this.code = options.code;
-    this.hint = options.hint;
-  }
-}
+// The command's errors are defined in core, with the rest of the taxonomy and its table of outcomes.
+export { UsageError, CommandFailure } from '@nightshift/core';

@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { closest, ConfigError } from '@nightshift/core';
+import { closest, errorOutcome, EXIT_FAILURE, EXIT_USAGE } from '@nightshift/core';
 import { parseCommandArgs } from './arguments.ts';
 import { CommandFailure, UsageError, type Command, type Io } from './command.ts';
 import { commands as registeredCommands } from './commands/index.ts';
 import { processIo } from './io.ts';
 import { commandUsage, generalUsage, HELP_USAGE } from './usage.ts';
 
-/** Exit codes: 0 done, 1 something failed, 2 the command line or the configuration is wrong. */
+/** Exit codes: 0 done, 1 something failed, 2 the command line or the configuration is wrong (core's table of error outcomes says which). */
 export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILURE, EXIT_USAGE };
 
 /**
  * Runs one `nightshift` command line (without the `nightshift` itself) and resolves to the exit code.
@@ -91,8 +90,9 @@ const STACK_HINT = '--verbose or NIGHTSHIFT_DEBUG=1 prints the stack';
  * where the plain line would show it.
  */
 function report(error: unknown, io: Io, { verbose, json }: { readonly verbose: boolean; readonly json: boolean }): number {
-  const usage = error instanceof UsageError || isConfigError(error);
-  const explained = usage || error instanceof CommandFailure;
+  const { exitCode } = errorOutcome(error);
+  // What the user must fix is explained by its message; so is a CommandFailure. Anything else offers its stack.
+  const explained = exitCode === EXIT_USAGE || error instanceof CommandFailure;
   const message = error instanceof Error ? error.message : String(error);
   const hint = explained ? (error as { hint?: string }).hint : verbose ? undefined : STACK_HINT;
   const stack = !explained && verbose ? describe(error) : undefined;
@@ -106,7 +106,7 @@ function report(error: unknown, io: Io, { verbose, json }: { readonly verbose: b
   } else {
     io.stderr.write(`error: ${message} (${STACK_HINT})\n`);
   }
-  return usage ? EXIT_USAGE : EXIT_FAILURE;
+  return exitCode;
 }
 
 /** The stack, and the stacks of the causes, of an error. */
@@ -114,11 +114,6 @@ function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const own = error.stack ?? `${error.name}: ${error.message}`;
   return error.cause === undefined ? own : `${own}\ncaused by: ${describe(error.cause)}`;
-}
-
-// By code as well as class: an app may bring its own copy of @nightshift/core.
-function isConfigError(error: unknown): error is Error {
-  return error instanceof ConfigError || (error instanceof Error && (error as { code?: unknown }).code === 'E_CONFIG');
 }
 
 function cliVersion(): string {

@@ -1,7 +1,4 @@
-import {
-  BrokerUnavailableError, ConfigError, MalformedMessageError, NightshiftError, PermanentError, RetryableError,
-  SoftTimeLimitExceeded, TimeLimitExceeded, TopologyMismatchError, UnknownTaskError, UnroutableError,
-} from './errors.ts';
+import { ERROR_CLASSES } from './error-outcomes.ts';
 
 /** An error as plain data: safe for JSON, structured clone and message headers. */
 export interface SerializedError {
@@ -17,24 +14,8 @@ export interface SerializedError {
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 const KNOWN_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
-  ['NightshiftError', NightshiftError],
-  ['SoftTimeLimitExceeded', SoftTimeLimitExceeded],
-  ['TimeLimitExceeded', TimeLimitExceeded],
-  ['PermanentError', PermanentError],
-  ['RetryableError', RetryableError],
-  ['UnknownTaskError', UnknownTaskError],
-  ['MalformedMessageError', MalformedMessageError],
-  ['ConfigError', ConfigError],
-  ['BrokerUnavailableError', BrokerUnavailableError],
-  ['TopologyMismatchError', TopologyMismatchError],
-  ['UnroutableError', UnroutableError],
-  ['Error', Error],
-  ['TypeError', TypeError],
-  ['RangeError', RangeError],
-  ['SyntaxError', SyntaxError],
-  ['ReferenceError', ReferenceError],
-  ['EvalError', EvalError],
-  ['URIError', URIError],
+  ...ERROR_CLASSES.map(({ name, cls }) => [name, cls] as const),
+  ...[Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError].map((cls) => [cls.name, cls] as const),
 ]);
 
 const MAX_CAUSE_DEPTH = 8;

@@ -1,9 +1,14 @@
 export { parseDuration, formatDuration, type Duration } from './duration.ts';
 export {
   NightshiftError, SoftTimeLimitExceeded, TimeLimitExceeded, PermanentError, RetryableError, UnknownTaskError,
-  MalformedMessageError, ConfigError, BrokerUnavailableError, TopologyMismatchError, UnroutableError,
+  MalformedMessageError, ConfigError, BadParameterError, BrokerUnavailableError, TopologyMismatchError, UnroutableError,
   type NightshiftErrorOptions, type RetryableErrorOptions,
 } from './errors.ts';
+export {
+  StoreUnavailableError, SchemaNotReadyError, DeadLetterNotFoundError, RequeueRefusedError, IgnoreRefusedError, type PriorReview,
+} from './store-errors.ts';
+export { UsageError, CommandFailure, type UsageErrorOptions, type CommandFailureOptions } from './command-errors.ts';
+export { errorOutcome, listedOutcome, ERROR_CLASSES, EXIT_FAILURE, EXIT_USAGE, type ErrorOutcome } from './error-outcomes.ts';
 export { serializeError, deserializeError, type SerializedError } from './error-serialization.ts';
 export {
   compileRetryPolicy, retryDelay, decideRetry, DEFAULT_RETRY,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConfigError, type SerializedError } from '@nightshift/core';
+import { BadParameterError, type SerializedError } from '@nightshift/core';
 
 /** Where a dead letter stands in review: waiting for a person, sent again, or set aside on purpose. */
 export type DeadLetterStatus = 'pending' | 'requeued' | 'ignored';
@@ -114,6 +114,6 @@ export function toJsonb(value: unknown, depth = 0): unknown {
 /** Checks an id from a person or a URL: a positive whole number. */
 export function parseId(id: string): string {
   const trimmed = String(id).trim().replace(/^#/, '');
-  if (!/^[1-9]\d{0,18}$/.test(trimmed)) throw new ConfigError(`${JSON.stringify(id)} is not a dead letter id (ids are whole numbers, e.g. 42)`, { field: 'id' });
+  if (!/^[1-9]\d{0,18}$/.test(trimmed)) throw new BadParameterError('id', `${JSON.stringify(id)} is not a dead letter id (ids are whole numbers, e.g. 42)`);
   return trimmed;
 }

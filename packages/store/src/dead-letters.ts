@@ -1,4 +1,4 @@
-import { ConfigError } from '@nightshift/core';
+import { BadParameterError } from '@nightshift/core';
 import { joinAlertGroup, type AlertOutcome, type AlertRouting } from './alert-groups.ts';
 import { deadLetterKey, parseId, toJsonb, DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterInput, type DeadLetterStatus, type DeadLetterSummary } from './dead-letter.ts';
 import { DeadLetterNotFoundError, IgnoreRefusedError, type PriorReview } from './errors.ts';
@@ -104,7 +104,7 @@ export class DeadLetters {
   /** Newest first (by last failure, then id), a page at a time, with a cursor that stays right while rows arrive. */
   async list(query: DeadLetterQuery = {}): Promise<DeadLetterPage> {
     const limit = query.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ConfigError(`list: limit ${JSON.stringify(limit)} must be a whole number from 1 to 1000`, { field: 'limit' });
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BadParameterError('limit', `list: limit ${JSON.stringify(limit)} must be a whole number from 1 to 1000`);
     const where: string[] = [];
     const values: unknown[] = [];
     const add = (sql: (n: number) => string, value: unknown) => {
@@ -113,7 +113,7 @@ export class DeadLetters {
     };
     const statuses = query.status === undefined ? [] : typeof query.status === 'string' ? [query.status] : query.status;
     for (const status of statuses) {
-      if (!DEAD_LETTER_STATUSES.includes(status)) throw new ConfigError(`list: status ${JSON.stringify(status)} must be one of ${DEAD_LETTER_STATUSES.join(', ')}`, { field: 'status' });
+      if (!DEAD_LETTER_STATUSES.includes(status)) throw new BadParameterError('status', `list: status ${JSON.stringify(status)} must be one of ${DEAD_LETTER_STATUSES.join(', ')}`);
     }
     if (statuses.length > 0) add((n) => `status = ANY($${n})`, statuses);
     if (query.task !== undefined) add((n) => `task = $${n}`, query.task);
@@ -189,7 +189,7 @@ function writeCursor(time: string, id: string): string {
 function readCursor(cursor: string): { time: string; id: string } {
   const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (time === undefined || id === undefined || Number.isNaN(Date.parse(time)) || !/^\d+$/.test(id)) {
-    throw new ConfigError(`${JSON.stringify(cursor)} is not a cursor from a previous page`, { field: 'after' });
+    throw new BadParameterError('after', `${JSON.stringify(cursor)} is not a cursor from a previous page`);
   }
   return { time, id };
 }

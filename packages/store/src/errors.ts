@@ -1,62 +1,9 @@
-import { NightshiftError, type NightshiftErrorOptions } from '@nightshift/core';
+import { StoreUnavailableError } from '@nightshift/core';
 
-/** PostgreSQL could not be reached, or dropped the connection. Retrying later may help. */
-export class StoreUnavailableError extends NightshiftError {
-  constructor(message: string, options?: NightshiftErrorOptions) {
-    super(message, 'E_STORE_UNAVAILABLE', options);
-    this.name = 'StoreUnavailableError';
-  }
-}
-
-/** The schema is missing or older than this code: migrations must run first (`nightshift db migrate`). */
-export class SchemaNotReadyError extends NightshiftError {
-  readonly schema: string;
-  constructor(schema: string, message: string, options?: NightshiftErrorOptions) {
-    super(message, 'E_SCHEMA_NOT_READY', options);
-    this.name = 'SchemaNotReadyError';
-    this.schema = schema;
-  }
-}
-
-/** No dead letter has that id. */
-export class DeadLetterNotFoundError extends NightshiftError {
-  readonly ids: readonly string[];
-  constructor(ids: readonly string[]) {
-    super(`no dead letter ${ids.map((id) => `#${id}`).join(', ')} in the store`, 'E_DEAD_LETTER_NOT_FOUND');
-    this.name = 'DeadLetterNotFoundError';
-    this.ids = ids;
-  }
-}
-
-/** A requeue that would send a dead letter again; `force` allows it. */
-export class RequeueRefusedError extends NightshiftError {
-  readonly id: string;
-  constructor(id: string, message: string) {
-    super(message, 'E_REQUEUE_REFUSED');
-    this.name = 'RequeueRefusedError';
-    this.id = id;
-  }
-}
-
-/** Who reviewed a dead letter last, and why: what an ignore with `force` replaces. */
-export interface PriorReview {
-  readonly id: string;
-  readonly by: string | null;
-  /** ISO 8601. */
-  readonly at: string | null;
-  readonly note: string | null;
-}
-
-/** An ignore of dead letters already ignored, whose reviews it would replace; `force` allows it. */
-export class IgnoreRefusedError extends NightshiftError {
-  /** The dead letters already ignored, with who ignored them, when and why. */
-  readonly ignored: readonly PriorReview[];
-  constructor(ignored: readonly PriorReview[]) {
-    super(ignored.map((d) => `dead letter #${d.id} was already ignored by ${d.by ?? 'someone'}${d.at ? ` at ${d.at}` : ''}${d.note ? ` (${JSON.stringify(d.note)})` : ''}`).join('; '), 'E_IGNORE_REFUSED');
-    this.name = 'IgnoreRefusedError';
-    this.ignored = ignored;
-  }
-}
+// The store's error classes are defined in core, with the rest of the taxonomy and its table of outcomes.
+export {
+  StoreUnavailableError, SchemaNotReadyError, DeadLetterNotFoundError, RequeueRefusedError, IgnoreRefusedError, type PriorReview,
+} from '@nightshift/core';
 
 // Connection-level trouble (class 08), server shutting down (57P01-57P03), too many connections (53300),
 // serialization/deadlock (40001, 40P01): worth retrying. Anything else is about the data or the SQL.

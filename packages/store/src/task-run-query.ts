@@ -1,4 +1,4 @@
-import { ConfigError } from '@nightshift/core';
+import { BadParameterError } from '@nightshift/core';
 import { TASK_RUN_STATES, type TaskRunState } from './task-run.ts';
 import type { Store } from './store.ts';
 
@@ -82,7 +82,7 @@ const LIST_COLUMNS = 'id, name, queue, state, attempt, max_attempts, worker, arg
 /** Keyset pagination over (sent_at, id), newest first: a page stays right while rows arrive. */
 export async function listTaskRuns(store: Store, query: TaskRunQuery): Promise<TaskRunPage> {
   const limit = query.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ConfigError(`limit ${JSON.stringify(limit)} must be a whole number from 1 to 500`, { field: 'limit' });
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new BadParameterError('limit', `limit ${JSON.stringify(limit)} must be a whole number from 1 to 500`);
   const where: string[] = [];
   const values: unknown[] = [];
   const add = (sql: (n: number) => string, value: unknown) => {
@@ -91,7 +91,7 @@ export async function listTaskRuns(store: Store, query: TaskRunQuery): Promise<T
   };
   const states = query.state === undefined ? [] : typeof query.state === 'string' ? [query.state] : query.state;
   for (const state of states) {
-    if (!TASK_RUN_STATES.includes(state)) throw new ConfigError(`state ${JSON.stringify(state)} must be one of ${TASK_RUN_STATES.join(', ')}`, { field: 'state' });
+    if (!TASK_RUN_STATES.includes(state)) throw new BadParameterError('state', `state ${JSON.stringify(state)} must be one of ${TASK_RUN_STATES.join(', ')}`);
   }
   if (states.length === 1) add((n) => `state = $${n}`, states[0]);
   else if (states.length > 1) add((n) => `state = ANY($${n})`, states);
@@ -123,6 +123,6 @@ function readCursor(cursor: string): { time: string; id: string } {
   const bar = text.indexOf('|');
   const time = text.slice(0, bar);
   const id = text.slice(bar + 1);
-  if (bar < 0 || Number.isNaN(Date.parse(time)) || id === '') throw new ConfigError(`${JSON.stringify(cursor)} is not a cursor from a previous page`, { field: 'after' });
+  if (bar < 0 || Number.isNaN(Date.parse(time)) || id === '') throw new BadParameterError('after', `${JSON.stringify(cursor)} is not a cursor from a previous page`);
   return { time, id };
 }

@@ -13,12 +13,17 @@ export interface ServiceProcessOptions<S extends StoppableService> {
   start(signal: AbortSignal): Promise<S>;
   /** Fields of the `ready` log line. Default: the metrics URL. */
   readyFields?(service: S): Record<string, unknown>;
+  /**
+   * The exit code for a start that failed: core's `errorOutcome(error).exitCode`, which is 2 for a configuration
+   * error (a supervisor does not restart what a restart cannot fix). Passed in, as telemetry does not know core's errors.
+   */
+  exitCode(error: unknown): number;
 }
 
 /**
  * The life of a service process that stops on its first signal: starts the service, logs `<name> ready`,
  * and on SIGTERM, SIGINT or SIGHUP stops it, flushes telemetry and exits 0. A signal during start-up gives the
- * start up and exits 0; a start that fails is logged as fatal and exits 2 for a configuration error, else 1. (The worker and beat have their own,
+ * start up and exits 0; a start that fails is logged as fatal and exits with `exitCode(error)`. (The worker and beat have their own,
  * which count signals: a second one stops them at once.)
  */
 export async function runServiceProcess<S extends StoppableService>(options: ServiceProcessOptions<S>): Promise<void> {
@@ -46,7 +51,6 @@ export async function runServiceProcess<S extends StoppableService>(options: Ser
     if (stopping) process.exit(0);
     logger.fatal({ err: error }, `the ${name} could not start`);
     await telemetry.shutdown();
-    // 2, as for a bad setting found before start-up: a supervisor does not restart what a restart cannot fix.
-    process.exit((error as { code?: unknown }).code === 'E_CONFIG' ? 2 : 1);
+    process.exit(options.exitCode(error));
   }
 }

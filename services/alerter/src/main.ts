@@ -1,7 +1,7 @@
 // The alerter process: read config, build the parts, start, stop on signals. `nightshift up` starts it as
 // `main.ts --app <path>`; the alerter needs no app, so --app is accepted and ignored.
 import { parseArgs } from 'node:util';
-import { describeUnknownSettings } from '@nightshift/core';
+import { describeUnknownSettings, errorOutcome } from '@nightshift/core';
 import { runServiceProcess, startTelemetry } from '@nightshift/telemetry';
 import { loadAlerterConfig, secretValues } from './config.ts';
 import { startAlerter } from './alerter.ts';
@@ -21,6 +21,6 @@ const telemetry = await startTelemetry({
 });
 for (const line of describeUnknownSettings(process.env)) telemetry.logger.warn(line);
 await runServiceProcess({
-  name: 'alerter', telemetry,
+  name: 'alerter', telemetry, exitCode: (error) => errorOutcome(error).exitCode,
   start: (signal) => startAlerter({ config, logger: telemetry.logger, meter: telemetry.meter, signal }),
 });

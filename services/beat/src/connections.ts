@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { redactUrl, type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
+import { BrokerUnavailableError, NightshiftError, redactUrl, type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
 import { createClient, type Client } from '@nightshift/broker';
 import type { BeatSettings } from './options.ts';
 
@@ -34,8 +34,7 @@ export async function connectBroker(config: NightshiftConfig, app: AnyApp, setti
     try {
       return await createClient(beatConfig, { app, name: 'beat', logger: log });
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code !== 'E_BROKER_UNAVAILABLE' && code !== undefined) throw error;
+      if (error instanceof NightshiftError && !(error instanceof BrokerUnavailableError)) throw error;
       if (attempt === 1) log.warn({ err: { message: (error as Error).message }, amqp: redactUrl(config.amqpUrl) }, 'RabbitMQ is unreachable; beat waits for it before competing for the lease');
       await sleep(Math.min(1_000 * attempt, 5_000), undefined, { signal });
     }

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AnyApp, Logger, TaskOrigin } from '@nightshift/core';
+import {
+  BadParameterError, ConfigError, MalformedMessageError, TopologyMismatchError, UnroutableError, type AnyApp, type Logger, type TaskOrigin,
+} from '@nightshift/core';
 import { publishEvent, type Client } from '@nightshift/broker';
 import { runId, type ScheduleEntry } from '@nightshift/schedule';
 import { SpanKind, SpanStatusCode, trace } from '@nightshift/telemetry';
@@ -21,7 +23,7 @@ export interface DispatcherParts {
 
 const RETRY_MS = { first: 250, max: 2_000 };
 // Errors a retry cannot fix: the message or the topology is wrong, not the broker's availability.
-const PERMANENT_CODES = new Set(['E_CONFIG', 'E_UNROUTABLE', 'E_TOPOLOGY_MISMATCH', 'E_MALFORMED_MESSAGE']);
+const PERMANENT_ERRORS = [ConfigError, BadParameterError, UnroutableError, TopologyMismatchError, MalformedMessageError];
 const tracer = trace.getTracer('@nightshift/beat');
 
 /**
@@ -91,7 +93,7 @@ export class Dispatcher {
         return 'sent';
       } catch (error) {
         const reason = (error as Error).message;
-        if (PERMANENT_CODES.has((error as { code?: string }).code ?? '')) {
+        if (PERMANENT_ERRORS.some((cls) => error instanceof cls)) {
           return this.#miss(entry, scheduledForMs, 'unsendable', `the run cannot be sent: ${reason}`, 'error');
         }
         if (Date.now() >= deadlineMs) {

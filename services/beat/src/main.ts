@@ -1,6 +1,6 @@
 // The beat service: `node services/beat/src/main.ts --app <path>` (what `nightshift beat` and `nightshift up` run).
 import { parseArgs } from 'node:util';
-import { describeUnknownSettings, loadApp, loadConfig, type NightshiftConfig } from '@nightshift/core';
+import { describeUnknownSettings, errorOutcome, EXIT_USAGE, loadApp, loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { startTelemetry } from '@nightshift/telemetry';
 import { BEAT_METRICS_PORT } from './options.ts';
 import { startBeatService, type BeatService } from './service.ts';
@@ -41,10 +41,10 @@ async function main(): Promise<void> {
     log.info({ metrics: telemetry.metricsUrl }, 'beat started');
   } catch (error) {
     if (starting.signal.aborted) return; // stopping: the signal handler exits
-    const isConfig = (error as { code?: string }).code === 'E_CONFIG';
-    log.fatal({ err: error }, isConfig ? `beat cannot start: ${(error as Error).message}` : 'beat failed to start');
+    const { exitCode } = errorOutcome(error);
+    log.fatal({ err: error }, exitCode === EXIT_USAGE ? `beat cannot start: ${(error as Error).message}` : 'beat failed to start');
     await telemetry.shutdown();
-    process.exit(isConfig ? 2 : 1);
+    process.exit(exitCode);
   }
 }
 

@@ -1,7 +1,7 @@
 // The health-api process: read config, build the parts, start, stop on signals. `nightshift up` starts it as
 // `main.ts --app <path>`; with --app, tasks can be sent by name and the schedule is shown.
 import { parseArgs } from 'node:util';
-import { describeUnknownSettings, loadApp, type AnyApp } from '@nightshift/core';
+import { describeUnknownSettings, errorOutcome, loadApp, type AnyApp } from '@nightshift/core';
 import { runServiceProcess, startTelemetry } from '@nightshift/telemetry';
 import { loadHealthApiConfig, secretValues } from './config.ts';
 import { startHealthApi } from './service.ts';
@@ -23,7 +23,7 @@ const telemetry = await startTelemetry({
 });
 for (const line of describeUnknownSettings(process.env)) telemetry.logger.warn(line);
 await runServiceProcess({
-  name: 'health-api', telemetry,
+  name: 'health-api', telemetry, exitCode: (error) => errorOutcome(error).exitCode,
   start: (signal) => startHealthApi({ config, logger: telemetry.logger, meter: telemetry.meter, signal, ...(app ? { app } : {}) }),
   readyFields: (api) => ({ url: api.url, metrics: telemetry.metricsUrl, app: app?.name }),
 });

@@ -1,6 +1,6 @@
 // nightshift worker: read flags and environment, start telemetry and the worker, stop on signals.
 import { parseArgs } from 'node:util';
-import { ConfigError, describeUnknownSettings, loadConfig } from '@nightshift/core';
+import { ConfigError, describeUnknownSettings, errorOutcome, loadConfig } from '@nightshift/core';
 import { startTelemetry } from '@nightshift/telemetry';
 import { WORKER_FLAGS } from './options.ts';
 import { startWorker, type StartedWorker } from './start.ts';
@@ -43,5 +43,5 @@ try {
   if (signalCount > 0) stopRequested(signalCount > 1);
 } catch (error) {
   process.stderr.write(`worker: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(error instanceof ConfigError ? 2 : 1);
+  process.exit(errorOutcome(error).exitCode);
 }

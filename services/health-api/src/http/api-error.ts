@@ -1,43 +1,45 @@
-import { NightshiftError } from '@nightshift/core';
+import { BadParameterError, ConfigError, errorOutcome, NightshiftError } from '@nightshift/core';
+
+/** The codes of the API's own errors, beside those of core's taxonomy. */
+export const API_ERROR_CODES = ['E_UNAUTHORIZED', 'E_CSRF', 'E_NOT_FOUND', 'E_NO_APP', 'E_BAD_REQUEST', 'E_UNSUPPORTED_MEDIA_TYPE', 'E_INTERNAL'] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 /**
- * An API error: an HTTP status, a stable `code` that clients match on, a message for people and, for a bad
- * request, the `parameter` at fault. Sent as `{ "error": { "code", "message", "parameter"? } }`.
+ * An error of the HTTP layer itself (authentication, CSRF, a missing resource): its status is part of it.
+ * Errors of the rest of Nightshift take their status from core's table of error outcomes.
  */
 export class ApiError extends NightshiftError {
   readonly status: number;
-  readonly parameter: string | undefined;
 
-  constructor(status: number, code: string, message: string, parameter?: string) {
-    super(message, code);
+  constructor(status: number, code: ApiErrorCode, message: string) {
+    super(message, { code });
     this.name = 'ApiError';
     this.status = status;
-    this.parameter = parameter;
   }
 }
 
-export const badParameter = (parameter: string, message: string) => new ApiError(400, 'E_BAD_PARAMETER', `${parameter}: ${message}`, parameter);
+export const badParameter = (parameter: string, message: string) => new BadParameterError(parameter, `${parameter}: ${message}`);
 export const notFound = (what: string) => new ApiError(404, 'E_NOT_FOUND', `${what} not found`);
 
-/** The status of the store's and core's errors, by code; anything else is a 500. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  E_DEAD_LETTER_NOT_FOUND: 404, E_REQUEUE_REFUSED: 409, E_UNKNOWN_TASK: 404, E_CONFIG: 400,
-  E_BROKER_UNAVAILABLE: 503, E_STORE_UNAVAILABLE: 503, E_SCHEMA_NOT_READY: 503, E_UNROUTABLE: 502,
-};
+/** The body of every error answer: `{ "error": { "code", "message", "parameter"? } }`. */
+export interface ErrorBody {
+  error: { code: string; message: string; parameter?: string };
+}
 
-/** Turns any error into the status and body the API sends. Unknown errors keep their message out of the response. */
-export function errorResponse(error: unknown): { status: number; body: { error: { code: string; message: string; parameter?: string } } } {
-  if (error instanceof ApiError) {
-    return { status: error.status, body: { error: { code: error.code, message: error.message, ...(error.parameter ? { parameter: error.parameter } : {}) } } };
+const INTERNAL: ErrorBody = { error: { code: 'E_INTERNAL', message: 'internal error; see the health-api log' } };
+
+/** Turns any error into the status and body the API sends. A 500 keeps its message out of the response. */
+export function errorResponse(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof ApiError) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
+  if (error instanceof NightshiftError) {
+    const { status } = errorOutcome(error);
+    if (status === 500) return { status, body: INTERNAL };
+    const parameter = error instanceof BadParameterError ? error.parameter : error instanceof ConfigError ? error.field : undefined;
+    return { status, body: { error: { code: error.code, message: error.message, ...(parameter === undefined ? {} : { parameter }) } } };
   }
-  const fastify = error as { statusCode?: number; code?: string; message?: string; validation?: unknown };
-  if (error instanceof NightshiftError && STATUS_BY_CODE[error.code] !== undefined) {
-    const field = (error as { field?: unknown }).field;
-    const code = error.code === 'E_CONFIG' ? 'E_BAD_PARAMETER' : error.code;
-    return { status: STATUS_BY_CODE[error.code] as number, body: { error: { code, message: error.message, ...(typeof field === 'string' && error.code === 'E_CONFIG' ? { parameter: field } : {}) } } };
-  }
+  const fastify = error as { statusCode?: number; message?: string };
   if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
     return { status: fastify.statusCode, body: { error: { code: fastify.statusCode === 415 ? 'E_UNSUPPORTED_MEDIA_TYPE' : 'E_BAD_REQUEST', message: fastify.message ?? 'bad request' } } };
   }
-  return { status: 500, body: { error: { code: 'E_INTERNAL', message: 'internal error; see the health-api log' } } };
+  return { status: 500, body: INTERNAL };
 }

@@ -1,3 +1,4 @@
+import { UnknownTaskError } from '@nightshift/core';
 import { broadcastControl, buildEnvelope, sendEnvelope } from '@nightshift/broker';
 import { TASK_RUN_STATES, type TaskRunState } from '@nightshift/store';
 import type { FastifyInstance } from 'fastify';
@@ -35,7 +36,7 @@ export function registerTaskRoutes(app: FastifyInstance, room: ControlRoom): voi
     const body: SendBody = typeof request.body === 'object' && request.body !== null ? request.body : {};
     if (room.app === undefined) throw new ApiError(409, 'E_NO_APP', 'sending by name needs the app: start the health-api with --app <path>');
     if (typeof body.task !== 'string' || body.task === '') throw badParameter('task', 'must be a task name');
-    if (room.app.task(body.task) === undefined) throw new ApiError(404, 'E_UNKNOWN_TASK', `unknown task ${JSON.stringify(body.task)}: the app has ${room.app.tasks.map((t) => t.name).join(', ')}`);
+    if (room.app.task(body.task) === undefined) throw new UnknownTaskError(body.task);
     if (body.args !== undefined && !Array.isArray(body.args)) throw badParameter('args', 'must be a JSON array');
     if (body.kwargs !== undefined && (typeof body.kwargs !== 'object' || body.kwargs === null || Array.isArray(body.kwargs))) throw badParameter('kwargs', 'must be a JSON object');
     for (const field of ['queue', 'countdown', 'expires'] as const) if (body[field] !== undefined && typeof body[field] !== 'string') throw badParameter(field, 'must be a string');
