@@ -119,7 +119,8 @@ function DeadLetters() {
   const [message, setMessage] = useState('');
   const act = async (id, action) => {
     try {
-      const body = action === 'ignore' ? { note: prompt('Why ignore it?') ?? '' } : {};
+      // The dashboard's ignore replaces an earlier review, as a reviewer sees the letter before acting on it.
+      const body = action === 'ignore' ? { note: prompt('Why ignore it?') ?? '', force: true } : {};
       await api(`/api/dead-letters/${id}/${action}`, { method: 'POST', body });
       setMessage(`#${id} ${action === 'ignore' ? 'ignored' : 'requeued'}`);
       reload();

@@ -4,6 +4,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { DeadLetters, type DeadLetterInput } from '@nightshift/store';
 import { createLogger } from '@nightshift/telemetry';
+import { ERROR_CLASSES } from '@nightshift/core';
+import type { FastifyInstance } from 'fastify';
+import { API_ERROR_CODES } from '../src/http/api-error.ts';
+import { buildServer } from '../src/http/server.ts';
 import { ManagementRates } from '../src/live/queue-rates.ts';
 import { eventually, installation, type Installation } from './support.ts';
 
@@ -48,7 +52,8 @@ test('a mutation with browser credentials needs the CSRF token and the same orig
 
 test('bad parameters are 400s naming the parameter, with stable codes', async () => {
   for (const [url, parameter] of [['/api/tasks?limit=0', 'limit'], ['/api/tasks?state=lost', 'state'], ['/api/tasks?since=yesterday', 'since'], ['/api/tasks?colour=red', 'colour'],
-    ['/api/tasks?after=%3Cx%3E', 'after'], ['/api/dead-letters?status=gone', 'status'], ['/api/monitor?bucket=fast', 'bucket']] as const) {
+    ['/api/tasks?after=%3Cx%3E', 'after'], ['/api/dead-letters?status=gone', 'status'], ['/api/monitor?bucket=fast', 'bucket'], ['/api/monitor?bucket=1ms', 'bucket'],
+    ['/api/workers?status=gone', 'status'], ['/api/dead-letters?limit=1001', 'limit'], ['/api/tasks?limit=2&limit=3', 'limit']] as const) {
     const response = await site.request('GET', url);
     assert.equal(response.status, 400, url);
     assert.deepEqual([(response.json as ApiError).error.code, (response.json as ApiError).error.parameter], ['E_BAD_PARAMETER', parameter], url);
@@ -56,18 +61,77 @@ test('bad parameters are 400s naming the parameter, with stable codes', async ()
   const unknown = await site.request('POST', '/api/tasks', { task: 'nope' });
   assert.equal(unknown.status, 404);
   assert.equal((unknown.json as ApiError).error.code, 'E_UNKNOWN_TASK');
-  const args = await site.request('POST', '/api/tasks', { task: 'echo', args: 'x' });
-  assert.deepEqual([args.status, (args.json as ApiError).error.parameter], [400, 'args']);
+  for (const [body, parameter] of [[{ task: 'echo', args: 'x' }, 'args'], [{ args: [] }, 'task'], [{ task: 'echo', kwargs: [1] }, 'kwargs'], [{ task: 'echo', countdown: 'soon' }, 'countdown'], [{ task: 'echo', colour: 'red' }, 'colour']] as const) {
+    const response = await site.request('POST', '/api/tasks', body);
+    assert.deepEqual([response.status, (response.json as ApiError).error.code, (response.json as ApiError).error.parameter], [400, 'E_BAD_PARAMETER', parameter], JSON.stringify(body));
+  }
+  const terminate = await site.request('POST', '/api/tasks/some-id/revoke', { terminate: 'yes' });
+  assert.deepEqual([terminate.status, (terminate.json as ApiError).error.parameter], [400, 'terminate']);
+  assert.equal((await site.request('POST', '/api/tasks/some-id/revoke')).status, 200, 'an action whose options are all optional needs no body');
   const missing = await site.request('GET', '/api/tasks/no-such-run');
   assert.deepEqual([missing.status, (missing.json as ApiError).error.code], [404, 'E_NOT_FOUND']);
   const route = await site.request('GET', '/api/nothing');
   assert.deepEqual([route.status, (route.json as ApiError).error.code], [404, 'E_NOT_FOUND']);
 });
 
-test('the OpenAPI document is served and lists every route', async () => {
-  const doc = (await site.request('GET', '/api/openapi.json')).json as { openapi: string; paths: Record<string, unknown> };
-  assert.equal(doc.openapi, '3.1.0');
-  for (const path of ['/health/background', '/api/tasks', '/api/tasks/{id}', '/api/dead-letters/{id}/requeue', '/api/schedules', '/api/queues']) assert.ok(doc.paths[path], path);
+interface OpenApiDocument { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: { Error: { properties: { error: { properties: { code: { enum: string[] } } } } } } } }
+
+/** The routes of a server built by `build` that its OpenAPI document lacks, as `METHOD /path`. */
+async function undocumentedRoutes(build: () => FastifyInstance): Promise<{ routes: string[]; missing: string[] }> {
+  const server = build();
+  const routes: string[] = [];
+  // The routes are added when the server loads its plugins, after this hook is in place.
+  server.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`);
+  });
+  await server.ready();
+  const doc = server.swagger() as unknown as OpenApiDocument;
+  await server.close();
+  const missing = routes.filter((route) => {
+    const [method = '', url = ''] = route.split(' ');
+    // Fastify answers HEAD for every GET; the GET documents it.
+    const documented = method === 'HEAD' ? 'get' : method.toLowerCase();
+    return doc.paths[url.replace(/:(\w+)/g, '{$1}')]?.[documented] === undefined;
+  });
+  return { routes, missing };
+}
+
+test('every route the server registers is in the OpenAPI document, served at /api/openapi.json', async () => {
+  const { routes, missing } = await undocumentedRoutes(() => buildServer(site.api.room));
+  assert.ok(routes.includes('GET /api/tasks/:id') && routes.includes('POST /api/dead-letters/:id/ignore') && routes.includes('GET /'), routes.join(', '));
+  assert.deepEqual(missing, []);
+  // The check sees a route left out of the document.
+  const hidden = await undocumentedRoutes(() => {
+    const server = buildServer(site.api.room);
+    void server.register(async (extra) => extra.get('/api/secret', { schema: { hide: true } }, async () => ({})));
+    return server;
+  });
+  assert.deepEqual(hidden.missing, ['GET /api/secret', 'HEAD /api/secret']);
+  const served = (await site.request('GET', '/api/openapi.json')).json as OpenApiDocument;
+  assert.equal(served.openapi, '3.1.0');
+  assert.ok(served.paths['/api/tasks/{id}']?.get, 'the served document is the generated one');
+});
+
+test('the document lists every error code the API answers with', async () => {
+  const doc = (await site.request('GET', '/api/openapi.json')).json as OpenApiDocument;
+  const codes = doc.components.schemas.Error.properties.error.properties.code.enum;
+  const answerable = [...API_ERROR_CODES, ...ERROR_CLASSES.filter(({ outcome }) => outcome.status !== 500).map(({ code }) => code)];
+  for (const code of [...answerable, 'E_SCHEMA_NOT_READY', 'E_UNROUTABLE', 'E_UNSUPPORTED_MEDIA_TYPE', 'E_IGNORE_REFUSED', 'E_BAD_PARAMETER']) assert.ok(codes.includes(code), code);
+  const notJson = await site.api.server.inject({ method: 'POST', url: '/api/tasks', headers: { authorization: 'Bearer a-token-of-sixteen-chars', 'content-type': 'application/xml' }, payload: '<task>echo</task>' });
+  assert.deepEqual([notJson.statusCode, (notJson.json() as ApiError).error.code], [415, 'E_UNSUPPORTED_MEDIA_TYPE']);
+});
+
+test('helmet\'s headers are on every answer, with a policy that lets the dashboard load only its own files', async () => {
+  const auth = { authorization: `Basic ${Buffer.from('alice:correct-horse').toString('base64')}` };
+  for (const url of ['/', '/api/overview', '/health/live', '/api/nothing', '/assets/app.js']) {
+    const response = await site.api.server.inject({ method: 'GET', url, headers: auth });
+    const csp = String(response.headers['content-security-policy']);
+    for (const directive of ["default-src 'self'", "script-src 'self'", "connect-src 'self'", "img-src 'self' data:", "frame-ancestors 'none'"]) assert.ok(csp.includes(directive), `${url}: ${csp}`);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|upgrade-insecure-requests/, url);
+    assert.equal(response.headers['x-content-type-options'], 'nosniff', url);
+    assert.equal(response.headers['x-frame-options'], 'DENY', url);
+    assert.equal(response.headers['referrer-policy'], 'no-referrer', url);
+  }
 });
 
 test('queues and schedules come from the app and the broker', async () => {
@@ -132,8 +196,16 @@ test('dead letters: list, show redacted, ignore with a note, requeue', async () 
   assert.equal(shown.body, undefined);
   const noNote = await site.request('POST', `/api/dead-letters/${first.id}/ignore`, {});
   assert.deepEqual([noNote.status, (noNote.json as ApiError).error.parameter], [400, 'note']);
+  const blank = await site.request('POST', `/api/dead-letters/${first.id}/ignore`, { note: '  ' });
+  assert.deepEqual([blank.status, (blank.json as ApiError).error.parameter], [400, 'note']);
   assert.equal((await site.request('POST', `/api/dead-letters/${first.id}/ignore`, { note: 'customer deleted' })).status, 200);
   assert.equal((await deadLetters.get(first.id)).statusNote, 'customer deleted');
+  // Ignoring it again without force would replace alice's review: refused, as the store refuses it (was a 500).
+  const twice = await site.request('POST', `/api/dead-letters/${first.id}/ignore`, { note: 'again' });
+  assert.deepEqual([twice.status, (twice.json as ApiError).error.code], [409, 'E_IGNORE_REFUSED']);
+  assert.equal((await deadLetters.get(first.id)).statusNote, 'customer deleted');
+  assert.equal((await site.request('POST', `/api/dead-letters/${first.id}/ignore`, { note: 'again', force: true })).status, 200);
+  assert.equal((await deadLetters.get(first.id)).statusNote, 'again');
   const requeued = await site.request('POST', `/api/dead-letters/${second.id}/requeue`, {});
   assert.equal(requeued.status, 200);
   assert.match((requeued.json as { replayId: string }).replayId, /^[0-9a-f-]{36}$/);

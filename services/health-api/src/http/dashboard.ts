@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
+import { notFound } from './api-error.ts';
+import { apiResponses, HTML_PAGE, Text } from './schemas.ts';
 
 const require = createRequire(import.meta.url);
 const PUBLIC = new URL('../../public/', import.meta.url);
@@ -47,11 +49,16 @@ export function registerDashboard(app: FastifyInstance): void {
     reply.header('cache-control', 'no-store');
     return reply.send(page);
   };
-  app.get('/', sendPage);
-  for (const route of ['/workers', '/tasks', '/tasks/:id', '/queues', '/schedules', '/dead-letters', '/monitor']) app.get(route, sendPage);
-  app.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {
+  const pageSchema = { schema: { summary: 'the dashboard', tags: ['pages'], response: apiResponses({ 200: HTML_PAGE }, []) } };
+  for (const route of ['/', '/workers', '/tasks', '/tasks/:id', '/queues', '/schedules', '/dead-letters', '/monitor']) app.get(route, pageSchema, sendPage);
+  const asset = {
+    summary: 'the dashboard\'s scripts and styles (style.css is open, for the runbook)', tags: ['pages'],
+    params: { type: 'object', properties: { file: Text('the file') }, required: ['file'] },
+    response: apiResponses({ 200: { description: 'the file', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } } }, [404]),
+  };
+  app.get<{ Params: { file: string } }>('/assets/:file', { schema: asset }, async (request, reply) => {
     const asset = assets.get(`/assets/${request.params.file}`);
-    if (asset === undefined) return reply.code(404).send({ error: { code: 'E_NOT_FOUND', message: 'no such asset' } });
+    if (asset === undefined) throw notFound('asset');
     return reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body);
   });
 }

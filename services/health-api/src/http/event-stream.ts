@@ -15,7 +15,12 @@ const KEEPALIVE_MS = 15_000;
  * (counted in `counts`) when more than 200 arrived in one tick.
  */
 export function registerEventStream(app: FastifyInstance, room: ControlRoom): void {
-  app.get('/api/events', (request, reply) => {
+  app.get('/api/events', {
+    schema: {
+      summary: 'Server-Sent Events: lifecycle events, coalesced every 250 ms', tags: ['overview'],
+      response: { 200: { description: 'an event stream: `events` messages of `{ events, counts, dropped }`', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+    },
+  }, (request, reply) => {
     reply.hijack();
     const response = reply.raw;
     response.writeHead(200, {

@@ -1,10 +1,16 @@
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ControlRoom } from '../control-room.ts';
-import { QueryParams } from './query-params.ts';
+import { Anything, apiResponses, Duration, readDuration, readTime, TimeOrDuration } from './schemas.ts';
+
+const MonitorQuery = Type.Object({
+  since: Type.Optional(TimeOrDuration('from, default 1h ago')),
+  bucket: Type.Optional(Duration('width of a bucket, from 1s to 1d, default 1m')),
+}, { additionalProperties: false });
 
 /** The overview, queues, schedules and the monitor's series. */
 export function registerOverviewRoutes(app: FastifyInstance, room: ControlRoom): void {
-  app.get('/api/overview', async () => {
+  app.get('/api/overview', { schema: { summary: 'the last hour at a glance', tags: ['overview'], response: apiResponses({ 200: Anything('runs, workers, backlog, dead letters, beat and health') }, []) } }, async () => {
     const snapshot = room.poller.snapshot;
     const hour = snapshot.lastHour ?? {};
     const succeeded = hour.succeeded ?? 0;
@@ -24,19 +30,23 @@ export function registerOverviewRoutes(app: FastifyInstance, room: ControlRoom):
       app: room.app ? { name: room.app.name, tasks: room.app.tasks.map((t) => t.name) } : null,
     };
   });
-  app.get('/api/queues', async () => ({ items: [...room.poller.snapshot.queues.values()], polledAt: room.poller.snapshot.polledAt }));
-  app.get('/api/schedules', async () => {
+  app.get('/api/queues', {
+    schema: { summary: 'depth, consumers, publish and deliver rates of each task queue', tags: ['overview'], response: apiResponses({ 200: Type.Object({ items: Type.Array(Anything('a queue')), polledAt: Type.Union([Type.String(), Type.Null()]) }) }, []) },
+  }, async () => ({ items: [...room.poller.snapshot.queues.values()], polledAt: room.poller.snapshot.polledAt }));
+  app.get('/api/schedules', {
+    schema: { summary: 'the app\'s schedule: entries in words, next runs, last dispatch and lag, beat leader', tags: ['overview'], response: apiResponses({ 200: Anything('the beat leader, its lease and the entries') }, []) },
+  }, async () => {
     const beat = room.beat.view();
     return {
       timezone: room.app?.timezone ?? null, leader: beat.leader, lease: beat.lease, lastDispatcher: beat.lastDispatcher,
       lastDispatchAt: beat.lastDispatchAt, entries: beat.entries,
     };
   });
-  app.get('/api/monitor', async (request) => {
-    const query = new QueryParams(request.query);
-    const since = query.time('since') ?? new Date(Date.now() - 3_600_000);
-    const bucketMs = query.duration('bucket', 1_000, 86_400_000) ?? 60_000;
-    query.done();
+  app.get<{ Querystring: Static<typeof MonitorQuery> }>('/api/monitor', {
+    schema: { summary: 'throughput by outcome, runtime percentiles and queue depth over time', tags: ['overview'], querystring: MonitorQuery, response: apiResponses({ 200: Anything('the series') }, [400, 503]) },
+  }, async (request) => {
+    const since = request.query.since ? readTime('since', request.query.since) : new Date(Date.now() - 3_600_000);
+    const bucketMs = request.query.bucket ? readDuration('bucket', request.query.bucket, 1_000, 86_400_000) : 60_000;
     return { since: since.toISOString(), bucketMs, series: await room.taskRuns.series(since, bucketMs), depth: room.poller.snapshot.depthHistory };
   });
 }

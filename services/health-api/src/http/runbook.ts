@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { HTML_PAGE } from './schemas.ts';
 
 const README = new URL('../../../../README.md', import.meta.url);
 
@@ -10,7 +11,7 @@ const README = new URL('../../../../README.md', import.meta.url);
  */
 export function registerRunbook(app: FastifyInstance): void {
   let page: string | undefined;
-  app.get('/runbook', async (_request, reply) => {
+  app.get('/runbook', { schema: { summary: 'the README\'s runbook: one entry per alert, anchored by its name', tags: ['pages'], security: [], response: { 200: HTML_PAGE } } }, async (_request, reply) => {
     page ??= renderRunbook(readFileSync(README, 'utf8'));
     return reply.type('text/html; charset=utf-8').send(page);
   });

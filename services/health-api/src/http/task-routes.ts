@@ -1,58 +1,83 @@
 import { UnknownTaskError } from '@nightshift/core';
 import { broadcastControl, buildEnvelope, sendEnvelope } from '@nightshift/broker';
 import { TASK_RUN_STATES, type TaskRunState } from '@nightshift/store';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ControlRoom } from '../control-room.ts';
-import { ApiError, badParameter, notFound } from './api-error.ts';
-import { QueryParams } from './query-params.ts';
+import { ApiError, notFound } from './api-error.ts';
+import { Anything, apiResponses, Cursor, Duration, Page, readTime, Text, TimeOrDuration } from './schemas.ts';
 
-interface SendBody {
-  task?: unknown; args?: unknown; kwargs?: unknown; queue?: unknown; countdown?: unknown; expires?: unknown;
-}
+const TaskQuery = Type.Object({
+  state: Type.Optional(Text(`comma-separated: ${TASK_RUN_STATES.join(', ')}`, { pattern: `^(${TASK_RUN_STATES.join('|')})(,(${TASK_RUN_STATES.join('|')}))*$` })),
+  name: Type.Optional(Text('task name')),
+  worker: Type.Optional(Text('worker name')),
+  queue: Type.Optional(Text('queue')),
+  since: Type.Optional(TimeOrDuration('sent at or after')),
+  until: Type.Optional(TimeOrDuration('sent before')),
+  id: Type.Optional(Text('id prefix')),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, description: 'page size, default 50' })),
+  after: Type.Optional(Cursor),
+}, { additionalProperties: false });
+
+const RunParams = Type.Object({ id: Text('the task\'s id') });
+
+const SendBody = Type.Object({
+  task: Text('the task\'s name, as the app registers it', { minLength: 1 }),
+  args: Type.Optional(Type.Array(Type.Unknown(), { description: 'positional arguments' })),
+  kwargs: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'keyword arguments' })),
+  queue: Type.Optional(Text('another queue than the task\'s')),
+  countdown: Type.Optional(Duration('run no earlier than this long from now')),
+  expires: Type.Optional(Duration('discard it if not started within')),
+}, { additionalProperties: false });
+
+const RevokeBody = Type.Object({ terminate: Type.Optional(Type.Boolean({ description: 'stop it if it is running' })) }, { additionalProperties: false });
 
 /** Task runs from the history (list, detail with timeline and trace link); sending a task by name; revoking one. */
 export function registerTaskRoutes(app: FastifyInstance, room: ControlRoom): void {
-  app.get('/api/tasks', async (request) => {
-    const query = new QueryParams(request.query);
-    const states = query.string('state')?.split(',');
-    for (const state of states ?? []) if (!(TASK_RUN_STATES as readonly string[]).includes(state)) throw badParameter('state', `${JSON.stringify(state)} must be one of ${TASK_RUN_STATES.join(', ')}`);
-    const filters = {
-      name: query.string('name'), worker: query.string('worker'), queue: query.string('queue'), since: query.time('since'), until: query.time('until'),
-      idPrefix: query.string('id'), limit: query.integer('limit', 1, 500), after: query.string('after', /^[A-Za-z0-9_-]+$/),
-    };
-    query.done();
-    const page = await room.taskRuns.list({
-      ...Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined)),
-      ...(states ? { state: states as TaskRunState[] } : {}),
+  app.get<{ Querystring: Static<typeof TaskQuery> }>('/api/tasks', {
+    schema: { summary: 'task runs, newest first, keyset-paginated', tags: ['tasks'], querystring: TaskQuery, response: apiResponses({ 200: Page('task runs') }, [400, 503]) },
+  }, async (request) => {
+    const { state, id, since, until, ...filters } = request.query;
+    return room.taskRuns.list({
+      ...Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined && value !== '')),
+      ...(id ? { idPrefix: id } : {}),
+      ...(since ? { since: readTime('since', since) } : {}),
+      ...(until ? { until: readTime('until', until) } : {}),
+      ...(state ? { state: state.split(',') as TaskRunState[] } : {}),
     });
-    return page;
   });
-  app.get<{ Params: { id: string } }>('/api/tasks/:id', async (request) => {
+  app.get<{ Params: Static<typeof RunParams> }>('/api/tasks/:id', {
+    schema: { summary: 'a run with its timeline, error stack and trace link', tags: ['tasks'], params: RunParams, response: apiResponses({ 200: Anything('the run, its events and `traceUrl`') }, [404, 503]) },
+  }, async (request) => {
     const run = await room.taskRuns.get(request.params.id);
     if (run === undefined) throw notFound(`task run ${JSON.stringify(request.params.id)}`);
     return { ...run, traceUrl: run.traceId ? traceLink(room.config.traceUrl, run.traceId) : null };
   });
-  app.post<{ Body: SendBody }>('/api/tasks', async (request, reply) => {
-    const body: SendBody = typeof request.body === 'object' && request.body !== null ? request.body : {};
+  app.post<{ Body: Static<typeof SendBody> }>('/api/tasks', {
+    schema: {
+      summary: 'send a task by name (Flower\'s async-apply)', tags: ['tasks'], body: SendBody,
+      response: apiResponses({ 202: Type.Object({ id: Type.String(), task: Type.String(), queue: Type.String(), sentAt: Type.String() }, { description: 'sent (confirmed by RabbitMQ)' }) }, [400, 404, 409, 502, 503], { mutation: true }),
+    },
+  }, async (request, reply) => {
+    const { task, args, kwargs, queue, countdown, expires } = request.body;
     if (room.app === undefined) throw new ApiError(409, 'E_NO_APP', 'sending by name needs the app: start the health-api with --app <path>');
-    if (typeof body.task !== 'string' || body.task === '') throw badParameter('task', 'must be a task name');
-    if (room.app.task(body.task) === undefined) throw new UnknownTaskError(body.task);
-    if (body.args !== undefined && !Array.isArray(body.args)) throw badParameter('args', 'must be a JSON array');
-    if (body.kwargs !== undefined && (typeof body.kwargs !== 'object' || body.kwargs === null || Array.isArray(body.kwargs))) throw badParameter('kwargs', 'must be a JSON object');
-    for (const field of ['queue', 'countdown', 'expires'] as const) if (body[field] !== undefined && typeof body[field] !== 'string') throw badParameter(field, 'must be a string');
-    const envelope = buildEnvelope(room.app, body.task, (body.args ?? []) as unknown[], {
-      ...(body.queue ? { queue: body.queue as string } : {}), ...(body.countdown ? { countdown: body.countdown as string } : {}),
-      ...(body.expires ? { expires: body.expires as string } : {}), ...(body.kwargs ? { kwargs: body.kwargs as Record<string, unknown> } : {}),
+    if (room.app.task(task) === undefined) throw new UnknownTaskError(task);
+    const envelope = buildEnvelope(room.app, task, args ?? [], {
+      ...(queue ? { queue } : {}), ...(countdown ? { countdown } : {}), ...(expires ? { expires } : {}), ...(kwargs ? { kwargs } : {}),
     }, `health-api:${request.principal?.user ?? 'anonymous'}`);
     await sendEnvelope(room.broker, envelope, room.events);
     void reply.code(202);
     return { id: envelope.id, task: envelope.task, queue: envelope.queue, sentAt: envelope.sentAt };
   });
-  app.post<{ Params: { id: string }; Body: { terminate?: unknown } }>('/api/tasks/:id/revoke', async (request) => {
-    const terminate = (request.body as { terminate?: unknown } | undefined)?.terminate;
-    if (terminate !== undefined && typeof terminate !== 'boolean') throw badParameter('terminate', 'must be true or false');
-    const replies = await broadcastControl(room.broker, 'revoke', { id: request.params.id, terminate: terminate === true }, { timeoutMs: 1_000, limit: Math.max(1, room.registry.online().length) });
-    return { id: request.params.id, terminate: terminate === true, replies: replies.map((r) => ({ worker: r.worker, reply: r.reply })) };
+  app.post<{ Params: Static<typeof RunParams>; Body: Static<typeof RevokeBody> | undefined }>('/api/tasks/:id/revoke', {
+    schema: {
+      summary: 'revoke a task (terminate: stop it if running)', tags: ['tasks'], params: RunParams, body: RevokeBody,
+      response: apiResponses({ 200: Type.Object({ id: Type.String(), terminate: Type.Boolean(), replies: Type.Array(Anything('a worker\'s reply')) }) }, [400, 503], { mutation: true }),
+    },
+  }, async (request) => {
+    const terminate = request.body?.terminate === true;
+    const replies = await broadcastControl(room.broker, 'revoke', { id: request.params.id, terminate }, { timeoutMs: 1_000, limit: Math.max(1, room.registry.online().length) });
+    return { id: request.params.id, terminate, replies: replies.map((r) => ({ worker: r.worker, reply: r.reply })) };
   });
 }
 
