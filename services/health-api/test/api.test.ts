@@ -58,6 +58,7 @@ test('bad parameters are 400s naming the parameter, with stable codes', async ()
     assert.equal(response.status, 400, url);
     assert.deepEqual([(response.json as ApiError).error.code, (response.json as ApiError).error.parameter], ['E_BAD_PARAMETER', parameter], url);
   }
+  assert.equal((await site.request('GET', '/api/tasks?since=&state=&after=')).status, 200, 'an empty parameter is as if absent');
   const unknown = await site.request('POST', '/api/tasks', { task: 'nope' });
   assert.equal(unknown.status, 404);
   assert.equal((unknown.json as ApiError).error.code, 'E_UNKNOWN_TASK');

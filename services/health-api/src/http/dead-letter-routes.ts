@@ -35,7 +35,7 @@ export function registerDeadLetterRoutes(app: FastifyInstance, room: ControlRoom
   }, async (request) => {
     const { since, ...filters } = request.query;
     return room.deadLetters.list({
-      ...Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined && value !== '')),
+      ...Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined)),
       ...(since ? { since: readTime('since', since) } : {}),
     });
   });

@@ -23,6 +23,14 @@ const AJV = { text: new Ajv({ ...COMMON, coerceTypes: 'array' }), json: new Ajv(
  * without a body is read as `{}`, so an action whose options are all optional needs none.
  */
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) => {
+  if (httpPart === 'querystring') {
+    const validate = AJV.text.compile(schema);
+    // An empty parameter (`?since=`, as a form sends a field left blank) is as if it were absent.
+    return (data: unknown) => {
+      const value = Object.fromEntries(Object.entries(data ?? {}).filter(([, v]) => v !== ''));
+      return validate(value) ? { value } : { error: validate.errors ?? [] };
+    };
+  }
   if (httpPart !== 'body') return AJV.text.compile(schema);
   const validate = AJV.json.compile(schema);
   return (data: unknown) => {

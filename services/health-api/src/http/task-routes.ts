@@ -39,7 +39,7 @@ export function registerTaskRoutes(app: FastifyInstance, room: ControlRoom): voi
   }, async (request) => {
     const { state, id, since, until, ...filters } = request.query;
     return room.taskRuns.list({
-      ...Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined && value !== '')),
+      ...Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined)),
       ...(id ? { idPrefix: id } : {}),
       ...(since ? { since: readTime('since', since) } : {}),
       ...(until ? { until: readTime('until', until) } : {}),
