@@ -34,10 +34,20 @@ export interface ScheduleEntryInput {
   misfire?: 'skip' | 'once' | 'all' | { policy: 'skip' | 'once' | 'all'; grace?: Duration; cap?: number };
 }
 
+/**
+ * An app's schedule as an object keyed by entry name (the shape of Celery's `beat_schedule`):
+ * `{ nightly: { task: 'reports.generate', schedule: '0 2 * * *' } }` is `[{ name: 'nightly', task: …, schedule: … }]`.
+ */
+export type ScheduleByName = Readonly<Record<string, Omit<ScheduleEntryInput, 'name'> & { name?: string }>>;
+
 export interface AppOptions<Tasks extends readonly AnyTask[]> {
   name: string;
   tasks: Tasks;
-  schedule?: readonly ScheduleEntryInput[];
+  /**
+   * The entries beat sends: a list, or an object keyed by entry name (each key becomes the entry's `name`;
+   * the list keeps the order you wrote). Default: none.
+   */
+  schedule?: readonly ScheduleEntryInput[] | ScheduleByName;
   /** IANA zone for cron schedules. Default: `'UTC'`. */
   timezone?: string;
   defaults?: AppDefaults;
@@ -88,7 +98,7 @@ export function defineApp<const Tasks extends readonly AnyTask[]>(options: AppOp
   if (defaults.softTimeLimit !== undefined) parseDuration(defaults.softTimeLimit, `${where} defaults.softTimeLimit`);
   if (defaults.timeLimit !== undefined) parseDuration(defaults.timeLimit, `${where} defaults.timeLimit`);
   compileRetryPolicy(defaults.retry, `${where} defaults.retry`);
-  const schedule = Object.freeze([...(options.schedule ?? [])]);
+  const schedule = Object.freeze(scheduleList(options.schedule, where));
   schedule.forEach((entry, index) => {
     const label = `${where} schedule[${index}]${entry?.name ? ` (${entry.name})` : ''}`;
     if (typeof entry?.task !== 'string') throw new ConfigError(`${label}: task must be a task name`, { field: `schedule[${index}].task` });
@@ -102,6 +112,29 @@ export function defineApp<const Tasks extends readonly AnyTask[]>(options: AppOp
     timezone,
     defaults,
     task: (taskName: string) => byName.get(taskName),
+  });
+}
+
+/** The schedule as a list: the list form as given, the keyed form with each key as its entry's name. */
+function scheduleList(input: unknown, where: string): ScheduleEntryInput[] {
+  if (input === undefined) return [];
+  if (Array.isArray(input)) return [...input as readonly ScheduleEntryInput[]];
+  if (typeof input !== 'object' || input === null || Object.getPrototypeOf(input) !== Object.prototype) {
+    throw new ConfigError(
+      `${where}: schedule must be a list of entries, e.g. schedule: [{ name: 'nightly', task: 'reports.generate', schedule: '0 2 * * *' }], `
+      + `or an object keyed by entry name, e.g. schedule: { nightly: { task: 'reports.generate', schedule: '0 2 * * *' } }`,
+      { field: 'schedule' },
+    );
+  }
+  return Object.entries(input).map(([key, entry]: [string, unknown]) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new ConfigError(`${where} schedule.${key}: an entry must be an object { task, schedule, … }`, { field: `schedule.${key}` });
+    }
+    const named = (entry as { name?: unknown }).name;
+    if (named !== undefined && named !== key) {
+      throw new ConfigError(`${where} schedule.${key}: its name ${JSON.stringify(named)} differs from its key; the key is the entry's name, drop one of them`, { field: `schedule.${key}.name` });
+    }
+    return { ...(entry as ScheduleEntryInput), name: key };
   });
 }
 

@@ -21,7 +21,7 @@ export {
 } from './task.ts';
 export {
   defineApp, isApp, resolveTaskSettings, validateTimezone, GLOBAL_DEFAULTS,
-  type App, type AnyApp, type AppOptions, type AppDefaults, type ScheduleEntryInput, type TaskNames, type TaskNamed,
+  type App, type AnyApp, type AppOptions, type AppDefaults, type ScheduleEntryInput, type ScheduleByName, type TaskNames, type TaskNamed,
   type ResolvedTaskSettings,
 } from './app.ts';
 export { loadApp } from './app-loader.ts';

@@ -48,3 +48,30 @@ test('app errors say what is wrong', () => {
   assert.throws(() => defineApp({ name: 'x', tasks: [generate], schedule: [{ name: 'nightly', task: 'nope', schedule: '0 0 * * *' }] }), /schedule\[0\] \(nightly\): task "nope" is not one of this app's tasks/);
   assert.throws(() => defineApp({ name: 'x', tasks: [{ name: 'fake' }] as never }), /tasks\[0\] is not a task made with defineTask/);
 });
+
+test('a schedule keyed by entry name (Celery\'s beat_schedule shape) is the list with each key as the name', () => {
+  const app = defineApp({
+    name: 'x', tasks: [generate, sync],
+    schedule: {
+      nightly: { task: 'reports.generate', schedule: '0 2 * * *', args: ['usage'] },
+      'weekday-sync': { task: 'users.sync', schedule: '0 9 * * mon-fri', name: 'weekday-sync' },
+    },
+  });
+  assert.deepEqual(app.schedule, [
+    { name: 'nightly', task: 'reports.generate', schedule: '0 2 * * *', args: ['usage'] },
+    { name: 'weekday-sync', task: 'users.sync', schedule: '0 9 * * mon-fri' },
+  ]);
+  assert.ok(Object.isFrozen(app.schedule));
+  assert.throws(() => defineApp({ name: 'x', tasks: [generate], schedule: { nightly: { task: 'nope', schedule: '0 0 * * *' } } }),
+    /schedule\[0\] \(nightly\): task "nope" is not one of this app's tasks/);
+  assert.throws(() => defineApp({ name: 'x', tasks: [generate], schedule: { nightly: { name: 'daily', task: 'reports.generate', schedule: '0 0 * * *' } } }),
+    /app "x" schedule.nightly: its name "daily" differs from its key/);
+  assert.throws(() => defineApp({ name: 'x', tasks: [generate], schedule: { nightly: '0 0 * * *' } as never }),
+    /app "x" schedule.nightly: an entry must be an object \{ task, schedule, … \}/);
+});
+
+test('a schedule that is neither a list nor an object keyed by name is refused with both forms shown', () => {
+  assert.throws(() => defineApp({ name: 'x', tasks: [generate], schedule: '0 0 * * *' as never }), (e: unknown) => e instanceof ConfigError
+    && e.message.includes('schedule must be a list of entries, e.g. schedule: [{ name: \'nightly\', task: \'reports.generate\', schedule: \'0 2 * * *\' }]')
+    && e.message.includes('or an object keyed by entry name'));
+});
