@@ -1,5 +1,6 @@
 import { Cron, CronPattern, type CronOptions } from 'croner';
-import { ConfigError } from '@nightshift/core';
+import { ConfigError, validateTimezone } from '@nightshift/core';
+import { checkDatesOccur } from './cron-dates.ts';
 import { CRON_FIELD_NAMES, crontabFieldText, parseCronField, type CronFieldName, type CronFields, type CrontabValue } from './cron-fields.ts';
 
 /** A Vixie cron schedule, read in the app's time zone. Made by `cron('0 9 * * mon-fri')` or `crontab({ … })`. */
@@ -53,10 +54,11 @@ export function cron(expression: string, where = 'cron'): CronSchedule {
   const parts = text.split(/\s+/);
   if (parts.length !== 5) {
     const hint = parts.length === 6 ? '; seconds are not part of cron here: use every({ seconds: n })' : '';
-    throw new ConfigError(`${where}: ${JSON.stringify(expression)} has ${parts.length} fields; cron takes five (minute hour day-of-month month day-of-week)${hint}`, { field: 'schedule' });
+    throw new ConfigError(`${where}: ${JSON.stringify(expression)} has ${parts.length} ${parts.length === 1 ? 'field' : 'fields'}; cron takes five (minute hour day-of-month month day-of-week)${hint}`, { field: 'schedule' });
   }
   const entries = CRON_FIELD_NAMES.map((name, index) => [name, parseCronField(name, parts[index] as string, `${where} ${JSON.stringify(expression)}`)] as const);
   const fields = Object.freeze(Object.fromEntries(entries)) as CronFields;
+  checkDatesOccur(fields, `${where} ${JSON.stringify(expression)}`);
   const schedule: CronSchedule = Object.freeze({
     kind: 'nightshift.schedule',
     type: 'cron',
@@ -104,11 +106,18 @@ function job(schedule: CronSchedule, zone: string): Cron {
   let byZone = jobs.get(schedule);
   if (!byZone) jobs.set(schedule, (byZone = new Map()));
   let found = byZone.get(zone);
-  if (!found) byZone.set(zone, (found = new Cron(cronerPattern(schedule), cronerOptions(zone))));
+  if (!found) {
+    // croner reads an empty zone as the machine's own and throws a bare TypeError for an unknown one.
+    validateTimezone(zone, `cron ${JSON.stringify(schedule.expression)} zone`);
+    byZone.set(zone, (found = new Cron(cronerPattern(schedule), cronerOptions(zone))));
+  }
   return found;
 }
 
-/** The first fire time strictly after `afterMs`, in `zone`; `undefined` if there is none (never, for valid fields). */
+/**
+ * The first fire time strictly after `afterMs`, in `zone`; `undefined` if there is none (never, for valid fields).
+ * @throws ConfigError when `zone` is not an IANA zone name.
+ */
 export function cronNext(schedule: CronSchedule, afterMs: number, zone: string): number | undefined {
   return job(schedule, zone).nextRun(new Date(afterMs))?.getTime();
 }

@@ -42,6 +42,7 @@ export function toSchedule(input: unknown, where: string): Schedule {
 /**
  * The first fire time strictly after `afterMs`. Cron schedules are read in `zone` (an IANA name) with the
  * DST rules of `CronSchedule.fixedTime`; interval schedules ignore the zone.
+ * @throws ConfigError when a cron schedule's `zone` is empty or unknown (never the machine's zone by default).
  */
 export function nextFireTime(schedule: Schedule, afterMs: number, zone: string): number {
   if (schedule.type === 'interval') return intervalNext(schedule, afterMs);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '@nightshift/core';
-import { cron, crontab, toSchedule } from '@nightshift/schedule';
+import { cron, crontab, nextFireTime, toSchedule } from '@nightshift/schedule';
 import { iso, next } from './support.ts';
 
 const values = (expression: string, field: 'minute' | 'hour' | 'dayOfMonth' | 'month' | 'dayOfWeek') => cron(expression).fields[field].values;
@@ -101,4 +101,30 @@ test('what is not Vixie cron is refused, naming the field', () => {
       return true;
     });
   }
+});
+
+test('a day of month that never occurs in the months given is refused, naming the entry', () => {
+  const cases: [string, string][] = [
+    ['0 0 30 feb *', 'entry "x" "0 0 30 feb *": day 30 never occurs in February, so this schedule would never run'],
+    ['0 0 31 4,6,9,11 *', 'entry "x" "0 0 31 4,6,9,11 *": day 31 never occurs in April, June, September or November, so this schedule would never run'],
+    ['0 0 30,31 2 *', 'entry "x" "0 0 30,31 2 *": days 30,31 never occur in February, so this schedule would never run'],
+  ];
+  for (const [expression, message] of cases) {
+    assert.throws(() => cron(expression, 'entry "x"'), (error: unknown) => error instanceof ConfigError && error.message === message, expression);
+  }
+  assert.throws(() => crontab({ minute: 0, hour: 0, dayOfMonth: 31, month: [4, 6, 9, 11] }, 'entry "y"'), /entry "y" .*day 31 never occurs in April/);
+  // Possible somewhere: February 29 (leap years), a month with the day, or the weekday of Vixie's OR.
+  for (const expression of ['0 0 29 feb *', '0 0 31 1-2 *', '0 0 30 feb mon', '0 0 30,1 feb *']) assert.equal(cron(expression).expression, expression);
+});
+
+test('the count of fields is said in the singular for one', () => {
+  assert.throws(() => cron('daily', 'entry "x"'), /entry "x": "daily" has 1 field; cron takes five/);
+});
+
+test('nextFireTime refuses an empty or unknown zone with a ConfigError instead of using the machine\'s zone', () => {
+  const nightly = cron('30 2 * * *');
+  const from = Date.parse('2025-03-29T12:00:00Z');
+  assert.throws(() => nextFireTime(nightly, from, ''), (error: unknown) => error instanceof ConfigError && /cron "30 2 \* \* \*" zone: must be an IANA zone name/.test(error.message));
+  assert.throws(() => nextFireTime(nightly, from, 'Mars/Olympus'), (error: unknown) => error instanceof ConfigError && /unknown time zone "Mars\/Olympus"/.test(error.message));
+  assert.equal(nextFireTime(nightly, from, 'Europe/Berlin'), Date.parse('2025-03-30T01:00:00Z'));
 });

@@ -57,7 +57,7 @@ test('every bad entry is reported, each named by index and name', () => {
 });
 
 test('compileScheduleEntries throws one ConfigError naming every bad entry', () => {
-  assert.throws(() => compileScheduleEntries([{ name: 'a', task: 't', schedule: 'nope' }]), (error: unknown) => error instanceof ConfigError && /^schedule\[0\] "a": "nope" has 1 fields/.test(error.message));
+  assert.throws(() => compileScheduleEntries([{ name: 'a', task: 't', schedule: 'nope' }]), (error: unknown) => error instanceof ConfigError && /^schedule\[0\] "a": "nope" has 1 field;/.test(error.message));
   assert.throws(() => compileScheduleEntries([{ name: 'a', task: 't', schedule: 'nope' }, { name: 'b', task: 't', schedule: { every: 0 } }]), (error: unknown) => {
     assert.ok(error instanceof ConfigError);
     assert.match(error.message, /^2 schedule entries are invalid:\n {2}schedule\[0\] "a": .*\n {2}schedule\[1\] "b": /);
@@ -67,4 +67,17 @@ test('compileScheduleEntries throws one ConfigError naming every bad entry', () 
 
 test("entry names must be usable as keys: no spaces", () => {
   assert.throws(() => compileScheduleEntries([{ name: 'daily report', task: 't', schedule: '@daily' }]), /name "daily report" must be letters, digits/);
+});
+
+test('an entry whose cron date never occurs is refused at definition, named, and the others are still checked', () => {
+  const { entries, problems } = checkScheduleEntries([
+    { name: 'feb-30', task: 't', schedule: '0 0 30 feb *' },
+    { name: 'fine', task: 't', schedule: '0 6 * * *' },
+    { name: 'short-months', task: 't', schedule: '0 0 31 4,6,9,11 *' },
+  ]);
+  assert.deepEqual(entries.map((entry) => entry.name), ['fine']);
+  assert.deepEqual(problems.map((problem) => problem.message), [
+    'schedule[0] "feb-30" "0 0 30 feb *": day 30 never occurs in February, so this schedule would never run',
+    'schedule[2] "short-months" "0 0 31 4,6,9,11 *": day 31 never occurs in April, June, September or November, so this schedule would never run',
+  ]);
 });
