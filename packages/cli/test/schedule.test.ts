@@ -7,6 +7,7 @@ import { testIo } from './test-io.ts';
 
 const APP = join(import.meta.dirname, 'fixtures', 'schedule-app.ts');
 const BAD_APP = join(import.meta.dirname, 'fixtures', 'schedule-bad-app.ts');
+const IMPOSSIBLE_APP = join(import.meta.dirname, 'fixtures', 'schedule-impossible-app.ts');
 // The day before Berlin springs forward: 02:30 does not exist on 2025-03-30.
 const NOW = Date.parse('2025-03-29T12:00:00Z');
 const commands = [createScheduleCommand({ now: () => NOW })];
@@ -16,23 +17,25 @@ test('schedule explain prints each entry in words with its next fire times in th
   assert.equal(await main(['schedule', 'explain', '--app', APP, '--count', '3'], io, commands), 0, io.stderr.text);
   assert.equal(io.stdout.text, `app "schedule-fixture": 3 schedule entries, time zone Europe/Berlin
 
-weekday-report → reports.generate
+weekday-report → reports.generate("usage")
   at 09:00 on Monday through Friday, Europe/Berlin ('0 9 * * mon-fri')
   misfire: once (grace until the next run)
+  DST: on 2025-03-30, clocks go forward from 02:00 to 03:00 in Europe/Berlin; this entry has no run then, so it is not affected
   next 3 fire times (Europe/Berlin, then UTC):
     2025-03-31 09:00:00 +02:00   2025-03-31T07:00:00Z
     2025-04-01 09:00:00 +02:00   2025-04-01T07:00:00Z
     2025-04-02 09:00:00 +02:00   2025-04-02T07:00:00Z
 
-nightly → reports.generate
+nightly → reports.generate("users")
   at 02:30, Europe/Berlin ('30 2 * * *')
   misfire: all (cap 10, no grace limit)
+  DST: on 2025-03-30, 02:30 does not exist in Europe/Berlin (clocks go forward from 02:00 to 03:00): runs once at 03:00
   next 3 fire times (Europe/Berlin, then UTC):
     2025-03-30 03:00:00 +02:00   2025-03-30T01:00:00Z
     2025-03-31 02:30:00 +02:00   2025-03-31T00:30:00Z
     2025-04-01 02:30:00 +02:00   2025-04-01T00:30:00Z
 
-tokens → tokens.cleanup (queue maintenance)
+tokens → tokens.cleanup() (queue maintenance)
   every 15 minutes
   misfire: skip (grace 30s)
   next 3 fire times (Europe/Berlin, then UTC):
@@ -49,9 +52,10 @@ test('schedule explain --json prints one object per entry', async () => {
   const records = io.stdout.records();
   assert.deepEqual(records.map((r) => r.entry), ['weekday-report', 'nightly', 'tokens']);
   assert.deepEqual(records[1], {
-    entry: 'nightly', valid: true, task: 'reports.generate', schedule: { type: 'cron', expression: '30 2 * * *', fixedTime: true },
+    entry: 'nightly', valid: true, task: 'reports.generate', args: ['users'], kwargs: {}, schedule: { type: 'cron', expression: '30 2 * * *', fixedTime: true },
     description: 'at 02:30, Europe/Berlin', timezone: 'Europe/Berlin', misfire: { policy: 'all', graceMs: null, cap: 10 },
     next: [{ utc: '2025-03-30T01:00:00.000Z', local: '2025-03-30 03:00:00 +02:00' }, { utc: '2025-03-31T00:30:00.000Z', local: '2025-03-31 02:30:00 +02:00' }],
+    dst: 'on 2025-03-30, 02:30 does not exist in Europe/Berlin (clocks go forward from 02:00 to 03:00): runs once at 03:00',
   });
   assert.deepEqual((records[2] as { schedule: unknown }).schedule, { type: 'interval', everyMs: 900_000, anchor: '1970-01-01T00:00:00.000Z' });
 });
@@ -59,7 +63,7 @@ test('schedule explain --json prints one object per entry', async () => {
 test('invalid entries are printed with what is wrong, and the exit code is 2', async () => {
   const io = testIo();
   assert.equal(await main(['schedule', 'explain', '--app', BAD_APP, '--count', '1'], io, commands), 2);
-  assert.match(io.stdout.text, /\nfine → reports.generate\n {2}at 06:00, UTC .*\n {2}misfire: .*\n {2}next fire time \(UTC\):\n {4}2025-03-30 06:00:00 \+00:00 {3}2025-03-30T06:00:00Z\n/, 'one fire time, in the singular');
+  assert.match(io.stdout.text, /\nfine → reports.generate\(\)\n {2}at 06:00, UTC .*\n {2}misfire: .*\n {2}next fire time \(UTC\):\n {4}2025-03-30 06:00:00 \+00:00 {3}2025-03-30T06:00:00Z\n/, 'one fire time, in the singular');
   assert.match(io.stdout.text, /\nnightly: INVALID\n {2}schedule\[1\] "nightly" "0 25 \* \* \*": hour "25" has 25, outside 0-23\n/);
   assert.match(io.stdout.text, /\noften: INVALID\n {2}schedule\[2\] "often": "100ms" is shorter than the shortest interval, 1s\n/);
   assert.equal(io.stderr.text, 'error: 2 of 3 schedule entries are invalid; beat would not start\n');
@@ -77,10 +81,28 @@ test('usage mistakes say what to do', async () => {
     [['schedule', 'explain'], /needs --app <path>/],
     [['schedule', 'explain', '--app', APP, '--count', '0'], /--count "0" must be a whole number from 1 to 1000/],
     [['schedule', 'explain', '--app', 'nope.ts'], /--app nope.ts: no such file/],
+    [['schedule', 'explain', '--app', APP, '--from', 'tomorrow'], /--from "tomorrow" is not an instant/],
+    [['schedule', 'explain', '--app', APP, '--from', '2027-03-27T12:00'], /--from "2027-03-27T12:00" is not an instant.*\n.*Z or an offset/],
   ];
   for (const [argv, message] of cases) {
     const io = testIo();
     assert.equal(await main(argv, io, commands), 2, argv.join(' '));
     assert.match(io.stderr.text, message);
   }
+});
+
+test('--from counts from that instant, and the DST line says what the next change does to each fixed time', async () => {
+  const io = testIo();
+  assert.equal(await main(['schedule', 'explain', '--app', APP, '--count', '1', '--from', '2027-10-30T12:00Z'], io, commands), 0, io.stderr.text);
+  assert.match(io.stdout.text, /\nnightly → reports.generate\("users"\)\n.*\n.*\n {2}DST: on 2027-10-31, 02:30 happens twice in Europe\/Berlin \(clocks go back from 03:00 to 02:00\): runs once, at the first \(02:30:00 \+02:00\)\n {2}next fire time \(Europe\/Berlin, then UTC\):\n {4}2027-10-31 02:30:00 \+02:00 {3}2027-10-31T00:30:00Z\n/);
+  assert.doesNotMatch(io.stdout.text, /tokens → .*\n(?:.*\n){2} {2}DST/, 'an interval ignores the zone: no DST line');
+});
+
+test('impossible dates are reported per entry, named, and the entries after them are still explained', async () => {
+  const io = testIo();
+  assert.equal(await main(['schedule', 'explain', '--app', IMPOSSIBLE_APP, '--count', '1'], io, commands), 2);
+  assert.match(io.stdout.text, /\nfeb-30: INVALID\n {2}schedule\[0\] "feb-30" "0 0 30 feb \*": day 30 never occurs in February, so this schedule would never run\n/);
+  assert.match(io.stdout.text, /\nshort-months: INVALID\n {2}schedule\[1\] "short-months" "0 0 31 4,6,9,11 \*": day 31 never occurs in April, June, September or November/);
+  assert.match(io.stdout.text, /\nafter → reports.generate\(\)\n {2}at 06:00, UTC/);
+  assert.equal(io.stderr.text, 'error: 2 of 3 schedule entries are invalid; beat would not start\n');
 });

@@ -6,6 +6,7 @@ export {
   type Schedule, type ScheduleInput, type DueRuns,
 } from './schedule.ts';
 export { describeSchedule, formatInZone } from './describe.ts';
+export { describeNextDstChange, nextOffsetChange, type OffsetChange } from './dst-change.ts';
 export {
   compileMisfire, planRuns, graceEnd, runsToKeep, describeMisfire, DEFAULT_MISFIRE, DEFAULT_SKIP_GRACE_MS, DEFAULT_ALL_CAP,
   type MisfireInput, type MisfirePolicy, type MisfirePolicyName, type MissedReason, type RunPlan,
