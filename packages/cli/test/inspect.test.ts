@@ -32,13 +32,20 @@ test('inspect ping names the workers that answer; --json gives the replies', asy
   assert.equal(io.stdout.text, 'inspected-worker  pong\n');
   const json = testIo({ env });
   assert.equal(await main(['inspect', 'registered', '--json'], json), 0);
-  assert.deepEqual(JSON.parse(json.stdout.text), [{ worker: 'inspected-worker', command: 'registered', reply: ['reports.generate'] }]);
+  assert.deepEqual(json.stdout.records(), [{ worker: 'inspected-worker', command: 'registered', reply: ['reports.generate'] }], 'one JSON object per line, as the README promises');
+  const revoked = testIo({ env });
+  assert.equal(await main(['revoke', 'no-such-task-id', '--json'], revoked), 0, revoked.stderr.text);
+  assert.deepEqual(revoked.stdout.records().map((r) => r.worker), ['inspected-worker'], 'revoke --json: one object per reply, a line each');
 });
 
 test('inspect says so when no worker answers, and exits 1', async () => {
   const io = testIo({ env: { ...env, NIGHTSHIFT_PREFIX: randomPrefix('nobody') } });
   assert.equal(await main(['inspect', 'ping', '--timeout', '200ms'], io), 1);
   assert.match(io.stderr.text, /^no worker answered within 200ms; is one running\?/);
+  const json = testIo({ env: { ...env, NIGHTSHIFT_PREFIX: randomPrefix('nobody') } });
+  assert.equal(await main(['inspect', 'ping', '--timeout', '200ms', '--json'], json), 1);
+  assert.equal(json.stdout.text, '', 'no replies, no lines');
+  assert.deepEqual(json.stderr.records().map((r) => (r.error as { code: string }).code), ['E_NO_REPLY']);
 });
 
 test('inspect without a known query is a usage error', async () => {

@@ -23,8 +23,13 @@ export class Capture implements Writer {
   }
 
   /** The lines parsed as JSON objects. */
+  /** The lines as JSON objects; throws unless every line is one JSON object (the README's `--json` contract). */
   records(): Array<Record<string, unknown>> {
-    return this.lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+    return this.lines().map((line, index) => {
+      const record = JSON.parse(line) as unknown;
+      if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new Error(`--json line ${index + 1} is not one JSON object: ${line}`);
+      return record as Record<string, unknown>;
+    });
   }
 
   waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<void> {

@@ -1,6 +1,6 @@
 import { closest, loadConfig, parseDuration } from '@nightshift/core';
 import { Broker, broadcastControl, brokerOptions, type ControlCommand, type ControlReply } from '@nightshift/broker';
-import { defineCommand, UsageError } from '../command.ts';
+import { CommandFailure, defineCommand, UsageError } from '../command.ts';
 import type { Io } from '../command.ts';
 
 const QUERIES = ['ping', 'active', 'reserved', 'stats', 'registered'] as const;
@@ -27,7 +27,7 @@ Options:
 
 Examples:
   nightshift inspect ping
-  nightshift inspect active --json | jq '.[].reply[].task'`;
+  nightshift inspect active --json | jq '.reply[].task'   # one JSON object per worker, a line each`;
 
 export const inspect = defineCommand({
   name: 'inspect',
@@ -47,15 +47,15 @@ export const inspect = defineCommand({
     const timeoutMs = parseDuration(values.timeout, '--timeout');
     const destination = values.destination?.split(',').map((s) => s.trim()).filter(Boolean);
     const replies = await withBroker(io, (broker) => broadcastControl(broker, query as ControlCommand, {}, { timeoutMs, ...(destination ? { destination } : {}) }));
-    if (values.json) {
-      io.stdout.write(`${JSON.stringify(replies)}\n`);
-      return replies.length > 0 ? 0 : 1;
-    }
+    const noReply = `no worker answered within ${values.timeout}; is one running? (nightshift worker --app <path>, or check NIGHTSHIFT_PREFIX)`;
     if (replies.length === 0) {
-      io.stderr.write(`no worker answered within ${values.timeout}; is one running? (nightshift worker --app <path>, or check NIGHTSHIFT_PREFIX)\n`);
+      if (values.json) throw new CommandFailure(noReply, { code: 'E_NO_REPLY' });
+      io.stderr.write(`${noReply}\n`);
       return 1;
     }
-    for (const reply of replies.sort((a, b) => a.worker.localeCompare(b.worker))) io.stdout.write(describe(query, reply));
+    const sorted = replies.sort((a, b) => a.worker.localeCompare(b.worker));
+    // One JSON object per line (a reply per worker), as every --json output: `jq` and line tools read them one by one.
+    for (const reply of sorted) io.stdout.write(values.json ? `${JSON.stringify(reply)}\n` : describe(query, reply));
     return 0;
   },
 });

@@ -1,6 +1,6 @@
 import { parseDuration } from '@nightshift/core';
 import { broadcastControl } from '@nightshift/broker';
-import { defineCommand, UsageError } from '../command.ts';
+import { CommandFailure, defineCommand, UsageError } from '../command.ts';
 import { withBroker } from './inspect.ts';
 
 const options = {
@@ -29,9 +29,14 @@ export const revoke = defineCommand({
     if (!id || extra.length > 0) throw new UsageError('"nightshift revoke" needs one task id', 'e.g. nightshift revoke 3f6c1c1e-… --terminate');
     const timeoutMs = parseDuration(values.timeout, '--timeout');
     const replies = await withBroker(io, (broker) => broadcastControl(broker, 'revoke', { id, terminate: values.terminate }, { timeoutMs }));
-    if (values.json) io.stdout.write(`${JSON.stringify(replies)}\n`);
-    else if (replies.length === 0) io.stderr.write(`no worker answered within ${values.timeout}; nothing was revoked\n`);
-    else for (const r of replies) io.stdout.write(`${r.worker}  ${(r.reply as { state?: string }).state ?? JSON.stringify(r.reply)}\n`);
-    return replies.length > 0 ? 0 : 1;
+    const noReply = `no worker answered within ${values.timeout}; nothing was revoked`;
+    if (replies.length === 0) {
+      if (values.json) throw new CommandFailure(noReply, { code: 'E_NO_REPLY' });
+      io.stderr.write(`${noReply}\n`);
+      return 1;
+    }
+    // With --json, one object per worker's reply, a line each.
+    for (const r of replies) io.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `${r.worker}  ${(r.reply as { state?: string }).state ?? JSON.stringify(r.reply)}\n`);
+    return 0;
   },
 });
