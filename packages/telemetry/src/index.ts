@@ -10,4 +10,5 @@ export {
   type SpanContext, type SpanOptions, type Tracer, type UpDownCounter,
 } from '@opentelemetry/api';
 export { runInSpan } from './spans.ts';
-export { runServiceProcess, type ServiceProcessOptions, type StoppableService } from './service-process.ts';
+export { runServiceProcess, startServiceTelemetry, type ServiceProcessOptions, type StoppableService } from './service-process.ts';
+export { MetricsPortInUseError } from './metrics-server.ts';

@@ -14,10 +14,24 @@ export interface MetricsServer {
 export const METRICS_PATH = '/metrics';
 
 /**
+ * The port of `/metrics` is taken: most often by a second process of the same service on one host (two beats
+ * for failover). Its message says which setting to change; a restart cannot fix it.
+ */
+export class MetricsPortInUseError extends Error {
+  readonly port: number;
+
+  constructor(port: number, host: string | undefined, cause: unknown) {
+    super(`cannot serve ${METRICS_PATH} on ${host ?? 'all interfaces'}, port ${port}: the port is in use (EADDRINUSE), most likely by another Nightshift process on this host; set NIGHTSHIFT_METRICS_PORT to a free port, or to 0 for any free one`, { cause });
+    this.name = 'MetricsPortInUseError';
+    this.port = port;
+  }
+}
+
+/**
  * Serves `exporter`'s metrics on `GET /metrics`. The exporter's own server cannot bind port 0 and does
  * not tell which port it bound, so it is built with `preventServerStart` and served from here instead.
  * The server is unref'd: scraping never keeps a process alive that has nothing else to do.
- * @throws Error naming host and port when the port cannot be bound (in use, no permission).
+ * @throws MetricsPortInUseError when the port is taken; Error naming host and port when it cannot be bound otherwise (no permission).
  */
 export async function serveMetrics(exporter: PrometheusExporter, port: number, host: string | undefined): Promise<MetricsServer> {
   const server = createServer((request, response) => {
@@ -38,6 +52,7 @@ export async function serveMetrics(exporter: PrometheusExporter, port: number, h
       });
     });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new MetricsPortInUseError(port, host, error);
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`startTelemetry: cannot serve ${METRICS_PATH} on ${host ?? 'all interfaces'}, port ${port}: ${reason} (choose another metricsPort, or 0 for a free one)`, { cause: error });
   }

@@ -1,4 +1,5 @@
-import type { Telemetry } from './telemetry.ts';
+import { MetricsPortInUseError } from './metrics-server.ts';
+import { startTelemetry, type Telemetry, type TelemetryOptions } from './telemetry.ts';
 
 /** Whatever a service's start returns: something that stops. */
 export interface StoppableService {
@@ -52,5 +53,21 @@ export async function runServiceProcess<S extends StoppableService>(options: Ser
     logger.fatal({ err: error }, `the ${name} could not start`);
     await telemetry.shutdown();
     process.exit(options.exitCode(error));
+  }
+}
+
+/**
+ * `startTelemetry` for a service process's main: a metrics port already taken (a second beat or worker on one
+ * host) is said in one line on stderr, `beat: cannot serve /metrics … set NIGHTSHIFT_METRICS_PORT …`, and the
+ * process exits 2, as for any bad setting (a supervisor does not restart what a restart cannot fix), rather
+ * than dying on an uncaught error with its stack.
+ */
+export async function startServiceTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+  try {
+    return await startTelemetry(options);
+  } catch (error) {
+    if (!(error instanceof MetricsPortInUseError)) throw error;
+    process.stderr.write(`${options.service}: ${error.message}\n`);
+    process.exit(2);
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { startTelemetry, type ReadableSpan, type SpanExporter } from '@nightshift/telemetry';
+import { MetricsPortInUseError, startTelemetry, type ReadableSpan, type SpanExporter } from '@nightshift/telemetry';
 
 /** An exporter that takes its time, as a collector over the network does, and keeps what it got. */
 class SlowExporter implements SpanExporter {
@@ -32,10 +32,12 @@ test('invalid options and a busy port fail clearly, before anything is registere
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const { port } = blocker.address() as { port: number };
   try {
-    await assert.rejects(
-      startTelemetry({ service: 'x', metricsPort: port, metricsHost: '127.0.0.1' }),
-      new RegExp(`startTelemetry: cannot serve /metrics on 127\\.0\\.0\\.1, port ${port}: .*EADDRINUSE`),
-    );
+    await assert.rejects(startTelemetry({ service: 'x', metricsPort: port, metricsHost: '127.0.0.1' }), (error: unknown) => {
+      assert.ok(error instanceof MetricsPortInUseError);
+      assert.equal(error.port, port);
+      assert.match(error.message, new RegExp(`^cannot serve /metrics on 127\\.0\\.0\\.1, port ${port}: the port is in use \\(EADDRINUSE\\).*; set NIGHTSHIFT_METRICS_PORT to a free port, or to 0 for any free one$`));
+      return true;
+    });
   } finally {
     blocker.close();
   }

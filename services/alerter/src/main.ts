@@ -2,7 +2,7 @@
 // `main.ts --app <path>`; the alerter needs no app, so --app is accepted and ignored.
 import { parseArgs } from 'node:util';
 import { describeUnknownSettings, errorOutcome } from '@nightshift/core';
-import { runServiceProcess, startTelemetry } from '@nightshift/telemetry';
+import { runServiceProcess, startServiceTelemetry } from '@nightshift/telemetry';
 import { loadAlerterConfig, secretValues } from './config.ts';
 import { startAlerter } from './alerter.ts';
 
@@ -15,7 +15,7 @@ try {
   process.stderr.write(`alerter: ${(error as Error).message}\n`);
   process.exit(2);
 }
-const telemetry = await startTelemetry({
+const telemetry = await startServiceTelemetry({
   service: 'alerter', metricsPort: config.metricsPort, logLevel: config.core.logLevel,
   redactKeys: config.core.redactKeys, redactValues: secretValues(config),
 });

@@ -1,7 +1,7 @@
 // The beat service: `node services/beat/src/main.ts --app <path>` (what `nightshift beat` and `nightshift up` run).
 import { parseArgs } from 'node:util';
 import { describeUnknownSettings, errorOutcome, EXIT_USAGE, loadApp, loadConfig, type NightshiftConfig } from '@nightshift/core';
-import { startTelemetry } from '@nightshift/telemetry';
+import { startServiceTelemetry } from '@nightshift/telemetry';
 import { BEAT_METRICS_PORT } from './options.ts';
 import { startBeatService, type BeatService } from './service.ts';
 
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     process.stderr.write(`beat: ${(error as Error).message}\n`);
     process.exit(2);
   }
-  const telemetry = await startTelemetry({ service: 'beat', metricsPort: config.metricsPort ?? BEAT_METRICS_PORT, logLevel: config.logLevel, redactKeys: config.redactKeys });
+  const telemetry = await startServiceTelemetry({ service: 'beat', metricsPort: config.metricsPort ?? BEAT_METRICS_PORT, logLevel: config.logLevel, redactKeys: config.redactKeys });
   const log = telemetry.logger;
   for (const line of describeUnknownSettings(process.env)) log.warn(line);
   const starting = new AbortController();

@@ -2,7 +2,7 @@
 // `main.ts --app <path>`; with --app, tasks can be sent by name and the schedule is shown.
 import { parseArgs } from 'node:util';
 import { describeUnknownSettings, errorOutcome, loadApp, type AnyApp } from '@nightshift/core';
-import { runServiceProcess, startTelemetry } from '@nightshift/telemetry';
+import { runServiceProcess, startServiceTelemetry } from '@nightshift/telemetry';
 import { loadHealthApiConfig, secretValues } from './config.ts';
 import { startHealthApi } from './service.ts';
 
@@ -17,7 +17,7 @@ try {
   process.stderr.write(`health-api: ${(error as Error).message}\n`);
   process.exit(2);
 }
-const telemetry = await startTelemetry({
+const telemetry = await startServiceTelemetry({
   service: 'health-api', metricsPort: config.metricsPort, logLevel: config.core.logLevel,
   redactKeys: config.core.redactKeys, redactValues: secretValues(config),
 });

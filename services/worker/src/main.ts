@@ -1,7 +1,7 @@
 // nightshift worker: read flags and environment, start telemetry and the worker, stop on signals.
 import { parseArgs } from 'node:util';
 import { ConfigError, describeUnknownSettings, errorOutcome, loadConfig } from '@nightshift/core';
-import { startTelemetry } from '@nightshift/telemetry';
+import { startServiceTelemetry } from '@nightshift/telemetry';
 import { WORKER_FLAGS } from './options.ts';
 import { startWorker, type StartedWorker } from './start.ts';
 
@@ -21,7 +21,7 @@ try {
   const { values } = parseArgs({ options: WORKER_FLAGS });
   if (!values.app) throw new ConfigError('nightshift worker needs --app <path>: the module whose default export is your app');
   const config = loadConfig();
-  const telemetry = await startTelemetry({ service: 'worker', metricsPort: config.metricsPort ?? WORKER_METRICS_PORT, logLevel: config.logLevel, redactKeys: config.redactKeys });
+  const telemetry = await startServiceTelemetry({ service: 'worker', metricsPort: config.metricsPort ?? WORKER_METRICS_PORT, logLevel: config.logLevel, redactKeys: config.redactKeys });
   const log = telemetry.logger;
   for (const line of describeUnknownSettings(process.env)) log.warn(line);
   const started: StartedWorker = await startWorker({
