@@ -29,6 +29,12 @@ export interface BrokerOptions {
    * (e.g. `nightshift inspect`) pass `false`, so a mistyped prefix creates nothing.
    */
   readonly declareTopology?: boolean;
+  /**
+   * A connection refused (nothing listens at the URL) fails `connect` at once with a `BrokerUnavailableError`
+   * saying what to do, rather than retrying until `connectTimeoutMs`: for commands (`nightshift send`), which
+   * a person waits on. Services leave it off and keep retrying, a readable line per retry. Default: `false`.
+   */
+  readonly failWhenRefused?: boolean;
 }
 
 export function brokerOptions(config: NightshiftConfig, connectionName: string, logger?: Logger): BrokerOptions {
@@ -102,7 +108,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     broker.#watch();
     const timeoutMs = options.connectTimeoutMs ?? options.publishTimeoutMs;
     try {
-      await broker.whenReady(timeoutMs);
+      await broker.whenReady(timeoutMs, options.failWhenRefused === true);
     } catch (error) {
       await broker.close();
       throw error;
@@ -160,8 +166,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   #down = true;
 
-  /** Resolves once connected with topology declared; rejects after `timeoutMs`, on a fatal error or on close. */
-  whenReady(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once connected with topology declared; rejects after `timeoutMs`, on a fatal error or on close,
+   * and with `failWhenRefused` on a refused connection (see `BrokerOptions.failWhenRefused`).
+   */
+  whenReady(timeoutMs: number, failWhenRefused = false): Promise<void> {
     if (this.fatal) return Promise.reject(this.fatal);
     if (this.connected) return Promise.resolve();
     if (this.#closed) return Promise.reject(new BrokerUnavailableError('the broker connection is closed'));
@@ -170,16 +179,21 @@ export class Broker extends EventEmitter<BrokerEvents> {
         clearTimeout(timer);
         this.off('ready', onReady);
         this.off('fatal', onFatal);
+        this.#connection.off('connect-failed', onConnectFailed);
         if (error) reject(error);
         else resolve();
       };
       const onReady = () => done();
       const onFatal = (error: Error) => done(error);
+      const onConnectFailed = (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ECONNREFUSED') done(new BrokerUnavailableError(`${refusedLine(this.options.url)}: start RabbitMQ, or set NIGHTSHIFT_AMQP_URL to where it runs`));
+      };
       const timer = setTimeout(() => done(new BrokerUnavailableError(
         `RabbitMQ at ${redactUrl(this.options.url)} did not answer within ${timeoutMs}ms; is it running? (start it, or set NIGHTSHIFT_AMQP_URL)`,
       )), timeoutMs);
       this.on('ready', onReady);
       this.on('fatal', onFatal);
+      if (failWhenRefused) this.#connection.on('connect-failed', onConnectFailed);
     });
   }
 
@@ -234,17 +248,25 @@ export class Broker extends EventEmitter<BrokerEvents> {
     });
     connection.on('disconnect', (error: Error) => {
       this.#down = true;
-      this.log.warn({ err: { message: error.message } }, 'lost the RabbitMQ connection; reconnecting');
+      this.log.warn({ reason: error.message }, `lost the RabbitMQ connection (${error.message}); reconnecting`);
       this.emit('disconnect', error);
     });
-    connection.on('connect-failed', (error: Error) => {
-      this.log.warn({ err: { message: error.message } }, 'could not connect to RabbitMQ; retrying');
+    // One line per retry, saying why in words: a refused connection is known at once (nothing listens there).
+    connection.on('reconnect-scheduled', ({ attempt, delay, error }: { attempt: number; delay: number; error: NodeJS.ErrnoException }) => {
+      const url = redactUrl(this.options.url);
+      const why = error.code === 'ECONNREFUSED' ? `${refusedLine(this.options.url)} (is it running? NIGHTSHIFT_AMQP_URL)` : `could not connect to RabbitMQ at ${url}: ${error.message}`;
+      this.log.warn({ url, attempt, retryInMs: delay, reason: error.code ?? error.message }, `${why}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt})`);
     });
     connection.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked publishing (flow control)'));
     connection.on('unblocked', () => this.log.info('RabbitMQ unblocked publishing'));
     connection.on('error', (error: Error) => this.log.warn({ err: { message: error.message } }, 'RabbitMQ connection error'));
     connection.on('handler-error', (error: Error, event: string) => this.log.error({ err: error, event }, 'a broker event handler threw'));
   }
+}
+
+/** `RabbitMQ at amqp://guest:***@host:5672 refused the connection`, the password masked. */
+function refusedLine(url: string): string {
+  return `RabbitMQ at ${redactUrl(url)} refused the connection`;
 }
 
 /**

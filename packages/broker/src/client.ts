@@ -34,6 +34,8 @@ export interface ClientOptions<A extends AnyApp | undefined> {
   /** Names this producer in `origin` and in RabbitMQ's connection list. Default: `'client'`. */
   name?: string;
   logger?: Logger;
+  /** Fail at once when the broker refuses the connection, rather than wait for it (see `BrokerOptions.failWhenRefused`). Default: `false`. */
+  failWhenRefused?: boolean;
 }
 
 export interface Client<A extends AnyApp | undefined = undefined> {
@@ -49,7 +51,7 @@ export interface Client<A extends AnyApp | undefined = undefined> {
 /** Connects a producer. It declares the topology it publishes into, so a task sent before any worker starts waits in its queue. */
 export async function createClient<A extends AnyApp | undefined = undefined>(config: NightshiftConfig, options: ClientOptions<A> = {}): Promise<Client<A>> {
   const name = options.name ?? 'client';
-  const broker = await Broker.connect(brokerOptions(config, `nightshift ${name}`, options.logger));
+  const broker = await Broker.connect({ ...brokerOptions(config, `nightshift ${name}`, options.logger), failWhenRefused: options.failWhenRefused === true });
   const app = options.app as AnyApp | undefined;
 
   const events = new EventPublisher(broker);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { decode } from '@nightshift/core';
@@ -111,26 +112,64 @@ test('a bad --countdown, --eta, --expires or --queue is named as the option, bef
   }
 });
 
-test('an unreachable broker fails loudly after the publish timeout', async () => {
-  const io = testIo({ env: { ...env, NIGHTSHIFT_AMQP_URL: 'amqp://guest:secret@127.0.0.1:1', NIGHTSHIFT_PUBLISH_TIMEOUT: '1s' } });
-  assert.equal(await main(['send', 'reports.generate', '--app', app, '--args', '["usage"]'], io), 1);
-  assert.match(io.stderr.text, /RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1 did not answer within 1000ms/);
-  assert.doesNotMatch(io.stderr.text, /secret/);
+/** A TCP server that accepts connections and never says a word: a broker that does not answer. */
+async function silentBroker(): Promise<{ url: string; close(): void }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `amqp://guest:secret@127.0.0.1:${port}`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+test('a broker that does not answer fails loudly after the publish timeout', async () => {
+  const silent = await silentBroker();
+  try {
+    const io = testIo({ env: { ...env, NIGHTSHIFT_AMQP_URL: silent.url, NIGHTSHIFT_PUBLISH_TIMEOUT: '1s' } });
+    assert.equal(await main(['send', 'reports.generate', '--app', app, '--args', '["usage"]'], io), 1);
+    assert.match(io.stderr.text, /RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:\d+ did not answer within 1000ms/);
+    assert.doesNotMatch(io.stderr.text, /secret/);
+  } finally {
+    silent.close();
+  }
 });
+
+test('a refused connection fails at once, not after the publish timeout, in one line saying what to do', async () => {
+  // A publish timeout far longer than the test's own: only failing on the refusal itself can pass.
+  const io = testIo({ env: { ...env, NIGHTSHIFT_AMQP_URL: 'amqp://guest:secret@127.0.0.1:1', NIGHTSHIFT_PUBLISH_TIMEOUT: '10m' } });
+  const started = Date.now();
+  assert.equal(await main(['send', 'reports.generate', '--app', app, '--args', '["usage"]'], io), 1);
+  console.log(`nightshift send on a refused port failed after ${Date.now() - started} ms`);
+  assert.equal(io.stderr.text, 'error: RabbitMQ at amqp://guest:***@127.0.0.1:1 refused the connection: start RabbitMQ, or set NIGHTSHIFT_AMQP_URL to where it runs\n');
+  const json = testIo({ env: { ...env, NIGHTSHIFT_AMQP_URL: 'amqp://guest:secret@127.0.0.1:1', NIGHTSHIFT_PUBLISH_TIMEOUT: '10m' } });
+  assert.equal(await main(['send', 'reports.generate', '--app', app, '--json'], json), 1);
+  assert.deepEqual(json.stderr.records().map((r) => (r.error as { code?: unknown } | undefined)?.code ?? r.event), ['E_BROKER_UNAVAILABLE']);
+}, { timeout: 60_000 });
 
 test('with --json, a mistake and an unreachable broker are JSON on stderr too, the wait included', async () => {
   const unknown = testIo({ env });
   assert.equal(await main(['send', 'reports.nope', '--app', app, '--json'], unknown), 2);
   assert.deepEqual(unknown.stderr.records(), [{ error: { code: 'E_USAGE', message: 'app "send-fixture" has no task "reports.nope"', hint: 'its tasks: reports.generate' } }]);
 
-  const io = testIo({ env: { ...env, NIGHTSHIFT_AMQP_URL: 'amqp://guest:secret@127.0.0.1:1', NIGHTSHIFT_PUBLISH_TIMEOUT: '1.5s' } });
-  assert.equal(await main(['send', 'reports.generate', '--app', app, '--json'], io), 1);
-  const [waiting, failure, ...more] = io.stderr.records();
-  assert.deepEqual(waiting, {
-    event: 'waiting', message: 'waiting for RabbitMQ at amqp://guest:***@127.0.0.1:1 (up to 1.5s; NIGHTSHIFT_PUBLISH_TIMEOUT)…', amqpUrl: 'amqp://guest:***@127.0.0.1:1', timeoutMs: 1_500,
-  });
-  assert.equal((failure?.error as { code?: unknown } | undefined)?.code, 'E_BROKER_UNAVAILABLE');
-  assert.match(String((failure?.error as { message?: unknown } | undefined)?.message), /^RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1 did not answer within 1500ms/);
-  assert.deepEqual(more, []);
-  assert.doesNotMatch(io.stderr.text, /secret/);
+  const silent = await silentBroker();
+  const shown = silent.url.replace(':secret@', ':***@');
+  try {
+    const io = testIo({ env: { ...env, NIGHTSHIFT_AMQP_URL: silent.url, NIGHTSHIFT_PUBLISH_TIMEOUT: '1.5s' } });
+    assert.equal(await main(['send', 'reports.generate', '--app', app, '--json'], io), 1);
+    const [waiting, failure, ...more] = io.stderr.records();
+    assert.deepEqual(waiting, {
+      event: 'waiting', message: `waiting for RabbitMQ at ${shown} (up to 1.5s; NIGHTSHIFT_PUBLISH_TIMEOUT)…`, amqpUrl: shown, timeoutMs: 1_500,
+    });
+    assert.equal((failure?.error as { code?: unknown } | undefined)?.code, 'E_BROKER_UNAVAILABLE');
+    assert.equal((failure?.error as { message?: unknown } | undefined)?.message, `RabbitMQ at ${shown} did not answer within 1500ms; is it running? (start it, or set NIGHTSHIFT_AMQP_URL)`);
+    assert.deepEqual(more, []);
+    assert.doesNotMatch(io.stderr.text, /secret/);
+  } finally {
+    silent.close();
+  }
 });

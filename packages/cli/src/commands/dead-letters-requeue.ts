@@ -26,7 +26,7 @@ export async function requeueDeadLetters(ids: readonly string[], values: Requeue
     ? { ids }
     : { task: values.task as string, status: status as DeadLetterStatus, ...(values.since !== undefined ? { since: readSince(values.since) } : {}) };
   return withDeadLetters(io, async (deadLetters, config) => {
-    const broker = await waitForBroker(Broker.connect(brokerOptions(config, 'nightshift cli')), config, io, values.json);
+    const broker = await waitForBroker(Broker.connect({ ...brokerOptions(config, 'nightshift cli'), failWhenRefused: true }), config, io, values.json);
     try {
       const outcomes = await deadLetters.requeue(selection, {
         publish: brokerReplayPublisher(broker), force: values.force === true, by: reviewer(io), ...(values.note !== undefined ? { note: values.note } : {}),

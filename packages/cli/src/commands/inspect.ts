@@ -63,7 +63,7 @@ export const inspect = defineCommand({
 /** Connects with the environment's settings, runs `work`, and always closes. */
 export async function withBroker<T>(io: Io, work: (broker: Broker) => Promise<T>): Promise<T> {
   const config = loadConfig(io.env);
-  const broker = await Broker.connect({ ...brokerOptions(config, 'nightshift cli'), connectTimeoutMs: 5_000, declareTopology: false });
+  const broker = await Broker.connect({ ...brokerOptions(config, 'nightshift cli'), connectTimeoutMs: 5_000, declareTopology: false, failWhenRefused: true });
   try {
     return await work(broker);
   } finally {

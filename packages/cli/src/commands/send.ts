@@ -68,7 +68,7 @@ export const send = defineCommand({
     };
     // With an OTLP endpoint set, the task's trace begins here, with a `send` span, rather than at its first attempt.
     const stopTracing = startCommandTracing('nightshift-cli', io.env);
-    const client = await waitForBroker(createClient(config, { app, name: 'cli' }), config, io, values.json);
+    const client = await waitForBroker(createClient(config, { app, name: 'cli', failWhenRefused: true }), config, io, values.json);
     try {
       const id = await client.send(taskName as never, args as never, sendOptions);
       const queue = sendOptions.queue ?? app.task(taskName)?.queue ?? app.defaults.queue ?? 'default';
