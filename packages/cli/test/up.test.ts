@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createUpCommand, type UpSettings } from '../src/commands/up.ts';
@@ -226,3 +227,39 @@ async function stopUp(io: ReturnType<typeof testIo>, exit: Promise<number>): Pro
   io.interrupt('SIGINT');
   await exit;
 }
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+async function refusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+test('a broker that refuses connections: up says so once, starts nothing, and gives up after its bound', async (t) => {
+  const repoRoot = await tempRepo(t, { worker: 'console.log("must not start")' });
+  const port = await refusedPort();
+  const io = testIo({ env: { NIGHTSHIFT_AMQP_URL: `amqp://guest:secret@127.0.0.1:${port}` } });
+  assert.equal(await main(['up', '--app', APP], io, up({ repoRoot, brokerWaitMs: 1_500 })), 1);
+  assert.deepEqual(io.stdout.lines().slice(4), [
+    `nightshift  RabbitMQ at amqp://guest:***@127.0.0.1:${port} refused the connection (is it running? NIGHTSHIFT_AMQP_URL); waiting up to 1.5s for it before starting the services`,
+  ]);
+  assert.equal(io.stderr.text, `error: RabbitMQ at amqp://guest:***@127.0.0.1:${port} still refuses connections after 1.5 s; nothing was started\nstart RabbitMQ (or set NIGHTSHIFT_AMQP_URL to where it runs), then run nightshift up again\n`);
+  assert.doesNotMatch(io.stdout.text + io.stderr.text, /must not start|secret/);
+});
+
+test('a broker that refuses at first: up waits, and starts the services once it accepts', async (t) => {
+  const repoRoot = await tempRepo(t, { worker: FAKE_WORKER });
+  const port = await refusedPort();
+  const io = testIo({ env: { NIGHTSHIFT_AMQP_URL: `amqp://guest:guest@127.0.0.1:${port}` } });
+  const exit = main(['up', '--app', APP], io, up({ repoRoot, brokerWaitMs: 60_000 }));
+  t.after(() => stopUp(io, exit));
+  await io.stdout.waitFor(/refused the connection/);
+  assert.doesNotMatch(io.stdout.text, /worker args/, 'nothing starts while the broker refuses');
+  const broker = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => broker.listen(port, '127.0.0.1', resolve));
+  t.after(() => broker.close());
+  await io.stdout.waitFor(/^worker {6}worker args: --app /m);
+  assert.match(io.stdout.text, new RegExp(`^nightshift {2}RabbitMQ at amqp://guest:\\*\\*\\*@127\\.0\\.0\\.1:${port} accepts connections after \\d+s; starting the services$`, 'm'));
+});

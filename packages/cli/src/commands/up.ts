@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadApp, loadConfig, parseDuration, redactUrl } from '@nightshift/core';
-import { defineCommand, UsageError, type Command } from '../command.ts';
+import { awaitBrokerAccepting } from '../broker-gate.ts';
+import { CommandFailure, defineCommand, UsageError, type Command } from '../command.ts';
 import { metricsPorts } from '../metrics-ports.ts';
 import { findRepoRoot, locateServices } from '../nightshift-services.ts';
 import { readableDuration } from '../readable-duration.ts';
@@ -21,12 +22,20 @@ export interface UpSettings {
    * SIGINT to the whole process group and npm and the launcher forward it again. Default: 300 ms.
    */
   readonly duplicateSignalWindowMs?: number;
+  /** How long up waits, before starting anything, for a broker that refuses connections. Default: 60 s. */
+  readonly brokerWaitMs?: number;
 }
 
 const options = {
   app: { type: 'string' },
   grace: { type: 'string' },
 } as const;
+
+/**
+ * How long up waits for a broker that refuses connections before giving up (nothing started): long enough for
+ * a RabbitMQ that is still booting, short enough that a forgotten one is said plainly.
+ */
+const BROKER_WAIT_MS = 60_000;
 
 /** Every service exits with 2 on a configuration error (see each `services/<name>/src/main.ts`): no restart can fix it. */
 const FATAL_EXIT_CODES = { 2: 'a configuration error' };
@@ -42,6 +51,11 @@ closing the terminal (SIGHUP) stops them all: SIGTERM to each, which gives runni
 grace (NIGHTSHIFT_WORKER_GRACE, 30s) to finish, then SIGKILL to any still running after the grace
 period (--grace; by default that grace plus 5s, for the worker to hand back what is left); a second
 Ctrl-C kills at once. If up itself is killed, each service stops on its own.
+
+Before starting anything, up checks that RabbitMQ (NIGHTSHIFT_AMQP_URL) accepts connections. If it refuses
+them, up says so, waits up to 60s for it (saying every 10s that it still refuses) and starts the services
+once it answers; after that it exits 1 with nothing started. Once the services run, a broker outage is
+theirs to ride out: each retries and says so, a line per retry.
 
 Each service serves /metrics on its own port (worker 9464, beat 9465, alerter 9466, health-api 9467);
 NIGHTSHIFT_WORKER_METRICS_PORT, NIGHTSHIFT_BEAT_METRICS_PORT, NIGHTSHIFT_ALERTER_METRICS_PORT and
@@ -99,6 +113,20 @@ export function createUpCommand(settings: UpSettings = {}): Command {
           issues: services.map((s) => s.issue),
         });
         return 0;
+      }
+
+      const waiting = new AbortController();
+      const stopWaiting = io.onInterrupt(() => waiting.abort());
+      const brokerWaitMs = settings.brokerWaitMs ?? BROKER_WAIT_MS;
+      const accepting = await awaitBrokerAccepting({
+        amqpUrl: config.amqpUrl, shownUrl: redactUrl(config.amqpUrl), boundMs: brokerWaitMs, pollMs: 500, progressEveryMs: 10_000,
+        say: (event, message, fields) => output.event(SUPERVISOR_NAME, event, message, fields), signal: waiting.signal,
+      }).finally(stopWaiting);
+      if (waiting.signal.aborted) return 0;
+      if (!accepting) {
+        throw new CommandFailure(`RabbitMQ at ${redactUrl(config.amqpUrl)} still refuses connections after ${readableDuration(brokerWaitMs)}; nothing was started`, {
+          code: 'E_BROKER_UNAVAILABLE', hint: 'start RabbitMQ (or set NIGHTSHIFT_AMQP_URL to where it runs), then run nightshift up again',
+        });
       }
 
       const supervisor = new Supervisor(
