@@ -94,6 +94,7 @@ test('usage mistakes say what to do', async () => {
 test('--from counts from that instant, and the DST line says what the next change does to each fixed time', async () => {
   const io = testIo();
   assert.equal(await main(['schedule', 'explain', '--app', APP, '--count', '1', '--from', '2027-10-30T12:00Z'], io, commands), 0, io.stderr.text);
+  assert.equal(io.stdout.lines()[0], 'app "schedule-fixture": 3 schedule entries, time zone Europe/Berlin, fire times after 2027-10-30T12:00:00Z');
   assert.match(io.stdout.text, /\nnightly → reports.generate\("users"\)\n.*\n.*\n {2}DST: on 2027-10-31, 02:30 happens twice in Europe\/Berlin \(clocks go back from 03:00 to 02:00\): runs once, at the first \(02:30:00 \+02:00\)\n {2}next fire time \(Europe\/Berlin, then UTC\):\n {4}2027-10-31 02:30:00 \+02:00 {3}2027-10-31T00:30:00Z\n/);
   assert.doesNotMatch(io.stdout.text, /tokens → .*\n(?:.*\n){2} {2}DST/, 'an interval ignores the zone: no DST line');
 });

@@ -60,7 +60,8 @@ export function createScheduleCommand(settings: ScheduleCommandSettings = {}): C
       const app = await loadApp(values.app, io.cwd);
       const zone = app.timezone;
       const { outcomes } = checkScheduleEntries(app.schedule, app.tasks.map((task) => task.name));
-      if (!values.json) io.stdout.write(`app "${app.name}": ${app.schedule.length} schedule ${app.schedule.length === 1 ? 'entry' : 'entries'}, time zone ${zone}\n`);
+      const since = values.from === undefined ? '' : `, fire times after ${new Date(from).toISOString().replace('.000Z', 'Z')}`;
+      if (!values.json) io.stdout.write(`app "${app.name}": ${app.schedule.length} schedule ${app.schedule.length === 1 ? 'entry' : 'entries'}, time zone ${zone}${since}\n`);
       let invalid = 0;
       for (const outcome of outcomes) {
         const explained = 'entry' in outcome ? explainEntry(outcome.index, outcome.entry, zone, from, count, values.json) : outcome.problem;
