@@ -11,4 +11,3 @@ export {
 } from '@opentelemetry/api';
 export { runInSpan } from './spans.ts';
 export { runServiceProcess, startServiceTelemetry, type ServiceProcessOptions, type StoppableService } from './service-process.ts';
-export { MetricsPortInUseError } from './metrics-server.ts';

@@ -15,7 +15,8 @@ export const METRICS_PATH = '/metrics';
 
 /**
  * The port of `/metrics` is taken: most often by a second process of the same service on one host (two beats
- * for failover). Its message says which setting to change; a restart cannot fix it.
+ * for failover). Its message says which setting to change; a restart cannot fix it. Internal to telemetry:
+ * `startServiceTelemetry` turns it into one line and exit 2; outside a service it is an ordinary failure.
  */
 export class MetricsPortInUseError extends Error {
   readonly port: number;

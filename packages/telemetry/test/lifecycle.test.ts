@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { MetricsPortInUseError, startTelemetry, type ReadableSpan, type SpanExporter } from '@nightshift/telemetry';
+import { startTelemetry, type ReadableSpan, type SpanExporter } from '@nightshift/telemetry';
+import { MetricsPortInUseError } from '../src/metrics-server.ts';
 
 /** An exporter that takes its time, as a collector over the network does, and keeps what it got. */
 class SlowExporter implements SpanExporter {
