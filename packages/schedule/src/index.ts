@@ -12,5 +12,4 @@ export {
   type MisfireInput, type MisfirePolicy, type MisfirePolicyName, type MissedReason, type RunPlan,
 } from './misfire.ts';
 export { checkScheduleEntries, compileScheduleEntries, type ScheduleEntry, type EntryProblem, type CheckedEntries } from './entry.ts';
-export { beatKeys, runId, type BeatKeys } from './beat-keys.ts';
 export { entryQueue } from './entry-queue.ts';

@@ -3,7 +3,8 @@ import {
   BadParameterError, ConfigError, MalformedMessageError, TopologyMismatchError, UnroutableError, type AnyApp, type Logger, type TaskOrigin,
 } from '@nightshift/core';
 import { publishEvent, type Client } from '@nightshift/broker';
-import { runId, type ScheduleEntry } from '@nightshift/schedule';
+import { runId } from '@nightshift/beat-state';
+import type { ScheduleEntry } from '@nightshift/schedule';
 import { SpanKind, SpanStatusCode, trace } from '@nightshift/telemetry';
 import type { Lease } from './lease.ts';
 import type { BeatMetrics, MissReason } from './metrics.ts';

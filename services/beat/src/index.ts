@@ -3,7 +3,6 @@ export { startBeatService, type BeatService, type BeatServiceOptions } from './s
 export { compileBeatOptions, BEAT_DEFAULTS, BEAT_METRICS_PORT, type BeatOptions, type BeatSettings } from './options.ts';
 export { Lease } from './lease.ts';
 export { RunLedger, type ClaimResult } from './run-ledger.ts';
-export { beatKeys, runId, type BeatKeys } from '@nightshift/schedule';
 export { BeatMetrics, type MissReason } from './metrics.ts';
 export { Dispatcher, type DispatchOutcome, type DispatcherParts } from './dispatcher.ts';
 export { runEntry, type EntryLoopParts } from './entry-loop.ts';

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { leaseToken } from '@nightshift/beat-state';
 import { RedisScript } from './redis-script.ts';
 
 const RENEW = new RedisScript(`
@@ -39,7 +39,7 @@ export class Lease {
     this.#releasedChannel = keys.leaseReleased;
     this.#ttlMs = ttlMs;
     this.#now = now;
-    this.token = `${replica}#${randomBytes(6).toString('hex')}`;
+    this.token = leaseToken(replica);
   }
 
   /** Until when (ms) this replica may act as leader; 0 when it does not hold the lease. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { BeatKeys } from '@nightshift/schedule';
+import type { BeatKeys } from '@nightshift/beat-state';
 import type { Lease } from './lease.ts';
 import { RedisScript } from './redis-script.ts';
 

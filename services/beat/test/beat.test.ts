@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ConfigError, defineApp, defineTask, type AnyApp, type NightshiftConfig } from '@nightshift/core';
 import { startTelemetry, type Logger, type Telemetry } from '@nightshift/telemetry';
-import { runId, startBeatService, type BeatOptions, type BeatService } from '@nightshift/beat';
+import { startBeatService, type BeatOptions, type BeatService } from '@nightshift/beat';
+import { runId } from '@nightshift/beat-state';
 import { Broker, brokerOptions } from '@nightshift/broker';
 import { capturingLogger, cleanupPrefix, QueueTap, sleep, TcpProxy, testConfig, eventually } from './support.ts';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { beatKeys, runId } from '@nightshift/beat';
+import { beatKeys, leaseHolder, runId } from '@nightshift/beat-state';
 import { cleanupPrefix, QueueTap, sleep, spawnBeat, testConfig, eventually, type BeatProcess } from './support.ts';
 
 function lastLines(beat: BeatProcess): string {
@@ -39,7 +39,7 @@ test('three beats, the leader SIGKILLed at 10 s: every second once, the handover
 
   await sleep(start + 10_000 - Date.now());
   const token = await redis.get(beatKeys(config.prefix).lease);
-  const leaderPid = Number(/:(\d+)#/.exec(token ?? '')?.[1]);
+  const leaderPid = Number(/:(\d+)$/.exec(leaseHolder(token ?? ''))?.[1]);
   const leader = beats.find((b) => b.child.pid === leaderPid);
   assert.ok(leader, `the lease names one of the three (${token})`);
   const killedAt = Date.now();

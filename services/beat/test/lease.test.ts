@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
-import { beatKeys, Lease, RunLedger } from '@nightshift/beat';
+import { Lease, RunLedger } from '@nightshift/beat';
+import { beatKeys } from '@nightshift/beat-state';
 import { sleep } from './support.ts';
 
 let redis: Redis;

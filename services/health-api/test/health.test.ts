@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { beatKeys } from '@nightshift/schedule';
+import { beatKeys, leaseToken } from '@nightshift/beat-state';
 import { eventually, installation, type Installation } from './support.ts';
 
 let site: Installation;
@@ -59,7 +59,7 @@ test('the beat leader is the replica holding the lease in Redis; with nobody hol
   const redis = new Redis(site.env.NIGHTSHIFT_REDIS_URL ?? '');
   const key = beatKeys(site.env.NIGHTSHIFT_PREFIX ?? '').lease;
   try {
-    await redis.set(key, 'beat-a@host-1#0a1b2c3d4e5f', 'PX', 60_000);
+    await redis.set(key, leaseToken('beat-a@host-1'), 'PX', 60_000);
     const led = await eventually('the lease holder to be read', async () => {
       const body = (await site.api.server.inject({ method: 'GET', url: '/health/background' })).json() as BeatHealth;
       return body.beat.leader === 'beat-a@host-1' ? body : undefined;

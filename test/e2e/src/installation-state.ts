@@ -1,6 +1,7 @@
 // What one installation keeps on the servers, as the suite reads it: beat's keys in Redis (`<prefix>:beat:…`)
 // and the store's PostgreSQL schema (named like the prefix). Deleting it all is test-helpers' removePrefix.
-import { beatKeys, compileBeatOptions, connectRedis } from '@nightshift/beat';
+import { compileBeatOptions, connectRedis } from '@nightshift/beat';
+import { beatKeys } from '@nightshift/beat-state';
 import { Store } from '@nightshift/store';
 import { eventually } from '@nightshift/test-helpers';
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { redactUrl, type Logger } from '@nightshift/core';
-import { beatKeys } from '@nightshift/schedule';
+import { beatKeys, leaseHolder } from '@nightshift/beat-state';
 
 /** Who holds beat's leader lease in Redis, as last read. */
 export interface LeaseView {
@@ -56,7 +56,7 @@ export class BeatLease {
       const replies = await this.#redis.multi().get(this.#key).pttl(this.#key).exec();
       const token = replies?.[0]?.[1];
       const pttl = replies?.[1]?.[1];
-      const holder = typeof token === 'string' ? token.replace(/#[0-9a-f]+$/, '') : null;
+      const holder = typeof token === 'string' ? leaseHolder(token) : null;
       this.#view = { redisUp: true, holder, expiresInMs: holder !== null && typeof pttl === 'number' && pttl >= 0 ? pttl : null, checkedAt: new Date().toISOString() };
       this.#emptyReads = holder === null ? this.#emptyReads + 1 : 0;
       if (this.#reportedDown) this.#logger.info({ redis: redactUrl(this.#url) }, 'Redis answers again: the beat leader is known');

@@ -3,7 +3,7 @@
  * (the leader lease) and by tests.
  */
 export interface BeatKeys {
-  /** The leader lease: a string holding the leader's token. */
+  /** The leader lease: a string holding the leader's token (see `leaseToken`). */
   readonly lease: string;
   /** The channel a leader publishes to when it gives the lease up on a clean stop, so another replica takes it at once. */
   readonly leaseReleased: string;
@@ -24,12 +24,4 @@ export function beatKeys(prefix: string): BeatKeys {
     pattern: `${base}:*`,
     run: (entry: string, scheduledForMs: number) => `${base}:run:${entry}:${new Date(scheduledForMs).toISOString()}`,
   });
-}
-
-/**
- * The message id of a run: the same for every replica and every attempt, so a consumer that has seen it
- * knows the run, and the broker's copy of a republished message carries it too.
- */
-export function runId(entry: string, scheduledForMs: number): string {
-  return `beat:${entry}:${new Date(scheduledForMs).toISOString()}`;
 }
