@@ -19,7 +19,7 @@ const RUNTIME_WORKSPACES = [...SERVICES.map((service) => `services/${service}`),
 /** Packages only the repo's tools or the tests use, named so that a failure says which one came back. */
 const NOT_IN_IMAGE = [
   'typescript', 'eslint', 'turbo', 'playwright-core', 'node',
-  '@nightshift/testing', '@nightshift/test-helpers', 'testcontainers', 'ssh2', 'dockerode', 'smtp-server',
+  '@nightshift/testing', '@nightshift/test-helpers', '@nightshift/test-servers', 'testcontainers', 'ssh2', 'dockerode', 'smtp-server',
 ];
 
 interface LockEntry {

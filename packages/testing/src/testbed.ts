@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, type ChannelModel } from 'amqplib';
 import { ConfigError, loadApp, loadConfig, parseDuration, resolveTaskSettings, type AnyApp, type AnyTask, type Duration, type NightshiftConfig, type TaskArgs } from '@nightshift/core';
 import { createClient, type Client, type LifecycleEvent, type SendOptions } from '@nightshift/broker';
-import { randomPrefix, requireServices, type ServiceName } from '@nightshift/test-helpers';
+import { randomPrefix, requireServices, type ServiceName } from '@nightshift/test-servers';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
 import { OutcomeTracker, type RetriedOutcome, type TaskOutcome } from './outcomes.ts';
 

@@ -1,9 +1,7 @@
 // Run before the tests (`node test/helpers/src/check-services.ts`): exits 1, with one line per
 // missing service, when RabbitMQ, Redis or PostgreSQL does not answer and no Docker engine could
 // start it for the tests; 0 otherwise. It never starts anything itself.
-import { dockerEngineReachable } from './containers.ts';
-import { redactUrl } from './redact-url.ts';
-import { checkServices, unavailableLine } from './require-services.ts';
+import { checkServices, dockerEngineReachable, redactUrl, unavailableLine } from '@nightshift/test-servers';
 
 const statuses = await checkServices();
 const missing = statuses.filter((status) => status.failure !== undefined);

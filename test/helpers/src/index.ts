@@ -1,8 +1,5 @@
-export { randomPrefix } from './random-prefix.ts';
-export { checkServices, requireServices } from './require-services.ts';
-export type { ServiceStatus, ServiceUrls } from './require-services.ts';
-export { ServiceUnavailableError } from './service-unavailable-error.ts';
-export type { ServiceName } from './services.ts';
+// Finding the servers is the published @nightshift/test-servers' job; the repo's own tests take it from here too.
+export { randomPrefix, checkServices, requireServices, ServiceUnavailableError, type ServiceName, type ServiceStatus, type ServiceUrls } from '@nightshift/test-servers';
 export { slackWebhook, smtpServer, type ReceivedMail } from './fake-alert-services.ts';
 export { otlpCollector, type CollectedSpan, type OtlpCollector } from './otlp-collector.ts';
 export { freePort } from './free-port.ts';

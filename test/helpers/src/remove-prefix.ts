@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { ServiceUrls } from './require-services.ts';
+import type { ServiceUrls } from '@nightshift/test-servers';
 
 /**
  * Deletes everything an installation under `prefix` left on the servers, for suites that run the services

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { dockerEngineReachable } from '../src/containers.ts';
+import { dockerEngineReachable } from '@nightshift/test-servers';
 
 const script = fileURLToPath(new URL('../src/check-services.ts', import.meta.url));
 const docker = await dockerEngineReachable();

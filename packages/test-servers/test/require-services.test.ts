@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { requireServices, ServiceUnavailableError } from '@nightshift/test-helpers';
+import { requireServices, ServiceUnavailableError } from '@nightshift/test-servers';
 import { dockerEngineReachable } from '../src/containers.ts';
 import { probe, ProbeFailure } from '../src/probe.ts';
 

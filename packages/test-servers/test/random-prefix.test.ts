@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { randomPrefix } from '@nightshift/test-helpers';
+import { randomPrefix } from '@nightshift/test-servers';
 
 const SHAPE = /^[a-z][a-z0-9-]*$/;
 
