@@ -1,6 +1,6 @@
 import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
 import nodemailer from 'nodemailer';
-import type { Logger } from '@nightshift/telemetry';
+import type { Logger } from '@nightshift/core';
 import type { Alert } from './alert.ts';
 import { alertText, alertTitle, slackMessage } from './render.ts';
 
@@ -79,7 +79,7 @@ export function logChannel(logger: Logger): AlertChannel {
   return {
     name: 'log',
     async send(alert) {
-      const line = { alert: { ...alert, text: alertText(alert) } };
+      const line = { component: 'alerts', alert: { ...alert, text: alertText(alert) } };
       if (alert.kind === 'page') logger.error(line, alertTitle(alert));
       else logger.warn(line, alertTitle(alert));
     },

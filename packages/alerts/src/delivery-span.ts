@@ -1,4 +1,8 @@
-import { extractTraceContext, runInSpan, SpanKind, trace, type Attributes } from '@nightshift/telemetry';
+import {
+  ATTR_NIGHTSHIFT_ALERT_CHANNEL, ATTR_NIGHTSHIFT_ALERT_DEAD_LETTERS, ATTR_NIGHTSHIFT_ALERT_DELIVERY_ATTEMPT, ATTR_NIGHTSHIFT_ALERT_KIND,
+  ATTR_NIGHTSHIFT_ATTEMPT, ATTR_NIGHTSHIFT_DEAD_LETTER_ID, ATTR_NIGHTSHIFT_DEAD_LETTER_REASON, ATTR_NIGHTSHIFT_ERROR_TYPE, ATTR_NIGHTSHIFT_QUEUE,
+  ATTR_NIGHTSHIFT_TASK, extractTraceContext, runInSpan, SpanKind, trace, type Attributes,
+} from '@nightshift/telemetry';
 import type { Alert } from './alert.ts';
 import type { AlertChannel } from './channels.ts';
 import type { OutboxEntryLike } from './outbox-sender.ts';
@@ -23,20 +27,20 @@ export function deliverInSpan(channel: AlertChannel, alert: Alert, entry: Outbox
 
 function deliveryAttributes(channel: string, alert: Alert, entry: OutboxEntryLike): Attributes {
   const common = {
-    'nightshift.alert.channel': channel,
-    'nightshift.alert.kind': alert.kind,
-    'nightshift.alert.delivery_attempt': entry.attempts,
-    'nightshift.task': alert.task,
+    [ATTR_NIGHTSHIFT_ALERT_CHANNEL]: channel,
+    [ATTR_NIGHTSHIFT_ALERT_KIND]: alert.kind,
+    [ATTR_NIGHTSHIFT_ALERT_DELIVERY_ATTEMPT]: entry.attempts,
+    [ATTR_NIGHTSHIFT_TASK]: alert.task,
   };
   if (alert.kind === 'summary') {
-    return { ...common, 'nightshift.error.type': alert.errorClass, 'nightshift.alert.dead_letters': alert.count };
+    return { ...common, [ATTR_NIGHTSHIFT_ERROR_TYPE]: alert.errorClass, [ATTR_NIGHTSHIFT_ALERT_DEAD_LETTERS]: alert.count };
   }
   return {
     ...common,
-    'nightshift.dead_letter.id': alert.deadLetterId,
-    'nightshift.dead_letter.reason': alert.reason,
-    'nightshift.error.type': alert.error.class,
-    ...(alert.queue !== null ? { 'nightshift.queue': alert.queue } : {}),
-    ...(alert.attempts !== null ? { 'nightshift.attempt': alert.attempts } : {}),
+    [ATTR_NIGHTSHIFT_DEAD_LETTER_ID]: alert.deadLetterId,
+    [ATTR_NIGHTSHIFT_DEAD_LETTER_REASON]: alert.reason,
+    [ATTR_NIGHTSHIFT_ERROR_TYPE]: alert.error.class,
+    ...(alert.queue !== null ? { [ATTR_NIGHTSHIFT_QUEUE]: alert.queue } : {}),
+    ...(alert.attempts !== null ? { [ATTR_NIGHTSHIFT_ATTEMPT]: alert.attempts } : {}),
   };
 }

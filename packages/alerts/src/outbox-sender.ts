@@ -1,4 +1,4 @@
-import type { Logger } from '@nightshift/telemetry';
+import type { Logger } from '@nightshift/core';
 import { readAlert } from './alert.ts';
 import type { AlertChannel } from './channels.ts';
 import { deliverInSpan } from './delivery-span.ts';

@@ -4,7 +4,7 @@ import {
   type AnyApp, type AnyTask, type Duration, type Logger, type NightshiftConfig, type TaskArgs, type TaskEnvelope,
   type TaskNamed, type TaskNames, type TaskOrigin,
 } from '@nightshift/core';
-import { context } from '@nightshift/telemetry';
+import { context, traceIdOf } from '@nightshift/telemetry';
 import { Broker, brokerOptions } from './broker.ts';
 import { EventPublisher } from './events.ts';
 import { park } from './ladder.ts';
@@ -83,7 +83,7 @@ export async function sendEnvelope(broker: Broker, envelope: TaskEnvelope, event
   const attributes = { ...messagingAttributes(operation), ...taskAttributes(envelope) };
   const traceId = await publishInSpan(`send ${envelope.task}`, attributes, context.active(), headers, async (span) => {
     await publishTask(broker, envelope, headers);
-    return span.traceId;
+    return traceIdOf(span);
   });
   events.publish('task.sent', {
     // When it was sent, not now: the confirm may arrive after a worker has already started it.
@@ -91,12 +91,8 @@ export async function sendEnvelope(broker: Broker, envelope: TaskEnvelope, event
     id: envelope.id, task: envelope.task, queue: envelope.queue, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts,
     sentAt: envelope.sentAt, origin: envelope.origin, args: envelope.args, kwargs: envelope.kwargs,
     ...(envelope.eta ? { eta: envelope.eta } : {}), ...(envelope.expires ? { expires: envelope.expires } : {}),
-    ...(isValidTraceId(traceId) ? { traceId } : {}),
+    ...(traceId !== undefined ? { traceId } : {}),
   });
-}
-
-function isValidTraceId(traceId: string): boolean {
-  return /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId);
 }
 
 /**

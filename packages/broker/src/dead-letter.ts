@@ -2,7 +2,7 @@ import type { Message } from 'amqplib';
 import type { SerializedError } from '@nightshift/core';
 import { context, extractTraceContext, trace, type Attributes } from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
-import { messagingAttributes, publishInSpan } from './message-spans.ts';
+import { deadLetterAttributes, messagingAttributes, publishInSpan } from './message-spans.ts';
 import { HEADERS } from './names.ts';
 
 /**
@@ -52,7 +52,7 @@ export async function publishDeadLetter(broker: Broker, message: Message, info: 
   const { headers: _ignored, ...properties } = message.properties;
   const task = typeof properties.type === 'string' && properties.type !== '' ? properties.type : undefined;
   const parent = trace.getSpan(context.active()) ? context.active() : extractTraceContext(message.properties.headers);
-  await publishInSpan(`dead-letter ${task ?? message.fields.routingKey}`, deadLetterAttributes(broker, message, info, task), parent, headers, () =>
+  await publishInSpan(`dead-letter ${task ?? message.fields.routingKey}`, deadLetterSpanAttributes(broker, message, info, task), parent, headers, () =>
     broker.publisher.publish(broker.names.dlx, message.fields.routingKey, message.content, {
       ...stripUndefined(properties),
       persistent: true,
@@ -61,17 +61,11 @@ export async function publishDeadLetter(broker: Broker, message: Message, info: 
     }));
 }
 
-function deadLetterAttributes(broker: Broker, message: Message, info: DeadLetterInfo, task: string | undefined): Attributes {
+function deadLetterSpanAttributes(broker: Broker, message: Message, info: DeadLetterInfo, task: string | undefined): Attributes {
   const messageId = typeof message.properties.messageId === 'string' ? message.properties.messageId : undefined;
   return {
     ...messagingAttributes({ name: 'dead-letter', type: 'send', exchange: broker.names.dlx, routingKey: message.fields.routingKey, ...(messageId ? { messageId } : {}) }),
-    ...(task ? { 'nightshift.task': task } : {}),
-    ...(messageId ? { 'nightshift.task.id': messageId } : {}),
-    ...(info.attempts !== undefined ? { 'nightshift.attempt': info.attempts } : {}),
-    ...(info.originalQueue ? { 'nightshift.queue': info.originalQueue } : {}),
-    ...(info.worker ? { 'nightshift.worker': info.worker } : {}),
-    'nightshift.dead_letter.reason': info.reason,
-    ...(info.error ? { 'nightshift.error.type': info.error.name } : {}),
+    ...deadLetterAttributes({ task, messageId, attempts: info.attempts, queue: info.originalQueue, worker: info.worker, reason: info.reason, errorType: info.error?.name }),
   };
 }
 

@@ -4,7 +4,7 @@ export { Subscription, type Delivery, type DeliveryHandler, type SubscriptionOpt
 export { topologyNames, stepLabel, HEADERS, type TopologyNames } from './names.ts';
 export { declareBaseTopology, declareWorkQueue, deleteTopology, workQueueArguments, explainMismatch, type TopologySpec } from './topology.ts';
 export { ladderStep, park, scheduleRetry, ETA_TOLERANCE_MS, type RetryPlan } from './ladder.ts';
-export { messagingAttributes, taskAttributes, type MessageOperation } from './message-spans.ts';
+export { messagingAttributes, taskAttributes, deadLetterAttributes, type MessageOperation, type DeadLetterSpanFields } from './message-spans.ts';
 export { publishDeadLetter, readDeadLetter, type DeadLetterInfo, type DeadLetterReason } from './dead-letter.ts';
 export { consumeTasks, type ReceivedTask, type TaskHandler, type ConsumeTasksOptions, type EarlyDeadLetter } from './task-consumer.ts';
 export { createClient, buildEnvelope, publishTask, sendEnvelope, type Client, type ClientOptions, type SendOptions } from './client.ts';

@@ -1,5 +1,7 @@
 import { encode, type TaskEnvelope } from '@nightshift/core';
-import { context, injectTraceContext } from '@nightshift/telemetry';
+import {
+  ATTR_NIGHTSHIFT_ERROR_TYPE, ATTR_NIGHTSHIFT_RETRY_DELAY_MS, ATTR_NIGHTSHIFT_RETRY_NEXT_ATTEMPT, context, injectTraceContext,
+} from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
 import { messagingAttributes, publishInSpan, taskAttributes } from './message-spans.ts';
 import { HEADERS, stepLabel } from './names.ts';
@@ -58,9 +60,9 @@ export function scheduleRetry(broker: Broker, next: TaskEnvelope, headers: Recor
   const attributes = {
     ...messagingAttributes({ name: 'retry', type: 'send', exchange: broker.names.retry, routingKey: next.queue, messageId: next.id }),
     ...taskAttributes(failed),
-    'nightshift.retry.next_attempt': next.attempt,
-    'nightshift.retry.delay_ms': plan.delayMs,
-    'nightshift.error.type': plan.errorType,
+    [ATTR_NIGHTSHIFT_RETRY_NEXT_ATTEMPT]: next.attempt,
+    [ATTR_NIGHTSHIFT_RETRY_DELAY_MS]: plan.delayMs,
+    [ATTR_NIGHTSHIFT_ERROR_TYPE]: plan.errorType,
   };
   return publishInSpan(`retry ${next.task}`, attributes, context.active(), outgoing, () => park(broker, next, outgoing));
 }

@@ -1,5 +1,11 @@
 import type { TaskEnvelope } from '@nightshift/core';
-import { replaceTraceContext, runInSpan, SpanKind, trace, type Attributes, type Context, type SpanContext } from '@nightshift/telemetry';
+import {
+  ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME, ATTR_MESSAGING_MESSAGE_ID, ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, ATTR_MESSAGING_SYSTEM_NAME, ATTR_NIGHTSHIFT_ATTEMPT,
+  ATTR_NIGHTSHIFT_DEAD_LETTER_REASON, ATTR_NIGHTSHIFT_ERROR_TYPE, ATTR_NIGHTSHIFT_MAX_ATTEMPTS, ATTR_NIGHTSHIFT_QUEUE, ATTR_NIGHTSHIFT_TASK,
+  ATTR_NIGHTSHIFT_TASK_ID, ATTR_NIGHTSHIFT_WORKER, MESSAGING_SYSTEM_NAME_VALUE_RABBITMQ,
+  replaceTraceContext, runInSpan, SpanKind, trace, type Attributes, type Context, type SpanContext,
+} from '@nightshift/telemetry';
 
 /**
  * The spans of a task's messages. One trace follows a task from its sender to its end: every publish is a
@@ -7,9 +13,8 @@ import { replaceTraceContext, runInSpan, SpanKind, trace, type Attributes, type 
  * delivery handled is a consumer span, the child of that context (`process` in the worker, `store` in the
  * alerter). So a task that fails for good reads send → process → retry → process → dead-letter → store.
  *
- * Attribute names follow OpenTelemetry's messaging and RabbitMQ conventions (semantic-conventions 1.45),
- * copied here rather than imported: they live in its `incubating` entry point, which may rename them in a
- * minor release. `nightshift.*` attributes say what the on-call asks first; a span never carries args.
+ * Attribute names follow OpenTelemetry's messaging and RabbitMQ conventions; every name is spelled once, in
+ * `@nightshift/telemetry`'s semconv. A span never carries args.
  */
 export const tracer = trace.getTracer('@nightshift/broker');
 
@@ -30,24 +35,54 @@ export interface MessageOperation {
 /** The messaging attributes of one operation. */
 export function messagingAttributes(operation: MessageOperation): Attributes {
   return {
-    'messaging.system.name': 'rabbitmq',
-    'messaging.operation.type': operation.type,
-    'messaging.operation.name': operation.name,
-    'messaging.destination.name': operation.exchange,
-    ...(operation.routingKey !== '' ? { 'rabbitmq.destination.routing_key': operation.routingKey } : {}),
-    ...(operation.queue !== undefined ? { 'messaging.destination.subscription.name': operation.queue } : {}),
-    ...(operation.messageId !== undefined ? { 'messaging.message.id': operation.messageId } : {}),
+    [ATTR_MESSAGING_SYSTEM_NAME]: MESSAGING_SYSTEM_NAME_VALUE_RABBITMQ,
+    [ATTR_MESSAGING_OPERATION_TYPE]: operation.type,
+    [ATTR_MESSAGING_OPERATION_NAME]: operation.name,
+    [ATTR_MESSAGING_DESTINATION_NAME]: operation.exchange,
+    ...(operation.routingKey !== '' ? { [ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY]: operation.routingKey } : {}),
+    ...(operation.queue !== undefined ? { [ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME]: operation.queue } : {}),
+    ...(operation.messageId !== undefined ? { [ATTR_MESSAGING_MESSAGE_ID]: operation.messageId } : {}),
   };
 }
 
 /** What a span says about the task a message carries: name, id, attempt and logical queue. Never its args. */
 export function taskAttributes(envelope: Pick<TaskEnvelope, 'id' | 'task' | 'attempt' | 'maxAttempts' | 'queue'>): Attributes {
   return {
-    'nightshift.task': envelope.task,
-    'nightshift.task.id': envelope.id,
-    'nightshift.attempt': envelope.attempt,
-    'nightshift.max_attempts': envelope.maxAttempts,
-    'nightshift.queue': envelope.queue,
+    [ATTR_NIGHTSHIFT_TASK]: envelope.task,
+    [ATTR_NIGHTSHIFT_TASK_ID]: envelope.id,
+    [ATTR_NIGHTSHIFT_ATTEMPT]: envelope.attempt,
+    [ATTR_NIGHTSHIFT_MAX_ATTEMPTS]: envelope.maxAttempts,
+    [ATTR_NIGHTSHIFT_QUEUE]: envelope.queue,
+  };
+}
+
+/** A dead letter as its spans describe it; each field is what could be read of it (a malformed message has little). */
+export interface DeadLetterSpanFields {
+  readonly task?: string | undefined;
+  readonly messageId?: string | undefined;
+  /** Attempts made before it died. */
+  readonly attempts?: number | undefined;
+  /** The logical queue it was taken from. */
+  readonly queue?: string | undefined;
+  readonly worker?: string | undefined;
+  readonly reason: string;
+  /** The class of the error it died of. */
+  readonly errorType?: string | undefined;
+}
+
+/**
+ * What a span says about a dead letter: the same on the worker's `dead-letter` span and the alerter's `store`
+ * span, so the two ends of its trace read alike.
+ */
+export function deadLetterAttributes(letter: DeadLetterSpanFields): Attributes {
+  return {
+    ...(letter.task ? { [ATTR_NIGHTSHIFT_TASK]: letter.task } : {}),
+    ...(letter.messageId ? { [ATTR_NIGHTSHIFT_TASK_ID]: letter.messageId } : {}),
+    ...(letter.attempts !== undefined ? { [ATTR_NIGHTSHIFT_ATTEMPT]: letter.attempts } : {}),
+    ...(letter.queue ? { [ATTR_NIGHTSHIFT_QUEUE]: letter.queue } : {}),
+    ...(letter.worker ? { [ATTR_NIGHTSHIFT_WORKER]: letter.worker } : {}),
+    [ATTR_NIGHTSHIFT_DEAD_LETTER_REASON]: letter.reason,
+    ...(letter.errorType ? { [ATTR_NIGHTSHIFT_ERROR_TYPE]: letter.errorType } : {}),
   };
 }
 

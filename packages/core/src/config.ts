@@ -1,5 +1,6 @@
 import { parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
+import { LOG_LEVELS } from './logger.ts';
 
 /** Process-wide settings, read from `NIGHTSHIFT_*` environment variables. */
 export interface NightshiftConfig {
@@ -35,8 +36,6 @@ export const DEFAULT_CONFIG = Object.freeze({
   retryLadder: '1s,5s,30s,2m,10m,1h',
   logLevel: 'info',
 });
-
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /**
  * Reads settings from an environment and collects what is wrong instead of stopping at the first problem,
@@ -123,7 +122,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     deliveryLimit: read('NIGHTSHIFT_DELIVERY_LIMIT', DEFAULT_CONFIG.deliveryLimit, integer('NIGHTSHIFT_DELIVERY_LIMIT', 1, 1000)),
     retryLadderMs: read('NIGHTSHIFT_RETRY_LADDER', parseLadder(DEFAULT_CONFIG.retryLadder), parseLadder),
     logLevel: read('NIGHTSHIFT_LOG_LEVEL', DEFAULT_CONFIG.logLevel, (raw) => {
-      if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`NIGHTSHIFT_LOG_LEVEL: ${JSON.stringify(raw)} must be one of ${LOG_LEVELS.join(', ')}`);
+      if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new ConfigError(`NIGHTSHIFT_LOG_LEVEL: ${JSON.stringify(raw)} must be one of ${LOG_LEVELS.join(', ')}`);
       return raw;
     }),
     metricsPort: read<number | undefined>('NIGHTSHIFT_METRICS_PORT', undefined, integer('NIGHTSHIFT_METRICS_PORT', 0, 65535)),

@@ -16,7 +16,7 @@ export {
 } from './retry.ts';
 export {
   defineTask, isTask, validateQueueName,
-  type TaskOptions, type TaskDefinition, type TaskContext, type TaskOrigin, type Logger, type RetryInfo,
+  type TaskOptions, type TaskDefinition, type TaskContext, type TaskOrigin, type RetryInfo,
   type AnyTask, type TaskArgs, type TaskResult,
 } from './task.ts';
 export {
@@ -26,6 +26,7 @@ export {
 } from './app.ts';
 export { loadApp } from './app-loader.ts';
 export { encode, decode, ENVELOPE_VERSION, type TaskEnvelope, type DecodeResult } from './envelope.ts';
+export { LOG_LEVELS, type Logger, type LogLevel } from './logger.ts';
 export { loadConfig, redactUrl, ConfigProblems, DEFAULT_CONFIG, type NightshiftConfig } from './config.ts';
 export { signals, type SignalMap, type SignalName, type TaskSignalInfo } from './signals.ts';
 export { closest, editDistance } from './did-you-mean.ts';

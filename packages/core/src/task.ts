@@ -1,14 +1,7 @@
 import { parseDuration, type Duration } from './duration.ts';
 import { ConfigError } from './errors.ts';
+import type { Logger } from './logger.ts';
 import { compileRetryPolicy, type RetryOptions } from './retry.ts';
-
-/** The logging surface a task sees (pino-compatible). */
-export interface Logger {
-  debug(obj: object | string, msg?: string): void;
-  info(obj: object | string, msg?: string): void;
-  warn(obj: object | string, msg?: string): void;
-  error(obj: object | string, msg?: string): void;
-}
 
 /** Where a task message came from. */
 export type TaskOrigin =

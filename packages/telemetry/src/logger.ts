@@ -1,21 +1,16 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { hostname } from 'node:os';
 import pino from 'pino';
+import { LOG_LEVELS } from '@nightshift/core';
 import { compileRedaction, redactText, redactWith, type Redaction } from './redact.ts';
-
-/** A pino logger: JSON, one line per event. */
-export type Logger = pino.Logger;
 
 /** Where log lines are written: anything with `write(line)`. */
 export type LogDestination = pino.DestinationStream;
 
-/** The levels a logger accepts, lowest first; `silent` writes nothing. */
-export const LOG_LEVELS: readonly string[] = Object.freeze(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
-
 export interface LoggerOptions {
   /** Written as `service` on every line. Required. */
   readonly service: string;
-  /** One of {@link LOG_LEVELS}. Default: `info`. */
+  /** One of core's `LOG_LEVELS`. Default: `info`. */
   readonly level?: string;
   /** Extra key names whose values are redacted, added to `DEFAULT_REDACT_KEYS`. Default: none. */
   readonly redactKeys?: readonly string[];
@@ -26,19 +21,19 @@ export interface LoggerOptions {
 }
 
 /**
- * A JSON logger for one service. Every line carries `time` (ISO 8601), `level` (its name), `service`,
+ * A JSON logger for one service: a pino logger, so core's `Logger` and more (`child`, `fatal`, `flush`). Every line carries `time` (ISO 8601), `level` (its name), `service`,
  * `pid`, `hostname`, and `trace_id`, `span_id` and `trace_flags` of the span active when it was
  * written, if any. Secrets never reach the output: each finished line is redacted by key name,
  * secret value and URL password (see `redact`), whether the secret came from the arguments, a
  * child's bindings, an error or a serializer.
  * @throws Error naming the option at fault when `service` or `level` is invalid.
  */
-export function createLogger(options: LoggerOptions): Logger {
+export function createLogger(options: LoggerOptions): pino.Logger {
   if (typeof options.service !== 'string' || options.service.trim() === '') {
     throw new Error('createLogger: service must be a non-empty string');
   }
   const level = options.level ?? 'info';
-  if (!LOG_LEVELS.includes(level)) {
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new Error(`createLogger: level ${JSON.stringify(level)} must be one of ${LOG_LEVELS.join(', ')}`);
   }
   const redaction = compileRedaction({ keys: options.redactKeys, values: options.redactValues });

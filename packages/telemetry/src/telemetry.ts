@@ -7,7 +7,9 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { BatchSpanProcessor, NoopSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { format } from 'node:util';
-import { createLogger, type Logger } from './logger.ts';
+import type pino from 'pino';
+import type { Logger } from '@nightshift/core';
+import { createLogger } from './logger.ts';
 import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 
 /** The port of `/metrics` when none is given: Prometheus's registered port for OpenTelemetry. */
@@ -33,7 +35,7 @@ export interface TelemetryOptions {
 /** A process's running telemetry. */
 export interface Telemetry {
   readonly service: string;
-  readonly logger: Logger;
+  readonly logger: pino.Logger;
   readonly tracer: Tracer;
   readonly meter: Meter;
   /** The port `/metrics` is bound to: the requested one, or the free one picked for `0`. */
@@ -138,7 +140,7 @@ function chooseSpanProcessors(spanExporter: SpanExporter | undefined): SpanProce
 }
 
 // OpenTelemetry reports its own trouble (an unreachable collector) through `diag`, silent by default.
-function routeDiagnostics(logger: Logger): void {
+function routeDiagnostics(logger: pino.Logger): void {
   if (process.env.OTEL_LOG_LEVEL !== undefined) return; // the SDK already set the console logger it asks for
   const log = logger.child({ component: 'opentelemetry' });
   const write = (level: 'error' | 'warn' | 'info' | 'debug') => (message: string, ...args: unknown[]) => log[level](format(message, ...args));

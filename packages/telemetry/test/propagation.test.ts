@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createTraceState, TraceFlags } from '@opentelemetry/api';
 import {
-  context, extractTraceContext, injectTraceContext, InMemorySpanExporter, replaceTraceContext, ROOT_CONTEXT, SpanKind, startTelemetry, trace,
+  context, extractTraceContext, injectTraceContext, InMemorySpanExporter, replaceTraceContext, ROOT_CONTEXT, SpanKind, startTelemetry, trace, traceIdOf,
 } from '@nightshift/telemetry';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -31,6 +31,15 @@ describe('before startTelemetry', () => {
     const extracted = trace.getSpanContext(extractTraceContext(headers));
     assert.equal(extracted?.traceId, TRACE_ID);
     assert.equal(extracted?.traceState?.get('vendor'), 'opaque');
+  });
+
+  test('a trace id is read from a valid span context only: none, all zeros (tracing off) and garbage give none', () => {
+    assert.equal(traceIdOf(trace.getSpanContext(remoteParent)), TRACE_ID);
+    assert.equal(traceIdOf(trace.getSpanContext(extractTraceContext({ traceparent: `00-${TRACE_ID}-${SPAN_ID}-01` }))), TRACE_ID);
+    assert.equal(traceIdOf(undefined), undefined);
+    assert.equal(traceIdOf(trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 }).spanContext()), undefined);
+    assert.equal(traceIdOf(trace.getSpanContext(extractTraceContext({ traceparent: `00-${'0'.repeat(32)}-${SPAN_ID}-01` }))), undefined);
+    assert.equal(traceIdOf(trace.getSpanContext(extractTraceContext({ traceparent: 'not-a-traceparent' }))), undefined);
   });
 
   test('no active span: nothing is injected', () => {

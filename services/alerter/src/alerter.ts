@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { Broker, brokerOptions } from '@nightshift/broker';
 import { emailChannel, logChannel, OutboxSender, slackChannel, summaryAlert, type AlertChannel, type AlertOptions } from '@nightshift/alerts';
 import { AlertOutbox, closeAlertWindows, DeadLetters, isTransientStoreError, migrate, Store, type MigrationResult } from '@nightshift/store';
-import type { Logger, Meter } from '@nightshift/telemetry';
+import type { Logger } from '@nightshift/core';
+import type { Meter } from '@nightshift/telemetry';
 import { secretValues, type AlerterConfig } from './config.ts';
 import { DeadLetterIntake } from './intake.ts';
 import { alerterMetrics } from './metrics.ts';
@@ -113,7 +114,7 @@ export async function startAlerter(options: AlerterOptions): Promise<Alerter> {
 }
 
 function configuredChannels(config: AlerterConfig, logger: Logger): AlertChannel[] {
-  const channels: AlertChannel[] = [logChannel(logger.child({ component: 'alerts' }))];
+  const channels: AlertChannel[] = [logChannel(logger)];
   if (config.slackWebhookUrl) channels.push(slackChannel({ webhookUrl: config.slackWebhookUrl }));
   if (config.email) channels.push(emailChannel({ smtpUrl: config.email.smtpUrl, from: config.email.from, to: config.email.to }));
   return channels;

@@ -2,8 +2,7 @@ import type { Message } from 'amqplib';
 import { decode } from '@nightshift/core';
 import { readDeadLetter } from '@nightshift/broker';
 import type { DeadLetterInput } from '@nightshift/store';
-
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+import { extractTraceContext, trace, traceIdOf } from '@nightshift/telemetry';
 
 /**
  * Reads a message from the dead-letters queue into what the store keeps, whoever dead-lettered it: the
@@ -23,7 +22,7 @@ export function readDeadLetterMessage(message: Message, now = new Date()): DeadL
   const task = envelope?.task ?? partial.task ?? stringOf(message.properties.type);
   const queue = envelope?.queue ?? info.originalQueue;
   const attempts = info.attempts ?? (info.reason === 'delivery_limit' ? numberOf(headers['x-delivery-count']) : undefined) ?? envelope?.attempt;
-  const trace = TRACEPARENT.exec(stringOf(headers.traceparent) ?? '');
+  const traceId = traceIdOf(trace.getSpanContext(extractTraceContext(headers)));
   return {
     ...(messageId !== undefined ? { messageId } : {}),
     deathMark: info.deadAt ?? (death ? `x-death:${String(death.queue)}:${String(death.reason)}:${String(death.count)}:${timeOf(death.time) ?? ''}` : `received:${deadAt}`),
@@ -37,7 +36,7 @@ export function readDeadLetterMessage(message: Message, now = new Date()): DeadL
     ...(info.worker !== undefined ? { worker: info.worker } : {}),
     ...(info.firstFailedAt !== undefined ? { firstFailedAt: info.firstFailedAt } : {}),
     lastFailedAt: deadAt,
-    ...(trace?.[1] !== undefined ? { traceId: trace[1] } : {}),
+    ...(traceId !== undefined ? { traceId } : {}),
     ...(envelope?.origin.type === 'replay' ? { replayOf: envelope.origin.deadLetterId } : {}),
     headers,
     properties: Object.fromEntries(Object.entries(properties).filter(([, v]) => v !== undefined)),

@@ -1,7 +1,9 @@
-import { messagingAttributes, type Broker, type Delivery, type Subscription } from '@nightshift/broker';
+import type { Logger } from '@nightshift/core';
+import { deadLetterAttributes, messagingAttributes, type Broker, type Delivery, type Subscription } from '@nightshift/broker';
 import { alertGroup, pageAlert, type AlertOptions } from '@nightshift/alerts';
 import {
-  extractTraceContext, injectTraceContext, redact, runInSpan, SpanKind, trace, type Attributes, type Context, type Logger, type Span,
+  ATTR_NIGHTSHIFT_ALERT_OUTCOME, ATTR_NIGHTSHIFT_DEAD_LETTER_ID, ATTR_NIGHTSHIFT_OUTCOME, extractTraceContext, injectTraceContext, redact, runInSpan,
+  SpanKind, trace, type Attributes, type Context, type Span,
 } from '@nightshift/telemetry';
 import { isTransientStoreError, type DeadLetterInput, type DeadLetters, type RecordOutcome } from '@nightshift/store';
 import { readDeadLetterMessage } from './dead-letter-message.ts';
@@ -73,7 +75,7 @@ export class DeadLetterIntake {
       for (;;) {
         await this.#backoff.wait(() => this.#stopping);
         if (this.#stopping) {
-          span.setAttribute('nightshift.outcome', 'returned');
+          span.setAttribute(ATTR_NIGHTSHIFT_OUTCOME, 'returned');
           return; // unacknowledged: the broker delivers it again
         }
         let outcome: RecordOutcome;
@@ -93,7 +95,9 @@ export class DeadLetterIntake {
         }
         this.#backoff.succeeded();
         delivery.ack();
-        span.setAttributes({ 'nightshift.dead_letter.id': outcome.id, 'nightshift.outcome': outcome.created ? 'stored' : 'stored_before', 'nightshift.alert.outcome': outcome.alert ?? 'none' });
+        span.setAttributes({
+          [ATTR_NIGHTSHIFT_DEAD_LETTER_ID]: outcome.id, [ATTR_NIGHTSHIFT_OUTCOME]: outcome.created ? 'stored' : 'stored_before', [ATTR_NIGHTSHIFT_ALERT_OUTCOME]: outcome.alert ?? 'none',
+        });
         this.#count(input, outcome);
         return;
       }
@@ -110,13 +114,7 @@ export class DeadLetterIntake {
         name: 'store', type: 'process', exchange: fields.exchange, routingKey: fields.routingKey, queue: broker.names.deadLetters,
         ...(input.messageId !== undefined ? { messageId: input.messageId } : {}),
       }),
-      ...(input.task !== undefined ? { 'nightshift.task': input.task } : {}),
-      ...(input.messageId !== undefined ? { 'nightshift.task.id': input.messageId } : {}),
-      ...(input.attempts !== undefined ? { 'nightshift.attempt': input.attempts } : {}),
-      ...(input.queue !== undefined ? { 'nightshift.queue': input.queue } : {}),
-      ...(input.worker !== undefined ? { 'nightshift.worker': input.worker } : {}),
-      'nightshift.dead_letter.reason': input.reason,
-      ...(input.error !== undefined ? { 'nightshift.error.type': input.error.name } : {}),
+      ...deadLetterAttributes({ ...input, errorType: input.error?.name }),
     };
   }
 

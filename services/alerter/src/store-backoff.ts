@@ -1,4 +1,4 @@
-import type { Logger } from '@nightshift/telemetry';
+import type { Logger } from '@nightshift/core';
 
 /**
  * The wait shared by every handler while PostgreSQL is unreachable: 250 ms doubling to `maxMs`, ±20 %.

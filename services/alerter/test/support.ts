@@ -2,9 +2,9 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { connect, type Channel, type ChannelModel, type Message } from 'amqplib';
-import { encode, serializeError, type TaskEnvelope } from '@nightshift/core';
+import { encode, serializeError, type Logger, type TaskEnvelope } from '@nightshift/core';
 import { Broker, brokerOptions, buildEnvelope, publishDeadLetter } from '@nightshift/broker';
-import { createLogger, metrics, type Logger } from '@nightshift/telemetry';
+import { createLogger, metrics } from '@nightshift/telemetry';
 import { DeadLetters, quoteIdent, Store } from '@nightshift/store';
 import { randomPrefix, requireServices, slackWebhook, smtpServer } from '@nightshift/test-helpers';
 import { loadAlerterConfig, startAlerter, type Alerter, type AlerterConfig, type AlerterOptions } from '@nightshift/alerter';

@@ -50,6 +50,9 @@ test('storing a dead letter continues its trace, and each channel\'s page delive
   assert.equal(store.attributes['nightshift.dead_letter.reason'], 'failed');
   assert.equal(store.attributes['nightshift.error.type'], 'ReportTimeout');
   assert.equal(store.attributes['messaging.operation.type'], 'process');
+  for (const key of ['nightshift.task', 'nightshift.task.id', 'nightshift.queue', 'nightshift.dead_letter.reason', 'nightshift.error.type']) {
+    assert.equal(store.attributes[key], deadLetter.attributes[key], `${key}: the same at both ends of the dead letter's trace`);
+  }
 
   const deliveries = finished.filter((s) => s.name.startsWith('alert ')).sort((a, b) => a.name.localeCompare(b.name));
   assert.deepEqual(deliveries.map((s) => s.name), ['alert email', 'alert log', 'alert slack']);

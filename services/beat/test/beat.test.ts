@@ -1,8 +1,8 @@
 // One beat process, in-process replicas on the real Redis and RabbitMQ, each test under its own prefix.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ConfigError, defineApp, defineTask, type AnyApp, type NightshiftConfig } from '@nightshift/core';
-import { startTelemetry, type Logger, type Telemetry } from '@nightshift/telemetry';
+import { ConfigError, defineApp, defineTask, type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
+import { startTelemetry, type Telemetry } from '@nightshift/telemetry';
 import { startBeatService, type BeatOptions, type BeatService } from '@nightshift/beat';
 import { runId } from '@nightshift/beat-state';
 import { Broker, brokerOptions } from '@nightshift/broker';

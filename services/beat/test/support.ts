@@ -3,9 +3,9 @@ import { createServer, connect as connectTcp, type Server, type Socket } from 'n
 import { Writable } from 'node:stream';
 import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { Redis } from 'ioredis';
-import { decode, loadConfig, type NightshiftConfig, type TaskEnvelope } from '@nightshift/core';
+import { decode, loadConfig, type Logger, type NightshiftConfig, type TaskEnvelope } from '@nightshift/core';
 import { Broker, brokerOptions } from '@nightshift/broker';
-import { createLogger, type Logger } from '@nightshift/telemetry';
+import { createLogger } from '@nightshift/telemetry';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 
 /** The config of one test: its own random prefix, short publish timeout. */

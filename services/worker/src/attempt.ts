@@ -3,7 +3,7 @@ import {
   type AnyApp, type Logger, type SignalMap, type TaskContext, type TaskEnvelope,
 } from '@nightshift/core';
 import { HEADERS, publishDeadLetter, scheduleRetry, type Broker, type EventType, type ReceivedTask } from '@nightshift/broker';
-import { SpanStatusCode, trace } from '@nightshift/telemetry';
+import { ATTR_ERROR_TYPE, ATTR_NIGHTSHIFT_OUTCOME, SpanStatusCode, trace, traceIdOf } from '@nightshift/telemetry';
 import { loggedError } from './logged-error.ts';
 import type { WorkerOptions } from './options.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
@@ -167,19 +167,19 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
 function markAttempt(outcome: 'succeeded' | 'retried' | 'dead_lettered' | 'crashed' | 'revoked' | 'returned', errorType?: string): void {
   const span = trace.getActiveSpan();
   if (span === undefined) return;
-  span.setAttribute('nightshift.outcome', outcome);
+  span.setAttribute(ATTR_NIGHTSHIFT_OUTCOME, outcome);
   if (errorType === undefined) return;
-  span.setAttribute('error.type', errorType);
+  span.setAttribute(ATTR_ERROR_TYPE, errorType);
   span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
 }
 
 /** The fields every task event carries. */
 export function eventFields(envelope: TaskEnvelope, worker: string): Record<string, unknown> {
   // Inside the attempt's span (consumeTasks runs handlers in it): the trace the sender started.
-  const traceId = trace.getActiveSpan()?.spanContext().traceId;
+  const traceId = traceIdOf(trace.getActiveSpan()?.spanContext());
   return {
     id: envelope.id, task: envelope.task, queue: envelope.queue, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts, worker,
-    sentAt: envelope.sentAt, origin: envelope.origin, ...(traceId && !/^0+$/.test(traceId) ? { traceId } : {}),
+    sentAt: envelope.sentAt, origin: envelope.origin, ...(traceId !== undefined ? { traceId } : {}),
   };
 }
 
