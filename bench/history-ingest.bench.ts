@@ -35,7 +35,7 @@ await api.room.recorder.stop();
 
 // 1. What a worker produces: no-op tasks at concurrency 2, thread sandboxes, events on.
 const appPath = fileURLToPath(new URL('./fixtures/noop-app.ts', import.meta.url));
-const worker = await startWorker({ appPath, concurrency: 2, pool: 'threads' }, env, quiet);
+const worker = await startWorker({ appPath, concurrency: 2, pool: 'threads' }, env, quiet, metrics.getMeter('bench'));
 const client = await createClient(loadConfig(env), { name: 'bench' });
 let succeeded = 0;
 const done = new Promise<void>((resolve) => signals.on('taskSuccess', () => { if (++succeeded === TASKS) resolve(); }));

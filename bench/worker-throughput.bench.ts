@@ -8,6 +8,7 @@ import { Broker, brokerOptions, createClient } from '@nightshift/broker';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { startWorker } from '@nightshift/worker';
 import { noop } from './fixtures/noop-app.ts';
+import { metrics } from '@nightshift/telemetry';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 5_000);
 /** `threads` (the goal's setting) or `inline` (BENCH_POOL=inline, to see what the thread hop costs). */
@@ -47,7 +48,7 @@ async function nightshift(amqpUrl: string): Promise<number> {
   const env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_PREFIX: randomPrefix('bench') };
   const config = loadConfig(env);
   const appPath = fileURLToPath(new URL('./fixtures/noop-app.ts', import.meta.url));
-  const worker = await startWorker({ appPath, concurrency: 2, pool: POOL }, env, quiet);
+  const worker = await startWorker({ appPath, concurrency: 2, pool: POOL }, env, quiet, metrics.getMeter('bench'));
   const client = await createClient(config, { name: 'bench' });
   let succeeded = 0;
   const done = new Promise<void>((resolve) => signals.on('taskSuccess', () => { if (++succeeded === TASKS) resolve(); }));

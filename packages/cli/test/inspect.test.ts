@@ -7,6 +7,7 @@ import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
 import { main } from '../src/main.ts';
 import { testIo } from './test-io.ts';
+import { metrics } from '@nightshift/telemetry';
 
 const app = fileURLToPath(new URL('./fixtures/send-app.ts', import.meta.url));
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -16,7 +17,7 @@ let worker: StartedWorker;
 before(async () => {
   const { amqpUrl } = await requireServices('rabbitmq');
   env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_PREFIX: randomPrefix('cli-inspect') };
-  worker = await startWorker({ appPath: app, concurrency: 1, name: 'inspected-worker', grace: '1s' }, env, quiet);
+  worker = await startWorker({ appPath: app, concurrency: 1, name: 'inspected-worker', grace: '1s' }, env, quiet, metrics.getMeter('inspect-test'));
 });
 after(async () => {
   await worker.stop();

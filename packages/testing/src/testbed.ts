@@ -5,6 +5,7 @@ import { connect, type ChannelModel } from 'amqplib';
 import { ConfigError, loadApp, loadConfig, parseDuration, resolveTaskSettings, type AnyApp, type AnyTask, type Duration, type NightshiftConfig, type TaskArgs } from '@nightshift/core';
 import { createClient, type Client, type LifecycleEvent, type SendOptions } from '@nightshift/broker';
 import { randomPrefix, requireServices, type ServiceName } from '@nightshift/test-servers';
+import { metrics } from '@nightshift/telemetry';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
 import { OutcomeTracker, type RetriedOutcome, type TaskOutcome } from './outcomes.ts';
 
@@ -92,10 +93,11 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
       return tracker.events;
     },
     async startWorker(workerOptions = {}) {
+      // The global meter: a no-op, unless the test process started OpenTelemetry's SDK itself.
       const worker = await startWorker({
         appPath, concurrency: workerOptions.concurrency ?? 1, pool: workerOptions.pool ?? 'threads',
         ...(workerOptions.queues ? { queues: workerOptions.queues } : {}),
-      }, env, quiet);
+      }, env, quiet, metrics.getMeter('@nightshift/testing'));
       workers.push(worker);
       return worker;
     },

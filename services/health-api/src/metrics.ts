@@ -11,7 +11,7 @@ export interface GaugeSources {
 
 /**
  * The health-api's instruments, as Prometheus shows them: `nightshift_queue_depth{queue}`,
- * `nightshift_queue_consumers{queue}`, `nightshift_workers_online`, `nightshift_recorder_lag_seconds` (event
+ * `nightshift_queue_consumers{queue}`, `nightshift_workers_online`, `nightshift_recorder_lag` (seconds, histogram; event
  * time to row committed), `nightshift_history_events_recorded_total`, `nightshift_history_rows`,
  * `nightshift_health_status{check}` (0 healthy, 1 degraded, 2 critical).
  */

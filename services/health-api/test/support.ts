@@ -61,7 +61,7 @@ export async function installation(extraEnv: Record<string, string> = {}, option
       return another;
     },
     async worker(input = {}) {
-      const started = await startWorker({ appPath, concurrency: 2, queues: ['default'], ...input }, env, quiet);
+      const started = await startWorker({ appPath, concurrency: 2, queues: ['default'], ...input }, env, quiet, metrics.getMeter('health-api-test'));
       workers.push(started);
       return started;
     },

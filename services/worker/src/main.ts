@@ -31,7 +31,7 @@ try {
     ...(values.pool ? { pool: values.pool as 'threads' | 'inline' } : {}),
     ...(values.grace ? { grace: values.grace } : {}),
     ...(values.name ? { name: values.name } : {}),
-  }, process.env, log);
+  }, process.env, log, telemetry.meter);
   log.info({ metrics: telemetry.metricsUrl }, 'metrics served');
   stopRequested = (force) => {
     log.info({ force }, force ? 'stopping at once' : 'stopping gracefully (send the signal again to stop at once)');

@@ -1,5 +1,6 @@
 import { loadApp, loadConfig, type Logger } from '@nightshift/core';
 import { Broker, brokerOptions } from '@nightshift/broker';
+import type { Meter } from '@nightshift/telemetry';
 import { compileWorkerOptions, type WorkerOptionsInput } from './options.ts';
 import { Worker } from './worker.ts';
 
@@ -10,13 +11,16 @@ export interface StartedWorker {
   stop(options?: { force?: boolean }): Promise<void>;
 }
 
-/** Loads the app, validates options, connects and starts a worker. Used by main.ts and by tests in-process. */
-export async function startWorker(input: WorkerOptionsInput, env: Readonly<Record<string, string | undefined>>, log: Logger): Promise<StartedWorker> {
+/**
+ * Loads the app, validates options, connects and starts a worker. Used by main.ts and by tests in-process.
+ * @param meter where the worker's metrics go: `startTelemetry`'s `meter` in the service, any meter in a test.
+ */
+export async function startWorker(input: WorkerOptionsInput, env: Readonly<Record<string, string | undefined>>, log: Logger, meter: Meter): Promise<StartedWorker> {
   const config = loadConfig(env);
   const app = await loadApp(input.appPath);
   const options = compileWorkerOptions(app, input, env, log);
   const broker = await Broker.connect({ ...brokerOptions(config, `nightshift ${options.name}`, log), connectTimeoutMs: 60_000 });
-  const worker = new Worker(broker, app, options, log);
+  const worker = new Worker(broker, app, options, log, meter);
   try {
     await worker.start();
   } catch (error) {

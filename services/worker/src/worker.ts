@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { EventPublisher, publishDeadLetter, publishEvent, serveControl, consumeTasks, type Broker, type ControlRequest, type EventType, type ReceivedTask, type Subscription } from '@nightshift/broker';
 import { type AnyApp, type Logger } from '@nightshift/core';
+import type { Meter } from '@nightshift/telemetry';
 import { emitSignal, eventFields, runAttempt, type RunningAttempt } from './attempt.ts';
 import type { WorkerOptions } from './options.ts';
 import { createInlinePool, createThreadPool, type SandboxPool } from './sandbox-pool.ts';
@@ -31,7 +32,8 @@ export class Worker {
   #heartbeat: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
 
-  constructor(broker: Broker, app: AnyApp, options: WorkerOptions, log: Logger) {
+  /** @param meter where the worker's instruments are created (`startTelemetry`'s `meter` in a service). */
+  constructor(broker: Broker, app: AnyApp, options: WorkerOptions, log: Logger, meter: Meter) {
     this.#broker = broker;
     this.#app = app;
     this.options = options;
@@ -39,7 +41,7 @@ export class Worker {
     this.#pool = options.pool === 'threads' ? createThreadPool({ size: options.concurrency, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb, logLevel: options.logLevel }) : createInlinePool(app, log);
     this.#slots = new Slots(options.concurrency);
     this.#events = new EventPublisher(broker);
-    this.#metrics = createWorkerMetrics(() => ({ busy: this.#running.size, total: options.concurrency }));
+    this.#metrics = createWorkerMetrics(meter, () => ({ busy: this.#running.size, total: options.concurrency }));
     // Series start at 0, so the first retry, kill or dead letter is an increase Prometheus can see.
     for (const task of app.tasks) {
       for (const outcome of ['succeeded', 'retried', 'dead_lettered']) this.#metrics.tasks.add(0, { task: task.name, outcome });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createLogger } from '@nightshift/telemetry';
+import { createLogger, metrics } from '@nightshift/telemetry';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
 import { doomed, permanent } from './fixtures/app.ts';
 import { appPath, harness, type Harness } from './support.ts';
@@ -15,7 +15,7 @@ let worker: StartedWorker;
 before(async () => {
   h = await harness();
   const log = createLogger({ service: 'worker', level: 'info', destination: { write: (line: string) => { text.push(line); } } });
-  worker = await startWorker({ appPath, concurrency: 2 }, h.env, log);
+  worker = await startWorker({ appPath, concurrency: 2 }, h.env, log, metrics.getMeter('@nightshift/worker'));
 });
 after(async () => {
   await worker?.stop({ force: true });

@@ -7,6 +7,7 @@ import { loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { Broker, brokerOptions, createClient, parseEvents, type Client, type LifecycleEvent } from '@nightshift/broker';
 import { eventually, randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker, type WorkerOptionsInput } from '@nightshift/worker';
+import { metrics } from '@nightshift/telemetry';
 
 export const appPath = fileURLToPath(new URL('./fixtures/app.ts', import.meta.url));
 /** A log line the workers of a harness wrote. */
@@ -63,7 +64,7 @@ export async function harness(overrides: Record<string, string> = {}): Promise<H
   return {
     env, config, client, raw, events, logs,
     async worker(input = {}) {
-      const started = await startWorker({ appPath, concurrency: 2, ...input }, env, recordingLogger(logs) as never);
+      const started = await startWorker({ appPath, concurrency: 2, ...input }, env, recordingLogger(logs) as never, metrics.getMeter('@nightshift/worker'));
       for (const queue of started.worker.options.queues) queues.add(queue);
       workers.push(started);
       return started;

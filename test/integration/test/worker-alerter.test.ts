@@ -33,7 +33,7 @@ before(async () => {
     NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_DATABASE_URL: databaseUrl, NIGHTSHIFT_PREFIX: prefix, NIGHTSHIFT_DATABASE_SCHEMA: prefix,
     NIGHTSHIFT_RETRY_LADDER: '100ms,1s', NIGHTSHIFT_SLACK_WEBHOOK_URL: slack.url, NIGHTSHIFT_ALERT_WINDOW: '2s',
   };
-  worker = await startWorker({ appPath, concurrency: 2, grace: '2s' }, env, quiet);
+  worker = await startWorker({ appPath, concurrency: 2, grace: '2s' }, env, quiet, metrics.getMeter('integration'));
   alerter = await startAlerter({ config: loadAlerterConfig(env), logger: createLogger({ service: 'integration', level: 'silent' }), meter: metrics.getMeter('integration') });
   client = await createClient(loadConfig(env), { name: 'integration' });
   tap = await connect(amqpUrl);
