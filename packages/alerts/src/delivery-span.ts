@@ -1,7 +1,7 @@
 import {
-  ATTR_NIGHTSHIFT_ALERT_CHANNEL, ATTR_NIGHTSHIFT_ALERT_DEAD_LETTERS, ATTR_NIGHTSHIFT_ALERT_DELIVERY_ATTEMPT, ATTR_NIGHTSHIFT_ALERT_KIND,
-  ATTR_NIGHTSHIFT_ATTEMPT, ATTR_NIGHTSHIFT_DEAD_LETTER_ID, ATTR_NIGHTSHIFT_DEAD_LETTER_REASON, ATTR_NIGHTSHIFT_ERROR_TYPE, ATTR_NIGHTSHIFT_QUEUE,
-  ATTR_NIGHTSHIFT_TASK, extractTraceContext, runInSpan, SpanKind, trace, type Attributes,
+  ATTR_ALERT_CHANNEL, ATTR_ALERT_DEAD_LETTERS, ATTR_ALERT_DELIVERY_ATTEMPT, ATTR_ALERT_KIND,
+  ATTR_ATTEMPT, ATTR_DEAD_LETTER_ID, ATTR_DEAD_LETTER_REASON, ATTR_TASK_ERROR_TYPE, ATTR_QUEUE,
+  ATTR_TASK, extractTraceContext, runInSpan, SpanKind, trace, type Attributes,
 } from '@nightshift/telemetry';
 import type { Alert } from './alert.ts';
 import type { AlertChannel } from './channels.ts';
@@ -27,20 +27,20 @@ export function deliverInSpan(channel: AlertChannel, alert: Alert, entry: Outbox
 
 function deliveryAttributes(channel: string, alert: Alert, entry: OutboxEntryLike): Attributes {
   const common = {
-    [ATTR_NIGHTSHIFT_ALERT_CHANNEL]: channel,
-    [ATTR_NIGHTSHIFT_ALERT_KIND]: alert.kind,
-    [ATTR_NIGHTSHIFT_ALERT_DELIVERY_ATTEMPT]: entry.attempts,
-    [ATTR_NIGHTSHIFT_TASK]: alert.task,
+    [ATTR_ALERT_CHANNEL]: channel,
+    [ATTR_ALERT_KIND]: alert.kind,
+    [ATTR_ALERT_DELIVERY_ATTEMPT]: entry.attempts,
+    [ATTR_TASK]: alert.task,
   };
   if (alert.kind === 'summary') {
-    return { ...common, [ATTR_NIGHTSHIFT_ERROR_TYPE]: alert.errorClass, [ATTR_NIGHTSHIFT_ALERT_DEAD_LETTERS]: alert.count };
+    return { ...common, [ATTR_TASK_ERROR_TYPE]: alert.errorClass, [ATTR_ALERT_DEAD_LETTERS]: alert.count };
   }
   return {
     ...common,
-    [ATTR_NIGHTSHIFT_DEAD_LETTER_ID]: alert.deadLetterId,
-    [ATTR_NIGHTSHIFT_DEAD_LETTER_REASON]: alert.reason,
-    [ATTR_NIGHTSHIFT_ERROR_TYPE]: alert.error.class,
-    ...(alert.queue !== null ? { [ATTR_NIGHTSHIFT_QUEUE]: alert.queue } : {}),
-    ...(alert.attempts !== null ? { [ATTR_NIGHTSHIFT_ATTEMPT]: alert.attempts } : {}),
+    [ATTR_DEAD_LETTER_ID]: alert.deadLetterId,
+    [ATTR_DEAD_LETTER_REASON]: alert.reason,
+    [ATTR_TASK_ERROR_TYPE]: alert.error.class,
+    ...(alert.queue !== null ? { [ATTR_QUEUE]: alert.queue } : {}),
+    ...(alert.attempts !== null ? { [ATTR_ATTEMPT]: alert.attempts } : {}),
   };
 }

@@ -1,8 +1,7 @@
 export {
-  alertGroup, pageAlert, summaryAlert, readAlert,
+  alertGroup, pageAlert, summaryAlert,
   type Alert, type AlertLinks, type AlertOptions, type PageAlert, type PageSource, type SummaryAlert, type SummarySource,
 } from './alert.ts';
-export { alertText, alertTitle, slackMessage, type SlackBlock } from './render.ts';
 export { emailChannel, logChannel, slackChannel, type AlertChannel, type EmailChannelOptions, type SlackChannelOptions } from './channels.ts';
 export { parseRateLimit, DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limit.ts';
 export { OutboxSender, type AlertOutboxPort, type OutboxEntryLike, type OutboxSenderOptions } from './outbox-sender.ts';

@@ -99,7 +99,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
         maxDelay: 5_000,
         maxRetries: Infinity,
         setup: async (model: ChannelModel) => {
-          await holder.broker?.declareAll(model);
+          if (holder.broker !== undefined) await holder.broker.#declareAll(model);
         },
       },
     });
@@ -214,7 +214,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   /** Called by amqplib's recovery `setup` on every (re)connect, before the connection counts as up. */
-  async declareAll(model: ChannelModel): Promise<void> {
+  async #declareAll(model: ChannelModel): Promise<void> {
     coalesceWrites(model);
     if (this.options.declareTopology === false) return;
     const channel = await model.createChannel();

@@ -1,13 +1,13 @@
 export { Broker, brokerOptions, type BrokerOptions } from './broker.ts';
 export { Publisher, REPUBLISHED_HEADER } from './publisher.ts';
 export { Subscription, type Delivery, type DeliveryHandler, type SubscriptionOptions } from './subscription.ts';
-export { topologyNames, stepLabel, HEADERS, type TopologyNames } from './names.ts';
-export { declareBaseTopology, declareWorkQueue, deleteTopology, workQueueArguments, explainMismatch, type TopologySpec } from './topology.ts';
-export { ladderStep, park, scheduleRetry, ETA_TOLERANCE_MS, type RetryPlan } from './ladder.ts';
-export { messagingAttributes, taskAttributes, deadLetterAttributes, type MessageOperation, type DeadLetterSpanFields } from './message-spans.ts';
+export { HEADERS, type TopologyNames } from './names.ts';
+export { declareBaseTopology, declareWorkQueue, deleteTopology, type TopologySpec } from './topology.ts';
+export { ladderStep, park, scheduleRetry, type RetryPlan } from './ladder.ts';
+export { messagingAttributes, deadLetterAttributes, type MessageOperation, type DeadLetterSpanFields } from './message-spans.ts';
 export { publishDeadLetter, readDeadLetter, type DeadLetterInfo, type DeadLetterReason } from './dead-letter.ts';
 export { consumeTasks, type ReceivedTask, type TaskHandler, type ConsumeTasksOptions, type EarlyDeadLetter } from './task-consumer.ts';
-export { createClient, buildEnvelope, publishTask, sendEnvelope, type Client, type ClientOptions, type SendOptions } from './client.ts';
+export { createClient, buildEnvelope, sendEnvelope, type Client, type ClientOptions, type SendOptions } from './client.ts';
 export { EventPublisher, publishEvent, parseEvents, type EventType, type LifecycleEvent } from './events.ts';
 export { serveControl, broadcastControl, type ControlCommand, type ControlRequest, type ControlReply, type BroadcastOptions } from './control.ts';
 export { brokerReplayPublisher, type Replay } from './replay.ts';

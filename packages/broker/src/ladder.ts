@@ -1,6 +1,6 @@
 import { encode, type TaskEnvelope } from '@nightshift/core';
 import {
-  ATTR_NIGHTSHIFT_ERROR_TYPE, ATTR_NIGHTSHIFT_RETRY_DELAY_MS, ATTR_NIGHTSHIFT_RETRY_NEXT_ATTEMPT, context, injectTraceContext,
+  ATTR_TASK_ERROR_TYPE, ATTR_RETRY_DELAY_MS, ATTR_RETRY_NEXT_ATTEMPT, context, injectTraceContext,
 } from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
 import { messagingAttributes, publishInSpan, taskAttributes } from './message-spans.ts';
@@ -60,9 +60,9 @@ export function scheduleRetry(broker: Broker, next: TaskEnvelope, headers: Recor
   const attributes = {
     ...messagingAttributes({ name: 'retry', type: 'send', exchange: broker.names.retry, routingKey: next.queue, messageId: next.id }),
     ...taskAttributes(failed),
-    [ATTR_NIGHTSHIFT_RETRY_NEXT_ATTEMPT]: next.attempt,
-    [ATTR_NIGHTSHIFT_RETRY_DELAY_MS]: plan.delayMs,
-    [ATTR_NIGHTSHIFT_ERROR_TYPE]: plan.errorType,
+    [ATTR_RETRY_NEXT_ATTEMPT]: next.attempt,
+    [ATTR_RETRY_DELAY_MS]: plan.delayMs,
+    [ATTR_TASK_ERROR_TYPE]: plan.errorType,
   };
   return publishInSpan(`retry ${next.task}`, attributes, context.active(), outgoing, () => park(broker, next, outgoing));
 }

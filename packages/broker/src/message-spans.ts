@@ -1,9 +1,9 @@
 import type { TaskEnvelope } from '@nightshift/core';
 import {
   ATTR_MESSAGING_DESTINATION_NAME, ATTR_MESSAGING_DESTINATION_SUBSCRIPTION_NAME, ATTR_MESSAGING_MESSAGE_ID, ATTR_MESSAGING_OPERATION_NAME,
-  ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, ATTR_MESSAGING_SYSTEM_NAME, ATTR_NIGHTSHIFT_ATTEMPT,
-  ATTR_NIGHTSHIFT_DEAD_LETTER_REASON, ATTR_NIGHTSHIFT_ERROR_TYPE, ATTR_NIGHTSHIFT_MAX_ATTEMPTS, ATTR_NIGHTSHIFT_QUEUE, ATTR_NIGHTSHIFT_TASK,
-  ATTR_NIGHTSHIFT_TASK_ID, ATTR_NIGHTSHIFT_WORKER, MESSAGING_SYSTEM_NAME_VALUE_RABBITMQ,
+  ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, ATTR_MESSAGING_SYSTEM_NAME, ATTR_ATTEMPT,
+  ATTR_DEAD_LETTER_REASON, ATTR_TASK_ERROR_TYPE, ATTR_MAX_ATTEMPTS, ATTR_QUEUE, ATTR_TASK,
+  ATTR_TASK_ID, ATTR_WORKER, MESSAGING_SYSTEM_NAME_VALUE_RABBITMQ,
   replaceTraceContext, runInSpan, SpanKind, trace, type Attributes, type Context, type SpanContext,
 } from '@nightshift/telemetry';
 
@@ -48,11 +48,11 @@ export function messagingAttributes(operation: MessageOperation): Attributes {
 /** What a span says about the task a message carries: name, id, attempt and logical queue. Never its args. */
 export function taskAttributes(envelope: Pick<TaskEnvelope, 'id' | 'task' | 'attempt' | 'maxAttempts' | 'queue'>): Attributes {
   return {
-    [ATTR_NIGHTSHIFT_TASK]: envelope.task,
-    [ATTR_NIGHTSHIFT_TASK_ID]: envelope.id,
-    [ATTR_NIGHTSHIFT_ATTEMPT]: envelope.attempt,
-    [ATTR_NIGHTSHIFT_MAX_ATTEMPTS]: envelope.maxAttempts,
-    [ATTR_NIGHTSHIFT_QUEUE]: envelope.queue,
+    [ATTR_TASK]: envelope.task,
+    [ATTR_TASK_ID]: envelope.id,
+    [ATTR_ATTEMPT]: envelope.attempt,
+    [ATTR_MAX_ATTEMPTS]: envelope.maxAttempts,
+    [ATTR_QUEUE]: envelope.queue,
   };
 }
 
@@ -76,13 +76,13 @@ export interface DeadLetterSpanFields {
  */
 export function deadLetterAttributes(letter: DeadLetterSpanFields): Attributes {
   return {
-    ...(letter.task ? { [ATTR_NIGHTSHIFT_TASK]: letter.task } : {}),
-    ...(letter.messageId ? { [ATTR_NIGHTSHIFT_TASK_ID]: letter.messageId } : {}),
-    ...(letter.attempts !== undefined ? { [ATTR_NIGHTSHIFT_ATTEMPT]: letter.attempts } : {}),
-    ...(letter.queue ? { [ATTR_NIGHTSHIFT_QUEUE]: letter.queue } : {}),
-    ...(letter.worker ? { [ATTR_NIGHTSHIFT_WORKER]: letter.worker } : {}),
-    [ATTR_NIGHTSHIFT_DEAD_LETTER_REASON]: letter.reason,
-    ...(letter.errorType ? { [ATTR_NIGHTSHIFT_ERROR_TYPE]: letter.errorType } : {}),
+    ...(letter.task ? { [ATTR_TASK]: letter.task } : {}),
+    ...(letter.messageId ? { [ATTR_TASK_ID]: letter.messageId } : {}),
+    ...(letter.attempts !== undefined ? { [ATTR_ATTEMPT]: letter.attempts } : {}),
+    ...(letter.queue ? { [ATTR_QUEUE]: letter.queue } : {}),
+    ...(letter.worker ? { [ATTR_WORKER]: letter.worker } : {}),
+    [ATTR_DEAD_LETTER_REASON]: letter.reason,
+    ...(letter.errorType ? { [ATTR_TASK_ERROR_TYPE]: letter.errorType } : {}),
   };
 }
 

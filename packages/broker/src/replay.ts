@@ -1,5 +1,5 @@
 import type { TaskEnvelope } from '@nightshift/core';
-import { ATTR_NIGHTSHIFT_DEAD_LETTER_ID, extractTraceContext } from '@nightshift/telemetry';
+import { ATTR_DEAD_LETTER_ID, extractTraceContext } from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
 import { publishTask } from './client.ts';
 import { messagingAttributes, publishInSpan, taskAttributes } from './message-spans.ts';
@@ -20,7 +20,7 @@ export function brokerReplayPublisher(broker: Broker): (replay: Replay) => Promi
   return async (replay) => {
     const envelope = { ...replay.envelope, queue: replay.queue };
     const operation = { name: 'requeue', type: 'send', exchange: broker.names.tasks, routingKey: envelope.queue, messageId: envelope.id } as const;
-    const attributes = { ...messagingAttributes(operation), ...taskAttributes(envelope), [ATTR_NIGHTSHIFT_DEAD_LETTER_ID]: replay.deadLetterId };
+    const attributes = { ...messagingAttributes(operation), ...taskAttributes(envelope), [ATTR_DEAD_LETTER_ID]: replay.deadLetterId };
     const headers: Record<string, unknown> = { ...replay.traceHeaders };
     await publishInSpan(`requeue ${envelope.task}`, attributes, extractTraceContext(headers), headers, () => publishTask(broker, envelope, headers));
   };

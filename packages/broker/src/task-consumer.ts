@@ -1,5 +1,5 @@
 import { decode, type TaskEnvelope } from '@nightshift/core';
-import { ATTR_NIGHTSHIFT_DELIVERY_COUNT, extractTraceContext, runInSpan, SpanKind, type Context } from '@nightshift/telemetry';
+import { ATTR_DELIVERY_COUNT, extractTraceContext, runInSpan, SpanKind, type Context } from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
 import { publishDeadLetter } from './dead-letter.ts';
 import { ETA_TOLERANCE_MS, park } from './ladder.ts';
@@ -78,7 +78,7 @@ export function consumeTasks(broker: Broker, queue: string, handler: TaskHandler
     const deliveryCount = Number(headers['x-delivery-count'] ?? 0) + 1;
     const span = tracer.startSpan(`process ${envelope.task}`, {
       kind: SpanKind.CONSUMER,
-      attributes: { ...messagingAttributes(operation), ...taskAttributes(envelope), [ATTR_NIGHTSHIFT_DELIVERY_COUNT]: deliveryCount },
+      attributes: { ...messagingAttributes(operation), ...taskAttributes(envelope), [ATTR_DELIVERY_COUNT]: deliveryCount },
     }, traceContext);
     await runInSpan(span, traceContext, () => handler({ envelope, delivery, deliveryCount, traceContext }));
   }, options);

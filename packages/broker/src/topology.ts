@@ -12,7 +12,7 @@ export interface TopologySpec {
 }
 
 /** Arguments of a work queue. Exposed so tests and tools can see exactly what is declared. */
-export function workQueueArguments(spec: TopologySpec): Options.AssertQueue {
+function workQueueArguments(spec: TopologySpec): Options.AssertQueue {
   return {
     durable: true,
     arguments: {
@@ -87,7 +87,7 @@ async function guard(declare: () => Promise<void>): Promise<void> {
 const INEQUIVALENT = /inequivalent arg '([^']+)' for (queue|exchange) '([^']+)' in vhost '([^']*)': received (.*?) but current is (.*?)"?$/;
 
 /** Turns RabbitMQ's PRECONDITION_FAILED into an error that says what differs and what to do. */
-export function explainMismatch(error: unknown): TopologyMismatchError | undefined {
+function explainMismatch(error: unknown): TopologyMismatchError | undefined {
   const message = error instanceof Error ? error.message : '';
   if (!message.includes('PRECONDITION_FAILED')) return undefined;
   const match = INEQUIVALENT.exec(message);

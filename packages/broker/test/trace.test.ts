@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { defineTask } from '@nightshift/core';
-import { InMemorySpanExporter, startTelemetry, trace, type Telemetry } from '@nightshift/telemetry';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { startTelemetry, trace, type Telemetry } from '@nightshift/telemetry';
 import { consumeTasks, createClient } from '@nightshift/broker';
 import { testBroker } from './support.ts';
 

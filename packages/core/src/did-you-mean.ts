@@ -15,7 +15,7 @@ export function closest(input: string, candidates: Iterable<string>): string | u
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours each cost 1. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows: number[][] = [];
   for (let i = 0; i <= a.length; i++) {
     const row: number[] = [i];

@@ -2,7 +2,7 @@ import { MalformedMessageError } from './errors.ts';
 import type { TaskOrigin } from './task.ts';
 
 /** The version written into every envelope; decode accepts this one. */
-export const ENVELOPE_VERSION = 1;
+const ENVELOPE_VERSION = 1;
 
 /** A task message body, as it travels through RabbitMQ (JSON). Trace context travels in AMQP headers. */
 export interface TaskEnvelope {

@@ -1,3 +1,4 @@
+export { LOG_LEVELS, type Logger, type LogLevel } from './logger.ts';
 export { parseDuration, formatDuration, type Duration } from './duration.ts';
 export {
   NightshiftError, SoftTimeLimitExceeded, TimeLimitExceeded, PermanentError, RetryableError, UnknownTaskError,
@@ -15,19 +16,18 @@ export {
   type RetryOptions, type RetryPolicy, type RetryDecision, type ErrorClass,
 } from './retry.ts';
 export {
-  defineTask, isTask, validateQueueName,
+  defineTask, validateQueueName,
   type TaskOptions, type TaskDefinition, type TaskContext, type TaskOrigin, type RetryInfo,
   type AnyTask, type TaskArgs, type TaskResult,
 } from './task.ts';
 export {
-  defineApp, isApp, resolveTaskSettings, validateTimezone, GLOBAL_DEFAULTS,
+  defineApp, resolveTaskSettings, validateTimezone, GLOBAL_DEFAULTS,
   type App, type AnyApp, type AppOptions, type AppDefaults, type ScheduleEntryInput, type ScheduleByName, type TaskNames, type TaskNamed,
   type ResolvedTaskSettings,
 } from './app.ts';
 export { loadApp } from './app-loader.ts';
-export { encode, decode, ENVELOPE_VERSION, type TaskEnvelope, type DecodeResult } from './envelope.ts';
-export { LOG_LEVELS, type Logger, type LogLevel } from './logger.ts';
+export { encode, decode, type TaskEnvelope, type DecodeResult } from './envelope.ts';
 export { loadConfig, redactUrl, ConfigProblems, DEFAULT_CONFIG, type NightshiftConfig } from './config.ts';
 export { signals, type SignalMap, type SignalName, type TaskSignalInfo } from './signals.ts';
-export { closest, editDistance } from './did-you-mean.ts';
+export { closest } from './did-you-mean.ts';
 export { NIGHTSHIFT_SETTINGS, unknownSettings, describeUnknownSettings, type UnknownSetting } from './settings.ts';

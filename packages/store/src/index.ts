@@ -1,19 +1,19 @@
 export { Store, storeOptions, quoteIdent, DEFAULT_SCHEMA, type StoreOptions, type Queryable } from './store.ts';
 export { migrate, assertMigrated, loadMigrations, type Migration, type MigrationResult } from './migrations.ts';
-export { dumpSchema, DUMP_SCHEMA } from './schema-dump.ts';
+export { dumpSchema } from './schema-dump.ts';
 export {
-  deadLetterKey, parseId, toJsonb, DEAD_LETTER_STATUSES,
+  DEAD_LETTER_STATUSES,
   type DeadLetter, type DeadLetterInput, type DeadLetterStatus, type DeadLetterSummary,
 } from './dead-letter.ts';
 export { DeadLetters, type DeadLetterPage, type DeadLetterQuery, type IgnoreOutcome, type RecordOutcome, type ReviewNote } from './dead-letters.ts';
-export { buildReplay, type ReplayMessage, type ReplayPublisher, type RequeueOptions, type RequeueOutcome, type RequeueSelection } from './requeue.ts';
+export { type ReplayMessage, type ReplayPublisher, type RequeueOptions, type RequeueOutcome, type RequeueSelection } from './requeue.ts';
 export { closeAlertWindows, type AlertOutcome, type AlertRouting, type ClosedAlertWindow, type CloseWindowsOptions } from './alert-groups.ts';
 export { AlertOutbox, type OutboxEntry, type OutboxStats } from './alert-outbox.ts';
 export {
   StoreUnavailableError, SchemaNotReadyError, DeadLetterNotFoundError, RequeueRefusedError, IgnoreRefusedError, isTransientStoreError, type PriorReview,
 } from './errors.ts';
 export {
-  foldEvents, mergeRuns, runFromEvent, isNewer, rankOf, STATE_RANK, FINAL_FAILURE_RANK, TASK_RUN_STATES,
+  foldEvents, TASK_RUN_STATES,
   type TaskRunState, type TaskEventInput, type TaskRunRecord, type TaskRunError,
 } from './task-run.ts';
 export { TaskRuns, type TaskEvent, type TaskRunDetail, type RecordedBatch, type StateCounts, type HistoryBucket } from './task-runs.ts';

@@ -95,7 +95,7 @@ export async function requeueDeadLetters(deadLetters: DeadLetters, selection: Re
 }
 
 /** The replay of a stored task message: same task, args and queue, a new id, a fresh attempt count, a replay origin. */
-export function buildReplay(row: Pick<Candidate, 'id' | 'body' | 'headers'>, now = Date.now()): ReplayMessage {
+function buildReplay(row: Pick<Candidate, 'id' | 'body' | 'headers'>, now = Date.now()): ReplayMessage {
   const decoded = decode(row.body);
   if (!decoded.ok) throw new RequeueRefusedError(String(row.id), `dead letter #${row.id} is not a task message (${decoded.error.reason}), so it cannot be requeued; ignore it instead`);
   const { eta: _eta, expires: _expires, ...original } = decoded.envelope;

@@ -1,7 +1,7 @@
 import type { Store } from './store.ts';
 
 /** The schema name written in the dump in place of the store's own, so that dumps of any schema compare equal. */
-export const DUMP_SCHEMA = 'nightshift';
+const DUMP_SCHEMA = 'nightshift';
 
 /**
  * The store's schema as SQL, read from the catalog (not pg_dump, whose output changes with its version):

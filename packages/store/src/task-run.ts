@@ -12,12 +12,12 @@ export const TASK_RUN_STATES: readonly TaskRunState[] = Object.freeze(['sent', '
  * Order of states within one attempt. An event moves a run only when its (attempt, rank) is greater than the
  * run's, so a late `started` never overwrites `succeeded`, and a duplicate changes nothing.
  */
-export const STATE_RANK: Readonly<Record<TaskRunState, number>> = Object.freeze({
+const STATE_RANK: Readonly<Record<TaskRunState, number>> = Object.freeze({
   sent: 0, received: 1, started: 2, failed: 3, retried: 4, succeeded: 6, 'dead-lettered': 6, revoked: 6,
 });
 
 /** A final failure outranks a failure that will be retried, and is outranked by the dead letter that follows it. */
-export const FINAL_FAILURE_RANK = 5;
+const FINAL_FAILURE_RANK = 5;
 
 /** The error of a failed attempt, as events carry it. */
 export interface TaskRunError {
@@ -88,7 +88,7 @@ export function rankOf(event: Pick<TaskEventInput, 'state' | 'final'>): number {
 }
 
 /** The run one event alone describes. */
-export function runFromEvent(event: TaskEventInput): TaskRunRecord {
+function runFromEvent(event: TaskEventInput): TaskRunRecord {
   const ends = TERMINAL.has(event.state) || (event.state === 'failed' && event.final === true);
   return {
     id: event.runId,
@@ -117,7 +117,7 @@ export function runFromEvent(event: TaskEventInput): TaskRunRecord {
 }
 
 /** Whether `b` is further along than `a`: a later attempt, or a later state of the same attempt. */
-export function isNewer(a: Pick<TaskRunRecord, 'attempt' | 'stateRank'>, b: Pick<TaskRunRecord, 'attempt' | 'stateRank'>): boolean {
+function isNewer(a: Pick<TaskRunRecord, 'attempt' | 'stateRank'>, b: Pick<TaskRunRecord, 'attempt' | 'stateRank'>): boolean {
   return b.attempt > a.attempt || (b.attempt === a.attempt && b.stateRank > a.stateRank);
 }
 
@@ -126,7 +126,7 @@ export function isNewer(a: Pick<TaskRunRecord, 'attempt' | 'stateRank'>, b: Pick
  * older only fills gaps (a late `started` sets `startedAt` of its attempt, never the state). The same rule
  * is `MERGE_SQL` in `task-runs.ts`.
  */
-export function mergeRuns(a: TaskRunRecord, b: TaskRunRecord): TaskRunRecord {
+function mergeRuns(a: TaskRunRecord, b: TaskRunRecord): TaskRunRecord {
   const newer = isNewer(a, b);
   const [lead, other] = newer ? [b, a] : [a, b];
   const sameAttempt = a.attempt === b.attempt;

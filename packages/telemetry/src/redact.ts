@@ -5,7 +5,7 @@
  */
 
 /** The mask written in place of a secret. */
-export const REDACTED = '***';
+const REDACTED = '***';
 
 /**
  * Key names whose values are always redacted. A key matches a name when its last words are the

@@ -28,7 +28,7 @@ export interface TelemetryOptions {
   readonly redactKeys?: readonly string[];
   /** Secret values the logger masks wherever they appear. Default: none. */
   readonly redactValues?: readonly string[];
-  /** Also hand every ended span to this exporter at once (a `SimpleSpanProcessor`); for tests, e.g. `InMemorySpanExporter`. Default: none. */
+  /** Also hand every ended span to this exporter at once (a `SimpleSpanProcessor`); for tests, e.g. `@opentelemetry/sdk-trace`'s `InMemorySpanExporter`. Default: none. */
   readonly spanExporter?: SpanExporter;
 }
 

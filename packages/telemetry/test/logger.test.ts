@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { context, createLogger, InMemorySpanExporter, startTelemetry, trace, type LoggerOptions, type Telemetry } from '@nightshift/telemetry';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { context, createLogger, startTelemetry, trace, type LoggerOptions, type Telemetry } from '@nightshift/telemetry';
 
 /** A logger writing into memory, and its lines parsed. */
 function capture(options: Omit<LoggerOptions, 'destination'>) {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createTraceState, TraceFlags } from '@opentelemetry/api';
+import { createTraceState, ROOT_CONTEXT, TraceFlags } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import {
-  context, extractTraceContext, injectTraceContext, InMemorySpanExporter, replaceTraceContext, ROOT_CONTEXT, SpanKind, startTelemetry, trace, traceIdOf,
+  context, extractTraceContext, injectTraceContext, replaceTraceContext, SpanKind, startTelemetry, trace, traceIdOf,
 } from '@nightshift/telemetry';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';

@@ -2,7 +2,7 @@ import type { Logger } from '@nightshift/core';
 import { deadLetterAttributes, messagingAttributes, type Broker, type Delivery, type Subscription } from '@nightshift/broker';
 import { alertGroup, pageAlert, type AlertOptions } from '@nightshift/alerts';
 import {
-  ATTR_NIGHTSHIFT_ALERT_OUTCOME, ATTR_NIGHTSHIFT_DEAD_LETTER_ID, ATTR_NIGHTSHIFT_OUTCOME, extractTraceContext, injectTraceContext, redact, runInSpan,
+  ATTR_ALERT_OUTCOME, ATTR_DEAD_LETTER_ID, ATTR_OUTCOME, extractTraceContext, injectTraceContext, redact, runInSpan,
   SpanKind, trace, type Attributes, type Context, type Span,
 } from '@nightshift/telemetry';
 import { isTransientStoreError, type DeadLetterInput, type DeadLetters, type RecordOutcome } from '@nightshift/store';
@@ -75,7 +75,7 @@ export class DeadLetterIntake {
       for (;;) {
         await this.#backoff.wait(() => this.#stopping);
         if (this.#stopping) {
-          span.setAttribute(ATTR_NIGHTSHIFT_OUTCOME, 'returned');
+          span.setAttribute(ATTR_OUTCOME, 'returned');
           return; // unacknowledged: the broker delivers it again
         }
         let outcome: RecordOutcome;
@@ -96,7 +96,7 @@ export class DeadLetterIntake {
         this.#backoff.succeeded();
         delivery.ack();
         span.setAttributes({
-          [ATTR_NIGHTSHIFT_DEAD_LETTER_ID]: outcome.id, [ATTR_NIGHTSHIFT_OUTCOME]: outcome.created ? 'stored' : 'stored_before', [ATTR_NIGHTSHIFT_ALERT_OUTCOME]: outcome.alert ?? 'none',
+          [ATTR_DEAD_LETTER_ID]: outcome.id, [ATTR_OUTCOME]: outcome.created ? 'stored' : 'stored_before', [ATTR_ALERT_OUTCOME]: outcome.alert ?? 'none',
         });
         this.#count(input, outcome);
         return;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { InMemorySpanExporter, SpanKind, startTelemetry, type ReadableSpan, type Telemetry } from '@nightshift/telemetry';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { SpanKind, startTelemetry, type ReadableSpan, type Telemetry } from '@nightshift/telemetry';
 import { deadLetterTask, eventually, pagedHarness, rowCount, type AlerterHarness, type PagedHarness } from './support.ts';
 
 class ReportTimeout extends Error {

@@ -6,7 +6,7 @@ import { publishEvent, type Client } from '@nightshift/broker';
 import { runId } from '@nightshift/beat-state';
 import type { ScheduleEntry } from '@nightshift/schedule';
 import {
-  ATTR_NIGHTSHIFT_BEAT_ENTRY, ATTR_NIGHTSHIFT_BEAT_OUTCOME, ATTR_NIGHTSHIFT_BEAT_SCHEDULED_FOR, ATTR_NIGHTSHIFT_TASK, SpanKind, SpanStatusCode, trace,
+  ATTR_BEAT_ENTRY, ATTR_BEAT_OUTCOME, ATTR_BEAT_SCHEDULED_FOR, ATTR_TASK, SpanKind, SpanStatusCode, trace,
 } from '@nightshift/telemetry';
 import type { Lease } from './lease.ts';
 import type { BeatMetrics, MissReason } from './metrics.ts';
@@ -44,12 +44,12 @@ export class Dispatcher {
 
   dispatch(entry: ScheduleEntry, scheduledForMs: number, deadlineMs: number, signal: AbortSignal): Promise<DispatchOutcome> {
     const scheduledFor = new Date(scheduledForMs).toISOString();
-    const attributes = { [ATTR_NIGHTSHIFT_BEAT_ENTRY]: entry.name, [ATTR_NIGHTSHIFT_TASK]: entry.task, [ATTR_NIGHTSHIFT_BEAT_SCHEDULED_FOR]: scheduledFor };
+    const attributes = { [ATTR_BEAT_ENTRY]: entry.name, [ATTR_TASK]: entry.task, [ATTR_BEAT_SCHEDULED_FOR]: scheduledFor };
     // Each run starts its own trace: the send span of the broker client is its child.
     return tracer.startActiveSpan(`beat ${entry.name}`, { root: true, kind: SpanKind.INTERNAL, attributes }, async (span) => {
       try {
         const outcome = await this.#dispatch(entry, scheduledForMs, deadlineMs, signal);
-        span.setAttribute(ATTR_NIGHTSHIFT_BEAT_OUTCOME, outcome);
+        span.setAttribute(ATTR_BEAT_OUTCOME, outcome);
         if (outcome === 'missed') span.setStatus({ code: SpanStatusCode.ERROR, message: 'run missed' });
         return outcome;
       } finally {

@@ -1,10 +1,4 @@
 export { loadHealthApiConfig, secretValues, HEALTH_API_HTTP_PORT, HEALTH_API_METRICS_PORT, type HealthApiConfig, type HealthThresholds } from './config.ts';
-export { startControlRoom, type ControlRoom, type ControlRoomOptions } from './control-room.ts';
-export { buildServer } from './http/server.ts';
 export { startHealthApi, type HealthApi, type HealthApiOptions } from './service.ts';
-export { backgroundHealth, workersHealth, STATUS_LEVEL, type HealthStatus, type BackgroundHealth, type WorkersHealth } from './health.ts';
-export { WorkerRegistry, type WorkerView } from './live/worker-registry.ts';
-export { BeatStatus, type BeatView, type ScheduleEntryView } from './live/beat-status.ts';
 export { HistoryRecorder, type RecorderOptions } from './history/recorder.ts';
 export { historyQueueName } from './event-queues.ts';
-export { toTaskEvent } from './history/task-event.ts';

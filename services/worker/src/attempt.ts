@@ -3,7 +3,7 @@ import {
   type AnyApp, type Logger, type SignalMap, type TaskContext, type TaskEnvelope,
 } from '@nightshift/core';
 import { HEADERS, publishDeadLetter, scheduleRetry, type Broker, type EventType, type ReceivedTask } from '@nightshift/broker';
-import { ATTR_ERROR_TYPE, ATTR_NIGHTSHIFT_OUTCOME, SpanStatusCode, trace, traceIdOf } from '@nightshift/telemetry';
+import { ATTR_ERROR_TYPE, ATTR_OUTCOME, SpanStatusCode, trace, traceIdOf } from '@nightshift/telemetry';
 import { loggedError } from './logged-error.ts';
 import type { WorkerOptions } from './options.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
@@ -167,7 +167,7 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
 function markAttempt(outcome: 'succeeded' | 'retried' | 'dead_lettered' | 'crashed' | 'revoked' | 'returned', errorType?: string): void {
   const span = trace.getActiveSpan();
   if (span === undefined) return;
-  span.setAttribute(ATTR_NIGHTSHIFT_OUTCOME, outcome);
+  span.setAttribute(ATTR_OUTCOME, outcome);
   if (errorType === undefined) return;
   span.setAttribute(ATTR_ERROR_TYPE, errorType);
   span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { signals } from '@nightshift/core';
-import { InMemorySpanExporter, SpanKind, SpanStatusCode, startTelemetry, type ReadableSpan, type Telemetry } from '@nightshift/telemetry';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { SpanKind, SpanStatusCode, startTelemetry, type ReadableSpan, type Telemetry } from '@nightshift/telemetry';
 import { doomed, echo, flaky, spin } from './fixtures/app.ts';
 import { harness, type Harness } from './support.ts';
 
