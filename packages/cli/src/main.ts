@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { closest, errorOutcome, EXIT_FAILURE, EXIT_USAGE } from '@nightshift/core';
+import { closest, errorOutcome, EXIT_FAILURE, EXIT_USAGE, settingText } from '@nightshift/core';
 import { parseCommandArgs } from './arguments.ts';
 import { CommandFailure, UsageError, type Command, type Io } from './command.ts';
 import { commands as registeredCommands } from './commands/index.ts';
 import { processIo } from './io.ts';
+import { DEBUG } from './settings.ts';
 import { commandUsage, generalUsage, HELP_USAGE } from './usage.ts';
 
 /** Exit codes: 0 done, 1 something failed, 2 the command line or the configuration is wrong (core's table of error outcomes says which). */
@@ -18,11 +19,20 @@ export async function main(argv: readonly string[], io: Io, commands: readonly C
   // Read from the raw arguments: a mistake in them is reported as they ask, before any parsing succeeds.
   const end = argv.indexOf('--');
   const options = end === -1 ? argv : argv.slice(0, end);
-  const verbose = options.includes('--verbose') || io.env.NIGHTSHIFT_DEBUG === '1';
+  const verbose = options.includes('--verbose') || debugging(io.env);
   try {
     return await dispatch(argv, io, commands);
   } catch (error) {
     return report(error, io, { verbose, json: options.includes('--json') });
+  }
+}
+
+/** `NIGHTSHIFT_DEBUG`; a bad value is not this command's business to refuse (`nightshift config` reports it). */
+function debugging(env: Io['env']): boolean {
+  try {
+    return DEBUG.read(settingText(DEBUG, env));
+  } catch {
+    return false;
   }
 }
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { CommandFailure, type Io } from './command.ts';
 import { findRepoRoot, locateServices } from './nightshift-services.ts';
 import { serviceStopGraceMs, stopWithParentFlags } from './service-stop.ts';
+import { unknownSettingWarnings } from './unknown-settings.ts';
 
 /** What a test may replace when a command runs a service. */
 export interface RunServiceSettings {
@@ -53,6 +54,10 @@ export function runService(name: string, args: readonly string[], io: Io, settin
       child.kill('SIGKILL');
     }
   });
+  // After the start and the signal handling, which must not wait for it.
+  void unknownSettingWarnings(io.env).then((lines) => {
+    for (const line of lines) io.stderr.write(`warning: ${line}\n`);
+  }, () => {});
   return new Promise<number>((resolve, reject) => {
     child.once('error', (error) => reject(new CommandFailure(`could not start ${name}: ${error.message}`, { code: 'E_SERVICE_START', cause: error })));
     child.once('close', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 1)));

@@ -1,5 +1,5 @@
-import { parseDuration } from '@nightshift/core';
-import { DEFAULT_WORKER_GRACE } from '@nightshift/worker';
+import { parseDuration, settingText } from '@nightshift/core';
+import { WORKER_GRACE } from '@nightshift/worker';
 
 /** What a worker needs past its grace: returning the tasks still running to their queues, closing its connections, flushing telemetry. */
 export const STOP_MARGIN_MS = 5_000;
@@ -9,7 +9,7 @@ export const STOP_MARGIN_MS = 5_000;
  * @throws ConfigError naming NIGHTSHIFT_WORKER_GRACE when it is not a duration.
  */
 export function workerGraceMs(env: Readonly<Record<string, string | undefined>>): number {
-  return parseDuration(env.NIGHTSHIFT_WORKER_GRACE ?? DEFAULT_WORKER_GRACE, 'NIGHTSHIFT_WORKER_GRACE');
+  return WORKER_GRACE.read(settingText(WORKER_GRACE, env));
 }
 
 /**

@@ -27,7 +27,19 @@ export {
 } from './app.ts';
 export { loadApp } from './app-loader.ts';
 export { encode, decode, type TaskEnvelope, type DecodeResult } from './envelope.ts';
-export { loadConfig, redactUrl, ConfigProblems, DEFAULT_CONFIG, type NightshiftConfig } from './config.ts';
+export { loadConfig, readCoreConfig, type NightshiftConfig } from './config.ts';
+export { ConfigProblems } from './config-problems.ts';
+export { defineSetting, settingText, type Setting, type AnySetting, type SettingDeclaration, type SettingParser, type Secrecy } from './setting.ts';
+/** The parsers settings are declared with: `parsers.duration(100)`, `parsers.url(['amqp', 'amqps'])`, `parsers.port`, … */
+export * as parsers from './setting-parsers.ts';
+export { redactUrl, urlPasswords, WHOLE_VALUE_SECRET, URL_PASSWORD_SECRET } from './secrecy.ts';
+export {
+  CORE_SETTINGS, AMQP_URL, REDIS_URL, DATABASE_URL, PREFIX, PUBLISH_TIMEOUT, DELIVERY_LIMIT, RETRY_LADDER, LOG_LEVEL, METRICS_PORT,
+  REDACT, HEARTBEAT, TRACE_URL,
+} from './core-settings.ts';
 export { signals, type SignalMap, type SignalName, type TaskSignalInfo } from './signals.ts';
 export { closest } from './did-you-mean.ts';
-export { NIGHTSHIFT_SETTINGS, unknownSettings, describeUnknownSettings, type UnknownSetting } from './settings.ts';
+export {
+  combineSettings, unknownSettings, describeUnknownSetting, describeUnknownSettings, settingStates, secretValues,
+  type UnknownSetting, type SettingState, type SettingSource,
+} from './settings.ts';

@@ -1,46 +1,93 @@
+// What can be said of a list of declared settings as a whole: which variables of an environment none of them
+// reads, what each is in effect and where that came from, and which values must be redacted.
 import { closest } from './did-you-mean.ts';
+import { ConfigError } from './errors.ts';
+import { settingText, type AnySetting } from './setting.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Every `NIGHTSHIFT_*` variable some part of Nightshift reads (a test keeps this list complete). A name not
- * here is a typo or a setting of another version: it is reported, never silently ignored.
+ * One list of the settings of several packages or services, each once, in the order first met. The same
+ * declaration may come from several lists (the shared ones do).
+ * @throws ConfigError when two different declarations use one variable name.
  */
-export const NIGHTSHIFT_SETTINGS: readonly string[] = Object.freeze([
-  // every process
-  'NIGHTSHIFT_AMQP_URL', 'NIGHTSHIFT_REDIS_URL', 'NIGHTSHIFT_DATABASE_URL', 'NIGHTSHIFT_DATABASE_SCHEMA', 'NIGHTSHIFT_PREFIX',
-  'NIGHTSHIFT_PUBLISH_TIMEOUT', 'NIGHTSHIFT_DELIVERY_LIMIT', 'NIGHTSHIFT_RETRY_LADDER', 'NIGHTSHIFT_LOG_LEVEL',
-  'NIGHTSHIFT_METRICS_PORT', 'NIGHTSHIFT_REDACT', 'NIGHTSHIFT_DEBUG',
-  // nightshift up
-  'NIGHTSHIFT_WORKER_METRICS_PORT', 'NIGHTSHIFT_BEAT_METRICS_PORT', 'NIGHTSHIFT_ALERTER_METRICS_PORT', 'NIGHTSHIFT_HEALTH_API_METRICS_PORT',
-  'NIGHTSHIFT_SERVICES',
-  // worker
-  'NIGHTSHIFT_WORKER_GRACE', 'NIGHTSHIFT_WORKER_CONCURRENCY', 'NIGHTSHIFT_CONSUMER_TIMEOUT', 'NIGHTSHIFT_HEARTBEAT',
-  // alerter
-  'NIGHTSHIFT_SLACK_WEBHOOK_URL', 'NIGHTSHIFT_SMTP_URL', 'NIGHTSHIFT_ALERT_EMAIL_FROM', 'NIGHTSHIFT_ALERT_EMAIL_TO',
-  'NIGHTSHIFT_ALERT_WINDOW', 'NIGHTSHIFT_ALERT_RATE_LIMIT', 'NIGHTSHIFT_DASHBOARD_URL', 'NIGHTSHIFT_TRACE_URL',
-  // health-api
-  'NIGHTSHIFT_HTTP_PORT', 'NIGHTSHIFT_HTTP_HOST', 'NIGHTSHIFT_DASHBOARD_USERS', 'NIGHTSHIFT_API_TOKEN',
-  'NIGHTSHIFT_HISTORY_RETENTION', 'NIGHTSHIFT_HISTORY_QUEUE_LENGTH', 'NIGHTSHIFT_HEALTH_POLL', 'NIGHTSHIFT_HEALTH_BACKLOG',
-  'NIGHTSHIFT_HEALTH_FAILURE_RATE', 'NIGHTSHIFT_HEALTH_FAILURE_RATE_CRITICAL', 'NIGHTSHIFT_HEALTH_MIN_RUNS',
-  'NIGHTSHIFT_HEALTH_WINDOW', 'NIGHTSHIFT_HEALTH_DEAD_LETTERS', 'NIGHTSHIFT_HEALTH_BEAT_GRACE', 'NIGHTSHIFT_RABBITMQ_MANAGEMENT_URL',
-]);
+export function combineSettings(...lists: readonly (readonly AnySetting[])[]): readonly AnySetting[] {
+  const byName = new Map<string, AnySetting>();
+  for (const setting of lists.flat()) {
+    const known = byName.get(setting.name);
+    if (known !== undefined && known !== setting) throw new ConfigError(`${setting.name} is declared twice`, { field: setting.name });
+    byName.set(setting.name, setting);
+  }
+  return Object.freeze([...byName.values()]);
+}
 
-/** A `NIGHTSHIFT_*` variable no part of Nightshift reads, with the known one it most likely meant. */
+/** A `NIGHTSHIFT_*` variable no declared setting reads, with the declared one it most likely meant. */
 export interface UnknownSetting {
   readonly name: string;
   readonly didYouMean: string | undefined;
 }
 
-/** The `NIGHTSHIFT_*` variables of `env` that Nightshift does not read: typos, most likely (`NIGHTSHIFT_PREFX`). */
-export function unknownSettings(env: Readonly<Record<string, string | undefined>>): UnknownSetting[] {
-  const known = new Set(NIGHTSHIFT_SETTINGS);
+/** The `NIGHTSHIFT_*` variables of `env` that none of `settings` reads: typos, most likely (`NIGHTSHIFT_PREFX`). */
+export function unknownSettings(env: Env, settings: readonly AnySetting[]): UnknownSetting[] {
+  const names = settings.map((setting) => setting.name);
+  const known = new Set(names);
   return Object.keys(env)
     .filter((name) => name.startsWith('NIGHTSHIFT_') && !known.has(name))
     .sort()
-    .map((name) => ({ name, didYouMean: closest(name, NIGHTSHIFT_SETTINGS) }));
+    .map((name) => ({ name, didYouMean: closest(name, names) }));
 }
 
-/** One line per unknown setting, for a service's start-up warning: `NIGHTSHIFT_PREFX is not a Nightshift setting (did you mean NIGHTSHIFT_PREFIX?)`. */
-export function describeUnknownSettings(env: Readonly<Record<string, string | undefined>>): string[] {
-  return unknownSettings(env).map(({ name, didYouMean }) =>
-    `${name} is not a Nightshift setting and is ignored${didYouMean ? ` (did you mean ${didYouMean}?)` : ''}`);
+/** The warning for an unknown setting: `NIGHTSHIFT_PREFX is not a Nightshift setting and is ignored (did you mean NIGHTSHIFT_PREFIX?)`. */
+export function describeUnknownSetting({ name, didYouMean }: UnknownSetting): string {
+  return `${name} is not a Nightshift setting and is ignored${didYouMean ? ` (did you mean ${didYouMean}?)` : ''}`;
+}
+
+/** One warning line per unknown setting of `env`. */
+export function describeUnknownSettings(env: Env, settings: readonly AnySetting[]): string[] {
+  return unknownSettings(env, settings).map(describeUnknownSetting);
+}
+
+/** Where a setting's value in effect comes from. */
+export type SettingSource = 'environment' | 'default';
+
+/** A setting as it is in effect, safe to show: secrets masked. */
+export interface SettingState {
+  readonly setting: AnySetting;
+  /** The text in effect, masked when secret; `undefined` when unset without a one-value default. */
+  readonly shown: string | undefined;
+  readonly source: SettingSource;
+  /** Why the text in the environment is refused (the message names the variable). */
+  readonly problem: string | undefined;
+}
+
+/** Each setting's value in effect in `env`, and where it came from. Never throws: a bad value is described. */
+export function settingStates(settings: readonly AnySetting[], env: Env): SettingState[] {
+  return settings.map((setting) => {
+    const raw = settingText(setting, env);
+    const text = raw ?? setting.default;
+    let problem: string | undefined;
+    try {
+      setting.read(raw);
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    return {
+      setting,
+      shown: text === undefined || setting.secret === undefined ? text : setting.secret.mask(text),
+      source: raw === undefined ? 'default' : 'environment',
+      problem,
+    };
+  });
+}
+
+/**
+ * The values in `env` (or the defaults) of the secret ones among `settings`, for the log and alert redactors:
+ * passwords in URLs, tokens. Values under 4 characters are left out: redacting them would mangle ordinary text.
+ */
+export function secretValues(settings: readonly AnySetting[], env: Env): string[] {
+  const secrets = settings.flatMap((setting) => {
+    const text = settingText(setting, env) ?? setting.default;
+    return setting.secret === undefined || text === undefined ? [] : setting.secret.parts(text);
+  });
+  return [...new Set(secrets)].filter((secret) => secret.length >= 4);
 }

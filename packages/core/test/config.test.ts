@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, ConfigProblems, loadConfig, parseDuration, redactUrl } from '@nightshift/core';
+import { ConfigError, ConfigProblems, defineSetting, loadConfig, parsers, readCoreConfig, redactUrl } from '@nightshift/core';
 
 test('defaults point at the loopback services', () => {
   const config = loadConfig({});
@@ -40,15 +40,25 @@ test('redactUrl masks the password only', () => {
   assert.equal(redactUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379');
 });
 
-test('ConfigProblems: a service reads its own settings beside the core ones and reports every problem at once', () => {
+test('ConfigProblems: a service reads its own settings beside the shared ones and reports every problem at once', () => {
+  const window = defineSetting({ name: 'NIGHTSHIFT_ALERT_WINDOW', description: 'w', parse: parsers.duration(100), default: '10m' });
+  const empty = defineSetting({ name: 'NIGHTSHIFT_EMPTY', description: 'e', parse: parsers.text });
   const collected = new ConfigProblems({ NIGHTSHIFT_PREFIX: 'bad prefix', NIGHTSHIFT_ALERT_WINDOW: 'soon', NIGHTSHIFT_EMPTY: '  ' });
-  assert.equal(collected.readCore(), undefined);
-  assert.equal(collected.read('NIGHTSHIFT_ALERT_WINDOW', 600_000, (raw) => parseDuration(raw, 'NIGHTSHIFT_ALERT_WINDOW')), 600_000);
-  assert.equal(collected.value('NIGHTSHIFT_EMPTY'), undefined, 'blank counts as unset');
-  assert.equal(collected.read('NIGHTSHIFT_MISSING', 'fallback', () => 'parsed'), 'fallback');
-  assert.throws(() => collected.fail(), (error: unknown) => {
+  const core = readCoreConfig(collected);
+  assert.equal(core.prefix, 'nightshift', 'a bad value reads as the default until finish refuses the whole');
+  assert.equal(collected.read(window), 600_000);
+  assert.equal(collected.read(empty), undefined, 'blank counts as unset');
+  assert.throws(() => collected.finish({ core }), (error: unknown) => {
     assert.ok(error instanceof ConfigError);
     assert.match(error.message, /^invalid configuration:\n {2}NIGHTSHIFT_PREFIX: .*\n {2}NIGHTSHIFT_ALERT_WINDOW: "soon" is not a duration/);
+    assert.equal(error.field, undefined, 'two variables are at fault');
     return true;
   });
+});
+
+test('one bad variable is the error\'s field; a good configuration comes back frozen', () => {
+  assert.throws(() => loadConfig({ NIGHTSHIFT_LOG_LEVEL: 'loud' }), (error: unknown) =>
+    error instanceof ConfigError && error.field === 'NIGHTSHIFT_LOG_LEVEL' && /NIGHTSHIFT_LOG_LEVEL: "loud" must be one of trace, debug, info, warn, error, fatal, silent/.test(error.message));
+  const collected = new ConfigProblems({});
+  assert.ok(Object.isFrozen(collected.finish({ core: readCoreConfig(collected) })));
 });

@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { ConfigError, redactUrl, type NightshiftConfig } from '@nightshift/core';
+import { parsers, redactUrl, settingText, type NightshiftConfig } from '@nightshift/core';
 import { isTransientStoreError, StoreUnavailableError } from './errors.ts';
+import { DATABASE_SCHEMA } from './settings.ts';
 
 /** How to reach the store. `storeOptions(config)` builds it from the environment. */
 export interface StoreOptions {
@@ -19,14 +20,14 @@ export interface StoreOptions {
 }
 
 /** The schema when none is configured. */
-export const DEFAULT_SCHEMA = 'nightshift';
+export const DEFAULT_SCHEMA = DATABASE_SCHEMA.read(undefined);
 
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
-
-/** Store options from the configuration: `NIGHTSHIFT_DATABASE_URL`, and `NIGHTSHIFT_DATABASE_SCHEMA` from `env`. */
+/**
+ * Store options from the configuration: `NIGHTSHIFT_DATABASE_URL`, and `NIGHTSHIFT_DATABASE_SCHEMA` from `env`.
+ * @throws ConfigError naming `NIGHTSHIFT_DATABASE_SCHEMA` when it is not a schema name.
+ */
 export function storeOptions(config: NightshiftConfig, env: Readonly<Record<string, string | undefined>> = process.env, applicationName = 'nightshift'): StoreOptions {
-  const schema = env.NIGHTSHIFT_DATABASE_SCHEMA?.trim();
-  return { url: config.databaseUrl, schema: schema === undefined || schema === '' ? DEFAULT_SCHEMA : schema, applicationName };
+  return { url: config.databaseUrl, schema: DATABASE_SCHEMA.read(settingText(DATABASE_SCHEMA, env)), applicationName };
 }
 
 /** A client that is inside a transaction, or the pool: anything that runs a statement. */
@@ -44,11 +45,7 @@ export class Store {
 
   /** @throws ConfigError when the schema name is not a plain identifier. */
   constructor(options: StoreOptions) {
-    const schema = options.schema ?? DEFAULT_SCHEMA;
-    if (!SCHEMA_NAME.test(schema)) {
-      throw new ConfigError(`NIGHTSHIFT_DATABASE_SCHEMA: ${JSON.stringify(schema)} must start with a letter or _ and hold only letters, digits, _ or - (at most 63)`, { field: 'NIGHTSHIFT_DATABASE_SCHEMA' });
-    }
-    this.schema = schema;
+    this.schema = parsers.schemaName(options.schema ?? DEFAULT_SCHEMA, DATABASE_SCHEMA.name);
     this.url = options.url;
     this.pool = new pg.Pool({
       connectionString: options.url,

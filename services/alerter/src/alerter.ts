@@ -4,7 +4,7 @@ import { emailChannel, logChannel, OutboxSender, slackChannel, summaryAlert, typ
 import { AlertOutbox, closeAlertWindows, DeadLetters, isTransientStoreError, migrate, Store, type MigrationResult } from '@nightshift/store';
 import type { Logger } from '@nightshift/core';
 import type { Meter } from '@nightshift/telemetry';
-import { secretValues, type AlerterConfig } from './config.ts';
+import type { AlerterConfig } from './config.ts';
 import { DeadLetterIntake } from './intake.ts';
 import { alerterMetrics } from './metrics.ts';
 
@@ -42,7 +42,7 @@ const PRUNE_SENT_AFTER_MS = 7 * 24 * 3_600_000;
 export async function startAlerter(options: AlerterOptions): Promise<Alerter> {
   const { config, logger } = options;
   const alertOptions: AlertOptions = {
-    redaction: { keys: config.core.redactKeys, values: secretValues(config) },
+    redaction: { keys: config.core.redactKeys, values: config.secretValues },
     ...(config.dashboardUrl ? { dashboardUrl: config.dashboardUrl } : {}),
     ...(config.traceUrl ? { traceUrl: config.traceUrl } : {}),
   };

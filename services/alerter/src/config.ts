@@ -1,10 +1,14 @@
-import { ConfigError, ConfigProblems, parseDuration, type NightshiftConfig } from '@nightshift/core';
-import { parseRateLimit, DEFAULT_RATE_LIMIT, type RateLimit } from '@nightshift/alerts';
+import { ConfigProblems, readCoreConfig, secretValues, settingText, TRACE_URL, type NightshiftConfig } from '@nightshift/core';
+import type { RateLimit } from '@nightshift/alerts';
+import { DATABASE_SCHEMA } from '@nightshift/store';
+import {
+  ALERT_EMAIL_FROM, ALERT_EMAIL_TO, ALERT_RATE_LIMIT, ALERT_WINDOW, ALERTER_SETTINGS, DASHBOARD_URL, SLACK_WEBHOOK_URL, SMTP_URL,
+} from './settings.ts';
 
 /** The alerter's metrics port unless `NIGHTSHIFT_METRICS_PORT` says otherwise. */
 export const ALERTER_METRICS_PORT = 9466;
 
-/** Everything the alerter reads from the environment, validated. */
+/** Everything the alerter reads from the environment (declared in settings.ts), validated. */
 export interface AlerterConfig {
   readonly core: NightshiftConfig;
   /** `NIGHTSHIFT_DATABASE_SCHEMA`: the schema of the store. Default: `nightshift`. */
@@ -23,68 +27,37 @@ export interface AlerterConfig {
   readonly rateLimit: RateLimit;
   /** `NIGHTSHIFT_METRICS_PORT`, else 9466. */
   readonly metricsPort: number;
+  /** What logs and alerts must never show: the webhook URL and every password in the configured URLs. */
+  readonly secretValues: readonly string[];
 }
 
 /**
- * Reads the alerter's configuration. Every bad variable is reported at once, each by name.
+ * Reads the alerter's configuration from its declared settings (settings.ts). Every bad variable is reported
+ * at once, each by name.
  * @throws ConfigError listing the variables at fault.
  */
 export function loadAlerterConfig(env: Readonly<Record<string, string | undefined>> = process.env): AlerterConfig {
-  const collected: ConfigProblems = new ConfigProblems(env); // typed, so `collected.fail()` narrows
-  const { problems } = collected;
-  const core = collected.readCore();
-  const value = (name: string): string | undefined => collected.value(name);
-  const url = (name: string, schemes: readonly string[]): string | undefined => {
-    const raw = value(name);
-    if (raw === undefined) return undefined;
-    try {
-      const parsed = new URL(raw);
-      if (schemes.includes(parsed.protocol.replace(/:$/, ''))) return raw;
-    } catch {
-      // reported below
-    }
-    problems.push(`${name}: must be a ${schemes.join(' or ')} URL`);
-    return undefined;
-  };
-  const slackWebhookUrl = url('NIGHTSHIFT_SLACK_WEBHOOK_URL', ['https', 'http']);
-  const smtpUrl = url('NIGHTSHIFT_SMTP_URL', ['smtp', 'smtps']);
-  const from = value('NIGHTSHIFT_ALERT_EMAIL_FROM');
-  const to = value('NIGHTSHIFT_ALERT_EMAIL_TO')?.split(',').map((address) => address.trim()).filter(Boolean) ?? [];
-  for (const [name, address] of [['NIGHTSHIFT_ALERT_EMAIL_FROM', from], ...to.map((a) => ['NIGHTSHIFT_ALERT_EMAIL_TO', a])] as const) {
-    if (address !== undefined && !/^[^\s@<>]+@[^\s@<>]+$|<[^\s@<>]+@[^\s@<>]+>$/.test(address)) problems.push(`${name}: ${JSON.stringify(address)} is not an email address`);
+  const collected = new ConfigProblems(env);
+  const core = readCoreConfig(collected);
+  const smtpUrl = collected.read(SMTP_URL);
+  const from = collected.read(ALERT_EMAIL_FROM);
+  const to = collected.read(ALERT_EMAIL_TO) ?? [];
+  // Whether each part of the email channel is given at all: a bad one is reported by itself, not as missing.
+  const emailParts = [SMTP_URL, ALERT_EMAIL_FROM, ALERT_EMAIL_TO];
+  const missing = emailParts.filter((setting) => settingText(setting, env) === undefined).map((setting) => setting.name);
+  if (missing.length > 0 && missing.length < emailParts.length) {
+    collected.add(missing.join(', '), `${missing.join(', ')}: email alerts need ${SMTP_URL.name}, ${ALERT_EMAIL_FROM.name} and ${ALERT_EMAIL_TO.name} together`);
   }
-  const emailParts = { NIGHTSHIFT_SMTP_URL: value('NIGHTSHIFT_SMTP_URL'), NIGHTSHIFT_ALERT_EMAIL_FROM: from, NIGHTSHIFT_ALERT_EMAIL_TO: to.length > 0 ? 'set' : undefined };
-  const missing = Object.entries(emailParts).filter(([, v]) => v === undefined).map(([k]) => k);
-  if (missing.length > 0 && missing.length < 3) problems.push(`${missing.join(', ')}: email alerts need NIGHTSHIFT_SMTP_URL, NIGHTSHIFT_ALERT_EMAIL_FROM and NIGHTSHIFT_ALERT_EMAIL_TO together`);
-  const dashboardUrl = url('NIGHTSHIFT_DASHBOARD_URL', ['http', 'https']);
-  const traceUrl = url('NIGHTSHIFT_TRACE_URL', ['http', 'https']);
-  const read = <T>(name: string, fallback: T, parse: (raw: string) => T): T => collected.read(name, fallback, parse);
-  const windowMs = read('NIGHTSHIFT_ALERT_WINDOW', 600_000, (raw) => {
-    const ms = parseDuration(raw, 'NIGHTSHIFT_ALERT_WINDOW');
-    if (ms < 100) throw new ConfigError('NIGHTSHIFT_ALERT_WINDOW: must be at least 100ms');
-    return ms;
-  });
-  const rateLimit = read('NIGHTSHIFT_ALERT_RATE_LIMIT', DEFAULT_RATE_LIMIT, (raw) => parseRateLimit(raw, 'NIGHTSHIFT_ALERT_RATE_LIMIT'));
-  const schema = read('NIGHTSHIFT_DATABASE_SCHEMA', 'nightshift', (raw) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(raw)) throw new ConfigError(`NIGHTSHIFT_DATABASE_SCHEMA: ${JSON.stringify(raw)} must start with a letter or _ and hold only letters, digits, _ or -`);
-    return raw;
-  });
-  if (problems.length > 0 || core === undefined) collected.fail();
-  return Object.freeze({
-    core, schema, slackWebhookUrl, dashboardUrl, traceUrl, windowMs, rateLimit,
-    email: smtpUrl !== undefined && from !== undefined && to.length > 0 ? { smtpUrl, from, to } : undefined,
+  return collected.finish({
+    core,
+    schema: collected.read(DATABASE_SCHEMA),
+    slackWebhookUrl: collected.read(SLACK_WEBHOOK_URL),
+    email: smtpUrl !== undefined && from !== undefined && to.length > 0 ? Object.freeze({ smtpUrl, from, to }) : undefined,
+    dashboardUrl: collected.read(DASHBOARD_URL),
+    traceUrl: collected.read(TRACE_URL),
+    windowMs: collected.read(ALERT_WINDOW),
+    rateLimit: collected.read(ALERT_RATE_LIMIT),
     metricsPort: core.metricsPort ?? ALERTER_METRICS_PORT,
+    secretValues: Object.freeze(secretValues(ALERTER_SETTINGS, env)),
   });
-}
-
-/** Values that must never reach a log line or an alert: the webhook URL and every password in the configured URLs. */
-export function secretValues(config: AlerterConfig): string[] {
-  const secrets: string[] = [];
-  if (config.slackWebhookUrl) secrets.push(config.slackWebhookUrl, new URL(config.slackWebhookUrl).pathname);
-  for (const raw of [config.email?.smtpUrl, config.core.databaseUrl, config.core.amqpUrl, config.core.redisUrl]) {
-    if (raw === undefined) continue;
-    const password = new URL(raw).password;
-    if (password.length >= 4) secrets.push(password, decodeURIComponent(password));
-  }
-  return [...new Set(secrets)].filter((secret) => secret.length >= 4 && secret !== '/');
 }

@@ -1,9 +1,9 @@
 // The alerter process: read config, build the parts, start, stop on signals. `nightshift up` starts it as
 // `main.ts --app <path>`; the alerter needs no app, so --app is accepted and ignored.
 import { parseArgs } from 'node:util';
-import { describeUnknownSettings, errorOutcome } from '@nightshift/core';
+import { errorOutcome } from '@nightshift/core';
 import { runServiceProcess, startServiceTelemetry } from '@nightshift/telemetry';
-import { loadAlerterConfig, secretValues } from './config.ts';
+import { loadAlerterConfig } from './config.ts';
 import { startAlerter } from './alerter.ts';
 
 parseArgs({ options: { app: { type: 'string' } }, strict: true });
@@ -17,9 +17,8 @@ try {
 }
 const telemetry = await startServiceTelemetry({
   service: 'alerter', metricsPort: config.metricsPort, logLevel: config.core.logLevel,
-  redactKeys: config.core.redactKeys, redactValues: secretValues(config),
+  redactKeys: config.core.redactKeys, redactValues: config.secretValues,
 });
-for (const line of describeUnknownSettings(process.env)) telemetry.logger.warn(line);
 await runServiceProcess({
   name: 'alerter', telemetry, exitCode: (error) => errorOutcome(error).exitCode,
   start: (signal) => startAlerter({ config, logger: telemetry.logger, meter: telemetry.meter, signal }),

@@ -1,4 +1,5 @@
 export { startBeatService, type BeatService, type BeatServiceOptions } from './service.ts';
+export { BEAT_SETTINGS } from './settings.ts';
 export { compileBeatOptions, BEAT_DEFAULTS, BEAT_METRICS_PORT, type BeatOptions, type BeatSettings } from './options.ts';
 export { Lease } from './lease.ts';
 export { RunLedger, type ClaimResult } from './run-ledger.ts';

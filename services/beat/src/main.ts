@@ -1,6 +1,6 @@
 // The beat service: `node services/beat/src/main.ts --app <path>` (what `nightshift beat` and `nightshift up` run).
 import { parseArgs } from 'node:util';
-import { describeUnknownSettings, errorOutcome, EXIT_USAGE, loadApp, loadConfig, type NightshiftConfig } from '@nightshift/core';
+import { errorOutcome, EXIT_USAGE, loadApp, loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { startServiceTelemetry } from '@nightshift/telemetry';
 import { BEAT_METRICS_PORT } from './options.ts';
 import { startBeatService, type BeatService } from './service.ts';
@@ -13,14 +13,13 @@ async function main(): Promise<void> {
   }
   let config: NightshiftConfig;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env);
   } catch (error) {
     process.stderr.write(`beat: ${(error as Error).message}\n`);
     process.exit(2);
   }
   const telemetry = await startServiceTelemetry({ service: 'beat', metricsPort: config.metricsPort ?? BEAT_METRICS_PORT, logLevel: config.logLevel, redactKeys: config.redactKeys });
   const log = telemetry.logger;
-  for (const line of describeUnknownSettings(process.env)) log.warn(line);
   const starting = new AbortController();
   let service: BeatService | undefined;
   let signals = 0;

@@ -3,7 +3,7 @@ import { Broker, brokerOptions, EventPublisher } from '@nightshift/broker';
 import { resolveTaskSettings, type AnyApp, type Logger } from '@nightshift/core';
 import { DeadLetters, isTransientStoreError, migrate, Store, TaskRuns } from '@nightshift/store';
 import type { Meter, RedactOptions } from '@nightshift/telemetry';
-import { secretValues, type HealthApiConfig } from './config.ts';
+import type { HealthApiConfig } from './config.ts';
 import { backgroundHealth, workersHealth, type BackgroundHealth, type WorkersHealth } from './health.ts';
 import { HistoryRecorder } from './history/recorder.ts';
 import { HistoryRetention } from './history/retention.ts';
@@ -61,7 +61,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     await store.close();
     throw error;
   }
-  const redaction: RedactOptions = { keys: config.core.redactKeys, values: secretValues(config) };
+  const redaction: RedactOptions = { keys: config.core.redactKeys, values: config.secretValues };
   const taskRuns = new TaskRuns(store);
   const deadLetters = new DeadLetters(store);
   const registry = new WorkerRegistry(config.heartbeatMs);

@@ -1,9 +1,9 @@
 // The health-api process: read config, build the parts, start, stop on signals. `nightshift up` starts it as
 // `main.ts --app <path>`; with --app, tasks can be sent by name and the schedule is shown.
 import { parseArgs } from 'node:util';
-import { describeUnknownSettings, errorOutcome, loadApp, type AnyApp } from '@nightshift/core';
+import { errorOutcome, loadApp, type AnyApp } from '@nightshift/core';
 import { runServiceProcess, startServiceTelemetry } from '@nightshift/telemetry';
-import { loadHealthApiConfig, secretValues } from './config.ts';
+import { loadHealthApiConfig } from './config.ts';
 import { startHealthApi } from './service.ts';
 
 const { values } = parseArgs({ options: { app: { type: 'string' } }, strict: true });
@@ -19,9 +19,8 @@ try {
 }
 const telemetry = await startServiceTelemetry({
   service: 'health-api', metricsPort: config.metricsPort, logLevel: config.core.logLevel,
-  redactKeys: config.core.redactKeys, redactValues: secretValues(config),
+  redactKeys: config.core.redactKeys, redactValues: config.secretValues,
 });
-for (const line of describeUnknownSettings(process.env)) telemetry.logger.warn(line);
 await runServiceProcess({
   name: 'health-api', telemetry, exitCode: (error) => errorOutcome(error).exitCode,
   start: (signal) => startHealthApi({ config, logger: telemetry.logger, meter: telemetry.meter, signal, ...(app ? { app } : {}) }),

@@ -3,11 +3,12 @@ import {
   ConfigError, formatDuration, parseDuration, resolveTaskSettings, validateQueueName,
   type AnyApp, type Logger, type ResolvedTaskSettings,
 } from '@nightshift/core';
+import type { WorkerConfig } from './config.ts';
 
 /** Where tasks run. `threads`: worker threads, killable at the hard limit. `inline`: the worker's own event loop, for I/O-bound tasks at high concurrency; the hard limit cannot kill. */
 export type PoolKind = 'threads' | 'inline';
 
-/** What a worker is given: command-line flags and environment. */
+/** What a worker is given on its command line (the environment is its `WorkerConfig`). */
 export interface WorkerOptionsInput {
   /** Path of the app module (for thread sandboxes, which load it themselves). */
   appPath: string;
@@ -39,7 +40,7 @@ export interface WorkerOptions {
   readonly heartbeatMs: number;
   readonly consumerTimeoutMs: number;
   readonly maxOldGenerationSizeMb: number | undefined;
-  /** Log level of the sandboxes' task loggers (`NIGHTSHIFT_LOG_LEVEL`). */
+  /** Log level of the sandboxes' task loggers (`NIGHTSHIFT_LOG_LEVEL`, validated). */
   readonly logLevel: string;
   /** Settings of every task, after task, app and global defaults. */
   readonly tasks: ReadonlyMap<string, ResolvedTaskSettings>;
@@ -55,29 +56,24 @@ export const WORKER_FLAGS = Object.freeze({
   name: { type: 'string' },
 } as const);
 
-/** How long running tasks may finish after a worker's first SIGTERM, unless `--grace` or NIGHTSHIFT_WORKER_GRACE says otherwise. */
-export const DEFAULT_WORKER_GRACE = '30s';
-
 /**
- * Validates flags, environment and the app's task limits into frozen options.
+ * Validates flags, configuration and the app's task limits into frozen options; a flag wins over its variable.
  * Refuses a task whose hard limit is not above its soft limit, or reaches the broker's consumer timeout;
  * warns once for each task that relies on the global default limits.
  */
-export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, env: Readonly<Record<string, string | undefined>>, log: Logger): WorkerOptions {
+export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, config: WorkerConfig, log: Logger): WorkerOptions {
   const tasks = new Map<string, ResolvedTaskSettings>();
   for (const task of app.tasks) tasks.set(task.name, resolveTaskSettings(app, task));
   const queues = input.queues && input.queues.length > 0
     ? input.queues.map((q, i) => validateQueueName(q, `--queues[${i}]`))
     : [...new Set([...tasks.values()].map((t) => t.queue))];
-  const fromEnv = env.NIGHTSHIFT_WORKER_CONCURRENCY?.trim();
-  const concurrency = input.concurrency ?? (fromEnv ? Number(fromEnv) : availableParallelism());
+  const concurrency = input.concurrency ?? config.concurrency ?? availableParallelism();
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
-    const source = input.concurrency === undefined ? 'NIGHTSHIFT_WORKER_CONCURRENCY' : '--concurrency';
-    throw new ConfigError(`${source}: ${JSON.stringify(input.concurrency ?? fromEnv)} must be a whole number from 1 to 1024`, { field: 'concurrency' });
+    throw new ConfigError(`--concurrency: ${JSON.stringify(concurrency)} must be a whole number from 1 to 1024`, { field: 'concurrency' });
   }
   const pool = input.pool ?? 'threads';
   if (pool !== 'threads' && pool !== 'inline') throw new ConfigError(`--pool: ${JSON.stringify(pool)} must be "threads" or "inline"`, { field: 'pool' });
-  const consumerTimeoutMs = parseDuration(input.consumerTimeout ?? env.NIGHTSHIFT_CONSUMER_TIMEOUT ?? '30m', 'NIGHTSHIFT_CONSUMER_TIMEOUT');
+  const consumerTimeoutMs = input.consumerTimeout === undefined ? config.consumerTimeoutMs : parseDuration(input.consumerTimeout, 'consumerTimeout');
 
   const relying: string[] = [];
   for (const [name, settings] of tasks) {
@@ -108,12 +104,12 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, env
     queues: Object.freeze(queues),
     concurrency,
     pool,
-    graceMs: parseDuration(input.grace ?? env.NIGHTSHIFT_WORKER_GRACE ?? DEFAULT_WORKER_GRACE, 'NIGHTSHIFT_WORKER_GRACE'),
+    graceMs: input.grace === undefined ? config.graceMs : parseDuration(input.grace, '--grace'),
     name: input.name ?? `worker@${hostname()}:${process.pid}`,
-    heartbeatMs: parseDuration(input.heartbeat ?? env.NIGHTSHIFT_HEARTBEAT ?? '5s', 'NIGHTSHIFT_HEARTBEAT'),
+    heartbeatMs: input.heartbeat === undefined ? config.heartbeatMs : parseDuration(input.heartbeat, 'heartbeat'),
     consumerTimeoutMs,
     maxOldGenerationSizeMb: input.maxOldGenerationSizeMb,
-    logLevel: env.NIGHTSHIFT_LOG_LEVEL ?? 'info',
+    logLevel: config.core.logLevel,
     tasks,
   });
 }

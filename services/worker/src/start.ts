@@ -1,6 +1,7 @@
-import { loadApp, loadConfig, type Logger } from '@nightshift/core';
+import { loadApp, type Logger } from '@nightshift/core';
 import { Broker, brokerOptions } from '@nightshift/broker';
 import type { Meter } from '@nightshift/telemetry';
+import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 import { compileWorkerOptions, type WorkerOptionsInput } from './options.ts';
 import { Worker } from './worker.ts';
 
@@ -13,13 +14,14 @@ export interface StartedWorker {
 
 /**
  * Loads the app, validates options, connects and starts a worker. Used by main.ts and by tests in-process.
+ * @param settings the worker's configuration as main.ts loaded it, or an environment to load it from.
  * @param meter where the worker's metrics go: `startTelemetry`'s `meter` in the service, any meter in a test.
  */
-export async function startWorker(input: WorkerOptionsInput, env: Readonly<Record<string, string | undefined>>, log: Logger, meter: Meter): Promise<StartedWorker> {
-  const config = loadConfig(env);
+export async function startWorker(input: WorkerOptionsInput, settings: WorkerConfig | Readonly<Record<string, string | undefined>>, log: Logger, meter: Meter): Promise<StartedWorker> {
+  const config = isWorkerConfig(settings) ? settings : loadWorkerConfig(settings);
   const app = await loadApp(input.appPath);
-  const options = compileWorkerOptions(app, input, env, log);
-  const broker = await Broker.connect({ ...brokerOptions(config, `nightshift ${options.name}`, log), connectTimeoutMs: 60_000 });
+  const options = compileWorkerOptions(app, input, config, log);
+  const broker = await Broker.connect({ ...brokerOptions(config.core, `nightshift ${options.name}`, log), connectTimeoutMs: 60_000 });
   const worker = new Worker(broker, app, options, log, meter);
   try {
     await worker.start();
@@ -37,4 +39,9 @@ export async function startWorker(input: WorkerOptionsInput, env: Readonly<Recor
       return stopped;
     },
   };
+}
+
+// An environment holds only strings: an object under `core` is a loaded configuration.
+function isWorkerConfig(settings: WorkerConfig | Readonly<Record<string, string | undefined>>): settings is WorkerConfig {
+  return typeof (settings as { core?: unknown }).core === 'object';
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { ConfigError, defineApp, defineTask } from '@nightshift/core';
-import { compileWorkerOptions } from '@nightshift/worker';
+import { compileWorkerOptions, loadWorkerConfig } from '@nightshift/worker';
 
 function recorder() {
   const warnings: string[] = [];
@@ -17,7 +17,7 @@ test('limits: task over app over global defaults; queues default to the tasks\' 
     tasks: [defineTask({ name: 'x', queue: 'q1', timeLimit: '90s', run }), defineTask({ name: 'y', run })],
   });
   const { log, warnings } = recorder();
-  const options = compileWorkerOptions(app, { appPath: 'app.ts' }, {}, log);
+  const options = compileWorkerOptions(app, { appPath: 'app.ts' }, loadWorkerConfig({}), log);
   assert.deepEqual(options.queues, ['q1', 'default']);
   assert.equal(options.tasks.get('x')?.timeLimitMs, 90_000);
   assert.equal(options.tasks.get('y')?.softTimeLimitMs, 60_000);
@@ -26,21 +26,21 @@ test('limits: task over app over global defaults; queues default to the tasks\' 
 
 test('start-up refuses a hard limit that is not above the soft limit, naming the task', () => {
   const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'reports.build', softTimeLimit: '30s', timeLimit: '30s', run })] });
-  assert.throws(() => compileWorkerOptions(app, { appPath: 'app.ts' }, {}, recorder().log), (error: unknown) =>
+  assert.throws(() => compileWorkerOptions(app, { appPath: 'app.ts' }, loadWorkerConfig({}), recorder().log), (error: unknown) =>
     error instanceof ConfigError && /task "reports\.build": its hard time limit \(30s\) must be above its soft time limit \(30s\)/.test(error.message));
 });
 
 test('a hard limit at or above the broker consumer timeout is refused with how to raise it', () => {
   const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'etl', softTimeLimit: '20m', timeLimit: '40m', run })] });
-  assert.throws(() => compileWorkerOptions(app, { appPath: 'app.ts' }, {}, recorder().log),
+  assert.throws(() => compileWorkerOptions(app, { appPath: 'app.ts' }, loadWorkerConfig({}), recorder().log),
     /task "etl": its hard time limit \(40m\) reaches RabbitMQ's consumer timeout \(30m\).*raise consumer_timeout in rabbitmq\.conf and set NIGHTSHIFT_CONSUMER_TIMEOUT/);
-  assert.doesNotThrow(() => compileWorkerOptions(app, { appPath: 'app.ts' }, { NIGHTSHIFT_CONSUMER_TIMEOUT: '1h' }, recorder().log));
+  assert.doesNotThrow(() => compileWorkerOptions(app, { appPath: 'app.ts' }, loadWorkerConfig({ NIGHTSHIFT_CONSUMER_TIMEOUT: '1h' }), recorder().log));
 });
 
 test('warns once for each task relying on the global default limits, and that inline cannot kill', () => {
   const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'bare', run }), defineTask({ name: 'limited', softTimeLimit: '1s', timeLimit: '2s', run })] });
   const { log, warnings } = recorder();
-  compileWorkerOptions(app, { appPath: 'app.ts', pool: 'inline' }, {}, log);
+  compileWorkerOptions(app, { appPath: 'app.ts', pool: 'inline' }, loadWorkerConfig({}), log);
   assert.equal(warnings.filter((w) => w.includes('"bare"')).length, 1);
   assert.ok(!warnings.some((w) => w.includes('"limited"')));
   assert.ok(warnings.some((w) => /inline pool: .*hard limit cannot kill/.test(w)));
@@ -48,17 +48,17 @@ test('warns once for each task relying on the global default limits, and that in
 
 test('bad flags name themselves', () => {
   const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'x', softTimeLimit: '1s', timeLimit: '2s', run })] });
-  assert.throws(() => compileWorkerOptions(app, { appPath: 'a', concurrency: 0 }, {}, recorder().log), /--concurrency: 0 must be a whole number/);
-  assert.throws(() => compileWorkerOptions(app, { appPath: 'a', pool: 'forks' as never }, {}, recorder().log), /--pool: "forks" must be "threads" or "inline"/);
-  assert.throws(() => compileWorkerOptions(app, { appPath: 'a', queues: ['bad queue'] }, {}, recorder().log), /--queues\[0\]: "bad queue" is not a queue name/);
-  assert.throws(() => compileWorkerOptions(app, { appPath: 'a' }, { NIGHTSHIFT_WORKER_GRACE: 'soon' }, recorder().log), /NIGHTSHIFT_WORKER_GRACE: "soon" is not a duration/);
-  assert.throws(() => compileWorkerOptions(app, { appPath: 'a' }, { NIGHTSHIFT_WORKER_CONCURRENCY: 'many' }, recorder().log), /NIGHTSHIFT_WORKER_CONCURRENCY: "many" must be a whole number/);
+  assert.throws(() => compileWorkerOptions(app, { appPath: 'a', concurrency: 0 }, loadWorkerConfig({}), recorder().log), /--concurrency: 0 must be a whole number/);
+  assert.throws(() => compileWorkerOptions(app, { appPath: 'a', pool: 'forks' as never }, loadWorkerConfig({}), recorder().log), /--pool: "forks" must be "threads" or "inline"/);
+  assert.throws(() => compileWorkerOptions(app, { appPath: 'a', queues: ['bad queue'] }, loadWorkerConfig({}), recorder().log), /--queues\[0\]: "bad queue" is not a queue name/);
+  assert.throws(() => compileWorkerOptions(app, { appPath: 'a' }, loadWorkerConfig({ NIGHTSHIFT_WORKER_GRACE: 'soon' }), recorder().log), /NIGHTSHIFT_WORKER_GRACE: "soon" is not a duration/);
+  assert.throws(() => compileWorkerOptions(app, { appPath: 'a' }, loadWorkerConfig({ NIGHTSHIFT_WORKER_CONCURRENCY: 'many' }), recorder().log), /NIGHTSHIFT_WORKER_CONCURRENCY: "many" must be a whole number/);
 });
 
 test('concurrency: the flag, else NIGHTSHIFT_WORKER_CONCURRENCY (for nightshift up and containers), else the CPU count', () => {
   const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'x', softTimeLimit: '1s', timeLimit: '2s', run })] });
   const env = { NIGHTSHIFT_WORKER_CONCURRENCY: '3' };
-  assert.equal(compileWorkerOptions(app, { appPath: 'a' }, env, recorder().log).concurrency, 3);
-  assert.equal(compileWorkerOptions(app, { appPath: 'a', concurrency: 5 }, env, recorder().log).concurrency, 5);
-  assert.equal(compileWorkerOptions(app, { appPath: 'a' }, {}, recorder().log).concurrency, availableParallelism());
+  assert.equal(compileWorkerOptions(app, { appPath: 'a' }, loadWorkerConfig(env), recorder().log).concurrency, 3);
+  assert.equal(compileWorkerOptions(app, { appPath: 'a', concurrency: 5 }, loadWorkerConfig(env), recorder().log).concurrency, 5);
+  assert.equal(compileWorkerOptions(app, { appPath: 'a' }, loadWorkerConfig({}), recorder().log).concurrency, availableParallelism());
 });

@@ -1,6 +1,7 @@
-import { loadAlerterConfig, secretValues, startAlerter } from '@nightshift/alerter';
+import { loadAlerterConfig, startAlerter } from '@nightshift/alerter';
 import { startTelemetry } from '@nightshift/telemetry';
 import { defineCommand } from '../command.ts';
+import { unknownSettingWarnings } from '../unknown-settings.ts';
 
 const usage = `Usage: nightshift alerter
 
@@ -32,8 +33,9 @@ export const alerter = defineCommand({
     const config = loadAlerterConfig(io.env);
     const telemetry = await startTelemetry({
       service: 'alerter', metricsPort: config.metricsPort, logLevel: config.core.logLevel,
-      redactKeys: config.core.redactKeys, redactValues: secretValues(config),
+      redactKeys: config.core.redactKeys, redactValues: config.secretValues,
     });
+    for (const line of await unknownSettingWarnings(io.env)) telemetry.logger.warn(line);
     const starting = new AbortController();
     let stop: () => void = () => {};
     const stopped = new Promise<void>((resolve) => { stop = resolve; });

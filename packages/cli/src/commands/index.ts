@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { alerter } from './alerter.ts';
 import { beat } from './beat.ts';
+import { config } from './config.ts';
 import { db } from './db.ts';
 import { deadLetters } from './dead-letters.ts';
 import { healthApi } from './health-api.ts';
@@ -12,4 +13,4 @@ import { up } from './up.ts';
 import { worker } from './worker.ts';
 
 /** Every `nightshift` command, in the order `nightshift --help` lists them. */
-export const commands: readonly Command[] = [up, worker, beat, alerter, healthApi, schedule, send, inspect, revoke, deadLetters, db];
+export const commands: readonly Command[] = [up, worker, beat, alerter, healthApi, schedule, send, inspect, revoke, deadLetters, db, config];

@@ -3,6 +3,7 @@ import { loadApp, loadConfig, parseDuration, redactUrl } from '@nightshift/core'
 import { awaitBrokerAccepting } from '../broker-gate.ts';
 import { CommandFailure, defineCommand, UsageError, type Command } from '../command.ts';
 import { metricsPorts } from '../metrics-ports.ts';
+import { unknownSettingWarnings } from '../unknown-settings.ts';
 import { findRepoRoot, locateServices } from '../nightshift-services.ts';
 import { readableDuration } from '../readable-duration.ts';
 import { assertScheduleValid } from '../schedule-check.ts';
@@ -103,6 +104,7 @@ export function createUpCommand(settings: UpSettings = {}): Command {
       output.event(SUPERVISOR_NAME, 'app', `app "${app.name}" (${count(app.tasks.length, 'task')}, ${count(app.schedule.length, 'schedule entry', 'schedule entries')}) from ${values.app}; broker ${redactUrl(config.amqpUrl)}, prefix "${config.prefix}"`, {
         app: app.name, appPath, tasks: app.tasks.length, scheduleEntries: app.schedule.length, amqpUrl: redactUrl(config.amqpUrl), prefix: config.prefix,
       });
+      for (const line of await unknownSettingWarnings(io.env)) output.event(SUPERVISOR_NAME, 'unknown-setting', line, { setting: line.split(' ')[0] });
       for (const missing of services.filter((s) => !s.exists)) {
         output.event(missing.name, 'missing', `not there yet (issue #${missing.issue}: ${missing.folder})`, { issue: missing.issue, path: missing.folder });
       }

@@ -1,0 +1,37 @@
+import { ConfigProblems, HEARTBEAT, readCoreConfig, type NightshiftConfig } from '@nightshift/core';
+import { CONSUMER_TIMEOUT, WORKER_CONCURRENCY, WORKER_GRACE } from './settings.ts';
+
+/** The worker's metrics port unless `NIGHTSHIFT_METRICS_PORT` says otherwise. */
+export const WORKER_METRICS_PORT = 9464;
+
+/** Everything the worker reads from the environment (declared in settings.ts), validated; flags may override some. */
+export interface WorkerConfig {
+  readonly core: NightshiftConfig;
+  /** `NIGHTSHIFT_WORKER_CONCURRENCY`. Default: none (the CPU count, unless `--concurrency`). */
+  readonly concurrency: number | undefined;
+  /** `NIGHTSHIFT_WORKER_GRACE`. Default: `30s`. */
+  readonly graceMs: number;
+  /** `NIGHTSHIFT_HEARTBEAT`. Default: `5s`. */
+  readonly heartbeatMs: number;
+  /** `NIGHTSHIFT_CONSUMER_TIMEOUT`. Default: `30m`, RabbitMQ's. */
+  readonly consumerTimeoutMs: number;
+  /** `NIGHTSHIFT_METRICS_PORT`, else 9464. */
+  readonly metricsPort: number;
+}
+
+/**
+ * Reads the worker's configuration. Every bad variable is reported at once, each by name.
+ * @throws ConfigError listing the variables at fault.
+ */
+export function loadWorkerConfig(env: Readonly<Record<string, string | undefined>> = process.env): WorkerConfig {
+  const collected = new ConfigProblems(env);
+  const core = readCoreConfig(collected);
+  return collected.finish({
+    core,
+    concurrency: collected.read(WORKER_CONCURRENCY),
+    graceMs: collected.read(WORKER_GRACE),
+    heartbeatMs: collected.read(HEARTBEAT),
+    consumerTimeoutMs: collected.read(CONSUMER_TIMEOUT),
+    metricsPort: core.metricsPort ?? WORKER_METRICS_PORT,
+  });
+}
