@@ -55,8 +55,8 @@ export function runService(name: string, args: readonly string[], io: Io, settin
     }
   });
   // After the start and the signal handling, which must not wait for it.
-  void unknownSettingWarnings(io.env).then((lines) => {
-    for (const line of lines) io.stderr.write(`warning: ${line}\n`);
+  void unknownSettingWarnings(io.env).then((warnings) => {
+    for (const { message } of warnings) io.stderr.write(`warning: ${message}\n`);
   }, () => {});
   return new Promise<number>((resolve, reject) => {
     child.once('error', (error) => reject(new CommandFailure(`could not start ${name}: ${error.message}`, { code: 'E_SERVICE_START', cause: error })));

@@ -93,6 +93,18 @@ test('up runs the services there are, passes --app, and stops them all on SIGTER
   ]);
 });
 
+test('up names a NIGHTSHIFT_* variable no service reads (a typo), not one that another service reads', async (t) => {
+  const repoRoot = await tempRepo(t, { worker: FAKE_WORKER });
+  const io = testIo({ env: { NIGHTSHIFT_PREFX: 'shop', NIGHTSHIFT_HTTP_PORT: '8080' } });
+  const exit = main(['up', '--app', APP], io, up({ repoRoot }));
+  t.after(() => stopUp(io, exit));
+  await io.stdout.waitFor(/^nightshift {2}NIGHTSHIFT_PREFX is not a Nightshift setting and is ignored \(did you mean NIGHTSHIFT_PREFIX\?\)$/m);
+  await io.stdout.waitFor(/^worker {6}started/m);
+  io.interrupt('SIGTERM');
+  assert.equal(await exit, 0);
+  assert.doesNotMatch(io.stdout.text, /NIGHTSHIFT_HTTP_PORT/);
+});
+
 test('a second Ctrl-C kills at once and up exits 1', async (t) => {
   const repoRoot = await tempRepo(t, { worker: `process.on('SIGTERM', () => console.log('not stopping')); console.log('ready'); setInterval(() => {}, 1000);` });
   const io = testIo();

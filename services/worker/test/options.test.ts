@@ -62,3 +62,13 @@ test('concurrency: the flag, else NIGHTSHIFT_WORKER_CONCURRENCY (for nightshift 
   assert.equal(compileWorkerOptions(app, { appPath: 'a', concurrency: 5 }, loadWorkerConfig(env), recorder().log).concurrency, 5);
   assert.equal(compileWorkerOptions(app, { appPath: 'a' }, loadWorkerConfig({}), recorder().log).concurrency, availableParallelism());
 });
+
+test('the worker\'s configuration: NIGHTSHIFT_LOG_LEVEL validated and handed to the sandboxes, every bad variable named at once', () => {
+  const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'x', softTimeLimit: '1s', timeLimit: '2s', run })] });
+  assert.equal(compileWorkerOptions(app, { appPath: 'a' }, loadWorkerConfig({ NIGHTSHIFT_LOG_LEVEL: 'debug' }), recorder().log).logLevel, 'debug');
+  assert.throws(() => loadWorkerConfig({ NIGHTSHIFT_LOG_LEVEL: 'loud', NIGHTSHIFT_HEARTBEAT: 'x', NIGHTSHIFT_PREFIX: 'bad prefix' }), (error: unknown) =>
+    error instanceof ConfigError &&
+    /^invalid configuration:\n {2}NIGHTSHIFT_PREFIX: .*\n {2}NIGHTSHIFT_LOG_LEVEL: "loud" must be one of trace, debug, info, warn, error, fatal, silent\n {2}NIGHTSHIFT_HEARTBEAT: "x" is not a duration/.test(error.message));
+  const flags = compileWorkerOptions(app, { appPath: 'a', grace: '5s', heartbeat: '2s' }, loadWorkerConfig({ NIGHTSHIFT_WORKER_GRACE: '1m', NIGHTSHIFT_HEARTBEAT: '9s' }), recorder().log);
+  assert.deepEqual([flags.graceMs, flags.heartbeatMs], [5_000, 2_000], 'a flag wins over its variable');
+});

@@ -10,15 +10,9 @@ letter (acknowledged only once its row is committed), and pages on final failure
 error class: the first at once, the rest of a window as one summary. Ctrl-C, SIGTERM or closing the
 terminal (SIGHUP) stops it.
 
-Channels (the log always; the others when configured):
-  NIGHTSHIFT_SLACK_WEBHOOK_URL                a Slack incoming webhook
-  NIGHTSHIFT_SMTP_URL                         smtp://user:pass@host:587, with
-  NIGHTSHIFT_ALERT_EMAIL_FROM, _TO            the sender and the recipients (comma-separated)
-  NIGHTSHIFT_DASHBOARD_URL, NIGHTSHIFT_TRACE_URL   bases of the links in alerts
-  NIGHTSHIFT_ALERT_WINDOW                     grouping window (default: 10m)
-  NIGHTSHIFT_ALERT_RATE_LIMIT                 per channel (default: 20/1m)
-  NIGHTSHIFT_DATABASE_SCHEMA                  the store's schema (default: nightshift)
-  NIGHTSHIFT_METRICS_PORT                     /metrics (default: 9466)
+Channels: the log always; Slack with NIGHTSHIFT_SLACK_WEBHOOK_URL; email with NIGHTSHIFT_SMTP_URL,
+NIGHTSHIFT_ALERT_EMAIL_FROM and NIGHTSHIFT_ALERT_EMAIL_TO together. nightshift config --service alerter
+lists every setting it reads, with its value in effect and its default.
 
 Examples:
   nightshift alerter
@@ -35,7 +29,7 @@ export const alerter = defineCommand({
       service: 'alerter', metricsPort: config.metricsPort, logLevel: config.core.logLevel,
       redactKeys: config.core.redactKeys, redactValues: config.secretValues,
     });
-    for (const line of await unknownSettingWarnings(io.env)) telemetry.logger.warn(line);
+    for (const { name, didYouMean, message } of await unknownSettingWarnings(io.env)) telemetry.logger.warn({ setting: name, didYouMean }, message);
     const starting = new AbortController();
     let stop: () => void = () => {};
     const stopped = new Promise<void>((resolve) => { stop = resolve; });

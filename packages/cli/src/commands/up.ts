@@ -104,7 +104,6 @@ export function createUpCommand(settings: UpSettings = {}): Command {
       output.event(SUPERVISOR_NAME, 'app', `app "${app.name}" (${count(app.tasks.length, 'task')}, ${count(app.schedule.length, 'schedule entry', 'schedule entries')}) from ${values.app}; broker ${redactUrl(config.amqpUrl)}, prefix "${config.prefix}"`, {
         app: app.name, appPath, tasks: app.tasks.length, scheduleEntries: app.schedule.length, amqpUrl: redactUrl(config.amqpUrl), prefix: config.prefix,
       });
-      for (const line of await unknownSettingWarnings(io.env)) output.event(SUPERVISOR_NAME, 'unknown-setting', line, { setting: line.split(' ')[0] });
       for (const missing of services.filter((s) => !s.exists)) {
         output.event(missing.name, 'missing', `not there yet (issue #${missing.issue}: ${missing.folder})`, { issue: missing.issue, path: missing.folder });
       }
@@ -152,6 +151,10 @@ export function createUpCommand(settings: UpSettings = {}): Command {
           void supervisor.kill();
         }
       });
+      // Beside the start, not before it: the catalogue of settings imports every service.
+      void unknownSettingWarnings(io.env).then((warnings) => {
+        for (const { name, didYouMean, message } of warnings) output.event(SUPERVISOR_NAME, 'unknown-setting', message, { setting: name, didYouMean });
+      }, () => {});
       try {
         output.event(SUPERVISOR_NAME, 'supervising', `supervising ${names}; ${howCtrlCStops(present.some((s) => s.name === 'worker'), taskGraceMs, gracePeriodMs, values.grace !== undefined)}`, {
           services: present.map((s) => s.name), gracePeriodMs, workerGraceMs: taskGraceMs,
