@@ -1,4 +1,5 @@
-// The settings every Nightshift process reads. A setting of one service or package is declared there, not here.
+// The settings every Nightshift process reads, and the few that two services must read alike. A setting of one
+// service or package is declared in that service or package, not here.
 import { parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { LOG_LEVELS } from './logger.ts';
@@ -77,13 +78,13 @@ export const HEARTBEAT = defineSetting({
   parse: duration(100), default: '5s',
 });
 
-/** The settings `loadConfig` reads: every process reads them. */
-export const CORE_SETTINGS: readonly AnySetting[] = Object.freeze([
-  AMQP_URL, REDIS_URL, DATABASE_URL, PREFIX, PUBLISH_TIMEOUT, DELIVERY_LIMIT, RETRY_LADDER, LOG_LEVEL, METRICS_PORT, REDACT,
-]);
-
 /** `NIGHTSHIFT_TRACE_URL`: the alerter's pages and the health-api's dashboard link to the same trace viewer. */
 export const TRACE_URL = defineSetting({
   name: 'NIGHTSHIFT_TRACE_URL', description: 'base of the links to traces in alerts and the dashboard (`{traceId}` is replaced, else the id is appended)',
   parse: url(['http', 'https']),
 });
+
+/** The settings `loadConfig` reads: every process reads them. */
+export const CORE_SETTINGS: readonly AnySetting[] = Object.freeze([
+  AMQP_URL, REDIS_URL, DATABASE_URL, PREFIX, PUBLISH_TIMEOUT, DELIVERY_LIMIT, RETRY_LADDER, LOG_LEVEL, METRICS_PORT, REDACT,
+]);

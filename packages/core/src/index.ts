@@ -32,11 +32,8 @@ export { ConfigProblems } from './config-problems.ts';
 export { defineSetting, settingText, type Setting, type AnySetting, type SettingDeclaration, type SettingParser, type Secrecy } from './setting.ts';
 /** The parsers settings are declared with: `parsers.duration(100)`, `parsers.url(['amqp', 'amqps'])`, `parsers.port`, … */
 export * as parsers from './setting-parsers.ts';
-export { redactUrl, urlPasswords, WHOLE_VALUE_SECRET, URL_PASSWORD_SECRET } from './secrecy.ts';
-export {
-  CORE_SETTINGS, AMQP_URL, REDIS_URL, DATABASE_URL, PREFIX, PUBLISH_TIMEOUT, DELIVERY_LIMIT, RETRY_LADDER, LOG_LEVEL, METRICS_PORT,
-  REDACT, HEARTBEAT, TRACE_URL,
-} from './core-settings.ts';
+export { redactUrl, WHOLE_VALUE_SECRET, URL_PASSWORD_SECRET } from './secrecy.ts';
+export { CORE_SETTINGS, METRICS_PORT, HEARTBEAT, TRACE_URL } from './core-settings.ts';
 export { signals, type SignalMap, type SignalName, type TaskSignalInfo } from './signals.ts';
 export { closest } from './did-you-mean.ts';
 export {
