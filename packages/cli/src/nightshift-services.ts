@@ -1,12 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/** The services `nightshift up` runs, in start order, with the issue that brings each. */
-export const NIGHTSHIFT_SERVICES: readonly { readonly name: string; readonly issue: number }[] = Object.freeze([
-  { name: 'worker', issue: 3 },
-  { name: 'beat', issue: 4 },
-  { name: 'alerter', issue: 5 },
-  { name: 'health-api', issue: 7 },
+/**
+ * The services `nightshift up` runs, in start order, with the issue that brings each and the port of its
+ * `/metrics` when nothing says otherwise (each service's own constant; a test keeps them equal).
+ */
+export const NIGHTSHIFT_SERVICES: readonly { readonly name: string; readonly issue: number; readonly metricsPort: number }[] = Object.freeze([
+  { name: 'worker', issue: 3, metricsPort: 9464 },
+  { name: 'beat', issue: 4, metricsPort: 9465 },
+  { name: 'alerter', issue: 5, metricsPort: 9466 },
+  { name: 'health-api', issue: 7, metricsPort: 9467 },
 ]);
 
 export interface LocatedService {

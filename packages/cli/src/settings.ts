@@ -16,10 +16,11 @@ export function metricsPortVariable(service: string): string {
 }
 
 /** Under `nightshift up`, each service's own `/metrics` port setting, by service name. */
-export const SERVICE_METRICS_PORTS: ReadonlyMap<string, Setting<number | undefined>> = new Map(NIGHTSHIFT_SERVICES.map(({ name }) => [name, defineSetting({
+export const SERVICE_METRICS_PORTS: ReadonlyMap<string, Setting<number | undefined>> = new Map(NIGHTSHIFT_SERVICES.map(({ name, metricsPort }) => [name, defineSetting({
   name: metricsPortVariable(name),
   description: `under \`nightshift up\`, the ${name}'s own \`/metrics\` port (\`NIGHTSHIFT_METRICS_PORT\` would give every service the same one, so \`up\` accepts it only as \`0\`)`,
-  parse: parsers.port, defaultText: 'the service\'s own',
+  // No default value: unset, the service keeps its own port, or takes a free one when NIGHTSHIFT_METRICS_PORT is 0.
+  parse: parsers.port, defaultText: `\`${metricsPort}\``,
 })]));
 
 /** Every setting the `nightshift` command reads itself. */

@@ -3,6 +3,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ALERTER_METRICS_PORT } from '@nightshift/alerter';
+import { BEAT_METRICS_PORT } from '@nightshift/beat';
+import { HEALTH_API_METRICS_PORT } from '@nightshift/health-api';
+import { WORKER_METRICS_PORT } from '@nightshift/worker';
+import { NIGHTSHIFT_SERVICES } from '../src/nightshift-services.ts';
 import { NIGHTSHIFT_SETTINGS } from '../src/settings-catalogue.ts';
 import { BEGIN_MARKER, END_MARKER, renderSettingsTable, spliceSettingsTable } from '../src/settings-doc.ts';
 
@@ -42,4 +47,10 @@ test('every NIGHTSHIFT_* variable the sources name is declared, so none is repor
   const notVariables = new Set(['NIGHTSHIFT_SETTINGS', 'NIGHTSHIFT_SERVICES', 'NIGHTSHIFT_PREFX']);
   const undeclared = [...namesInSources()].filter(([name]) => !declared.has(name) && !notVariables.has(name));
   assert.deepEqual(undeclared, []);
+});
+
+test('the metrics ports up documents are the services\' own', () => {
+  assert.deepEqual(Object.fromEntries(NIGHTSHIFT_SERVICES.map((s) => [s.name, s.metricsPort])), {
+    worker: WORKER_METRICS_PORT, beat: BEAT_METRICS_PORT, alerter: ALERTER_METRICS_PORT, 'health-api': HEALTH_API_METRICS_PORT,
+  });
 });
