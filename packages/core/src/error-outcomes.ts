@@ -4,6 +4,7 @@ import {
   BadParameterError, BrokerUnavailableError, ConfigError, MalformedMessageError, NightshiftError, PermanentError, RetryableError,
   SoftTimeLimitExceeded, TimeLimitExceeded, TopologyMismatchError, UnknownTaskError, UnroutableError,
 } from './errors.ts';
+import { ServiceUnavailableError } from './service-errors.ts';
 import { DeadLetterNotFoundError, IgnoreRefusedError, RequeueRefusedError, SchemaNotReadyError, StoreUnavailableError } from './store-errors.ts';
 
 /** Exit codes of Nightshift's processes: 1 something failed, 2 the command line or the configuration is wrong. */
@@ -47,6 +48,7 @@ const TABLE: ReadonlyArray<readonly [ErrorClass, ErrorOutcome]> = [
   [DeadLetterNotFoundError, { status: 404, exitCode: EXIT_USAGE }],
   [RequeueRefusedError, { status: 409, exitCode: EXIT_USAGE }],
   [IgnoreRefusedError, { status: 409, exitCode: EXIT_USAGE }],
+  [ServiceUnavailableError, UNAVAILABLE],
   [UsageError, { status: 400, exitCode: EXIT_USAGE }],
   [CommandFailure, FAILED],
 ];

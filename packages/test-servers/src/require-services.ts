@@ -1,7 +1,7 @@
 import { dockerEngineReachable, startServiceContainer } from './containers.ts';
 import { probe, ProbeFailure } from './probe.ts';
 import { redactUrl } from './redact-url.ts';
-import { ServiceUnavailableError } from './service-unavailable-error.ts';
+import { ServiceUnavailableError } from '@nightshift/core';
 import { configuredUrl, SERVICE_NAMES, SERVICES } from './services.ts';
 import type { ServiceName, ServiceSpec } from './services.ts';
 
