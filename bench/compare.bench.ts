@@ -5,7 +5,7 @@
 // each figure is the median (min, max) of the counted rounds after one uncounted warm-up round, and
 // each ratio is taken round by round. Also: worker start → first task done, hard kill → next task
 // started (next to a bare thread respawn), and confirmed single sends (next to raw amqplib).
-// Sizes: BENCH_COMPARE_TASKS, BENCH_COMPARE_ROUNDS, BENCH_COMPARE_KILLS, BENCH_COMPARE_SENDS.
+// Sizes: BENCH_COMPARE_TASKS, BENCH_COMPARE_ROUNDS, BENCH_COMPARE_KILLS, BENCH_COMPARE_KILL_GAP_MS, BENCH_COMPARE_SENDS.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { requireServices } from '@nightshift/test-helpers';
 import { amqpFloor } from './compare/amqp-floor.ts';
@@ -15,10 +15,12 @@ import { bareRespawn, killToNextStart } from './compare/hard-kill.ts';
 import { nightshiftDrain, nightshiftFlow, nightshiftSendRate, type RoundResult } from './compare/nightshift.ts';
 import { rawSendRate } from './compare/send-rate.ts';
 
-const TASKS = Number(process.env.BENCH_COMPARE_TASKS ?? 3_000);
+const TASKS = Number(process.env.BENCH_COMPARE_TASKS ?? 2_000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_COMPARE_ROUNDS ?? 5));
-const KILLS = Number(process.env.BENCH_COMPARE_KILLS ?? 20);
-const SENDS = Number(process.env.BENCH_COMPARE_SENDS ?? 3_000);
+const KILLS = Number(process.env.BENCH_COMPARE_KILLS ?? 10);
+/** Between kills: long enough for the new spare to load the app, as when a kill happens now and then. */
+const KILL_GAP_MS = Number(process.env.BENCH_COMPARE_KILL_GAP_MS ?? 2_000);
+const SENDS = Number(process.env.BENCH_COMPARE_SENDS ?? 2_000);
 
 const { amqpUrl, redisUrl } = await requireServices('rabbitmq', 'redis');
 
@@ -36,6 +38,7 @@ const systems: System[] = [
 const drains = new Map(systems.map((s) => [s.name, new Figure(`${s.name}, drain`, 'tasks/s')]));
 const flows = new Map(systems.map((s) => [s.name, new Figure(`${s.name}, flow`, 'tasks/s')]));
 const startups = new Map(systems.map((s) => [s.name, new Figure(`${s.name}, start → first done`, 'ms')]));
+const readyToFirst = new Figure('Nightshift, thread sandboxes, consuming → first done', 'ms');
 const floor = new Figure('raw amqplib, quorum queue, publish + consume (prefetch 50)', 'msg/s');
 const sends = new Figure('Nightshift client.send, 200 in flight, each confirmed', 'sends/s');
 const rawSends = new Figure('raw amqplib confirmed publish, 200 in flight', 'msg/s');
@@ -51,6 +54,7 @@ for (let round = 0; round <= ROUNDS; round++) {
     const drained = await system.drain();
     record(drains.get(system.name), drained.rate);
     record(startups.get(system.name), drained.startupMs);
+    if (system.name === systems[0]?.name) record(readyToFirst, drained.readyMs);
   }
   for (const system of systems) record(flows.get(system.name), (await system.flow()).rate);
   record(rawSends, await rawSendRate(amqpUrl, SENDS));
@@ -58,17 +62,18 @@ for (let round = 0; round <= ROUNDS; round++) {
   process.stderr.write(`round ${round}${counted ? '' : ' (warm-up)'} done at ${((performance.now() - began) / 1000).toFixed(0)} s\n`);
 }
 const respawns = await bareRespawn(KILLS);
-const kills = await killToNextStart(amqpUrl, KILLS, Number(process.env.BENCH_COMPARE_KILL_GAP_MS ?? 1_000));
+const kills = await killToNextStart(amqpUrl, KILLS, KILL_GAP_MS);
 
 const named = (map: Map<string, Figure>, name: string) => map.get(name) as Figure;
 const [threads, bullThreads, inline, bullProcess] = systems.map((s) => s.name) as [string, string, string, string];
 const [load1] = loadavg();
 console.log(`machine     ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${load1?.toFixed(1)}`);
-console.log(`sizes       ${TASKS} tasks per shape, ${ROUNDS} counted rounds after 1 warm-up; ${KILLS} kills; ${SENDS} sends`);
+console.log(`sizes       ${TASKS} tasks per shape, ${ROUNDS} counted rounds after 1 warm-up; ${KILLS} kills ${KILL_GAP_MS} ms apart; ${SENDS} sends`);
 console.log('\nfigure                                                       median   unit     range');
 console.log(floor.line());
 for (const map of [drains, flows]) for (const figure of map.values()) console.log(figure.line());
 for (const figure of startups.values()) console.log(figure.line(1));
+console.log(readyToFirst.line(1));
 console.log(rawSends.line());
 console.log(sends.line());
 const killFigure = new Figure('hard kill → next task started (concurrency 1), p50', 'ms');

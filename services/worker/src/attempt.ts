@@ -53,27 +53,28 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   };
   let startedAt: number | undefined;
   let ended = false;
-  const timers: NodeJS.Timeout[] = [];
+  let timer: NodeJS.Timeout | undefined;
   const unregister = register({ envelope, get startedAt() { return startedAt; }, terminate: () => stop('revoked'), abandon: () => stop('shutdown') });
   // The limits count from the moment the sandbox takes the attempt up: waiting for a free one is never charged.
+  // One timer at a time: the hard limit's is set when the soft one fires (most tasks end before either).
   void run.started.then((started) => {
     if (!started || ended) return;
     startedAt = Date.now();
     deps.emit('task.started', summary);
-    timers.push(setTimeout(() => {
+    timer = setTimeout(() => {
       metrics.limitHits.add(1, { task: envelope.task, kind: 'soft' });
       deps.log.warn({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, limitMs: settings.softTimeLimitMs }, 'soft time limit reached: the task is told to stop (ctx.signal)');
       run.abort(new SoftTimeLimitExceeded(settings.softTimeLimitMs));
-    }, settings.softTimeLimitMs));
-    timers.push(setTimeout(() => {
-      metrics.limitHits.add(1, { task: envelope.task, kind: 'hard' });
-      deps.log.error({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, limitMs: settings.timeLimitMs }, 'hard time limit reached: killing the sandbox and replacing it');
-      stop('hard-limit');
-    }, settings.timeLimitMs));
+      timer = setTimeout(() => {
+        metrics.limitHits.add(1, { task: envelope.task, kind: 'hard' });
+        deps.log.error({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, limitMs: settings.timeLimitMs }, 'hard time limit reached: killing the sandbox and replacing it');
+        stop('hard-limit');
+      }, settings.timeLimitMs - settings.softTimeLimitMs);
+    }, settings.softTimeLimitMs);
   });
   const outcome = await run.outcome.finally(() => {
     ended = true;
-    for (const timer of timers) clearTimeout(timer);
+    clearTimeout(timer);
     unregister();
   });
   const runtimeMs = 'runtimeMs' in outcome ? outcome.runtimeMs : Date.now() - (startedAt ?? Date.now());

@@ -58,7 +58,12 @@ export class Worker {
   async start(): Promise<void> {
     const { options } = this;
     // Every sandbox has the app loaded before the first message is taken: no task waits for a cold start.
-    await Promise.all([this.#pool.ready(), this.#events.ready()]);
+    try {
+      await Promise.all([this.#pool.ready(), this.#events.ready()]);
+    } catch (error) {
+      await this.#pool.close(); // a sandbox that cannot load the app fails the start, and no thread stays behind
+      throw error;
+    }
     for (const queue of options.queues) {
       // Prefetch beyond the slots so the next task is at hand; waiting ones are the worker's "reserved".
       this.#subscriptions.push(await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), {
