@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { EventPublisher, publishDeadLetter, publishEvent, serveControl, consumeTasks, type Broker, type ControlRequest, type EventType, type ReceivedTask, type Subscription } from '@nightshift/broker';
-import { type AnyApp, type Logger } from '@nightshift/core';
+import { type AnyApp, type Logger, type TaskEnvelope } from '@nightshift/core';
 import type { Meter } from '@nightshift/telemetry';
 import { emitSignal, eventFields, runAttempt, type RunningAttempt } from './attempt.ts';
 import type { WorkerOptions } from './options.ts';
@@ -184,7 +184,7 @@ export class Worker {
     switch (request.command) {
       case 'ping': return { ok: 'pong' };
       case 'active': return [...this.#running.values()].flatMap((a) => (a.startedAt === undefined ? [] : [{ ...eventFields(a.envelope, this.options.name), args: a.envelope.args, startedAt: new Date(a.startedAt).toISOString(), runningMs: now - a.startedAt }]));
-      case 'reserved': return this.#slots.reserved.map((r) => ({ ...eventFields(r.envelope, this.options.name), args: r.envelope.args }));
+      case 'reserved': return this.#reserved().map((envelope) => ({ ...eventFields(envelope, this.options.name), args: envelope.args }));
       case 'stats': return this.#status();
       case 'registered': return this.#app.tasks.map((t) => t.name);
       case 'revoke': return this.#revoke(String(request.args.id ?? ''), request.args.terminate === true);
@@ -203,11 +203,17 @@ export class Worker {
     return { ok: true, id, state: !running || waiting ? 'will be skipped' : (terminate ? 'terminated' : 'running (not terminated)') };
   }
 
+  /** Received and not started: ready in a sandbox behind a running task, or waiting for a place. */
+  #reserved(): TaskEnvelope[] {
+    const inSandboxes = [...this.#running.values()].filter((a) => a.startedAt === undefined).map((a) => a.envelope);
+    return [...inSandboxes, ...this.#slots.reserved.map((r) => r.envelope)];
+  }
+
   #status(): Record<string, unknown> {
     return {
       worker: this.options.name, host: hostname(), pid: process.pid, version: process.env.npm_package_version ?? '0.1.0',
       queues: this.options.queues, concurrency: this.options.concurrency, pool: this.options.pool,
-      active: this.active, reserved: this.#slots.reserved.length, processed: this.#processed,
+      active: this.active, reserved: this.#reserved().length, processed: this.#processed,
       uptimeMs: Date.now() - this.#startedAt,
     };
   }
