@@ -38,7 +38,6 @@ const systems: System[] = [
 const drains = new Map(systems.map((s) => [s.name, new Figure(`${s.name}, drain`, 'tasks/s')]));
 const flows = new Map(systems.map((s) => [s.name, new Figure(`${s.name}, flow`, 'tasks/s')]));
 const startups = new Map(systems.map((s) => [s.name, new Figure(`${s.name}, start → first done`, 'ms')]));
-const readyToFirst = new Figure('Nightshift, thread sandboxes, consuming → first done', 'ms');
 const floor = new Figure('raw amqplib, quorum queue, publish + consume (prefetch 50)', 'msg/s');
 const sends = new Figure('Nightshift client.send, 200 in flight, each confirmed', 'sends/s');
 const rawSends = new Figure('raw amqplib confirmed publish, 200 in flight', 'msg/s');
@@ -54,7 +53,6 @@ for (let round = 0; round <= ROUNDS; round++) {
     const drained = await system.drain();
     record(drains.get(system.name), drained.rate);
     record(startups.get(system.name), drained.startupMs);
-    if (system.name === systems[0]?.name) record(readyToFirst, drained.readyMs);
   }
   for (const system of systems) record(flows.get(system.name), (await system.flow()).rate);
   record(rawSends, await rawSendRate(amqpUrl, SENDS));
@@ -73,7 +71,6 @@ console.log('\nfigure                                                       medi
 console.log(floor.line());
 for (const map of [drains, flows]) for (const figure of map.values()) console.log(figure.line());
 for (const figure of startups.values()) console.log(figure.line(1));
-console.log(readyToFirst.line(1));
 console.log(rawSends.line());
 console.log(sends.line());
 const killFigure = new Figure('hard kill → next task started (concurrency 1), p50', 'ms');

@@ -18,8 +18,6 @@ export interface RoundResult {
   readonly rate: number;
   /** Worker start → first task done (drain only). */
   readonly startupMs?: number;
-  /** The worker consuming (every sandbox loaded) → first task done (Nightshift's drain only). */
-  readonly readyMs?: number;
 }
 
 interface Installation {
@@ -70,16 +68,13 @@ export async function nightshiftDrain(amqpUrl: string, pool: PoolKind, count: nu
   const installation = await install(amqpUrl);
   await sendAll(installation.client, count);
   const done = successes(count);
-  let ready = 0;
-  const onReady = () => { ready = performance.now(); };
-  signals.once('workerReady', onReady);
   const started = performance.now();
   const worker = await startWorker({ appPath, concurrency: 2, pool }, installation.env, quiet);
   await done.all;
   const [first, last] = [done.times[0] as number, done.times[count - 1] as number];
   await worker.stop();
   await installation.remove();
-  return { rate: spanRate(count, first, last), startupMs: first - started, readyMs: first - ready };
+  return { rate: spanRate(count, first, last), startupMs: first - started };
 }
 
 /** Start a worker, then send `count` (200 in flight) while it runs them: first send to last finished. */

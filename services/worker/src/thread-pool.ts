@@ -130,8 +130,9 @@ export class ThreadPool implements SandboxPool {
       place.thread.drop(assignment.job.envelope.id); // `dropped` settles it, or `done` finds it started and kills it
       return;
     }
-    void place.thread.terminate();
+    // The spare takes over before the thread is told to stop: the next task need not wait for that either.
     this.#lost(place.thread, undefined);
+    void place.thread.terminate();
   }
 
   async close(): Promise<void> {
