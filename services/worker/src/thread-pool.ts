@@ -201,7 +201,12 @@ export class ThreadPool implements SandboxPool {
 
   /** A sandbox is gone (killed by us, or died): the spare takes its place, and what waited there moves on. */
   #lost(thread: SandboxThread, error: Error | undefined): void {
-    if (this.#spare === thread) this.#spare = undefined;
+    if (this.#spare === thread) {
+      // A spare that could not load the app (it runs nothing else): another, after a pause.
+      this.#spare = undefined;
+      setTimeout(() => { if (!this.#closed) this.#spare ??= this.#spawn(); }, RESPAWN_AFTER_FAILED_LOAD_MS).unref();
+      return;
+    }
     const index = this.#active.findIndex((p) => p.thread === thread);
     if (index === -1) return;
     const [place] = this.#active.splice(index, 1) as [Place];
@@ -221,6 +226,8 @@ export class ThreadPool implements SandboxPool {
       }, RESPAWN_AFTER_FAILED_LOAD_MS).unref();
     } else if (this.#spare) {
       this.#active.push({ thread: this.#spare, current: undefined, next: undefined });
+      // The waiting task goes to the spare before a new spare is spawned: spawning takes a while, even here.
+      this.#dispatch();
       this.#spare = this.#spawn();
     } else {
       this.#active.push({ thread: this.#spawn(), current: undefined, next: undefined });
