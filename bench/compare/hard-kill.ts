@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 import { loadConfig, signals } from '@nightshift/core';
 import { Broker, brokerOptions, createClient } from '@nightshift/broker';
+import { metrics } from '@nightshift/telemetry';
 import { randomPrefix } from '@nightshift/test-helpers';
 import { startWorker } from '@nightshift/worker';
 import { spin, stamp } from '../fixtures/kill-app.ts';
@@ -27,7 +28,7 @@ export async function killToNextStart(amqpUrl: string, kills: number, gapMs: num
       if (message?.startsWith('hard time limit reached')) killedAt = now();
     },
   };
-  const worker = await startWorker({ appPath, concurrency: 1, pool: 'threads' }, env, log);
+  const worker = await startWorker({ appPath, concurrency: 1, pool: 'threads' }, env, log, metrics.getMeter('bench'));
   const delays: number[] = [];
   try {
     for (let round = 0; round < kills; round++) {

@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig, signals, type NightshiftConfig } from '@nightshift/core';
 import { Broker, brokerOptions, createClient, type Client } from '@nightshift/broker';
+import { metrics } from '@nightshift/telemetry';
 import { randomPrefix } from '@nightshift/test-helpers';
 import { startWorker, type PoolKind } from '@nightshift/worker';
 import { noop } from '../fixtures/noop-app.ts';
@@ -69,7 +70,7 @@ export async function nightshiftDrain(amqpUrl: string, pool: PoolKind, count: nu
   await sendAll(installation.client, count);
   const done = successes(count);
   const started = performance.now();
-  const worker = await startWorker({ appPath, concurrency: 2, pool }, installation.env, quiet);
+  const worker = await startWorker({ appPath, concurrency: 2, pool }, installation.env, quiet, metrics.getMeter('bench'));
   await done.all;
   const [first, last] = [done.times[0] as number, done.times[count - 1] as number];
   await worker.stop();
@@ -80,7 +81,7 @@ export async function nightshiftDrain(amqpUrl: string, pool: PoolKind, count: nu
 /** Start a worker, then send `count` (200 in flight) while it runs them: first send to last finished. */
 export async function nightshiftFlow(amqpUrl: string, pool: PoolKind, count: number): Promise<RoundResult> {
   const installation = await install(amqpUrl);
-  const worker = await startWorker({ appPath, concurrency: 2, pool }, installation.env, quiet);
+  const worker = await startWorker({ appPath, concurrency: 2, pool }, installation.env, quiet, metrics.getMeter('bench'));
   const done = successes(count);
   const started = performance.now();
   await sendAll(installation.client, count);
