@@ -1,4 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { Acknowledger } from './acknowledger.ts';
 import type { Broker } from './broker.ts';
 
 /** One message, with settlement bound to the channel it arrived on. */
@@ -27,6 +28,7 @@ export class Subscription {
   readonly #prefetch: number;
   readonly #onCancel: () => void;
   #channel: Channel | undefined;
+  #acknowledger: Acknowledger | undefined;
   #cancelled = false;
   #consumerTag: string | undefined;
   #starting: Promise<void> | undefined;
@@ -75,6 +77,12 @@ export class Subscription {
     const channel = this.#channel;
     if (options.waitForHandlers) await Promise.allSettled([...this.#active]);
     this.#channel = undefined;
+    // Acks waiting for the next turn go first: closing before them would return those messages to the queue.
+    try {
+      this.#acknowledger?.flush();
+    } catch {
+      // The channel is gone; the broker redelivers.
+    }
     await channel?.close().catch(() => {});
   }
 
@@ -92,7 +100,9 @@ export class Subscription {
       if (!this.#cancelled && this.#broker.connected) setTimeout(this.#onReady, 200).unref();
     });
     await channel.prefetch(this.#prefetch);
+    const acknowledger = new Acknowledger(channel);
     this.#channel = channel;
+    this.#acknowledger = acknowledger;
     const { consumerTag } = await channel.consume(this.queue, (message) => {
       if (message === null) {
         // The server cancelled us (queue deleted or failed over): reopen shortly.
@@ -100,12 +110,13 @@ export class Subscription {
         void channel.close().catch(() => {});
         return;
       }
-      this.#dispatch(channel, message);
+      this.#dispatch(acknowledger, message);
     }, { noAck: false });
     this.#consumerTag = consumerTag;
   }
 
-  #dispatch(channel: Channel, message: ConsumeMessage): void {
+  #dispatch(acknowledger: Acknowledger, message: ConsumeMessage): void {
+    acknowledger.delivered(message);
     let settled = false;
     const settle = (action: () => void) => {
       if (settled) return;
@@ -121,8 +132,8 @@ export class Subscription {
       get settled() {
         return settled;
       },
-      ack: () => settle(() => channel.ack(message)),
-      nack: (requeue) => settle(() => channel.nack(message, false, requeue)),
+      ack: () => settle(() => acknowledger.ack(message)),
+      nack: (requeue) => settle(() => acknowledger.nack(message, requeue)),
     };
     const run = (async () => {
       try {

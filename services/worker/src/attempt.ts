@@ -23,7 +23,8 @@ export interface AttemptDeps {
 /** A running attempt, as the worker sees it (for `active`, revoke and shutdown). */
 export interface RunningAttempt {
   readonly envelope: TaskEnvelope;
-  readonly startedAt: number;
+  /** When it started in its sandbox; `undefined` while it waits for its sandbox to take it up. */
+  readonly startedAt: number | undefined;
   /** Terminates the attempt; it is acked and reported as revoked, not retried. */
   terminate(): void;
   /** Stops the attempt for shutdown; its message goes back to the queue. */
@@ -43,33 +44,40 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   const settings = options.tasks.get(envelope.task);
   if (!settings) throw new Error(`no settings for task ${envelope.task}`);
   const summary = eventFields(envelope, options.name);
-  const startedAt = Date.now();
-  deps.emit('task.started', summary);
-
   const span = trace.getActiveSpan()?.spanContext();
-  const run = deps.pool.start({ appPath: options.appPath, envelope, worker: options.name, ...(span ? { trace: { traceId: span.traceId, spanId: span.spanId } } : {}) });
+  const run = deps.pool.start({ envelope, worker: options.name, ...(span ? { trace: { traceId: span.traceId, spanId: span.spanId } } : {}) });
   let stopped: StopReason | undefined;
   const stop = (reason: StopReason) => {
     stopped ??= reason;
     run.kill();
   };
-  const softTimer = setTimeout(() => {
-    metrics.limitHits.add(1, { task: envelope.task, kind: 'soft' });
-    deps.log.warn({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, limitMs: settings.softTimeLimitMs }, 'soft time limit reached: the task is told to stop (ctx.signal)');
-    run.abort(new SoftTimeLimitExceeded(settings.softTimeLimitMs));
-  }, settings.softTimeLimitMs);
-  const hardTimer = setTimeout(() => {
-    metrics.limitHits.add(1, { task: envelope.task, kind: 'hard' });
-    deps.log.error({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, limitMs: settings.timeLimitMs }, 'hard time limit reached: killing the sandbox and replacing it');
-    stop('hard-limit');
-  }, settings.timeLimitMs);
-  const unregister = register({ envelope, startedAt, terminate: () => stop('revoked'), abandon: () => stop('shutdown') });
+  let startedAt: number | undefined;
+  let ended = false;
+  let timer: NodeJS.Timeout | undefined;
+  const unregister = register({ envelope, get startedAt() { return startedAt; }, terminate: () => stop('revoked'), abandon: () => stop('shutdown') });
+  // The limits count from the moment the sandbox takes the attempt up: waiting for a free one is never charged.
+  // One timer at a time: the hard limit's is set when the soft one fires (most tasks end before either).
+  void run.started.then((started) => {
+    if (!started || ended) return;
+    startedAt = Date.now();
+    deps.emit('task.started', summary);
+    timer = setTimeout(() => {
+      metrics.limitHits.add(1, { task: envelope.task, kind: 'soft' });
+      deps.log.warn({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, limitMs: settings.softTimeLimitMs }, 'soft time limit reached: the task is told to stop (ctx.signal)');
+      run.abort(new SoftTimeLimitExceeded(settings.softTimeLimitMs));
+      timer = setTimeout(() => {
+        metrics.limitHits.add(1, { task: envelope.task, kind: 'hard' });
+        deps.log.error({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, limitMs: settings.timeLimitMs }, 'hard time limit reached: killing the sandbox and replacing it');
+        stop('hard-limit');
+      }, settings.timeLimitMs - settings.softTimeLimitMs);
+    }, settings.softTimeLimitMs);
+  });
   const outcome = await run.outcome.finally(() => {
-    clearTimeout(softTimer);
-    clearTimeout(hardTimer);
+    ended = true;
+    clearTimeout(timer);
     unregister();
   });
-  const runtimeMs = 'runtimeMs' in outcome ? outcome.runtimeMs : Date.now() - startedAt;
+  const runtimeMs = 'runtimeMs' in outcome ? outcome.runtimeMs : Date.now() - (startedAt ?? Date.now());
 
   if (stopped === 'shutdown') {
     markAttempt('returned');
@@ -81,7 +89,7 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
     markAttempt('revoked');
     delivery.ack();
     metrics.tasks.add(1, { task: envelope.task, outcome: 'revoked' });
-    deps.emit('task.revoked', { ...summary, runtimeMs, terminated: true });
+    deps.emit('task.revoked', { ...summary, runtimeMs, terminated: startedAt !== undefined });
     return;
   }
   if ('crashed' in outcome) {

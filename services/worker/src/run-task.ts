@@ -3,7 +3,6 @@ import { serializeError, UnknownTaskError, type AnyApp, type Logger, type Serial
 
 /** One attempt to run, as handed to a sandbox. Plain data: it crosses the thread boundary. */
 export interface SandboxJob {
-  readonly appPath: string;
   readonly envelope: TaskEnvelope;
   readonly worker: string;
   /** The attempt's span, so the sandbox's log lines carry `trace_id`/`span_id`. */

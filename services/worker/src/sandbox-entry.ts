@@ -1,56 +1,60 @@
-// The module each thread sandbox runs (piscina's `filename`). It loads the app itself, once per thread,
-// and runs one attempt per call. The main thread aborts `ctx.signal` by posting `{ id, abort }` on the
-// pool's broadcast channel (soft limit); one channel per pool, rather than a new port per task.
-import { BroadcastChannel, workerData } from 'node:worker_threads';
-import { deserializeError, loadApp, type AnyApp, type SerializedError } from '@nightshift/core';
-import { createLogger } from '@nightshift/telemetry';
-import { runTask, type SandboxJob, type SandboxResult } from './run-task.ts';
+// The module each thread sandbox runs. It loads the app once, when the thread is spawned, so a task never
+// waits for it; then runs the tasks it is sent one at a time, in order, and answers each with one message.
+import { parentPort, workerData } from 'node:worker_threads';
+import { deserializeError, loadApp, type Logger } from '@nightshift/core';
+import { createLogger } from '@nightshift/telemetry/logger';
+import { runTask, type SandboxJob } from './run-task.ts';
+import type { FromSandbox, SandboxData, ToSandbox } from './sandbox-protocol.ts';
 
-const apps = new Map<string, Promise<AnyApp>>();
-const log = createLogger({ service: 'worker', level: (workerData as { logLevel?: string } | undefined)?.logLevel ?? 'info' });
+const port = parentPort;
+if (!port) throw new Error('sandbox-entry.ts runs in a worker thread only');
+const { appPath, logLevel } = workerData as SandboxData;
+const log = createLogger({ service: 'worker', level: logLevel });
+const app = await loadApp(appPath);
 
-export interface SandboxMessage {
-  readonly job: SandboxJob;
-  /** Name of the pool's broadcast channel for aborts. */
-  readonly channel: string;
-}
+const waiting: SandboxJob[] = [];
+let running: { readonly id: string; readonly controller: AbortController } | undefined;
+const say = (message: FromSandbox) => port.postMessage(message);
 
-/** What the main thread posts to abort one attempt's `ctx.signal`. */
-export interface AbortMessage {
-  readonly id: string;
-  readonly abort: SerializedError;
-}
-
-const running = new Map<string, AbortController>();
-let listening: BroadcastChannel | undefined;
-
-function listen(name: string): void {
-  if (listening) return;
-  listening = new BroadcastChannel(name);
-  listening.onmessage = (event) => {
-    const { id, abort } = (event as unknown as { data: AbortMessage }).data;
-    running.get(id)?.abort(deserializeError(abort));
-  };
-  // The channel must not keep an idle thread alive.
-  listening.unref();
-}
-
-export default async function runInSandbox({ job, channel }: SandboxMessage): Promise<SandboxResult> {
-  listen(channel);
-  const controller = new AbortController();
-  running.set(job.envelope.id, controller);
-  try {
-    let app = apps.get(job.appPath);
-    if (!app) {
-      app = loadApp(job.appPath);
-      apps.set(job.appPath, app);
+port.on('message', (message: ToSandbox) => {
+  switch (message.type) {
+    case 'run':
+      waiting.push(message.job);
+      if (!running) void runWaiting();
+      return;
+    case 'abort':
+      if (running?.id === message.id) running.controller.abort(deserializeError(message.reason));
+      return;
+    case 'drop': {
+      const index = waiting.findIndex((job) => job.envelope.id === message.id);
+      if (index === -1) return;
+      waiting.splice(index, 1);
+      say({ type: 'dropped', id: message.id });
     }
-    const taskLog = log.child({
-      task: job.envelope.task, task_id: job.envelope.id, attempt: job.envelope.attempt,
-      ...(job.trace ? { trace_id: job.trace.traceId, span_id: job.trace.spanId } : {}),
-    });
-    return await runTask(await app, job, controller.signal, taskLog);
-  } finally {
-    running.delete(job.envelope.id);
   }
+});
+say({ type: 'ready' });
+
+async function runWaiting(): Promise<void> {
+  for (let job = waiting.shift(); job; job = waiting.shift()) {
+    const controller = new AbortController();
+    running = { id: job.envelope.id, controller };
+    const result = await runTask(app, job, controller.signal, taskLogger(job));
+    running = undefined;
+    say({ type: 'done', id: job.envelope.id, result });
+  }
+}
+
+// Most tasks never log: the child logger (and its bindings) is made on the first line only.
+function taskLogger(job: SandboxJob): Logger {
+  let child: Logger | undefined;
+  const get = () => (child ??= log.child({
+    task: job.envelope.task, task_id: job.envelope.id, attempt: job.envelope.attempt,
+    ...(job.trace ? { trace_id: job.trace.traceId, span_id: job.trace.spanId } : {}),
+  }));
+  const at = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object | string, msg?: string) => {
+    if (msg === undefined) get()[level](obj);
+    else get()[level](obj, msg);
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { EventPublisher, publishDeadLetter, publishEvent, serveControl, consumeTasks, type Broker, type ControlRequest, type EventType, type ReceivedTask, type Subscription } from '@nightshift/broker';
-import { type AnyApp, type Logger } from '@nightshift/core';
+import { type AnyApp, type Logger, type TaskEnvelope } from '@nightshift/core';
 import type { Meter } from '@nightshift/telemetry';
 import { emitSignal, eventFields, runAttempt, type RunningAttempt } from './attempt.ts';
 import type { WorkerOptions } from './options.ts';
@@ -38,10 +38,13 @@ export class Worker {
     this.#app = app;
     this.options = options;
     this.#log = log;
-    this.#pool = options.pool === 'threads' ? createThreadPool({ size: options.concurrency, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb, logLevel: options.logLevel }) : createInlinePool(app, log);
-    this.#slots = new Slots(options.concurrency);
+    this.#pool = options.pool === 'threads'
+      ? createThreadPool({ size: options.concurrency, appPath: options.appPath, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb, logLevel: options.logLevel }, log)
+      : createInlinePool(app, options.concurrency, log);
+    // A slot is a place in the pool: a running attempt, or the one ready behind it in its sandbox.
+    this.#slots = new Slots(this.#pool.places);
     this.#events = new EventPublisher(broker);
-    this.#metrics = createWorkerMetrics(meter, () => ({ busy: this.#running.size, total: options.concurrency }));
+    this.#metrics = createWorkerMetrics(meter, () => ({ busy: this.active, total: options.concurrency }));
     // Series start at 0, so the first retry, kill or dead letter is an increase Prometheus can see.
     for (const task of app.tasks) {
       for (const outcome of ['succeeded', 'retried', 'dead_lettered']) this.#metrics.tasks.add(0, { task: task.name, outcome });
@@ -54,7 +57,13 @@ export class Worker {
   /** Starts consuming every queue, answering control, and sending heartbeats. */
   async start(): Promise<void> {
     const { options } = this;
-    await this.#events.ready();
+    // Every sandbox has the app loaded before the first message is taken: no task waits for a cold start.
+    try {
+      await Promise.all([this.#pool.ready(), this.#events.ready()]);
+    } catch (error) {
+      await this.#pool.close(); // a sandbox that cannot load the app fails the start, and no thread stays behind
+      throw error;
+    }
     for (const queue of options.queues) {
       // Prefetch beyond the slots so the next task is at hand; waiting ones are the worker's "reserved".
       this.#subscriptions.push(await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), {
@@ -84,8 +93,11 @@ export class Worker {
     return this.#stopping;
   }
 
+  /** Attempts running now (started in their sandboxes). */
   get active(): number {
-    return this.#running.size;
+    let started = 0;
+    for (const attempt of this.#running.values()) if (attempt.startedAt !== undefined) started += 1;
+    return started;
   }
 
   async #shutdown(reason: string): Promise<void> {
@@ -95,6 +107,8 @@ export class Worker {
     clearInterval(this.#heartbeat);
     await Promise.all(this.#subscriptions.map((s) => s.stopConsuming()));
     for (const waiting of this.#slots.cancelAll()) waiting.delivery.nack(true);
+    // Attempts ready in a sandbox behind a running one have not started: back to the queue with the rest.
+    for (const attempt of this.#running.values()) if (attempt.startedAt === undefined) attempt.abandon();
     const drained = Promise.allSettled([...this.#handlers]);
     const grace = new Promise<'grace'>((resolve) => setTimeout(resolve, options.graceMs, 'grace').unref());
     if ((await Promise.race([drained.then(() => 'drained' as const), grace])) === 'grace') {
@@ -135,19 +149,29 @@ export class Worker {
       return;
     }
     if (!(await this.#slots.acquire(received))) return; // shutdown: already returned to the queue
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#slots.release();
+    };
     try {
       if (this.#revoked.has(envelope.id)) {
         delivery.ack();
         this.#emit('task.revoked', { ...fields, terminated: false });
         return;
       }
+      // The slot is free the moment the sandbox is: the next attempt need not wait for this one's ack and events.
       await runAttempt(this.#deps(), received, (attempt) => {
         this.#running.set(envelope.id, attempt);
-        return () => this.#running.delete(envelope.id);
+        return () => {
+          this.#running.delete(envelope.id);
+          release();
+        };
       });
       this.#processed += 1;
     } finally {
-      this.#slots.release();
+      release();
     }
   }
 
@@ -159,8 +183,8 @@ export class Worker {
     const now = Date.now();
     switch (request.command) {
       case 'ping': return { ok: 'pong' };
-      case 'active': return [...this.#running.values()].map((a) => ({ ...eventFields(a.envelope, this.options.name), args: a.envelope.args, startedAt: new Date(a.startedAt).toISOString(), runningMs: now - a.startedAt }));
-      case 'reserved': return this.#slots.reserved.map((r) => ({ ...eventFields(r.envelope, this.options.name), args: r.envelope.args }));
+      case 'active': return [...this.#running.values()].flatMap((a) => (a.startedAt === undefined ? [] : [{ ...eventFields(a.envelope, this.options.name), args: a.envelope.args, startedAt: new Date(a.startedAt).toISOString(), runningMs: now - a.startedAt }]));
+      case 'reserved': return this.#reserved().map((envelope) => ({ ...eventFields(envelope, this.options.name), args: envelope.args }));
       case 'stats': return this.#status();
       case 'registered': return this.#app.tasks.map((t) => t.name);
       case 'revoke': return this.#revoke(String(request.args.id ?? ''), request.args.terminate === true);
@@ -173,15 +197,23 @@ export class Worker {
     this.#revoked.add(id);
     if (this.#revoked.size > REVOKED_REMEMBERED) this.#revoked.delete(this.#revoked.values().next().value as string);
     const running = this.#running.get(id);
-    if (running && terminate) running.terminate();
-    return { ok: true, id, state: running ? (terminate ? 'terminated' : 'running (not terminated)') : 'will be skipped' };
+    // One waiting in its sandbox for the task before it has not started: it is dropped there, i.e. skipped.
+    const waiting = running !== undefined && running.startedAt === undefined;
+    if (running && (terminate || waiting)) running.terminate();
+    return { ok: true, id, state: !running || waiting ? 'will be skipped' : (terminate ? 'terminated' : 'running (not terminated)') };
+  }
+
+  /** Received and not started: ready in a sandbox behind a running task, or waiting for a place. */
+  #reserved(): TaskEnvelope[] {
+    const inSandboxes = [...this.#running.values()].filter((a) => a.startedAt === undefined).map((a) => a.envelope);
+    return [...inSandboxes, ...this.#slots.reserved.map((r) => r.envelope)];
   }
 
   #status(): Record<string, unknown> {
     return {
       worker: this.options.name, host: hostname(), pid: process.pid, version: process.env.npm_package_version ?? '0.1.0',
       queues: this.options.queues, concurrency: this.options.concurrency, pool: this.options.pool,
-      active: this.#running.size, reserved: this.#slots.reserved.length, processed: this.#processed,
+      active: this.active, reserved: this.#reserved().length, processed: this.#processed,
       uptimeMs: Date.now() - this.#startedAt,
     };
   }

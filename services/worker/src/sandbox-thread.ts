@@ -1,0 +1,93 @@
+import { Worker as Thread } from 'node:worker_threads';
+import type { SerializedError } from '@nightshift/core';
+import type { SandboxJob, SandboxResult } from './run-task.ts';
+import type { FromSandbox, SandboxData, ToSandbox } from './sandbox-protocol.ts';
+
+const entry = new URL('./sandbox-entry.ts', import.meta.url);
+
+/** What a sandbox thread tells its pool. Called at most once each for `ready` and `exit`. */
+export interface SandboxThreadEvents {
+  ready(thread: SandboxThread): void;
+  done(thread: SandboxThread, id: string, result: SandboxResult): void;
+  dropped(thread: SandboxThread, id: string): void;
+  /** The thread is gone: it died on its own (`error` says how, if it said), or was terminated. */
+  exit(thread: SandboxThread, error: Error | undefined): void;
+}
+
+/** Options of every thread of a pool. */
+export interface SandboxThreadOptions {
+  readonly appPath: string;
+  readonly logLevel: string;
+  readonly maxOldGenerationSizeMb?: number | undefined;
+}
+
+/**
+ * The main thread's handle on one thread sandbox: spawns it (it loads the app at once), sends it tasks,
+ * and terminates it. After `terminate` it says nothing more: a result still in flight is ignored.
+ */
+export class SandboxThread {
+  readonly #thread: Thread;
+  #ready = false;
+  #gone = false;
+  #lastError: Error | undefined;
+
+  constructor(options: SandboxThreadOptions, events: SandboxThreadEvents) {
+    this.#thread = new Thread(entry, {
+      workerData: { appPath: options.appPath, logLevel: options.logLevel } satisfies SandboxData,
+      ...(options.maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } } : {}),
+    });
+    this.#thread.on('message', (message: FromSandbox) => {
+      if (this.#gone) return;
+      switch (message.type) {
+        case 'ready':
+          this.#ready = true;
+          events.ready(this);
+          return;
+        case 'done':
+          events.done(this, message.id, message.result);
+          return;
+        case 'dropped':
+          events.dropped(this, message.id);
+      }
+    });
+    this.#thread.on('error', (error) => { this.#lastError = error; });
+    this.#thread.on('exit', (code) => {
+      if (this.#gone) return;
+      this.#gone = true;
+      events.exit(this, this.#lastError ?? new Error(`the sandbox thread exited with code ${code}`));
+    });
+  }
+
+  /** The app was loaded (even if the thread is gone since). */
+  get loaded(): boolean {
+    return this.#ready;
+  }
+
+  /** The app is loaded and the thread takes tasks. */
+  get ready(): boolean {
+    return this.#ready && !this.#gone;
+  }
+
+  run(job: SandboxJob): void {
+    this.#send({ type: 'run', job });
+  }
+
+  abort(id: string, reason: SerializedError): void {
+    this.#send({ type: 'abort', id, reason });
+  }
+
+  drop(id: string): void {
+    this.#send({ type: 'drop', id });
+  }
+
+  /** Stops the thread wherever it is; it says nothing more, not even `exit`. */
+  terminate(): Promise<void> {
+    this.#gone = true;
+    this.#thread.removeAllListeners('message');
+    return this.#thread.terminate().then(() => {}, () => {});
+  }
+
+  #send(message: ToSandbox): void {
+    if (!this.#gone) this.#thread.postMessage(message);
+  }
+}
