@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Broker, brokerOptions } from '@nightshift/broker';
 import { emailChannel, logChannel, OutboxSender, slackChannel, summaryAlert, type AlertChannel, type AlertOptions } from '@nightshift/alerts';
-import { AlertOutbox, closeAlertWindows, DeadLetters, isTransientStoreError, migrate, Store, type MigrationResult } from '@nightshift/store';
+import { AlertOutbox, closeAlertWindows, DeadLetters, migrateWhenReachable, Store, type MigrationResult } from '@nightshift/store';
 import type { Logger } from '@nightshift/core';
 import type { Meter } from '@nightshift/telemetry';
 import type { AlerterConfig } from './config.ts';
@@ -55,7 +55,7 @@ export async function startAlerter(options: AlerterOptions): Promise<Alerter> {
   }
 
   const store = new Store({ url: config.core.databaseUrl, schema: config.schema, applicationName: 'nightshift alerter' });
-  const migrations = await migrateWhenReachable(store, logger, options.signal);
+  const migrations = await migrateWhenReachable(store, { logger, signal: options.signal });
   let broker: Broker;
   try {
     broker = await Broker.connect(brokerOptions(config.core, `nightshift alerter@${hostname()}`, logger));
@@ -118,27 +118,6 @@ function configuredChannels(config: AlerterConfig, logger: Logger): AlertChannel
   if (config.slackWebhookUrl) channels.push(slackChannel({ webhookUrl: config.slackWebhookUrl }));
   if (config.email) channels.push(emailChannel({ smtpUrl: config.email.smtpUrl, from: config.email.from, to: config.email.to }));
   return channels;
-}
-
-/** Migrations at start-up; an unreachable PostgreSQL is waited for (with backoff), any other failure stops the start. */
-async function migrateWhenReachable(store: Store, logger: Logger, signal: AbortSignal | undefined): Promise<MigrationResult> {
-  for (let delayMs = 500; ; delayMs = Math.min(10_000, delayMs * 2)) {
-    try {
-      const result = await migrate(store);
-      if (result.applied.length > 0) logger.info({ schema: store.schema, applied: result.applied }, `applied ${result.applied.length} store migration(s)`);
-      return result;
-    } catch (error) {
-      if (!isTransientStoreError(error) || signal?.aborted) {
-        await store.close();
-        throw error;
-      }
-      logger.warn({ err: { message: (error as Error).message }, retryInMs: delayMs }, 'waiting for PostgreSQL to apply the store migrations');
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, delayMs);
-        signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(undefined); }, { once: true });
-      });
-    }
-  }
 }
 
 /** Runs `work` every `ms`, never two at once; after a failure it backs off (doubling to 30 s) and logs once per streak. */
