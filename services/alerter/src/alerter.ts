@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Broker, brokerOptions } from '@nightshift/broker';
 import { emailChannel, logChannel, OutboxSender, slackChannel, summaryAlert, type AlertChannel, type AlertOptions } from '@nightshift/alerts';
 import { AlertOutbox, closeAlertWindows, DeadLetters, migrateWhenReachable, Store, type MigrationResult } from '@nightshift/store';
-import type { Logger } from '@nightshift/core';
+import { Backoff, type Logger } from '@nightshift/core';
 import type { Meter } from '@nightshift/telemetry';
 import type { AlerterConfig } from './config.ts';
 import { DeadLetterIntake } from './intake.ts';
@@ -120,20 +120,21 @@ function configuredChannels(config: AlerterConfig, logger: Logger): AlertChannel
   return channels;
 }
 
-/** Runs `work` every `ms`, never two at once; after a failure it backs off (doubling to 30 s) and logs once per streak. */
+/** Runs `work` every `ms`, never two at once; after a failure it backs off (from `ms`, at least 500 ms, doubling to 30 s) and logs once per streak. */
 function every(ms: number, work: () => Promise<void>, logger: Logger, what: string): { stop(): void } {
+  const backoff = new Backoff({ base: Math.max(ms, 500), factor: 2, max: Math.max(ms, 500, 30_000), jitter: 0 }, `${what} backoff`);
   let running = false;
-  let backoffMs = 0;
+  let failures = 0;
   let nextAt = 0;
   const timer = setInterval(() => {
     if (running || Date.now() < nextAt) return;
     running = true;
     work().then(
-      () => { backoffMs = 0; },
+      () => { failures = 0; },
       (error: unknown) => {
-        if (backoffMs === 0) logger.warn({ err: { message: (error as Error).message } }, `${what} failed; retrying with backoff`);
-        backoffMs = Math.min(30_000, Math.max(ms, backoffMs * 2, 500));
-        nextAt = Date.now() + backoffMs;
+        if (failures === 0) logger.warn({ err: { message: (error as Error).message } }, `${what} failed; retrying with backoff`);
+        failures += 1;
+        nextAt = Date.now() + backoff.delay(failures);
       },
     ).finally(() => { running = false; });
   }, ms);
