@@ -61,12 +61,7 @@ test('requeue puts the task back in its queue with a fresh attempt count, the re
     await eventually('the row', async () => (await rowCount(harness.store)) === 1);
     const [item] = (await harness.deadLetters.list()).items;
     const [outcome] = await harness.deadLetters.requeue({ ids: [item?.id ?? ''] }, { publish: brokerReplayPublisher(harness.producer), by: 'test' });
-    let message = await harness.raw.get(harness.producer.names.queue('replays'), { noAck: true });
-    for (let i = 0; !message && i < 100; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      message = await harness.raw.get(harness.producer.names.queue('replays'), { noAck: true });
-    }
-    assert.ok(message, 'the task is back in its queue');
+    const message = await eventually('the task back in its queue', () => harness.raw.get(harness.producer.names.queue('replays'), { noAck: true }), 2_000, 20);
     const decoded = decode(message.content);
     assert.ok(decoded.ok);
     assert.equal(decoded.envelope.attempt, 1);
