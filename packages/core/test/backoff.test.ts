@@ -2,16 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Backoff, compileRetryPolicy, ConfigError, retryDelay } from '@nightshift/core';
 
-/** mulberry32: a small seeded source, so a jittered sequence is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+/** An injected source that yields `values` in turn, round and round. */
+function scripted(...values: number[]): () => number {
+  let next = 0;
+  return () => values[next++ % values.length] as number;
 }
 
 test('the defaults are 1 s doubling to 30 s, ±20 %, and the compiled options are frozen', () => {
@@ -37,27 +31,26 @@ test('jitter spreads each delay by at most ±jitter and never past max', () => {
   assert.equal(backoff.delay(3, () => 1), 3_000, 'capped at max after the spread too');
 });
 
-test('an injected seeded source makes a jittered sequence repeatable, and each delay stays in its band', () => {
-  const options = { base: '200ms', factor: 2, max: '5s', jitter: 0.2 } as const;
-  const first = new Backoff({ ...options, random: seeded(42) });
-  const second = new Backoff({ ...options, random: seeded(42) });
-  const attempts = Array.from({ length: 12 }, (_, i) => i + 1);
-  const a = attempts.map((n) => first.delay(n));
-  assert.deepEqual(attempts.map((n) => second.delay(n)), a);
-  for (const [i, delay] of a.entries()) {
-    const nominal = Math.min(5_000, 200 * 2 ** i);
-    assert.ok(delay >= Math.round(nominal * 0.8) && delay <= Math.min(5_000, Math.round(nominal * 1.2)), `attempt ${i + 1}: ${delay} ms is outside ${nominal} ms ±20 %`);
+test('the injected source decides each spread, and every delay stays within ±jitter of its step', () => {
+  const backoff = new Backoff({ base: '200ms', factor: 2, max: '5s', jitter: 0.2, random: scripted(0, 0.25, 0.5, 0.75, 0.999_999) });
+  const delays = Array.from({ length: 10 }, (_, i) => backoff.delay(i + 1));
+  //  step:  200   400   800  1600  3200  5000 (capped) …
+  assert.deepEqual(delays, [160, 360, 800, 1_760, 3_840, 4_000, 4_500, 5_000, 5_000, 5_000]);
+  for (const [i, delay] of delays.entries()) {
+    const step = Math.min(5_000, 200 * 2 ** i);
+    assert.ok(delay >= step * 0.8 && delay <= Math.min(5_000, step * 1.2), `attempt ${i + 1}: ${delay} ms is outside ${step} ms ±20 %`);
   }
-  assert.ok(new Set(a.slice(0, 5)).size > 1, 'the seeded source does spread the delays');
+  const again = new Backoff({ base: '200ms', factor: 2, max: '5s', jitter: 0.2, random: scripted(0, 0.25, 0.5, 0.75, 0.999_999) });
+  assert.deepEqual(Array.from({ length: 10 }, (_, i) => again.delay(i + 1)), delays, 'the same source gives the same waits');
 });
 
 test('task retries use the same formula (retryDelay is Backoff.delay of the policy)', () => {
   const policy = compileRetryPolicy({ base: '1s', max: '10s', jitter: 0.3 });
   assert.ok(policy.backoff instanceof Backoff);
-  for (const attempt of [1, 2, 3, 4, 5, 6]) {
-    const random = seeded(attempt);
-    assert.equal(retryDelay(policy, attempt, seeded(attempt)), policy.backoff.delay(attempt, random));
+  for (const [attempt, value] of [[1, 0], [2, 0.3], [3, 0.6], [4, 0.9], [5, 0.1], [6, 0.5]] as const) {
+    assert.equal(retryDelay(policy, attempt, () => value), policy.backoff.delay(attempt, () => value));
   }
+  assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelay(policy, n, () => 0.5)), [1_000, 2_000, 4_000, 8_000, 10_000]);
 });
 
 test('bad options are refused with a ConfigError naming the field', () => {
