@@ -19,7 +19,7 @@ test('a dead letter delivered twice is one row and one page; a restarted alerter
     const { rows } = await harness.store.query<{ headers: Record<string, unknown> }>(`SELECT headers FROM ${harness.store.table('dead_letters')}`);
     const message = taskMessage(envelope);
     await harness.producer.publisher.publish(harness.producer.names.dlx, 'reports', message.content, { messageId: envelope.id, headers: rows[0]?.headers ?? {} });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await eventually('the copy to be taken in', () => harness.logs.lines.some((line) => line.includes('dead letter delivered again; already stored')));
     assert.equal(await rowCount(harness.store), 1);
     await first.stop();
 
