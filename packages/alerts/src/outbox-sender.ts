@@ -1,4 +1,4 @@
-import type { Logger } from '@nightshift/core';
+import { Backoff, type Logger } from '@nightshift/core';
 import { readAlert } from './alert.ts';
 import type { AlertChannel } from './channels.ts';
 import { deliverInSpan } from './delivery-span.ts';
@@ -42,6 +42,10 @@ export interface OutboxSenderOptions {
   readonly onFailed?: (channel: string, error: Error) => void;
 }
 
+const DEFAULT_ENTRY_RETRY = { baseMs: 2_000, maxMs: 300_000 };
+// While the outbox cannot be read (PostgreSQL is down): 1 s doubling to 30 s, never sooner than the poll.
+const STORE_BACKOFF = new Backoff({ base: 1_000, factor: 2, max: 30_000, jitter: 0 }, 'outbox sender store backoff');
+
 /**
  * Drains the alert outbox: sends each due entry through its channel, marks it sent, and on failure leaves it
  * for a later attempt with backoff, so an outage of Slack or SMTP delays alerts and loses none. A per-channel
@@ -57,10 +61,14 @@ export class OutboxSender {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #woken = false;
-  #storeBackoffMs = 0;
+  /** Rounds in a row that could not read the outbox: the place on `STORE_BACKOFF`. */
+  #storeFailures = 0;
+  readonly #entryBackoff: Backoff;
 
   constructor(options: OutboxSenderOptions) {
     this.#options = options;
+    const { baseMs, maxMs } = options.retry ?? DEFAULT_ENTRY_RETRY;
+    this.#entryBackoff = new Backoff({ base: baseMs, factor: 2, max: maxMs, jitter: 0.2 }, 'outbox sender retry');
     this.#channels = new Map(options.channels.map((channel) => [channel.name, channel]));
   }
 
@@ -101,11 +109,11 @@ export class OutboxSender {
       let delay = this.#options.pollMs ?? 1_000;
       try {
         const sent = await this.round();
-        this.#storeBackoffMs = 0;
+        this.#storeFailures = 0;
         if (sent > 0) delay = 0; // there may be more
       } catch (error) {
-        this.#storeBackoffMs = Math.min(30_000, this.#storeBackoffMs === 0 ? 1_000 : this.#storeBackoffMs * 2);
-        delay = Math.max(delay, this.#storeBackoffMs);
+        this.#storeFailures += 1;
+        delay = Math.max(delay, STORE_BACKOFF.delay(this.#storeFailures));
         this.#options.logger.warn({ err: { message: (error as Error).message }, retryInMs: delay }, 'could not read the alert outbox; retrying');
       }
       if (this.#running && !this.#woken && delay > 0) await this.#sleep(delay);
@@ -121,7 +129,7 @@ export class OutboxSender {
     let sent = 0;
     for (const entry of entries) {
       if (channel === undefined) {
-        await outbox.markFailed(entry.id, `channel "${name}" is not configured in this alerter`, this.#options.retry?.maxMs ?? 300_000);
+        await outbox.markFailed(entry.id, `channel "${name}" is not configured in this alerter`, this.#entryBackoff.maxMs);
         logger.warn({ channel: name, entry: entry.id }, `an alert waits for channel "${name}", which this alerter does not have; configure it or delete the entry`);
         continue;
       }
@@ -132,13 +140,13 @@ export class OutboxSender {
       }
       const alert = readAlert(entry.alert);
       if (alert === undefined) {
-        await outbox.markFailed(entry.id, 'not an alert (unknown kind)', this.#options.retry?.maxMs ?? 300_000);
+        await outbox.markFailed(entry.id, 'not an alert (unknown kind)', this.#entryBackoff.maxMs);
         continue;
       }
       try {
         await deliverInSpan(channel, alert, entry);
       } catch (error) {
-        const delay = this.#backoff(entry.attempts);
+        const delay = this.#entryBackoff.delay(entry.attempts);
         logger.warn({ channel: name, entry: entry.id, attempts: entry.attempts, retryInMs: delay, err: { message: (error as Error).message } }, `alert not delivered to ${name}; it stays in the outbox`);
         this.#options.onFailed?.(name, error as Error);
         await outbox.markFailed(entry.id, (error as Error).message, delay);
@@ -167,12 +175,6 @@ export class OutboxSender {
     const configured = this.#options.rateLimits;
     if (configured && Object.hasOwn(configured, name)) return configured[name];
     return name === 'log' ? undefined : DEFAULT_RATE_LIMIT;
-  }
-
-  #backoff(attempts: number): number {
-    const { baseMs, maxMs } = this.#options.retry ?? { baseMs: 2_000, maxMs: 300_000 };
-    const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
-    return Math.round(raw * (0.8 + Math.random() * 0.4));
   }
 
   #sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 import type { ConfirmChannel, Message, Options } from 'amqplib';
-import { BrokerUnavailableError, UnroutableError } from '@nightshift/core';
+import { Backoff, BrokerUnavailableError, UnroutableError } from '@nightshift/core';
 import type { Broker } from './broker.ts';
 
 interface Pending {
@@ -41,7 +41,8 @@ function optionsFor(pending: Pending): Options.Publish {
   if (!pending.ambiguous) return pending.options;
   return { ...pending.options, headers: { ...(pending.options.headers ?? {}), [REPUBLISHED_HEADER]: true } };
 }
-const SUSPECT_BACKOFF_MS = { first: 100, max: 5_000 };
+// Reopening after a suspect channel: 100 ms doubling to 5 s. No jitter: one publisher per connection.
+const REOPEN_BACKOFF = new Backoff({ base: 100, factor: 2, max: 5_000, jitter: 0 }, 'publisher reopen backoff');
 
 /**
  * Confirmed publishing that never drops a message silently. Every publish resolves only when the broker
@@ -58,7 +59,8 @@ export class Publisher {
   #channel: ConfirmChannel | undefined;
   #opening = false;
   #waitingForDrain = false;
-  #backoffMs = 0;
+  /** Channels replaced in a row without a confirm in between: the place on the backoff. */
+  #reopens = 0;
   #reopenTimer: NodeJS.Timeout | undefined;
   #seq = 0;
   #stopped: Error | undefined;
@@ -146,7 +148,7 @@ export class Publisher {
   #onConfirm(pending: Pending, channel: ConfirmChannel, error: unknown): void {
     if (pending.settled || pending.sentOn !== channel) return;
     if (!error) {
-      this.#backoffMs = 0;
+      this.#reopens = 0;
       this.#settle(pending, pending.returned ? unroutable(pending) : undefined);
       this.#pump();
       return;
@@ -211,11 +213,11 @@ export class Publisher {
 
   #scheduleReopen(): void {
     if (this.#reopenTimer || this.#stopped) return;
-    this.#backoffMs = this.#backoffMs === 0 ? SUSPECT_BACKOFF_MS.first : Math.min(SUSPECT_BACKOFF_MS.max, this.#backoffMs * 2);
+    this.#reopens += 1;
     this.#reopenTimer = setTimeout(() => {
       this.#reopenTimer = undefined;
       this.#pump();
-    }, this.#backoffMs);
+    }, REOPEN_BACKOFF.delay(this.#reopens));
   }
 
   #requeue(pending: Pending): void {

@@ -1,6 +1,6 @@
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
-import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { eventually, randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { Broker, brokerOptions } from '@nightshift/broker';
 
 /** A broker under its own random prefix, with a short ladder and delivery limit; `cleanup` deletes what it declared. */
@@ -31,13 +31,7 @@ export async function testBroker(overrides: Partial<Record<string, string>> = {}
 
 /** Polls a queue until a message arrives or `timeoutMs` passes. */
 export async function nextMessage(channel: Channel, queue: string, timeoutMs = 10_000): Promise<GetMessage> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const message = await channel.get(queue, { noAck: true });
-    if (message) return message;
-    if (Date.now() > deadline) throw new Error(`no message arrived in ${queue} within ${timeoutMs}ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return eventually(`a message in ${queue}`, () => channel.get(queue, { noAck: true }), timeoutMs, 25);
 }
 
 /** Reads every message currently in a queue. */

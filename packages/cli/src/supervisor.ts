@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Backoff } from '@nightshift/core';
 import { LastWords } from './last-words.ts';
 import { readableDuration } from './readable-duration.ts';
 import type { ServiceOutput } from './service-output.ts';
@@ -65,7 +66,8 @@ interface Slot {
   readonly spec: ServiceSpec;
   child: ChildProcess | undefined;
   startedAt: number;
-  nextDelayMs: number;
+  /** Unexpected exits in a row, each after less than `resetAfterMs` up: the place on the backoff. */
+  crashes: number;
   restarts: number;
   restartTimer: NodeJS.Timeout | undefined;
   spawnError: Error | undefined;
@@ -88,6 +90,7 @@ export class Supervisor {
   readonly #slots: Slot[];
   readonly #output: ServiceOutput;
   readonly #restart: RestartPolicy;
+  readonly #backoff: Backoff;
   readonly #gracePeriodMs: number;
   readonly #fatalExitCodes: Readonly<Record<number, string>>;
   readonly #env: Readonly<Record<string, string | undefined>>;
@@ -105,12 +108,13 @@ export class Supervisor {
     if (names.size !== services.length) throw new TypeError('Supervisor: two services have the same name');
     this.#output = options.output;
     this.#restart = Object.freeze({ ...DEFAULT_RESTART, ...options.restart });
+    this.#backoff = new Backoff({ base: this.#restart.initialDelayMs, factor: 2, max: this.#restart.maxDelayMs, jitter: 0 }, 'restart');
     this.#gracePeriodMs = options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
     this.#fatalExitCodes = Object.freeze({ ...options.fatalExitCodes });
     this.#env = options.env ?? process.env;
     this.#cwd = options.cwd ?? process.cwd();
     this.#slots = services.map((spec) => ({
-      spec, child: undefined, startedAt: 0, nextDelayMs: this.#restart.initialDelayMs, restarts: 0, restartTimer: undefined, spawnError: undefined,
+      spec, child: undefined, startedAt: 0, crashes: 0, restarts: 0, restartTimer: undefined, spawnError: undefined,
       lastWords: new LastWords(),
     }));
     this.#done = new Promise((resolve) => {
@@ -209,9 +213,8 @@ export class Supervisor {
       this.#giveUp({ service: name, code, meaning, said: slot.lastWords.said() });
       return;
     }
-    if (uptimeMs >= this.#restart.resetAfterMs) slot.nextDelayMs = this.#restart.initialDelayMs;
-    const delayMs = slot.nextDelayMs;
-    slot.nextDelayMs = Math.min(delayMs * 2, this.#restart.maxDelayMs);
+    slot.crashes = uptimeMs >= this.#restart.resetAfterMs ? 1 : slot.crashes + 1;
+    const delayMs = this.#backoff.delay(slot.crashes);
     slot.restarts += 1;
     const how = slot.spawnError
       ? `could not start: ${slot.spawnError.message}`

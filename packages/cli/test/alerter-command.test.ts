@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertMigrated, quoteIdent, Store } from '@nightshift/store';
-import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { connect } from 'amqplib';
+import { eventually, randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { main } from '../src/main.ts';
 import { findRepoRoot, locateServices } from '../src/nightshift-services.ts';
 import { testIo } from './test-io.ts';
@@ -22,24 +23,14 @@ test('nightshift alerter migrates, consumes the dead-letters queue, and stops on
   const io = testIo({ env });
   const running = main(['alerter'], io);
   try {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        await assertMigrated(store);
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually('the store migrated', () => assertMigrated(store).then(() => true, () => false), 15_000, 100);
+    await eventually('a consumer on the dead-letters queue', () => consumers(amqpUrl, `${prefix}.dead-letters`).then((n) => n >= 1), 15_000, 100);
     io.interrupt('SIGINT');
     assert.equal(await running, 0, io.stderr.text);
   } finally {
     io.interrupt('SIGINT');
     await store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(prefix)} CASCADE`);
     await store.close();
-    const { connect } = await import('amqplib');
     const connection = await connect(amqpUrl);
     const channel = await connection.createChannel();
     for (const queue of ['dead-letters', 'retry.1s', 'retry.5s', 'retry.30s', 'retry.2m', 'retry.10m', 'retry.1h']) await channel.deleteQueue(`${prefix}.${queue}`);
@@ -47,3 +38,17 @@ test('nightshift alerter migrates, consumes the dead-letters queue, and stops on
     await connection.close();
   }
 });
+
+/** Consumers of a queue; 0 while it does not exist yet. */
+async function consumers(amqpUrl: string, queue: string): Promise<number> {
+  const connection = await connect(amqpUrl);
+  try {
+    const channel = await connection.createChannel();
+    channel.on('error', () => {}); // a queue not declared yet closes the channel with 404
+    return (await channel.checkQueue(queue)).consumerCount;
+  } catch {
+    return 0;
+  } finally {
+    await connection.close().catch(() => {});
+  }
+}

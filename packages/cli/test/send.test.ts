@@ -5,7 +5,7 @@ import { createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { decode } from '@nightshift/core';
-import { otlpCollector, randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { eventually, otlpCollector, randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { main } from '../src/main.ts';
 import { testIo } from './test-io.ts';
 
@@ -44,13 +44,7 @@ test('nightshift send puts a confirmed task message in its queue and prints its 
 });
 
 async function nextMessage(): Promise<GetMessage> {
-  let message = await channel.get(`${env.NIGHTSHIFT_PREFIX}.q.reports`, { noAck: true });
-  for (let i = 0; !message && i < 100; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    message = await channel.get(`${env.NIGHTSHIFT_PREFIX}.q.reports`, { noAck: true });
-  }
-  assert.ok(message, 'the message is in the queue');
-  return message;
+  return eventually('the message in the queue', () => channel.get(`${env.NIGHTSHIFT_PREFIX}.q.reports`, { noAck: true }), 2_000, 20);
 }
 
 test('with an OTLP endpoint set, the trace begins at nightshift send: a send span, exported, whose context the message carries', async () => {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { eventually } from '@nightshift/test-helpers';
 import type { Interrupt, Io, Writer } from '../src/command.ts';
 
 /** A writer that keeps what it is given and can wait for a pattern to show up. */
@@ -94,9 +95,5 @@ export function isAlive(pid: number): boolean {
 
 /** Resolves once `condition()` holds, checking every 20 ms; rejects after `timeoutMs`. */
 export async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually('the condition', condition, timeoutMs, 20);
 }

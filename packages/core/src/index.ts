@@ -12,6 +12,7 @@ export { ServiceUnavailableError } from './service-errors.ts';
 export { UsageError, CommandFailure, type UsageErrorOptions, type CommandFailureOptions } from './command-errors.ts';
 export { errorOutcome, listedOutcome, ERROR_CLASSES, EXIT_FAILURE, EXIT_USAGE, type ErrorOutcome } from './error-outcomes.ts';
 export { serializeError, deserializeError, type SerializedError } from './error-serialization.ts';
+export { Backoff, type BackoffOptions } from './backoff.ts';
 export {
   compileRetryPolicy, retryDelay, decideRetry, DEFAULT_RETRY,
   type RetryOptions, type RetryPolicy, type RetryDecision, type ErrorClass,

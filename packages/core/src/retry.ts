@@ -1,4 +1,5 @@
-import { parseDuration, type Duration } from './duration.ts';
+import { Backoff } from './backoff.ts';
+import type { Duration } from './duration.ts';
 import { ConfigError, PermanentError, RetryableError } from './errors.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- error classes have arbitrary constructor signatures
@@ -28,6 +29,8 @@ export interface RetryPolicy {
   readonly baseMs: number;
   readonly maxMs: number;
   readonly jitter: number;
+  /** The waits between attempts: `baseMs` doubling up to `maxMs`, ±`jitter`. */
+  readonly backoff: Backoff;
   readonly retryOn: (error: unknown) => boolean;
 }
 
@@ -52,27 +55,17 @@ export function compileRetryPolicy(options: RetryOptions = {}, field = 'retry', 
   if (!Number.isInteger(maxRetries) || maxRetries < 0) {
     throw new ConfigError(`${field}.maxRetries: ${JSON.stringify(maxRetries)} must be a whole number ≥ 0`, { field: `${field}.maxRetries` });
   }
-  const baseMs = parseDuration(merged.base as Duration, `${field}.base`);
-  const maxMs = parseDuration(merged.max as Duration, `${field}.max`);
-  if (maxMs < baseMs) {
-    throw new ConfigError(`${field}.max (${maxMs}ms) must not be below ${field}.base (${baseMs}ms)`, { field: `${field}.max` });
-  }
-  const jitter = merged.jitter as number;
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-    throw new ConfigError(`${field}.jitter: ${JSON.stringify(jitter)} must be a fraction between 0 and 1`, { field: `${field}.jitter` });
-  }
-  return Object.freeze({ maxRetries, baseMs, maxMs, jitter, retryOn: compileRetryOn(merged.retryOn, field) });
+  const backoff = new Backoff({ base: merged.base, factor: 2, max: merged.max, jitter: merged.jitter }, field);
+  const { baseMs, maxMs, jitter } = backoff;
+  return Object.freeze({ maxRetries, baseMs, maxMs, jitter, backoff, retryOn: compileRetryOn(merged.retryOn, field) });
 }
 
 /**
  * The wait before retry number `retry` (1 for the first retry): `base · 2^(retry-1)`, capped at `max`,
- * then spread by ±`jitter` and capped at `max` again. Pure: pass `random` to make it repeatable.
+ * then spread by ±`jitter` and capped at `max` again (`Backoff.delay`). Pass `random` to make it repeatable.
  */
 export function retryDelay(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
-  const exponential = policy.baseMs * 2 ** Math.max(0, retry - 1);
-  const capped = Math.min(policy.maxMs, exponential);
-  const spread = capped * policy.jitter * (2 * random() - 1);
-  return Math.max(0, Math.min(policy.maxMs, Math.round(capped + spread)));
+  return policy.backoff.delay(retry, random);
 }
 
 /** Decides what happens after attempt number `attempt` (1-based) failed with `error`. */

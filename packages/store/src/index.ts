@@ -1,6 +1,7 @@
 export { DATABASE_SCHEMA, STORE_SETTINGS } from './settings.ts';
 export { Store, storeOptions, quoteIdent, DEFAULT_SCHEMA, type StoreOptions, type Queryable } from './store.ts';
 export { migrate, assertMigrated, loadMigrations, type Migration, type MigrationResult } from './migrations.ts';
+export { migrateWhenReachable, type MigrateWhenReachableOptions } from './migrate-when-reachable.ts';
 export { dumpSchema } from './schema-dump.ts';
 export {
   DEAD_LETTER_STATUSES,

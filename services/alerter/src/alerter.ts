@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { Broker, brokerOptions } from '@nightshift/broker';
 import { emailChannel, logChannel, OutboxSender, slackChannel, summaryAlert, type AlertChannel, type AlertOptions } from '@nightshift/alerts';
-import { AlertOutbox, closeAlertWindows, DeadLetters, isTransientStoreError, migrate, Store, type MigrationResult } from '@nightshift/store';
-import type { Logger } from '@nightshift/core';
+import { AlertOutbox, closeAlertWindows, DeadLetters, migrateWhenReachable, Store, type MigrationResult } from '@nightshift/store';
+import { Backoff, type Logger } from '@nightshift/core';
 import type { Meter } from '@nightshift/telemetry';
 import type { AlerterConfig } from './config.ts';
 import { DeadLetterIntake } from './intake.ts';
@@ -55,7 +55,7 @@ export async function startAlerter(options: AlerterOptions): Promise<Alerter> {
   }
 
   const store = new Store({ url: config.core.databaseUrl, schema: config.schema, applicationName: 'nightshift alerter' });
-  const migrations = await migrateWhenReachable(store, logger, options.signal);
+  const migrations = await migrateWhenReachable(store, { logger, signal: options.signal });
   let broker: Broker;
   try {
     broker = await Broker.connect(brokerOptions(config.core, `nightshift alerter@${hostname()}`, logger));
@@ -120,41 +120,21 @@ function configuredChannels(config: AlerterConfig, logger: Logger): AlertChannel
   return channels;
 }
 
-/** Migrations at start-up; an unreachable PostgreSQL is waited for (with backoff), any other failure stops the start. */
-async function migrateWhenReachable(store: Store, logger: Logger, signal: AbortSignal | undefined): Promise<MigrationResult> {
-  for (let delayMs = 500; ; delayMs = Math.min(10_000, delayMs * 2)) {
-    try {
-      const result = await migrate(store);
-      if (result.applied.length > 0) logger.info({ schema: store.schema, applied: result.applied }, `applied ${result.applied.length} store migration(s)`);
-      return result;
-    } catch (error) {
-      if (!isTransientStoreError(error) || signal?.aborted) {
-        await store.close();
-        throw error;
-      }
-      logger.warn({ err: { message: (error as Error).message }, retryInMs: delayMs }, 'waiting for PostgreSQL to apply the store migrations');
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, delayMs);
-        signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(undefined); }, { once: true });
-      });
-    }
-  }
-}
-
-/** Runs `work` every `ms`, never two at once; after a failure it backs off (doubling to 30 s) and logs once per streak. */
+/** Runs `work` every `ms`, never two at once; after a failure it backs off (from `ms`, at least 500 ms, doubling to 30 s) and logs once per streak. */
 function every(ms: number, work: () => Promise<void>, logger: Logger, what: string): { stop(): void } {
+  const backoff = new Backoff({ base: Math.max(ms, 500), factor: 2, max: Math.max(ms, 500, 30_000), jitter: 0 }, `${what} backoff`);
   let running = false;
-  let backoffMs = 0;
+  let failures = 0;
   let nextAt = 0;
   const timer = setInterval(() => {
     if (running || Date.now() < nextAt) return;
     running = true;
     work().then(
-      () => { backoffMs = 0; },
+      () => { failures = 0; },
       (error: unknown) => {
-        if (backoffMs === 0) logger.warn({ err: { message: (error as Error).message } }, `${what} failed; retrying with backoff`);
-        backoffMs = Math.min(30_000, Math.max(ms, backoffMs * 2, 500));
-        nextAt = Date.now() + backoffMs;
+        if (failures === 0) logger.warn({ err: { message: (error as Error).message } }, `${what} failed; retrying with backoff`);
+        failures += 1;
+        nextAt = Date.now() + backoff.delay(failures);
       },
     ).finally(() => { running = false; });
   }, ms);

@@ -8,7 +8,7 @@ import {
 import { isTransientStoreError, type DeadLetterInput, type DeadLetters, type RecordOutcome } from '@nightshift/store';
 import { readDeadLetterMessage } from './dead-letter-message.ts';
 import type { AlerterMetrics } from './metrics.ts';
-import { StoreBackoff } from './store-backoff.ts';
+import { StoreOutage } from './store-outage.ts';
 
 export interface IntakeOptions {
   readonly broker: Broker;
@@ -38,14 +38,14 @@ const tracer = trace.getTracer('@nightshift/alerter');
  */
 export class DeadLetterIntake {
   readonly #options: IntakeOptions;
-  readonly #backoff: StoreBackoff;
+  readonly #outage: StoreOutage;
+  readonly #stopped = new AbortController();
   #subscription: Subscription | undefined;
-  #stopping = false;
   #holding = 0;
 
   constructor(options: IntakeOptions) {
     this.#options = options;
-    this.#backoff = new StoreBackoff(options.logger);
+    this.#outage = new StoreOutage(options.logger);
   }
 
   async start(): Promise<void> {
@@ -55,7 +55,7 @@ export class DeadLetterIntake {
 
   /** Stops consuming; handlers waiting for PostgreSQL give up and their messages return to the queue. */
   async stop(): Promise<void> {
-    this.#stopping = true;
+    this.#stopped.abort();
     await this.#subscription?.cancel({ waitForHandlers: true });
   }
 
@@ -73,8 +73,8 @@ export class DeadLetterIntake {
     this.#holding += 1;
     try {
       for (;;) {
-        await this.#backoff.wait(() => this.#stopping);
-        if (this.#stopping) {
+        await this.#outage.wait(this.#stopped.signal);
+        if (this.#stopped.signal.aborted) {
           span.setAttribute(ATTR_OUTCOME, 'returned');
           return; // unacknowledged: the broker delivers it again
         }
@@ -83,9 +83,11 @@ export class DeadLetterIntake {
           outcome = await this.#options.deadLetters.record(input, routing(input));
         } catch (error) {
           if (isTransientStoreError(error)) {
-            this.#backoff.failed(error as Error, this.#holding);
+            this.#outage.failed(error as Error, this.#holding);
             continue;
           }
+          // PostgreSQL answered (refusing this message): it is reachable, and this handler's probe is over.
+          this.#outage.succeeded();
           if (degraded) throw error;
           // Something in this message the database refuses: keep the raw message and say why, rather than hold it forever.
           this.#options.logger.error({ err: { message: (error as Error).message }, messageId: input.messageId }, 'storing a dead letter failed; storing its raw message only');
@@ -93,7 +95,7 @@ export class DeadLetterIntake {
           degraded = true;
           continue;
         }
-        this.#backoff.succeeded();
+        this.#outage.succeeded();
         delivery.ack();
         span.setAttributes({
           [ATTR_DEAD_LETTER_ID]: outcome.id, [ATTR_OUTCOME]: outcome.created ? 'stored' : 'stored_before', [ATTR_ALERT_OUTCOME]: outcome.alert ?? 'none',

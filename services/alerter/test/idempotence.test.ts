@@ -19,7 +19,7 @@ test('a dead letter delivered twice is one row and one page; a restarted alerter
     const { rows } = await harness.store.query<{ headers: Record<string, unknown> }>(`SELECT headers FROM ${harness.store.table('dead_letters')}`);
     const message = taskMessage(envelope);
     await harness.producer.publisher.publish(harness.producer.names.dlx, 'reports', message.content, { messageId: envelope.id, headers: rows[0]?.headers ?? {} });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await eventually('the copy to be taken in', () => harness.logs.lines.some((line) => line.includes('dead letter delivered again; already stored')));
     assert.equal(await rowCount(harness.store), 1);
     await first.stop();
 
@@ -61,12 +61,7 @@ test('requeue puts the task back in its queue with a fresh attempt count, the re
     await eventually('the row', async () => (await rowCount(harness.store)) === 1);
     const [item] = (await harness.deadLetters.list()).items;
     const [outcome] = await harness.deadLetters.requeue({ ids: [item?.id ?? ''] }, { publish: brokerReplayPublisher(harness.producer), by: 'test' });
-    let message = await harness.raw.get(harness.producer.names.queue('replays'), { noAck: true });
-    for (let i = 0; !message && i < 100; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      message = await harness.raw.get(harness.producer.names.queue('replays'), { noAck: true });
-    }
-    assert.ok(message, 'the task is back in its queue');
+    const message = await eventually('the task back in its queue', () => harness.raw.get(harness.producer.names.queue('replays'), { noAck: true }), 2_000, 20);
     const decoded = decode(message.content);
     assert.ok(decoded.ok);
     assert.equal(decoded.envelope.attempt, 1);

@@ -1,8 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { BrokerUnavailableError, NightshiftError, redactUrl, type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
+import { Backoff, BrokerUnavailableError, NightshiftError, redactUrl, type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
 import { createClient, type Client } from '@nightshift/broker';
 import type { BeatSettings } from './options.ts';
+
+// Reconnecting to Redis: 100 ms doubling to 1 s (the client's own reconnect loop asks for each wait).
+const REDIS_RECONNECT = new Backoff({ base: 100, factor: 2, max: 1_000, jitter: 0 }, 'beat Redis reconnect');
+// Waiting for RabbitMQ before competing for the lease: 1 s doubling to 5 s.
+const BROKER_WAIT = new Backoff({ base: 1_000, factor: 2, max: 5_000, jitter: 0 }, 'beat broker wait');
 
 /**
  * A Redis connection for beat: commands fail at once while it is down (no offline queue) and time out
@@ -14,7 +18,7 @@ export function connectRedis(url: string, settings: BeatSettings, log: Logger): 
     maxRetriesPerRequest: 1,
     commandTimeout: settings.renewEveryMs,
     connectTimeout: Math.max(1_000, settings.renewEveryMs),
-    retryStrategy: (times: number) => Math.min(100 * times, 1_000),
+    retryStrategy: (times: number) => REDIS_RECONNECT.delay(times),
     connectionName: 'nightshift-beat',
   });
   // Outages are reported by the beat (once, with what it means); the client's own errors are detail.
@@ -36,7 +40,7 @@ export async function connectBroker(config: NightshiftConfig, app: AnyApp, setti
     } catch (error) {
       if (error instanceof NightshiftError && !(error instanceof BrokerUnavailableError)) throw error;
       if (attempt === 1) log.warn({ err: { message: (error as Error).message }, amqp: redactUrl(config.amqpUrl) }, 'RabbitMQ is unreachable; beat waits for it before competing for the lease');
-      await sleep(Math.min(1_000 * attempt, 5_000), undefined, { signal });
+      await BROKER_WAIT.sleep(attempt, signal);
     }
   }
 }

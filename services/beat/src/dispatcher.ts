@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  BadParameterError, ConfigError, MalformedMessageError, TopologyMismatchError, UnroutableError, type AnyApp, type Logger, type TaskOrigin,
+  Backoff, BadParameterError, ConfigError, MalformedMessageError, TopologyMismatchError, UnroutableError, type AnyApp, type Logger, type TaskOrigin,
 } from '@nightshift/core';
 import { publishEvent, type Client } from '@nightshift/broker';
 import { runId } from '@nightshift/beat-state';
@@ -24,7 +24,9 @@ export interface DispatcherParts {
   readonly replica: string;
 }
 
-const RETRY_MS = { first: 250, max: 2_000 };
+// Publishing a run again while the broker is down: 250 ms doubling to 2 s, never past the run's grace.
+// No jitter: one leader sends, so there is no herd to spread.
+const PUBLISH_BACKOFF = new Backoff({ base: 250, factor: 2, max: 2_000, jitter: 0 }, 'beat publish backoff');
 // Errors a retry cannot fix: the message or the topology is wrong, not the broker's availability.
 const PERMANENT_ERRORS = [ConfigError, BadParameterError, UnroutableError, TopologyMismatchError, MalformedMessageError];
 const tracer = trace.getTracer('@nightshift/beat');
@@ -78,7 +80,6 @@ export class Dispatcher {
 
     const id = runId(entry.name, scheduledForMs);
     const origin: TaskOrigin = { type: 'beat', beat: entry.name, scheduledFor };
-    let delayMs = RETRY_MS.first;
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) return this.#miss(entry, scheduledForMs, 'stopped', 'beat stopped before the run could be sent');
       if (!lease.holds()) return this.#miss(entry, scheduledForMs, 'lost-lease', 'the lease ran out before the run could be sent; no other beat can send it either');
@@ -103,8 +104,7 @@ export class Dispatcher {
           return this.#miss(entry, scheduledForMs, 'expired', `the broker did not take the run before its grace ended (${attempt} attempts; last: ${reason})`);
         }
         if (attempt === 1) log.warn({ ...fields, err: { message: reason }, graceEnds: isFinite(deadlineMs) ? new Date(deadlineMs).toISOString() : 'never' }, 'could not publish the run; retrying until its grace ends');
-        await sleep(Math.max(1, Math.min(delayMs, deadlineMs - Date.now())), undefined, { signal }).catch(() => {});
-        delayMs = Math.min(RETRY_MS.max, delayMs * 2);
+        await sleep(Math.max(1, Math.min(PUBLISH_BACKOFF.delay(attempt), deadlineMs - Date.now())), undefined, { signal }).catch(() => {});
       }
     }
   }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Broker, brokerOptions, EventPublisher } from '@nightshift/broker';
 import { resolveTaskSettings, type AnyApp, type Logger } from '@nightshift/core';
-import { DeadLetters, isTransientStoreError, migrate, Store, TaskRuns } from '@nightshift/store';
+import { DeadLetters, migrateWhenReachable, Store, TaskRuns } from '@nightshift/store';
 import type { Meter, RedactOptions } from '@nightshift/telemetry';
 import type { HealthApiConfig } from './config.ts';
 import { backgroundHealth, workersHealth, type BackgroundHealth, type WorkersHealth } from './health.ts';
@@ -53,7 +53,7 @@ export interface ControlRoom {
 export async function startControlRoom(options: ControlRoomOptions): Promise<ControlRoom> {
   const { config, logger, app } = options;
   const store = new Store({ url: config.core.databaseUrl, schema: config.schema, applicationName: 'nightshift health-api', maxConnections: 8 });
-  await migrateWhenReachable(store, logger, options.signal);
+  await migrateWhenReachable(store, { logger, signal: options.signal });
   let broker: Broker;
   try {
     broker = await Broker.connect(brokerOptions(config.core, `nightshift health-api@${hostname()}`, logger));
@@ -107,21 +107,4 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     workersHealth: health.workers, backgroundHealth: health.background,
     stop: () => (stopping ??= stop()),
   };
-}
-
-async function migrateWhenReachable(store: Store, logger: Logger, signal: AbortSignal | undefined): Promise<void> {
-  for (let delayMs = 500; ; delayMs = Math.min(10_000, delayMs * 2)) {
-    try {
-      const result = await migrate(store);
-      if (result.applied.length > 0) logger.info({ schema: store.schema, applied: result.applied }, `applied ${result.applied.length} store migration(s)`);
-      return;
-    } catch (error) {
-      if (!isTransientStoreError(error) || signal?.aborted) {
-        await store.close();
-        throw error;
-      }
-      logger.warn({ err: { message: (error as Error).message }, retryInMs: delayMs }, 'waiting for PostgreSQL to apply the store migrations');
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-  }
 }

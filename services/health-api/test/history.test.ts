@@ -74,7 +74,9 @@ test('two replicas share the history queue: every event is recorded once', async
     const { rows } = await site.api.room.store.query<{ n: string }>(`SELECT count(*) AS n FROM ${site.api.room.store.table('task_runs')} WHERE id = ANY($1) AND state = 'succeeded'`, [ids]);
     return Number(rows[0]?.n) === ids.length ? true : undefined;
   });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // A run's events reach the recorders in any order: wait until the two have committed as many as were sent.
+  const recorded = () => site.api.room.recorder.recorded - before + replica.room.recorder.recorded;
+  await eventually('the recorders to commit every event', () => recorded() >= ids.length * 4);
   const byFirst = site.api.room.recorder.recorded - before;
   const bySecond = replica.room.recorder.recorded;
   assert.equal(byFirst + bySecond, ids.length * 4, `sent, received, started, succeeded of ${ids.length} runs, split ${byFirst} + ${bySecond}`);

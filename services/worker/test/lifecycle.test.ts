@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import { eventually } from '@nightshift/test-helpers';
 import { slow } from './fixtures/app.ts';
 import { appPath, harness, type Harness } from './support.ts';
 
@@ -15,12 +17,13 @@ after(async () => {
   await h.close();
 });
 
-/** A worker as its own process, as `nightshift worker` runs it. */
-function spawnWorker(extra: Record<string, string> = {}): ChildProcess {
+/** A worker as its own process, as `nightshift worker` runs it; with `log`, its log lines are kept there. */
+function spawnWorker(extra: Record<string, string> = {}, log?: string[]): ChildProcess {
   const child = spawn(process.execPath, [main, '--app', appPath, '--concurrency', '2'], {
     env: { ...process.env, ...h.env, NIGHTSHIFT_METRICS_PORT: '0', NIGHTSHIFT_LOG_LEVEL: 'warn', ...extra },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', log ? 'pipe' : 'ignore', 'inherit'],
   });
+  if (log && child.stdout) createInterface({ input: child.stdout }).on('line', (line) => log.push(line));
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
@@ -32,11 +35,7 @@ const exited = (child: ChildProcess) => new Promise<number | string | null>((res
   else child.once('exit', (code, signal) => resolve(code ?? signal));
 });
 async function started(marker: string, count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (lines(marker).filter((l) => l === 'started').length < count) {
-    if (Date.now() > deadline) throw new Error(`the task did not start (${marker})`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually(`the task to start (${marker})`, () => lines(marker).filter((l) => l === 'started').length >= count, 30_000, 20);
 }
 
 test('SIGKILL in the middle of a task loses nothing: a new worker runs it to completion once more', async () => {
@@ -84,12 +83,13 @@ test('a task still running when the grace period ends goes back to its queue, an
 
 test('a second SIGTERM stops at once; the running task goes back to its queue', async () => {
   const marker = h.marker('force');
-  const worker = spawnWorker({ NIGHTSHIFT_WORKER_GRACE: '60s' });
+  const log: string[] = [];
+  const worker = spawnWorker({ NIGHTSHIFT_WORKER_GRACE: '60s', NIGHTSHIFT_LOG_LEVEL: 'info' }, log);
   const id = await h.client.send(slow, [4_000, marker]);
   await started(marker, 1);
   const stopping = Date.now();
   worker.kill('SIGTERM');
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await eventually('the worker to begin its graceful stop', () => log.some((line) => line.includes('stopping gracefully')), 10_000, 20);
   worker.kill('SIGTERM');
   assert.equal(await exited(worker), 0);
   assert.ok(Date.now() - stopping < 3_000, 'did not wait for the task or the grace period');

@@ -1,5 +1,5 @@
 import { parseEvents, type Broker, type Delivery, type Subscription } from '@nightshift/broker';
-import type { Logger } from '@nightshift/core';
+import { Backoff, type Logger } from '@nightshift/core';
 import type { TaskEventInput, TaskRuns } from '@nightshift/store';
 import type { RedactOptions } from '@nightshift/telemetry';
 import { declareHistoryQueue } from '../event-queues.ts';
@@ -20,6 +20,9 @@ export interface RecorderOptions {
   readonly onCommitted?: (events: number, lagsMs: readonly number[]) => void;
 }
 
+// Writing a batch again while PostgreSQL refuses it: 200 ms doubling to 10 s; a stop ends the wait.
+const WRITE_BACKOFF = new Backoff({ base: 200, factor: 2, max: 10_000, jitter: 0 }, 'history write backoff');
+
 /**
  * Records task events into the history: consumes the shared history queue, writes what arrived in one
  * transaction per batch, and acks only after the commit, so a crash or a database outage loses nothing
@@ -35,6 +38,7 @@ export class HistoryRecorder {
   #flushing: Promise<void> | undefined;
   #subscription: Subscription | undefined;
   #stopping = false;
+  readonly #stopped = new AbortController();
   /** Events committed since start. */
   recorded = 0;
 
@@ -54,6 +58,7 @@ export class HistoryRecorder {
   async stop(): Promise<void> {
     await this.#subscription?.stopConsuming();
     this.#stopping = true;
+    this.#stopped.abort();
     await this.#flush();
     await this.#subscription?.cancel();
   }
@@ -99,15 +104,21 @@ export class HistoryRecorder {
 
   /** Writes until it succeeds (backing off), or gives up when stopping. */
   async #write(events: readonly TaskEventInput[]): Promise<boolean> {
-    for (let delayMs = 200, failures = 0; ; delayMs = Math.min(10_000, delayMs * 2), failures += 1) {
+    let failures = 0;
+    for (;;) {
       try {
         await this.#options.taskRuns.record(events);
         if (failures > 0) this.#options.logger.info({ events: events.length }, 'the history is being recorded again');
         return true;
       } catch (error) {
         if (failures === 0) this.#options.logger.warn({ err: { message: (error as Error).message }, events: events.length }, 'could not record task events; retrying with backoff (they wait in the queue)');
+        failures += 1;
         if (this.#stopping) return false;
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        try {
+          await WRITE_BACKOFF.sleep(failures, this.#stopped.signal);
+        } catch {
+          return false; // stopped while waiting: the batch goes back to the queue
+        }
       }
     }
   }

@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
-import { redactUrl, type Logger } from '@nightshift/core';
+import { Backoff, redactUrl, type Logger } from '@nightshift/core';
 import { beatKeys, leaseHolder } from '@nightshift/beat-state';
+
+// Reconnecting to Redis: 200 ms doubling to 5 s (the client's own reconnect loop asks for each wait).
+const REDIS_RECONNECT = new Backoff({ base: 200, factor: 2, max: 5_000, jitter: 0 }, 'health-api Redis reconnect');
 
 /** Who holds beat's leader lease in Redis, as last read. */
 export interface LeaseView {
@@ -36,7 +39,7 @@ export class BeatLease {
     // Fail fast while Redis is down: a poll should report "unknown", not wait in an offline queue.
     this.#redis = new Redis(url, {
       enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000, connectTimeout: 2_000, lazyConnect: true,
-      retryStrategy: (times: number) => Math.min(200 * times, 5_000), connectionName: 'nightshift-health-api',
+      retryStrategy: (times: number) => REDIS_RECONNECT.delay(times), connectionName: 'nightshift-health-api',
     });
     this.#redis.on('error', (error: Error) => logger.debug({ err: { message: error.message }, redis: redactUrl(url) }, 'Redis connection error'));
   }
