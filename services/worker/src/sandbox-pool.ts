@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { extname } from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { serializeError, type AnyApp, type Logger, type SerializedError } from '@nightshift/core';
@@ -30,7 +31,8 @@ export interface SandboxPool {
 /** Worker threads via piscina: one task per thread at a time, a killed thread is replaced. */
 export function createThreadPool(options: { size: number; maxOldGenerationSizeMb?: number | undefined; logLevel: string }): SandboxPool {
   const piscina = new Piscina<SandboxMessage, SandboxResult>({
-    filename: new URL('./sandbox-entry.ts', import.meta.url).href,
+    // This module's own extension: .ts run from the sources, .js once compiled.
+    filename: new URL(`./sandbox-entry${extname(import.meta.url)}`, import.meta.url).href,
     minThreads: options.size,
     maxThreads: options.size,
     concurrentTasksPerWorker: 1,
