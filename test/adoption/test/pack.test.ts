@@ -170,7 +170,7 @@ test('a plain JavaScript app: installs, explains its schedule, runs a task on th
 
   const explained = run(jsProject, 'npx', ['nightshift', 'schedule', 'explain', '--app', 'app.js']).stdout;
   assert.match(explained, /^app "plain-js": 1 schedule entry, time zone UTC$/m);
-  assert.match(explained, /^nightly-sum → math\.add$/m);
+  assert.match(explained, /^nightly-sum → math\.add\(1, 2\)$/m);
 
   const outcome = await runOnWorker(jsProject, 'app.js', 'send.js', 'math.add');
   assert.equal(outcome.status === 'succeeded' && outcome.result, 42);
@@ -219,7 +219,7 @@ await client.send(greet, [42]);
   rmSync(join(project, 'wrong.ts'));
 
   const explained = run(project, 'npx', ['nightshift', 'schedule', 'explain', '--app', 'app.ts']).stdout;
-  assert.match(explained, /^hourly-greeting → greetings\.send$/m);
+  assert.match(explained, /^hourly-greeting → greetings\.send\("world"\)$/m);
 
   const outcome = await runOnWorker(project, 'app.ts', 'send.ts', 'greetings.send');
   assert.equal(outcome.status === 'succeeded' && outcome.result, 'hello, outside');
