@@ -32,8 +32,8 @@ test('the app is outside the repository', () => {
 test('its Dockerfile builds on the Nightshift image of the same version and runs the app from /app/user as node', () => {
   const steps = instructions(readFileSync(join(project, 'Dockerfile'), 'utf8'));
   assert.deepEqual(steps.slice(0, 3), [
-    { keyword: 'ARG', args: `NIGHTSHIFT_IMAGE=nightshift:${version}` },
-    { keyword: 'FROM', args: '${NIGHTSHIFT_IMAGE}' },
+    { keyword: 'ARG', args: `BASE_IMAGE=nightshift:${version}` },
+    { keyword: 'FROM', args: '${BASE_IMAGE}' },
     { keyword: 'WORKDIR', args: '/app/user' },
   ]);
   assert.equal(steps.filter((s) => s.keyword === 'USER').at(-1)?.args, 'node');

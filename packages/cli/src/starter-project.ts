@@ -109,8 +109,8 @@ const TSCONFIG = `{
 function dockerfile(version: string): string {
   return `# This app on the Nightshift image: its services run your app from /app/user. Until the image is published,
 # build it from a Nightshift checkout: docker build -f deploy/Dockerfile -t nightshift:${version} .
-ARG NIGHTSHIFT_IMAGE=nightshift:${version}
-FROM \${NIGHTSHIFT_IMAGE}
+ARG BASE_IMAGE=nightshift:${version}
+FROM \${BASE_IMAGE}
 WORKDIR /app/user
 COPY package.json package-lock.json* ./
 # The app's own production dependencies; the @nightshift packages it imports resolve to the image's own copy

@@ -26,7 +26,7 @@ test('init writes the starter project into a new folder, on this Nightshift\'s v
     '@nightshift/broker': VERSION, '@nightshift/cli': VERSION, '@nightshift/core': VERSION, '@nightshift/schedule': VERSION,
   });
   assert.equal(manifest.devDependencies['@nightshift/testing'], VERSION);
-  assert.match(readFileSync(join(cwd, 'my-app', 'Dockerfile'), 'utf8'), new RegExp(`^ARG NIGHTSHIFT_IMAGE=nightshift:${VERSION.replaceAll('.', '\\.')}$`, 'm'));
+  assert.match(readFileSync(join(cwd, 'my-app', 'Dockerfile'), 'utf8'), new RegExp(`^ARG BASE_IMAGE=nightshift:${VERSION.replaceAll('.', '\\.')}$`, 'm'));
   assert.match(io.stdout.text, /next: cd my-app && npm install && npm test/);
 });
 
