@@ -21,7 +21,7 @@ const testHelpers = {
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/.turbo/**'] },
+  { ignores: ['**/node_modules/**', '**/.turbo/**', '**/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

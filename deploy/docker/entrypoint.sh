@@ -1,6 +1,9 @@
 #!/bin/sh
 # The image's entry point: the first argument chooses the service, the rest are its flags.
-#   worker|beat|alerter|health-api [flags]  ->  node services/<name>/src/main.ts [flags]
+#   worker|beat|alerter|health-api [flags]  ->  node --conditions=nightshift:source services/<name>/src/main.ts [flags]
+# The image runs the TypeScript sources, as the repository does: the condition makes every @nightshift package,
+# imported by a service or by an app of yours (e.g. /app/user/app.ts, which finds them in /app/node_modules),
+# resolve to its sources rather than to a dist/ the image does not build.
 # `exec` makes Node PID 1 of the container, so SIGTERM from `docker stop` or Kubernetes reaches the
 # service's own handler (the worker's graceful stop) instead of this shell.
 set -eu
@@ -27,7 +30,7 @@ case "$service" in
     if [ "$has_app" = no ]; then
       set -- "$@" --app "$default_app"
     fi
-    exec node "services/$service/src/main.ts" "$@"
+    exec node --conditions=nightshift:source "services/$service/src/main.ts" "$@"
     ;;
   healthcheck)
     shift

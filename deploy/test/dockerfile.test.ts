@@ -53,7 +53,7 @@ test('the runtime stage runs as a non-root user, with a HEALTHCHECK and an exec-
   assert.ok(!finalStage.some((i) => i.keyword === 'RUN' && /npm (ci|install)/.test(i.args)), 'no install in the runtime stage');
 });
 
-test('the entry point maps each service to node services/<name>/src/main.ts with exec, and passes the rest', () => {
+test('the entry point maps each service to node (sources condition) services/<name>/src/main.ts with exec, and passes the rest', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nightshift-entrypoint-'));
   try {
     // A stand-in node that prints how it was called: the entry point must exec it, not fork it.
@@ -64,10 +64,13 @@ test('the entry point maps each service to node services/<name>/src/main.ts with
       const result = run('sh', ['-c', 'echo "pid=$$"; exec "$0" "$@"', deployPath('docker', 'entrypoint.sh'), service, '--concurrency', '2'], { env });
       assert.equal(result.status, 0, result.stderr);
       const [shellPid, called] = result.stdout.trim().split('\n');
-      assert.equal(called, `${shellPid} cwd=${REPO_ROOT} args=services/${service}/src/main.ts --concurrency 2 --app examples/factory/app.ts`);
+      assert.equal(called, `${shellPid} cwd=${REPO_ROOT} args=--conditions=nightshift:source services/${service}/src/main.ts --concurrency 2 --app examples/factory/app.ts`);
     }
     const named = run('sh', [deployPath('docker', 'entrypoint.sh'), 'beat', '--app=my/app.ts'], { env });
-    assert.match(named.stdout, /args=services\/beat\/src\/main\.ts --app=my\/app\.ts$/m);
+    assert.match(named.stdout, /args=--conditions=nightshift:source services\/beat\/src\/main\.ts --app=my\/app\.ts$/m);
+    // A team's own app, outside the repository's tree (its image's COPY puts it in /app/user): passed on as named.
+    const users = run('sh', [deployPath('docker', 'entrypoint.sh'), 'worker', '--app', '/app/user/app.ts'], { env });
+    assert.match(users.stdout, /args=--conditions=nightshift:source services\/worker\/src\/main\.ts --app \/app\/user\/app\.ts$/m);
     const flag = run('sh', [deployPath('docker', 'entrypoint.sh'), '--queues', 'x'], { env });
     assert.equal(flag.status, 64);
     assert.match(flag.stderr, /names the service/);

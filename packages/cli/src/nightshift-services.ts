@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The services `nightshift up` runs, in start order, with the issue that brings each and the port of its
@@ -15,20 +16,33 @@ export const NIGHTSHIFT_SERVICES: readonly { readonly name: string; readonly iss
 export interface LocatedService {
   readonly name: string;
   readonly issue: number;
-  /** `services/<name>`, relative to the repo root. */
+  /** `services/<name>`, the service's folder in the Nightshift repo. */
   readonly folder: string;
-  /** The absolute path of `services/<name>/src/main.ts`. */
+  /** The absolute path of the service's entry point: `@nightshift/<name>/main`, or `services/<name>/src/main.ts` of a given repo. */
   readonly main: string;
   readonly exists: boolean;
 }
 
-/** Where each Nightshift service's entry point is in the repo at `repoRoot`, and whether it is there yet. */
-export function locateServices(repoRoot: string): LocatedService[] {
+/**
+ * Where each Nightshift service's entry point is, and whether it is there: the `main` export of the
+ * installed `@nightshift/<name>` package, resolved as this process resolves it (the TypeScript sources under
+ * the repo's `nightshift:source` condition, the compiled JavaScript when installed from the registry), or,
+ * given `repoRoot`, `services/<name>/src/main.ts` of that repo (a test's stand-in services).
+ */
+export function locateServices(repoRoot?: string): LocatedService[] {
   return NIGHTSHIFT_SERVICES.map(({ name, issue }) => {
     const folder = `services/${name}`;
-    const main = join(repoRoot, folder, 'src', 'main.ts');
-    return { name, issue, folder, main, exists: existsSync(main) };
+    const main = repoRoot === undefined ? resolveServiceMain(name) : join(repoRoot, folder, 'src', 'main.ts');
+    return { name, issue, folder, main: main ?? join(folder, 'src', 'main.ts'), exists: main !== undefined && existsSync(main) };
   });
+}
+
+function resolveServiceMain(name: string): string | undefined {
+  try {
+    return fileURLToPath(import.meta.resolve(`@nightshift/${name}/main`));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

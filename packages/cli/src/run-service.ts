@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { CommandFailure, type Io } from './command.ts';
-import { findRepoRoot, locateServices } from './nightshift-services.ts';
+import { locateServices } from './nightshift-services.ts';
 import { serviceStopGraceMs, stopWithParentFlags } from './service-stop.ts';
 import { unknownSettingWarnings } from './unknown-settings.ts';
+import { sourceConditionFlags } from './source-condition.ts';
 
 /** What a test may replace when a command runs a service. */
 export interface RunServiceSettings {
-  /** The repo whose `services/<name>/src/main.ts` is run. Default: the repo this CLI belongs to. */
+  /** A repo whose `services/<name>/src/main.ts` are run instead. Default: the `main` export of each installed `@nightshift/<name>`. */
   readonly repoRoot?: string;
   /** The Node that runs it. Default: `process.execPath`. */
   readonly nodePath?: string;
@@ -28,12 +29,12 @@ export interface RunServiceSettings {
  * @throws CommandFailure when the service is not in the repo or could not be started.
  */
 export function runService(name: string, args: readonly string[], io: Io, settings: RunServiceSettings = {}): Promise<number> {
-  const service = locateServices(settings.repoRoot ?? findRepoRoot()).find((s) => s.name === name);
+  const service = locateServices(settings.repoRoot).find((s) => s.name === name);
   if (!service?.exists) {
     return Promise.reject(new CommandFailure(`${name} is not there yet (issue #${service?.issue ?? '?'}: services/${name})`, { code: 'E_SERVICE_MISSING' }));
   }
   const stopGraceMs = settings.stopGraceMs ?? serviceStopGraceMs(io.env);
-  const child = spawn(settings.nodePath ?? process.execPath, [...stopWithParentFlags(stopGraceMs), service.main, ...args], {
+  const child = spawn(settings.nodePath ?? process.execPath, [...sourceConditionFlags(), ...stopWithParentFlags(stopGraceMs), service.main, ...args], {
     cwd: io.cwd,
     env: { ...io.env },
     // stdin: a pipe never written to, which ends when this process does.

@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import { parseDuration, settingText } from '@nightshift/core';
 import { WORKER_GRACE } from '@nightshift/worker';
 
@@ -28,7 +29,8 @@ export function serviceStopGraceMs(env: Readonly<Record<string, string | undefin
  * that the starter holds open and never writes to.
  */
 export function stopWithParentFlags(graceMs: number): string[] {
-  const preload = new URL('./stop-with-parent.ts', import.meta.url);
+  // This module's own extension: .ts run from the sources, .js once compiled.
+  const preload = new URL(`./stop-with-parent${extname(import.meta.url)}`, import.meta.url);
   preload.searchParams.set('grace', String(Math.round(graceMs)));
   return ['--import', preload.href];
 }

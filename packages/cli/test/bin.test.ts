@@ -50,7 +50,7 @@ test('with no Node 24 to hand over to, the bin says what to do in one line', { s
   await writeFile(join(root, 'package.json'), '{ "type": "module" }\n');
   const result = spawnSync(olderNode as string, [join(root, 'bin', 'nightshift.js'), '--help'], { encoding: 'utf8' });
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /^nightshift needs Node\.js >= 24 \(this is v\d+\.[^)]*\): run `npm install` in the Nightshift repo, which fetches Node 24 into node_modules, or install it from https:\/\/nodejs\.org\n$/);
+  assert.match(result.stderr, /^nightshift needs Node\.js >= 24 \(this is v\d+\.[^)]*\): install it from https:\/\/nodejs\.org \(in the Nightshift repo, `npm install` fetches it into node_modules\)\n$/);
 });
 
 /** A copy of the launcher in front of a fake CLI that reports the signals it receives. */
@@ -60,7 +60,8 @@ async function launcherWithFakeCli(t: TestContext): Promise<string> {
   await symlink(NODE_PACKAGE, join(root, 'node_modules', 'node'));
   await mkdir(join(root, 'cli', 'bin'), { recursive: true });
   await mkdir(join(root, 'cli', 'src'));
-  await writeFile(join(root, 'cli', 'package.json'), '{ "type": "module" }\n');
+  // Named and exporting its entry as the real one does: the launcher imports the package by its name.
+  await writeFile(join(root, 'cli', 'package.json'), '{ "name": "@nightshift/cli", "type": "module", "exports": "./src/main.ts" }\n');
   await copyFile(BIN, join(root, 'cli', 'bin', 'nightshift.js'));
   await writeFile(join(root, 'cli', 'src', 'main.ts'), `
 export async function runMain(): Promise<void> {

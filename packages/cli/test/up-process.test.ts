@@ -10,7 +10,8 @@ import { Capture, isAlive, waitUntil } from './test-io.ts';
 
 const APP = join(import.meta.dirname, 'fixtures', 'app.ts');
 const NIGHTSHIFT = join(import.meta.dirname, 'fixtures', 'nightshift-process.ts');
-const ENV = { PATH: process.env.PATH, NO_COLOR: '1', SHELL: '/bin/sh' };
+// NODE_OPTIONS carries the repo's export condition, with which the fixture's imports find the sources.
+const ENV = { PATH: process.env.PATH, NODE_OPTIONS: process.env.NODE_OPTIONS, NO_COLOR: '1', SHELL: '/bin/sh' };
 
 // Each handler comes before the first line: the tests signal as soon as they see it.
 const POLITE = `process.on('SIGTERM', () => { console.log('draining'); setTimeout(() => process.exit(0), 20); }); console.log('pid ' + process.pid); setInterval(() => {}, 1000);`;

@@ -1,9 +1,11 @@
+import { extname } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import type { SerializedError } from '@nightshift/core';
 import type { SandboxJob, SandboxResult } from './run-task.ts';
 import type { FromSandbox, SandboxData, ToSandbox } from './sandbox-protocol.ts';
 
-const entry = new URL('./sandbox-entry.ts', import.meta.url);
+// This module's own extension: .ts run from the sources, .js once compiled.
+const entry = new URL(`./sandbox-entry${extname(import.meta.url)}`, import.meta.url);
 
 /** What a sandbox thread tells its pool. Called at most once each for `ready` and `exit`. */
 export interface SandboxThreadEvents {

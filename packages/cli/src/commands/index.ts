@@ -5,6 +5,7 @@ import { config } from './config.ts';
 import { db } from './db.ts';
 import { deadLetters } from './dead-letters.ts';
 import { healthApi } from './health-api.ts';
+import { init } from './init.ts';
 import { inspect } from './inspect.ts';
 import { revoke } from './revoke.ts';
 import { schedule } from './schedule.ts';
@@ -13,4 +14,4 @@ import { up } from './up.ts';
 import { worker } from './worker.ts';
 
 /** Every `nightshift` command, in the order `nightshift --help` lists them. */
-export const commands: readonly Command[] = [up, worker, beat, alerter, healthApi, schedule, send, inspect, revoke, deadLetters, db, config];
+export const commands: readonly Command[] = [init, up, worker, beat, alerter, healthApi, schedule, send, inspect, revoke, deadLetters, db, config];

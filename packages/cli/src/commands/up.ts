@@ -4,15 +4,16 @@ import { awaitBrokerAccepting } from '../broker-gate.ts';
 import { CommandFailure, defineCommand, UsageError, type Command } from '../command.ts';
 import { metricsPorts } from '../metrics-ports.ts';
 import { unknownSettingWarnings } from '../unknown-settings.ts';
-import { findRepoRoot, locateServices } from '../nightshift-services.ts';
+import { locateServices } from '../nightshift-services.ts';
 import { readableDuration } from '../readable-duration.ts';
 import { assertScheduleValid } from '../schedule-check.ts';
 import { serviceStopGraceMs, stopWithParentFlags, workerGraceMs } from '../service-stop.ts';
+import { sourceConditionFlags } from '../source-condition.ts';
 import { ServiceOutput, SUPERVISOR_NAME, wantsColor } from '../service-output.ts';
 import { Supervisor, type StopResult, type RestartPolicy } from '../supervisor.ts';
 
 export interface UpSettings {
-  /** The repo whose `services/<name>/src/main.ts` are run. Default: the repo this CLI belongs to. */
+  /** A repo whose `services/<name>/src/main.ts` are run instead. Default: the `main` export of each installed `@nightshift/<name>`. */
   readonly repoRoot?: string;
   /** The Node that runs the services. Default: `process.execPath` (Node 24, which `bin/nightshift.js` makes sure of). */
   readonly nodePath?: string;
@@ -91,7 +92,7 @@ export function createUpCommand(settings: UpSettings = {}): Command {
       const app = await loadApp(values.app, io.cwd);
       assertScheduleValid(app, values.app, 'nothing was started');
       const appPath = resolve(io.cwd, values.app);
-      const services = locateServices(settings.repoRoot ?? findRepoRoot());
+      const services = locateServices(settings.repoRoot);
       const ports = metricsPorts(services.filter((s) => s.exists).map((s) => s.name), io.env);
       const output = new ServiceOutput({
         stdout: io.stdout,
@@ -132,7 +133,7 @@ export function createUpCommand(settings: UpSettings = {}): Command {
 
       const supervisor = new Supervisor(
         present.map((s) => ({
-          name: s.name, command: settings.nodePath ?? process.execPath, args: [...stopWithParentFlags(gracePeriodMs), s.main, '--app', appPath],
+          name: s.name, command: settings.nodePath ?? process.execPath, args: [...sourceConditionFlags(), ...stopWithParentFlags(gracePeriodMs), s.main, '--app', appPath],
           ...(ports.has(s.name) ? { env: { NIGHTSHIFT_METRICS_PORT: ports.get(s.name) } } : {}),
         })),
         { output, restart: settings.restart, gracePeriodMs, fatalExitCodes: FATAL_EXIT_CODES, env: io.env, cwd: io.cwd },

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { HTML_PAGE } from './schemas.ts';
 
-const README = new URL('../../../../README.md', import.meta.url);
+// The runbook is the repository README's section: run from the sources, that README; the published package
+// carries a copy in dist/ (its build copies it there), beside this compiled module's folder.
+const README = import.meta.url.endsWith('.ts')
+  ? new URL('../../../../README.md', import.meta.url)
+  : new URL('../README.md', import.meta.url);
 
 /**
  * `GET /runbook`: the README's "Runbook" section as a page, one heading per alert with the alert's name as
