@@ -64,12 +64,14 @@ CREATE TABLE nightshift.dead_letters (
   status_note text,
   requeue_count integer NOT NULL DEFAULT 0,
   replay_id text,
-  stored_at timestamp with time zone NOT NULL DEFAULT now()
+  stored_at timestamp with time zone NOT NULL DEFAULT now(),
+  task_attempt integer
 );
 ALTER TABLE nightshift.dead_letters ADD CONSTRAINT dead_letters_dedup_key_key UNIQUE (dedup_key);
 ALTER TABLE nightshift.dead_letters ADD CONSTRAINT dead_letters_pkey PRIMARY KEY (id);
 ALTER TABLE nightshift.dead_letters ADD CONSTRAINT dead_letters_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'requeued'::text, 'ignored'::text])));
 CREATE INDEX dead_letters_status_time_idx ON nightshift.dead_letters USING btree (status, last_failed_at DESC, id DESC);
+CREATE UNIQUE INDEX dead_letters_task_attempt_key ON nightshift.dead_letters USING btree (message_id, task_attempt) WHERE (task_attempt IS NOT NULL);
 CREATE INDEX dead_letters_task_time_idx ON nightshift.dead_letters USING btree (task, last_failed_at DESC, id DESC);
 CREATE INDEX dead_letters_time_idx ON nightshift.dead_letters USING btree (last_failed_at DESC, id DESC);
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BadParameterError, type SerializedError } from '@nightshift/core';
+import { BadParameterError, decode, type SerializedError } from '@nightshift/core';
 
 /** Where a dead letter stands in review: waiting for a person, sent again, or set aside on purpose. */
 export type DeadLetterStatus = 'pending' | 'requeued' | 'ignored';
@@ -14,8 +14,9 @@ export interface DeadLetterInput {
   /** The task message id (envelope id, else the AMQP message id). */
   readonly messageId?: string;
   /**
-   * What tells this death apart from another death of the same message: the time Nightshift dead-lettered
-   * it, or the broker's `x-death` entry. Redeliveries of one dead letter carry the same mark.
+   * What tells this death apart from another death of the same message when the body is not a task message
+   * (a task message is told apart by its id and attempt, see `deadLetterIdentity`): the time Nightshift
+   * dead-lettered it, or the broker's `x-death` entry. Redeliveries of one dead letter carry the same mark.
    */
   readonly deathMark: string;
   readonly task?: string;
@@ -82,7 +83,22 @@ export interface DeadLetter extends DeadLetterSummary {
   readonly storedAt: string;
 }
 
-/** The key that makes storing idempotent: message id, death mark and a hash of the body. */
+/**
+ * What makes a dead letter of a task message one failed task: the task's id and the attempt that died. Every
+ * duplicate of that death (redelivered, re-run, dead-lettered twice by the broker) has both; a replay has a new
+ * id. `undefined` when the body is not a task message: then only `deadLetterKey` tells deaths apart.
+ */
+export interface DeadLetterIdentity {
+  readonly taskId: string;
+  readonly attempt: number;
+}
+
+export function deadLetterIdentity(input: Pick<DeadLetterInput, 'body'>): DeadLetterIdentity | undefined {
+  const decoded = decode(input.body);
+  return decoded.ok ? { taskId: decoded.envelope.id, attempt: decoded.envelope.attempt } : undefined;
+}
+
+/** The key of a body that is not a task message: message id, death mark and a hash of the body. */
 export function deadLetterKey(input: Pick<DeadLetterInput, 'messageId' | 'deathMark' | 'body'>): string {
   const bodyHash = createHash('sha256').update(input.body).digest('hex').slice(0, 16);
   return `${input.messageId ?? '-'}|${input.deathMark}|${bodyHash}`;

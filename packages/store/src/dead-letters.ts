@@ -1,6 +1,6 @@
 import { BadParameterError } from '@nightshift/core';
 import { joinAlertGroup, type AlertOutcome, type AlertRouting } from './alert-groups.ts';
-import { deadLetterKey, parseId, toJsonb, DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterInput, type DeadLetterStatus, type DeadLetterSummary } from './dead-letter.ts';
+import { deadLetterIdentity, deadLetterKey, parseId, toJsonb, DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterInput, type DeadLetterStatus, type DeadLetterSummary } from './dead-letter.ts';
 import { DeadLetterNotFoundError, IgnoreRefusedError, type PriorReview } from './errors.ts';
 import { readDeadLetterRow, SUMMARY_COLUMNS, type DeadLetterRow } from './dead-letter-row.ts';
 import { requeueDeadLetters, type RequeueOptions, type RequeueOutcome, type RequeueSelection } from './requeue.ts';
@@ -62,30 +62,38 @@ export class DeadLetters {
   }
 
   /**
-   * Stores a dead letter once: a second delivery of the same one (same message id, death mark and body)
-   * finds the first row and writes nothing. With `alert`, a new dead letter joins its alert group and any
-   * page goes to the outbox in the same transaction, so a crash cannot store it without its alert.
+   * Stores a dead letter once. A task message is one failed task per task id and attempt: a duplicate of that
+   * death (redelivered, re-run after a lost connection, dead-lettered twice) finds the first row and writes
+   * nothing, whatever its time or reason, even when the first was requeued or ignored since. A body that is not
+   * a task message is one row per message id, death mark and body. With `alert`, a new dead letter joins its
+   * alert group and any page goes to the outbox in the same transaction, so a crash cannot store it without its alert.
    */
   async record(input: DeadLetterInput, alert?: AlertRouting): Promise<RecordOutcome> {
     const key = deadLetterKey(input);
+    const identity = deadLetterIdentity(input);
+    const messageId = identity?.taskId ?? input.messageId;
     const table = this.store.table('dead_letters');
     return this.store.transaction(async (client) => {
+      // No conflict target: either unique key (the identity, or the key of a body that is not a task) makes it a duplicate.
       const inserted = await client.query<{ id: string }>(
         `INSERT INTO ${table} (dedup_key, message_id, task, queue, args, kwargs, reason, detail, error_class, error_code,
            error_message, error_stack, error, attempts, worker, first_failed_at, last_failed_at, trace_id, replay_of,
-           headers, properties, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-         ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
+           headers, properties, body, task_attempt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+         ON CONFLICT DO NOTHING RETURNING id`,
         [
-          key, text(input.messageId), text(input.task), text(input.queue), json(input.args), json(input.kwargs), text(input.reason) ?? 'unknown',
+          key, text(messageId), text(input.task), text(input.queue), json(input.args), json(input.kwargs), text(input.reason) ?? 'unknown',
           text(input.detail), text(input.error?.name), text(input.error?.code), text(input.error?.message), text(input.error?.stack), json(input.error),
           input.attempts ?? null, text(input.worker), input.firstFailedAt ?? null, input.lastFailedAt, text(input.traceId), text(input.replayOf),
-          json(input.headers) ?? '{}', json(input.properties) ?? '{}', input.body,
+          json(input.headers) ?? '{}', json(input.properties) ?? '{}', input.body, identity?.attempt ?? null,
         ],
       );
       const created = inserted.rows[0];
       if (created === undefined) {
-        const existing = await client.query<{ id: string }>(`SELECT id FROM ${table} WHERE dedup_key = $1`, [key]);
+        const existing = await client.query<{ id: string }>(
+          `SELECT id FROM ${table} WHERE dedup_key = $1 OR (message_id = $2 AND task_attempt = $3) ORDER BY id LIMIT 1`,
+          [key, text(messageId), identity?.attempt ?? null],
+        );
         return { id: String(existing.rows[0]?.id), created: false };
       }
       const id = String(created.id);

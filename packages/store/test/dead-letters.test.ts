@@ -31,6 +31,51 @@ test('a dead letter delivered twice is one row; the same task dying again after 
   assert.equal((await ctx.deadLetters.get(second.id)).replayOf, first.id);
 });
 
+test('one dead letter per failed task: a duplicate of the same attempt is never a second pending row, whatever its time or reason', async () => {
+  const local = await testStore();
+  try {
+    const envelope = { id: `task-dup-${Date.now()}`, attempt: 3 };
+    const first = await local.deadLetters.record(deadLetterInput({ envelope }));
+    const deaths = [
+      // The worker re-ran attempt 3 after a lost connection and dead-lettered it again, a moment later.
+      { deathMark: '2026-01-01T00:00:01.000Z', lastFailedAt: '2026-01-01T00:00:01.000Z' },
+      // The broker dead-lettered the same message itself (its delivery limit), with its own x-death.
+      { reason: 'delivery_limit', deathMark: 'x-death:q:delivery_limit:1:', lastFailedAt: '2026-01-01T00:00:02.000Z', headers: { 'x-delivery-count': 4 } },
+    ];
+    // Several alerters storing duplicates at once still make one row.
+    const outcomes = await Promise.all(deaths.flatMap((death) => [1, 2].map(() => local.deadLetters.record(deadLetterInput({ envelope, ...death })))));
+    assert.deepEqual(outcomes, outcomes.map(() => ({ id: first.id, created: false })));
+    assert.equal(await local.deadLetters.pendingCount(), 1);
+
+    // Once requeued, a late duplicate still finds the row: nothing pending to requeue a second time.
+    const sent: ReplayMessage[] = [];
+    await local.deadLetters.requeue({ ids: [first.id] }, { publish: async (replay) => { sent.push(replay); } });
+    const late = await local.deadLetters.record(deadLetterInput({ envelope, deathMark: 'late', lastFailedAt: new Date().toISOString() }));
+    assert.deepEqual(late, { id: first.id, created: false });
+    assert.equal(await local.deadLetters.pendingCount(), 0);
+    assert.equal((await local.deadLetters.get(first.id)).status, 'requeued');
+
+    // The replay runs as a fresh task (new id, attempt 1): if it dies too, that is a new dead letter.
+    const replay = decode((sent[0] as ReplayMessage).body);
+    assert.ok(replay.ok);
+    assert.notEqual(replay.envelope.id, envelope.id);
+    const again = await local.deadLetters.record(deadLetterInput({ envelope: { ...replay.envelope, attempt: 3 }, replayOf: first.id }));
+    assert.equal(again.created, true);
+    assert.equal(await local.deadLetters.pendingCount(), 1);
+
+    // Another attempt of the same task id is another death (e.g. attempt 2 refused by the broker, not a retry of 3).
+    const other = await local.deadLetters.record(deadLetterInput({ envelope: { ...envelope, attempt: 2 } }));
+    assert.equal(other.created, true);
+    // A body that is not a task message is told apart by its death mark, as before.
+    const malformed = deadLetterInput({ reason: 'malformed', body: Buffer.from('not json'), messageId: 'raw-1', deathMark: 'm1' });
+    assert.equal((await local.deadLetters.record(malformed)).created, true);
+    assert.equal((await local.deadLetters.record(malformed)).created, false);
+    assert.equal((await local.deadLetters.record({ ...malformed, deathMark: 'm2' })).created, true);
+  } finally {
+    await local.cleanup();
+  }
+});
+
 test('strings jsonb refuses (NUL) and buffers in headers are stored', async () => {
   const outcome = await ctx.deadLetters.record(deadLetterInput({ args: ['a\u0000b'], headers: { raw: Buffer.from('bytes'), when: new Date(0) } }));
   const stored = await ctx.deadLetters.get(outcome.id);
