@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Channel } from 'amqplib';
 import type { Broker } from './broker.ts';
 import type { Subscription } from './subscription.ts';
 
@@ -26,13 +27,11 @@ const REPLY_TO = 'amq.rabbitmq.reply-to';
  */
 export async function serveControl(broker: Broker, worker: string, answer: (request: ControlRequest) => Promise<unknown> | unknown): Promise<Subscription> {
   const queue = `${broker.names.control}.${worker}`;
-  const declare = () => broker.withChannel(async (channel) => {
+  // Auto-delete: after a reconnect the queue is gone, so the subscription declares it before every resume.
+  const declare = async (channel: Channel): Promise<void> => {
     await channel.assertQueue(queue, { exclusive: false, autoDelete: true, durable: false, arguments: { 'x-expires': 60_000 } });
     await channel.bindQueue(queue, broker.names.control, '');
-  });
-  await declare();
-  // After a reconnect the auto-delete queue may be gone: declare it again before the subscription resumes.
-  broker.on('ready', () => void declare().catch(() => {}));
+  };
   return broker.consumeRaw(queue, async (delivery) => {
     const { message } = delivery;
     delivery.ack();
@@ -52,7 +51,7 @@ export async function serveControl(broker: Broker, worker: string, answer: (requ
       correlationId: message.properties.correlationId as string,
       contentType: 'application/json',
     }).catch(() => {});
-  }, { prefetch: 4 });
+  }, { prefetch: 4, declare });
 }
 
 export interface BroadcastOptions {

@@ -18,6 +18,14 @@ export type DeliveryHandler = (delivery: Delivery) => Promise<void> | void;
 export interface SubscriptionOptions {
   /** Unacknowledged messages the broker may push to this consumer at once. Default: `10`. */
   prefetch?: number;
+  /**
+   * Declares what the queue needs (the queue, its bindings) on the consuming channel, before consuming starts
+   * and again before every resume. Default: nothing (work queues and the base topology are declared by the
+   * broker on every reconnect, before subscriptions resume). A queue that goes away with its consumer
+   * (auto-delete, exclusive) needs it: after a reconnect it is gone, and consuming before it is declared
+   * again fails with 404.
+   */
+  declare?: (channel: Channel) => Promise<void>;
 }
 
 /** A consumer that comes back after every reconnect until cancelled. */
@@ -26,6 +34,7 @@ export class Subscription {
   readonly #broker: Broker;
   readonly #handler: DeliveryHandler;
   readonly #prefetch: number;
+  readonly #declare: ((channel: Channel) => Promise<void>) | undefined;
   readonly #onCancel: () => void;
   #channel: Channel | undefined;
   #acknowledger: Acknowledger | undefined;
@@ -40,6 +49,7 @@ export class Subscription {
     this.queue = queue;
     this.#handler = handler;
     this.#prefetch = options.prefetch ?? 10;
+    this.#declare = options.declare;
     this.#onCancel = onCancel;
     broker.on('ready', this.#onReady);
   }
@@ -99,6 +109,9 @@ export class Subscription {
       // after a connection loss the broker's `ready` event restarts us.
       if (!this.#cancelled && this.#broker.connected) setTimeout(this.#onReady, 200).unref();
     });
+    // On the consuming channel itself: declared by another channel, the queue could still be missing when the
+    // consume arrives (both race after a reconnect), a 404 logged as an error though a retry 200 ms later works.
+    await this.#declare?.(channel);
     await channel.prefetch(this.#prefetch);
     const acknowledger = new Acknowledger(channel);
     this.#channel = channel;

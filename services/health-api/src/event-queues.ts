@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Channel } from 'amqplib';
 import type { Broker } from '@nightshift/broker';
 
 /**
@@ -24,14 +25,16 @@ export async function declareHistoryQueue(broker: Broker, maxLength: number): Pr
 /**
  * This replica's own queue of every event (workers, beat, tasks), for its live state and event stream:
  * not durable, deleted a minute after the replica goes, bounded so that a stalled consumer drops old events.
+ * Auto-delete, so it is gone after a reconnect: pass `declare` to the subscription, which declares it on its
+ * own channel before every resume (declared beside it, consuming could come first and fail with 404).
  */
-export async function declareLiveQueue(broker: Broker): Promise<string> {
-  const queue = `${broker.names.prefix}.health-api.live.${randomUUID().slice(0, 8)}`;
-  const declare = () => broker.withChannel(async (channel) => {
-    await channel.assertQueue(queue, { durable: false, autoDelete: true, arguments: { 'x-expires': 60_000, 'x-max-length': 50_000, 'x-overflow': 'drop-head' } });
-    await channel.bindQueue(queue, broker.names.events, '#');
-  });
-  await declare();
-  broker.on('ready', () => void declare().catch(() => {}));
-  return queue;
+export function liveQueue(broker: Broker): { readonly name: string; readonly declare: (channel: Channel) => Promise<void> } {
+  const name = `${broker.names.prefix}.health-api.live.${randomUUID().slice(0, 8)}`;
+  return {
+    name,
+    declare: async (channel) => {
+      await channel.assertQueue(name, { durable: false, autoDelete: true, arguments: { 'x-expires': 60_000, 'x-max-length': 50_000, 'x-overflow': 'drop-head' } });
+      await channel.bindQueue(name, broker.names.events, '#');
+    },
+  };
 }

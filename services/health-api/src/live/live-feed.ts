@@ -1,5 +1,5 @@
 import { parseEvents, type Broker, type LifecycleEvent, type Subscription } from '@nightshift/broker';
-import { declareLiveQueue } from '../event-queues.ts';
+import { liveQueue } from '../event-queues.ts';
 import type { BeatStatus } from './beat-status.ts';
 import type { WorkerRegistry } from './worker-registry.ts';
 
@@ -25,11 +25,11 @@ export class LiveFeed {
   }
 
   async start(): Promise<void> {
-    const queue = await declareLiveQueue(this.#broker);
-    this.#subscription = await this.#broker.consumeRaw(queue, (delivery) => {
+    const queue = liveQueue(this.#broker);
+    this.#subscription = await this.#broker.consumeRaw(queue.name, (delivery) => {
       delivery.ack();
       this.ingest(parseEvents(delivery.message.content));
-    }, { prefetch: 500 });
+    }, { prefetch: 500, declare: queue.declare });
   }
 
   /** Takes events as if they had arrived from the broker. */
