@@ -123,8 +123,10 @@ export class Beat {
     if (held) {
       this.#watchExpiry();
       if (!this.leading) this.#lead();
-    } else if (this.leading) {
-      await this.#stepDown('another replica holds the lease');
+    } else {
+      if (this.leading) await this.#stepDown('the lease is no longer ours (another replica holds it, or Redis lost it)');
+      // What the leader wrote, remembered here in case Redis comes back without it (see LedgerMemory).
+      await this.#ledger.observe().catch((error: Error) => log.debug({ err: { message: error.message } }, 'could not read the run watermarks'));
     }
   }
 

@@ -1,8 +1,11 @@
 import { ValueType, type Counter, type Histogram, type Meter } from '@nightshift/telemetry';
 import type { MissedReason } from '@nightshift/schedule';
 
-/** Why beat did not send a run: a misfire policy's reasons, or beat's own. */
-export type MissReason = MissedReason | 'lost-lease' | 'unsendable' | 'stopped';
+/**
+ * Why beat did not send a run: a misfire policy's reasons, or beat's own. `state_lost`: Redis came back without
+ * beat's state, and the run was neither sent by the misfire policy nor provably sent before.
+ */
+export type MissReason = MissedReason | 'lost-lease' | 'unsendable' | 'stopped' | 'state_lost';
 
 /** Dispatch lag buckets in seconds: milliseconds matter when on time, minutes when catching up. */
 const LAG_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];

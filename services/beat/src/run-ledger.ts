@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { BeatKeys } from '@nightshift/beat-state';
 import type { Lease } from './lease.ts';
+import { randomBytes } from 'node:crypto';
+import { LedgerMemory } from './ledger-memory.ts';
 import { RedisScript } from './redis-script.ts';
 
 // Every write is fenced by the lease: it happens only while the lease key holds this replica's token, in
@@ -21,12 +23,39 @@ local last = tonumber(redis.call('HGET', KEYS[2], ARGV[2]))
 if not last or tonumber(ARGV[3]) > last then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
 return 'ok'`);
 
-/** KEYS: lease, last-run. ARGV: token, entry, now (ms). The watermark, set to now for an entry seen the first time. */
+/**
+ * KEYS: lease, last-run, epoch. ARGV: token, entry, now (ms), a new epoch, the epoch this replica knew the entry
+ * in ('' if none), the watermark this replica can prove for it ('' if none). Creates the epoch if Redis has
+ * none. Returns {state, watermark, epoch}: `kept` (Redis has the entry), `new` (an entry never seen: it starts
+ * from now) or `lost` (Redis lost it since this replica knew it under another epoch: it restarts from the proven
+ * watermark, else from now).
+ */
 const START = new RedisScript(`${FENCE}
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('SET', KEYS[3], epoch)
+end
 local last = redis.call('HGET', KEYS[2], ARGV[2])
-if last then return last end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-return 'new'`);
+if last then return {'kept', last, epoch} end
+local from = ARGV[3]
+local state = 'new'
+if ARGV[5] ~= '' and ARGV[5] ~= epoch then
+  state = 'lost'
+  if ARGV[6] ~= '' then from = ARGV[6] end
+end
+redis.call('HSET', KEYS[2], ARGV[2], from)
+return {state, from, epoch}`);
+
+/** How an entry's watermark was found when a leader starts dispatching it. */
+export type StartState =
+  | { readonly state: 'kept' | 'new'; readonly lastMs: number }
+  /**
+   * Redis lost beat's state since this replica last knew the entry. `proven`: the watermark this replica can
+   * prove (it wrote it while leading); the entry continues from it. `unproven`: the newest watermark it only
+   * read (runs after it may or may not have been sent), or none; the entry continues from now.
+   */
+  | { readonly state: 'lost'; readonly lastMs: number; readonly proven?: number; readonly unproven?: number };
 
 export type ClaimResult = 'claimed' | 'handled' | 'not-leader';
 
@@ -41,6 +70,9 @@ export class RunLedger {
   readonly #lease: Lease;
   readonly #claimTtlMs: number;
   readonly #replica: string;
+  // Beside the other keys (to move into BeatKeys with them): the epoch of the state the watermarks belong to.
+  readonly #epochKey: string;
+  readonly #memory = new LedgerMemory();
 
   constructor(redis: Redis, keys: BeatKeys, lease: Lease, claimTtlMs: number, replica: string) {
     this.#redis = redis;
@@ -48,28 +80,56 @@ export class RunLedger {
     this.#lease = lease;
     this.#claimTtlMs = claimTtlMs;
     this.#replica = replica;
+    this.#epochKey = `${keys.lastRun}:epoch`;
   }
 
   /**
    * The entry's watermark. An entry Redis has never seen starts from `nowMs`: a first deploy does not
-   * fire anything at once. `'not-leader'` when the lease is not ours.
+   * fire anything at once. An entry Redis has lost (see `StartState`) continues from the last run this replica
+   * can prove, else from now. `'not-leader'` when the lease is not ours.
    */
-  async start(entry: string, nowMs: number): Promise<{ readonly lastMs: number; readonly isNew: boolean } | 'not-leader'> {
-    const result = String(await START.run(this.#redis, [this.#keys.lease, this.#keys.lastRun], [this.#lease.token, entry, nowMs]));
+  async start(entry: string, nowMs: number): Promise<StartState | 'not-leader'> {
+    const known = this.#memory.get(entry);
+    const knownEpoch = known?.epoch ?? this.#memory.epoch ?? '';
+    const proven = known?.exact === true ? known.ms : undefined;
+    const result = await START.run(this.#redis, [this.#keys.lease, this.#keys.lastRun, this.#epochKey],
+      [this.#lease.token, entry, nowMs, randomBytes(8).toString('hex'), knownEpoch, proven ?? '']);
     if (result === 'not-leader') return result;
-    return result === 'new' ? { lastMs: nowMs, isNew: true } : { lastMs: Number(result), isNew: false };
+    const [state, watermark, epoch] = (result as unknown[]).map(String) as [StartState['state'], string, string];
+    const lastMs = Number(watermark);
+    this.#memory.led(entry, lastMs, epoch);
+    if (state !== 'lost') return { state, lastMs };
+    return { state, lastMs, ...(proven !== undefined ? { proven } : known !== undefined ? { unproven: known.ms } : {}) };
   }
 
   /** Claims one run for this replica; `'handled'` if it (or a later run) was claimed or counted already. */
   async claim(entry: string, scheduledForMs: number): Promise<ClaimResult> {
     const record = JSON.stringify({ by: this.#replica, claimedAt: new Date().toISOString() });
     const keys = [this.#keys.lease, this.#keys.lastRun, this.#keys.run(entry, scheduledForMs)];
-    return String(await CLAIM.run(this.#redis, keys, [this.#lease.token, entry, scheduledForMs, this.#claimTtlMs, record])) as ClaimResult;
+    const result = String(await CLAIM.run(this.#redis, keys, [this.#lease.token, entry, scheduledForMs, this.#claimTtlMs, record])) as ClaimResult;
+    this.#remember(result, entry, scheduledForMs);
+    return result;
   }
 
   /** Marks every run up to `throughMs` handled (sent, or counted missed). */
   async advance(entry: string, throughMs: number): Promise<'ok' | 'not-leader'> {
-    return String(await ADVANCE.run(this.#redis, [this.#keys.lease, this.#keys.lastRun], [this.#lease.token, entry, throughMs])) as 'ok' | 'not-leader';
+    const result = String(await ADVANCE.run(this.#redis, [this.#keys.lease, this.#keys.lastRun], [this.#lease.token, entry, throughMs])) as 'ok' | 'not-leader';
+    this.#remember(result, entry, throughMs);
+    return result;
+  }
+
+  /**
+   * Reads the watermarks another leader writes (called by a follower on every lease renewal), so that if Redis
+   * comes back without them this replica still knows where each entry was.
+   */
+  async observe(): Promise<void> {
+    const [epoch, watermarks] = await Promise.all([this.#redis.get(this.#epochKey), this.#redis.hgetall(this.#keys.lastRun)]);
+    this.#memory.observed(epoch, watermarks);
+  }
+
+  #remember(result: string, entry: string, ms: number): void {
+    const epoch = this.#memory.epoch;
+    if ((result === 'claimed' || result === 'ok') && epoch !== undefined) this.#memory.led(entry, ms, epoch);
   }
 
   /** Records on the claim that the run was sent (or why not), for whoever inspects Redis. Never throws. */

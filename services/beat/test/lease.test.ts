@@ -96,8 +96,8 @@ test('a run is claimed once, only by the lease holder, and the watermark never m
   const ledgerB = new RunLedger(redis, k, b, 60_000, 'b');
   const t = Date.parse('2025-06-01T12:00:00Z');
 
-  assert.deepEqual(await ledgerA.start('tick', t), { lastMs: t, isNew: true });
-  assert.deepEqual(await ledgerA.start('tick', t + 5_000), { lastMs: t, isNew: false }, 'an entry seen before keeps its watermark');
+  assert.deepEqual(await ledgerA.start('tick', t), { state: 'new', lastMs: t });
+  assert.deepEqual(await ledgerA.start('tick', t + 5_000), { state: 'kept', lastMs: t }, 'an entry seen before keeps its watermark');
   assert.equal(await ledgerB.start('tick', t), 'not-leader');
   assert.equal(await ledgerB.claim('tick', t + 1_000), 'not-leader', 'a replica without the lease claims nothing');
   assert.equal(await ledgerA.claim('tick', t + 1_000), 'claimed');
@@ -115,7 +115,39 @@ test('a run is claimed once, only by the lease holder, and the watermark never m
   // Handover: after the lease changes hands, the new leader continues from the watermark.
   await a.release();
   await b.refresh();
-  assert.deepEqual(await ledgerB.start('tick', t + 20_000), { lastMs: t + 10_000, isNew: false });
+  assert.deepEqual(await ledgerB.start('tick', t + 20_000), { state: 'kept', lastMs: t + 10_000 });
   assert.equal(await ledgerA.claim('tick', t + 11_000), 'not-leader', 'a paused old leader that wakes up claims nothing');
   assert.equal(await ledgerB.claim('tick', t + 11_000), 'claimed');
+});
+
+test('Redis losing beat\'s state is noticed: the leader continues from the run it can prove, a follower from what it read', async () => {
+  const k = keys();
+  const lose = () => redis.del(k.lease, k.lastRun, `${k.lastRun}:epoch`);
+  const t = Date.parse('2025-06-01T12:00:00Z');
+  const a = new Lease(redis, k, 10_000, 'a');
+  const b = new Lease(redis, k, 10_000, 'b');
+  const ledgerA = new RunLedger(redis, k, a, 60_000, 'a');
+  const ledgerB = new RunLedger(redis, k, b, 60_000, 'b');
+  await a.refresh();
+  assert.deepEqual(await ledgerA.start('tick', t), { state: 'new', lastMs: t });
+  assert.equal(await ledgerA.claim('tick', t + 1_000), 'claimed');
+  await ledgerB.observe();
+
+  // The state goes (a restart without persistence); the leader that wrote it takes the lease again.
+  await lose();
+  a.drop();
+  assert.equal(await a.refresh(), true);
+  assert.deepEqual(await ledgerA.start('tick', t + 5_000), { state: 'lost', lastMs: t + 1_000, proven: t + 1_000 });
+  assert.equal(await redis.hget(k.lastRun, 'tick'), String(t + 1_000), 'the proven watermark is written back');
+  assert.equal(await ledgerA.claim('tick', t + 2_000), 'claimed');
+  assert.deepEqual(await ledgerA.start('tick', t + 6_000), { state: 'kept', lastMs: t + 2_000 }, 'noticed once');
+
+  // Lost again, and this time the follower leads: it only read t+2s, so it proves nothing after it.
+  await ledgerB.observe();
+  await lose();
+  assert.equal(await b.refresh(), true);
+  assert.deepEqual(await ledgerB.start('tick', t + 9_000), { state: 'lost', lastMs: t + 9_000, unproven: t + 2_000 });
+  // A replica that never knew the entry takes it for a new one.
+  const c = new RunLedger(redis, k, b, 60_000, 'c');
+  assert.deepEqual(await c.start('other', t + 9_000), { state: 'new', lastMs: t + 9_000 });
 });

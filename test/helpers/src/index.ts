@@ -7,3 +7,4 @@ export { removePrefix } from './remove-prefix.ts';
 export { prometheusInstalled, startPrometheus, PROMETHEUS_BIN, type Prometheus, type PrometheusOptions, type PromSeries, type ScrapeJob } from './prometheus.ts';
 export { eventually } from './eventually.ts';
 export { exportedErrorClasses } from './exported-error-classes.ts';
+export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
