@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { connect, type Channel, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
-import { BrokerUnavailableError, redactUrl, TopologyMismatchError, type Logger, type NightshiftConfig } from '@nightshift/core';
+import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
+import { BrokerUnavailableError, parseBrokerUrls, redactUrl, TopologyMismatchError, type Logger, type NightshiftConfig } from '@nightshift/core';
+import { BrokerConnection } from './broker-connection.ts';
+import { watchBrokerNode } from './node-metric.ts';
 import { topologyNames, type TopologyNames } from './names.ts';
 import { declareBaseTopology, declareWorkQueue, deleteTopology, type TopologySpec } from './topology.ts';
 import { Publisher } from './publisher.ts';
@@ -9,7 +11,7 @@ import { silentLogger } from './silent-logger.ts';
 
 /** How to reach and shape the broker. `brokerOptions(config, name)` builds it from the environment. */
 export interface BrokerOptions {
-  /** AMQP URL. */
+  /** AMQP URL, or the nodes of a cluster separated by commas (`parseBrokerUrls`): on loss, the next node is tried at once. */
   readonly url: string;
   /** Prefix of every broker object. */
   readonly prefix: string;
@@ -53,6 +55,7 @@ interface BrokerEvents {
   ready: [generation: number];
   disconnect: [error: Error];
   fatal: [error: Error];
+  closed: [];
 }
 
 /**
@@ -69,12 +72,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
   generation = 0;
   /** Set when the broker refused our topology: retrying cannot help. */
   fatal: Error | undefined;
-  readonly #connection: RecoveringChannelModel;
+  readonly #connection: BrokerConnection;
   readonly #queues = new Set<string>();
   readonly #subscriptions = new Set<Subscription>();
   #closed = false;
 
-  private constructor(options: BrokerOptions, connection: RecoveringChannelModel, spec: TopologySpec) {
+  private constructor(options: BrokerOptions, connection: BrokerConnection, spec: TopologySpec) {
     super();
     this.options = options;
     this.log = options.logger ?? silentLogger;
@@ -87,25 +90,19 @@ export class Broker extends EventEmitter<BrokerEvents> {
   /** Connects (waiting up to `connectTimeoutMs` for the first connection) and declares the base topology. */
   static async connect(options: BrokerOptions): Promise<Broker> {
     const spec: TopologySpec = { names: topologyNames(options.prefix), deliveryLimit: options.deliveryLimit, ladderMs: options.ladderMs };
-    // Recovery's setup runs on every (re)connect; the first attempt starts after `broker` is assigned below.
+    // The setup runs on every (re)connect; the first attempt starts after `broker` is assigned below.
     const holder: { broker?: Broker } = {};
-    const connection = await connect(options.url, {
-      clientProperties: { connection_name: options.connectionName },
-      // Small frames (acks, events, confirms) must not wait for Nagle's algorithm.
-      noDelay: true,
-      recovery: {
-        waitForConnect: false,
-        initialDelay: 200,
-        maxDelay: 5_000,
-        maxRetries: Infinity,
-        setup: async (model: ChannelModel) => {
-          if (holder.broker !== undefined) await holder.broker.#declareAll(model);
-        },
+    const connection = new BrokerConnection({
+      urls: parseBrokerUrls(options.url),
+      connectionName: options.connectionName,
+      setup: async (model: ChannelModel) => {
+        if (holder.broker !== undefined) await holder.broker.#declareAll(model);
       },
     });
     const broker = new Broker(options, connection, spec);
     holder.broker = broker;
     broker.#watch();
+    watchBrokerNode(broker);
     const timeoutMs = options.connectTimeoutMs ?? options.publishTimeoutMs;
     try {
       await broker.whenReady(timeoutMs, options.failWhenRefused === true);
@@ -160,6 +157,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
     return this.generation > 0 && !this.#down;
   }
 
+  /** The RabbitMQ node in use (`host:port`), or `undefined` while disconnected. */
+  get node(): string | undefined {
+    return this.connected ? this.#connection.node : undefined;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -179,13 +181,14 @@ export class Broker extends EventEmitter<BrokerEvents> {
         clearTimeout(timer);
         this.off('ready', onReady);
         this.off('fatal', onFatal);
-        this.#connection.off('connect-failed', onConnectFailed);
+        this.#connection.off('reconnect-scheduled', onRoundFailed);
         if (error) reject(error);
         else resolve();
       };
       const onReady = () => done();
       const onFatal = (error: Error) => done(error);
-      const onConnectFailed = (error: NodeJS.ErrnoException) => {
+      // Every node refused (one round; a single URL is a round of one).
+      const onRoundFailed = ({ error }: { error: NodeJS.ErrnoException }) => {
         if (error.code === 'ECONNREFUSED') done(new BrokerUnavailableError(`${refusedLine(this.options.url)}: start RabbitMQ, or set NIGHTSHIFT_AMQP_URL to where it runs`));
       };
       const timer = setTimeout(() => done(new BrokerUnavailableError(
@@ -193,7 +196,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       )), timeoutMs);
       this.on('ready', onReady);
       this.on('fatal', onFatal);
-      if (failWhenRefused) this.#connection.on('connect-failed', onConnectFailed);
+      if (failWhenRefused) this.#connection.on('reconnect-scheduled', onRoundFailed);
     });
   }
 
@@ -211,6 +214,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     await Promise.all([...this.#subscriptions].map((s) => s.cancel().catch(() => {})));
     this.publisher.stop(new BrokerUnavailableError('the broker connection was closed'));
     await this.#connection.close().catch(() => {});
+    this.emit('closed');
   }
 
   /** Called by amqplib's recovery `setup` on every (re)connect, before the connection counts as up. */
@@ -240,10 +244,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   #watch(): void {
     const connection = this.#connection;
-    connection.on('connect', () => {
+    connection.on('connect', (_model, node) => {
       this.#down = false;
       this.generation += 1;
-      this.log.info({ generation: this.generation, url: redactUrl(this.options.url) }, this.generation === 1 ? 'connected to RabbitMQ' : 'reconnected to RabbitMQ');
+      this.log.info({ generation: this.generation, node, url: redactUrl(this.options.url) }, this.generation === 1 ? `connected to RabbitMQ at ${node}` : `reconnected to RabbitMQ at ${node}`);
       this.emit('ready', this.generation);
     });
     connection.on('disconnect', (error: Error) => {
@@ -256,6 +260,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
       const url = redactUrl(this.options.url);
       const why = error.code === 'ECONNREFUSED' ? `${refusedLine(this.options.url)} (is it running? NIGHTSHIFT_AMQP_URL)` : `could not connect to RabbitMQ at ${url}: ${error.message}`;
       this.log.warn({ url, attempt, retryInMs: delay, reason: error.code ?? error.message }, `${why}; retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt})`);
+    });
+    // Of several nodes, each one that fails is said too: the round goes on to the next at once.
+    connection.on('connect-failed', (error: Error, node: string) => {
+      if (this.options.url.includes(',')) this.log.warn({ node, reason: (error as NodeJS.ErrnoException).code ?? redactUrl(error.message) }, `could not connect to RabbitMQ at ${node}; trying the next node`);
     });
     connection.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked publishing (flow control)'));
     connection.on('unblocked', () => this.log.info('RabbitMQ unblocked publishing'));

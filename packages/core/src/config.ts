@@ -6,7 +6,10 @@ import {
 
 /** Process-wide settings, read from `NIGHTSHIFT_*` environment variables (declared in core-settings.ts). */
 export interface NightshiftConfig {
-  /** `NIGHTSHIFT_AMQP_URL`. Default: `amqp://guest:guest@127.0.0.1:5672`. */
+  /**
+   * `NIGHTSHIFT_AMQP_URL`: one AMQP URL, or the nodes of a cluster separated by commas (`parseBrokerUrls`).
+   * Default: `amqp://guest:guest@127.0.0.1:5672`.
+   */
   readonly amqpUrl: string;
   /** `NIGHTSHIFT_REDIS_URL`. Default: `redis://127.0.0.1:6379`. */
   readonly redisUrl: string;

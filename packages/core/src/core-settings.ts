@@ -1,5 +1,6 @@
 // The settings every Nightshift process reads, and the few that two services must read alike. A setting of one
 // service or package is declared in that service or package, not here.
+import { parseBrokerUrls } from './broker-urls.ts';
 import { parseDuration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import { LOG_LEVELS } from './logger.ts';
@@ -8,8 +9,8 @@ import { defineSetting, type AnySetting } from './setting.ts';
 import { duration, list, oneOf, port, text, url, wholeNumber } from './setting-parsers.ts';
 
 export const AMQP_URL = defineSetting({
-  name: 'NIGHTSHIFT_AMQP_URL', description: 'RabbitMQ',
-  parse: url(['amqp', 'amqps']), default: 'amqp://guest:guest@127.0.0.1:5672', secret: URL_PASSWORD_SECRET,
+  name: 'NIGHTSHIFT_AMQP_URL', description: 'RabbitMQ; a cluster\'s nodes comma-separated, tried in turn (no load balancer needed)',
+  parse: (raw, name) => parseBrokerUrls(raw, name).join(','), default: 'amqp://guest:guest@127.0.0.1:5672', secret: URL_PASSWORD_SECRET,
 });
 
 export const REDIS_URL = defineSetting({

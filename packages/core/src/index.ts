@@ -36,6 +36,7 @@ export { defineSetting, settingText, type Setting, type AnySetting, type Setting
 export * as parsers from './setting-parsers.ts';
 export { redactUrl, WHOLE_VALUE_SECRET, URL_PASSWORD_SECRET } from './secrecy.ts';
 export { CORE_SETTINGS, METRICS_PORT, HEARTBEAT, TRACE_URL } from './core-settings.ts';
+export { parseBrokerUrls } from './broker-urls.ts';
 export { signals, type SignalMap, type SignalName, type TaskSignalInfo } from './signals.ts';
 export { closest } from './did-you-mean.ts';
 export {

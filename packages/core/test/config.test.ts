@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, ConfigProblems, defineSetting, loadConfig, parsers, readCoreConfig, redactUrl } from '@nightshift/core';
+import { ConfigError, ConfigProblems, defineSetting, loadConfig, parseBrokerUrls, parsers, readCoreConfig, redactUrl } from '@nightshift/core';
 
 test('defaults point at the loopback services', () => {
   const config = loadConfig({});
@@ -54,6 +54,31 @@ test('ConfigProblems: a service reads its own settings beside the shared ones an
     assert.equal(error.field, undefined, 'two variables are at fault');
     return true;
   });
+});
+
+test('NIGHTSHIFT_AMQP_URL takes the nodes of a cluster, comma-separated; every password is masked wherever one is printed', () => {
+  const nodes = 'amqp://guest:first@127.0.0.1:5681, amqp://guest:second@127.0.0.1:5682,amqps://app:third@rabbit-3:5671/prod';
+  assert.equal(loadConfig({ NIGHTSHIFT_AMQP_URL: nodes }).amqpUrl, 'amqp://guest:first@127.0.0.1:5681,amqp://guest:second@127.0.0.1:5682,amqps://app:third@rabbit-3:5671/prod');
+  assert.deepEqual(parseBrokerUrls(nodes), ['amqp://guest:first@127.0.0.1:5681', 'amqp://guest:second@127.0.0.1:5682', 'amqps://app:third@rabbit-3:5671/prod']);
+  assert.equal(redactUrl(nodes), 'amqp://guest:***@127.0.0.1:5681,amqp://guest:***@127.0.0.1:5682,amqps://app:***@rabbit-3:5671/prod');
+
+  // The list of the issue, and lists with one bad member: refused, naming the variable, with no password in the message.
+  const refused = [
+    'amqp://guest:first@127.0.0.1:5999,amqp//guest:second@127.0.0.1:5672',
+    'amqp://guest:first@127.0.0.1:5999,,amqp://guest:second@127.0.0.1:5672',
+    'amqp://guest:first@127.0.0.1:5999,http://guest:second@127.0.0.1:5672',
+    'not a url guest:first@ , amqp://guest:second@127.0.0.1:5672',
+  ];
+  for (const raw of refused) {
+    assert.throws(() => loadConfig({ NIGHTSHIFT_AMQP_URL: raw }), (error: Error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /NIGHTSHIFT_AMQP_URL: /);
+      assert.doesNotMatch(error.message, /first|second/, `no password in: ${error.message}`);
+      return true;
+    });
+  }
+  assert.doesNotMatch(redactUrl('amqp://guest:first@127.0.0.1:5999,amqp://guest:second@127.0.0.1:5672'), /first|second/);
+  assert.doesNotMatch(redactUrl('x //a:first@h, //b:second@h'), /first|second/, 'text that is not a URL is masked too');
 });
 
 test('one bad variable is the error\'s field; a good configuration comes back frozen', () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type ChannelModel } from 'amqplib';
-import { ConfigError, loadApp, loadConfig, parseDuration, resolveTaskSettings, type AnyApp, type AnyTask, type Duration, type NightshiftConfig, type TaskArgs } from '@nightshift/core';
+import { ConfigError, loadApp, loadConfig, parseBrokerUrls, parseDuration, resolveTaskSettings, type AnyApp, type AnyTask, type Duration, type NightshiftConfig, type TaskArgs } from '@nightshift/core';
 import { createClient, type Client, type LifecycleEvent, type SendOptions } from '@nightshift/broker';
 import { randomPrefix, requireServices, type ServiceName } from '@nightshift/test-servers';
 import { metrics } from '@nightshift/telemetry';
@@ -79,7 +79,8 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
   const app = await loadApp(appPath);
   const defaultTimeoutMs = parseDuration(options.timeout ?? '30s', 'testbed timeout');
   const client = await createClient(config, { app, name: 'testbed' });
-  const connection: ChannelModel = await connect(config.amqpUrl);
+  // The outcome tracker's own connection: any node of a cluster will do.
+  const connection: ChannelModel = await connect(parseBrokerUrls(config.amqpUrl)[0] as string);
   const tracker = await OutcomeTracker.open(client.broker, await connection.createChannel());
   const workers: StartedWorker[] = [];
   const send = (task: AnyTask | string, args: readonly unknown[], sendOptions?: SendOptions) =>

@@ -8,3 +8,4 @@ export { prometheusInstalled, startPrometheus, PROMETHEUS_BIN, type Prometheus, 
 export { eventually } from './eventually.ts';
 export { exportedErrorClasses } from './exported-error-classes.ts';
 export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
+export { TcpProxy } from './tcp-proxy.ts';

@@ -14,13 +14,15 @@ const probe = (summary: string, critical = 'critical') => ({
  */
 export function registerHealthRoutes(app: FastifyInstance, room: ControlRoom): void {
   app.get('/health/live', { schema: { summary: 'the process answers', tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' }));
-  app.get('/health/ready', probe('RabbitMQ and PostgreSQL are reachable', 'one of them is not'), async (_request, reply) => {
+  app.get('/health/ready', probe('RabbitMQ and PostgreSQL are reachable; `brokerNode` is the RabbitMQ node (host:port) in use', 'one of them is not'), async (_request, reply) => {
     const broker = room.broker.connected;
     const database = room.poller.snapshot.storeUp;
     const ready = broker && database;
     void reply.code(ready ? 200 : 503);
     return {
       status: ready ? 'ok' : 'critical', broker: broker ? 'up' : 'down', database: database ? 'up' : 'down',
+      // Which node of the cluster this replica's connection uses (host:port), so a failover shows here.
+      ...(room.broker.node !== undefined ? { brokerNode: room.broker.node } : {}),
       ...(ready ? {} : { reason: [broker ? '' : 'RabbitMQ is not reachable', database ? '' : 'PostgreSQL is not reachable'].filter(Boolean).join('; ') }),
     };
   });

@@ -1,4 +1,4 @@
-import { redactUrl, type Logger } from '@nightshift/core';
+import { parseBrokerUrls, redactUrl, type Logger } from '@nightshift/core';
 
 /** Messages per second into and out of one queue, as RabbitMQ's management plugin measures them. */
 export interface QueueRates {
@@ -83,10 +83,10 @@ function rate(value: unknown): number {
 
 /**
  * Where the management API is unless configured: the AMQP host on port 15672 with the AMQP credentials,
- * which is how RabbitMQ ships it (and how the compose stack runs it).
+ * which is how RabbitMQ ships it (and how the compose stack runs it). Of a cluster's nodes, the first.
  */
 export function defaultManagementUrl(amqpUrl: string): { url: string; vhost: string } {
-  const amqp = new URL(amqpUrl);
+  const amqp = new URL(parseBrokerUrls(amqpUrl)[0] as string);
   const url = new URL(`${amqp.protocol === 'amqps:' ? 'https' : 'http'}://${amqp.hostname}:15672`);
   url.username = amqp.username || 'guest';
   url.password = amqp.password || 'guest';
