@@ -9,3 +9,4 @@ export { eventually } from './eventually.ts';
 export { exportedErrorClasses } from './exported-error-classes.ts';
 export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 export { TcpProxy } from './tcp-proxy.ts';
+export { startRabbitCluster, rabbitClusterAvailable, type RabbitCluster, type ClusterNode } from './rabbitmq-cluster.ts';
