@@ -31,6 +31,8 @@ test('the full stack: servers, observability and every Nightshift service', () =
   }
   assert.ok(compose.services.rabbitmq?.ports?.some((p) => p.endsWith(':15692')), 'RabbitMQ Prometheus plugin port');
   assert.match(readFileSync(join(REPO_ROOT, 'deploy', 'rabbitmq', 'enabled_plugins'), 'utf8'), /rabbitmq_prometheus/);
+  assert.ok(compose.services.rabbitmq?.volumes?.includes('./deploy/rabbitmq/advanced.config:/etc/rabbitmq/advanced.config:ro'), 'RabbitMQ advanced.config mounted');
+  assert.match(readFileSync(join(REPO_ROOT, 'deploy', 'rabbitmq', 'advanced.config'), 'utf8'), /\{dead_letter_worker_publisher_confirm_timeout, 20000\}/, 'retries resume within ~20 s of a leader failover');
   assert.ok(compose.services.grafana?.volumes?.some((v) => v.startsWith('./grafana/provisioning:')), 'Grafana provisioning mounted');
   assert.ok(compose.services.prometheus?.volumes?.some((v) => v.startsWith('./deploy/prometheus:')), 'Prometheus config mounted');
 });

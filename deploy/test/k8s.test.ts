@@ -36,9 +36,21 @@ const byName = (kind: string, name: string) => manifests.find((m) => m.manifest.
 
 function validate(manifest: Manifest, where: string): void {
   if (manifest.apiVersion === 'keda.sh/v1alpha1') return validateKeda(manifest, where);
+  if (manifest.apiVersion === 'rabbitmq.com/v1beta1') return validateRabbitmqCluster(manifest, where);
   const Model = MODELS[`${manifest.apiVersion}/${manifest.kind}`];
   assert.ok(Model, `${where}: no schema for ${manifest.apiVersion} ${manifest.kind}`);
   assert.doesNotThrow(() => new Model(manifest as never).validate(), `${where}: ${manifest.kind} ${manifest.metadata.name}`);
+}
+
+/** The RabbitMQ Cluster Operator's CRD is not in kubernetes-models either: the fields Nightshift relies on. */
+function validateRabbitmqCluster(manifest: Manifest, where: string): void {
+  assert.equal(manifest.kind, 'RabbitmqCluster', `${where}: unknown rabbitmq.com kind ${manifest.kind}`);
+  const spec = manifest.spec ?? {};
+  assert.ok(Number.isInteger(spec.replicas) && (spec.replicas as number) >= 3 && (spec.replicas as number) % 2 === 1, `${where}: an odd number of replicas, at least 3 (quorum queues)`);
+  const advanced = (spec.rabbitmq as { advancedConfig?: unknown } | undefined)?.advancedConfig;
+  assert.equal(typeof advanced, 'string', `${where}: rabbitmq.advancedConfig`);
+  assert.match(advanced as string, /\{dead_letter_worker_publisher_confirm_timeout, 20000\}/, `${where}: retries resume within ~20 s of a leader failover`);
+  assert.match((advanced as string).trim(), /^\[[\s\S]*\]\.$/, `${where}: advancedConfig is one Erlang term ending with a dot`);
 }
 
 /** KEDA's CRDs are not in kubernetes-models: the fields KEDA requires, with their types. */
@@ -84,13 +96,18 @@ test('each kustomization lists every file of its folder, and each file it lists 
 });
 
 test('kustomize builds base and overlay into valid manifests', { skip: !has('kubectl', ['version', '--client']) && 'kubectl is not installed' }, () => {
-  for (const target of ['base', 'overlays/keda']) {
+  for (const target of ['base', 'overlays/keda', 'overlays/rabbitmq-cluster']) {
     const result = run('kubectl', ['kustomize', join(K8S_DIR, target)]);
     expectSuccess(result, `kubectl kustomize ${target}`);
     const built = documents(result.stdout, target) as Manifest[];
     for (const manifest of built) validate(manifest, `${target} (built)`);
     const worker = built.find((m) => m.kind === 'Deployment' && m.metadata.name === 'nightshift-worker');
-    assert.equal(worker?.spec?.replicas, target === 'base' ? 2 : undefined, `${target}: worker replicas (KEDA owns them in the overlay)`);
+    assert.equal(worker?.spec?.replicas, target === 'overlays/keda' ? undefined : 2, `${target}: worker replicas (KEDA owns them in its overlay)`);
+    if (target === 'overlays/rabbitmq-cluster') {
+      const secret = built.find((m) => m.kind === 'Secret' && m.metadata.name === 'nightshift-secrets') as { stringData?: Record<string, string> } | undefined;
+      const urls = (secret?.stringData?.NIGHTSHIFT_AMQP_URL ?? '').split(',').map((url) => new URL(url.trim()));
+      assert.deepEqual(urls.map((url) => url.protocol), ['amqp:', 'amqp:', 'amqp:'], `${target}: the services get the three nodes' URLs`);
+    }
   }
 });
 
