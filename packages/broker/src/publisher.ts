@@ -49,7 +49,8 @@ const REOPEN_BACKOFF = new Backoff({ base: 100, factor: 2, max: 5_000, jitter: 0
  * confirms it; a nack marks the channel suspect (it is closed and replaced, with backoff, because a channel
  * nacked during a quorum-queue leader election may never recover), and unconfirmed messages are sent again
  * on a fresh channel. A message whose channel closed before its confirm arrived is sent again marked with
- * `REPUBLISHED_HEADER`: that is the only way a message can reach the queue twice. A publish that cannot be confirmed within the publish timeout rejects with
+ * `REPUBLISHED_HEADER` (one of several ways a message reaches a queue twice: redeliveries and the retry
+ * ladder's dead-lettering duplicate too, unmarked; see the README's Delivery guarantees). A publish that cannot be confirmed within the publish timeout rejects with
  * `BrokerUnavailableError`. Back-pressure: at most 2000 unconfirmed messages, and the socket's drain.
  */
 export class Publisher {
