@@ -68,6 +68,23 @@ test('every Nightshift setting is a variable the READMEs or the services documen
   }
 });
 
+test('the cluster profile: three RabbitMQ nodes clustered by name, each with the settings of the single node', () => {
+  const nodes = ['rabbitmq-1', 'rabbitmq-2', 'rabbitmq-3'];
+  const conf = readFileSync(join(REPO_ROOT, 'deploy', 'rabbitmq', 'cluster.conf'), 'utf8');
+  nodes.forEach((name, i) => {
+    const node = (compose.services[name] ?? {}) as Service & { profiles?: string[]; hostname?: string };
+    assert.deepEqual(node.profiles, ['cluster'], `${name}: only with --profile cluster`);
+    assert.equal(node.hostname, name, `${name}: its node name follows the hostname`);
+    assert.ok(node.ports?.includes(`127.0.0.1:${5681 + i}:5672`), `${name}: AMQP on loopback ${5681 + i}`);
+    for (const file of ['enabled_plugins', 'advanced.config']) assert.ok(node.volumes?.includes(`./deploy/rabbitmq/${file}:/etc/rabbitmq/${file}:ro`), `${name}: ${file}`);
+    assert.ok(node.volumes?.includes('./deploy/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro'), `${name}: cluster.conf`);
+    assert.ok(node.volumes?.includes(`${name}-data:/var/lib/rabbitmq`) && `${name}-data` in compose.volumes, `${name}: its own data volume`);
+    assert.match(conf, new RegExp(`classic_config\\.nodes\\.${i + 1} = rabbit@${name}$`, 'm'), `${name} is in cluster.conf`);
+  });
+  const cookies = new Set(nodes.map((name) => compose.services[name]?.environment?.RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS));
+  assert.equal(cookies.size, 1, 'one Erlang cookie for the three nodes');
+});
+
 test('named volumes for every stateful server', () => {
   for (const volume of ['rabbitmq-data', 'redis-data', 'postgres-data', 'prometheus-data', 'grafana-data']) {
     assert.ok(volume in compose.volumes, volume);
