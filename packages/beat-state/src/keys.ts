@@ -9,6 +9,11 @@ export interface BeatKeys {
   readonly leaseReleased: string;
   /** A hash: entry name → the newest fire time (ms) handled, sent or counted missed. */
   readonly lastRun: string;
+  /**
+   * The epoch of that state: random, written once when beat finds none. A Redis that comes back without beat's
+   * state (restarted without persistence, flushed) gets a new one, which tells a replica that knew the old one.
+   */
+  readonly lastRunEpoch: string;
   /** Every key beat writes, as a SCAN pattern (for tests and for `redis-cli --scan`). */
   readonly pattern: string;
   /** The claim of one run. */
@@ -21,6 +26,7 @@ export function beatKeys(prefix: string): BeatKeys {
     lease: `${base}:lease`,
     leaseReleased: `${base}:lease:released`,
     lastRun: `${base}:last-run`,
+    lastRunEpoch: `${base}:last-run:epoch`,
     pattern: `${base}:*`,
     run: (entry: string, scheduledForMs: number) => `${base}:run:${entry}:${new Date(scheduledForMs).toISOString()}`,
   });

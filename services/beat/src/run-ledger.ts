@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BeatKeys } from '@nightshift/beat-state';
 import type { Lease } from './lease.ts';
-import { randomBytes } from 'node:crypto';
 import { LedgerMemory } from './ledger-memory.ts';
 import { RedisScript } from './redis-script.ts';
 
@@ -70,8 +70,6 @@ export class RunLedger {
   readonly #lease: Lease;
   readonly #claimTtlMs: number;
   readonly #replica: string;
-  // Beside the other keys (to move into BeatKeys with them): the epoch of the state the watermarks belong to.
-  readonly #epochKey: string;
   readonly #memory = new LedgerMemory();
 
   constructor(redis: Redis, keys: BeatKeys, lease: Lease, claimTtlMs: number, replica: string) {
@@ -80,7 +78,6 @@ export class RunLedger {
     this.#lease = lease;
     this.#claimTtlMs = claimTtlMs;
     this.#replica = replica;
-    this.#epochKey = `${keys.lastRun}:epoch`;
   }
 
   /**
@@ -92,7 +89,7 @@ export class RunLedger {
     const known = this.#memory.get(entry);
     const knownEpoch = known?.epoch ?? this.#memory.epoch ?? '';
     const proven = known?.exact === true ? known.ms : undefined;
-    const result = await START.run(this.#redis, [this.#keys.lease, this.#keys.lastRun, this.#epochKey],
+    const result = await START.run(this.#redis, [this.#keys.lease, this.#keys.lastRun, this.#keys.lastRunEpoch],
       [this.#lease.token, entry, nowMs, randomBytes(8).toString('hex'), knownEpoch, proven ?? '']);
     if (result === 'not-leader') return result;
     const [state, watermark, epoch] = (result as unknown[]).map(String) as [StartState['state'], string, string];
@@ -123,7 +120,7 @@ export class RunLedger {
    * comes back without them this replica still knows where each entry was.
    */
   async observe(): Promise<void> {
-    const [epoch, watermarks] = await Promise.all([this.#redis.get(this.#epochKey), this.#redis.hgetall(this.#keys.lastRun)]);
+    const [epoch, watermarks] = await Promise.all([this.#redis.get(this.#keys.lastRunEpoch), this.#redis.hgetall(this.#keys.lastRun)]);
     this.#memory.observed(epoch, watermarks);
   }
 

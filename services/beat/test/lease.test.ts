@@ -122,7 +122,7 @@ test('a run is claimed once, only by the lease holder, and the watermark never m
 
 test('Redis losing beat\'s state is noticed: the leader continues from the run it can prove, a follower from what it read', async () => {
   const k = keys();
-  const lose = () => redis.del(k.lease, k.lastRun, `${k.lastRun}:epoch`);
+  const lose = () => redis.del(k.lease, k.lastRun, k.lastRunEpoch);
   const t = Date.parse('2025-06-01T12:00:00Z');
   const a = new Lease(redis, k, 10_000, 'a');
   const b = new Lease(redis, k, 10_000, 'b');
