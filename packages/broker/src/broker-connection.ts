@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { Backoff } from '@nightshift/core';
 
 /** Where and how a `BrokerConnection` connects. */
 export interface BrokerConnectionOptions {
@@ -34,8 +35,8 @@ interface BrokerConnectionEvents {
   'handler-error': [error: Error, event: string];
 }
 
-/** The pause after every node was tried once in vain, doubling each round up to the max. */
-const ROUND_PAUSE_MS = { first: 200, max: 5_000 };
+/** The pause after every node was tried once in vain, doubling each round up to the max; spread so clients do not return in step. */
+const ROUND_PAUSE = new Backoff({ base: 200, factor: 2, max: 5_000, jitter: 0.2 }, 'broker reconnect backoff');
 
 /**
  * One AMQP connection to one of several RabbitMQ nodes, recovering by itself. On loss it goes straight to the
@@ -126,8 +127,8 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
       return;
     }
     if (this.#closed) return;
-    const pause = Math.min(ROUND_PAUSE_MS.max, ROUND_PAUSE_MS.first * 2 ** this.#failedRounds);
     this.#failedRounds += 1;
+    const pause = ROUND_PAUSE.delay(this.#failedRounds);
     this.#timer = setTimeout(() => void this.#connectRound(), pause);
     this.emit('reconnect-scheduled', { attempt: this.#failedRounds, delay: pause, error: other ?? refused ?? new Error('no node answered') });
   }
