@@ -57,3 +57,12 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Par
   const { help, ...values } = parsed.values;
   return { args: { values: values as CommandArgs['values'], positionals: parsed.positionals }, help: help === true };
 }
+
+/** The `--app` path a command cannot run without, or a `UsageError` saying how to give it. */
+export function requireApp(values: { readonly app?: string | undefined }, command: string): string {
+  const app = values.app;
+  if (typeof app !== 'string') {
+    throw new UsageError(`"nightshift ${command}" needs --app <path>: the module whose default export is your app`, `e.g. nightshift ${command} --app examples/factory/app.ts`);
+  }
+  return app;
+}

@@ -1,9 +1,9 @@
-import { BadParameterError } from '@nightshift/core';
 import { joinAlertGroup, type AlertOutcome, type AlertRouting } from './alert-groups.ts';
 import { deadLetterIdentity, deadLetterKey, parseId, toJsonb, DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterInput, type DeadLetterStatus, type DeadLetterSummary } from './dead-letter.ts';
 import { DeadLetterNotFoundError, IgnoreRefusedError, type PriorReview } from './errors.ts';
 import { readDeadLetterRow, SUMMARY_COLUMNS, type DeadLetterRow } from './dead-letter-row.ts';
 import { requeueDeadLetters, type RequeueOptions, type RequeueOutcome, type RequeueSelection } from './requeue.ts';
+import { ListFilter, onePage, pageLimit } from './list-filter.ts';
 import type { Store } from './store.ts';
 
 /** The result of storing a dead letter. */
@@ -111,37 +111,15 @@ export class DeadLetters {
 
   /** Newest first (by last failure, then id), a page at a time, with a cursor that stays right while rows arrive. */
   async list(query: DeadLetterQuery = {}): Promise<DeadLetterPage> {
-    const limit = query.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BadParameterError('limit', `list: limit ${JSON.stringify(limit)} must be a whole number from 1 to 1000`);
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (sql: (n: number) => string, value: unknown) => {
-      values.push(value);
-      where.push(sql(values.length));
-    };
-    const statuses = query.status === undefined ? [] : typeof query.status === 'string' ? [query.status] : query.status;
-    for (const status of statuses) {
-      if (!DEAD_LETTER_STATUSES.includes(status)) throw new BadParameterError('status', `list: status ${JSON.stringify(status)} must be one of ${DEAD_LETTER_STATUSES.join(', ')}`);
-    }
-    if (statuses.length > 0) add((n) => `status = ANY($${n})`, statuses);
-    if (query.task !== undefined) add((n) => `task = $${n}`, query.task);
-    if (query.reason !== undefined) add((n) => `reason = $${n}`, query.reason);
-    if (query.since !== undefined) add((n) => `last_failed_at >= $${n}`, query.since);
-    if (query.after !== undefined) {
-      const cursor = readCursor(query.after);
-      values.push(cursor.time, cursor.id);
-      where.push(`(last_failed_at, id) < ($${values.length - 1}, $${values.length})`);
-    }
-    values.push(limit + 1);
-    const { rows } = await this.store.query<DeadLetterRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM ${this.store.table('dead_letters')}
-        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY last_failed_at DESC, id DESC LIMIT $${values.length}`,
-      values,
-    );
-    const items = rows.slice(0, limit).map(readDeadLetterRow);
-    const last = items.at(-1);
-    return rows.length > limit && last !== undefined ? { items, next: writeCursor(last.lastFailedAt, last.id) } : { items };
+    const limit = pageLimit(query.limit, 1000);
+    const filter = new ListFilter();
+    filter.addOneOf('status', 'status', query.status, DEAD_LETTER_STATUSES);
+    if (query.task !== undefined) filter.add((n) => `task = $${n}`, query.task);
+    if (query.reason !== undefined) filter.add((n) => `reason = $${n}`, query.reason);
+    if (query.since !== undefined) filter.add((n) => `last_failed_at >= $${n}`, query.since);
+    const { text, values } = filter.page(`SELECT ${SUMMARY_COLUMNS} FROM ${this.store.table('dead_letters')}`, 'last_failed_at', query.after, limit);
+    const { rows } = await this.store.query<DeadLetterRow>(text, values);
+    return onePage(rows.map(readDeadLetterRow), limit, (letter) => letter.lastFailedAt);
   }
 
   /**
@@ -190,17 +168,7 @@ export class DeadLetters {
   }
 }
 
-function writeCursor(time: string, id: string): string {
-  return Buffer.from(`${time}|${id}`).toString('base64url');
-}
 
-function readCursor(cursor: string): { time: string; id: string } {
-  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (time === undefined || id === undefined || Number.isNaN(Date.parse(time)) || !/^\d+$/.test(id)) {
-    throw new BadParameterError('after', `${JSON.stringify(cursor)} is not a cursor from a previous page`);
-  }
-  return { time, id };
-}
 
 function text(value: string | undefined): string | null {
   return value === undefined ? null : value.replaceAll('\u0000', '');

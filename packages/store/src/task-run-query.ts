@@ -1,5 +1,5 @@
-import { BadParameterError } from '@nightshift/core';
 import { TASK_RUN_STATES, type TaskRunState } from './task-run.ts';
+import { ListFilter, onePage, pageLimit } from './list-filter.ts';
 import type { Store } from './store.ts';
 
 /** A run as the API shows it: times as ISO 8601. */
@@ -81,48 +81,16 @@ const LIST_COLUMNS = 'id, name, queue, state, attempt, max_attempts, worker, arg
 
 /** Keyset pagination over (sent_at, id), newest first: a page stays right while rows arrive. */
 export async function listTaskRuns(store: Store, query: TaskRunQuery): Promise<TaskRunPage> {
-  const limit = query.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new BadParameterError('limit', `limit ${JSON.stringify(limit)} must be a whole number from 1 to 500`);
-  const where: string[] = [];
-  const values: unknown[] = [];
-  const add = (sql: (n: number) => string, value: unknown) => {
-    values.push(value);
-    where.push(sql(values.length));
-  };
-  const states = query.state === undefined ? [] : typeof query.state === 'string' ? [query.state] : query.state;
-  for (const state of states) {
-    if (!TASK_RUN_STATES.includes(state)) throw new BadParameterError('state', `state ${JSON.stringify(state)} must be one of ${TASK_RUN_STATES.join(', ')}`);
-  }
-  if (states.length === 1) add((n) => `state = $${n}`, states[0]);
-  else if (states.length > 1) add((n) => `state = ANY($${n})`, states);
-  if (query.name !== undefined) add((n) => `name = $${n}`, query.name);
-  if (query.worker !== undefined) add((n) => `worker = $${n}`, query.worker);
-  if (query.queue !== undefined) add((n) => `queue = $${n}`, query.queue);
-  if (query.since !== undefined) add((n) => `sent_at >= $${n}`, query.since);
-  if (query.until !== undefined) add((n) => `sent_at < $${n}`, query.until);
-  if (query.idPrefix !== undefined) add((n) => `id LIKE $${n}`, `${query.idPrefix.replace(/[\\%_]/g, '\\$&')}%`);
-  if (query.after !== undefined) {
-    const cursor = readCursor(query.after);
-    values.push(cursor.time, cursor.id);
-    where.push(`(sent_at, id) < ($${values.length - 1}, $${values.length})`);
-  }
-  values.push(limit + 1);
-  const { rows } = await store.query<TaskRunRow>(
-    `SELECT ${LIST_COLUMNS} FROM ${store.table('task_runs')}
-      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY sent_at DESC, id DESC LIMIT $${values.length}`,
-    values,
-  );
-  const items = rows.slice(0, limit).map(readRun);
-  const last = items.at(-1);
-  return rows.length > limit && last !== undefined ? { items, next: Buffer.from(`${last.sentAt}|${last.id}`).toString('base64url') } : { items };
-}
-
-function readCursor(cursor: string): { time: string; id: string } {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const bar = text.indexOf('|');
-  const time = text.slice(0, bar);
-  const id = text.slice(bar + 1);
-  if (bar < 0 || Number.isNaN(Date.parse(time)) || id === '') throw new BadParameterError('after', `${JSON.stringify(cursor)} is not a cursor from a previous page`);
-  return { time, id };
+  const limit = pageLimit(query.limit, 500);
+  const filter = new ListFilter();
+  filter.addOneOf('state', 'state', query.state, TASK_RUN_STATES);
+  if (query.name !== undefined) filter.add((n) => `name = $${n}`, query.name);
+  if (query.worker !== undefined) filter.add((n) => `worker = $${n}`, query.worker);
+  if (query.queue !== undefined) filter.add((n) => `queue = $${n}`, query.queue);
+  if (query.since !== undefined) filter.add((n) => `sent_at >= $${n}`, query.since);
+  if (query.until !== undefined) filter.add((n) => `sent_at < $${n}`, query.until);
+  if (query.idPrefix !== undefined) filter.add((n) => `id LIKE $${n}`, `${query.idPrefix.replace(/[\\%_]/g, '\\$&')}%`);
+  const { text, values } = filter.page(`SELECT ${LIST_COLUMNS} FROM ${store.table('task_runs')}`, 'sent_at', query.after, limit);
+  const { rows } = await store.query<TaskRunRow>(text, values);
+  return onePage(rows.map(readRun), limit, (run) => run.sentAt);
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadApp, loadConfig } from '@nightshift/core';
-import { defineCommand, UsageError, type Command } from '../command.ts';
+import { defineCommand, type Command } from '../command.ts';
+import { requireApp } from '../arguments.ts';
 import { runService, type RunServiceSettings } from '../run-service.ts';
 import { assertScheduleValid } from '../schedule-check.ts';
 
@@ -35,10 +36,10 @@ export function createBeatCommand(settings: BeatCommandSettings = {}): Command {
     usage,
     options,
     async run({ values }, io) {
-      if (values.app === undefined) throw new UsageError('"nightshift beat" needs --app <path>: the module whose default export is your app', 'e.g. nightshift beat --app examples/factory/app.ts');
+      const appPath = requireApp(values, 'beat');
       loadConfig(io.env);
-      assertScheduleValid(await loadApp(values.app, io.cwd), values.app, 'beat was not started');
-      return runService('beat', ['--app', resolve(io.cwd, values.app)], io, settings);
+      assertScheduleValid(await loadApp(appPath, io.cwd), appPath, 'beat was not started');
+      return runService('beat', ['--app', resolve(io.cwd, appPath)], io, settings);
     },
   });
 }

@@ -3,6 +3,7 @@ import {
   checkScheduleEntries, describeMisfire, describeNextDstChange, describeSchedule, formatInZone, nextFireTimes, type EntryProblem, type ScheduleEntry,
 } from '@nightshift/schedule';
 import { defineCommand, UsageError, type Command } from '../command.ts';
+import { requireApp } from '../arguments.ts';
 
 export interface ScheduleCommandSettings {
   /** The clock fire times are counted from. Default: `Date.now`. */
@@ -50,14 +51,14 @@ export function createScheduleCommand(settings: ScheduleCommandSettings = {}): C
         throw new UsageError(action === undefined ? '"nightshift schedule" needs an action: explain' : `unknown action ${JSON.stringify(action)} for "nightshift schedule"`, 'e.g. nightshift schedule explain --app examples/factory/app.ts');
       }
       if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra[0])} after "explain"`);
-      if (values.app === undefined) throw new UsageError('"nightshift schedule explain" needs --app <path>: the module whose default export is your app', 'e.g. --app examples/factory/app.ts');
+      const appPath = requireApp(values, 'schedule explain');
       const count = Number(values.count);
       if (!/^\d+$/.test(values.count) || count < 1 || count > 1000) throw new UsageError(`--count ${JSON.stringify(values.count)} must be a whole number from 1 to 1000`);
 
       const from = values.from === undefined ? (settings.now ?? Date.now)() : Date.parse(values.from);
       if (values.from !== undefined && (!INSTANT.test(values.from) || Number.isNaN(from))) throw new UsageError(`--from ${JSON.stringify(values.from)} is not an instant`, 'e.g. --from 2027-03-27T12:00Z (an ISO 8601 date and time; Z or an offset for UTC)');
 
-      const app = await loadApp(values.app, io.cwd);
+      const app = await loadApp(appPath, io.cwd);
       const zone = app.timezone;
       const { outcomes } = checkScheduleEntries(app.schedule, app.tasks.map((task) => task.name));
       const since = values.from === undefined ? '' : `, fire times after ${new Date(from).toISOString().replace('.000Z', 'Z')}`;

@@ -3,6 +3,7 @@ import { createClient, type SendOptions } from '@nightshift/broker';
 import { startCommandTracing } from '@nightshift/telemetry';
 import { waitForBroker } from '../broker-wait.ts';
 import { defineCommand, UsageError } from '../command.ts';
+import { requireApp } from '../arguments.ts';
 
 const options = {
   app: { type: 'string' },
@@ -47,7 +48,7 @@ export const send = defineCommand({
     const [taskName, ...extra] = positionals;
     if (taskName === undefined) throw new UsageError('"nightshift send" needs the task name', 'e.g. nightshift send reports.generateDaily --app examples/factory/app.ts --args \'["usage"]\'');
     if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra[0])} after the task name`, 'pass arguments with --args \'[...]\'');
-    if (values.app === undefined) throw new UsageError('"nightshift send" needs --app <path>: the module whose default export is your app', 'e.g. --app examples/factory/app.ts');
+    const appPath = requireApp(values, 'send');
     const args = parseJson(values.args, '--args', 'a JSON array, e.g. \'["usage", 3]\'');
     if (!Array.isArray(args)) throw new UsageError('--args must be a JSON array', 'e.g. --args \'["usage", 3]\' (wrap a single object as \'[{"timeout": 5}]\')');
     const kwargs = parseJson(values.kwargs, '--kwargs', 'a JSON object, e.g. \'{"region": "eu"}\'');
@@ -56,7 +57,7 @@ export const send = defineCommand({
     if (values.queue !== undefined) validateQueueName(values.queue, '--queue');
 
     const config = loadConfig(io.env);
-    const app = await loadApp(values.app, io.cwd);
+    const app = await loadApp(appPath, io.cwd);
     if (!app.task(taskName)) {
       throw new UsageError(`app "${app.name}" has no task ${JSON.stringify(taskName)}`, `its tasks: ${app.tasks.map((t) => t.name).join(', ')}`);
     }

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { loadApp, loadConfig, parseDuration, redactUrl } from '@nightshift/core';
 import { awaitBrokerAccepting } from '../broker-gate.ts';
-import { CommandFailure, defineCommand, UsageError, type Command } from '../command.ts';
+import { CommandFailure, defineCommand, type Command } from '../command.ts';
+import { requireApp } from '../arguments.ts';
 import { metricsPorts } from '../metrics-ports.ts';
 import { unknownSettingWarnings } from '../unknown-settings.ts';
 import { locateServices } from '../nightshift-services.ts';
@@ -83,15 +84,13 @@ export function createUpCommand(settings: UpSettings = {}): Command {
     usage,
     options,
     async run({ values }, io) {
-      if (values.app === undefined) {
-        throw new UsageError('"nightshift up" needs --app <path>: the module whose default export is your app', 'e.g. nightshift up --app examples/factory/app.ts');
-      }
+      const appArgument = requireApp(values, 'up');
       const gracePeriodMs = values.grace === undefined ? serviceStopGraceMs(io.env) : parseDuration(values.grace, '--grace');
       const taskGraceMs = workerGraceMs(io.env);
       const config = loadConfig(io.env);
-      const app = await loadApp(values.app, io.cwd);
-      assertScheduleValid(app, values.app, 'nothing was started');
-      const appPath = resolve(io.cwd, values.app);
+      const app = await loadApp(appArgument, io.cwd);
+      assertScheduleValid(app, appArgument, 'nothing was started');
+      const appPath = resolve(io.cwd, appArgument);
       const services = locateServices(settings.repoRoot);
       const ports = metricsPorts(services.filter((s) => s.exists).map((s) => s.name), io.env);
       const output = new ServiceOutput({
@@ -102,7 +101,7 @@ export function createUpCommand(settings: UpSettings = {}): Command {
         color: !values.json && wantsColor(io.stdout, io.env),
       });
 
-      output.event(SUPERVISOR_NAME, 'app', `app "${app.name}" (${count(app.tasks.length, 'task')}, ${count(app.schedule.length, 'schedule entry', 'schedule entries')}) from ${values.app}; broker ${redactUrl(config.amqpUrl)}, prefix "${config.prefix}"`, {
+      output.event(SUPERVISOR_NAME, 'app', `app "${app.name}" (${count(app.tasks.length, 'task')}, ${count(app.schedule.length, 'schedule entry', 'schedule entries')}) from ${appArgument}; broker ${redactUrl(config.amqpUrl)}, prefix "${config.prefix}"`, {
         app: app.name, appPath, tasks: app.tasks.length, scheduleEntries: app.schedule.length, amqpUrl: redactUrl(config.amqpUrl), prefix: config.prefix,
       });
       for (const missing of services.filter((s) => !s.exists)) {

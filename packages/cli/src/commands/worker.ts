@@ -1,5 +1,6 @@
 import { WORKER_FLAGS } from '@nightshift/worker';
-import { defineCommand, UsageError } from '../command.ts';
+import { defineCommand } from '../command.ts';
+import { requireApp } from '../arguments.ts';
 import { runService } from '../run-service.ts';
 import { serviceStopGraceMs } from '../service-stop.ts';
 
@@ -31,8 +32,8 @@ export const worker = defineCommand({
   usage,
   options,
   async run({ values }, io) {
-    if (values.app === undefined) throw new UsageError('"nightshift worker" needs --app <path>: the module whose default export is your app', 'e.g. nightshift worker --app examples/factory/app.ts');
-    const args = ['--app', values.app];
+    const appPath = requireApp(values, 'worker');
+    const args = ['--app', appPath];
     for (const flag of ['queues', 'concurrency', 'pool', 'grace', 'name'] as const) {
       const value = values[flag];
       if (value !== undefined) args.push(`--${flag}`, value);

@@ -1,0 +1,68 @@
+import { BadParameterError } from '@nightshift/core';
+
+/**
+ * The WHERE clause of a listing, built a condition at a time with numbered parameters, and the keyset page
+ * (newest first by a time column, then id) that every listing of the store uses.
+ */
+export class ListFilter {
+  readonly #where: string[] = [];
+  readonly #values: unknown[] = [];
+
+  /** Adds a condition; `sql` receives its parameter's number. */
+  add(sql: (n: number) => string, value: unknown): void {
+    this.#values.push(value);
+    this.#where.push(sql(this.#values.length));
+  }
+
+  /** Adds `column IN (…)` for the values of `wanted` (one or many), each checked against `allowed`. */
+  addOneOf<T extends string>(column: string, parameter: string, wanted: T | readonly T[] | undefined, allowed: readonly T[]): void {
+    const list: readonly T[] = wanted === undefined ? [] : typeof wanted === 'string' ? [wanted] : wanted;
+    for (const value of list) {
+      if (!allowed.includes(value)) throw new BadParameterError(parameter, `${parameter} ${JSON.stringify(value)} must be one of ${allowed.join(', ')}`);
+    }
+    if (list.length === 1) this.add((n) => `${column} = $${n}`, list[0]);
+    else if (list.length > 1) this.add((n) => `${column} = ANY($${n})`, list);
+  }
+
+  /**
+   * The query of one page: rows older than `after` (a cursor from `cursorOf`), newest first by `timeColumn`
+   * then id, one more than `limit` so that the caller knows whether a next page exists.
+   */
+  page(select: string, timeColumn: string, after: string | undefined, limit: number): { readonly text: string; readonly values: readonly unknown[] } {
+    if (after !== undefined) {
+      const cursor = readCursor(after);
+      this.#values.push(cursor.time, cursor.id);
+      this.#where.push(`(${timeColumn}, id) < ($${this.#values.length - 1}, $${this.#values.length})`);
+    }
+    this.#values.push(limit + 1);
+    const where = this.#where.length > 0 ? `WHERE ${this.#where.join(' AND ')}` : '';
+    return { text: `${select} ${where} ORDER BY ${timeColumn} DESC, id DESC LIMIT $${this.#values.length}`, values: this.#values };
+  }
+}
+
+/** The page size asked for, or `fallback`; refused naming `limit` unless a whole number from 1 to `max`. */
+export function pageLimit(limit: number | undefined, max: number, fallback = 50): number {
+  const value = limit ?? fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new BadParameterError('limit', `limit ${JSON.stringify(value)} must be a whole number from 1 to ${max}`);
+  return value;
+}
+
+/** The first `limit` rows, and the cursor of the next page when there were more. */
+export function onePage<T extends { readonly id: string }>(rows: readonly T[], limit: number, timeOf: (row: T) => string): { items: T[]; next?: string } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return rows.length > limit && last !== undefined ? { items, next: cursorOf(timeOf(last), last.id) } : { items };
+}
+
+function cursorOf(time: string, id: string): string {
+  return Buffer.from(`${time}|${id}`).toString('base64url');
+}
+
+function readCursor(cursor: string): { time: string; id: string } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const bar = text.indexOf('|');
+  const time = text.slice(0, bar);
+  const id = text.slice(bar + 1);
+  if (bar < 0 || Number.isNaN(Date.parse(time)) || id === '') throw new BadParameterError('after', `${JSON.stringify(cursor)} is not a cursor from a previous page`);
+  return { time, id };
+}
