@@ -153,7 +153,7 @@ test('send → attempt → retry → attempt → dead letter → store → page 
 
 function startService(name: 'worker' | 'alerter', args: string[], ready: RegExp): ServiceProcess {
   const main = fileURLToPath(new URL('./main.ts', import.meta.resolve(`@nightshift/${name}`)));
-  const child = spawn(process.execPath, [main, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, ...args], { env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: process.env.NODE_OPTIONS ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
   child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
