@@ -7,7 +7,16 @@ export interface Delivery {
   readonly message: ConsumeMessage;
   /** True once ack or nack was called. */
   readonly settled: boolean;
-  /** Acknowledges. If the channel has died meanwhile this does nothing: the broker will deliver the message again. */
+  /**
+   * Aborts when the channel this message came on closes (its connection lost, or the channel itself closed).
+   * The message can no longer be settled: RabbitMQ returns it to the queue and delivers it again, perhaps to
+   * another worker, so a delivery not yet started must not be started. One that runs may finish.
+   */
+  readonly channelLost: AbortSignal;
+  /**
+   * Acknowledges. After the channel died this does nothing (the broker delivers the message again): no frame
+   * is attempted on the dead channel.
+   */
   ack(): void;
   /** Rejects; `requeue: false` dead-letters through the queue's `x-dead-letter-exchange`. */
   nack(requeue: boolean): void;
@@ -42,6 +51,8 @@ export class Subscription {
   #consumerTag: string | undefined;
   #starting: Promise<void> | undefined;
   readonly #active = new Set<Promise<void>>();
+  /** Delivered and not settled, on the channels still open. */
+  readonly #unsettled = new Set<Delivery>();
   readonly #onReady = () => void this.start().catch((error: unknown) => this.#broker.log.error({ err: error, queue: this.queue }, 'could not resume consuming'));
 
   constructor(broker: Broker, queue: string, handler: DeliveryHandler, options: SubscriptionOptions, onCancel: () => void) {
@@ -102,9 +113,11 @@ export class Subscription {
       await channel.close().catch(() => {});
       return;
     }
+    const lost = new AbortController();
     channel.on('error', () => {});
     channel.on('close', () => {
       if (this.#channel === channel) this.#channel = undefined;
+      this.#channelClosed(lost);
       // A channel-level close while the connection is up (e.g. a 406 on ack) needs a new channel now;
       // after a connection loss the broker's `ready` event restarts us.
       if (!this.#cancelled && this.#broker.connected) setTimeout(this.#onReady, 200).unref();
@@ -123,17 +136,36 @@ export class Subscription {
         void channel.close().catch(() => {});
         return;
       }
-      this.#dispatch(acknowledger, message);
+      this.#dispatch(acknowledger, lost.signal, message);
     }, { noAck: false });
     this.#consumerTag = consumerTag;
   }
 
-  #dispatch(acknowledger: Acknowledger, message: ConsumeMessage): void {
+  /** The deliveries the channel brought and did not settle go back to the queue: said once, at info. */
+  #channelClosed(lost: AbortController): void {
+    if (lost.signal.aborted) return;
+    let unsettled = 0;
+    for (const delivery of this.#unsettled) {
+      if (delivery.channelLost !== lost.signal) continue;
+      this.#unsettled.delete(delivery);
+      unsettled += 1;
+    }
+    lost.abort(new Error('the channel closed'));
+    if (unsettled > 0 && !this.#cancelled) {
+      this.#broker.log.info({ queue: this.queue, unsettled },
+        `the channel closed with ${unsettled} deliveries unsettled: RabbitMQ delivers them again; those not started here are dropped, and running ones finish without an ack`);
+    }
+  }
+
+  #dispatch(acknowledger: Acknowledger, channelLost: AbortSignal, message: ConsumeMessage): void {
     acknowledger.delivered(message);
     let settled = false;
     const settle = (action: () => void) => {
       if (settled) return;
       settled = true;
+      this.#unsettled.delete(delivery);
+      // Nothing to tell a dead channel: amqplib would throw, and the broker has taken the message back.
+      if (channelLost.aborted) return;
       try {
         action();
       } catch {
@@ -142,12 +174,14 @@ export class Subscription {
     };
     const delivery: Delivery = {
       message,
+      channelLost,
       get settled() {
         return settled;
       },
       ack: () => settle(() => acknowledger.ack(message)),
       nack: (requeue) => settle(() => acknowledger.nack(message, requeue)),
     };
+    this.#unsettled.add(delivery);
     const run = (async () => {
       try {
         await this.#handler(delivery);
