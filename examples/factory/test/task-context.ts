@@ -31,6 +31,8 @@ export function taskContext(task: string, options: { origin?: TaskOrigin; queue?
     origin: options.origin ?? { type: 'producer', producer: 'test' },
     sentAt: new Date().toISOString(),
     kwargs: {},
+    redelivered: false,
+    deliveryCount: 0,
   };
   return { ctx, controller, logs };
 }

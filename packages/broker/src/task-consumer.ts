@@ -12,6 +12,8 @@ export interface ReceivedTask {
   readonly delivery: Delivery;
   /** Deliveries of this message so far, counted by the broker (1 on the first). */
   readonly deliveryCount: number;
+  /** The AMQP `redelivered` flag: the broker delivered this message before (to this consumer or another). */
+  readonly redelivered: boolean;
   /** The sender's trace context, from the message headers. */
   readonly traceContext: Context;
 }
@@ -80,6 +82,6 @@ export function consumeTasks(broker: Broker, queue: string, handler: TaskHandler
       kind: SpanKind.CONSUMER,
       attributes: { ...messagingAttributes(operation), ...taskAttributes(envelope), [ATTR_DELIVERY_COUNT]: deliveryCount },
     }, traceContext);
-    await runInSpan(span, traceContext, () => handler({ envelope, delivery, deliveryCount, traceContext }));
+    await runInSpan(span, traceContext, () => handler({ envelope, delivery, deliveryCount, redelivered: message.fields.redelivered, traceContext }));
   }, options);
 }

@@ -23,6 +23,20 @@ export interface TaskContext {
   readonly origin: TaskOrigin;
   readonly sentAt: string;
   readonly kwargs: Readonly<Record<string, unknown>>;
+  /**
+   * RabbitMQ delivered this message before (the AMQP `redelivered` flag): a worker took it and the channel it
+   * came on closed before the ack (a lost connection or node, a crashed sandbox, a shutdown). That delivery may
+   * have run, even to the end, so a task with outside effects should check before repeating them. `false`
+   * where no broker delivered the attempt (a test's own context).
+   */
+  readonly redelivered: boolean;
+  /**
+   * How many times this message was delivered before and returned to its queue unsettled: the quorum queue's
+   * `x-delivery-count` header, `0` when absent (the first delivery, or a classic queue). It counts deliveries
+   * of this attempt's message, not attempts: a retry is a new message and starts again at `0`. The queue's
+   * delivery limit dead-letters a message whose count reaches it.
+   */
+  readonly deliveryCount: number;
 }
 
 export interface RetryInfo {

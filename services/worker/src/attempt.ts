@@ -6,6 +6,7 @@ import { HEADERS, publishDeadLetter, scheduleRetry, type Broker, type EventType,
 import { ATTR_ERROR_TYPE, ATTR_OUTCOME, SpanStatusCode, trace, traceIdOf } from '@nightshift/telemetry';
 import { loggedError } from './logged-error.ts';
 import type { WorkerOptions } from './options.ts';
+import type { SandboxJob } from './run-task.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
 import type { WorkerMetrics } from './worker-metrics.ts';
 
@@ -31,7 +32,7 @@ export interface RunningAttempt {
   abandon(): void;
 }
 
-type StopReason = 'hard-limit' | 'revoked' | 'shutdown';
+type StopReason = 'hard-limit' | 'revoked' | 'shutdown' | 'channel-lost';
 
 /**
  * Runs one attempt in a sandbox with its soft and hard limits, then makes its outcome durable before acking:
@@ -45,7 +46,7 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   if (!settings) throw new Error(`no settings for task ${envelope.task}`);
   const summary = eventFields(envelope, options.name);
   const span = trace.getActiveSpan()?.spanContext();
-  const run = deps.pool.start({ envelope, worker: options.name, ...(span ? { trace: { traceId: span.traceId, spanId: span.spanId } } : {}) });
+  const run = deps.pool.start({ envelope, worker: options.name, delivery: deliveryInfo(received), ...(span ? { trace: { traceId: span.traceId, spanId: span.spanId } } : {}) });
   let stopped: StopReason | undefined;
   const stop = (reason: StopReason) => {
     stopped ??= reason;
@@ -54,11 +55,20 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   let startedAt: number | undefined;
   let ended = false;
   let timer: NodeJS.Timeout | undefined;
+  // Its channel closed before the sandbox took it up: RabbitMQ delivers it again, so it must not start here.
+  const channelLost = () => {
+    if (startedAt !== undefined || ended) return;
+    stopped ??= 'channel-lost';
+    run.withdraw();
+  };
+  delivery.channelLost.addEventListener('abort', channelLost, { once: true });
   const unregister = register({ envelope, get startedAt() { return startedAt; }, terminate: () => stop('revoked'), abandon: () => stop('shutdown') });
   // The limits count from the moment the sandbox takes the attempt up: waiting for a free one is never charged.
   // One timer at a time: the hard limit's is set when the soft one fires (most tasks end before either).
   void run.started.then((started) => {
     if (!started || ended) return;
+    // Taken up by its sandbox before the withdrawal arrived: it runs to its outcome, only its ack is skipped.
+    if (stopped === 'channel-lost') stopped = undefined;
     startedAt = Date.now();
     deps.emit('task.started', summary);
     timer = setTimeout(() => {
@@ -74,11 +84,16 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   });
   const outcome = await run.outcome.finally(() => {
     ended = true;
+    delivery.channelLost.removeEventListener('abort', channelLost);
     clearTimeout(timer);
     unregister();
   });
   const runtimeMs = 'runtimeMs' in outcome ? outcome.runtimeMs : Date.now() - (startedAt ?? Date.now());
 
+  if (stopped === 'channel-lost' && 'killed' in outcome) {
+    markAttempt('returned'); // not started; the subscription has said so, once for the channel's batch
+    return;
+  }
   if (stopped === 'shutdown') {
     markAttempt('returned');
     delivery.nack(true);
@@ -116,7 +131,7 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   deps.emit('task.succeeded', { ...summary, runtimeMs, result: truncate(outcome.result) });
   const info = { task: envelope.task, id: envelope.id, attempt: envelope.attempt, worker: options.name };
   emitSignal(deps.log, 'taskSuccess', { ...info, runtimeMs, result: outcome.result });
-  await safely(deps.log, 'onSuccess', () => deps.app.task(envelope.task)?.onSuccess?.(hookContext(deps, envelope), outcome.result as never));
+  await safely(deps.log, 'onSuccess', () => deps.app.task(envelope.task)?.onSuccess?.(hookContext(deps, received), outcome.result as never));
 }
 
 async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, runtimeMs: number): Promise<void> {
@@ -147,7 +162,7 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
       `attempt ${envelope.attempt} of ${envelope.task} failed (${error.name}); retrying in ${formatDuration(decision.delayMs)}`,
     );
     emitSignal(deps.log, 'taskRetry', { ...info, error, delayMs: decision.delayMs });
-    await safely(deps.log, 'onRetry', () => task?.onRetry?.(hookContext(deps, envelope), error, { delayMs: decision.delayMs, nextAttempt: next.attempt }));
+    await safely(deps.log, 'onRetry', () => task?.onRetry?.(hookContext(deps, received), error, { delayMs: decision.delayMs, nextAttempt: next.attempt }));
     return;
   }
   const why = { permanent: 'a permanent error', 'not-retryable': 'an error its retryOn does not match', exhausted: `retries exhausted after ${envelope.attempt} attempts` }[decision.reason];
@@ -164,7 +179,7 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
     { task: envelope.task, task_id: envelope.id, attempts: envelope.attempt, err: loggedError(error, { stack: true }) },
     `${envelope.task} failed for good (${why}): dead-lettered`,
   );
-  await safely(deps.log, 'onFailure', () => task?.onFailure?.(hookContext(deps, envelope), error));
+  await safely(deps.log, 'onFailure', () => task?.onFailure?.(hookContext(deps, received), error));
 }
 
 /**
@@ -201,11 +216,19 @@ function truncate(result: unknown): unknown {
 }
 
 // Hooks run in the worker's main thread after the outcome is durable; their context has no live signal.
-function hookContext(deps: AttemptDeps, envelope: TaskEnvelope): TaskContext {
+function hookContext(deps: AttemptDeps, received: ReceivedTask): TaskContext {
+  const { envelope } = received;
   return {
+    ...deliveryInfo(received),
     id: envelope.id, task: envelope.task, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts, queue: envelope.queue,
     signal: new AbortController().signal, log: deps.log, origin: envelope.origin, sentAt: envelope.sentAt, kwargs: envelope.kwargs,
   };
+}
+
+/** What the task is told of its delivery. */
+function deliveryInfo(received: ReceivedTask): SandboxJob['delivery'] {
+  // `received.deliveryCount` counts this delivery too; the task is told of the ones before it (the header).
+  return { redelivered: received.redelivered, deliveryCount: received.deliveryCount - 1 };
 }
 
 /** Runs a user hook; a throw is logged and never changes the task's outcome. */

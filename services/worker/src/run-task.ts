@@ -5,6 +5,8 @@ import { serializeError, UnknownTaskError, type AnyApp, type Logger, type Serial
 export interface SandboxJob {
   readonly envelope: TaskEnvelope;
   readonly worker: string;
+  /** How the broker delivered it, for `ctx.redelivered` and `ctx.deliveryCount`. */
+  readonly delivery: { readonly redelivered: boolean; readonly deliveryCount: number };
   /** The attempt's span, so the sandbox's log lines carry `trace_id`/`span_id`. */
   readonly trace?: { readonly traceId: string; readonly spanId: string };
 }
@@ -32,6 +34,8 @@ export async function runTask(app: AnyApp, job: SandboxJob, signal: AbortSignal,
       origin: envelope.origin,
       sentAt: envelope.sentAt,
       kwargs: envelope.kwargs,
+      redelivered: job.delivery.redelivered,
+      deliveryCount: job.delivery.deliveryCount,
     };
     const result: unknown = await (task.run as (ctx: TaskContext, ...args: unknown[]) => unknown)(ctx, ...envelope.args);
     return { ok: true, result: toPlainData(result), runtimeMs: performance.now() - started };
