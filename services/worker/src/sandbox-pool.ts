@@ -20,6 +20,11 @@ export interface SandboxRun {
   abort(reason: Error): void;
   /** Terminates the sandbox running it (thread pools), or forgets it if it waits; the outcome becomes `{ killed: true }`. */
   kill(): void;
+  /**
+   * Forgets the attempt if it has not started (the outcome becomes `{ killed: true }`); one its sandbox has
+   * taken up runs on to its own outcome.
+   */
+  withdraw(): void;
 }
 
 export interface SandboxPool {
@@ -53,6 +58,7 @@ export function createInlinePool(app: AnyApp, size: number, log: Logger): Sandbo
         outcome: Promise.race([runTask(app, job, controller.signal, log), abandoned]),
         abort: (reason) => controller.abort(reason),
         kill: () => giveUp({ killed: true }),
+        withdraw: () => {}, // started at once: nothing waits here
       };
     },
     close: async () => {},

@@ -12,6 +12,8 @@ class Assignment {
   thread: SandboxThread | undefined;
   /** Asked to stop: the sandbox running it is terminated, or it is dropped before it starts. */
   killed = false;
+  /** Asked to be dropped only if it has not started; it no longer goes to another sandbox. */
+  withdrawn = false;
   #started = false;
   #settled = false;
   readonly #onStarted: (started: boolean) => void;
@@ -30,6 +32,7 @@ class Assignment {
       started, outcome,
       abort: (reason) => { if (this.#started && !this.#settled) this.thread?.abort(job.envelope.id, serializeError(reason)); },
       kill: () => pool.kill(this),
+      withdraw: () => pool.withdraw(this),
     };
   }
 
@@ -135,6 +138,20 @@ export class ThreadPool implements SandboxPool {
     void place.thread.terminate();
   }
 
+  /** Forgets an assignment that has not started; one its sandbox took up (perhaps a moment ago) runs on. */
+  withdraw(assignment: Assignment): void {
+    if (assignment.started || assignment.killed) return;
+    const place = this.#active.find((p) => p.next === assignment);
+    if (!place) {
+      const index = this.#pending.indexOf(assignment);
+      if (index !== -1) this.#pending.splice(index, 1);
+      assignment.settle({ killed: true });
+      return;
+    }
+    assignment.withdrawn = true;
+    place.thread.drop(assignment.job.envelope.id); // `dropped` settles it, unless `done` finds it started: then it runs
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     const threads = [...this.#active.map((p) => p.thread), ...(this.#spare ? [this.#spare] : [])];
@@ -214,7 +231,7 @@ export class ThreadPool implements SandboxPool {
     if (current) current.settle(current.killed ? { killed: true } : { crashed: true, error: serializeError(error ?? new Error('the sandbox thread stopped')) });
     if (next) {
       next.thread = undefined;
-      if (next.killed) next.settle({ killed: true });
+      if (next.killed || next.withdrawn) next.settle({ killed: true });
       else this.#pending.unshift(next);
     }
     if (this.#closed) return;

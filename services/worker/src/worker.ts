@@ -131,6 +131,8 @@ export class Worker {
 
   async #receive(received: ReceivedTask): Promise<void> {
     const { envelope, delivery } = received;
+    // From a channel that is gone, nothing starts: RabbitMQ has taken the message back (the subscription logs it).
+    if (delivery.channelLost.aborted) return;
     const fields = eventFields(envelope, this.options.name);
     this.#emit('task.received', fields);
     if (this.#revoked.has(envelope.id)) {
@@ -148,7 +150,16 @@ export class Worker {
       this.#emit('task.dead-lettered', { ...fields, reason: 'unknown_task' });
       return;
     }
-    if (!(await this.#slots.acquire(received))) return; // shutdown: already returned to the queue
+    // Its channel closing while it waits for a place ends the wait: RabbitMQ delivers it again.
+    const withdraw = () => this.#slots.withdraw((waiting) => waiting === received);
+    delivery.channelLost.addEventListener('abort', withdraw, { once: true });
+    const granted = await this.#slots.acquire(received);
+    delivery.channelLost.removeEventListener('abort', withdraw);
+    if (!granted) return; // shutdown (already returned to the queue), or its channel closed
+    if (delivery.channelLost.aborted) {
+      this.#slots.release();
+      return;
+    }
     let released = false;
     const release = () => {
       if (released) return;
