@@ -4,30 +4,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { after, test } from 'node:test';
-import { eventually } from '@nightshift/test-helpers';
+import { closeConnections, connectionsNamed, eventually } from '@nightshift/test-helpers';
 import { echo, ledger } from './fixtures/app.ts';
 import { harness, type Harness } from './support.ts';
-
-const MANAGEMENT = 'http://127.0.0.1:15672/api';
-const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-
-/** The broker's names for the connections a client named `connectionName` (the management API lists a new one late). */
-function connectionsNamed(connectionName: string): Promise<string[]> {
-  return eventually(`the connection "${connectionName}" in the management API`, async () => {
-    const response = await fetch(`${MANAGEMENT}/connections?columns=name,client_properties`, { headers: { authorization: AUTH } });
-    const listed = await response.json() as Array<{ name: string; client_properties?: { connection_name?: string } }>;
-    const found = listed.filter((c) => c.client_properties?.connection_name === connectionName).map((c) => c.name);
-    return found.length > 0 ? found : undefined;
-  }, 20_000, 100);
-}
-
-/** Closes connections as `rabbitmqctl close_connection` would: the client sees CONNECTION_FORCED. */
-async function closeConnections(names: readonly string[]): Promise<void> {
-  for (const name of names) {
-    const response = await fetch(`${MANAGEMENT}/connections/${encodeURIComponent(name)}`, { method: 'DELETE', headers: { authorization: AUTH, 'x-reason': 'test: a lost connection' } });
-    assert.ok(response.ok, `closing ${name}: ${response.status}`);
-  }
-}
 
 interface Start { readonly id: string; readonly redelivered: boolean; readonly deliveryCount: number; readonly at: number }
 

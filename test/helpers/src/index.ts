@@ -10,3 +10,4 @@ export { exportedErrorClasses } from './exported-error-classes.ts';
 export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 export { TcpProxy } from './tcp-proxy.ts';
 export { startRabbitCluster, rabbitClusterAvailable, type RabbitCluster, type ClusterNode } from './rabbitmq-cluster.ts';
+export { closeConnections, connectionsNamed } from './close-connections.ts';
