@@ -32,6 +32,20 @@ export interface ScheduleEntryInput {
    * `@nightshift/schedule`'s `MisfireInput` for the defaults). Default: `'once'`.
    */
   misfire?: 'skip' | 'once' | 'all' | { policy: 'skip' | 'once' | 'all'; grace?: Duration; cap?: number };
+  /** IANA zone this entry's cron is read in. Default: the app's `timezone`. */
+  timezone?: string;
+  /**
+   * What beat does when a run falls due while this entry's last run has not finished: `'allow'` sends it anyway,
+   * `'skip'` sends nothing (counted missed, reason `overlap`), `'buffer-one'` sends it once the running one has
+   * finished (one waits at most). Default: `'allow'`.
+   */
+  overlap?: 'allow' | 'skip' | 'buffer-one';
+  /** Each run is sent after a fixed offset in `[0, jitter)` derived from the entry and the fire time. Default: none. */
+  jitter?: Duration;
+  /** No run before this time (a Date, or ISO 8601 with `Z` or an offset). */
+  startAt?: Date | string;
+  /** No run after this time. */
+  endAt?: Date | string;
 }
 
 /**

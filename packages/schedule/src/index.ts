@@ -11,5 +11,8 @@ export {
   compileMisfire, planRuns, graceEnd, runsToKeep, describeMisfire, DEFAULT_MISFIRE, DEFAULT_SKIP_GRACE_MS, DEFAULT_ALL_CAP,
   type MisfireInput, type MisfirePolicy, type MisfirePolicyName, type MissedReason, type RunPlan,
 } from './misfire.ts';
-export { checkScheduleEntries, compileScheduleEntries, type ScheduleEntry, type EntryProblem, type CheckedEntries } from './entry.ts';
+export {
+  checkScheduleEntries, compileScheduleEntries, compileRuntimeEntry, runtimeEntryInput, entryZone, jitterOffsetMs, OVERLAP_POLICIES, MAX_JITTER_MS,
+  type ScheduleEntry, type EntryProblem, type CheckedEntries, type RuntimeEntryInput, type OverlapPolicy, type EntrySource,
+} from './entry.ts';
 export { entryQueue } from './entry-queue.ts';
