@@ -6,6 +6,9 @@ import { requeueDeadLetters, type RequeueOptions, type RequeueOutcome, type Requ
 import { ListFilter, onePage, pageLimit } from './list-filter.ts';
 import type { Store } from './store.ts';
 
+/** The largest page of dead letters one query returns. */
+export const MAX_DEAD_LETTER_PAGE = 1000;
+
 /** The result of storing a dead letter. */
 export interface RecordOutcome {
   readonly id: string;
@@ -25,7 +28,7 @@ export interface DeadLetterQuery {
   readonly reason?: string;
   /** Only dead letters whose last failure is at or after this time. Default: any time. */
   readonly since?: Date;
-  /** Page size, 1 to 1000. Default: `50`. */
+  /** Page size, 1 to `MAX_DEAD_LETTER_PAGE`. Default: `50`. */
   readonly limit?: number;
   /** The `next` cursor of the previous page. Default: the first page (newest first). */
   readonly after?: string;
@@ -111,7 +114,7 @@ export class DeadLetters {
 
   /** Newest first (by last failure, then id), a page at a time, with a cursor that stays right while rows arrive. */
   async list(query: DeadLetterQuery = {}): Promise<DeadLetterPage> {
-    const limit = pageLimit(query.limit, 1000);
+    const limit = pageLimit(query.limit, MAX_DEAD_LETTER_PAGE);
     const filter = new ListFilter();
     filter.addOneOf('status', 'status', query.status, DEAD_LETTER_STATUSES);
     if (query.task !== undefined) filter.add((n) => `task = $${n}`, query.task);

@@ -7,7 +7,7 @@ export {
   DEAD_LETTER_STATUSES,
   type DeadLetter, type DeadLetterInput, type DeadLetterStatus, type DeadLetterSummary,
 } from './dead-letter.ts';
-export { DeadLetters, type DeadLetterPage, type DeadLetterQuery, type IgnoreOutcome, type RecordOutcome, type ReviewNote } from './dead-letters.ts';
+export { DeadLetters, MAX_DEAD_LETTER_PAGE, type DeadLetterPage, type DeadLetterQuery, type IgnoreOutcome, type RecordOutcome, type ReviewNote } from './dead-letters.ts';
 export { type ReplayMessage, type ReplayPublisher, type RequeueOptions, type RequeueOutcome, type RequeueSelection } from './requeue.ts';
 export { closeAlertWindows, type AlertOutcome, type AlertRouting, type ClosedAlertWindow, type CloseWindowsOptions } from './alert-groups.ts';
 export { AlertOutbox, type OutboxEntry, type OutboxStats } from './alert-outbox.ts';
@@ -19,4 +19,4 @@ export {
   type TaskRunState, type TaskEventInput, type TaskRunRecord, type TaskRunError,
 } from './task-run.ts';
 export { TaskRuns, type TaskEvent, type TaskRunDetail, type RecordedBatch, type StateCounts, type HistoryBucket } from './task-runs.ts';
-export { type TaskRun, type TaskRunPage, type TaskRunQuery } from './task-run-query.ts';
+export { MAX_TASK_RUN_PAGE, type TaskRun, type TaskRunPage, type TaskRunQuery } from './task-run-query.ts';

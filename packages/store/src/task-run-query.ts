@@ -2,6 +2,9 @@ import { TASK_RUN_STATES, type TaskRunState } from './task-run.ts';
 import { ListFilter, onePage, pageLimit } from './list-filter.ts';
 import type { Store } from './store.ts';
 
+/** The largest page of task runs one query returns. */
+export const MAX_TASK_RUN_PAGE = 500;
+
 /** A run as the API shows it: times as ISO 8601. */
 export interface TaskRun {
   readonly id: string;
@@ -44,7 +47,7 @@ export interface TaskRunQuery {
   readonly until?: Date;
   /** Only runs whose id starts with this. Default: any. */
   readonly idPrefix?: string;
-  /** Page size, 1 to 500. Default: `50`. */
+  /** Page size, 1 to `MAX_TASK_RUN_PAGE`. Default: `50`. */
   readonly limit?: number;
   /** The `next` cursor of the previous page. Default: the first page (newest first). */
   readonly after?: string;
@@ -81,7 +84,7 @@ const LIST_COLUMNS = 'id, name, queue, state, attempt, max_attempts, worker, arg
 
 /** Keyset pagination over (sent_at, id), newest first: a page stays right while rows arrive. */
 export async function listTaskRuns(store: Store, query: TaskRunQuery): Promise<TaskRunPage> {
-  const limit = pageLimit(query.limit, 500);
+  const limit = pageLimit(query.limit, MAX_TASK_RUN_PAGE);
   const filter = new ListFilter();
   filter.addOneOf('state', 'state', query.state, TASK_RUN_STATES);
   if (query.name !== undefined) filter.add((n) => `name = $${n}`, query.name);

@@ -1,4 +1,4 @@
-import { DEAD_LETTER_STATUSES } from '@nightshift/store';
+import { DEAD_LETTER_STATUSES, MAX_DEAD_LETTER_PAGE } from '@nightshift/store';
 import { brokerReplayPublisher } from '@nightshift/broker';
 import { redact } from '@nightshift/telemetry';
 import { Type, type Static } from '@sinclair/typebox';
@@ -11,7 +11,7 @@ const DeadLetterQuery = Type.Object({
   task: Type.Optional(Text('task name')),
   reason: Type.Optional(Text('why it died: failed, unknown_task, malformed, expired, rejected, delivery_limit, maxlen')),
   since: Type.Optional(TimeOrDuration('last failed at or after')),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'page size, default 50' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_DEAD_LETTER_PAGE, description: 'page size, default 50' })),
   after: Type.Optional(Cursor),
 }, { additionalProperties: false });
 

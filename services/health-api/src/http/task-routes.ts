@@ -1,6 +1,6 @@
 import { UnknownTaskError } from '@nightshift/core';
 import { broadcastControl, buildEnvelope, sendEnvelope } from '@nightshift/broker';
-import { TASK_RUN_STATES, type TaskRunState } from '@nightshift/store';
+import { MAX_TASK_RUN_PAGE, TASK_RUN_STATES, type TaskRunState } from '@nightshift/store';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ControlRoom } from '../control-room.ts';
@@ -15,7 +15,7 @@ const TaskQuery = Type.Object({
   since: Type.Optional(TimeOrDuration('sent at or after')),
   until: Type.Optional(TimeOrDuration('sent before')),
   id: Type.Optional(Text('id prefix')),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, description: 'page size, default 50' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TASK_RUN_PAGE, description: 'page size, default 50' })),
   after: Type.Optional(Cursor),
 }, { additionalProperties: false });
 
