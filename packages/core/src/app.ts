@@ -46,6 +46,12 @@ export interface ScheduleEntryInput {
   startAt?: Date | string;
   /** No run after this time. */
   endAt?: Date | string;
+  /**
+   * When this entry's silence or failures page someone: `overdueAfter` (the dead man's switch's tolerance past the
+   * time a success was due; `false` turns it off; default `'5m'`), `afterFailures` (page after that many runs in a
+   * row are dead-lettered), `pauseAfterFailures` (pause the entry after that many). See `@nightshift/schedule`.
+   */
+  alert?: { overdueAfter?: Duration | false; afterFailures?: number; pauseAfterFailures?: number };
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError, formatDuration, parseDuration, validateQueueName, validateTimezone, type Duration } from '@nightshift/core';
 import { compileMisfire, DEFAULT_ALL_CAP as DEFAULT_CAP, DEFAULT_SKIP_GRACE_MS as DEFAULT_SKIP_GRACE, type MisfirePolicy } from './misfire.ts';
 import { CRON_FIELD_NAMES } from './cron-fields.ts';
+import { compileEntryAlert, entryAlertInput, type EntryAlert, type EntryAlertInput } from './entry-alert.ts';
 import { toSchedule, type Schedule } from './schedule.ts';
 
 /**
@@ -40,6 +41,8 @@ export interface ScheduleEntry {
   readonly startAt: number | undefined;
   /** Milliseconds: no fire time after it. */
   readonly endAt: number | undefined;
+  /** When its silence (the dead man's switch) or its failures page someone. */
+  readonly alert: EntryAlert;
   readonly source: EntrySource;
 }
 
@@ -61,6 +64,7 @@ export interface RuntimeEntryInput {
   readonly jitter?: Duration;
   readonly startAt?: string;
   readonly endAt?: string;
+  readonly alert?: EntryAlertInput;
 }
 
 /** What is wrong with one entry. */
@@ -82,9 +86,9 @@ export interface CheckedEntries {
 }
 
 const ENTRY_NAME = /^[A-Za-z0-9_][\w.:@-]{0,99}$/;
-const ENTRY_FIELDS = ['name', 'task', 'schedule', 'args', 'kwargs', 'options', 'misfire', 'timezone', 'overlap', 'jitter', 'startAt', 'endAt'];
+const ENTRY_FIELDS = ['name', 'task', 'schedule', 'args', 'kwargs', 'options', 'misfire', 'timezone', 'overlap', 'jitter', 'startAt', 'endAt', 'alert'];
 const OPTION_FIELDS = ['queue', 'expires'];
-const RUNTIME_FIELDS = ['name', 'task', 'schedule', 'args', 'kwargs', 'queue', 'expires', 'misfire', 'timezone', 'overlap', 'jitter', 'startAt', 'endAt'];
+const RUNTIME_FIELDS = ['name', 'task', 'schedule', 'args', 'kwargs', 'queue', 'expires', 'misfire', 'timezone', 'overlap', 'jitter', 'startAt', 'endAt', 'alert'];
 /** An instant as written in an entry: a date and time with `Z` or an offset (never the machine's zone). */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
@@ -167,6 +171,7 @@ export function compileRuntimeEntry(input: unknown, taskNames?: readonly string[
 /** The JSON form of an entry (`RuntimeEntryInput`): what is stored for a runtime entry and shown for any. */
 export function runtimeEntryInput(entry: ScheduleEntry): RuntimeEntryInput {
   const { schedule, misfire } = entry;
+  const alert = entryAlertInput(entry.alert);
   const defaultGrace = misfire.policy === 'skip' ? DEFAULT_SKIP_GRACE : undefined;
   const misfireInput = misfire.graceMs === defaultGrace && (misfire.policy !== 'all' || misfire.cap === DEFAULT_CAP)
     ? misfire.policy
@@ -187,6 +192,7 @@ export function runtimeEntryInput(entry: ScheduleEntry): RuntimeEntryInput {
     ...(entry.jitterMs > 0 ? { jitter: formatDuration(entry.jitterMs) } : {}),
     ...(entry.startAt !== undefined ? { startAt: new Date(entry.startAt).toISOString() } : {}),
     ...(entry.endAt !== undefined ? { endAt: new Date(entry.endAt).toISOString() } : {}),
+    ...(alert !== undefined ? { alert } : {}),
   };
 }
 
@@ -250,6 +256,7 @@ function compileEntry(input: unknown, label: string, taskNames: readonly string[
     jitterMs,
     startAt,
     endAt,
+    alert: compileEntryAlert(raw.alert, label),
     source,
   });
 }

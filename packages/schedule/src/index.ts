@@ -15,4 +15,5 @@ export {
   checkScheduleEntries, compileScheduleEntries, compileRuntimeEntry, runtimeEntryInput, entryZone, jitterOffsetMs, OVERLAP_POLICIES, MAX_JITTER_MS,
   type ScheduleEntry, type EntryProblem, type CheckedEntries, type RuntimeEntryInput, type OverlapPolicy, type EntrySource,
 } from './entry.ts';
+export { compileEntryAlert, DEFAULT_OVERDUE_AFTER_MS, DEFAULT_ENTRY_ALERT, type EntryAlert, type EntryAlertInput } from './entry-alert.ts';
 export { entryQueue } from './entry-queue.ts';

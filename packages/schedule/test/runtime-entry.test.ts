@@ -90,3 +90,18 @@ test('jitter is a fixed offset per entry and fire time, spread over its window',
   assert.ok(seconds.size >= 25, `1000 tenants spread over at least 25 of the 30 seconds (got ${seconds.size})`);
   assert.notEqual(jitterOffsetMs('tenant-1', fire, 30_000), jitterOffsetMs('tenant-1', fire + 86_400_000, 30_000));
 });
+
+test('alert: the dead man\'s switch is on by default; its tolerance, failure streaks and pausing are per entry', () => {
+  const plain = compileRuntimeEntry({ name: 'p', task: 'reports.send', schedule: '0 9 * * *' }, TASKS);
+  assert.deepEqual(plain.alert, { overdueAfterMs: 300_000, afterFailures: undefined, pauseAfterFailures: undefined });
+  assert.equal(runtimeEntryInput(plain).alert, undefined);
+  const tuned = compileRuntimeEntry({ name: 't', task: 'reports.send', schedule: '0 9 * * *', alert: { overdueAfter: '1h', afterFailures: 3, pauseAfterFailures: 5 } }, TASKS);
+  assert.deepEqual(tuned.alert, { overdueAfterMs: 3_600_000, afterFailures: 3, pauseAfterFailures: 5 });
+  assert.deepEqual(compileRuntimeEntry(runtimeEntryInput(tuned), TASKS), tuned);
+  const off = compileRuntimeEntry({ name: 'o', task: 'reports.send', schedule: '0 9 * * *', alert: { overdueAfter: false } }, TASKS);
+  assert.equal(off.alert.overdueAfterMs, false);
+  assert.deepEqual(runtimeEntryInput(off).alert, { overdueAfter: false });
+  refused({ name: 'b', task: 'reports.send', schedule: '0 9 * * *', alert: { afterFailures: 0 } }, 'alert', /alert.afterFailures 0 must be a whole number from 1 to 1000/);
+  refused({ name: 'b', task: 'reports.send', schedule: '0 9 * * *', alert: { overdue: '1h' } }, 'alert', /unknown alert field "overdue"/);
+  refused({ name: 'b', task: 'reports.send', schedule: '0 9 * * *', alert: { overdueAfter: 'later' } }, 'alert', /not a duration/);
+});
