@@ -17,3 +17,7 @@ export {
 } from './entry.ts';
 export { compileEntryAlert, DEFAULT_OVERDUE_AFTER_MS, DEFAULT_ENTRY_ALERT, type EntryAlert, type EntryAlertInput } from './entry-alert.ts';
 export { entryQueue } from './entry-queue.ts';
+export {
+  judgeEntry, dueBy, overdueBy,
+  type EntryHealth, type EntryHealthStatus, type EntryFacts, type EntryRunFact, type NotSentFacts,
+} from './entry-health.ts';
