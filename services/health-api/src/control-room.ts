@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Broker, brokerOptions, EventPublisher } from '@nightshift/broker';
 import { resolveTaskSettings, type AnyApp, type Logger } from '@nightshift/core';
-import { DeadLetters, migrateWhenReachable, Store, TaskRuns } from '@nightshift/store';
+import { DeadLetters, migrateWhenReachable, ScheduleRecords, Store, TaskRuns } from '@nightshift/store';
 import type { Meter, RedactOptions } from '@nightshift/telemetry';
 import type { HealthApiConfig } from './config.ts';
 import { backgroundHealth, workersHealth, type BackgroundHealth, type WorkersHealth } from './health.ts';
@@ -63,6 +63,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
   }
   const redaction: RedactOptions = { keys: config.core.redactKeys, values: config.secretValues };
   const taskRuns = new TaskRuns(store);
+  const scheduleRecords = new ScheduleRecords(store);
   const deadLetters = new DeadLetters(store);
   const registry = new WorkerRegistry(config.heartbeatMs);
   const lease = new BeatLease(config.core.redisUrl, config.core.prefix, logger);
@@ -84,7 +85,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     health: () => ({ workers: health.workers().status, background: health.background().status }),
   });
   const recorder = new HistoryRecorder({ broker, taskRuns, logger, redaction, queueLength: config.historyQueueLength, onCommitted: (n, lags) => metrics.recorded(n, lags) });
-  const retention = new HistoryRetention({ taskRuns, logger, retentionMs: config.retentionMs });
+  const retention = new HistoryRetention({ taskRuns, scheduleRecords, logger, retentionMs: config.retentionMs });
   await events.ready();
   await feed.start();
   await recorder.start();
