@@ -33,6 +33,8 @@ export interface ControlRoom {
   readonly broker: Broker;
   readonly store: Store;
   readonly taskRuns: TaskRuns;
+  /** Runtime schedules, every entry's state, each fire time's fate. */
+  readonly scheduleRecords: ScheduleRecords;
   readonly deadLetters: DeadLetters;
   readonly registry: WorkerRegistry;
   readonly beat: BeatStatus;
@@ -84,7 +86,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     workersOnline: () => registry.online().length,
     health: () => ({ workers: health.workers().status, background: health.background().status }),
   });
-  const recorder = new HistoryRecorder({ broker, taskRuns, logger, redaction, queueLength: config.historyQueueLength, onCommitted: (n, lags) => metrics.recorded(n, lags) });
+  const recorder = new HistoryRecorder({ broker, taskRuns, scheduleRecords, logger, redaction, queueLength: config.historyQueueLength, onCommitted: (n, lags) => metrics.recorded(n, lags) });
   const retention = new HistoryRetention({ taskRuns, scheduleRecords, logger, retentionMs: config.retentionMs });
   await events.ready();
   await feed.start();
@@ -104,7 +106,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     await lease.close();
   };
   return {
-    config, logger, app, broker, store, taskRuns, deadLetters, registry, beat, feed, poller, recorder, retention, events, redaction,
+    config, logger, app, broker, store, taskRuns, scheduleRecords, deadLetters, registry, beat, feed, poller, recorder, retention, events, redaction,
     workersHealth: health.workers, backgroundHealth: health.background,
     stop: () => (stopping ??= stop()),
   };
