@@ -161,6 +161,28 @@ export async function listFires(store: Store, entry: string, query: FireQuery = 
   return rows.map(readFire);
 }
 
+/**
+ * Which of `candidates` (fire times of `entry`, each with the run id it would be sent with) were sent already: a
+ * sent fire is recorded, or the task history has the run. ISO 8601 fire times, as given.
+ */
+export async function sentAlready(store: Store, entry: string, candidates: readonly { readonly fireTime: string; readonly runId: string }[]): Promise<Set<string>> {
+  if (candidates.length === 0) return new Set();
+  const { rows } = await store.query<{ fire_time: Date | null; id: string | null }>(
+    `SELECT fire_time, NULL AS id FROM ${store.table('schedule_fires')} WHERE entry = $1 AND state = 'sent' AND fire_time = ANY($2::timestamptz[])
+     UNION ALL
+     SELECT NULL, id FROM ${store.table('task_runs')} WHERE id = ANY($3::text[])`,
+    [entry, candidates.map((c) => c.fireTime), candidates.map((c) => c.runId)],
+  );
+  const byRun = new Map(candidates.map((c) => [c.runId, c.fireTime]));
+  const byTime = new Map(candidates.map((c) => [new Date(c.fireTime).getTime(), c.fireTime]));
+  const sent = new Set<string>();
+  for (const row of rows) {
+    const fireTime = row.id !== null ? byRun.get(row.id) : row.fire_time !== null ? byTime.get(row.fire_time.getTime()) : undefined;
+    if (fireTime !== undefined) sent.add(fireTime);
+  }
+  return sent;
+}
+
 /** The newest run the task history has of `entry` (sent by the schedule, run now or a backfill), or `undefined`. */
 export async function lastRunOf(store: Store, entry: string): Promise<LastRun | undefined> {
   const { rows } = await store.query<{ id: string; state: TaskRunState; sent_at: Date; finished_at: Date | null }>(

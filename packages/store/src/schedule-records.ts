@@ -1,5 +1,5 @@
 import { ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError } from './errors.ts';
-import { lastRunOf, listFires, pruneFires, recordFires, type FireInput, type FireQuery, type LastRun, type ScheduleFire } from './schedule-fires.ts';
+import { lastRunOf, listFires, pruneFires, recordFires, sentAlready, type FireInput, type FireQuery, type LastRun, type ScheduleFire } from './schedule-fires.ts';
 import { listenForScheduleChanges, type ListenOptions } from './schedule-listener.ts';
 import type { Queryable, Store } from './store.ts';
 
@@ -158,6 +158,14 @@ export class ScheduleRecords {
   /** An entry's fires, newest first, each with its run's outcome once the task history has it. */
   fires(entry: string, query: FireQuery = {}): Promise<ScheduleFire[]> {
     return listFires(this.store, entry, query);
+  }
+
+  /**
+   * Which of these fire times of `entry` were sent already (a sent fire is recorded, or the task history has the
+   * run id given with it): what a backfill must not send again once the claims in Redis have expired.
+   */
+  sentAlready(entry: string, candidates: readonly { readonly fireTime: string; readonly runId: string }[]): Promise<Set<string>> {
+    return sentAlready(this.store, entry, candidates);
   }
 
   /** The newest run of `entry` in the task history, whoever sent it, or `undefined`. */

@@ -148,6 +148,20 @@ test('a hand-made run whose origin names no valid fire time is listed at its sen
   assert.deepEqual((await records.fires('odd')).map((f) => [f.fireTime, f.runId]), [[iso(7_000), 'odd']]);
 });
 
+test('sentAlready finds fire times recorded as sent or whose run the task history has, and nothing else', async () => {
+  const entry = 'already';
+  const candidate = (ms: number) => ({ fireTime: iso(ms), runId: `beat:${entry}:${iso(ms)}` });
+  await records.recordFires([
+    { entry, fireTime: iso(0), origin: 'schedule', state: 'sent', runId: candidate(0).runId },
+    { entry, fireTime: iso(1_000), origin: 'schedule', state: 'paused' },
+    { entry: 'another', fireTime: iso(3_000), origin: 'schedule', state: 'sent' },
+  ]);
+  await new TaskRuns(ctx.store).record([runEvent(candidate(2_000).runId, 'sent', 2_000, { type: 'beat', beat: entry, scheduledFor: iso(2_000) })]);
+  const sent = await records.sentAlready(entry, [0, 1_000, 2_000, 3_000].map(candidate));
+  assert.deepEqual([...sent].sort(), [iso(0), iso(2_000)]);
+  assert.deepEqual(await records.sentAlready(entry, []), new Set());
+});
+
 test('the last run of an entry is the newest the task history has, whoever sent it, and is found through an index', async () => {
   const entry = 'last';
   const runs = new TaskRuns(ctx.store);
