@@ -49,7 +49,7 @@ await client.close();
 await sleep(500); // the last grouped events
 
 // 2. The recorder draining everything they sent.
-const recorder = new HistoryRecorder({ broker: api.room.broker, taskRuns: api.room.taskRuns, logger, redaction: api.room.redaction, queueLength: config.historyQueueLength });
+const recorder = new HistoryRecorder({ broker: api.room.broker, taskRuns: api.room.taskRuns, scheduleRecords: api.room.scheduleRecords, logger, redaction: api.room.redaction, queueLength: config.historyQueueLength });
 const drainStart = performance.now();
 await recorder.start();
 const expected = TASKS * EVENTS_PER_TASK;

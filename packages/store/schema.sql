@@ -75,6 +75,57 @@ CREATE UNIQUE INDEX dead_letters_task_attempt_key ON nightshift.dead_letters USI
 CREATE INDEX dead_letters_task_time_idx ON nightshift.dead_letters USING btree (task, last_failed_at DESC, id DESC);
 CREATE INDEX dead_letters_time_idx ON nightshift.dead_letters USING btree (last_failed_at DESC, id DESC);
 
+CREATE TABLE nightshift.schedule_fires (
+  seq bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  entry text NOT NULL,
+  fire_time timestamp with time zone NOT NULL,
+  origin text NOT NULL,
+  state text NOT NULL,
+  run_id text,
+  sent_at timestamp with time zone,
+  lateness_ms double precision,
+  by text,
+  count integer NOT NULL DEFAULT 1,
+  through_time timestamp with time zone,
+  detail jsonb NOT NULL DEFAULT '{}'::jsonb,
+  recorded_at timestamp with time zone NOT NULL DEFAULT now()
+);
+ALTER TABLE nightshift.schedule_fires ADD CONSTRAINT schedule_fires_count_check CHECK ((count >= 1));
+ALTER TABLE nightshift.schedule_fires ADD CONSTRAINT schedule_fires_once UNIQUE (entry, fire_time, state);
+ALTER TABLE nightshift.schedule_fires ADD CONSTRAINT schedule_fires_origin_check CHECK ((origin = ANY (ARRAY['schedule'::text, 'manual'::text, 'backfill'::text])));
+ALTER TABLE nightshift.schedule_fires ADD CONSTRAINT schedule_fires_pkey PRIMARY KEY (seq);
+ALTER TABLE nightshift.schedule_fires ADD CONSTRAINT schedule_fires_state_check CHECK ((state = ANY (ARRAY['sent'::text, 'paused'::text, 'overlap'::text, 'misfire'::text, 'expired'::text, 'state_lost'::text, 'unsent'::text])));
+CREATE INDEX schedule_fires_entry_time_idx ON nightshift.schedule_fires USING btree (entry, fire_time DESC, seq DESC);
+CREATE INDEX schedule_fires_recorded_idx ON nightshift.schedule_fires USING btree (recorded_at);
+CREATE INDEX schedule_fires_run_idx ON nightshift.schedule_fires USING btree (run_id) WHERE (run_id IS NOT NULL);
+
+CREATE TABLE nightshift.schedule_states (
+  name text NOT NULL,
+  paused boolean NOT NULL DEFAULT false,
+  paused_by text,
+  paused_at timestamp with time zone,
+  paused_note text,
+  resumed_by text,
+  resumed_at timestamp with time zone,
+  version integer NOT NULL DEFAULT 1,
+  updated_at timestamp with time zone NOT NULL DEFAULT now()
+);
+ALTER TABLE nightshift.schedule_states ADD CONSTRAINT schedule_states_pkey PRIMARY KEY (name);
+CREATE TRIGGER schedule_states_notify AFTER INSERT OR DELETE OR UPDATE ON nightshift.schedule_states FOR EACH ROW EXECUTE FUNCTION nightshift.notify_schedule_change();
+
+CREATE TABLE nightshift.schedules (
+  name text NOT NULL,
+  definition jsonb NOT NULL,
+  note text,
+  version integer NOT NULL DEFAULT 1,
+  created_by text NOT NULL,
+  created_at timestamp with time zone NOT NULL DEFAULT now(),
+  updated_by text NOT NULL,
+  updated_at timestamp with time zone NOT NULL DEFAULT now()
+);
+ALTER TABLE nightshift.schedules ADD CONSTRAINT schedules_pkey PRIMARY KEY (name);
+CREATE TRIGGER schedules_notify AFTER INSERT OR DELETE OR UPDATE ON nightshift.schedules FOR EACH ROW EXECUTE FUNCTION nightshift.notify_schedule_change();
+
 CREATE TABLE nightshift.schema_migrations (
   version integer NOT NULL,
   name text NOT NULL,
@@ -124,9 +175,41 @@ CREATE TABLE nightshift.task_runs (
 );
 ALTER TABLE nightshift.task_runs ADD CONSTRAINT task_runs_pkey PRIMARY KEY (id);
 ALTER TABLE nightshift.task_runs ADD CONSTRAINT task_runs_state_check CHECK ((state = ANY (ARRAY['sent'::text, 'received'::text, 'started'::text, 'failed'::text, 'retried'::text, 'succeeded'::text, 'dead-lettered'::text, 'revoked'::text])));
+CREATE INDEX task_runs_beat_sent_idx ON nightshift.task_runs USING btree (((origin ->> 'beat'::text)), sent_at DESC, id DESC) WHERE ((origin ->> 'beat'::text) IS NOT NULL);
 CREATE INDEX task_runs_name_sent_idx ON nightshift.task_runs USING btree (name, sent_at DESC, id DESC);
 CREATE INDEX task_runs_queue_sent_idx ON nightshift.task_runs USING btree (queue, sent_at DESC, id DESC);
 CREATE INDEX task_runs_sent_idx ON nightshift.task_runs USING btree (sent_at DESC, id DESC);
 CREATE INDEX task_runs_state_sent_idx ON nightshift.task_runs USING btree (state, sent_at DESC, id DESC);
 CREATE INDEX task_runs_updated_idx ON nightshift.task_runs USING btree (updated_at);
 CREATE INDEX task_runs_worker_sent_idx ON nightshift.task_runs USING btree (worker, sent_at DESC, id DESC);
+
+CREATE OR REPLACE FUNCTION nightshift.fire_time_of(origin jsonb, fallback timestamp with time zone)
+ RETURNS timestamp with time zone
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+BEGIN
+  RETURN coalesce((origin->>'scheduledFor')::timestamptz, fallback);
+EXCEPTION WHEN others THEN
+  RETURN fallback;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION nightshift.notify_schedule_change()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  channel text := 'nightshift_schedules.' || TG_TABLE_SCHEMA;
+BEGIN
+  IF octet_length(channel) > 63 THEN
+    channel := 'nightshift_schedules.' || md5(TG_TABLE_SCHEMA);
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    PERFORM pg_notify(channel, OLD.name);
+  ELSE
+    PERFORM pg_notify(channel, NEW.name);
+  END IF;
+  RETURN NULL;
+END
+$function$;

@@ -1,12 +1,16 @@
 import type { ConfirmChannel } from 'amqplib';
 import type { Broker } from './broker.ts';
 
-/** Lifecycle event types; each is also the routing key on the `events` topic exchange (`task.*`, `worker.*`). */
+/**
+ * Lifecycle event types; each is also the routing key on the `events` topic exchange (`task.*`, `worker.*`, `beat.*`).
+ * `beat.dispatched`: a fire time of a schedule entry was sent (by beat, a run now or a backfill: `origin`, `by`);
+ * `beat.missed`: fire times that were not sent, and why (`reason`, `count` of them from `scheduledFor` through `through`).
+ */
 export type EventType =
   | 'task.sent' | 'task.received' | 'task.started' | 'task.succeeded' | 'task.failed' | 'task.retried'
   | 'task.dead-lettered' | 'task.revoked'
   | 'worker.online' | 'worker.heartbeat' | 'worker.offline'
-  | 'beat.dispatched';
+  | 'beat.dispatched' | 'beat.missed';
 
 /** An event as it travels: `type`, the time it happened, and the fields of that type. */
 export interface LifecycleEvent {

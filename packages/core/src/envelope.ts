@@ -86,8 +86,10 @@ function findOriginProblem(origin: unknown): string | undefined {
   switch (origin.type) {
     case 'producer': return need(['producer']);
     case 'beat': return need(['beat', 'scheduledFor']);
+    case 'manual':
+    case 'backfill': return need(['beat', 'scheduledFor', 'by']);
     case 'replay': return need(['deadLetterId', 'originalId']);
-    default: return `field "origin.type" must be "producer", "beat" or "replay", got ${describe(origin.type)}`;
+    default: return `field "origin.type" must be "producer", "beat", "manual", "backfill" or "replay", got ${describe(origin.type)}`;
   }
 }
 

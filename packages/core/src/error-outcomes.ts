@@ -4,6 +4,7 @@ import {
   BadParameterError, BrokerUnavailableError, ConfigError, MalformedMessageError, NightshiftError, PermanentError, RetryableError,
   SoftTimeLimitExceeded, TimeLimitExceeded, TopologyMismatchError, UnknownTaskError, UnroutableError,
 } from './errors.ts';
+import { CodeEntryReadOnlyError, ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError } from './schedule-errors.ts';
 import { ServiceUnavailableError } from './service-errors.ts';
 import { DeadLetterNotFoundError, IgnoreRefusedError, RequeueRefusedError, SchemaNotReadyError, StoreUnavailableError } from './store-errors.ts';
 
@@ -48,6 +49,10 @@ const TABLE: ReadonlyArray<readonly [ErrorClass, ErrorOutcome]> = [
   [DeadLetterNotFoundError, { status: 404, exitCode: EXIT_USAGE }],
   [RequeueRefusedError, { status: 409, exitCode: EXIT_USAGE }],
   [IgnoreRefusedError, { status: 409, exitCode: EXIT_USAGE }],
+  [ScheduleNotFoundError, { status: 404, exitCode: EXIT_USAGE }],
+  [ScheduleConflictError, { status: 409, exitCode: EXIT_USAGE }],
+  [ScheduleNameTakenError, { status: 409, exitCode: EXIT_USAGE }],
+  [CodeEntryReadOnlyError, { status: 409, exitCode: EXIT_USAGE }],
   [ServiceUnavailableError, UNAVAILABLE],
   [UsageError, { status: 400, exitCode: EXIT_USAGE }],
   [CommandFailure, FAILED],

@@ -8,6 +8,7 @@ export {
 export {
   StoreUnavailableError, SchemaNotReadyError, DeadLetterNotFoundError, RequeueRefusedError, IgnoreRefusedError, type PriorReview,
 } from './store-errors.ts';
+export { ScheduleNotFoundError, ScheduleConflictError, ScheduleNameTakenError, CodeEntryReadOnlyError } from './schedule-errors.ts';
 export { ServiceUnavailableError } from './service-errors.ts';
 export { UsageError, CommandFailure, type UsageErrorOptions, type CommandFailureOptions } from './command-errors.ts';
 export { errorOutcome, listedOutcome, ERROR_CLASSES, EXIT_FAILURE, EXIT_USAGE, type ErrorOutcome } from './error-outcomes.ts';

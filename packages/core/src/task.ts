@@ -3,10 +3,16 @@ import { ConfigError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { compileRetryPolicy, type RetryOptions } from './retry.ts';
 
-/** Where a task message came from. */
+/**
+ * Where a task message came from: a producer's send, a schedule entry's fire time (`beat`: sent by beat;
+ * `manual`: a person's run now, at the time they asked; `backfill`: a past fire time a person sent again), or
+ * the replay of a dead letter. `beat` names the schedule entry in the three schedule origins.
+ */
 export type TaskOrigin =
   | { readonly type: 'producer'; readonly producer: string }
   | { readonly type: 'beat'; readonly beat: string; readonly scheduledFor: string }
+  | { readonly type: 'manual'; readonly beat: string; readonly scheduledFor: string; readonly by: string }
+  | { readonly type: 'backfill'; readonly beat: string; readonly scheduledFor: string; readonly by: string }
   | { readonly type: 'replay'; readonly deadLetterId: string; readonly originalId: string };
 
 /** What a running task knows about its attempt. */

@@ -13,6 +13,10 @@ test('encode then decode gives the same envelope', () => {
   assert.deepEqual(result.envelope, valid);
   const beat = { ...valid, eta: '2026-11-24T10:00:05Z', expires: '2026-11-24T11:00:00Z', origin: { type: 'beat', beat: 'nightly', scheduledFor: '2026-11-24T00:00:00Z' } } as const;
   assert.ok(decode(encode(beat)).ok);
+  for (const type of ['manual', 'backfill'] as const) {
+    const scheduleRun = { ...valid, origin: { type, beat: 'nightly', scheduledFor: '2026-11-24T00:00:00Z', by: 'ana' } } as const;
+    assert.deepEqual(decode(encode(scheduleRun)), { ok: true, envelope: scheduleRun });
+  }
 });
 
 const cases: Array<[string, unknown, RegExp]> = [
@@ -25,7 +29,8 @@ const cases: Array<[string, unknown, RegExp]> = [
   ['attempt 0', { ...valid, attempt: 0 }, /field "attempt" must be a whole number ≥ 1, got number 0/],
   ['bad time', { ...valid, sentAt: 'yesterday' }, /field "sentAt" must be an ISO 8601 time/],
   ['bad eta', { ...valid, eta: 5 }, /field "eta" must be an ISO 8601 time, got number 5/],
-  ['unknown origin', { ...valid, origin: { type: 'carrier-pigeon' } }, /origin\.type" must be "producer", "beat" or "replay", got string "carrier-pigeon"/],
+  ['unknown origin', { ...valid, origin: { type: 'carrier-pigeon' } }, /origin\.type" must be "producer", "beat", "manual", "backfill" or "replay", got string "carrier-pigeon"/],
+  ['run now without who', { ...valid, origin: { type: 'manual', beat: 'x', scheduledFor: '2026-11-24T00:00:00Z' } }, /origin\.by" must be a string for origin type "manual"/],
   ['beat origin without time', { ...valid, origin: { type: 'beat', beat: 'x' } }, /origin\.scheduledFor" must be a string/],
   ['other version', { ...valid, v: 2 }, /field "v" must be 1, got number 2/],
 ];

@@ -6,8 +6,9 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as core from '@nightshift/core';
 import {
-  BadParameterError, CommandFailure, ConfigError, deserializeError, errorOutcome, EXIT_FAILURE, EXIT_USAGE, IgnoreRefusedError,
-  NightshiftError, PermanentError, serializeError, StoreUnavailableError, UsageError,
+  BadParameterError, CodeEntryReadOnlyError, CommandFailure, ConfigError, deserializeError, errorOutcome, EXIT_FAILURE, EXIT_USAGE,
+  IgnoreRefusedError, NightshiftError, PermanentError, ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError,
+  serializeError, StoreUnavailableError, UsageError,
 } from '@nightshift/core';
 
 // A second copy of the whole package, as an app that brings its own @nightshift/core loads it: other files,
@@ -91,4 +92,17 @@ test('store and command errors survive serialisation as their class', () => {
   assert.ok(bad instanceof BadParameterError);
   assert.equal((bad as BadParameterError).parameter, 'limit');
   assert.ok(copyOf(new UsageError('bad flag', 'see --help')) instanceof UsageError);
+});
+
+test('schedule errors: their codes and outcomes, and the conflict keeps both versions through serialisation', () => {
+  const errors = [new ScheduleNotFoundError('nightly'), new ScheduleConflictError('nightly', 3, 4), new ScheduleNameTakenError('nightly', 'code'), new CodeEntryReadOnlyError('nightly')];
+  assert.deepEqual(errors.map((e) => e.code), ['E_SCHEDULE_NOT_FOUND', 'E_SCHEDULE_CONFLICT', 'E_SCHEDULE_NAME_TAKEN', 'E_SCHEDULE_IN_CODE']);
+  assert.deepEqual(errors.map((e) => errorOutcome(e).status), [404, 409, 409, 409]);
+  assert.ok(errors.every((e) => errorOutcome(e).exitCode === EXIT_USAGE));
+  const conflict = deserializeError(serializeError(errors[1]));
+  assert.ok(conflict instanceof ScheduleConflictError);
+  assert.deepEqual([conflict.entry, conflict.expectedVersion, conflict.currentVersion], ['nightly', 3, 4]);
+  assert.match((errors[2] as ScheduleNameTakenError).message, /^name: .*in the app's code/);
+  assert.equal((errors[2] as ScheduleNameTakenError).field, 'name');
+  assert.match((errors[3] as CodeEntryReadOnlyError).message, /change it in the app's code; pause, resume, run-now and backfill work/);
 });

@@ -3,6 +3,7 @@ import { StoreUnavailableError } from '@nightshift/core';
 // The store's error classes are defined in core, with the rest of the taxonomy and its table of outcomes.
 export {
   StoreUnavailableError, SchemaNotReadyError, DeadLetterNotFoundError, RequeueRefusedError, IgnoreRefusedError, type PriorReview,
+  ScheduleNotFoundError, ScheduleConflictError, ScheduleNameTakenError,
 } from '@nightshift/core';
 
 // Connection-level trouble (class 08), server shutting down (57P01-57P03), too many connections (53300),

@@ -13,6 +13,7 @@ export { closeAlertWindows, type AlertOutcome, type AlertRouting, type ClosedAle
 export { AlertOutbox, type OutboxEntry, type OutboxStats } from './alert-outbox.ts';
 export {
   StoreUnavailableError, SchemaNotReadyError, DeadLetterNotFoundError, RequeueRefusedError, IgnoreRefusedError, isTransientStoreError, type PriorReview,
+  ScheduleNotFoundError, ScheduleConflictError, ScheduleNameTakenError,
 } from './errors.ts';
 export {
   foldEvents, TASK_RUN_STATES,
@@ -20,3 +21,9 @@ export {
 } from './task-run.ts';
 export { TaskRuns, type TaskEvent, type TaskRunDetail, type RecordedBatch, type StateCounts, type HistoryBucket } from './task-runs.ts';
 export { MAX_TASK_RUN_PAGE, type TaskRun, type TaskRunPage, type TaskRunQuery } from './task-run-query.ts';
+export { ScheduleRecords, type RuntimeScheduleRow, type ScheduleStateRow } from './schedule-records.ts';
+export {
+  FIRE_ORIGINS, FIRE_STATES, MAX_SCHEDULE_FIRE_PAGE,
+  type FireOrigin, type FireState, type FireInput, type FireQuery, type FireRun, type ScheduleFire, type LastRun,
+} from './schedule-fires.ts';
+export { scheduleChannel, ALL_SCHEDULES, type ListenOptions } from './schedule-listener.ts';

@@ -5,11 +5,11 @@ const DUMP_SCHEMA = 'nightshift';
 
 /**
  * The store's schema as SQL, read from the catalog (not pg_dump, whose output changes with its version):
- * tables with their columns, constraints and indexes, in name order. Committed as `schema.sql` so that every
+ * tables with their columns, constraints, indexes and triggers, in name order, then the functions. Committed as `schema.sql` so that every
  * change of the schema shows in review; a test fails when the migrations and that file disagree.
  */
 export async function dumpSchema(store: Store): Promise<string> {
-  const [columns, constraints, indexes] = await Promise.all([
+  const [columns, constraints, indexes, triggers, functions] = await Promise.all([
     store.query<{ table: string; column: string; type: string; not_null: boolean; default: string | null; identity: string }>(
       `SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
               pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity AS identity
@@ -33,6 +33,19 @@ export async function dumpSchema(store: Store): Promise<string> {
           AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class x ON x.oid = k.conindid
                            JOIN pg_namespace n ON n.oid = x.relnamespace WHERE n.nspname = $1 AND x.relname = i.indexname)
         ORDER BY i.tablename, i.indexname`, [store.schema]),
+    store.query<{ table: string; name: string; definition: string }>(
+      `SELECT c.relname AS table, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition
+         FROM pg_trigger t
+         JOIN pg_class c ON c.oid = t.tgrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND NOT t.tgisinternal
+        ORDER BY c.relname, t.tgname`, [store.schema]),
+    store.query<{ name: string; definition: string }>(
+      `SELECT p.proname AS name, pg_get_functiondef(p.oid) AS definition
+         FROM pg_proc p
+         JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = $1
+        ORDER BY p.proname, p.oid`, [store.schema]),
   ]);
   const tables = [...new Set(columns.rows.map((row) => row.table))];
   const out: string[] = ['-- The store\'s schema, generated from the catalog by packages/store (UPDATE_SCHEMA=1 npm test); do not edit.', ''];
@@ -46,8 +59,10 @@ export async function dumpSchema(store: Store): Promise<string> {
       out.push(`ALTER TABLE ${DUMP_SCHEMA}.${table} ADD CONSTRAINT ${constraint.name} ${constraint.definition};`);
     }
     for (const index of indexes.rows.filter((row) => row.table === table)) out.push(`${index.definition};`);
+    for (const trigger of triggers.rows.filter((row) => row.table === table)) out.push(`${trigger.definition};`);
     out.push('');
   }
+  for (const fn of functions.rows) out.push(`${fn.definition.trimEnd()};`, '');
   return neutralize(out.join('\n'), store.schema);
 }
 

@@ -2,7 +2,7 @@ import { defineSetting, parsers, type AnySetting } from '@nightshift/core';
 
 /** The schema of the store's tables: one per installation, or per test. */
 export const DATABASE_SCHEMA = defineSetting({
-  name: 'NIGHTSHIFT_DATABASE_SCHEMA', description: 'the PostgreSQL schema of the store\'s tables (dead letters, history, alert outbox)',
+  name: 'NIGHTSHIFT_DATABASE_SCHEMA', description: 'the PostgreSQL schema of the store\'s tables (dead letters, history, schedules, alert outbox)',
   parse: parsers.schemaName, default: 'nightshift',
 });
 

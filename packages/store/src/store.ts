@@ -41,20 +41,21 @@ export class Store {
   readonly schema: string;
   readonly url: string;
   readonly pool: pg.Pool;
+  readonly #connection: pg.ClientConfig;
   #closed = false;
 
   /** @throws ConfigError when the schema name is not a plain identifier. */
   constructor(options: StoreOptions) {
     this.schema = parsers.schemaName(options.schema ?? DEFAULT_SCHEMA, DATABASE_SCHEMA.name);
     this.url = options.url;
-    this.pool = new pg.Pool({
+    this.#connection = {
       connectionString: options.url,
-      max: options.maxConnections ?? 5,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       query_timeout: options.queryTimeoutMs ?? 30_000,
       application_name: options.applicationName ?? 'nightshift',
       keepAlive: true,
-    });
+    };
+    this.pool = new pg.Pool({ ...this.#connection, max: options.maxConnections ?? 5 });
     // An idle connection that dies (server restart, network) is dropped from the pool; the next query opens another.
     this.pool.on('error', () => {});
   }
@@ -89,6 +90,14 @@ export class Store {
     } catch (error) {
       throw this.explain(error);
     }
+  }
+
+  /**
+   * A connection of its own, outside the pool, with the pool's settings (not connected yet): for a session that
+   * holds its connection, such as `LISTEN`. The caller connects it, handles its `error` event, and ends it.
+   */
+  dedicatedClient(applicationName?: string): pg.Client {
+    return new pg.Client({ ...this.#connection, ...(applicationName !== undefined ? { application_name: applicationName } : {}) });
   }
 
   /** Answers whether PostgreSQL takes a statement now. Never throws. */

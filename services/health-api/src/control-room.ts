@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Broker, brokerOptions, EventPublisher } from '@nightshift/broker';
 import { resolveTaskSettings, type AnyApp, type Logger } from '@nightshift/core';
-import { DeadLetters, migrateWhenReachable, Store, TaskRuns } from '@nightshift/store';
+import { DeadLetters, migrateWhenReachable, ScheduleRecords, Store, TaskRuns } from '@nightshift/store';
 import type { Meter, RedactOptions } from '@nightshift/telemetry';
 import type { HealthApiConfig } from './config.ts';
 import { backgroundHealth, workersHealth, type BackgroundHealth, type WorkersHealth } from './health.ts';
@@ -33,6 +33,8 @@ export interface ControlRoom {
   readonly broker: Broker;
   readonly store: Store;
   readonly taskRuns: TaskRuns;
+  /** Runtime schedules, every entry's state, each fire time's fate. */
+  readonly scheduleRecords: ScheduleRecords;
   readonly deadLetters: DeadLetters;
   readonly registry: WorkerRegistry;
   readonly beat: BeatStatus;
@@ -63,6 +65,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
   }
   const redaction: RedactOptions = { keys: config.core.redactKeys, values: config.secretValues };
   const taskRuns = new TaskRuns(store);
+  const scheduleRecords = new ScheduleRecords(store);
   const deadLetters = new DeadLetters(store);
   const registry = new WorkerRegistry(config.heartbeatMs);
   const lease = new BeatLease(config.core.redisUrl, config.core.prefix, logger);
@@ -83,8 +86,8 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     workersOnline: () => registry.online().length,
     health: () => ({ workers: health.workers().status, background: health.background().status }),
   });
-  const recorder = new HistoryRecorder({ broker, taskRuns, logger, redaction, queueLength: config.historyQueueLength, onCommitted: (n, lags) => metrics.recorded(n, lags) });
-  const retention = new HistoryRetention({ taskRuns, logger, retentionMs: config.retentionMs });
+  const recorder = new HistoryRecorder({ broker, taskRuns, scheduleRecords, logger, redaction, queueLength: config.historyQueueLength, onCommitted: (n, lags) => metrics.recorded(n, lags) });
+  const retention = new HistoryRetention({ taskRuns, scheduleRecords, logger, retentionMs: config.retentionMs });
   await events.ready();
   await feed.start();
   await recorder.start();
@@ -103,7 +106,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     await lease.close();
   };
   return {
-    config, logger, app, broker, store, taskRuns, deadLetters, registry, beat, feed, poller, recorder, retention, events, redaction,
+    config, logger, app, broker, store, taskRuns, scheduleRecords, deadLetters, registry, beat, feed, poller, recorder, retention, events, redaction,
     workersHealth: health.workers, backgroundHealth: health.background,
     stop: () => (stopping ??= stop()),
   };

@@ -10,12 +10,16 @@ export function historyQueueName(broker: Broker): string {
   return `${broker.names.prefix}.health-api.history`;
 }
 
-/** Declares the history queue and binds it to every task event, now and after every reconnect. */
+/**
+ * Declares the history queue and binds it to every task event and every beat event (each fire time's fate),
+ * now and after every reconnect.
+ */
 export async function declareHistoryQueue(broker: Broker, maxLength: number): Promise<string> {
   const queue = historyQueueName(broker);
   const declare = () => broker.withChannel(async (channel) => {
     await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-max-length': maxLength, 'x-overflow': 'drop-head' } });
     await channel.bindQueue(queue, broker.names.events, 'task.#');
+    await channel.bindQueue(queue, broker.names.events, 'beat.#');
   });
   await declare();
   broker.on('ready', () => void declare().catch((error: unknown) => broker.log.warn({ err: { message: (error as Error).message } }, 'could not declare the history queue')));

@@ -46,7 +46,7 @@ export const API_TOKEN = defineSetting({
 });
 
 export const HISTORY_RETENTION = defineSetting({
-  name: 'NIGHTSHIFT_HISTORY_RETENTION', description: 'task runs not updated for this long are deleted from the history',
+  name: 'NIGHTSHIFT_HISTORY_RETENTION', description: 'task runs not updated for this long, and schedule fires recorded this long ago, are deleted from the history',
   parse: parsers.duration(60_000), default: '7d',
 });
 

@@ -1,13 +1,16 @@
 import { parseEvents, type Broker, type Delivery, type Subscription } from '@nightshift/broker';
 import { Backoff, type Logger } from '@nightshift/core';
-import type { TaskEventInput, TaskRuns } from '@nightshift/store';
+import type { FireInput, ScheduleRecords, TaskEventInput, TaskRuns } from '@nightshift/store';
 import type { RedactOptions } from '@nightshift/telemetry';
 import { declareHistoryQueue } from '../event-queues.ts';
+import { toFire } from './fire-event.ts';
 import { toTaskEvent } from './task-event.ts';
 
 export interface RecorderOptions {
   readonly broker: Broker;
   readonly taskRuns: TaskRuns;
+  /** Where each fire time's fate goes (from beat's `beat.dispatched` and `beat.missed` events). */
+  readonly scheduleRecords: ScheduleRecords;
   readonly logger: Logger;
   readonly redaction: RedactOptions;
   /** Events the history queue holds while no recorder runs. */
@@ -23,23 +26,33 @@ export interface RecorderOptions {
 // Writing a batch again while PostgreSQL refuses it: 200 ms doubling to 10 s; a stop ends the wait.
 const WRITE_BACKOFF = new Backoff({ base: 200, factor: 2, max: 10_000, jitter: 0 }, 'history write backoff');
 
+/** What one message of the history queue holds, as the history records it. */
+interface Recordable {
+  readonly tasks: TaskEventInput[];
+  readonly fires: FireInput[];
+  /** When each event happened (ISO 8601), for the recording lag. */
+  readonly times: string[];
+}
+
 /**
- * Records task events into the history: consumes the shared history queue, writes what arrived in one
- * transaction per batch, and acks only after the commit, so a crash or a database outage loses nothing
- * (the batch is retried with backoff while its messages stay unacked, bounded by the prefetch).
+ * Records task events and beat's fire events into the history: consumes the shared history queue, writes
+ * what arrived per batch (the task events in one transaction, then the fires), and acks only after both are
+ * committed, so a crash or a database outage loses nothing (the batch is retried with backoff while its
+ * messages stay unacked, bounded by the prefetch; both writes are idempotent, so a batch written again,
+ * whole or in part, changes nothing).
  */
 export class HistoryRecorder {
   readonly #options: RecorderOptions;
   readonly #maxBatch: number;
   readonly #flushMs: number;
-  #buffer: { delivery: Delivery; events: TaskEventInput[] }[] = [];
+  #buffer: { delivery: Delivery; recordable: Recordable }[] = [];
   #buffered = 0;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
   #subscription: Subscription | undefined;
   #stopping = false;
   readonly #stopped = new AbortController();
-  /** Events committed since start. */
+  /** Events committed since start (task events and fires). */
   recorded = 0;
 
   constructor(options: RecorderOptions) {
@@ -64,13 +77,16 @@ export class HistoryRecorder {
   }
 
   #take(delivery: Delivery): void {
-    const events: TaskEventInput[] = [];
+    const recordable: Recordable = { tasks: [], fires: [], times: [] };
     for (const event of parseEvents(delivery.message.content)) {
       const taskEvent = toTaskEvent(event, this.#options.redaction);
-      if (taskEvent !== undefined) events.push(taskEvent);
+      const fire = taskEvent === undefined ? toFire(event, this.#options.redaction) : undefined;
+      if (taskEvent !== undefined) recordable.tasks.push(taskEvent);
+      if (fire !== undefined) recordable.fires.push(fire);
+      if (taskEvent !== undefined || fire !== undefined) recordable.times.push(event.at);
     }
-    this.#buffer.push({ delivery, events });
-    this.#buffered += events.length;
+    this.#buffer.push({ delivery, recordable });
+    this.#buffered += recordable.times.length;
     if (this.#buffered >= this.#maxBatch) void this.#flush();
     else this.#timer ??= setTimeout(() => void this.#flush(), this.#flushMs);
   }
@@ -90,28 +106,32 @@ export class HistoryRecorder {
       const batch = this.#buffer;
       this.#buffer = [];
       this.#buffered = 0;
-      const events = batch.flatMap((entry) => entry.events);
-      if (!(await this.#write(events))) {
+      const tasks = batch.flatMap((entry) => entry.recordable.tasks);
+      const fires = batch.flatMap((entry) => entry.recordable.fires);
+      const times = batch.flatMap((entry) => entry.recordable.times);
+      if (!(await this.#write(tasks, fires))) {
         for (const entry of batch) entry.delivery.nack(true);
         return;
       }
       for (const entry of batch) entry.delivery.ack();
-      this.recorded += events.length;
+      this.recorded += times.length;
       const now = Date.now();
-      this.#options.onCommitted?.(events.length, events.map((event) => now - Date.parse(event.at)));
+      this.#options.onCommitted?.(times.length, times.map((at) => now - Date.parse(at)));
     }
   }
 
   /** Writes until it succeeds (backing off), or gives up when stopping. */
-  async #write(events: readonly TaskEventInput[]): Promise<boolean> {
+  async #write(tasks: readonly TaskEventInput[], fires: readonly FireInput[]): Promise<boolean> {
+    const events = tasks.length + fires.length;
     let failures = 0;
     for (;;) {
       try {
-        await this.#options.taskRuns.record(events);
-        if (failures > 0) this.#options.logger.info({ events: events.length }, 'the history is being recorded again');
+        await this.#options.taskRuns.record(tasks);
+        await this.#options.scheduleRecords.recordFires(fires);
+        if (failures > 0) this.#options.logger.info({ events }, 'the history is being recorded again');
         return true;
       } catch (error) {
-        if (failures === 0) this.#options.logger.warn({ err: { message: (error as Error).message }, events: events.length }, 'could not record task events; retrying with backoff (they wait in the queue)');
+        if (failures === 0) this.#options.logger.warn({ err: { message: (error as Error).message }, events }, 'could not record task events; retrying with backoff (they wait in the queue)');
         failures += 1;
         if (this.#stopping) return false;
         try {

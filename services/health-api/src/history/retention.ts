@@ -1,10 +1,12 @@
 import type { Logger } from '@nightshift/core';
-import type { TaskRuns } from '@nightshift/store';
+import type { ScheduleRecords, TaskRuns } from '@nightshift/store';
 
 export interface RetentionOptions {
   readonly taskRuns: TaskRuns;
+  /** Its fires (each schedule's history) are kept as long as the task history. */
+  readonly scheduleRecords: ScheduleRecords;
   readonly logger: Logger;
-  /** Runs not updated for this long are deleted. */
+  /** Runs not updated for this long are deleted, and schedule fires recorded this long ago. */
   readonly retentionMs: number;
   /** How often to prune. Default: `10m`, the first time 10 s after start. */
   readonly everyMs?: number;
@@ -12,7 +14,10 @@ export interface RetentionOptions {
   readonly batchSize?: number;
 }
 
-/** Deletes history older than the retention in the background, in small batches. Every replica may run it: deletes are idempotent. */
+/**
+ * Deletes history older than the retention in the background, in small batches: task runs and their timelines,
+ * and the schedules' fires. Every replica may run it: deletes are idempotent.
+ */
 export class HistoryRetention {
   readonly #options: RetentionOptions;
   #timer: NodeJS.Timeout | undefined;
@@ -38,8 +43,11 @@ export class HistoryRetention {
   prune(): Promise<number> {
     this.#running ??= (async () => {
       try {
-        const deleted = await this.#options.taskRuns.prune(new Date(Date.now() - this.#options.retentionMs), this.#options.batchSize ?? 1_000);
-        if (deleted > 0) this.#options.logger.info({ deleted }, 'pruned task history older than the retention');
+        const { taskRuns, scheduleRecords, retentionMs, batchSize = 1_000 } = this.#options;
+        const before = new Date(Date.now() - retentionMs);
+        const deleted = await taskRuns.prune(before, batchSize);
+        const fires = await scheduleRecords.pruneFires(before, batchSize);
+        if (deleted > 0 || fires > 0) this.#options.logger.info({ deleted, fires }, 'pruned task history and schedule fires older than the retention');
         return deleted;
       } catch (error) {
         this.#options.logger.warn({ err: { message: (error as Error).message } }, 'could not prune the task history; trying again later');

@@ -54,6 +54,8 @@ export class BeatStatus {
   readonly #zone: string;
   readonly #graceMs: number;
   readonly #seen = new Map<string, Seen>();
+  /** Per entry, the newest fire time beat said it did not send (`beat.missed`): accounted for, so not overdue. */
+  readonly #missedThrough = new Map<string, number>();
   readonly #expected = new Map<string, number>();
   readonly #lease: BeatLease | undefined;
   #lastDispatcher: string | null = null;
@@ -73,7 +75,10 @@ export class BeatStatus {
   }
 
   observe(event: LifecycleEvent, nowMs = Date.now()): void {
+    if (event.type === 'beat.missed') return this.#observeMissed(event);
     if (event.type !== 'beat.dispatched' || typeof event.entry !== 'string') return;
+    // A run now or a backfill is not the schedule's own run: it neither moves the expectation nor says beat is alive.
+    if (event.origin !== undefined && event.origin !== 'schedule') return;
     const scheduledForMs = typeof event.scheduledFor === 'string' ? Date.parse(event.scheduledFor) : Number.NaN;
     const dispatchedAtMs = Date.parse(event.at) || nowMs;
     const previous = this.#seen.get(event.entry);
@@ -86,13 +91,20 @@ export class BeatStatus {
     }
   }
 
+  #observeMissed(event: LifecycleEvent): void {
+    if (typeof event.entry !== 'string') return;
+    const through = Date.parse(typeof event.through === 'string' ? event.through : String(event.scheduledFor));
+    if (!Number.isNaN(through) && through > (this.#missedThrough.get(event.entry) ?? -Infinity)) this.#missedThrough.set(event.entry, through);
+  }
+
   view(nowMs = Date.now()): BeatView {
     const overdue: string[] = [];
     const entries = this.#entries.map((entry): ScheduleEntryView => {
       const seen = this.#seen.get(entry.name);
+      const handledThrough = Math.max(seen?.scheduledForMs ?? -Infinity, this.#missedThrough.get(entry.name) ?? -Infinity);
       let expected = this.#expected.get(entry.name) ?? nextFireTime(entry.schedule, nowMs, this.#zone);
-      // Runs dispatched (or due within the grace) move the expectation on; the first one missing is overdue.
-      while (expected + this.#graceMs < nowMs && seen !== undefined && seen.scheduledForMs >= expected) expected = nextFireTime(entry.schedule, expected, this.#zone);
+      // Runs dispatched or accounted for as missed (or due within the grace) move the expectation on; the first one missing is overdue.
+      while (expected + this.#graceMs < nowMs && handledThrough >= expected) expected = nextFireTime(entry.schedule, expected, this.#zone);
       this.#expected.set(entry.name, expected);
       const late = expected + this.#graceMs < nowMs;
       if (late) overdue.push(entry.name);

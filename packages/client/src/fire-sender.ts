@@ -1,0 +1,75 @@
+import type { Redis } from 'ioredis';
+import type { AnyApp, TaskOrigin } from '@nightshift/core';
+import { publishEvent, type Client } from '@nightshift/broker';
+import { runId, type BeatKeys } from '@nightshift/beat-state';
+import type { ScheduleEntry } from '@nightshift/schedule';
+
+/**
+ * How long a claim made by a person (run now, backfill) lasts: long enough that a backfill of last week still
+ * finds the claims of what it sent, and any beat claim in its range. (Beat's own last an hour by default; older
+ * fire times are told sent by the history.)
+ */
+export const PERSON_CLAIM_TTL_MS = 7 * 86_400_000;
+
+// KEYS[1]: the claim of one fire time (beat's own key). ARGV: the claim record, its TTL in ms. Claims the fire time
+// unless it is claimed already; a claim that records the fire time as missed (beat claimed it and could not send
+// it) may be taken over. Returns 1 when claimed, 0 when it was there.
+const CLAIM = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, claim = pcall(cjson.decode, current)
+  if not ok or type(claim) ~= 'table' or claim.state ~= 'missed' then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+export type PersonOrigin = 'manual' | 'backfill';
+
+/** What sends one fire time on a person's behalf, claimed in Redis exactly as beat claims it. */
+export interface FireSenderParts {
+  readonly client: Client<AnyApp>;
+  readonly redis: Redis;
+  readonly keys: BeatKeys;
+  readonly now: () => number;
+}
+
+/**
+ * Claims a fire time on beat's own key (`BeatKeys.run`), so that neither beat nor another person's run now or
+ * backfill sends it too. `false`: it was claimed already (sent, or being sent).
+ */
+export async function claimFire(parts: FireSenderParts, entry: string, fireMs: number, origin: PersonOrigin, by: string): Promise<boolean> {
+  const record = JSON.stringify({ by, origin, state: 'claimed', claimedAt: new Date(parts.now()).toISOString() });
+  return Number(await parts.redis.eval(CLAIM, 1, parts.keys.run(entry, fireMs), record, PERSON_CLAIM_TTL_MS)) === 1;
+}
+
+/**
+ * Sends a claimed fire time with the id beat would give it (`runId`), announces it (`beat.dispatched` with its
+ * origin and who), and records the outcome on the claim. A send that fails marks the claim missed (a later backfill
+ * may send it) and throws.
+ */
+export async function sendFire(parts: FireSenderParts, entry: ScheduleEntry, fireMs: number, origin: PersonOrigin, by: string): Promise<string> {
+  const id = runId(entry.name, fireMs);
+  const scheduledFor = new Date(fireMs).toISOString();
+  const taskOrigin: TaskOrigin = { type: origin, beat: entry.name, scheduledFor, by };
+  const key = parts.keys.run(entry.name, fireMs);
+  const mark = (outcome: Record<string, unknown>) =>
+    parts.redis.set(key, JSON.stringify({ by, origin, ...outcome, at: new Date(parts.now()).toISOString() }), 'KEEPTTL', 'XX').catch(() => undefined);
+  try {
+    // By name, with the entry's validated args: the client was made with the app, which resolves the task's settings.
+    await parts.client.send(entry.task as never, entry.args as never, {
+      id,
+      origin: taskOrigin,
+      kwargs: { ...entry.kwargs },
+      ...(entry.queue !== undefined ? { queue: entry.queue } : {}),
+      ...(entry.expires !== undefined ? { expires: entry.expires } : {}),
+    });
+  } catch (error) {
+    await mark({ state: 'missed', reason: 'unsent', error: (error as Error).message });
+    throw error;
+  }
+  await publishEvent(parts.client.broker, 'beat.dispatched', {
+    entry: entry.name, task: entry.task, id, scheduledFor, lagMs: parts.now() - fireMs, attempts: 1, origin, by,
+  });
+  await mark({ state: 'sent', id });
+  return id;
+}

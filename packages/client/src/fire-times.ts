@@ -1,0 +1,34 @@
+import { BadParameterError } from '@nightshift/core';
+import { entryZone, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
+
+/** The next `count` fire times of `entry` after `afterMs`, within its start and end dates (fewer once it ends). */
+export function upcomingFireTimes(entry: ScheduleEntry, appZone: string, afterMs: number, count: number): number[] {
+  const zone = entryZone(entry, appZone);
+  const times: number[] = [];
+  let at = entry.startAt !== undefined ? Math.max(afterMs, entry.startAt - 1) : afterMs;
+  while (times.length < count) {
+    at = nextFireTime(entry.schedule, at, zone);
+    if (entry.endAt !== undefined && at > entry.endAt) break;
+    times.push(at);
+  }
+  return times;
+}
+
+/**
+ * Every fire time of `entry` from `fromMs` through `toMs` (both included), oldest first, within its start and end
+ * dates.
+ * @throws BadParameterError naming `from` when there are more than `max` (a backfill of a shorter range, please).
+ */
+export function fireTimesBetween(entry: ScheduleEntry, appZone: string, fromMs: number, toMs: number, max: number): number[] {
+  const zone = entryZone(entry, appZone);
+  const first = Math.max(fromMs, entry.startAt ?? fromMs);
+  const last = Math.min(toMs, entry.endAt ?? toMs);
+  const times: number[] = [];
+  for (let at = nextFireTime(entry.schedule, first - 1, zone); at <= last; at = nextFireTime(entry.schedule, at, zone)) {
+    if (times.length === max) {
+      throw new BadParameterError('from', `the range from ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()} holds more than ${max} fire times of "${entry.name}": backfill it in shorter ranges`);
+    }
+    times.push(at);
+  }
+  return times;
+}

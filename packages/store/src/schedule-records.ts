@@ -1,0 +1,209 @@
+import { ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError } from './errors.ts';
+import { lastRunOf, listFires, pruneFires, recordFires, sentAlready, type FireInput, type FireQuery, type LastRun, type ScheduleFire } from './schedule-fires.ts';
+import { listenForScheduleChanges, type ListenOptions } from './schedule-listener.ts';
+import type { Queryable, Store } from './store.ts';
+
+/** A runtime schedule entry as stored. */
+export interface RuntimeScheduleRow {
+  readonly name: string;
+  /** The entry's JSON form (`@nightshift/schedule`'s `RuntimeEntryInput`, without the note), as it was written. */
+  readonly definition: Readonly<Record<string, unknown>>;
+  readonly note: string | null;
+  /** 1 when created, one more on every change: a change names the version it was made against. */
+  readonly version: number;
+  readonly createdBy: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly updatedBy: string;
+  /** ISO 8601. */
+  readonly updatedAt: string;
+}
+
+/** The operational state of an entry of the code or of the runtime. An entry without one runs. */
+export interface ScheduleStateRow {
+  readonly name: string;
+  readonly paused: boolean;
+  /** Who paused it last, when (ISO 8601) and why; kept after a resume, for the record. */
+  readonly pausedBy: string | null;
+  readonly pausedAt: string | null;
+  readonly pausedNote: string | null;
+  /** Who resumed it last, and when (ISO 8601). */
+  readonly resumedBy: string | null;
+  readonly resumedAt: string | null;
+  /** One more on every change. */
+  readonly version: number;
+}
+
+interface ScheduleRow {
+  name: string; definition: Record<string, unknown>; note: string | null; version: number;
+  created_by: string; created_at: Date; updated_by: string; updated_at: Date;
+}
+
+interface StateRow {
+  name: string; paused: boolean; paused_by: string | null; paused_at: Date | null; paused_note: string | null;
+  resumed_by: string | null; resumed_at: Date | null; version: number;
+}
+
+/**
+ * The schedules of one store: runtime entries (checked against a version on every change), the state of
+ * every entry (paused or not), each fire time's fate, and the notifications beat listens to. Every change of
+ * an entry or of its state is announced on `scheduleChannel(store.schema)` by the database itself.
+ */
+export class ScheduleRecords {
+  readonly store: Store;
+  readonly #schedules: string;
+  readonly #states: string;
+
+  constructor(store: Store) {
+    this.store = store;
+    this.#schedules = store.table('schedules');
+    this.#states = store.table('schedule_states');
+  }
+
+  /** Every runtime entry, by name. */
+  async listRuntime(): Promise<RuntimeScheduleRow[]> {
+    const { rows } = await this.store.query<ScheduleRow>(`SELECT * FROM ${this.#schedules} ORDER BY name`);
+    return rows.map(readSchedule);
+  }
+
+  /** The runtime entry of that name, or `undefined`. */
+  async getRuntime(name: string): Promise<RuntimeScheduleRow | undefined> {
+    const { rows } = await this.store.query<ScheduleRow>(`SELECT * FROM ${this.#schedules} WHERE name = $1`, [name]);
+    return rows[0] === undefined ? undefined : readSchedule(rows[0]);
+  }
+
+  /**
+   * Stores a new runtime entry at version 1, running (a state left under its name by an earlier entry goes).
+   * @throws ScheduleNameTakenError when a runtime entry has that name.
+   */
+  async insert(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string): Promise<RuntimeScheduleRow> {
+    return this.store.transaction(async (client) => {
+      const { rows } = await client.query<ScheduleRow>(
+        `INSERT INTO ${this.#schedules} (name, definition, note, created_by, updated_by) VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (name) DO NOTHING RETURNING *`,
+        [name, JSON.stringify(definition), note, by],
+      );
+      if (rows[0] === undefined) throw new ScheduleNameTakenError(name, 'runtime');
+      await client.query(`DELETE FROM ${this.#states} WHERE name = $1`, [name]);
+      return readSchedule(rows[0]);
+    });
+  }
+
+  /**
+   * Replaces a runtime entry's definition and note, if it is still at `expectedVersion`; the version goes up by one.
+   * @throws ScheduleNotFoundError when there is no such runtime entry.
+   * @throws ScheduleConflictError when it is at another version (someone changed it since it was read).
+   */
+  async update(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string, expectedVersion: number): Promise<RuntimeScheduleRow> {
+    return this.store.transaction(async (client) => {
+      const { rows } = await client.query<ScheduleRow>(
+        `UPDATE ${this.#schedules} SET definition = $2, note = $3, updated_by = $4, updated_at = now(), version = version + 1
+          WHERE name = $1 AND version = $5 RETURNING *`,
+        [name, JSON.stringify(definition), note, by, expectedVersion],
+      );
+      if (rows[0] === undefined) throw await this.#whyNot(client, name, expectedVersion);
+      return readSchedule(rows[0]);
+    });
+  }
+
+  /**
+   * Removes a runtime entry and its state; `expectedVersion`, when given, must be its version. `by` says who, as
+   * for every change, though nothing of the entry is left to keep it in. Resolves with the entry as it was.
+   * @throws ScheduleNotFoundError when there is no such runtime entry.
+   * @throws ScheduleConflictError when `expectedVersion` is given and it is at another version.
+   */
+  async delete(name: string, expectedVersion: number | undefined, _by: string): Promise<RuntimeScheduleRow> {
+    return this.store.transaction(async (client) => {
+      const { rows } = await client.query<ScheduleRow>(
+        `DELETE FROM ${this.#schedules} WHERE name = $1 AND ($2::integer IS NULL OR version = $2) RETURNING *`, [name, expectedVersion ?? null]);
+      if (rows[0] === undefined) throw await this.#whyNot(client, name, expectedVersion ?? 0);
+      await client.query(`DELETE FROM ${this.#states} WHERE name = $1`, [name]);
+      return readSchedule(rows[0]);
+    });
+  }
+
+  /** The state of every entry that has one, by name (entries without one run). */
+  async states(): Promise<Map<string, ScheduleStateRow>> {
+    const { rows } = await this.store.query<StateRow>(`SELECT * FROM ${this.#states}`);
+    return new Map(rows.map((row) => [row.name, readState(row)]));
+  }
+
+  /** The state of one entry, or `undefined` (it runs). */
+  async stateOf(name: string): Promise<ScheduleStateRow | undefined> {
+    const { rows } = await this.store.query<StateRow>(`SELECT * FROM ${this.#states} WHERE name = $1`, [name]);
+    return rows[0] === undefined ? undefined : readState(rows[0]);
+  }
+
+  /**
+   * Pauses an entry (who, now, and `note` saying why) or resumes it (who and now; the last pause's who, when and
+   * why stay for the record, and `note` is not used). Whether an entry of that name exists is the caller's to check.
+   */
+  async setPaused(name: string, paused: boolean, note: string | null, by: string): Promise<ScheduleStateRow> {
+    const { rows } = await this.store.query<StateRow>(paused
+      ? `INSERT INTO ${this.#states} AS s (name, paused, paused_by, paused_at, paused_note) VALUES ($1, true, $2, now(), $3)
+         ON CONFLICT (name) DO UPDATE SET paused = true, paused_by = $2, paused_at = now(), paused_note = $3, version = s.version + 1, updated_at = now()
+         RETURNING *`
+      : `INSERT INTO ${this.#states} AS s (name, paused, resumed_by, resumed_at) VALUES ($1, false, $2, now())
+         ON CONFLICT (name) DO UPDATE SET paused = false, resumed_by = $2, resumed_at = now(), version = s.version + 1, updated_at = now()
+         RETURNING *`,
+    paused ? [name, by, note] : [name, by]);
+    return readState(rows[0] as StateRow);
+  }
+
+  /** Records fire times' fates; one already recorded is left as it was (a redelivered event changes nothing). Returns how many were added. */
+  recordFires(fires: readonly FireInput[]): Promise<number> {
+    return recordFires(this.store, fires);
+  }
+
+  /** An entry's fires, newest first, each with its run's outcome once the task history has it. */
+  fires(entry: string, query: FireQuery = {}): Promise<ScheduleFire[]> {
+    return listFires(this.store, entry, query);
+  }
+
+  /**
+   * Which of these fire times of `entry` were sent already (a sent fire is recorded, or the task history has the
+   * run id given with it): what a backfill must not send again once the claims in Redis have expired.
+   */
+  sentAlready(entry: string, candidates: readonly { readonly fireTime: string; readonly runId: string }[]): Promise<Set<string>> {
+    return sentAlready(this.store, entry, candidates);
+  }
+
+  /** The newest run of `entry` in the task history, whoever sent it, or `undefined`. */
+  lastRunOf(entry: string): Promise<LastRun | undefined> {
+    return lastRunOf(this.store, entry);
+  }
+
+  /** Deletes fires recorded before `before`, in batches (the task history's retention). Returns how many. */
+  pruneFires(before: Date, batchSize = 1_000): Promise<number> {
+    return pruneFires(this.store, before, batchSize);
+  }
+
+  /**
+   * Calls `onChange(name)` for each change of a runtime entry or of a state, until `signal` aborts, on a connection
+   * of its own that is opened again whenever it is lost; `onChange('*')` after every connect, the first included
+   * (reload everything: changes made while nobody listened are not announced again). Resolves once stopped; never rejects.
+   */
+  listen(onChange: (name: string) => void, signal: AbortSignal, options?: ListenOptions): Promise<void> {
+    return listenForScheduleChanges(this.store, onChange, signal, options);
+  }
+
+  /** Why a change found no row: there is none of that name, or it is at another version. */
+  async #whyNot(client: Queryable, name: string, expectedVersion: number): Promise<Error> {
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${this.#schedules} WHERE name = $1`, [name]);
+    return rows[0] === undefined ? new ScheduleNotFoundError(name) : new ScheduleConflictError(name, expectedVersion, rows[0].version);
+  }
+}
+
+function readSchedule(row: ScheduleRow): RuntimeScheduleRow {
+  return {
+    name: row.name, definition: row.definition, note: row.note, version: row.version,
+    createdBy: row.created_by, createdAt: row.created_at.toISOString(), updatedBy: row.updated_by, updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+function readState(row: StateRow): ScheduleStateRow {
+  return {
+    name: row.name, paused: row.paused, pausedBy: row.paused_by, pausedAt: row.paused_at?.toISOString() ?? null, pausedNote: row.paused_note,
+    resumedBy: row.resumed_by, resumedAt: row.resumed_at?.toISOString() ?? null, version: row.version,
+  };
+}

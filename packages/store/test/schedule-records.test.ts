@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { eventually } from '@nightshift/test-helpers';
+import {
+  migrate, quoteIdent, scheduleChannel, ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError, ScheduleRecords, Store, TaskRuns,
+  type FireInput, type TaskEventInput,
+} from '@nightshift/store';
+import { testStore } from './support.ts';
+
+let ctx: Awaited<ReturnType<typeof testStore>>;
+let records: ScheduleRecords;
+before(async () => {
+  ctx = await testStore();
+  records = new ScheduleRecords(ctx.store);
+});
+after(async () => { await ctx.cleanup(); });
+
+const definition = (schedule: string) => ({ name: 'ignored-here', task: 'reports.generate', schedule, args: ['daily'] });
+
+test('a runtime entry is created at version 1, each change adds one, and a change against an old version is refused', async () => {
+  const created = await records.insert('nightly', definition('0 2 * * *'), 'for the finance team', 'ana');
+  assert.equal(created.version, 1);
+  assert.deepEqual([created.createdBy, created.updatedBy, created.note], ['ana', 'ana', 'for the finance team']);
+  assert.deepEqual(created.definition, definition('0 2 * * *'));
+
+  const changed = await records.update('nightly', definition('0 3 * * *'), null, 'bo', 1);
+  assert.equal(changed.version, 2);
+  assert.deepEqual([changed.createdBy, changed.updatedBy, changed.note], ['ana', 'bo', null]);
+  assert.ok(Date.parse(changed.updatedAt) >= Date.parse(created.updatedAt));
+
+  await assert.rejects(records.update('nightly', definition('0 4 * * *'), null, 'cy', 1), (error: unknown) =>
+    error instanceof ScheduleConflictError && error.entry === 'nightly' && error.expectedVersion === 1 && error.currentVersion === 2);
+  assert.deepEqual((await records.getRuntime('nightly'))?.definition, definition('0 3 * * *'), 'the refused change wrote nothing');
+  await assert.rejects(records.update('no-such', definition('0 4 * * *'), null, 'cy', 1), ScheduleNotFoundError);
+  assert.deepEqual((await records.listRuntime()).map((row) => row.name), ['nightly']);
+});
+
+test('a taken name is refused and the entry that has it is unchanged', async () => {
+  await records.insert('hourly', definition('0 * * * *'), null, 'ana');
+  await assert.rejects(records.insert('hourly', definition('*/5 * * * *'), 'mine now', 'bo'), (error: unknown) =>
+    error instanceof ScheduleNameTakenError && error.entry === 'hourly' && error.takenBy === 'runtime');
+  const row = await records.getRuntime('hourly');
+  assert.deepEqual([row?.definition, row?.createdBy, row?.version], [definition('0 * * * *'), 'ana', 1]);
+});
+
+test('two updates made against the same version at once: exactly one wins, the other gets a conflict', async () => {
+  await records.insert('race', definition('0 1 * * *'), null, 'ana');
+  const outcomes = await Promise.allSettled([
+    records.update('race', definition('0 5 * * *'), 'five', 'bo', 1),
+    records.update('race', definition('0 6 * * *'), 'six', 'cy', 1),
+  ]);
+  const won = outcomes.filter((o) => o.status === 'fulfilled');
+  const lost = outcomes.filter((o) => o.status === 'rejected');
+  assert.equal(won.length, 1);
+  assert.equal(lost.length, 1);
+  assert.ok(lost[0]?.status === 'rejected' && lost[0].reason instanceof ScheduleConflictError && lost[0].reason.currentVersion === 2);
+  const stored = await records.getRuntime('race');
+  assert.equal(stored?.version, 2);
+  assert.equal(stored?.note, won[0]?.status === 'fulfilled' ? won[0].value.note : undefined, 'the stored entry is the winner\'s');
+});
+
+test('delete checks the version when given, and takes the entry\'s state with it', async () => {
+  await records.insert('doomed', definition('0 1 * * *'), null, 'ana');
+  await records.setPaused('doomed', true, 'about to go', 'ana');
+  await assert.rejects(records.delete('doomed', 7, 'bo'), (error: unknown) => error instanceof ScheduleConflictError && error.currentVersion === 1);
+  assert.ok(await records.getRuntime('doomed'), 'a refused delete deletes nothing');
+  const removed = await records.delete('doomed', 1, 'bo');
+  assert.equal(removed.name, 'doomed');
+  assert.equal(await records.getRuntime('doomed'), undefined);
+  assert.equal(await records.stateOf('doomed'), undefined, 'a new entry of that name will not start paused');
+  await assert.rejects(records.delete('doomed', undefined, 'bo'), ScheduleNotFoundError);
+});
+
+test('pause and resume record who, when and why, for code entries too (by name)', async () => {
+  const paused = await records.setPaused('code-entry', true, 'partner API is down', 'ana');
+  assert.deepEqual([paused.paused, paused.pausedBy, paused.pausedNote, paused.version], [true, 'ana', 'partner API is down', 1]);
+  assert.ok(paused.pausedAt !== null && Math.abs(Date.parse(paused.pausedAt) - Date.now()) < 60_000);
+  const resumed = await records.setPaused('code-entry', false, null, 'bo');
+  assert.deepEqual([resumed.paused, resumed.resumedBy, resumed.pausedBy, resumed.pausedNote, resumed.version], [false, 'bo', 'ana', 'partner API is down', 2]);
+  assert.ok(resumed.resumedAt !== null);
+  const states = await records.states();
+  assert.equal(states.get('code-entry')?.paused, false);
+  assert.equal(states.get('never-touched'), undefined);
+});
+
+const base = Date.parse('2030-01-01T00:00:00.000Z');
+const iso = (ms: number) => new Date(base + ms).toISOString();
+
+test('recording fires is idempotent: a redelivered batch adds nothing', async () => {
+  const fires: FireInput[] = [
+    { entry: 'idem', fireTime: iso(0), origin: 'schedule', state: 'sent', runId: `beat:idem:${iso(0)}`, sentAt: iso(12), latenessMs: 12, detail: { replica: 'b1' } },
+    { entry: 'idem', fireTime: iso(1_000), origin: 'schedule', state: 'paused', count: 3, throughTime: iso(3_000) },
+  ];
+  assert.equal(await records.recordFires(fires), 2);
+  assert.equal(await records.recordFires(fires), 0);
+  assert.equal(await records.recordFires([...fires].reverse()), 0);
+  const listed = await records.fires('idem');
+  assert.deepEqual(listed.map((f) => [f.fireTime, f.state, f.count]), [[iso(1_000), 'paused', 3], [iso(0), 'sent', 1]]);
+  assert.equal(listed[0]?.throughTime, iso(3_000));
+  assert.deepEqual(listed[1]?.detail, { replica: 'b1' });
+  assert.equal(listed[1]?.latenessMs, 12);
+});
+
+const runEvent = (id: string, state: TaskEventInput['state'], ms: number, origin: Record<string, unknown>, extra: Partial<TaskEventInput> = {}): TaskEventInput => ({
+  runId: id, state, at: iso(ms), name: 'reports.generate', attempt: 1, sentAt: iso(ms), origin, ...extra,
+});
+
+test('fires come with their run\'s outcome; runs only the task history knows are listed as sent; pages go back in time', async () => {
+  const entry = 'joined';
+  const runs = new TaskRuns(ctx.store);
+  const ok = `beat:${entry}:${iso(0)}`;
+  const failed = `beat:${entry}:${iso(60_000)}`;
+  const unrecorded = `beat:${entry}:${iso(120_000)}`;
+  await records.recordFires([
+    { entry, fireTime: iso(0), origin: 'schedule', state: 'sent', runId: ok, sentAt: iso(5) },
+    { entry, fireTime: iso(60_000), origin: 'backfill', state: 'sent', runId: failed, sentAt: iso(90_000), by: 'ana' },
+    { entry, fireTime: iso(180_000), origin: 'schedule', state: 'overlap' },
+  ]);
+  await runs.record([
+    runEvent(ok, 'sent', 5, { type: 'beat', beat: entry, scheduledFor: iso(0) }),
+    runEvent(ok, 'succeeded', 2_005, { type: 'beat', beat: entry, scheduledFor: iso(0) }, { runtimeMs: 1_900, sentAt: iso(5) }),
+    runEvent(failed, 'dead-lettered', 95_000, { type: 'backfill', beat: entry, scheduledFor: iso(60_000), by: 'ana' }, { sentAt: iso(90_000) }),
+    runEvent(unrecorded, 'started', 120_010, { type: 'beat', beat: entry, scheduledFor: iso(120_000) }, { sentAt: iso(120_003) }),
+    runEvent('someone-else', 'succeeded', 1, { type: 'beat', beat: 'other', scheduledFor: iso(0) }),
+  ]);
+
+  const fires = await records.fires(entry);
+  assert.deepEqual(fires.map((f) => [f.fireTime, f.origin, f.state, f.run?.state ?? null]), [
+    [iso(180_000), 'schedule', 'overlap', null],
+    [iso(120_000), 'schedule', 'sent', 'started'],
+    [iso(60_000), 'backfill', 'sent', 'dead-lettered'],
+    [iso(0), 'schedule', 'sent', 'succeeded'],
+  ]);
+  assert.equal(fires[3]?.run?.runtimeMs, 1_900);
+  assert.equal(fires[3]?.run?.finishedAt, iso(2_005));
+  assert.equal(fires[2]?.by, 'ana');
+  assert.equal(fires[1]?.recordedAt, null, 'known from the task history only');
+  assert.equal(fires[1]?.runId, unrecorded);
+
+  const firstPage = await records.fires(entry, { limit: 2 });
+  assert.deepEqual(firstPage.map((f) => f.fireTime), [iso(180_000), iso(120_000)]);
+  const secondPage = await records.fires(entry, { limit: 2, before: firstPage.at(-1)?.fireTime });
+  assert.deepEqual(secondPage.map((f) => f.fireTime), [iso(60_000), iso(0)]);
+});
+
+test('a hand-made run whose origin names no valid fire time is listed at its sent time, not an error', async () => {
+  await new TaskRuns(ctx.store).record([runEvent('odd', 'sent', 7_000, { type: 'beat', beat: 'odd', scheduledFor: '2030-02-30T99:00:00Z' })]);
+  assert.deepEqual((await records.fires('odd')).map((f) => [f.fireTime, f.runId]), [[iso(7_000), 'odd']]);
+});
+
+test('sentAlready finds fire times recorded as sent or whose run the task history has, and nothing else', async () => {
+  const entry = 'already';
+  const candidate = (ms: number) => ({ fireTime: iso(ms), runId: `beat:${entry}:${iso(ms)}` });
+  await records.recordFires([
+    { entry, fireTime: iso(0), origin: 'schedule', state: 'sent', runId: candidate(0).runId },
+    { entry, fireTime: iso(1_000), origin: 'schedule', state: 'paused' },
+    { entry: 'another', fireTime: iso(3_000), origin: 'schedule', state: 'sent' },
+  ]);
+  await new TaskRuns(ctx.store).record([runEvent(candidate(2_000).runId, 'sent', 2_000, { type: 'beat', beat: entry, scheduledFor: iso(2_000) })]);
+  const sent = await records.sentAlready(entry, [0, 1_000, 2_000, 3_000].map(candidate));
+  assert.deepEqual([...sent].sort(), [iso(0), iso(2_000)]);
+  assert.deepEqual(await records.sentAlready(entry, []), new Set());
+});
+
+test('the last run of an entry is the newest the task history has, whoever sent it, and is found through an index', async () => {
+  const entry = 'last';
+  const runs = new TaskRuns(ctx.store);
+  assert.equal(await records.lastRunOf(entry), undefined);
+  await runs.record([
+    runEvent('l1', 'succeeded', 1_000, { type: 'beat', beat: entry, scheduledFor: iso(0) }, { sentAt: iso(900) }),
+    runEvent('l2', 'started', 2_000, { type: 'manual', beat: entry, by: 'ana', scheduledFor: iso(1_990) }, { sentAt: iso(1_990) }),
+    runEvent('l0', 'succeeded', 3_000, { type: 'producer', producer: 'x' }, { sentAt: iso(2_500) }),
+  ]);
+  assert.deepEqual(await records.lastRunOf(entry), { id: 'l2', state: 'started', sentAt: iso(1_990), finishedAt: null });
+
+  const plan = await ctx.store.transaction(async (client) => {
+    await client.query('SET LOCAL enable_seqscan = off');
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN SELECT id FROM ${ctx.store.table('task_runs')} WHERE origin->>'beat' = $1 ORDER BY sent_at DESC, id DESC LIMIT 1`, [entry]);
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  });
+  assert.match(plan, /task_runs_beat_sent_idx/);
+});
+
+test('fires recorded before the retention\'s cut are pruned', async () => {
+  await records.recordFires([{ entry: 'old', fireTime: iso(0), origin: 'schedule', state: 'misfire' }, { entry: 'old', fireTime: iso(1_000), origin: 'schedule', state: 'misfire' }]);
+  await ctx.store.query(`UPDATE ${ctx.store.table('schedule_fires')} SET recorded_at = now() - interval '40 days' WHERE entry = 'old' AND fire_time = $1`, [iso(0)]);
+  assert.equal(await records.pruneFires(new Date(Date.now() - 30 * 86_400_000), 1), 1);
+  assert.deepEqual((await records.fires('old')).map((f) => f.fireTime), [iso(1_000)]);
+});
+
+/** Collects what `listen` reports, until stopped. */
+function listener(target: ScheduleRecords, options: Parameters<ScheduleRecords['listen']>[2] = {}) {
+  const heard: { name: string; at: number }[] = [];
+  const stop = new AbortController();
+  const done = target.listen((name) => heard.push({ name, at: Date.now() }), stop.signal, { checkEveryMs: 60_000, ...options });
+  return { heard, close: async () => { stop.abort(); await done; } };
+}
+
+const heardAfter = (heard: readonly { name: string; at: number }[], name: string, since: number) => heard.find((h) => h.name === name && h.at >= since);
+
+test('listen hears every change of an entry or a state within a second, and reloads everything after its connection is killed', async () => {
+  const other = await testStore();
+  const listening = listener(records);
+  try {
+    await eventually('the first LISTEN', () => heardAfter(listening.heard, '*', 0));
+    let since = Date.now();
+    await records.insert('heard', definition('0 1 * * *'), null, 'ana');
+    const inserted = await eventually('the insert', () => heardAfter(listening.heard, 'heard', since), 5_000);
+    assert.ok(inserted.at - since < 1_000, `heard after ${inserted.at - since} ms`);
+    since = Date.now();
+    await records.setPaused('heard', true, 'quiet', 'ana');
+    await eventually('the pause', () => heardAfter(listening.heard, 'heard', since), 5_000);
+    since = Date.now();
+    await records.delete('heard', undefined, 'ana');
+    await eventually('the delete', () => heardAfter(listening.heard, 'heard', since), 5_000);
+
+    await new ScheduleRecords(other.store).insert('heard-elsewhere', definition('0 1 * * *'), null, 'ana');
+
+    const channel = scheduleChannel(ctx.store.schema);
+    const killed = await ctx.store.query<{ killed: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE query = $1`, [`LISTEN ${quoteIdent(channel)}`]);
+    assert.deepEqual(killed.rows.map((row) => row.killed), [true], 'one listening connection, killed');
+    since = Date.now();
+    await eventually('the reload after the reconnect', () => heardAfter(listening.heard, '*', since), 10_000);
+    since = Date.now();
+    await records.setPaused('after-reconnect', true, null, 'ana');
+    await eventually('a change after the reconnect', () => heardAfter(listening.heard, 'after-reconnect', since), 5_000);
+    assert.equal(listening.heard.find((h) => h.name === 'heard-elsewhere'), undefined, 'another schema\'s changes are not heard');
+  } finally {
+    await listening.close();
+    await other.cleanup();
+  }
+});
+
+test('a schema whose channel name would pass 63 bytes gets the md5 form, and the trigger agrees', async () => {
+  const schema = `schedules_long_${'x'.repeat(40)}_${Math.random().toString(36).slice(2, 8)}`;
+  assert.ok(schema.length <= 63);
+  const channel = scheduleChannel(schema);
+  assert.match(channel, /^nightshift_schedules\.[0-9a-f]{32}$/);
+  assert.equal(scheduleChannel('short'), 'nightshift_schedules.short');
+  const store = new Store({ url: ctx.store.url, schema });
+  const listening = listener(new ScheduleRecords(store));
+  try {
+    await migrate(store);
+    await eventually('the first LISTEN', () => heardAfter(listening.heard, '*', 0));
+    await new ScheduleRecords(store).setPaused('long', true, null, 'ana');
+    await eventually('the pause', () => heardAfter(listening.heard, 'long', 0), 5_000);
+  } finally {
+    await listening.close();
+    await store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`).catch(() => {});
+    await store.close();
+  }
+});
+
+test('listen stops when told, also while PostgreSQL is unreachable, and says why it waits', async () => {
+  const unreachable = new Store({ url: 'postgres://nightshift:secret-pw@127.0.0.1:1/none', schema: 'nowhere', connectTimeoutMs: 500 });
+  const problems: (Error | undefined)[] = [];
+  const listening = listener(new ScheduleRecords(unreachable), { onConnection: (problem) => problems.push(problem) });
+  try {
+    await eventually('a connection problem', () => problems.length > 0, 10_000);
+    assert.match(problems[0]?.message ?? '', /not reachable/);
+    assert.doesNotMatch(problems[0]?.message ?? '', /secret-pw/);
+    assert.equal(listening.heard.length, 0);
+  } finally {
+    await listening.close();
+    await unreachable.close();
+  }
+});
