@@ -205,6 +205,37 @@ test('backfill sends each past fire time once, oldest first, and says how many w
   assert.match(refused.err, /--to is before --from/);
 });
 
+test('Ctrl-C stops a backfill between two fire times; run again, it sends the rest and counts what was sent', async () => {
+  assert.equal((await run(['create', '--name', 'slow', '--task', 'reports.generate', '--every', '1m'])).code, 0);
+  const minute = Math.floor(Date.now() / 60_000) * 60_000;
+  const range = ['--from', new Date(minute - 10 * 60_000).toISOString(), '--to', new Date(minute - 6 * 60_000).toISOString()];
+  const io = testIo({ env: { ...env, USER: 'ana' }, tty: true });
+  const running = main(['schedule', 'backfill', 'slow', ...range, '--rate', '2', '--app', APP], io);
+  await io.stderr.waitFor(/1 of 5 fire times/);
+  io.interrupt('SIGINT');
+  assert.equal(await running, 1);
+  assert.match(io.stderr.text, /\nerror: backfill of "slow" stopped: [12] sent; run it again to send the rest \(what was sent is not sent again\)\n$/);
+  const stoppedAfter = Number(/stopped: (\d) sent/.exec(io.stderr.text)?.[1]);
+  const again = await run(['backfill', 'slow', ...range, '--rate', '100', '--json']);
+  assert.equal(again.code, 0, again.err);
+  assert.deepEqual(again.io.stdout.records()[0]?.alreadyThere, stoppedAfter);
+  assert.equal(again.io.stdout.records()[0]?.sent, 5 - stoppedAfter);
+  await takeMessages();
+});
+
+test('pause, resume and list work while RabbitMQ is down; run-now says it cannot reach it', async () => {
+  const down = { NIGHTSHIFT_AMQP_URL: 'amqp://guest:s3cret@127.0.0.1:1' };
+  const io = () => testIo({ env: { ...env, ...down, USER: 'ana' } });
+  for (const argv of [['pause', 'nightly', '--note', 'broker maintenance'], ['list'], ['resume', 'nightly']]) {
+    const done = io();
+    assert.equal(await main(['schedule', ...argv, '--app', APP], done), 0, `${argv.join(' ')}: ${done.stderr.text}`);
+  }
+  const refused = io();
+  assert.equal(await main(['schedule', 'run-now', 'nightly', '--app', APP], refused), 1);
+  assert.match(refused.stderr.text, /^error: RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1 refused the connection/);
+  assert.doesNotMatch(refused.stderr.text, /s3cret/);
+});
+
 test('remove asks first: refused without a terminal, kept on no, removed on yes or with --yes', async () => {
   const noTerminal = await run(['remove', 'eu-report']);
   assert.equal(noTerminal.code, 2);

@@ -69,12 +69,16 @@ export async function backfillEntry(appPath: string, name: string, values: Backf
   return withSchedules(appPath, io, values.json, async ({ schedules }) => {
     // Ctrl-C stops between two fire times: what was sent stays sent, and a backfill run again finds it there.
     const stop = new AbortController();
-    const stopListening = io.onInterrupt(() => stop.abort(new CommandFailure(`backfill of ${JSON.stringify(name)} stopped: ${sent} sent; run it again to send the rest (what was sent is not sent again)`, { code: 'E_INTERRUPTED' })));
+    const stopListening = io.onInterrupt(() => stop.abort());
     let result: BackfillResult;
     try {
       result = await schedules.backfill(name, {
         from, to, by: reviewer(io), signal: stop.signal, onProgress, ...(rate !== undefined ? { ratePerSecond: rate } : {}),
       });
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+      // Counted once it stopped: a send under way when Ctrl-C came was finished first.
+      throw new CommandFailure(`backfill of ${JSON.stringify(name)} stopped: ${sent} sent; run it again to send the rest (what was sent is not sent again)`, { code: 'E_INTERRUPTED', cause: error });
     } finally {
       stopListening();
       if (progress) io.stderr.write('\n');
