@@ -28,9 +28,13 @@ function Actions({ entry, done }) {
     <button class="plain" data-action="run-now" onClick=${() => act('run-now', {})}>Run now</button></span>`;
 }
 
-const Paused = ({ paused }) => (paused
-  ? html`<span class="state paused" title=${`by ${paused.by} at ${paused.at}${paused.note ? `: ${paused.note}` : ''}`}>paused</span>`
-  : html`<span class="state running">running</span>`);
+/** Running, paused (who, when and why on hover), or not dispatched: a stored entry that no longer fits the app. */
+const Paused = ({ paused, problem }) => {
+  if (problem) return html`<span class="state failed" title=${problem}>not dispatched</span>`;
+  return paused
+    ? html`<span class="state paused" title=${`by ${paused.by} at ${paused.at}${paused.note ? `: ${paused.note}` : ''}`}>paused</span>`
+    : html`<span class="state running">running</span>`;
+};
 
 export function Schedules() {
   const [data, error, reload] = useData('/api/schedules');
@@ -45,7 +49,7 @@ export function Schedules() {
       <td>${e.task}</td><td>${e.queue}</td><td title=${written(e.schedule)}>${e.description}</td><td>${e.timezone}</td>
       <td>${e.paused ? '—' : e.nextRuns.slice(0, 3).map((t) => new Date(t).toLocaleString()).join(', ')}</td>
       <td>${when(e.lastDispatchedAt)}</td><td>${ms(e.lastLagMs)}</td><td>${typeof e.misfire === 'string' ? e.misfire : e.misfire.policy}</td>
-      <td><${Paused} paused=${e.paused} /></td><td><${Actions} entry=${e} done=${done} /></td></tr>`)}</tbody></table>`;
+      <td><${Paused} paused=${e.paused} problem=${e.problem} /></td><td><${Actions} entry=${e} done=${done} /></td></tr>`)}</tbody></table>`;
 }
 
 function Backfill({ name, done }) {
@@ -80,7 +84,8 @@ export function ScheduleDetail({ path }) {
     ['overlap', entry.overlap], ['jitter', entry.jitter], ['starts', entry.startAt], ['ends', entry.endAt], ['expires', entry.expires], ['note', entry.note],
     ['created', who(entry.createdBy, entry.createdAt)], ['changed', who(entry.updatedBy, entry.updatedAt)], ['version', entry.source === 'runtime' ? entry.version : null],
   ].filter(([, value]) => value != null);
-  return html`<h2>${entry.name} <${Paused} paused=${entry.paused} /> <span class="muted">${entry.source === 'code' ? 'in the app\'s code' : 'runtime'}</span></h2>
+  return html`<h2>${entry.name} <${Paused} paused=${entry.paused} problem=${entry.problem} /> <span class="muted">${entry.source === 'code' ? 'in the app\'s code' : 'runtime'}</span></h2>
+    ${entry.problem ? html`<p class="error">Not dispatched: ${entry.problem}</p>` : null}
     ${entry.paused ? html`<p data-paused>Paused by <b>${entry.paused.by}</b> at ${new Date(entry.paused.at).toLocaleString()}${entry.paused.note ? html`: <i>${entry.paused.note}</i>` : null}. Runs that fall due are not sent; resuming does not catch them up (backfill does).</p>` : null}
     <div class="bar"><${Actions} entry=${entry} done=${done} /><span class="muted" data-result>${message}</span></div>
     <table class="definition"><tbody>${rows.map(([k, v]) => html`<tr><th>${k}</th><td class="mono">${v}</td></tr>`)}</tbody></table>
