@@ -25,6 +25,11 @@ export interface Io {
    * While a listener is registered, those signals do not end the process.
    */
   onInterrupt(listener: (signal: Interrupt) => void): () => void;
+  /**
+   * Asks the person at the terminal `question` (on stderr) and resolves with the line they type; `undefined` when
+   * nobody is there to answer: standard input is not a terminal (a script, a pipe, cron).
+   */
+  ask(question: string): Promise<string | undefined>;
 }
 
 type OptionValue<D extends ParseArgsOptionDescriptor> = D['type'] extends 'string'

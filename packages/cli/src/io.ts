@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import type { Interrupt, Io } from './command.ts';
 
 const INTERRUPTS: readonly Interrupt[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -14,6 +15,15 @@ export function processIo(): Io {
       return () => {
         for (const signal of INTERRUPTS) process.off(signal, listener);
       };
+    },
+    async ask(question) {
+      if (process.stdin.isTTY !== true) return undefined;
+      const terminal = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await terminal.question(question);
+      } finally {
+        terminal.close();
+      }
     },
   };
 }

@@ -61,8 +61,13 @@ export interface TestIo extends Io {
   interrupt(signal: Interrupt): void;
 }
 
-export function testIo(options: { env?: Record<string, string | undefined>; cwd?: string; tty?: boolean } = {}): TestIo {
+/**
+ * An `Io` for a command run in-process. `answers`: what the person at the terminal types, one per question, in
+ * order; without it, standard input is not a terminal (nobody answers).
+ */
+export function testIo(options: { env?: Record<string, string | undefined>; cwd?: string; tty?: boolean; answers?: string[] } = {}): TestIo {
   const signals = new EventEmitter();
+  const answers = options.answers === undefined ? undefined : [...options.answers];
   return {
     stdout: new Capture(options.tty),
     stderr: new Capture(options.tty),
@@ -74,6 +79,14 @@ export function testIo(options: { env?: Record<string, string | undefined>; cwd?
     },
     interrupt(signal) {
       signals.emit('interrupt', signal);
+    },
+    async ask(question) {
+      if (answers === undefined) return undefined;
+      this.stderr.write(question);
+      const answer = answers.shift();
+      if (answer === undefined) throw new Error(`the test gave no answer to: ${question}`);
+      this.stderr.write(`${answer}\n`);
+      return answer;
     },
   };
 }

@@ -1,23 +1,12 @@
 /* global URLSearchParams, prompt */
 // The dashboard's pages. Values are always children (text), never HTML.
-import { useCallback, useEffect, useState } from '/assets/hooks.mjs';
-import { api, html, navigate, useLive } from '/assets/app.js';
+import { useState } from '/assets/hooks.mjs';
+import { api, html } from '/assets/app.js';
 import { Chart } from '/assets/charts.js';
+import { Err, go, ms, State, useData, when } from '/assets/common.js';
+import { ScheduleDetail, Schedules } from '/assets/schedules.js';
 
-function useData(path, live = true) {
-  const [state, setState] = useState({ data: null, error: null });
-  const reload = useCallback(() => api(path).then((data) => setState({ data, error: null }), (error) => setState((s) => ({ ...s, error: error.message }))), [path]);
-  useEffect(() => { reload(); }, [reload]);
-  useLive(live ? reload : noop);
-  return [state.data, state.error, reload];
-}
-const noop = () => {};
-const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '—');
-const ms = (n) => (n == null ? '—' : n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(1)} s`);
-const State = ({ s }) => html`<span class=${`state ${s}`}>${s}</span>`;
 const Card = ({ label, value, note }) => html`<div class="card"><div class="l">${label}</div><div class="n">${value ?? '—'}</div>${note ? html`<div class="note">${note}</div>` : null}</div>`;
-const Err = ({ error }) => (error ? html`<p class="error">${error}</p>` : null);
-const go = (path) => (e) => { e.preventDefault(); navigate(path); };
 
 function Overview() {
   const [o, error] = useData('/api/overview');
@@ -104,15 +93,6 @@ function Queues() {
     ${data?.items.some((q) => q.rates === 'estimated' && !q.missing) ? html`<p class="muted">Rates are estimated from depths and task events: RabbitMQ's management API cannot be read (see NIGHTSHIFT_RABBITMQ_MANAGEMENT_URL).</p>` : null}`;
 }
 
-function Schedules() {
-  const [data, error] = useData('/api/schedules');
-  return html`<${Err} error=${error} /><p>Leader: <b>${data == null ? '—' : !data.lease.redisUp ? 'unknown (Redis unreachable)' : data.leader ?? 'none holds the lease'}</b>
-    ${data?.lease.expiresInMs != null ? ` (lease held for ${ms(data.lease.expiresInMs)} more unless renewed)` : ''} · last dispatch ${when(data?.lastDispatchAt)}${data?.lastDispatcher ? ` by ${data.lastDispatcher}` : ''} · zone ${data?.timezone ?? '—'}</p>
-    <table><thead><tr><th>Entry</th><th>Task</th><th>Queue</th><th>Schedule</th><th>Next runs</th><th>Last dispatch</th><th>Lag</th><th>Misfire</th></tr></thead>
-    <tbody>${(data?.entries ?? []).map((e) => html`<tr><td>${e.name}${e.overdueSince ? html` <${State} s="degraded" />` : null}</td><td>${e.task}</td><td>${e.queue}</td><td>${e.schedule}</td><td>${e.nextRuns.map((t) => new Date(t).toLocaleString()).join(', ')}</td>
-      <td>${when(e.lastDispatchedAt)}</td><td>${ms(e.lastLagMs)}</td><td>${e.misfire}</td></tr>`)}</tbody></table>`;
-}
-
 function DeadLetters() {
   const [status, setStatus] = useState('pending');
   const [data, error, reload] = useData(`/api/dead-letters?status=${status}`);
@@ -158,6 +138,7 @@ export const PAGES = [
   { path: '/tasks/', title: 'Task', view: TaskDetail, match: /^\/tasks\/.+/, hidden: true },
   { path: '/queues', title: 'Queues', view: Queues },
   { path: '/schedules', title: 'Schedules', view: Schedules },
+  { path: '/schedules/', title: 'Schedule', view: ScheduleDetail, match: /^\/schedules\/.+/, hidden: true },
   { path: '/dead-letters', title: 'Dead letters', view: DeadLetters },
   { path: '/monitor', title: 'Monitor', view: Monitor },
 ];

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Broker, brokerOptions, EventPublisher } from '@nightshift/broker';
 import { resolveTaskSettings, type AnyApp, type Logger } from '@nightshift/core';
+import type { ScheduleOperations } from '@nightshift/client';
 import { DeadLetters, migrateWhenReachable, ScheduleRecords, Store, TaskRuns } from '@nightshift/store';
 import type { Meter, RedactOptions } from '@nightshift/telemetry';
 import type { HealthApiConfig } from './config.ts';
@@ -14,6 +15,7 @@ import { ManagementRates } from './live/queue-rates.ts';
 import { StatePoller } from './live/state-poller.ts';
 import { WorkerRegistry } from './live/worker-registry.ts';
 import { healthApiMetrics } from './metrics.ts';
+import { roomSchedules } from './room-schedules.ts';
 
 export interface ControlRoomOptions {
   readonly config: HealthApiConfig;
@@ -35,6 +37,8 @@ export interface ControlRoom {
   readonly taskRuns: TaskRuns;
   /** Runtime schedules, every entry's state, each fire time's fate. */
   readonly scheduleRecords: ScheduleRecords;
+  /** The operations on the app's schedule (as the client library and the CLI have them); none without an app. */
+  readonly schedules: ScheduleOperations | undefined;
   readonly deadLetters: DeadLetters;
   readonly registry: WorkerRegistry;
   readonly beat: BeatStatus;
@@ -77,6 +81,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     broker, taskRuns, deadLetters, registry, feed, lease, rates, logger, appQueues, pollMs: config.pollMs, windowMs: config.thresholds.windowMs,
   });
   const events = new EventPublisher(broker);
+  const schedules = app ? roomSchedules({ app, broker, events, store, redisUrl: config.core.redisUrl, prefix: config.core.prefix, logger }) : undefined;
   const health = {
     workers: () => workersHealth(registry.online(), config.heartbeatMs),
     background: () => backgroundHealth(poller.snapshot, registry.list(), beat.view(), beat.scheduled, config.thresholds, config.heartbeatMs),
@@ -104,9 +109,10 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     await broker.close();
     await store.close();
     await lease.close();
+    await schedules?.close();
   };
   return {
-    config, logger, app, broker, store, taskRuns, scheduleRecords, deadLetters, registry, beat, feed, poller, recorder, retention, events, redaction,
+    config, logger, app, broker, store, taskRuns, scheduleRecords, schedules: schedules?.schedules, deadLetters, registry, beat, feed, poller, recorder, retention, events, redaction,
     workersHealth: health.workers, backgroundHealth: health.background,
     stop: () => (stopping ??= stop()),
   };

@@ -141,11 +141,12 @@ test('queues and schedules come from the app and the broker', async () => {
     return body.items.some((q) => q.name === 'reports') ? body : undefined;
   });
   assert.deepEqual(queues.items.map((q) => q.name).sort(), ['default', 'reports']);
-  const schedules = (await site.request('GET', '/api/schedules')).json as { entries: { name: string; schedule: string; queue: string | null; nextRuns: string[] }[] };
+  const schedules = (await site.request('GET', '/api/schedules')).json as { entries: { name: string; schedule: unknown; description: string; queue: string | null; nextRuns: string[] }[] };
   assert.equal(schedules.entries[0]?.name, 'hourly-report');
-  assert.equal(schedules.entries[0]?.schedule, 'every hour');
+  assert.deepEqual(schedules.entries[0]?.schedule, { every: '1h' }, 'as written');
+  assert.equal(schedules.entries[0]?.description, 'every hour');
   assert.equal(schedules.entries[0]?.queue, 'reports', 'the task\'s own queue, where beat sends its runs');
-  assert.equal(schedules.entries[0]?.nextRuns.length, 3);
+  assert.equal(schedules.entries[0]?.nextRuns.length, 5);
 });
 
 interface QueueItem { name: string; depth: number | null; publishRate: number | null; deliverRate: number | null; rates: string }

@@ -18,8 +18,8 @@ export interface Installation {
   /** Another replica on the same prefix and schema. */
   replica(): Promise<HealthApi>;
   worker(input?: Partial<WorkerOptionsInput>): Promise<StartedWorker>;
-  /** `inject` with the test's credentials (basic auth as alice) and, for mutations, the CSRF token. */
-  request(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; json: unknown; body: string }>;
+  /** `inject` with the test's credentials (basic auth as alice) and, for mutations, the CSRF token; `headers` added. */
+  request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: unknown; body: string; headers: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -38,9 +38,9 @@ export async function installation(extraEnv: Record<string, string> = {}, option
   const workers: StartedWorker[] = [];
   const auth = `Basic ${Buffer.from('alice:correct-horse').toString('base64')}`;
   let csrf: string | undefined;
-  const request: Installation['request'] = async (method, url, body) => {
-    const headers: Record<string, string> = { authorization: auth };
-    if (method === 'POST') {
+  const request: Installation['request'] = async (method, url, body, extraHeaders = {}) => {
+    const headers: Record<string, string> = { authorization: auth, ...extraHeaders };
+    if (method !== 'GET') {
       csrf ??= ((await api.server.inject({ method: 'GET', url: '/api/session', headers })).json() as { csrfToken: string }).csrfToken;
       headers['x-nightshift-csrf'] = csrf;
     }
@@ -51,7 +51,7 @@ export async function installation(extraEnv: Record<string, string> = {}, option
     } catch {
       json = undefined;
     }
-    return { status: response.statusCode, json, body: response.body };
+    return { status: response.statusCode, json, body: response.body, headers: response.headers };
   };
   return {
     env, api, request,

@@ -1,5 +1,6 @@
 import { UsageError, type Io } from '../command.ts';
-import { review, reviewer, withDeadLetters } from './dead-letters-store.ts';
+import { reviewer } from '../reviewer.ts';
+import { review, withDeadLetters } from './dead-letters-store.ts';
 
 /**
  * `nightshift dead-letters ignore <id…> [--note] [--force]`: sets dead letters aside on purpose, saying who and why.

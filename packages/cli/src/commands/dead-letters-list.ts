@@ -1,6 +1,7 @@
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus } from '@nightshift/store';
 import { UsageError, type Io } from '../command.ts';
-import { clip, readSince, shortTime, table, withDeadLetters } from './dead-letters-store.ts';
+import { clip, shortTime, table } from '../text-table.ts';
+import { readSince, withDeadLetters } from './dead-letters-store.ts';
 
 export interface ListValues {
   readonly status?: string;

@@ -3,7 +3,8 @@ import { brokerReplayPublisher } from '@nightshift/broker';
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type RequeueSelection } from '@nightshift/store';
 import { waitForBroker } from '../broker-wait.ts';
 import { UsageError, type Io } from '../command.ts';
-import { readSince, reviewer, withDeadLetters } from './dead-letters-store.ts';
+import { reviewer } from '../reviewer.ts';
+import { readSince, withDeadLetters } from './dead-letters-store.ts';
 
 export interface RequeueValues {
   readonly task?: string;

@@ -1,125 +1,170 @@
-import { ConfigError, loadApp } from '@nightshift/core';
-import {
-  checkScheduleEntries, describeMisfire, describeNextDstChange, describeSchedule, formatInZone, nextFireTimes, type EntryProblem, type ScheduleEntry,
-} from '@nightshift/schedule';
-import { defineCommand, UsageError, type Command } from '../command.ts';
+import { closest } from '@nightshift/core';
 import { requireApp } from '../arguments.ts';
+import { defineCommand, UsageError, type Command } from '../command.ts';
+import { explainSchedule } from './schedule-explain.ts';
+import { createEntry, removeEntry, updateEntry } from './schedule-edit.ts';
+import { backfillEntry, pauseEntry, resumeEntry, runEntryNow } from './schedule-actions.ts';
+import { listEntries, showEntry, showHistory } from './schedule-read.ts';
+import { ENTRY_OPTIONS } from './schedule-input.ts';
 
 export interface ScheduleCommandSettings {
-  /** The clock fire times are counted from. Default: `Date.now`. */
+  /** The clock fire times are counted from (explain). Default: `Date.now`. */
   readonly now?: () => number;
 }
 
-/** An instant: a date (midnight UTC), or a date and time with `Z` or an offset (never the machine's zone). */
-const INSTANT = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/i;
-
 const options = {
   app: { type: 'string' },
-  count: { type: 'string', default: '5' },
+  count: { type: 'string' },
   from: { type: 'string' },
+  to: { type: 'string' },
+  name: { type: 'string' },
+  file: { type: 'string' },
+  ...ENTRY_OPTIONS,
+  version: { type: 'string' },
+  yes: { type: 'boolean', short: 'y', default: false },
+  force: { type: 'boolean', default: false },
+  rate: { type: 'string' },
+  limit: { type: 'string' },
+  before: { type: 'string' },
 } as const;
 
-const usage = `Usage: nightshift schedule explain --app <path> [--count <n>] [--from <instant>]
+type OptionName = keyof typeof options;
+const ENTRY = Object.keys(ENTRY_OPTIONS) as OptionName[];
 
-Explains the app's schedule the way beat reads it: each entry, its task and arguments, its schedule in
-words, its misfire policy, its next fire times in the app's time zone and in UTC, and what the zone's next
-DST change does to it (a time that does not exist, or happens twice). Every entry is checked as beat
-checks it at start-up; an invalid entry is printed with what is wrong, the others still are, and the exit
-code is 2.
+/** Which options each action takes (besides --app), so that a misplaced one is an error rather than silently ignored. */
+const ACCEPTS: Readonly<Record<string, readonly OptionName[]>> = {
+  list: [],
+  show: [],
+  create: ['name', 'file', ...ENTRY],
+  update: ['file', 'version', ...ENTRY],
+  remove: ['version', 'yes'],
+  pause: ['note'],
+  resume: [],
+  'run-now': ['force'],
+  backfill: ['from', 'to', 'rate'],
+  history: ['limit', 'before'],
+  explain: ['count', 'from'],
+};
 
-Options:
-      --app <path>       the module whose default export is the app (defineApp); required
-      --count <n>        how many fire times to show per entry (default: 5)
-      --from <instant>   count fire times from this instant instead of now, e.g. 2027-03-27T12:00Z
+/** The actions that take an entry's name. */
+const NAMED = ['show', 'update', 'remove', 'pause', 'resume', 'run-now', 'backfill', 'history'];
+const ACTIONS = 'the actions are list, show, create, update, remove, pause, resume, run-now, backfill, history and explain';
+
+const usage = `Usage: nightshift schedule <action> [<name>] --app <path> [options]
+
+The schedule's entries: those of the app's code and those created at runtime (stored in PostgreSQL), one list
+to beat. Any entry can be paused, resumed, run now and backfilled; runtime entries can also be created, changed
+and removed here (an entry of the code changes in the code). Beat applies a change within a second. Every
+action records who did it: your login name.
+
+Actions:
+  list                      every entry: where it is defined, its task, schedule in words, zone, paused or not, next run
+  show <name>               one entry: its definition, who created and last changed it, its version, paused or
+                            not (who, when, why), its next fire times
+  create --name N --task T (--cron '<expr>' | --every <dur>) [entry options]
+  create --file entry.json  a runtime entry; the file is its JSON form (name, task, schedule, … and note)
+  update <name> [entry options] [--file F] [--version V]
+                            changes the options given, keeps the rest; made against the version just read
+                            unless --version says which: if someone changed the entry meanwhile, nothing is
+                            changed and the conflict says so (show it again, then decide)
+  remove <name> [--version V] [--yes]
+                            deletes a runtime entry; asks first unless --yes (needed when not on a terminal)
+  pause <name> [--note N]   no run is sent while paused; the runs that fall due are counted missed (paused)
+  resume <name>             runs are sent again from the next fire time; the missed ones are not caught up
+  run-now <name> [--force]  sends one run at once (origin manual); an entry whose overlap policy is skip or
+                            buffer-one refuses while its last run has not finished, unless --force
+  backfill <name> --from T --to T [--rate N]
+                            sends each fire time of the range once, oldest first, N a second (default 10): a
+                            fire time already sent (by beat, a run now or an earlier backfill) is not sent again
+  history <name> [--limit N] [--before T]
+                            the next fire times, and the recent fires newest first: sent (run id, lateness, the
+                            run's outcome and runtime) or not sent and why (paused, overlap, misfire, expired)
+  explain [--count N] [--from T]
+                            the app's code entries the way beat reads them, each in its own zone, with jitter
+                            and start and end dates, and what the next DST change does; needs no server
+
+Entry options (create, update):
+      --task <name>         the task to send (one of the app's)
+      --cron '<expr>'       five cron fields, e.g. '0 9 * * mon-fri', read in the entry's zone
+      --every <dur>         an interval instead, e.g. 5m
+      --timezone <zone>     the IANA zone of the cron, e.g. Europe/Berlin (default: the app's)
+      --args <json>         the task's arguments, a JSON array
+      --kwargs <json>       keyword arguments, a JSON object
+      --queue <name>        another queue than the task's
+      --expires <dur>       a run not started this long after it was sent is not run
+      --misfire <policy>    skip, once (default) or all; or JSON, e.g. '{"policy":"all","cap":3}'
+      --overlap <policy>    allow (default), skip or buffer-one
+      --jitter <dur>        send each run a fixed offset of up to this after its fire time, e.g. 30s
+      --start-at <time>     no fire time before this (ISO 8601 with Z or an offset)
+      --end-at <time>       no fire time after this
+      --alert <json>        when its silence or failures page someone, e.g. '{"overdueAfter": "10m", "afterFailures": 3}'
+      --note <text>         why the entry exists, or why it changed (pause: why it is paused)
+  On update, "none" removes --timezone, --queue, --expires, --jitter, --start-at, --end-at, --alert and --note.
+
+The store is NIGHTSHIFT_DATABASE_URL, schema NIGHTSHIFT_DATABASE_SCHEMA; run-now and backfill also use
+NIGHTSHIFT_AMQP_URL, NIGHTSHIFT_REDIS_URL (beat's claims: a fire time is never sent twice) and NIGHTSHIFT_PREFIX.
 
 Examples:
-  nightshift schedule explain --app examples/factory/app.ts
-  nightshift schedule explain --app ./app.ts --count 10 --json | jq '.next[0]'
+  nightshift schedule list --app ./app.ts
+  nightshift schedule create --app ./app.ts --name eu-report --task reports.generate --cron '0 9 * * *' --timezone Europe/Berlin --args '["usage"]' --jitter 30s
+  nightshift schedule update eu-report --app ./app.ts --cron '30 9 * * *' --note "after the partner's batch"
+  nightshift schedule pause nightly --app ./app.ts --note "partner API down, INC-142"
+  nightshift schedule backfill nightly --app ./app.ts --from 2026-11-20T00:00Z --to 2026-11-24T00:00Z
+  nightshift schedule history nightly --app ./app.ts --json | jq -r 'select(.state != "sent") | .fireTime'
   nightshift schedule explain --app ./app.ts --from 2027-03-27T00:00Z   # the weekend clocks go forward`;
 
-/** `nightshift schedule explain`, with the clock replaceable for tests. */
+/** `nightshift schedule`, with the clock of explain replaceable for tests. */
 export function createScheduleCommand(settings: ScheduleCommandSettings = {}): Command {
   return defineCommand({
     name: 'schedule',
-    summary: 'explain an app\'s schedule: each entry in words and its next fire times',
+    summary: 'list, create, change, pause, run now, backfill and explain schedule entries; each one\'s history',
     usage,
     options,
     positionals: true,
     async run({ values, positionals }, io) {
-      const [action, ...extra] = positionals;
-      if (action !== 'explain') {
-        throw new UsageError(action === undefined ? '"nightshift schedule" needs an action: explain' : `unknown action ${JSON.stringify(action)} for "nightshift schedule"`, 'e.g. nightshift schedule explain --app examples/factory/app.ts');
+      const [action, ...rest] = positionals;
+      if (action === undefined || !Object.hasOwn(ACCEPTS, action)) {
+        const suggestion = action === undefined ? undefined : closest(action, Object.keys(ACCEPTS));
+        throw new UsageError(
+          action === undefined ? '"nightshift schedule" needs an action' : `unknown action ${JSON.stringify(action)} for "nightshift schedule"`,
+          suggestion ? `did you mean "nightshift schedule ${suggestion}"? (${ACTIONS})` : `${ACTIONS} (nightshift schedule --help says more)`,
+        );
       }
-      if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra[0])} after "explain"`);
-      const appPath = requireApp(values, 'schedule explain');
-      const count = Number(values.count);
-      if (!/^\d+$/.test(values.count) || count < 1 || count > 1000) throw new UsageError(`--count ${JSON.stringify(values.count)} must be a whole number from 1 to 1000`);
-
-      const from = values.from === undefined ? (settings.now ?? Date.now)() : Date.parse(values.from);
-      if (values.from !== undefined && (!INSTANT.test(values.from) || Number.isNaN(from))) throw new UsageError(`--from ${JSON.stringify(values.from)} is not an instant`, 'e.g. --from 2027-03-27T12:00Z (an ISO 8601 date and time; Z or an offset for UTC)');
-
-      const app = await loadApp(appPath, io.cwd);
-      const zone = app.timezone;
-      const { outcomes } = checkScheduleEntries(app.schedule, app.tasks.map((task) => task.name));
-      const since = values.from === undefined ? '' : `, fire times after ${new Date(from).toISOString().replace('.000Z', 'Z')}`;
-      if (!values.json) io.stdout.write(`app "${app.name}": ${app.schedule.length} schedule ${app.schedule.length === 1 ? 'entry' : 'entries'}, time zone ${zone}${since}\n`);
-      let invalid = 0;
-      for (const outcome of outcomes) {
-        const explained = 'entry' in outcome ? explainEntry(outcome.index, outcome.entry, zone, from, count, values.json) : outcome.problem;
-        if (typeof explained === 'string') {
-          io.stdout.write(explained);
-          continue;
-        }
-        invalid += 1;
-        io.stdout.write(values.json
-          ? `${JSON.stringify({ index: explained.index, entry: explained.name ?? null, valid: false, error: explained.message })}\n`
-          : `\n${explained.name ?? `schedule[${explained.index}]`}: INVALID\n  ${explained.message}\n`);
+      const accepted = ACCEPTS[action] ?? [];
+      for (const name of Object.keys(options) as OptionName[]) {
+        if (name === 'app' || !given(values as unknown as Readonly<Record<string, unknown>>, name) || accepted.includes(name)) continue;
+        throw new UsageError(`--${name} does not apply to "schedule ${action}"`, accepted.length > 0 ? `it takes ${accepted.map((o) => `--${o}`).join(', ')}` : 'it takes no options but --app and --json');
       }
-      if (invalid === 0) return 0;
-      throw new ConfigError(`${invalid} of ${app.schedule.length} schedule entries ${invalid === 1 ? 'is' : 'are'} invalid; beat would not start`, { field: 'schedule' });
+      const named = NAMED.includes(action);
+      if (!named && rest.length > 0) {
+        throw new UsageError(`unexpected ${JSON.stringify(rest[0])} after "${action}"`, action === 'create' ? 'the name of a new entry is --name <name>' : `"schedule ${action}" takes no name`);
+      }
+      if (named && rest.length !== 1) {
+        throw new UsageError(rest.length === 0 ? `"schedule ${action}" needs the entry's name` : `"schedule ${action}" takes one name, got ${rest.length}`, `e.g. nightshift schedule ${action} nightly --app ./app.ts (nightshift schedule list shows the names)`);
+      }
+      const appPath = requireApp(values, `schedule ${action}`);
+      const name = rest[0] as string;
+      switch (action) {
+        case 'explain': return explainSchedule(appPath, values, io, settings.now ?? Date.now);
+        case 'list': return listEntries(appPath, values, io);
+        case 'show': return showEntry(appPath, name, values, io);
+        case 'history': return showHistory(appPath, name, values, io);
+        case 'create': return createEntry(appPath, values, io);
+        case 'update': return updateEntry(appPath, name, values, io);
+        case 'remove': return removeEntry(appPath, name, values, io);
+        case 'pause': return pauseEntry(appPath, name, values, io);
+        case 'resume': return resumeEntry(appPath, name, values, io);
+        case 'run-now': return runEntryNow(appPath, name, values, io);
+        default: return backfillEntry(appPath, name, values, io);
+      }
     },
   });
 }
 
-/**
- * The entry as text (one JSON line with `json`); or, should its fire times not be computable although beat's
- * checks accepted it, that as the entry's problem, so the entries after it are still explained.
- */
-function explainEntry(index: number, entry: ScheduleEntry, zone: string, from: number, count: number, json: boolean): string | EntryProblem {
-  let times: number[];
-  let dst: string | undefined;
-  try {
-    times = nextFireTimes(entry.schedule, from, zone, count);
-    dst = describeNextDstChange(entry.schedule, zone, from);
-  } catch (error) {
-    return { index, name: entry.name, message: `schedule[${index}] ${JSON.stringify(entry.name)}: ${error instanceof Error ? error.message : String(error)}` };
-  }
-  const words = describeSchedule(entry.schedule, zone);
-  const hasKwargs = Object.keys(entry.kwargs).length > 0;
-  if (json) {
-    const schedule = entry.schedule.type === 'cron'
-      ? { type: 'cron', expression: entry.schedule.expression, fixedTime: entry.schedule.fixedTime }
-      : { type: 'interval', everyMs: entry.schedule.everyMs, anchor: new Date(entry.schedule.anchorMs).toISOString() };
-    return `${JSON.stringify({
-      entry: entry.name, valid: true, task: entry.task, args: entry.args, kwargs: entry.kwargs, schedule, description: words, timezone: zone,
-      misfire: { policy: entry.misfire.policy, graceMs: entry.misfire.graceMs ?? null, cap: entry.misfire.cap },
-      ...(entry.queue !== undefined ? { queue: entry.queue } : {}),
-      next: times.map((ms) => ({ utc: new Date(ms).toISOString(), local: formatInZone(ms, zone) })),
-      dst: dst ?? null,
-    })}\n`;
-  }
-  const source = entry.schedule.type === 'cron' ? ` ('${entry.schedule.expression}')` : '';
-  const call = `${entry.task}(${entry.args.map((arg) => JSON.stringify(arg)).join(', ')}${hasKwargs ? `${entry.args.length > 0 ? ', ' : ''}${JSON.stringify(entry.kwargs)}` : ''})`;
-  const lines = [
-    '',
-    `${entry.name} → ${call}${entry.queue === undefined ? '' : ` (queue ${entry.queue})`}`,
-    `  ${words}${source}`,
-    `  misfire: ${describeMisfire(entry.misfire)}`,
-    ...(dst === undefined ? [] : [`  DST: ${dst}`]),
-    `  ${times.length === 1 ? 'next fire time' : `next ${times.length} fire times`} (${zone === 'UTC' ? 'UTC' : `${zone}, then UTC`}):`,
-    ...times.map((ms) => `    ${formatInZone(ms, zone)}   ${new Date(ms).toISOString().replace('.000Z', 'Z')}`),
-  ];
-  return `${lines.join('\n')}\n`;
+/** Whether an option was given on the command line (a boolean's default `false` is not). */
+function given(values: Readonly<Record<string, unknown>>, name: OptionName): boolean {
+  const value = values[name];
+  return typeof value === 'boolean' ? value : value !== undefined;
 }
 
 export const schedule = createScheduleCommand();

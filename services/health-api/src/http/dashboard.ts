@@ -35,7 +35,7 @@ function loadAssets(): Map<string, Asset> {
     ['/assets/uplot.mjs', { type: js, body: read(packageFile('uplot/dist/uPlot.esm.js')) }],
     ['/assets/uplot.css', { type: 'text/css; charset=utf-8', body: read(packageFile('uplot/dist/uPlot.min.css')) }],
   ]);
-  for (const [file, type] of [['app.js', js], ['views.js', js], ['charts.js', js], ['style.css', 'text/css; charset=utf-8']] as const) {
+  for (const [file, type] of [['app.js', js], ['views.js', js], ['common.js', js], ['schedules.js', js], ['charts.js', js], ['style.css', 'text/css; charset=utf-8']] as const) {
     assets.set(`/assets/${file}`, { type, body: read(new URL(file, PUBLIC)) });
   }
   return assets;
@@ -50,7 +50,7 @@ export function registerDashboard(app: FastifyInstance): void {
     return reply.send(page);
   };
   const pageSchema = { schema: { summary: 'the dashboard', tags: ['pages'], response: apiResponses({ 200: HTML_PAGE }, []) } };
-  for (const route of ['/', '/workers', '/tasks', '/tasks/:id', '/queues', '/schedules', '/dead-letters', '/monitor']) app.get(route, pageSchema, sendPage);
+  for (const route of ['/', '/workers', '/tasks', '/tasks/:id', '/queues', '/schedules', '/schedules/:name', '/dead-letters', '/monitor']) app.get(route, pageSchema, sendPage);
   const asset = {
     summary: 'the dashboard\'s scripts and styles (style.css is open, for the runbook)', tags: ['pages'],
     params: { type: 'object', properties: { file: Text('the file') }, required: ['file'] },

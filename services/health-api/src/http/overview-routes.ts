@@ -8,7 +8,7 @@ const MonitorQuery = Type.Object({
   bucket: Type.Optional(Duration('width of a bucket, from 1s to 1d, default 1m')),
 }, { additionalProperties: false });
 
-/** The overview, queues, schedules and the monitor's series. */
+/** The overview, queues and the monitor's series (the schedules have routes of their own). */
 export function registerOverviewRoutes(app: FastifyInstance, room: ControlRoom): void {
   app.get('/api/overview', { schema: { summary: 'the last hour at a glance', tags: ['overview'], response: apiResponses({ 200: Anything('runs, workers, backlog, dead letters, beat and health') }, []) } }, async () => {
     const snapshot = room.poller.snapshot;
@@ -33,15 +33,6 @@ export function registerOverviewRoutes(app: FastifyInstance, room: ControlRoom):
   app.get('/api/queues', {
     schema: { summary: 'depth, consumers, publish and deliver rates of each task queue', tags: ['overview'], response: apiResponses({ 200: Type.Object({ items: Type.Array(Anything('a queue')), polledAt: Type.Union([Type.String(), Type.Null()]) }) }, []) },
   }, async () => ({ items: [...room.poller.snapshot.queues.values()], polledAt: room.poller.snapshot.polledAt }));
-  app.get('/api/schedules', {
-    schema: { summary: 'the app\'s schedule: entries in words, next runs, last dispatch and lag, beat leader', tags: ['overview'], response: apiResponses({ 200: Anything('the beat leader, its lease and the entries') }, []) },
-  }, async () => {
-    const beat = room.beat.view();
-    return {
-      timezone: room.app?.timezone ?? null, leader: beat.leader, lease: beat.lease, lastDispatcher: beat.lastDispatcher,
-      lastDispatchAt: beat.lastDispatchAt, entries: beat.entries,
-    };
-  });
   app.get<{ Querystring: Static<typeof MonitorQuery> }>('/api/monitor', {
     schema: { summary: 'throughput by outcome, runtime percentiles and queue depth over time', tags: ['overview'], querystring: MonitorQuery, response: apiResponses({ 200: Anything('the series') }, [400, 503]) },
   }, async (request) => {

@@ -10,6 +10,7 @@ import { registerHealthRoutes } from './health-routes.ts';
 import { registerOverviewRoutes } from './overview-routes.ts';
 import { asBadParameter, validatorCompiler } from './request-validation.ts';
 import { registerRunbook } from './runbook.ts';
+import { registerScheduleRoutes } from './schedule-routes.ts';
 import { apiResponses, Anything } from './schemas.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { registerTaskRoutes } from './task-routes.ts';
@@ -56,6 +57,7 @@ export function buildServer(room: ControlRoom): FastifyInstance {
     registerWorkerRoutes(routes, room);
     registerTaskRoutes(routes, room);
     registerDeadLetterRoutes(routes, room);
+    registerScheduleRoutes(routes, room);
     registerEventStream(routes, room);
     registerDashboard(routes);
     registerRunbook(routes);

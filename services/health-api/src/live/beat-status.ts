@@ -70,6 +70,12 @@ export class BeatStatus {
     for (const entry of this.#entries) this.#expected.set(entry.name, nextFireTime(entry.schedule, startMs, this.#zone));
   }
 
+  /** The last dispatch of an entry (of the code or the runtime) seen by this replica, or `undefined`. */
+  lastDispatchOf(entry: string): { readonly scheduledFor: string; readonly dispatchedAt: string; readonly lagMs: number | null } | undefined {
+    const seen = this.#seen.get(entry);
+    return seen === undefined ? undefined : { scheduledFor: new Date(seen.scheduledForMs).toISOString(), dispatchedAt: new Date(seen.dispatchedAtMs).toISOString(), lagMs: seen.lagMs };
+  }
+
   get scheduled(): boolean {
     return this.#entries.length > 0;
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clip } from '../src/commands/dead-letters-store.ts';
+import { clip } from '../src/text-table.ts';
 
 test('clip keeps a short text whole, on one line', () => {
   assert.equal(clip('no answer', 20), 'no answer');
