@@ -28,6 +28,7 @@ export {
   type App, type AnyApp, type AppOptions, type AppDefaults, type ScheduleEntryInput, type ScheduleByName, type TaskNames, type TaskNamed,
   type ResolvedTaskSettings,
 } from './app.ts';
+export { runHorizonMs, type RunHorizonOptions } from './run-horizon.ts';
 export { loadApp } from './app-loader.ts';
 export { encode, decode, type TaskEnvelope, type DecodeResult } from './envelope.ts';
 export { loadConfig, readCoreConfig, type NightshiftConfig } from './config.ts';

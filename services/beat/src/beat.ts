@@ -1,22 +1,31 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { redactUrl, type AnyApp, type Logger } from '@nightshift/core';
+import { parseDuration, redactUrl, resolveTaskSettings, runHorizonMs, type AnyApp, type Logger } from '@nightshift/core';
 import type { Client } from '@nightshift/broker';
 import { beatKeys } from '@nightshift/beat-state';
 import type { ScheduleEntry } from '@nightshift/schedule';
 import { Dispatcher } from './dispatcher.ts';
+import { EntryLoops } from './entry-loops.ts';
 import { runEntry } from './entry-loop.ts';
+import { EntrySet } from './entry-set.ts';
+import { codeEntries, type EntrySource, type LiveEntry } from './entry-source.ts';
 import { Lease } from './lease.ts';
 import type { BeatMetrics } from './metrics.ts';
+import { MissedFires } from './missed-fires.ts';
 import type { BeatSettings } from './options.ts';
+import { OverlapGate } from './overlap.ts';
 import { RunLedger } from './run-ledger.ts';
 
-const RESTART_ENTRY_MS = 500;
+/** How long a replica taking the lease waits for a fresh read of the entries before it dispatches what it has. */
+const LOAD_BEFORE_LEADING_MS = 2_000;
 
-/** What a beat is built from; `main.ts` wires them. */
+/** What a beat is built from; `service.ts` wires them. */
 export interface BeatParts {
   readonly app: AnyApp;
+  /** The app's entries: what is dispatched until (and unless) `source` can be read. */
   readonly entries: readonly ScheduleEntry[];
+  /** Where the entries and their states come from (the code's only, or with PostgreSQL's runtime entries). */
+  readonly source: EntrySource;
   /** Connected with `enableOfflineQueue: false`, so that a command fails at once while Redis is unreachable. */
   readonly redis: Redis;
   /** Publishes with `publishTimeoutMs` = `settings.publishAttemptTimeoutMs`. */
@@ -40,10 +49,15 @@ export class Beat {
   readonly #parts: BeatParts;
   readonly #ledger: RunLedger;
   readonly #dispatcher: Dispatcher;
+  readonly #overlap: OverlapGate;
+  readonly #missed: MissedFires;
+  readonly #entrySet: EntrySet;
   readonly #releasedChannel: string;
+  readonly #horizons = new WeakMap<ScheduleEntry, number>();
   #listener: Redis | undefined;
   #leading: AbortController | undefined;
-  #loops: Promise<unknown>[] = [];
+  #loops: EntryLoops | undefined;
+  #starting: Promise<void> = Promise.resolve();
   #tickTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
   #redisDownSince: number | undefined;
@@ -56,7 +70,18 @@ export class Beat {
     this.lease = new Lease(parts.redis, keys, parts.settings.leaseTtlMs, parts.settings.replica);
     this.#releasedChannel = keys.leaseReleased;
     this.#ledger = new RunLedger(parts.redis, keys, this.lease, parts.settings.claimTtlMs, parts.settings.replica);
-    this.#dispatcher = new Dispatcher({ client: parts.client, ledger: this.#ledger, lease: this.lease, metrics: parts.metrics, log: parts.log, replica: parts.settings.replica });
+    this.#missed = new MissedFires(parts.metrics, parts.client.broker, parts.settings.replica);
+    const lastRunOf = parts.source.lastRunOf?.bind(parts.source);
+    this.#overlap = new OverlapGate({ lastRunOf, horizonMs: (entry) => this.#horizonMs(entry), log: parts.log });
+    this.#dispatcher = new Dispatcher({
+      client: parts.client, ledger: this.#ledger, lease: this.lease, metrics: parts.metrics, missed: this.#missed, overlap: this.#overlap, log: parts.log, replica: parts.settings.replica,
+    });
+    this.#entrySet = new EntrySet({ source: parts.source, initial: codeEntries(parts.entries), reconcileEveryMs: parts.settings.reconcileEveryMs, log: parts.log });
+  }
+
+  /** The entries this replica dispatches when it leads, with their states, as last read. */
+  get entries(): readonly LiveEntry[] {
+    return this.#entrySet.entries;
   }
 
   /** Whether this replica dispatches now. */
@@ -67,6 +92,7 @@ export class Beat {
   /** Starts competing for the lease. */
   start(): void {
     this.#parts.metrics.leader(false);
+    this.#entrySet.start((entries) => this.#loops?.apply(entries));
     this.#listenForRelease();
     this.#tick();
   }
@@ -80,6 +106,7 @@ export class Beat {
     await this.#ticking;
     const wasLeading = this.leading;
     await this.#stepDown(undefined);
+    await this.#entrySet.stop();
     if (wasLeading) await this.lease.release().catch((error: Error) => this.#parts.log.warn({ err: { message: error.message } }, 'could not release the lease; it expires by itself'));
   }
 
@@ -152,32 +179,55 @@ export class Beat {
   }
 
   #lead(): void {
-    const { app, entries, log, metrics } = this.#parts;
+    const { log, metrics } = this.#parts;
     const controller = new AbortController();
     this.#leading = controller;
     metrics.leader(true);
-    log.info({ replica: this.#parts.settings.replica, entries: entries.length, timezone: app.timezone }, `leader: dispatching ${entries.length} schedule entries`);
-    this.#loops = entries.map((entry) => this.#superviseEntry(entry, controller));
+    const loops = new EntryLoops({
+      run: (live, stop) => runEntry(live, this.#loopParts(), stop, controller.signal),
+      notLeader: () => {
+        if (this.#leading !== controller) return;
+        // Redis refused a fenced write while the lease was still valid here: someone else holds it.
+        const refused = this.lease.holds();
+        void this.#stepDown(refused ? 'Redis says the lease is no longer ours' : 'the lease could not be renewed in time', refused);
+      },
+      ended: (entry) => metrics.nextFire(entry, undefined),
+      log,
+    }, controller.signal);
+    this.#loops = undefined;
+    this.#starting = this.#startDispatching(loops, controller.signal);
   }
 
-  // An entry whose loop fails (Redis answered with an error, say) starts again from the watermark in Redis.
-  async #superviseEntry(entry: ScheduleEntry, controller: AbortController): Promise<void> {
-    const { app, log, metrics } = this.#parts;
-    const parts = { zone: app.timezone, ledger: this.#ledger, dispatcher: this.#dispatcher, metrics, log };
-    while (!controller.signal.aborted) {
-      try {
-        const result = await runEntry(entry, parts, controller.signal);
-        if (result === 'not-leader' && this.#leading === controller) {
-          // Redis refused a fenced write while the lease was still valid here: someone else holds it.
-          const refused = this.lease.holds();
-          void this.#stepDown(refused ? 'Redis says the lease is no longer ours' : 'the lease could not be renewed in time', refused);
-        }
-        return;
-      } catch (error) {
-        log.warn({ err: { message: (error as Error).message }, entry: entry.name }, 'the entry loop failed; starting it again from its last run in Redis');
-        await sleep(RESTART_ENTRY_MS, undefined, { signal: controller.signal }).catch(() => {});
-      }
-    }
+  // A replica taking over reads the entries first; if that takes long (PostgreSQL unreachable, slow), it
+  // dispatches what it last read, and applies the read when it comes.
+  async #startDispatching(loops: EntryLoops, leading: AbortSignal): Promise<void> {
+    const { app, log, settings } = this.#parts;
+    await Promise.race([this.#entrySet.refresh(), sleep(LOAD_BEFORE_LEADING_MS, undefined, { signal: leading }).catch(() => {})]);
+    if (leading.aborted) return;
+    const entries = this.#entrySet.entries;
+    const runtime = entries.filter((live) => live.entry.source === 'runtime').length;
+    log.info({ replica: settings.replica, entries: entries.length, runtimeEntries: runtime, timezone: app.timezone }, `leader: dispatching ${entries.length} schedule entries`);
+    this.#loops = loops;
+    loops.apply(entries);
+  }
+
+  #loopParts() {
+    const { app, metrics, log } = this.#parts;
+    return { zone: app.timezone, ledger: this.#ledger, dispatcher: this.#dispatcher, overlap: this.#overlap, missed: this.#missed, metrics, log };
+  }
+
+  // How long a run of the entry can last: the overlap policy never waits longer for it to finish.
+  #horizonMs(entry: ScheduleEntry): number {
+    const known = this.#horizons.get(entry);
+    if (known !== undefined) return known;
+    const { app, client } = this.#parts;
+    const task = app.task(entry.task);
+    const horizon = task === undefined ? 0 : runHorizonMs(resolveTaskSettings(app, task), {
+      expiresMs: entry.expires === undefined ? 0 : parseDuration(entry.expires, `entry ${entry.name} expires`),
+      shortestRetryStepMs: client.broker.spec.ladderMs[0] ?? 0,
+    });
+    this.#horizons.set(entry, horizon);
+    return horizon;
   }
 
   async #stepDown(why: string | undefined, dropLease = false): Promise<void> {
@@ -189,6 +239,9 @@ export class Beat {
     if (dropLease) this.lease.drop();
     this.#parts.metrics.leader(false);
     if (why !== undefined) this.#parts.log.warn({ replica: this.#parts.settings.replica }, `no longer leader: ${why}; sending nothing`);
-    await Promise.allSettled(this.#loops);
+    await this.#starting;
+    const loops = this.#loops;
+    this.#loops = undefined;
+    await loops?.stopped();
   }
 }

@@ -10,6 +10,8 @@ import {
 } from '@nightshift/telemetry';
 import type { Lease } from './lease.ts';
 import type { BeatMetrics, MissReason } from './metrics.ts';
+import type { MissedFires } from './missed-fires.ts';
+import type { OverlapGate } from './overlap.ts';
 import type { ClaimResult, RunLedger } from './run-ledger.ts';
 
 /** What became of one run. `handled`: claimed or counted before (by this or another replica). */
@@ -20,9 +22,29 @@ export interface DispatcherParts {
   readonly ledger: RunLedger;
   readonly lease: Lease;
   readonly metrics: BeatMetrics;
+  readonly missed: MissedFires;
+  /** Hears of every run sent, for the overlap policies. */
+  readonly overlap: OverlapGate;
   readonly log: Logger;
   readonly replica: string;
 }
+
+/** One fire of an entry, to send. */
+export interface Fire {
+  readonly entry: ScheduleEntry;
+  /** The fire time (ms): the run's claim and id. */
+  readonly scheduledForMs: number;
+  /** When it is meant to be sent: the fire time plus the entry's jitter offset. Lateness counts from here. */
+  readonly dueAtMs: number;
+  /** The last moment it may be sent (its misfire grace). */
+  readonly deadlineMs: number;
+}
+
+/**
+ * Called once the run is claimed, before it is published: resolves with the deadline to publish by (it may have
+ * waited, for `buffer-one`), or `undefined` to drop the run (the entry stopped meanwhile).
+ */
+export type Hold = () => Promise<number | undefined>;
 
 // Publishing a run again while the broker is down: 250 ms doubling to 2 s, never past the run's grace.
 // No jitter: one leader sends, so there is no herd to spread.
@@ -44,13 +66,15 @@ export class Dispatcher {
     this.#parts = parts;
   }
 
-  dispatch(entry: ScheduleEntry, scheduledForMs: number, deadlineMs: number, signal: AbortSignal): Promise<DispatchOutcome> {
-    const scheduledFor = new Date(scheduledForMs).toISOString();
+  /** `signal` aborts when this replica stops leading: a run not yet sent then is not sent. */
+  dispatch(fire: Fire, signal: AbortSignal, hold?: Hold): Promise<DispatchOutcome> {
+    const { entry } = fire;
+    const scheduledFor = new Date(fire.scheduledForMs).toISOString();
     const attributes = { [ATTR_BEAT_ENTRY]: entry.name, [ATTR_TASK]: entry.task, [ATTR_BEAT_SCHEDULED_FOR]: scheduledFor };
     // Each run starts its own trace: the send span of the broker client is its child.
     return tracer.startActiveSpan(`beat ${entry.name}`, { root: true, kind: SpanKind.INTERNAL, attributes }, async (span) => {
       try {
-        const outcome = await this.#dispatch(entry, scheduledForMs, deadlineMs, signal);
+        const outcome = await this.#dispatch(fire, signal, hold);
         span.setAttribute(ATTR_BEAT_OUTCOME, outcome);
         if (outcome === 'missed') span.setStatus({ code: SpanStatusCode.ERROR, message: 'run missed' });
         return outcome;
@@ -60,8 +84,9 @@ export class Dispatcher {
     });
   }
 
-  async #dispatch(entry: ScheduleEntry, scheduledForMs: number, deadlineMs: number, signal: AbortSignal): Promise<DispatchOutcome> {
+  async #dispatch(fire: Fire, signal: AbortSignal, hold: Hold | undefined): Promise<DispatchOutcome> {
     const { lease, ledger, log } = this.#parts;
+    const { entry, scheduledForMs } = fire;
     const scheduledFor = new Date(scheduledForMs).toISOString();
     const fields = { entry: entry.name, task: entry.task, scheduledFor };
     let claim: ClaimResult | undefined;
@@ -77,6 +102,12 @@ export class Dispatcher {
       }
     }
     if (claim !== 'claimed') return claim;
+    let deadlineMs = fire.deadlineMs;
+    if (hold !== undefined) {
+      const held = await hold();
+      if (held === undefined) return this.#miss(entry, scheduledForMs, 'stopped', 'the entry was changed, paused or removed while its run waited');
+      deadlineMs = held;
+    }
 
     const id = runId(entry.name, scheduledForMs);
     const origin: TaskOrigin = { type: 'beat', beat: entry.name, scheduledFor };
@@ -93,7 +124,7 @@ export class Dispatcher {
           ...(entry.queue !== undefined ? { queue: entry.queue } : {}),
           ...(entry.expires !== undefined ? { expires: entry.expires } : {}),
         });
-        this.#sent(entry, scheduledForMs, id, startedAt - scheduledForMs, attempt);
+        this.#sent(fire, id, startedAt, attempt);
         return 'sent';
       } catch (error) {
         const reason = (error as Error).message;
@@ -109,18 +140,22 @@ export class Dispatcher {
     }
   }
 
-  #sent(entry: ScheduleEntry, scheduledForMs: number, id: string, lagMs: number, attempts: number): void {
-    const { client, ledger, metrics, log, replica } = this.#parts;
+  #sent(fire: Fire, id: string, startedAt: number, attempts: number): void {
+    const { client, ledger, metrics, overlap, log, replica } = this.#parts;
+    const { entry, scheduledForMs } = fire;
     const scheduledFor = new Date(scheduledForMs).toISOString();
+    const lagMs = startedAt - fire.dueAtMs;
+    const jitter = fire.dueAtMs > scheduledForMs ? { jitterMs: fire.dueAtMs - scheduledForMs } : {};
     metrics.dispatched(entry.name, entry.task, lagMs);
-    void publishEvent(client.broker, 'beat.dispatched', { entry: entry.name, task: entry.task, id, scheduledFor, lagMs, attempts, replica });
-    void ledger.record(entry.name, scheduledForMs, { state: 'sent', id });
-    log.info({ entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...(attempts > 1 ? { attempts } : {}) }, 'dispatched');
+    overlap.sent(entry.name, { id, sentAt: startedAt });
+    void publishEvent(client.broker, 'beat.dispatched', { entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, attempts, replica, origin: 'schedule' });
+    void ledger.record(entry.name, scheduledForMs, { state: 'sent', id, sentAt: new Date(startedAt).toISOString() });
+    log.info({ entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, ...(attempts > 1 ? { attempts } : {}) }, 'dispatched');
   }
 
   #miss(entry: ScheduleEntry, scheduledForMs: number, reason: MissReason, why: string, level: 'warn' | 'error' = 'warn'): DispatchOutcome {
     const scheduledFor = new Date(scheduledForMs).toISOString();
-    this.#parts.metrics.missed(entry.name, reason);
+    this.#parts.missed.record(entry, { reason, from: scheduledForMs, through: scheduledForMs, count: 1 });
     void this.#parts.ledger.record(entry.name, scheduledForMs, { state: 'missed', reason });
     this.#parts.log[level]({ entry: entry.name, task: entry.task, scheduledFor, reason }, `run missed: ${why}`);
     return 'missed';

@@ -1,16 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nightshift/core';
 import {
-  dueRuns, formatInZone, graceEnd, nextFireTime, planRuns, runsToKeep, type MissedReason, type ScheduleEntry,
+  dueRuns, entryZone, formatInZone, graceEnd, jitterOffsetMs, nextFireTime, planRuns, runsToKeep, type DueRuns, type ScheduleEntry,
 } from '@nightshift/schedule';
-import type { Dispatcher } from './dispatcher.ts';
+import type { DispatchOutcome, Dispatcher, Fire } from './dispatcher.ts';
+import type { LiveEntry } from './entry-source.ts';
+import { reportMisfires, reportStateLost, type Reporting } from './entry-reports.ts';
 import type { BeatMetrics } from './metrics.ts';
-import type { RunLedger, StartState } from './run-ledger.ts';
+import type { MissedFires } from './missed-fires.ts';
+import type { OverlapGate } from './overlap.ts';
+import type { RunLedger } from './run-ledger.ts';
 
 export interface EntryLoopParts {
+  /** The app's zone: an entry without its own reads its cron there. */
   readonly zone: string;
   readonly ledger: RunLedger;
   readonly dispatcher: Dispatcher;
+  readonly overlap: OverlapGate;
+  readonly missed: MissedFires;
   readonly metrics: BeatMetrics;
   readonly log: Logger;
   readonly now?: () => number;
@@ -18,103 +25,221 @@ export interface EntryLoopParts {
 
 /** Longest single sleep: a wall clock that jumps is noticed within this. */
 const MAX_SLEEP_MS = 60_000;
+/** How often a run held by `buffer-one` asks again whether the one before it finished. */
+const BUFFER_POLL_MS = 1_000;
 
 /**
- * Dispatches one entry while this replica leads (until `signal` aborts or the lease is lost). Each turn
- * takes the runs that came due since the entry's watermark, lets its misfire policy choose what to send
- * (on time, that is the one run just due), sends them one after another, and sleeps until the next fire
- * time. Fire times come from the schedule alone, so lateness never accumulates.
- * @returns `'not-leader'` when Redis says the lease is no longer ours; otherwise when `signal` aborts.
+ * Dispatches one entry while this replica leads (until `stop` aborts or the lease is lost). Each turn takes the
+ * fires that came due since the entry's watermark (each due at its fire time plus its jitter offset, none before
+ * `startAt` or after `endAt`), lets its misfire policy choose what to send (on time, that is the one fire just
+ * due), sends them one after another through its overlap policy, and sleeps until the next one is due. A paused
+ * entry's due fires are counted missed (`paused`) and its watermark moves on. Fire times come from the schedule
+ * alone, so lateness never accumulates.
+ * @param leading aborts when this replica stops leading; a run being published then is given up. `stop` (which
+ *   it implies) also aborts when the entry changes or goes: a run being published is finished first.
+ * @returns `'not-leader'` when Redis says the lease is no longer ours; otherwise when `stop` aborts.
  */
-export async function runEntry(entry: ScheduleEntry, parts: EntryLoopParts, signal: AbortSignal): Promise<'stopped' | 'not-leader'> {
-  const { zone, ledger, dispatcher, metrics, log } = parts;
-  const now = parts.now ?? Date.now;
-  const policy = entry.misfire;
-  const nextAfter = (ms: number) => nextFireTime(entry.schedule, ms, zone);
-  const started = await ledger.start(entry.name, now());
-  if (started === 'not-leader') return started;
-  let last = started.lastMs;
-  if (started.state === 'new') log.info({ entry: entry.name }, 'entry not seen before: its runs start from now');
-  // After Redis lost beat's state, the runs the misfire policy does not send are counted as lost with it.
-  let stateLost = started.state === 'lost' ? reportStateLost(entry, started, { metrics, log, zone }) : false;
+export function runEntry(live: LiveEntry, parts: EntryLoopParts, stop: AbortSignal, leading: AbortSignal): Promise<'stopped' | 'not-leader'> {
+  return new EntryLoop(live, parts, stop, leading).run();
+}
 
-  while (!signal.aborted) {
-    const wokeAt = now();
-    const due = dueRuns(entry.schedule, last, wokeAt, zone, runsToKeep(policy));
-    if (due.total > 0) {
-      const plan = planRuns(due, wokeAt, policy, nextAfter);
-      reportMissed(entry, plan.missed, due.atLeast, plan.send, { metrics, log, zone }, stateLost);
-      stateLost = false;
-      for (const run of plan.send) {
-        const outcome = await dispatcher.dispatch(entry, run, graceEnd(policy, run, nextAfter(run)), signal);
-        if (outcome === 'not-leader') return outcome;
-        if (signal.aborted) return 'stopped';
-      }
-      const through = plan.through as number;
-      if (plan.send.at(-1) !== through && (await ledger.advance(entry.name, through)) === 'not-leader') return 'not-leader';
-      last = through;
-      continue;
-    }
-    const next = nextAfter(Math.max(last, wokeAt));
-    metrics.nextFire(entry.name, next);
-    await sleepUntil(next, now, signal);
+class EntryLoop {
+  readonly #live: LiveEntry;
+  readonly #entry: ScheduleEntry;
+  readonly #parts: EntryLoopParts;
+  readonly #stop: AbortSignal;
+  readonly #leading: AbortSignal;
+  readonly #zone: string;
+  readonly #now: () => number;
+  readonly #reporting: Reporting;
+  /** The watermark: every fire time up to it is handled (sent, or counted missed). */
+  #last = 0;
+
+  constructor(live: LiveEntry, parts: EntryLoopParts, stop: AbortSignal, leading: AbortSignal) {
+    this.#live = live;
+    this.#entry = live.entry;
+    this.#parts = parts;
+    this.#stop = stop;
+    this.#leading = leading;
+    this.#zone = entryZone(live.entry, parts.zone);
+    this.#now = parts.now ?? Date.now;
+    this.#reporting = { metrics: parts.metrics, missed: parts.missed, log: parts.log, zone: this.#zone, firstAfter: (ms) => this.#firstAfter(ms) };
   }
-  return 'stopped';
+
+  async run(): Promise<'stopped' | 'not-leader'> {
+    const { ledger, log, metrics } = this.#parts;
+    const entry = this.#entry;
+    const started = await ledger.start(entry.name, this.#now());
+    if (started === 'not-leader') return started;
+    this.#last = started.lastMs;
+    if (started.state === 'new') log.info({ entry: entry.name }, 'entry not seen before: its runs start from now');
+    // After Redis lost beat's state, the runs the misfire policy does not send are counted as lost with it.
+    let stateLost = started.state === 'lost' ? reportStateLost(entry, started, this.#reporting) : false;
+    if ((await this.#continueAfterChanges()) === 'not-leader') return 'not-leader';
+    if (entry.overlap !== 'allow') {
+      const sent = await ledger.lastSent(entry.name, started.lastMs).catch(() => undefined);
+      if (sent !== undefined) this.#parts.overlap.sent(entry.name, sent);
+    }
+
+    while (!this.#stop.aborted) {
+      const wokeAt = this.#now();
+      const due = this.#due(wokeAt);
+      const newest = due.newest.at(-1);
+      if (newest !== undefined) {
+        const through = this.#live.paused ? await this.#skipPaused(due, newest) : await this.#send(due, wokeAt, stateLost);
+        stateLost = false;
+        if (through === 'not-leader') return through;
+        if (this.#stop.aborted) return 'stopped';
+        this.#last = Math.max(this.#last, through);
+        continue;
+      }
+      const next = this.#firstAfter(this.#last);
+      if (next === undefined) {
+        log.info({ entry: entry.name, endAt: new Date(entry.endAt ?? 0).toISOString() }, `entry ${entry.name} has ended: no fire time after its endAt`);
+        metrics.nextFire(entry.name, undefined);
+        await sleepUntil(Number.POSITIVE_INFINITY, this.#now, this.#stop);
+        break;
+      }
+      const dueAt = next + this.#offset(next);
+      metrics.nextFire(entry.name, dueAt);
+      await sleepUntil(dueAt, this.#now, this.#stop);
+    }
+    return 'stopped';
+  }
+
+  /**
+   * A changed definition continues after the change (the fire times before it were the old definition's); a
+   * resumed entry after its resumption, the fire times it was paused for counted `paused` if nobody counted them
+   * yet (beat was not leading, or the resumption arrived with them).
+   */
+  async #continueAfterChanges(): Promise<'ok' | 'not-leader'> {
+    const { changedAt, resumedAt } = this.#live;
+    const { ledger, log } = this.#parts;
+    const entry = this.#entry;
+    const from = this.#last;
+    if (changedAt !== undefined && changedAt > this.#last) {
+      const skipped = dueRuns(entry.schedule, this.#last, changedAt, this.#zone, 1).total;
+      if (skipped > 0) log.info({ entry: entry.name, changedAt: new Date(changedAt).toISOString(), skipped }, `entry ${entry.name} changed: its fire times start after the change (${skipped} of the definition before not sent)`);
+      this.#last = changedAt;
+    }
+    if (resumedAt !== undefined && resumedAt > this.#last) {
+      const paused = this.#dueBetween(this.#last, resumedAt);
+      const newest = paused.newest.at(-1);
+      if (newest !== undefined) this.#countPaused(paused, newest);
+      this.#last = resumedAt;
+    }
+    if (this.#last === from) return 'ok';
+    return (await ledger.advance(entry.name, this.#last)) === 'not-leader' ? 'not-leader' : 'ok';
+  }
+
+  /** The fire times due now: after the watermark and `startAt`, up to now and `endAt`, each past its jitter offset. */
+  #due(nowMs: number): DueRuns {
+    let until = Math.min(nowMs, this.#entry.endAt ?? Number.POSITIVE_INFINITY);
+    for (;;) {
+      const due = this.#dueBetween(this.#last, until);
+      const newest = due.newest.at(-1);
+      // A fire time whose offset has not passed is not due yet, nor is any after it.
+      if (newest === undefined || newest + this.#offset(newest) <= nowMs) return due;
+      until = newest - 1;
+    }
+  }
+
+  #dueBetween(afterMs: number, untilMs: number): DueRuns {
+    const after = Math.max(afterMs, (this.#entry.startAt ?? Number.NEGATIVE_INFINITY) - 1);
+    return dueRuns(this.#entry.schedule, after, Math.min(untilMs, this.#entry.endAt ?? Number.POSITIVE_INFINITY), this.#zone, runsToKeep(this.#entry.misfire) + 1);
+  }
+
+  /** The first fire time after `ms` (not before `startAt`); `undefined` past `endAt`. */
+  #firstAfter(ms: number): number | undefined {
+    const next = nextFireTime(this.#entry.schedule, Math.max(ms, (this.#entry.startAt ?? Number.NEGATIVE_INFINITY) - 1), this.#zone);
+    return next > (this.#entry.endAt ?? Number.POSITIVE_INFINITY) ? undefined : next;
+  }
+
+  #offset(fireMs: number): number {
+    return jitterOffsetMs(this.#entry.name, fireMs, this.#entry.jitterMs);
+  }
+
+  /** A paused entry's due fire times: counted, and handled. */
+  async #skipPaused(due: DueRuns, newest: number): Promise<number | 'not-leader'> {
+    this.#countPaused(due, newest);
+    return (await this.#parts.ledger.advance(this.#entry.name, newest)) === 'not-leader' ? 'not-leader' : newest;
+  }
+
+  #countPaused(due: DueRuns, newest: number): void {
+    const entry = this.#entry;
+    const from = this.#firstAfter(this.#last) ?? newest;
+    this.#parts.missed.record(entry, { reason: 'paused', from, through: newest, count: due.total });
+    this.#parts.log.info({ entry: entry.name, scheduledFor: new Date(newest).toISOString(), missed: { paused: due.total } },
+      `entry ${entry.name} is paused: ${due.total === 1 ? `run ${formatInZone(newest, this.#zone)}` : `${due.total} runs up to ${formatInZone(newest, this.#zone)}`} not sent`);
+  }
+
+  /**
+   * Sends what the misfire policy chooses of `due` and moves the watermark to the newest fire time (a claim moves
+   * it too); resolves with that fire time. Stopped midway, it leaves the watermark at the last run it handled.
+   */
+  async #send(due: DueRuns, wokeAt: number, stateLost: boolean): Promise<number | 'not-leader'> {
+    const entry = this.#entry;
+    const policy = entry.misfire;
+    const newest = due.newest.at(-1) as number;
+    const nextAfter = (ms: number) => this.#firstAfter(ms) ?? Number.POSITIVE_INFINITY;
+    // Lateness counts from when a fire is due: its fire time plus its offset.
+    const plan = planRuns(due, wokeAt - this.#offset(newest), policy, nextAfter);
+    reportMisfires(entry, due, plan, this.#last, this.#reporting, stateLost);
+    for (const run of plan.send) {
+      const dueAt = run + this.#offset(run);
+      const fire: Fire = { entry, scheduledForMs: run, dueAtMs: dueAt, deadlineMs: graceEnd(policy, run, nextAfter(run)) - run + dueAt };
+      const outcome = await this.#overlapThenDispatch(fire);
+      if (outcome === 'not-leader') return outcome;
+      if (this.#stop.aborted) return newest;
+    }
+    // Each run sent (or refused) moved the watermark to its fire time; the newest may not have been one of them.
+    if (plan.send.at(-1) !== newest && (await this.#parts.ledger.advance(entry.name, newest)) === 'not-leader') return 'not-leader';
+    return newest;
+  }
+
+  async #overlapThenDispatch(fire: Fire): Promise<DispatchOutcome> {
+    const { dispatcher, overlap, missed, log } = this.#parts;
+    const entry = this.#entry;
+    if (entry.overlap === 'allow') return dispatcher.dispatch(fire, this.#leading);
+    const running = await overlap.running(entry);
+    if (running === undefined) return dispatcher.dispatch(fire, this.#leading);
+    if (entry.overlap === 'buffer-one') {
+      log.info({ entry: entry.name, scheduledFor: new Date(fire.scheduledForMs).toISOString(), running: running.id }, 'the last run has not finished: this one waits for it (overlap buffer-one)');
+      return dispatcher.dispatch(fire, this.#leading, () => this.#waitForFinish(fire));
+    }
+    missed.record(entry, { reason: 'overlap', from: fire.scheduledForMs, through: fire.scheduledForMs, count: 1 });
+    log.info({ entry: entry.name, scheduledFor: new Date(fire.scheduledForMs).toISOString(), running: running.id, runningSince: new Date(running.sentAt).toISOString() },
+      'run not sent: the last run has not finished (overlap skip)');
+    return (await this.#parts.ledger.advance(entry.name, fire.scheduledForMs)) === 'not-leader' ? 'not-leader' : 'missed';
+  }
+
+  /**
+   * `buffer-one`: holds a claimed run until the entry's last run has finished, counting the fires that come due
+   * meanwhile as `overlap`. Resolves with the deadline to publish by (as much grace as it had when due), or
+   * `undefined` when the entry stops first.
+   */
+  async #waitForFinish(fire: Fire): Promise<number | undefined> {
+    const { ledger, overlap } = this.#parts;
+    const entry = this.#entry;
+    this.#last = Math.max(this.#last, fire.scheduledForMs);
+    while (!this.#stop.aborted) {
+      if ((await overlap.running(entry)) === undefined) return this.#now() + (fire.deadlineMs - fire.dueAtMs);
+      const due = this.#due(this.#now());
+      const newest = due.newest.at(-1);
+      if (newest !== undefined) {
+        this.#parts.missed.record(entry, { reason: 'overlap', from: this.#firstAfter(this.#last) ?? newest, through: newest, count: due.total });
+        this.#parts.log.info({ entry: entry.name, scheduledFor: new Date(newest).toISOString(), missed: { overlap: due.total } }, 'run not sent: one run already waits for the last to finish (overlap buffer-one)');
+        if ((await ledger.advance(entry.name, newest)) === 'not-leader') return undefined;
+        this.#last = newest;
+      }
+      await sleep(BUFFER_POLL_MS, undefined, { signal: this.#stop }).catch(() => {});
+    }
+    return undefined;
+  }
 }
 
 async function sleepUntil(atMs: number, now: () => number, signal: AbortSignal): Promise<void> {
   for (let remaining = atMs - now(); remaining > 0 && !signal.aborted; remaining = atMs - now()) {
     await sleep(Math.min(remaining, MAX_SLEEP_MS), undefined, { signal }).catch(() => {});
   }
-}
-
-interface Reporting {
-  readonly metrics: BeatMetrics;
-  readonly log: Logger;
-  readonly zone: string;
-}
-
-function reportMissed(
-  entry: ScheduleEntry,
-  missed: Readonly<Partial<Record<MissedReason, number>>>,
-  atLeast: boolean,
-  send: readonly number[],
-  { metrics, log, zone }: Reporting,
-  stateLost: boolean,
-): void {
-  const reasons = Object.entries(missed) as [MissedReason, number][];
-  if (reasons.length === 0) return;
-  const total = reasons.reduce((sum, [, count]) => sum + count, 0);
-  if (stateLost) metrics.missed(entry.name, 'state_lost', total);
-  else for (const [reason, count] of reasons) metrics.missed(entry.name, reason, count);
-  const sending = send.length === 0 ? 'sending none of them' : `sending ${send.length} (${send.map((ms) => formatInZone(ms, zone)).join(', ')})`;
-  const why = stateLost ? 'while Redis was without beat\'s state' : 'while this entry was not dispatched';
-  log.warn(
-    { entry: entry.name, misfire: entry.misfire.policy, missed, ...(stateLost ? { reason: 'state_lost' } : {}), ...(atLeast ? { countIsLowerBound: true } : {}) },
-    `${atLeast ? 'at least ' : ''}${total + send.length} runs came due ${why}; misfire '${entry.misfire.policy}': ${sending}`,
-  );
-}
-
-/**
- * Says what Redis losing beat's state cost this entry. With a proven watermark nothing is lost yet: the loop
- * continues from it and its misfire policy decides (returns true, so what it does not send is counted
- * `state_lost`). Otherwise the runs after the newest watermark read (which the previous leader may or may
- * not have sent) are counted `state_lost` now, since sending them could send one twice.
- */
-function reportStateLost(entry: ScheduleEntry, started: Extract<StartState, { state: 'lost' }>, { metrics, log, zone }: Reporting): boolean {
-  const fields = { entry: entry.name, reason: 'state_lost' };
-  if (started.proven !== undefined) {
-    log.warn({ ...fields, lastRun: new Date(started.proven).toISOString() },
-      `Redis came back without beat's state (restarted without persistence, or flushed): continuing from the last run this replica sent, ${formatInZone(started.proven, zone)}`);
-    return true;
-  }
-  if (started.unproven === undefined) {
-    log.error(fields, 'Redis came back without beat\'s state and no run of this entry is known here: runs before now cannot be accounted for; its runs start from now');
-    return false;
-  }
-  const lost = dueRuns(entry.schedule, started.unproven, started.lastMs, zone, 1);
-  metrics.missed(entry.name, 'state_lost', lost.total);
-  log.warn({ ...fields, missed: lost.total, after: new Date(started.unproven).toISOString(), ...(lost.atLeast ? { countIsLowerBound: true } : {}) },
-    `Redis came back without beat's state: ${lost.total} runs after ${formatInZone(started.unproven, zone)} may or may not have been sent by the previous leader; counted missed, not sent (that could send one twice); its runs continue from now`);
-  return false;
 }

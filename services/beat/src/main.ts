@@ -1,7 +1,8 @@
 // The beat service: `node services/beat/src/main.ts --app <path>` (what `nightshift beat` and `nightshift up` run).
 import { parseArgs } from 'node:util';
-import { errorOutcome, EXIT_USAGE, loadApp, loadConfig, type NightshiftConfig } from '@nightshift/core';
+import { errorOutcome, EXIT_USAGE, loadApp } from '@nightshift/core';
 import { startServiceTelemetry } from '@nightshift/telemetry';
+import { loadBeatConfig, type BeatConfig } from './config.ts';
 import { BEAT_METRICS_PORT } from './options.ts';
 import { startBeatService, type BeatService } from './service.ts';
 
@@ -11,13 +12,14 @@ async function main(): Promise<void> {
     process.stderr.write('usage: node services/beat/src/main.ts --app <path>\n');
     process.exit(2);
   }
-  let config: NightshiftConfig;
+  let beatConfig: BeatConfig;
   try {
-    config = loadConfig(process.env);
+    beatConfig = loadBeatConfig(process.env);
   } catch (error) {
     process.stderr.write(`beat: ${(error as Error).message}\n`);
     process.exit(2);
   }
+  const config = beatConfig.core;
   const telemetry = await startServiceTelemetry({ service: 'beat', metricsPort: config.metricsPort ?? BEAT_METRICS_PORT, logLevel: config.logLevel, redactKeys: config.redactKeys });
   const log = telemetry.logger;
   const starting = new AbortController();
@@ -36,7 +38,10 @@ async function main(): Promise<void> {
 
   try {
     const app = await loadApp(values.app);
-    service = await startBeatService({ app, config, log, meter: telemetry.meter, signal: starting.signal });
+    service = await startBeatService({
+      app, config, log, meter: telemetry.meter, signal: starting.signal, reconcileEvery: beatConfig.reconcileEveryMs,
+      store: { url: config.databaseUrl, schema: beatConfig.schema, applicationName: 'nightshift beat', maxConnections: 2 },
+    });
     log.info({ metrics: telemetry.metricsUrl }, 'beat started');
   } catch (error) {
     if (starting.signal.aborted) return; // stopping: the signal handler exits

@@ -3,9 +3,11 @@ import type { MissedReason } from '@nightshift/schedule';
 
 /**
  * Why beat did not send a run: a misfire policy's reasons, or beat's own. `state_lost`: Redis came back without
- * beat's state, and the run was neither sent by the misfire policy nor provably sent before.
+ * beat's state, and the run was neither sent by the misfire policy nor provably sent before. `paused`: the entry
+ * was paused when it came due. `overlap`: the entry's last run had not finished (overlap `skip`, or a run already
+ * waiting for `buffer-one`).
  */
-export type MissReason = MissedReason | 'lost-lease' | 'unsendable' | 'stopped' | 'state_lost';
+export type MissReason = MissedReason | 'lost-lease' | 'unsendable' | 'stopped' | 'state_lost' | 'paused' | 'overlap';
 
 /** Dispatch lag buckets in seconds: milliseconds matter when on time, minutes when catching up. */
 const LAG_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -58,7 +60,8 @@ export class BeatMetrics {
     this.#redisUp = up ? 1 : 0;
   }
 
-  nextFire(entry: string, atMs: number): void {
-    this.#nextFire.set(entry, atMs);
+  nextFire(entry: string, atMs: number | undefined): void {
+    if (atMs === undefined) this.#nextFire.delete(entry);
+    else this.#nextFire.set(entry, atMs);
   }
 }

@@ -16,6 +16,11 @@ export interface BeatOptions {
   readonly claimTtl?: Duration;
   /** Names this replica in logs, metrics and its lease token. Default: `beat@<hostname>:<pid>`. */
   readonly replica?: string;
+  /**
+   * How often the runtime schedules and every entry's state are read again in full, besides the notifications
+   * that bring each change at once: a lost notification heals within this. Default: `'15s'`.
+   */
+  readonly reconcileEvery?: Duration;
 }
 
 /** `BeatOptions`, validated, in milliseconds, frozen. */
@@ -25,9 +30,10 @@ export interface BeatSettings {
   readonly publishAttemptTimeoutMs: number;
   readonly claimTtlMs: number;
   readonly replica: string;
+  readonly reconcileEveryMs: number;
 }
 
-export const BEAT_DEFAULTS = Object.freeze({ leaseTtl: '5s', publishAttemptTimeout: '2s', claimTtl: '1h' });
+export const BEAT_DEFAULTS = Object.freeze({ leaseTtl: '5s', publishAttemptTimeout: '2s', claimTtl: '1h', reconcileEvery: '15s' });
 
 /** The Prometheus `/metrics` port of beat when `NIGHTSHIFT_METRICS_PORT` is not set. */
 export const BEAT_METRICS_PORT = 9465;
@@ -49,5 +55,9 @@ export function compileBeatOptions(options: BeatOptions = {}, publishTimeoutMs =
   if (claimTtlMs < leaseTtlMs) throw new ConfigError(`beat claimTtl: must be at least leaseTtl (${leaseTtlMs}ms)`, { field: 'claimTtl' });
   const replica = options.replica ?? `beat@${hostname()}:${process.pid}`;
   if (typeof replica !== 'string' || replica.trim() === '') throw new ConfigError('beat replica: must be a non-empty string', { field: 'replica' });
-  return Object.freeze({ leaseTtlMs, renewEveryMs, publishAttemptTimeoutMs: Math.max(100, Math.min(attemptMs, publishTimeoutMs)), claimTtlMs, replica });
+  const reconcileEveryMs = parseDuration(options.reconcileEvery ?? BEAT_DEFAULTS.reconcileEvery, 'beat reconcileEvery');
+  if (reconcileEveryMs < 100) throw new ConfigError(`beat reconcileEvery: ${reconcileEveryMs}ms is too short (at least 100ms)`, { field: 'reconcileEvery' });
+  return Object.freeze({
+    leaseTtlMs, renewEveryMs, publishAttemptTimeoutMs: Math.max(100, Math.min(attemptMs, publishTimeoutMs)), claimTtlMs, replica, reconcileEveryMs,
+  });
 }

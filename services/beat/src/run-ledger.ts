@@ -129,6 +129,22 @@ export class RunLedger {
     if ((result === 'claimed' || result === 'ok') && epoch !== undefined) this.#memory.led(entry, ms, epoch);
   }
 
+  /**
+   * The run sent for fire time `scheduledForMs`, as its claim records it (`record`): how a new leader learns
+   * what the one before sent last. `undefined` when it was not sent, or its claim expired.
+   */
+  async lastSent(entry: string, scheduledForMs: number): Promise<{ id: string; sentAt: number } | undefined> {
+    const raw = await this.#redis.get(this.#keys.run(entry, scheduledForMs));
+    if (raw === null) return undefined;
+    try {
+      const record = JSON.parse(raw) as { state?: unknown; id?: unknown; sentAt?: unknown; at?: unknown };
+      const sentAt = Date.parse(String(record.sentAt ?? record.at));
+      return record.state === 'sent' && typeof record.id === 'string' && Number.isFinite(sentAt) ? { id: record.id, sentAt } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Records on the claim that the run was sent (or why not), for whoever inspects Redis. Never throws. */
   async record(entry: string, scheduledForMs: number, outcome: Record<string, unknown>): Promise<void> {
     const value = JSON.stringify({ by: this.#replica, ...outcome, at: new Date().toISOString() });

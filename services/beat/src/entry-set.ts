@@ -1,0 +1,140 @@
+import { Backoff, type Logger } from '@nightshift/core';
+import type { EntrySource, LiveEntry } from './entry-source.ts';
+
+export interface EntrySetParts {
+  readonly source: EntrySource;
+  /** What is dispatched until the first load succeeds: the code's entries. */
+  readonly initial: readonly LiveEntry[];
+  /** How often the whole list is read again, so that a lost notification heals. */
+  readonly reconcileEveryMs: number;
+  readonly log: Logger;
+}
+
+// Watching again after the source's watch ended with an error: 1 s doubling to 15 s.
+const WATCH_BACKOFF = new Backoff({ base: 1_000, factor: 2, max: 15_000, jitter: 0 }, 'beat entry watch');
+
+/**
+ * The entries this replica knows, kept current from its source: read again at once when the source says they
+ * changed, and every `reconcileEveryMs` in any case. When a read fails the last list stands (the code's entries
+ * and the runtime entries last loaded), said once in the log; the next read that succeeds says so too.
+ */
+export class EntrySet {
+  readonly #parts: EntrySetParts;
+  readonly #stopping = new AbortController();
+  #entries: readonly LiveEntry[];
+  #onChange: (entries: readonly LiveEntry[]) => void = () => {};
+  #loading: Promise<boolean> | undefined;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #failingSince: number | undefined;
+  #watching: Promise<void> = Promise.resolve();
+
+  constructor(parts: EntrySetParts) {
+    this.#parts = parts;
+    this.#entries = parts.initial;
+  }
+
+  get entries(): readonly LiveEntry[] {
+    return this.#entries;
+  }
+
+  /** Loads the entries, then keeps them current; `onChange` hears of every list that differs. */
+  start(onChange: (entries: readonly LiveEntry[]) => void): void {
+    this.#onChange = onChange;
+    void this.refresh();
+    this.#schedule();
+    const { watch } = this.#parts.source;
+    if (watch !== undefined) this.#watching = this.#watch(watch.bind(this.#parts.source));
+  }
+
+  /**
+   * Reads the entries now (joining a read in flight, then reading once more so that a change made during it is
+   * seen). Resolves with whether the list is current; never rejects.
+   */
+  refresh(): Promise<boolean> {
+    if (this.#loading !== undefined) {
+      this.#again = true;
+      return this.#loading;
+    }
+    const loading = this.#load().finally(() => {
+      this.#loading = undefined;
+      if (this.#again && !this.#stopping.signal.aborted) {
+        this.#again = false;
+        void this.refresh();
+      }
+    });
+    this.#loading = loading;
+    return loading;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    clearTimeout(this.#timer);
+    await Promise.allSettled([this.#loading, this.#watching]);
+  }
+
+  async #load(): Promise<boolean> {
+    const { source, log } = this.#parts;
+    let loaded: readonly LiveEntry[];
+    try {
+      loaded = await source.load();
+    } catch (error) {
+      this.#failed(error as Error);
+      return false;
+    }
+    if (this.#stopping.signal.aborted) return false;
+    if (this.#failingSince !== undefined) {
+      const runtime = loaded.filter((live) => live.entry.source === 'runtime').length;
+      log.info({ downForMs: Date.now() - this.#failingSince, runtimeEntries: runtime }, `runtime schedules readable again: ${runtime} runtime entries, every entry's state current`);
+      this.#failingSince = undefined;
+    }
+    const before = this.#entries;
+    this.#entries = loaded;
+    if (!sameEntries(before, loaded)) this.#onChange(loaded);
+    return true;
+  }
+
+  // One line per outage: the first failure says what beat does meanwhile, later ones are detail.
+  #failed(error: Error): void {
+    const { log } = this.#parts;
+    const line = { err: { message: error.message } };
+    if (this.#failingSince !== undefined) {
+      log.debug(line, 'runtime schedules still unreadable');
+      return;
+    }
+    this.#failingSince = Date.now();
+    const runtime = this.#entries.filter((live) => live.entry.source === 'runtime').length;
+    const code = this.#entries.length - runtime;
+    log.warn({ ...line, codeEntries: code, runtimeEntries: runtime },
+      `cannot read the runtime schedules (${error.message}): dispatching the code's ${code} entries and the ${runtime} runtime entries last loaded; `
+      + 'runtime changes and pauses wait until PostgreSQL answers');
+  }
+
+  #schedule(): void {
+    if (this.#stopping.signal.aborted) return;
+    this.#timer = setTimeout(() => {
+      void this.refresh().finally(() => this.#schedule());
+    }, this.#parts.reconcileEveryMs);
+  }
+
+  async #watch(watch: NonNullable<EntrySource['watch']>): Promise<void> {
+    const signal = this.#stopping.signal;
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      try {
+        await watch(() => void this.refresh(), signal);
+        attempt = 0;
+      } catch (error) {
+        this.#parts.log.debug({ err: { message: (error as Error).message } }, 'not listening for schedule changes; the reconcile still reads them');
+      }
+      if (!signal.aborted) await WATCH_BACKOFF.sleep(Math.max(1, attempt), signal).catch(() => {});
+    }
+  }
+}
+
+function sameEntries(a: readonly LiveEntry[], b: readonly LiveEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((live, i) => {
+    const other = b[i] as LiveEntry;
+    return live.entry.name === other.entry.name && live.revision === other.revision && live.paused === other.paused && live.resumedAt === other.resumedAt;
+  });
+}

@@ -1,0 +1,102 @@
+import type { AnyApp, Logger } from '@nightshift/core';
+import { compileRuntimeEntry, type ScheduleEntry } from '@nightshift/schedule';
+import { assertMigrated, type RuntimeScheduleRow, type ScheduleRecords, type ScheduleStateRow } from '@nightshift/store';
+import type { EntrySource, LiveEntry, RecordedRun } from './entry-source.ts';
+
+/** The states in which a run has finished: nothing of it runs or retries any more. */
+const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);
+/** PostgreSQL's codes for a table or schema that does not exist: the store is not migrated. */
+const NOT_MIGRATED = new Set(['42P01', '3F000']);
+
+/**
+ * The app's entries with the runtime entries of PostgreSQL's `schedules` table and every entry's state from
+ * `schedule_states`, through `ScheduleRecords`; `LISTEN` on the schema's channel says when they change. A runtime
+ * entry that cannot be dispatched (its task is not in this app, a name the code uses) is left out and said once.
+ */
+export class PostgresEntrySource implements EntrySource {
+  readonly #records: ScheduleRecords;
+  readonly #code: readonly ScheduleEntry[];
+  readonly #codeNames: ReadonlySet<string>;
+  readonly #taskNames: readonly string[];
+  readonly #log: Logger;
+  /** Compiled runtime entries by name, kept while their revision stands, so an unchanged one stays the same object. */
+  readonly #compiled = new Map<string, { revision: string; entry: ScheduleEntry }>();
+  readonly #refused = new Set<string>();
+
+  constructor(records: ScheduleRecords, app: AnyApp, code: readonly ScheduleEntry[], log: Logger) {
+    this.#records = records;
+    this.#code = code;
+    this.#codeNames = new Set(code.map((entry) => entry.name));
+    this.#taskNames = app.tasks.map((task) => task.name);
+    this.#log = log;
+  }
+
+  async load(): Promise<readonly LiveEntry[]> {
+    let rows: RuntimeScheduleRow[];
+    let states: Map<string, ScheduleStateRow>;
+    try {
+      [rows, states] = await Promise.all([this.#records.listRuntime(), this.#records.states()]);
+    } catch (error) {
+      throw await this.#explain(error);
+    }
+    const live: LiveEntry[] = this.#code.map((entry) => withState(entry, 'code', undefined, states.get(entry.name)));
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const revision = `v${row.version}@${row.updatedAt}`;
+      const entry = this.#compile(row, revision);
+      if (entry === undefined) continue;
+      seen.add(row.name);
+      live.push(withState(entry, revision, Date.parse(row.updatedAt), states.get(row.name)));
+    }
+    for (const name of this.#compiled.keys()) if (!seen.has(name)) this.#compiled.delete(name);
+    return Object.freeze(live);
+  }
+
+  watch(onChange: () => void, signal: AbortSignal): Promise<void> {
+    return this.#records.listen(() => onChange(), signal, {
+      onConnection: (problem) => {
+        if (problem === undefined) this.#log.info('listening for schedule changes again');
+        else this.#log.debug({ err: { message: problem.message } }, 'not listening for schedule changes: the reconcile still reads them');
+      },
+    });
+  }
+
+  async lastRunOf(entry: string): Promise<RecordedRun | undefined> {
+    const run = await this.#records.lastRunOf(entry);
+    return run === undefined ? undefined : { id: run.id, sentAt: Date.parse(run.sentAt), finished: FINISHED.has(run.state) };
+  }
+
+  #compile(row: RuntimeScheduleRow, revision: string): ScheduleEntry | undefined {
+    const known = this.#compiled.get(row.name);
+    if (known?.revision === revision) return known.entry;
+    const refusal = `${row.name}@${revision}`;
+    if (this.#codeNames.has(row.name)) {
+      if (!this.#refused.has(refusal)) this.#log.error({ entry: row.name }, `runtime entry ${row.name} is not dispatched: the app's code has an entry of that name, which stands`);
+      this.#refused.add(refusal);
+      return undefined;
+    }
+    try {
+      const entry = compileRuntimeEntry({ ...row.definition, name: row.name }, this.#taskNames);
+      this.#compiled.set(row.name, { revision, entry });
+      return entry;
+    } catch (error) {
+      if (!this.#refused.has(refusal)) {
+        this.#log.error({ entry: row.name, version: row.version, err: { message: (error as Error).message } },
+          `runtime entry ${row.name} is not dispatched: ${(error as Error).message}`);
+      }
+      this.#refused.add(refusal);
+      return undefined;
+    }
+  }
+
+  // A schema without the schedules table says what to do about it.
+  async #explain(error: unknown): Promise<unknown> {
+    if (!NOT_MIGRATED.has(String((error as { code?: unknown }).code))) return error;
+    return assertMigrated(this.#records.store).then(() => error, (notReady: unknown) => notReady);
+  }
+}
+
+function withState(entry: ScheduleEntry, revision: string, changedAt: number | undefined, state: ScheduleStateRow | undefined): LiveEntry {
+  const resumedAt = state?.resumedAt == null ? undefined : Date.parse(state.resumedAt);
+  return Object.freeze({ entry, revision, paused: state?.paused === true, changedAt, resumedAt });
+}
