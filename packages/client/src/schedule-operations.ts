@@ -5,11 +5,11 @@ import {
 } from '@nightshift/core';
 import type { Client } from '@nightshift/broker';
 import { beatKeys, runId } from '@nightshift/beat-state';
-import { compileRuntimeEntry, compileScheduleEntries, runtimeEntryInput, type RuntimeEntryInput, type ScheduleEntry } from '@nightshift/schedule';
+import {
+  compileRuntimeEntry, compileScheduleEntries, entryRunHorizonMs, fireTimesBetween, runtimeEntryInput, upcomingFireTimes, type RuntimeEntryInput, type ScheduleEntry,
+} from '@nightshift/schedule';
 import { assertMigrated, ScheduleRecords, type RuntimeScheduleRow, type Store } from '@nightshift/store';
 import { claimFire, sendFire, type FireSenderParts } from './fire-sender.ts';
-import { fireTimesBetween, upcomingFireTimes } from './fire-times.ts';
-import { runHorizonMs } from './run-horizon.ts';
 import { brokenView, entryView, NEXT_RUNS_SHOWN, type ScheduleHistory, type ScheduleView } from './schedule-view.ts';
 
 export interface ScheduleOperationsOptions {
@@ -229,7 +229,7 @@ export class ScheduleOperations {
     const entry = await this.#entry(name);
     if (options.force !== true && entry.overlap !== 'allow') {
       const last = await this.records.lastRunOf(name);
-      if (last !== undefined && last.finishedAt === null && Date.parse(last.sentAt) + runHorizonMs(this.#app, entry) > this.#now()) {
+      if (last !== undefined && last.finishedAt === null && Date.parse(last.sentAt) + entryRunHorizonMs(this.#app, entry, this.#sender.client.broker.spec.ladderMs[0] ?? 0) > this.#now()) {
         return { sent: false, reason: 'overlap', running: last.id };
       }
     }

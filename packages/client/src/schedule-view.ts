@@ -1,9 +1,8 @@
 import type { AnyApp } from '@nightshift/core';
 import {
-  describeSchedule, entryQueue, entryZone, runtimeEntryInput, type OverlapPolicy, type RuntimeEntryInput, type ScheduleEntry,
+  describeSchedule, entryQueue, entryZone, runtimeEntryInput, upcomingFireTimes, type OverlapPolicy, type RuntimeEntryInput, type ScheduleEntry,
 } from '@nightshift/schedule';
 import type { RuntimeScheduleRow, ScheduleFire, ScheduleStateRow } from '@nightshift/store';
-import { upcomingFireTimes } from './fire-times.ts';
 
 /** Who paused an entry, when (ISO 8601) and why. */
 export interface PausedView {

@@ -1,7 +1,7 @@
 import { formatDuration } from '@nightshift/core';
 import { formatInZone } from './describe.ts';
 import { entryZone, jitterOffsetMs, type ScheduleEntry } from './entry.ts';
-import { nextFireTime } from './schedule.ts';
+import { upcomingFireTimes } from './entry-times.ts';
 
 /** How one schedule entry is doing, as the alerter pages it and the dashboard shows it. */
 export type EntryHealthStatus = 'healthy' | 'overdue' | 'failing' | 'paused' | 'ended';
@@ -76,14 +76,13 @@ export function judgeEntry(entry: ScheduleEntry, appZone: string, horizonMs: num
 /** The time a success is due by, or `undefined` when the switch is off or no fire time is left. */
 export function dueBy(entry: ScheduleEntry, appZone: string, horizonMs: number, facts: Pick<EntryFacts, 'lastSuccess' | 'watchedSinceMs'>): number | undefined {
   if (entry.alert.overdueAfterMs === false) return undefined;
-  const from = Math.max(facts.lastSuccess?.scheduledForMs ?? facts.watchedSinceMs, (entry.startAt ?? Number.NEGATIVE_INFINITY) - 1);
-  let next: number;
+  let next: number | undefined;
   try {
-    next = nextFireTime(entry.schedule, from, entryZone(entry, appZone));
+    [next] = upcomingFireTimes(entry, appZone, facts.lastSuccess?.scheduledForMs ?? facts.watchedSinceMs, 1);
   } catch {
     return undefined; // a cron with no fire time left
   }
-  if (entry.endAt !== undefined && next > entry.endAt) return undefined;
+  if (next === undefined) return undefined; // past its end date
   return next + jitterOffsetMs(entry.name, next, entry.jitterMs) + horizonMs + entry.alert.overdueAfterMs;
 }
 

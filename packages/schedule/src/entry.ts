@@ -14,7 +14,7 @@ export type OverlapPolicy = 'allow' | 'skip' | 'buffer-one';
 export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['allow', 'skip', 'buffer-one'];
 
 /** Where an entry comes from: the app's code (changed only there) or the schedules table (changed at runtime). */
-export type EntrySource = 'code' | 'runtime';
+export type EntryKind = 'code' | 'runtime';
 
 /** The longest jitter: a run is never sent more than a day after its fire time. */
 export const MAX_JITTER_MS = 86_400_000;
@@ -43,7 +43,7 @@ export interface ScheduleEntry {
   readonly endAt: number | undefined;
   /** When its silence (the dead man's switch) or its failures page someone. */
   readonly alert: EntryAlert;
-  readonly source: EntrySource;
+  readonly source: EntryKind;
 }
 
 /**
@@ -212,7 +212,7 @@ export function jitterOffsetMs(entryName: string, fireMs: number, jitterMs: numb
   return Math.floor((digest.readUIntBE(0, 6) / 2 ** 48) * jitterMs);
 }
 
-function compileEntry(input: unknown, label: string, taskNames: readonly string[] | undefined, source: EntrySource): ScheduleEntry {
+function compileEntry(input: unknown, label: string, taskNames: readonly string[] | undefined, source: EntryKind): ScheduleEntry {
   const fail = (message: string, field: string) => new ConfigError(`${label}: ${message}`, { field });
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw fail('an entry must be an object { task, schedule, … }', 'schedule');
   const raw = input as Record<string, unknown>;

@@ -13,8 +13,9 @@ export {
 } from './misfire.ts';
 export {
   checkScheduleEntries, compileScheduleEntries, compileRuntimeEntry, runtimeEntryInput, entryZone, jitterOffsetMs, OVERLAP_POLICIES, MAX_JITTER_MS,
-  type ScheduleEntry, type EntryProblem, type CheckedEntries, type RuntimeEntryInput, type OverlapPolicy, type EntrySource,
+  type ScheduleEntry, type EntryProblem, type CheckedEntries, type RuntimeEntryInput, type OverlapPolicy, type EntryKind,
 } from './entry.ts';
+export { upcomingFireTimes, fireTimesBetween, entryRunHorizonMs } from './entry-times.ts';
 export { compileEntryAlert, DEFAULT_OVERDUE_AFTER_MS, DEFAULT_ENTRY_ALERT, type EntryAlert, type EntryAlertInput } from './entry-alert.ts';
 export { entryQueue } from './entry-queue.ts';
 export {

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { parseDuration, redactUrl, resolveTaskSettings, runHorizonMs, type AnyApp, type Logger } from '@nightshift/core';
+import { redactUrl, type AnyApp, type Logger } from '@nightshift/core';
 import type { Client } from '@nightshift/broker';
 import { beatKeys } from '@nightshift/beat-state';
-import type { ScheduleEntry } from '@nightshift/schedule';
+import { entryRunHorizonMs, type ScheduleEntry } from '@nightshift/schedule';
 import { Dispatcher } from './dispatcher.ts';
 import { EntryLoops } from './entry-loops.ts';
 import { runEntry } from './entry-loop.ts';
@@ -221,11 +221,7 @@ export class Beat {
     const known = this.#horizons.get(entry);
     if (known !== undefined) return known;
     const { app, client } = this.#parts;
-    const task = app.task(entry.task);
-    const horizon = task === undefined ? 0 : runHorizonMs(resolveTaskSettings(app, task), {
-      expiresMs: entry.expires === undefined ? 0 : parseDuration(entry.expires, `entry ${entry.name} expires`),
-      shortestRetryStepMs: client.broker.spec.ladderMs[0] ?? 0,
-    });
+    const horizon = entryRunHorizonMs(app, entry, client.broker.spec.ladderMs[0] ?? 0);
     this.#horizons.set(entry, horizon);
     return horizon;
   }

@@ -1,6 +1,6 @@
 import { ConfigError, formatDuration, loadApp } from '@nightshift/core';
 import {
-  checkScheduleEntries, describeMisfire, describeNextDstChange, describeSchedule, entryZone, formatInZone, jitterOffsetMs, nextFireTime,
+  checkScheduleEntries, describeMisfire, describeNextDstChange, describeSchedule, entryZone, formatInZone, jitterOffsetMs, upcomingFireTimes,
   type EntryProblem, type ScheduleEntry,
 } from '@nightshift/schedule';
 import { UsageError, type Io } from '../command.ts';
@@ -54,22 +54,6 @@ export function readCount(text: string | undefined): number {
 }
 
 /**
- * The fire times beat would use, from `from`: at most `count`, none before the entry's start or after its end
- * (fewer than `count` when it ends first).
- */
-export function entryFireTimes(entry: ScheduleEntry, appZone: string, from: number, count: number): number[] {
-  const zone = entryZone(entry, appZone);
-  const times: number[] = [];
-  let at = entry.startAt === undefined ? from : Math.max(from, entry.startAt - 1);
-  while (times.length < count) {
-    at = nextFireTime(entry.schedule, at, zone);
-    if (entry.endAt !== undefined && at > entry.endAt) break;
-    times.push(at);
-  }
-  return times;
-}
-
-/**
  * The entry as text (one JSON line with `json`); or, should its fire times not be computable although beat's
  * checks accepted it, that as the entry's problem, so the entries after it are still explained.
  */
@@ -78,7 +62,7 @@ function explainEntry(index: number, entry: ScheduleEntry, appZone: string, from
   let times: number[];
   let dst: string | undefined;
   try {
-    times = entryFireTimes(entry, appZone, from, count);
+    times = upcomingFireTimes(entry, appZone, from, count);
     dst = describeNextDstChange(entry.schedule, zone, from);
   } catch (error) {
     return { index, name: entry.name, message: `schedule[${index}] ${JSON.stringify(entry.name)}: ${error instanceof Error ? error.message : String(error)}` };

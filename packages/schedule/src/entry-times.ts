@@ -1,5 +1,6 @@
-import { BadParameterError } from '@nightshift/core';
-import { entryZone, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
+import { BadParameterError, parseDuration, resolveTaskSettings, runHorizonMs, type AnyApp } from '@nightshift/core';
+import { entryZone, type ScheduleEntry } from './entry.ts';
+import { nextFireTime } from './schedule.ts';
 
 /** The next `count` fire times of `entry` after `afterMs`, within its start and end dates (fewer once it ends). */
 export function upcomingFireTimes(entry: ScheduleEntry, appZone: string, afterMs: number, count: number): number[] {
@@ -31,4 +32,19 @@ export function fireTimesBetween(entry: ScheduleEntry, appZone: string, fromMs: 
     times.push(at);
   }
   return times;
+}
+
+/**
+ * How long after it was sent a run of `entry` can still be waiting, running or retrying (core's `runHorizonMs` of its
+ * task, with the entry's `expires`): beat's overlap policy never waits longer for it, and the dead man's switch
+ * gives a run that long to succeed. 0 for a task the app does not have.
+ * @param shortestRetryStepMs the retry ladder's shortest step (`broker.spec.ladderMs[0]`), when known.
+ */
+export function entryRunHorizonMs(app: AnyApp, entry: ScheduleEntry, shortestRetryStepMs = 0): number {
+  const task = app.task(entry.task);
+  if (task === undefined) return 0;
+  return runHorizonMs(resolveTaskSettings(app, task), {
+    expiresMs: entry.expires === undefined ? 0 : parseDuration(entry.expires, `schedule "${entry.name}" expires`),
+    shortestRetryStepMs,
+  });
 }
