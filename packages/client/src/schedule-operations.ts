@@ -123,6 +123,15 @@ export class ScheduleOperations {
     ];
   }
 
+  /**
+   * The code's entries as the app defines them, without PostgreSQL: no paused state, no runtime entries. For
+   * showing what beat dispatches while the database is down.
+   */
+  codeEntries(): ScheduleView[] {
+    const now = this.#now();
+    return [...this.#code.values()].map((entry) => entryView(this.#app, entry, undefined, undefined, now));
+  }
+
   /** @throws ScheduleNotFoundError */
   async get(name: string): Promise<ScheduleView> {
     await this.#ready();

@@ -42,6 +42,7 @@ export function Schedules() {
   const done = (text) => { setMessage(text); reload(); };
   return html`<p>Leader: <b>${data == null ? '—' : !data.lease.redisUp ? 'unknown (Redis unreachable)' : data.leader ?? 'none holds the lease'}</b>
     ${data?.lease.expiresInMs != null ? ` (lease held for ${ms(data.lease.expiresInMs)} more unless renewed)` : ''} · last dispatch ${when(data?.lastDispatchAt)}${data?.lastDispatcher ? ` by ${data.lastDispatcher}` : ''} · app zone ${data?.timezone ?? '—'}</p>
+    ${data?.runtimeUnavailable ? html`<p class="warn" data-runtime-unavailable>${data.runtimeUnavailable}</p>` : null}
     <div class="bar"><span class="muted" data-result>${message}</span></div><${Err} error=${error} />
     <table><thead><tr><th>Entry</th><th>Task</th><th>Queue</th><th>Schedule</th><th>Zone</th><th>Next runs</th><th>Last dispatch</th><th>Lag</th><th>Misfire</th><th>State</th><th></th></tr></thead>
     <tbody>${(data?.entries ?? []).map((e) => html`<tr data-entry=${e.name}>

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { decode, type TaskEnvelope } from '@nightshift/core';
 import { runId } from '@nightshift/beat-state';
+import { requireServices, TcpProxy } from '@nightshift/test-helpers';
 import { eventually, installation, type Installation } from './support.ts';
 
 // The schedule routes on the real PostgreSQL, Redis and RabbitMQ: every operation, its refusals with their
@@ -197,4 +198,25 @@ test('the OpenAPI document has the schedule routes, If-Match among PATCH\'s para
   }
   const ifMatch = doc.paths['/api/schedules/{name}']?.patch?.parameters?.find((parameter) => parameter.name === 'if-match');
   assert.deepEqual([ifMatch?.in, ifMatch?.required], ['header', true]);
+});
+
+test('PostgreSQL unreachable: GET /api/schedules still shows the code\'s entries, and says runtime entries cannot be read', async () => {
+  const { databaseUrl } = await requireServices('postgres');
+  const proxy = await TcpProxy.start(databaseUrl);
+  const cut = await installation({ NIGHTSHIFT_DATABASE_URL: proxy.url(databaseUrl) });
+  try {
+    assert.equal((await cut.request('GET', '/api/schedules')).status, 200);
+    await proxy.cut();
+    const listed = await cut.request('GET', '/api/schedules');
+    assert.equal(listed.status, 200, listed.body);
+    const body = listed.json as { runtimeUnavailable?: string; entries: Entry[] };
+    assert.deepEqual(body.entries.map((e) => [e.name, e.source]), [['hourly-report', 'code']]);
+    assert.match(body.runtimeUnavailable ?? '', /PostgreSQL at .* is not reachable.*runtime entries and paused states cannot be read/);
+    assert.doesNotMatch(listed.body, /password|:[^@/]*@127/);
+    const one = await cut.request('GET', '/api/schedules/hourly-report');
+    assert.equal(one.status, 503, 'one entry with its state needs PostgreSQL: it says so');
+  } finally {
+    await proxy.close();
+    await cut.close();
+  }
 });

@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ControlRoom } from '../control-room.ts';
 import type { ScheduleEntryView } from '../live/beat-status.ts';
+import { SchemaNotReadyError, StoreUnavailableError } from '@nightshift/core';
 import { ApiError } from './api-error.ts';
 import {
   BackfillBody, CreateBody, EntryAnswer, EntryParams, etag, PatchBody, PauseBody, readVersion, RunNowBody, RunsAnswer, RunsQuery, VersionHeaders,
@@ -31,9 +32,19 @@ export function registerScheduleRoutes(app: FastifyInstance, room: ControlRoom):
   }, async () => {
     const beat = room.beat.view();
     const seen = new Map(beat.entries.map((entry) => [entry.name, entry]));
-    const views = room.schedules === undefined ? [] : await room.schedules.list();
+    let views: ScheduleView[];
+    let runtimeUnavailable: string | undefined;
+    try {
+      views = room.schedules === undefined ? [] : await room.schedules.list();
+    } catch (error) {
+      // At 3 AM with PostgreSQL down, the code's entries (which beat keeps dispatching) are still worth seeing.
+      if (room.schedules === undefined || !(error instanceof StoreUnavailableError || error instanceof SchemaNotReadyError)) throw error;
+      views = room.schedules.codeEntries();
+      runtimeUnavailable = `${(error as Error).message}: runtime entries and paused states cannot be read; the code's entries are shown as the app defines them`;
+    }
     return {
       timezone: room.app?.timezone ?? null, leader: beat.leader, lease: beat.lease, lastDispatcher: beat.lastDispatcher, lastDispatchAt: beat.lastDispatchAt,
+      ...(runtimeUnavailable !== undefined ? { runtimeUnavailable } : {}),
       entries: views.map((view) => withDispatch(view, seen.get(view.name), room.beat.lastDispatchOf(view.name))),
     };
   });
@@ -99,9 +110,16 @@ export function registerScheduleRoutes(app: FastifyInstance, room: ControlRoom):
       summary: 'send each fire time of a past range once, oldest first, at a bounded rate; a fire time already sent is not sent again', tags: ['schedules'],
       params: EntryParams, body: BackfillBody, response: apiResponses({ 200: Anything('`{ fireTimes, sent, alreadyThere }`') }, [400, 404, 503], { mutation: true }),
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { from, to, ratePerSecond } = request.body;
-    return schedules().backfill(request.params.name, { from: new Date(from), to: new Date(to), by: by(request), ...(ratePerSecond !== undefined ? { ratePerSecond } : {}) });
+    // A caller that hangs up stops the backfill between two fire times; what was sent stays sent (and claimed).
+    const hungUp = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) hungUp.abort(new Error('the caller hung up'));
+    });
+    return schedules().backfill(request.params.name, {
+      from: new Date(from), to: new Date(to), by: by(request), signal: hungUp.signal, ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
+    });
   });
 
   app.get<Params & { Querystring: Static<typeof RunsQuery> }>('/api/schedules/:name/runs', {
