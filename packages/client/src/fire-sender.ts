@@ -11,14 +11,26 @@ import type { ScheduleEntry } from '@nightshift/schedule';
  */
 export const PERSON_CLAIM_TTL_MS = 7 * 86_400_000;
 
-// KEYS[1]: the claim of one fire time (beat's own key). ARGV: the claim record, its TTL in ms. Claims the fire time
-// unless it is claimed already; a claim that records the fire time as missed (beat claimed it and could not send
-// it) may be taken over. Returns 1 when claimed, 0 when it was there.
+/**
+ * A beat claim older than this, never marked sent or missed, whose leader no longer holds the lease, was abandoned:
+ * the leader died between claiming the fire time and sending it. Far beyond a lease's life and a publish attempt,
+ * so a leader still sending it has long stopped (beat stops the moment its lease is no longer valid).
+ */
+export const ABANDONED_CLAIM_MS = 60_000;
+
+// KEYS[1]: the claim of one fire time (beat's own key), KEYS[2]: beat's lease. ARGV: the claim record, its TTL in ms,
+// now (ms), ABANDONED_CLAIM_MS. Claims the fire time unless it is claimed already. A claim may be taken over when it
+// records the fire time as missed (beat claimed it and could not send it), or when beat's leader claimed it and
+// died before sending it (no outcome recorded, its lease take is over, and it is old). Returns 1 when claimed, 0
+// when it was there.
 const CLAIM = `
 local current = redis.call('GET', KEYS[1])
 if current then
   local ok, claim = pcall(cjson.decode, current)
-  if not ok or type(claim) ~= 'table' or claim.state ~= 'missed' then return 0 end
+  if not ok or type(claim) ~= 'table' then return 0 end
+  local abandoned = claim.state == nil and type(claim.token) == 'string' and redis.call('GET', KEYS[2]) ~= claim.token
+    and tonumber(claim.claimedAtMs) ~= nil and tonumber(ARGV[3]) - tonumber(claim.claimedAtMs) > tonumber(ARGV[4])
+  if claim.state ~= 'missed' and not abandoned then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
@@ -39,7 +51,8 @@ export interface FireSenderParts {
  */
 export async function claimFire(parts: FireSenderParts, entry: string, fireMs: number, origin: PersonOrigin, by: string): Promise<boolean> {
   const record = JSON.stringify({ by, origin, state: 'claimed', claimedAt: new Date(parts.now()).toISOString() });
-  return Number(await parts.redis.eval(CLAIM, 1, parts.keys.run(entry, fireMs), record, PERSON_CLAIM_TTL_MS)) === 1;
+  const claimed = await parts.redis.eval(CLAIM, 2, parts.keys.run(entry, fireMs), parts.keys.lease, record, PERSON_CLAIM_TTL_MS, parts.now(), ABANDONED_CLAIM_MS);
+  return Number(claimed) === 1;
 }
 
 /**

@@ -188,6 +188,27 @@ test('backfill leaves a fire time beat claimed alone, and sends one beat claimed
   assert.match(await site.redis.get(keys.run('shared', claimed)) ?? '', /beat-1/, 'beat\'s claim untouched');
 });
 
+test('backfill sends a fire time whose leader claimed it and died before sending it, and no other beat claim', async () => {
+  const { schedules } = site.client;
+  const { from, times } = await everySecond('orphaned');
+  const keys = beatKeys(site.config.prefix);
+  const [abandoned, recent, stillLeading] = times as [number, number, number];
+  const now = Date.now();
+  const claim = (token: string, claimedAtMs: number) => JSON.stringify({ by: 'beat-1', token, claimedAt: new Date(claimedAtMs).toISOString(), claimedAtMs });
+  await site.redis.set(keys.lease, 'beat-2#0123456789ab', 'PX', 60_000);
+  // beat-1 claimed the first two and was SIGKILLed before sending: beat-2 leads now
+  await site.redis.set(keys.run('orphaned', abandoned), claim('beat-1#aaaaaaaaaaaa', now - 120_000), 'PX', 3_600_000);
+  await site.redis.set(keys.run('orphaned', recent), claim('beat-1#aaaaaaaaaaaa', now - 5_000), 'PX', 3_600_000);
+  // the leader claimed the third and may still be sending it
+  await site.redis.set(keys.run('orphaned', stillLeading), claim('beat-2#0123456789ab', now - 120_000), 'PX', 3_600_000);
+  const result = await schedules.backfill('orphaned', { from: new Date(from), to: new Date(stillLeading), by: 'ana', ratePerSecond: 100 });
+  assert.deepEqual(result, { fireTimes: 3, sent: 1, alreadyThere: 2 });
+  await eventually('one run', () => ticksOf('orphaned').length >= 1);
+  await sleep(200);
+  assert.deepEqual(ticksOf('orphaned').map((m) => m.messageId), [runId('orphaned', abandoned)], 'only the abandoned one, with beat\'s id for it');
+  await site.redis.del(keys.lease);
+});
+
 test('backfill honours its rate', async () => {
   const { schedules } = site.client;
   const { from } = await everySecond('paced');

@@ -101,7 +101,9 @@ export class RunLedger {
 
   /** Claims one run for this replica; `'handled'` if it (or a later run) was claimed or counted already. */
   async claim(entry: string, scheduledForMs: number): Promise<ClaimResult> {
-    const record = JSON.stringify({ by: this.#replica, claimedAt: new Date().toISOString() });
+    // The lease token and the time let a backfill tell a claim whose leader died before sending (see @nightshift/client).
+    const claimedAtMs = Date.now();
+    const record = JSON.stringify({ by: this.#replica, token: this.#lease.token, claimedAt: new Date(claimedAtMs).toISOString(), claimedAtMs });
     const keys = [this.#keys.lease, this.#keys.lastRun, this.#keys.run(entry, scheduledForMs)];
     const result = String(await CLAIM.run(this.#redis, keys, [this.#lease.token, entry, scheduledForMs, this.#claimTtlMs, record])) as ClaimResult;
     this.#remember(result, entry, scheduledForMs);
