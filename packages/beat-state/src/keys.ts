@@ -14,6 +14,11 @@ export interface BeatKeys {
    * state (restarted without persistence, flushed) gets a new one, which tells a replica that knew the old one.
    */
   readonly lastRunEpoch: string;
+  /**
+   * A hash: entry name → `{ id, sentAtMs }` of the newest run a person sent (run now, backfill), written as it is
+   * sent, so beat's overlap policy sees it before the task history does.
+   */
+  readonly personSent: string;
   /** Every key beat writes, as a SCAN pattern (for tests and for `redis-cli --scan`). */
   readonly pattern: string;
   /** The claim of one run. */
@@ -27,6 +32,7 @@ export function beatKeys(prefix: string): BeatKeys {
     leaseReleased: `${base}:lease:released`,
     lastRun: `${base}:last-run`,
     lastRunEpoch: `${base}:last-run:epoch`,
+    personSent: `${base}:person-sent`,
     pattern: `${base}:*`,
     run: (entry: string, scheduledForMs: number) => `${base}:run:${entry}:${new Date(scheduledForMs).toISOString()}`,
   });

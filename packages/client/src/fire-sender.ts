@@ -80,6 +80,8 @@ export async function sendFire(parts: FireSenderParts, entry: ScheduleEntry, fir
     await mark({ state: 'missed', reason: 'unsent', error: (error as Error).message });
     throw error;
   }
+  // Beat's overlap policy reads it at once; the task history may take a moment to show the run.
+  await parts.redis.hset(parts.keys.personSent, entry.name, JSON.stringify({ id, sentAtMs: parts.now() })).catch(() => undefined);
   await publishEvent(parts.client.broker, 'beat.dispatched', {
     entry: entry.name, task: entry.task, id, scheduledFor, lagMs: parts.now() - fireMs, attempts: 1, origin, by,
   });

@@ -72,7 +72,12 @@ export class Beat {
     this.#ledger = new RunLedger(parts.redis, keys, this.lease, parts.settings.claimTtlMs, parts.settings.replica);
     this.#missed = new MissedFires(parts.metrics, parts.client.broker, parts.settings.replica);
     const lastRunOf = parts.source.lastRunOf?.bind(parts.source);
-    this.#overlap = new OverlapGate({ lastRunOf, horizonMs: (entry) => this.#horizonMs(entry), log: parts.log });
+    const personSent = async (entry: string) => {
+      const raw = await parts.redis.hget(keys.personSent, entry);
+      const run = raw === null ? undefined : JSON.parse(raw) as { id?: unknown; sentAtMs?: unknown };
+      return typeof run?.id === 'string' && typeof run.sentAtMs === 'number' ? { id: run.id, sentAt: run.sentAtMs } : undefined;
+    };
+    this.#overlap = new OverlapGate({ lastRunOf, personSent, horizonMs: (entry) => this.#horizonMs(entry), log: parts.log });
     this.#dispatcher = new Dispatcher({
       client: parts.client, ledger: this.#ledger, lease: this.lease, metrics: parts.metrics, missed: this.#missed, overlap: this.#overlap, log: parts.log, replica: parts.settings.replica,
     });

@@ -11,6 +11,8 @@ export interface RunningRun {
 export interface OverlapGateParts {
   /** The newest run of an entry in the task history; `undefined` when there is no history. */
   readonly lastRunOf: ((entry: string) => Promise<RecordedRun | undefined>) | undefined;
+  /** The newest run of an entry a person sent (run now, backfill), which the history may not show yet. */
+  readonly personSent?: (entry: string) => Promise<RunningRun | undefined>;
   /** How long after sending a run of this entry can still be running (`runHorizonMs` of its task). */
   readonly horizonMs: (entry: ScheduleEntry) => number;
   readonly log: Logger;
@@ -46,7 +48,7 @@ export class OverlapGate {
     const horizon = this.#parts.horizonMs(entry);
     const now = this.#now();
     const within = (run: { sentAt: number }) => now < run.sentAt + horizon;
-    const mine = this.#sent.get(entry.name);
+    const mine = newer(this.#sent.get(entry.name), await this.#parts.personSent?.(entry.name).catch(() => undefined));
     const recorded = await this.#recorded(entry);
     if (recorded !== undefined && (mine === undefined || recorded.id === mine.id || recorded.sentAt >= mine.sentAt)) {
       return !recorded.finished && within(recorded) ? { id: recorded.id, sentAt: recorded.sentAt } : undefined;
@@ -71,4 +73,9 @@ export class OverlapGate {
       return undefined;
     }
   }
+}
+
+function newer(a: RunningRun | undefined, b: RunningRun | undefined): RunningRun | undefined {
+  if (a === undefined) return b;
+  return b !== undefined && b.sentAt > a.sentAt ? b : a;
 }

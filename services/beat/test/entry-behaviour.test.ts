@@ -113,6 +113,25 @@ for (const overlap of ['skip', 'buffer-one'] as const) {
   });
 }
 
+test('overlap skip: a run a person sent a moment ago (run now, backfill) holds the next fires before the history shows it', { timeout: 30_000 }, async () => {
+  const config = await testConfig('beat-person-sent');
+  const db = await runtimeStore();
+  cleanups.push(db.cleanup, () => cleanupPrefix(config, ['slow']));
+  await declareQueues(config, ['slow']);
+  const events = await eventTap(config, ['beat.dispatched', 'beat.missed']);
+  cleanups.push(() => events.close());
+  const redis = new Redis(config.redisUrl);
+  cleanups.push(async () => redis.disconnect());
+  // What a run now writes as it sends (the history is not written here at all): its horizon is 10 s.
+  await redis.hset(beatKeys(config.prefix).personSent, 'held-report', JSON.stringify({ id: 'beat:held-report:manual', sentAtMs: Date.now() }));
+  const service = await replica(config, app, { replica: 'person-sent', store: { url: db.url, schema: db.store.schema } });
+  await eventually('leader', () => service.beat.leading);
+  await db.records.insert('held-report', { name: 'held-report', task: 'reports.slow', schedule: { every: '1s' }, overlap: 'skip' }, null, 'ana');
+  await eventually('three fires skipped for overlap', () => missedCount(events.events, 'held-report', 'overlap') >= 3, 15_000);
+  const dispatched = events.events.filter((e) => e.entry === 'held-report' && !('reason' in e));
+  assert.deepEqual(dispatched, [], 'nothing sent while the person\'s run may still be running');
+});
+
 test('jitter: each run is sent its fixed offset after its fire time, with the fire time as its claim and id', async () => {
   const config = await testConfig('beat-jitter');
   cleanups.push(() => cleanupPrefix(config, ['ticks']));
