@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadApp, loadConfig, type AnyApp } from '@nightshift/core';
 import { loadAlerterConfig, startAlerter, type Alerter } from '@nightshift/alerter';
-import { startBeatService, type BeatService } from '@nightshift/beat';
+import { startBeatService } from '@nightshift/beat';
 import { loadHealthApiConfig, startHealthApi, type HealthApi } from '@nightshift/health-api';
 import { ScheduleHealthRecords } from '@nightshift/store';
 import { createLogger, metrics } from '@nightshift/telemetry';
@@ -96,12 +96,27 @@ describe('with beat and workers running', () => {
     assert.ok(pagedAt - dueBy <= 5_000 + WATCH_INTERVAL_MS, `paged ${pagedAt - dueBy} ms after the due time`);
     process.stdout.write(`# overdue page ${pagedAt - dueBy} ms after the due time\n`);
     assert.match(page.raw, /Last success/);
+    // The health-api shows what the alerter judged: the entry overdue with its cause, background work degraded.
+    const background = await eventually('/health/background degraded', async () => {
+      const body = (await healthApi.server.inject({ method: 'GET', url: '/health/background' })).json() as { status: string; reasons: string[] };
+      return body.status === 'degraded' && body.reasons.some((r) => r.startsWith('schedule watched-tick is overdue')) ? body : undefined;
+    }, 10_000);
+    assert.ok(background.reasons.some((r) => /^schedule watched-tick is overdue: no worker consuming the queue "watched"/.test(r)), background.reasons.join('; '));
+    const listed = (await healthApi.server.inject({ method: 'GET', url: '/api/schedules' })).json() as { entries: { name: string; health: { status: string; cause: string; dueBy: string; lastSuccess: string } | null }[] };
+    const shown = listed.entries.find((e) => e.name === 'watched-tick')?.health;
+    assert.equal(shown?.status, 'overdue');
+    assert.match(shown?.cause ?? '', /no worker consuming/);
+    assert.ok(shown?.dueBy && shown.lastSuccess, 'due by and last success are shown');
 
     await site.worker(['watched']);
     await eventually('the recovery', () => messagesOf(site.slack, 'watched-tick')[1], 20_000);
     await pause(3_000); // a few more rounds: nothing else is said
     assert.deepEqual(eventsOf(site.slack, 'watched-tick'), ['is overdue', 'recovered']);
     assert.equal((await judged('watched-tick'))?.status, 'healthy');
+    await eventually('/health/background without it', async () => {
+      const body = (await healthApi.server.inject({ method: 'GET', url: '/health/background' })).json() as { reasons: string[] };
+      return body.reasons.some((r) => r.startsWith('schedule watched-tick')) ? undefined : true;
+    }, 10_000);
   });
 
   test('a task failing three runs in a row (afterFailures 3): one page and no dead-letter page; a success: one recovery', async () => {
