@@ -88,10 +88,12 @@ export function backgroundHealth(snapshot: Snapshot, workers: readonly WorkerVie
 function scheduleHealth(snapshot: Snapshot, nowMs: number): { reasons: string[]; summary: BackgroundHealth['schedules'] } {
   const judgements = [...(snapshot.schedules?.values() ?? [])];
   const judgedAt = judgements.reduce<string | null>((newest, j) => (j.judgedAt !== undefined && (newest === null || j.judgedAt > newest) ? j.judgedAt : newest), null);
-  const overdue = judgements.filter((j) => j.status === 'overdue');
+  // A judgement that is not renewed is not current (its entry may be gone, or judged by no alerter any more).
+  const current = judgements.filter((j) => j.judgedAt !== undefined && nowMs - Date.parse(j.judgedAt) <= SCHEDULE_JUDGEMENT_STALE_MS);
+  const overdue = current.filter((j) => j.status === 'overdue');
   const reasons = overdue.map((j) => `schedule ${j.entry} is overdue: ${j.cause ?? 'no success by the time one was due'} (a success was due by ${j.dueBy ?? 'earlier'})`);
   if (judgedAt !== null && nowMs - Date.parse(judgedAt) > SCHEDULE_JUDGEMENT_STALE_MS) {
     reasons.push(`schedules: the alerter last judged them ${Math.round((nowMs - Date.parse(judgedAt)) / 60_000)} min ago, so no overdue schedule is paged (is the alerter running?)`);
   }
-  return { reasons, summary: { overdue: overdue.map((j) => j.entry), failing: judgements.filter((j) => j.status === 'failing').map((j) => j.entry), judgedAt } };
+  return { reasons, summary: { overdue: overdue.map((j) => j.entry), failing: current.filter((j) => j.status === 'failing').map((j) => j.entry), judgedAt } };
 }

@@ -51,4 +51,6 @@ test('judgements older than 5 minutes: degraded, because nobody pages an overdue
   const stale = judge(0, 0, new Map([judged('ok', 'healthy')]), Date.parse('2025-03-01T00:06:00.000Z'));
   assert.equal(stale.status, 'degraded');
   assert.match(stale.reasons[0] ?? '', /the alerter last judged them 6 min ago, so no overdue schedule is paged \(is the alerter running\?\)/);
+  const leftOver = judge(0, 0, new Map([judged('gone', 'overdue', '2025-03-01T00:00:00.000Z'), judged('ok', 'healthy', '2025-03-01T00:05:59.000Z')]), Date.parse('2025-03-01T00:06:00.000Z'));
+  assert.deepEqual([leftOver.status, leftOver.reasons, leftOver.schedules.overdue], ['healthy', [], []], 'an old overdue verdict nobody renews is not current');
 });
