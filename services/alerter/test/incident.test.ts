@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_ENTRY_ALERT, type EntryAlert, type EntryHealth } from '@nightshift/schedule';
 import type { IncidentState, NotSentFires } from '@nightshift/store';
-import { decideIncident, type IncidentInput } from '../src/schedule-watch/incident.ts';
+import { decideIncident, pauseDue, type IncidentInput } from '../src/schedule-watch/incident.ts';
 
 const T0 = Date.parse('2030-06-01T02:00:00Z');
 const MIN = 60_000;
@@ -59,24 +59,31 @@ test('failing after afterFailures opens the incident and its alert group; turnin
   const opened = decideIncident(input(QUIET, failing(3), T0 + 3 * MIN, { alert, lastError: 'Boom: no' }));
   assert.deepEqual(opened.messages.map((m) => [m.event, m.consecutiveFailures, m.lastError]), [['failing', 3, 'Boom: no']]);
   assert.equal(opened.openGroup, true);
-  assert.equal(opened.pause, false);
   const worse = decideIncident(input(opened.next, { ...overdue(), consecutiveFailures: 5 }, T0 + 20 * MIN, { alert }));
   assert.deepEqual(worse.messages, []);
 });
 
-test('pauseAfterFailures pauses the entry and the page says so; a separate page when the streak page came earlier', () => {
-  const together = decideIncident(input(QUIET, failing(3), T0, { alert: { ...DEFAULT_ENTRY_ALERT, afterFailures: 3, pauseAfterFailures: 3 } }));
-  assert.equal(together.pause, true);
+test('pauseAfterFailures: due at that streak; the pause is told once, in the streak page when made with it, else alone', () => {
+  const both = { ...DEFAULT_ENTRY_ALERT, afterFailures: 3, pauseAfterFailures: 3 };
+  assert.equal(pauseDue(both, failing(2)), false);
+  assert.equal(pauseDue(both, failing(3)), true);
+  assert.equal(pauseDue(both, { ...failing(3), status: 'paused' }), false, 'already paused');
+  const byAlerter = { at: new Date(T0).toISOString(), by: 'nightshift alerter', note: 'paused by the alerter after 3 runs' };
+  const together = decideIncident(input(QUIET, failing(3), T0, { alert: both, paused: byAlerter }));
   assert.deepEqual(together.messages.map((m) => [m.event, m.pausedByAlerter]), [['failing', true]]);
   assert.match(together.messages[0]?.detail ?? '', /the alerter paused nightly/);
-  const alert = { ...DEFAULT_ENTRY_ALERT, afterFailures: 3, pauseAfterFailures: 5 };
-  const paged = decideIncident(input(QUIET, failing(3), T0, { alert }));
-  assert.equal(paged.pause, false);
-  const paused = decideIncident(input(paged.next, failing(5), T0 + 2 * MIN, { alert }));
-  assert.equal(paused.pause, true);
+  assert.equal(together.next.pauseToldFor, byAlerter.at);
+  const pausedHealth: EntryHealth = { ...failing(3), status: 'paused', dueByMs: undefined };
+  assert.deepEqual(decideIncident(input(together.next, pausedHealth, T0 + MIN, { alert: both, paused: byAlerter })).messages, [], 'told once');
+  // The page was written with the streak at 3; the pause came at 5: a message of its own.
+  const later = { ...DEFAULT_ENTRY_ALERT, afterFailures: 3, pauseAfterFailures: 5 };
+  const paged = decideIncident(input(QUIET, failing(3), T0, { alert: later }));
+  assert.deepEqual(paged.messages.map((m) => [m.event, m.pausedByAlerter]), [['failing', false]]);
+  const paused = decideIncident(input(paged.next, failing(5), T0 + 2 * MIN, { alert: later, paused: byAlerter }));
   assert.deepEqual(paused.messages.map((m) => [m.event, m.status]), [['paused', 'paused']]);
-  const after = decideIncident(input(paused.next, { ...failing(5), status: 'paused', dueByMs: undefined }, T0 + 3 * MIN, { alert }));
-  assert.deepEqual([after.pause, after.messages], [false, []], 'once paused, nothing more');
+  // A round that paused but failed to write: the next round, which sees it paused, tells it.
+  const retold = decideIncident(input(paged.next, pausedHealth, T0 + 3 * MIN, { alert: later, paused: byAlerter }));
+  assert.deepEqual(retold.messages.map((m) => m.event), ['paused']);
 });
 
 test('flapping: fail, recover, fail, recover, … sends page, recovery, one flapping message, then one steady message', () => {
@@ -131,6 +138,7 @@ test('runs a person\'s pause did not send are told once per pause; a pause the a
   assert.match(first.messages[0]?.detail ?? '', /paused by ana at .* \(partner API down\): its runs are not sent until it is resumed, and this is said once per pause/);
   const again = decideIncident(input(first.next, pausedHealth, T0 + 30 * MIN, { paused, missed: fires({ paused: 29 }, '40') }));
   assert.deepEqual([again.messages, again.next.missedSeq], [[], '40']);
-  const byAlerter = decideIncident(input(QUIET, pausedHealth, T0, { paused: { ...paused, by: 'nightshift alerter' }, missed: fires({ paused: 2 }, '5') }));
-  assert.deepEqual(byAlerter.messages, []);
+  const told = { ...QUIET, pauseToldFor: paused.at }; // the alerter's pause, told by its page
+  const byAlerter = decideIncident(input(told, pausedHealth, T0, { paused: { ...paused, by: 'nightshift alerter' }, missed: fires({ paused: 2 }, '5') }));
+  assert.deepEqual([byAlerter.messages, byAlerter.next.missedSeq], [[], '5']);
 });

@@ -11,7 +11,7 @@ import { loadApp, loadConfig, type AnyApp } from '@nightshift/core';
 import { loadAlerterConfig, startAlerter, type Alerter } from '@nightshift/alerter';
 import { startBeatService } from '@nightshift/beat';
 import { loadHealthApiConfig, startHealthApi, type HealthApi } from '@nightshift/health-api';
-import { ScheduleHealthRecords } from '@nightshift/store';
+import { ScheduleHealthRecords, ScheduleRecords } from '@nightshift/store';
 import { createLogger, metrics } from '@nightshift/telemetry';
 import { eventually, randomPrefix, removePrefix, requireServices, slackWebhook } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
@@ -44,7 +44,8 @@ async function installation(appFile: string) {
     healthApi: () => startHealthApi({ config: loadHealthApiConfig(env), logger, meter, app, listen: false }).then(keep),
     alerter: () => startAlerter({ config: loadAlerterConfig(env), logger, meter, app, retry: { baseMs: 200, maxMs: 1_000 } }).then(keep),
     worker: (queues: string[]) => startWorker({ appPath, queues, concurrency: 1, grace: '1s' }, env, quiet, meter).then(keep),
-    beat: () => startBeatService({ app: app as AnyApp, config: loadConfig(env), log: logger, meter }).then(keep),
+    // With the store, as beat's main.ts starts it: runtime entries and pauses come from PostgreSQL.
+    beat: () => startBeatService({ app: app as AnyApp, config: loadConfig(env), log: logger, meter, store: { url: databaseUrl, schema: prefix, applicationName: 'nightshift beat' } }).then(keep),
     async close() {
       for (const service of started.reverse()) await service.stop().catch(() => {});
       await removePrefix({ amqpUrl, redisUrl, databaseUrl }, prefix).catch(() => {});
@@ -70,10 +71,12 @@ describe('with beat and workers running', () => {
     process.env.NIGHTSHIFT_TEST_COUNTS = counts;
     site = await installation('schedule-watch-app.ts');
     healthApi = await site.healthApi();
-    alerter = await site.alerter();
     watchedWorker = await site.worker(['watched']);
     await site.worker(['patterned']);
     await site.beat();
+    // Last, as in production where the watch finds a running schedule: started first, it would rightly page
+    // watched-tick overdue if beat and the workers took longer to start than its 2 s tolerance.
+    alerter = await site.alerter();
   });
 
   after(async () => {
@@ -85,7 +88,7 @@ describe('with beat and workers running', () => {
 
   test('the only worker of an entry\'s queue stops: exactly one overdue page naming "no worker consuming", within the tolerance plus 5 s; it comes back: exactly one recovery', async () => {
     await eventually('watched-tick to succeed', async () => (await judged('watched-tick'))?.lastSuccessAt ?? undefined, 20_000);
-    assert.deepEqual(eventsOf(site.slack, 'watched-tick'), []);
+    assert.deepEqual(eventsOf(site.slack, 'watched-tick'), [], site.slack.messages.map((m) => m.text).join(' / '));
     await watchedWorker.stop();
     const page = await eventually('the overdue page', () => messagesOf(site.slack, 'watched-tick')[0], 20_000);
     const pagedAt = Date.now();
@@ -128,6 +131,21 @@ describe('with beat and workers running', () => {
     const stored = await alerter.deadLetters.list({ task: 'sched.patterned' });
     assert.ok(stored.items.length >= 3, 'every dead letter is stored');
     assert.deepEqual(site.slack.messages.filter((m) => /failed for good/.test(m.text)).map((m) => m.text), [], 'no dead letter of these entries paged alone');
+  });
+
+  test('pauseAfterFailures 3: the alerter pauses the entry at the third dead letter in a row, the one page says so, and beat sends no more', async () => {
+    const page = await eventually('the streak page', () => messagesOf(site.slack, 'doomed-nightly')[0], 30_000);
+    assert.equal(page.text, 'schedule doomed-nightly is failing: 3 runs in a row dead-lettered; paused it');
+    assert.match(page.raw, /the alerter paused doomed-nightly: its runs are not sent until someone resumes it/);
+    const state = await new ScheduleRecords(alerter.store).stateOf('doomed-nightly');
+    assert.deepEqual([state?.paused, state?.pausedBy], [true, 'nightshift alerter']);
+    assert.match(state?.pausedNote ?? '', /after 3 runs in a row were dead-lettered/);
+    const runs = () => Number(readFileSync(join(counts, 'doomed.count'), 'utf8'));
+    await pause(1_500); // beat applies a pause within a second; a run sent just before may still run
+    const atPause = runs();
+    await pause(4_000);
+    assert.equal(runs(), atPause, 'no run after the pause');
+    assert.deepEqual(eventsOf(site.slack, 'doomed-nightly'), ['is failing'], 'one page, and the paused runs are not told again');
   });
 
   test('a flapping entry (fail, fail, succeed, …): a page, a recovery, one flapping message, then no storm', async () => {

@@ -15,7 +15,7 @@ export interface IncidentInput {
   /** What was told before (the stored incident). */
   readonly state: IncidentState;
   readonly health: EntryHealth;
-  /** Its pause, when paused. */
+  /** Its pause, when paused (the alerter's own included, made just before this decision). */
   readonly paused: { readonly at: string | null; readonly by: string | null; readonly note: string | null } | null;
   /** Fires not sent that were recorded since the last told (`state.missedSeq`). */
   readonly missed: NotSentFires | undefined;
@@ -28,12 +28,10 @@ export interface IncidentInput {
   readonly missedWindowMs: number;
 }
 
-/** What to do about one entry: its next incident state, the messages to send, and whether to pause it first. */
+/** What to tell about one entry: its next incident state and the messages to send. */
 export interface IncidentDecision {
   readonly next: IncidentState;
   readonly messages: readonly ScheduleAlertSource[];
-  /** Pause the entry (`alert.pauseAfterFailures` reached) before the messages go. */
-  readonly pause: boolean;
   /** Open the entry's alert group, so its later dead letters are counted in this incident (a failing streak). */
   readonly openGroup: boolean;
   /** Whether `next` differs from the state given. */
@@ -51,21 +49,28 @@ export interface IncidentDecision {
  *   and no change pages from then on. Once it has stayed the same (healthy, or overdue/failing) for a whole
  *   `flapWindowMs`, one message says which; if bad, that is the incident's page. So whatever it does, a flapping
  *   entry sends at most one message per `flapWindowMs`.
- * - **Pause after failures.** At `alert.pauseAfterFailures` runs in a row dead-lettered the entry is paused (by
- *   `nightshift alerter`), and the page says so; this message is sent whatever the incident's phase (an action was
- *   taken). A person's resume starts the count again.
+ * - **Pause after failures.** At `alert.pauseAfterFailures` runs in a row dead-lettered the caller pauses the entry
+ *   (by `nightshift alerter`, see `pauseDue`), and the page says so, once per pause, whatever the incident's phase
+ *   (an action was taken). A person's resume starts the count again.
  * - **Missed runs.** Fires not sent are told at most once per `missedWindowMs`, with the count and the reasons;
  *   those of a pause (reason `paused`) once per pause, and not at all when the alerter paused it (its page said so).
  */
 export function decideIncident(input: IncidentInput): IncidentDecision {
   const phase = decidePhase(input);
-  const pause = input.alert.pauseAfterFailures !== undefined && input.health.consecutiveFailures >= input.alert.pauseAfterFailures && input.health.status !== 'paused';
-  const messages: ScheduleAlertSource[] = phase.message === undefined ? [] : [message(input, phase.message.event, phase.message.detail, { pausedByAlerter: pause })];
-  if (pause && messages.length === 0) messages.push(message(input, 'paused', pausedDetail(input), { pausedByAlerter: true, status: 'paused' }));
-  const missed = decideMissed(input, phase.next);
+  // A pause the alerter made and has not told yet (made this round, or told by a round that failed to write).
+  const pauseNews = input.paused !== null && input.paused.by === ALERTER_ACTOR && input.paused.at !== input.state.pauseToldFor;
+  const messages: ScheduleAlertSource[] = phase.message === undefined ? [] : [message(input, phase.message.event, phase.message.detail, { pausedByAlerter: pauseNews })];
+  if (pauseNews && messages.length === 0) messages.push(message(input, 'paused', pausedDetail(input), { pausedByAlerter: true, status: 'paused' }));
+  const told = pauseNews ? { ...phase.next, pauseToldFor: input.paused?.at ?? null } : phase.next;
+  const missed = decideMissed(input, told);
   if (missed.message !== undefined) messages.push(missed.message);
   const next = missed.next;
-  return { next, messages, pause, openGroup: phase.openGroup, changed: (Object.keys(next) as (keyof IncidentState)[]).some((key) => next[key] !== input.state[key]) };
+  return { next, messages, openGroup: phase.openGroup, changed: (Object.keys(next) as (keyof IncidentState)[]).some((key) => next[key] !== input.state[key]) };
+}
+
+/** Whether to pause the entry now: `alert.pauseAfterFailures` runs in a row dead-lettered, and it runs. */
+export function pauseDue(alert: EntryAlert, health: EntryHealth): boolean {
+  return alert.pauseAfterFailures !== undefined && health.consecutiveFailures >= alert.pauseAfterFailures && health.status !== 'paused';
 }
 
 interface PhaseDecision {

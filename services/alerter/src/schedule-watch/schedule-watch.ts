@@ -9,7 +9,7 @@ import {
 import { redact, type RedactOptions } from '@nightshift/telemetry';
 import { every } from '../every.ts';
 import { BeatAndQueues } from './beat-and-queues.ts';
-import { ALERTER_ACTOR, decideIncident } from './incident.ts';
+import { ALERTER_ACTOR, decideIncident, pauseDue } from './incident.ts';
 import { WatchedEntries, type WatchedEntry } from './watched-entries.ts';
 
 /** How each entry was judged in the last round, for the metrics (a scrape never waits on PostgreSQL). */
@@ -180,16 +180,19 @@ export class ScheduleWatch {
     const dead = runs.filter((run) => run.state === 'dead-lettered');
     const newestDead = dead[0];
     const lastError = newestDead === undefined ? null : [newestDead.errorClass, newestDead.errorMessage].filter((part) => part !== null).join(': ') || null;
-    const decision = decideIncident({
-      name, task: w.entry.task, queue: w.queue ?? null, alert: w.entry.alert, state: row, health, paused: w.paused, missed: facts.missed.get(name),
-      lastError, nowMs, flapWindowMs: options.flapWindowMs, missedWindowMs: options.windowMs,
-    });
-    if (!decision.changed && decision.messages.length === 0 && !decision.pause) return 0;
-    if (decision.pause) {
+    let paused = w.paused;
+    if (pauseDue(w.entry.alert, health)) {
+      // Paused first, told after: the pause is told (once, by its time) by whichever round sees it untold.
       const note = `paused by the alerter after ${health.consecutiveFailures} runs in a row were dead-lettered (alert.pauseAfterFailures: ${w.entry.alert.pauseAfterFailures})`;
-      await this.#records.setPaused(name, true, note, ALERTER_ACTOR);
+      const state = await this.#records.setPaused(name, true, note, ALERTER_ACTOR);
+      paused = { at: state.pausedAt, by: state.pausedBy, note: state.pausedNote };
       options.logger.warn({ entry: name, failures: health.consecutiveFailures }, `paused schedule ${name}: ${note}`);
     }
+    const decision = decideIncident({
+      name, task: w.entry.task, queue: w.queue ?? null, alert: w.entry.alert, state: row, health, paused, missed: facts.missed.get(name),
+      lastError, nowMs, flapWindowMs: options.flapWindowMs, missedWindowMs: options.windowMs,
+    });
+    if (!decision.changed && decision.messages.length === 0) return 0;
     const applied = await this.#health.transition(name, row.version, decision.next, {
       alerts: decision.messages.map((message) => ({ ...scheduleAlert(message, options.alert) })),
       channels: options.channels,
