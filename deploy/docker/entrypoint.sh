@@ -20,7 +20,7 @@ case "$service" in
   worker | beat | alerter | health-api)
     shift
     cd "$app_dir"
-    # Every service takes --app (the alerter ignores it); give the example app when none is named.
+    # Every service takes --app (the alerter judges its schedule entries); give the example app when none is named.
     has_app=no
     for arg in "$@"; do
       case "$arg" in

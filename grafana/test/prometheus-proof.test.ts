@@ -23,6 +23,7 @@ const CANNOT_FIRE_HERE: Record<string, { why: string; signal?: string }> = {
   NightshiftBeatMissedRuns: { why: 'expired/lost-lease/unsendable need a broker or Redis outage; the failover only coalesces', signal: 'nightshift_beat_runs_missed_total' },
   NightshiftDeadLetterQueueBacklog: { why: 'the alerter takes each dead letter off the queue at once', signal: 'rabbitmq_queue_messages_ready{queue=~".+\\\\.dead-letters"}' },
   NightshiftAlertOutboxStuck: { why: 'no alert waits 10 minutes in a 1-minute test', signal: 'nightshift_alert_outbox_oldest_age_seconds' },
+  NightshiftScheduleOverdue: { why: 'the proof\'s entry keeps succeeding, and its due time is minutes ahead (time limits, retries, 5 minutes\' tolerance)', signal: 'nightshift_schedule_due_by_timestamp_seconds' },
   NightshiftTaskFailureRateHigh: { why: 'needs 10 attempts of one task in 5 minutes with over 20% failing; kept if the rate extrapolation falls short', signal: 'nightshift:task_failures:ratio_rate5m' },
 };
 /** Series from RabbitMQ's Prometheus plugin (port 15692; `scripts/services.sh` enables it on a local broker). */
@@ -43,7 +44,7 @@ before(async () => {
   const worker = await nightshift.start('worker', ['--app', appPath, '--concurrency', '2', '--queues', 'proof']);
   const beatA = await nightshift.start('beat');
   const beatB = await nightshift.start('beat');
-  const alerter = await nightshift.start('alerter', []);
+  const alerter = await nightshift.start('alerter');
   const healthApi = await nightshift.start('health-api');
   rabbitmqPlugin = await fetch('http://127.0.0.1:15692/metrics').then((r) => r.ok, () => false);
   // On this machine's own broker the plugin is expected (scripts/services.sh enables it); a broker elsewhere may lack it.

@@ -29,7 +29,7 @@ CREATE TABLE nightshift.alert_outbox (
   locked_until timestamp with time zone,
   sent_at timestamp with time zone
 );
-ALTER TABLE nightshift.alert_outbox ADD CONSTRAINT alert_outbox_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'summary'::text])));
+ALTER TABLE nightshift.alert_outbox ADD CONSTRAINT alert_outbox_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'summary'::text, 'schedule'::text])));
 ALTER TABLE nightshift.alert_outbox ADD CONSTRAINT alert_outbox_pkey PRIMARY KEY (id);
 CREATE INDEX alert_outbox_due_idx ON nightshift.alert_outbox USING btree (due_at, id) WHERE (sent_at IS NULL);
 CREATE INDEX alert_outbox_sent_idx ON nightshift.alert_outbox USING btree (channel, sent_at) WHERE (sent_at IS NOT NULL);
@@ -95,9 +95,49 @@ ALTER TABLE nightshift.schedule_fires ADD CONSTRAINT schedule_fires_once UNIQUE 
 ALTER TABLE nightshift.schedule_fires ADD CONSTRAINT schedule_fires_origin_check CHECK ((origin = ANY (ARRAY['schedule'::text, 'manual'::text, 'backfill'::text])));
 ALTER TABLE nightshift.schedule_fires ADD CONSTRAINT schedule_fires_pkey PRIMARY KEY (seq);
 ALTER TABLE nightshift.schedule_fires ADD CONSTRAINT schedule_fires_state_check CHECK ((state = ANY (ARRAY['sent'::text, 'paused'::text, 'overlap'::text, 'misfire'::text, 'expired'::text, 'state_lost'::text, 'unsent'::text])));
+CREATE INDEX schedule_fires_entry_seq_idx ON nightshift.schedule_fires USING btree (entry, seq) WHERE (state <> 'sent'::text);
 CREATE INDEX schedule_fires_entry_time_idx ON nightshift.schedule_fires USING btree (entry, fire_time DESC, seq DESC);
 CREATE INDEX schedule_fires_recorded_idx ON nightshift.schedule_fires USING btree (recorded_at);
 CREATE INDEX schedule_fires_run_idx ON nightshift.schedule_fires USING btree (run_id) WHERE (run_id IS NOT NULL);
+
+CREATE TABLE nightshift.schedule_health (
+  entry text NOT NULL,
+  source text NOT NULL,
+  status text NOT NULL,
+  cause text,
+  due_by timestamp with time zone,
+  last_success_at timestamp with time zone,
+  last_success_fire timestamp with time zone,
+  consecutive_failures integer NOT NULL DEFAULT 0,
+  judged_at timestamp with time zone NOT NULL DEFAULT now()
+);
+ALTER TABLE nightshift.schedule_health ADD CONSTRAINT schedule_health_pkey PRIMARY KEY (entry);
+ALTER TABLE nightshift.schedule_health ADD CONSTRAINT schedule_health_source_check CHECK ((source = ANY (ARRAY['code'::text, 'runtime'::text])));
+ALTER TABLE nightshift.schedule_health ADD CONSTRAINT schedule_health_status_check CHECK ((status = ANY (ARRAY['healthy'::text, 'overdue'::text, 'failing'::text, 'paused'::text, 'ended'::text])));
+
+CREATE TABLE nightshift.schedule_incidents (
+  entry text NOT NULL,
+  source text NOT NULL,
+  watched_since timestamp with time zone NOT NULL DEFAULT now(),
+  definition_hash text NOT NULL,
+  phase text NOT NULL DEFAULT 'quiet'::text,
+  opened_status text,
+  opened_at timestamp with time zone,
+  opened_last_success_at timestamp with time zone,
+  recovered_at timestamp with time zone,
+  flap_since timestamp with time zone,
+  flap_changes integer NOT NULL DEFAULT 0,
+  flap_last_change_at timestamp with time zone,
+  flap_bad boolean,
+  missed_seq bigint NOT NULL DEFAULT 0,
+  missed_paged_at timestamp with time zone,
+  pause_told_for timestamp with time zone,
+  version integer NOT NULL DEFAULT 1,
+  updated_at timestamp with time zone NOT NULL DEFAULT now()
+);
+ALTER TABLE nightshift.schedule_incidents ADD CONSTRAINT schedule_incidents_phase_check CHECK ((phase = ANY (ARRAY['quiet'::text, 'incident'::text, 'flapping'::text])));
+ALTER TABLE nightshift.schedule_incidents ADD CONSTRAINT schedule_incidents_pkey PRIMARY KEY (entry);
+ALTER TABLE nightshift.schedule_incidents ADD CONSTRAINT schedule_incidents_source_check CHECK ((source = ANY (ARRAY['code'::text, 'runtime'::text])));
 
 CREATE TABLE nightshift.schedule_states (
   name text NOT NULL,

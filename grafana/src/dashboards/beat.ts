@@ -1,7 +1,7 @@
 import { dashboard, row, stat, table, timeseries } from '../panels.ts';
 
-/** The scheduler: who holds the lease, how late runs go out, what was missed, what fires next. */
-export const beat = () => dashboard('nightshift-beat', 'Nightshift / Beat', 'Leader, dispatch lag, missed runs and next fire times.')
+/** The scheduler: who holds the lease, how late runs go out, what was missed, what fires next, which schedules stopped working. */
+export const beat = () => dashboard('nightshift-beat', 'Nightshift / Beat', 'Leader, dispatch lag, missed runs, next fire times, and schedules overdue or failing.')
   .withRow(row('Lease'))
   .withPanel(stat('Leaders', 'Beat replicas holding the lease: exactly 1 is healthy.', 'short', { expr: 'sum(nightshift_beat_leader)' }))
   .withPanel(stat('Replicas reaching Redis', 'Beat replicas that reach Redis (without it, beat sends nothing).', 'short', { expr: 'sum(nightshift_beat_redis_up)' }))
@@ -20,4 +20,14 @@ export const beat = () => dashboard('nightshift-beat', 'Nightshift / Beat', 'Lea
   ]))
   .withPanel(table('Next fire times', 'When each entry fires next (reported by the leader).', 'dateTimeAsIso', {
     expr: 'max by (entry) (nightshift_beat_next_fire_time) * 1000',
+  }))
+  // The alerter's verdicts (its schedule watch judges every entry, whether beat runs or not).
+  .withRow(row('Schedules'))
+  .withPanel(timeseries('Schedules overdue / failing', 'Entries past the time a success was due (overdue: the alerter pages them), entries whose last run was dead-lettered, and entries paused.', 'short', [
+    { expr: 'sum(time() > bool max by (entry) (nightshift_schedule_due_by_timestamp_seconds))', legend: 'overdue' },
+    { expr: 'sum(max by (entry) (nightshift_schedule_consecutive_failures) > bool 0)', legend: 'failing (last run dead-lettered)' },
+    { expr: 'max(nightshift_schedules_paused)', legend: 'paused' },
+  ]))
+  .withPanel(table('Time left until a success is due', 'Per entry: how long until its next success is due (negative: overdue by that much).', 's', {
+    expr: 'max by (entry) (nightshift_schedule_due_by_timestamp_seconds) - time()',
   }));

@@ -1,4 +1,5 @@
 import { redact, type RedactOptions } from '@nightshift/telemetry';
+import type { ScheduleAlert } from './schedule-alert.ts';
 
 /** The page for one dead letter: the first of its group. Plain JSON, redacted when built. */
 export interface PageAlert {
@@ -40,7 +41,7 @@ export interface SummaryAlert {
   readonly links: AlertLinks;
 }
 
-export type Alert = PageAlert | SummaryAlert;
+export type Alert = PageAlert | SummaryAlert | ScheduleAlert;
 
 export interface AlertLinks {
   /** The dead letter (page) or the task's dead letters (summary) on the dashboard. */
@@ -143,7 +144,7 @@ export function summaryAlert(window: SummarySource, options: AlertOptions = {}, 
 
 /** Reads an alert back from the outbox; `undefined` for anything that is not one. */
 export function readAlert(value: Readonly<Record<string, unknown>>): Alert | undefined {
-  return value.kind === 'page' || value.kind === 'summary' ? (value as unknown as Alert) : undefined;
+  return value.kind === 'page' || value.kind === 'summary' || value.kind === 'schedule' ? (value as unknown as Alert) : undefined;
 }
 
 function traceLinkFor(base: string | undefined, traceId: string): string | undefined {

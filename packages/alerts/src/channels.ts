@@ -74,13 +74,14 @@ export function emailChannel(options: EmailChannelOptions): AlertChannel {
   };
 }
 
-/** Writes each alert as one log line (error for a page, warn for a summary). Always on, so no page goes nowhere. */
+/** Writes each alert as one log line (error for a page or a schedule's trouble, warn for a summary or a recovery). Always on, so no page goes nowhere. */
 export function logChannel(logger: Logger): AlertChannel {
   return {
     name: 'log',
     async send(alert) {
       const line = { component: 'alerts', alert: { ...alert, text: alertText(alert) } };
-      if (alert.kind === 'page') logger.error(line, alertTitle(alert));
+      const good = alert.kind === 'schedule' && (alert.event === 'recovered' || (alert.event === 'steady' && alert.status === 'healthy'));
+      if (alert.kind === 'page' || (alert.kind === 'schedule' && !good)) logger.error(line, alertTitle(alert));
       else logger.warn(line, alertTitle(alert));
     },
   };

@@ -1,7 +1,7 @@
 import {
   ATTR_ALERT_CHANNEL, ATTR_ALERT_DEAD_LETTERS, ATTR_ALERT_DELIVERY_ATTEMPT, ATTR_ALERT_KIND,
   ATTR_ATTEMPT, ATTR_DEAD_LETTER_ID, ATTR_DEAD_LETTER_REASON, ATTR_TASK_ERROR_TYPE, ATTR_QUEUE,
-  ATTR_TASK, extractTraceContext, runInSpan, SpanKind, trace, type Attributes,
+  ATTR_TASK, ATTR_BEAT_ENTRY, extractTraceContext, runInSpan, SpanKind, trace, type Attributes,
 } from '@nightshift/telemetry';
 import type { Alert } from './alert.ts';
 import type { AlertChannel } from './channels.ts';
@@ -35,6 +35,7 @@ function deliveryAttributes(channel: string, alert: Alert, entry: OutboxEntryLik
   if (alert.kind === 'summary') {
     return { ...common, [ATTR_TASK_ERROR_TYPE]: alert.errorClass, [ATTR_ALERT_DEAD_LETTERS]: alert.count };
   }
+  if (alert.kind === 'schedule') return { ...common, [ATTR_BEAT_ENTRY]: alert.entry, ...(alert.queue !== null ? { [ATTR_QUEUE]: alert.queue } : {}) };
   return {
     ...common,
     [ATTR_DEAD_LETTER_ID]: alert.deadLetterId,

@@ -1,14 +1,16 @@
 import type { Alert, PageAlert, SummaryAlert } from './alert.ts';
+import { scheduleLines, scheduleTitle, type ScheduleAlert } from './schedule-alert.ts';
 
 /** One line saying what happened: the subject of an email, the headline of a Slack message. */
 export function alertTitle(alert: Alert): string {
+  if (alert.kind === 'schedule') return scheduleTitle(alert);
   if (alert.kind === 'summary') return `…and ${alert.count} more: ${alert.task} failed with ${alert.errorClass}`;
   return `${alert.task} failed for good: ${alert.error.class}`;
 }
 
 /** The body as plain text lines (email, log). */
 export function alertText(alert: Alert): string {
-  return (alert.kind === 'page' ? pageLines(alert) : summaryLines(alert)).join('\n');
+  return (alert.kind === 'page' ? pageLines(alert) : alert.kind === 'schedule' ? scheduleLines(alert) : summaryLines(alert)).join('\n');
 }
 
 function pageLines(alert: PageAlert): string[] {
@@ -49,6 +51,7 @@ export interface SlackBlock {
 export function slackMessage(alert: Alert): { text: string; blocks: SlackBlock[] } {
   const title = alertTitle(alert);
   const section = (text: string): SlackBlock => ({ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 2_900) } });
+  if (alert.kind === 'schedule') return { text: title, blocks: scheduleBlocks(alert, title, section) };
   if (alert.kind === 'summary') {
     return {
       text: title,
@@ -79,6 +82,23 @@ export function slackMessage(alert: Alert): { text: string; blocks: SlackBlock[]
       section(links.join(' · ')),
     ],
   };
+}
+
+function scheduleBlocks(alert: ScheduleAlert, title: string, section: (text: string) => SlackBlock): SlackBlock[] {
+  const field = (name: string, value: string) => ({ type: 'mrkdwn', text: `*${name}*\n${escape(value)}` });
+  return [
+    section(`*${escape(title)}*\n${escape(alert.detail)}`),
+    {
+      type: 'section',
+      fields: [
+        field('Schedule', alert.entry), field('Task', alert.task), field('Last success', alert.lastSuccessAt ?? 'none seen'),
+        field(alert.dueBy ? 'Expected by' : 'Status', alert.dueBy ?? alert.status),
+      ],
+    },
+    ...(alert.cause ? [section(`*Likely cause*\n${escape(alert.cause)}`)] : []),
+    ...(alert.lastError ? [section(`*Last error*\n\`\`\`${escape(alert.lastError)}\`\`\``)] : []),
+    ...(alert.links.dashboard ? [section(`<${alert.links.dashboard}|Schedule ${escape(alert.entry)} on the dashboard>`)] : []),
+  ];
 }
 
 function attempts(count: number | null): string {

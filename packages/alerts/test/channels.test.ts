@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createLogger } from '@nightshift/telemetry';
-import { emailChannel, logChannel, pageAlert, slackChannel, summaryAlert, type PageSource } from '@nightshift/alerts';
+import { emailChannel, logChannel, pageAlert, scheduleAlert, slackChannel, summaryAlert, type PageSource } from '@nightshift/alerts';
 import { slackWebhook, smtpServer } from '@nightshift/test-helpers';
 
 const source: PageSource = {
@@ -80,4 +80,37 @@ test('log: one line per alert, through the redacting logger', async () => {
   assert.equal(line.level, 'error');
   assert.equal(line.msg, 'users.sync failed for good: AuthError');
   assert.doesNotMatch(lines.join(''), /hunter2|s3cr3t-value/);
+});
+
+test('a schedule alert: the title names the entry and the cause; Slack, email and the log carry it with no secret', async () => {
+  const alert = scheduleAlert({
+    event: 'overdue', entry: 'nightly-report', task: 'reports.send', queue: 'reports', status: 'overdue',
+    cause: 'the last 3 runs were dead-lettered: AuthError: login refused for token s3cr3t-value', lastSuccessAt: '2026-01-01T02:01:00.000Z',
+    dueBy: '2026-01-02T02:35:00.000Z', consecutiveFailures: 3, lastError: 'AuthError: login refused for token s3cr3t-value', missed: null,
+    pausedByAlerter: false, detail: 'No success of nightly-report since 2026-01-01T02:01:00.000Z; one was due by 2026-01-02T02:35:00.000Z.',
+    at: '2026-01-02T02:36:00.000Z',
+  }, options);
+  assert.equal(alert.links.dashboard, 'http://dash.local/schedules/nightly-report');
+  assert.doesNotMatch(JSON.stringify(alert), /s3cr3t-value/);
+  const slack = await slackWebhook();
+  const smtp = await smtpServer();
+  try {
+    await slackChannel({ webhookUrl: slack.url }).send(alert, { id: '1' });
+    assert.equal(slack.messages[0]?.text, 'schedule nightly-report is overdue: the last 3 runs were dead-lettered: AuthError: login refused for token ***');
+    assert.match(JSON.stringify(slack.messages[0]?.blocks), /Expected by.*2026-01-02T02:35:00.000Z/);
+    const email = emailChannel({ smtpUrl: smtp.url, from: 'nightshift@example.test', to: ['oncall@example.test'] });
+    await email.send(alert, { id: '2' });
+    await email.close?.();
+    assert.match(smtp.mails[0]?.raw ?? '', /^Subject: \[nightshift\] schedule nightly-report is overdue/m);
+    assert.match(smtp.mails[0]?.text ?? '', /Likely cause: +the last 3 runs were dead-lettered/);
+    assert.match(smtp.mails[0]?.text ?? '', /nightshift schedule history nightly-report/);
+  } finally {
+    await slack.close();
+    await smtp.close();
+  }
+  const recovered = scheduleAlert({ ...alert, event: 'recovered', status: 'healthy', cause: null, consecutiveFailures: 0, detail: 'It succeeded again.' });
+  const lines: string[] = [];
+  const logger = createLogger({ service: 'test', level: 'info', destination: new Writable({ write(chunk, _e, done) { lines.push(String(chunk)); done(); } }) });
+  await logChannel(logger).send(recovered, { id: '3' });
+  assert.match(lines[0] ?? '', /"level":"warn".*schedule nightly-report recovered: it succeeded again/, 'a recovery is a warning, not an error');
 });

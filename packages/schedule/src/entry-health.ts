@@ -24,8 +24,9 @@ export interface EntryFacts {
   /** The newest succeeded run. */
   readonly lastSuccess?: { readonly scheduledForMs: number; readonly finishedAtMs: number };
   /**
-   * From when the entry is expected to succeed if it never has: when it was created, changed or first watched,
-   * whichever is latest. Its first success is due after the first fire time after this.
+   * From when the entry is watched: when it was first watched, its definition last changed or it was last resumed,
+   * whichever is latest. No success is due for a fire time before it: the next one is due after the first fire
+   * time after this or after the last success's, whichever is later.
    */
   readonly watchedSinceMs: number;
   readonly paused: boolean;
@@ -76,9 +77,11 @@ export function judgeEntry(entry: ScheduleEntry, appZone: string, horizonMs: num
 /** The time a success is due by, or `undefined` when the switch is off or no fire time is left. */
 export function dueBy(entry: ScheduleEntry, appZone: string, horizonMs: number, facts: Pick<EntryFacts, 'lastSuccess' | 'watchedSinceMs'>): number | undefined {
   if (entry.alert.overdueAfterMs === false) return undefined;
+  // A resumed or changed entry is not overdue for the fire times before (a pause's runs were not sent on purpose).
+  const from = Math.max(facts.lastSuccess?.scheduledForMs ?? Number.NEGATIVE_INFINITY, facts.watchedSinceMs);
   let next: number | undefined;
   try {
-    [next] = upcomingFireTimes(entry, appZone, facts.lastSuccess?.scheduledForMs ?? facts.watchedSinceMs, 1);
+    [next] = upcomingFireTimes(entry, appZone, from, 1);
   } catch {
     return undefined; // a cron with no fire time left
   }

@@ -44,6 +44,15 @@ test('an entry that never succeeded is due after its first fire time once watche
   assert.equal(health.cause, 'no run of this entry is in the task history');
 });
 
+test('a resumed or changed entry (watched since then) is due after its next fire time, not after its last success', () => {
+  // Paused for a week: its last success is old, but nothing was due while it was paused.
+  const resumed = facts({ watchedSinceMs: at('2027-01-11T12:00:00Z') });
+  const health = judgeEntry(daily, 'UTC', HORIZON, resumed, at('2027-01-11T12:00:05Z'));
+  assert.equal(health.status, 'healthy');
+  assert.equal(new Date(health.dueByMs as number).toISOString(), '2027-01-12T09:15:00.000Z');
+  assert.equal(judgeEntry(daily, 'UTC', HORIZON, facts(), at('2027-01-11T12:00:05Z')).status, 'overdue', 'without the resume it is a week overdue');
+});
+
 test('the cause names what is most likely wrong: no leader, then no consumer, then failures, then runs not sent', () => {
   const late = at('2027-01-05T12:00:00Z');
   const waiting: EntryRunFact = { id: 'r2', scheduledForMs: at('2027-01-05T09:00:00Z'), state: 'sent' };

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Store } from './store.ts';
+import type { Queryable, Store } from './store.ts';
 
 /** How the dead letter being stored is paged: its group, the window, the channels and the page itself. */
 export interface AlertRouting {
@@ -15,10 +15,19 @@ export interface AlertRouting {
   page(deadLetterId: string): Record<string, unknown>;
   /** A short line kept with the group for its summary (e.g. the error message, redacted). */
   readonly message?: string;
+  /**
+   * The dead letter's page is someone else's to write (the alerter's schedule watch pages a failure streak of
+   * an entry once): it never opens a group. When its group is open and was opened before `diedAt`, the dead
+   * letter is counted in it (and summarized with it); otherwise it is stored without an alert (`held`).
+   */
+  readonly hold?: { readonly diedAt: string };
 }
 
-/** What happened to a stored dead letter's alert: it opened a group and paged, or it was counted in an open group. */
-export type AlertOutcome = 'paged' | 'grouped';
+/**
+ * What happened to a stored dead letter's alert: it opened a group and paged, it was counted in an open group,
+ * or it was held for the page that someone else writes (`AlertRouting.hold`).
+ */
+export type AlertOutcome = 'paged' | 'grouped' | 'held';
 
 /** An alert group whose window closed, as handed to `summary`. */
 export interface ClosedAlertWindow {
@@ -42,6 +51,15 @@ export interface ClosedAlertWindow {
  * opens it and writes a page per channel to the outbox; later ones within the group's life are counted.
  */
 export async function joinAlertGroup(client: pg.PoolClient, store: Store, deadLetterId: string, routing: AlertRouting): Promise<AlertOutcome> {
+  if (routing.hold !== undefined) {
+    const { rowCount } = await client.query(
+      `UPDATE ${store.table('alert_groups')}
+          SET unsent = unsent + 1, total = total + 1, last_dead_letter_id = $2, last_message = $3
+        WHERE group_key = $1 AND opened_at < $4`,
+      [routing.groupKey, deadLetterId, routing.message ?? null, routing.hold.diedAt],
+    );
+    return rowCount === 1 ? 'grouped' : 'held';
+  }
   const { rows } = await client.query<{ opened: boolean }>(
     `INSERT INTO ${store.table('alert_groups')} AS g
        (group_key, task, error_class, window_ends_at, first_dead_letter_id, last_dead_letter_id, last_message, unsent, total)
@@ -101,7 +119,8 @@ export async function closeAlertWindows(store: Store, options: CloseWindowsOptio
   });
 }
 
-async function enqueue(client: pg.PoolClient, store: Store, channels: readonly string[], kind: 'page' | 'summary', groupKey: string, alert: Record<string, unknown>): Promise<void> {
+/** Writes `alert` to the outbox once per channel, inside the caller's transaction. */
+export async function enqueue(client: Queryable, store: Store, channels: readonly string[], kind: 'page' | 'summary' | 'schedule', groupKey: string, alert: Record<string, unknown>): Promise<void> {
   for (const channel of channels) {
     await client.query(`INSERT INTO ${store.table('alert_outbox')} (channel, kind, group_key, alert) VALUES ($1, $2, $3, $4)`, [channel, kind, groupKey, JSON.stringify(alert)]);
   }

@@ -4,7 +4,7 @@ import type { Store } from './store.ts';
 export interface OutboxEntry {
   readonly id: string;
   readonly channel: string;
-  readonly kind: 'page' | 'summary';
+  readonly kind: 'page' | 'summary' | 'schedule';
   readonly groupKey: string;
   /** The alert as written when it was enqueued: plain JSON, already redacted. */
   readonly alert: Record<string, unknown>;
@@ -24,7 +24,7 @@ export interface OutboxStats {
 interface OutboxRow {
   id: string;
   channel: string;
-  kind: 'page' | 'summary';
+  kind: 'page' | 'summary' | 'schedule';
   group_key: string;
   alert: Record<string, unknown>;
   attempts: number;

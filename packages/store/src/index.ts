@@ -27,3 +27,9 @@ export {
   type FireOrigin, type FireState, type FireInput, type FireQuery, type FireRun, type ScheduleFire, type LastRun,
 } from './schedule-fires.ts';
 export { scheduleChannel, ALL_SCHEDULES, type ListenOptions } from './schedule-listener.ts';
+export { ScheduleFacts, type EntryRun, type EntrySuccess, type NotSentFires } from './schedule-facts.ts';
+export {
+  ScheduleHealthRecords,
+  type ScheduleJudgement, type ScheduleHealthStatus, type EntrySourceName, type IncidentPhase, type IncidentState, type IncidentRow,
+  type IncidentEffects, type WatchScope,
+} from './schedule-health.ts';

@@ -2,16 +2,23 @@ import { hostname } from 'node:os';
 import { Broker, brokerOptions } from '@nightshift/broker';
 import { emailChannel, logChannel, OutboxSender, slackChannel, summaryAlert, type AlertChannel, type AlertOptions } from '@nightshift/alerts';
 import { AlertOutbox, closeAlertWindows, DeadLetters, migrateWhenReachable, Store, type MigrationResult } from '@nightshift/store';
-import { Backoff, type Logger } from '@nightshift/core';
+import type { AnyApp, Logger } from '@nightshift/core';
 import type { Meter } from '@nightshift/telemetry';
 import type { AlerterConfig } from './config.ts';
+import { every } from './every.ts';
 import { DeadLetterIntake } from './intake.ts';
 import { alerterMetrics } from './metrics.ts';
+import { ScheduleWatch } from './schedule-watch/schedule-watch.ts';
 
 export interface AlerterOptions {
   readonly config: AlerterConfig;
   readonly logger: Logger;
   readonly meter: Meter;
+  /**
+   * The app (`--app`): its schedule's code entries are watched too, with its tasks' time limits, retries and queues.
+   * Default: none; the schedule watch then judges runtime entries only, with default task settings.
+   */
+  readonly app?: AnyApp;
   /** Replaces the channels the configuration names (tests). Default: log, plus Slack and email when configured. */
   readonly channels?: readonly AlertChannel[];
   /** Backoff of alerts a channel failed to take. Default: 2 s doubling to 5 min. */
@@ -28,6 +35,8 @@ export interface Alerter {
   readonly broker: Broker;
   readonly deadLetters: DeadLetters;
   readonly migrations: MigrationResult;
+  /** The dead man's switch of every schedule entry, failure streaks and missed runs. */
+  readonly scheduleWatch: ScheduleWatch;
   /** Stops consuming, lets the sends in flight finish and be marked, closes the connections. Idempotent. */
   stop(): Promise<void>;
 }
@@ -36,8 +45,9 @@ const STATS_EVERY_MS = 5_000;
 const PRUNE_SENT_AFTER_MS = 7 * 24 * 3_600_000;
 
 /**
- * Starts the alerter: migrates the store (waiting for PostgreSQL), connects to RabbitMQ, consumes the
- * dead-letters queue into the store, closes alert windows, and drains the alert outbox through the channels.
+ * Starts the alerter: migrates the store (waiting for PostgreSQL), connects to RabbitMQ, judges every schedule
+ * entry every few seconds (the schedule watch), consumes the dead-letters queue into the store, closes alert
+ * windows, and drains the alert outbox through the channels.
  */
 export async function startAlerter(options: AlerterOptions): Promise<Alerter> {
   const { config, logger } = options;
@@ -73,9 +83,14 @@ export async function startAlerter(options: AlerterOptions): Promise<Alerter> {
     onSent: (channel) => metrics.sent.add(1, { channel }),
     onFailed: (channel) => metrics.failed.add(1, { channel }),
   });
+  const scheduleWatch = new ScheduleWatch({
+    app: options.app, store, broker, redisUrl: config.core.redisUrl, prefix: config.core.prefix, logger, alert: alertOptions, channels: names,
+    intervalMs: config.scheduleWatchMs, flapWindowMs: config.flapWindowMs, windowMs: config.windowMs, retryLadderMs: config.core.retryLadderMs,
+    gauges: metrics.schedules, onPage: () => sender.wake(),
+  });
   const intake = new DeadLetterIntake({
     broker, deadLetters, logger, metrics, alert: alertOptions, windowMs: config.windowMs, channels: names,
-    ...(options.prefetch ? { prefetch: options.prefetch } : {}), onPage: () => sender.wake(),
+    ...(options.prefetch ? { prefetch: options.prefetch } : {}), onPage: () => sender.wake(), heldBySchedule: (entry) => scheduleWatch.holds(entry),
   });
 
   const closeWindows = async () => {
@@ -97,12 +112,15 @@ export async function startAlerter(options: AlerterOptions): Promise<Alerter> {
   const statsTimer = every(STATS_EVERY_MS, readStats, logger, 'reading dead-letter and outbox counts');
   void readStats().catch(() => {});
   sender.start();
+  // Judged once before the first dead letter is taken in: the intake must know which entries' streaks it holds.
+  await scheduleWatch.start();
   await intake.start();
   logger.info({ queue: broker.names.deadLetters, schema: store.schema }, 'alerter consuming dead letters');
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     await intake.stop();
+    await scheduleWatch.stop();
     windowTimer.stop();
     statsTimer.stop();
     await sender.stop();
@@ -110,7 +128,7 @@ export async function startAlerter(options: AlerterOptions): Promise<Alerter> {
     await store.close();
     logger.info('alerter stopped');
   };
-  return { store, broker, deadLetters, migrations, stop: () => (stopping ??= stop()) };
+  return { store, broker, deadLetters, migrations, scheduleWatch, stop: () => (stopping ??= stop()) };
 }
 
 function configuredChannels(config: AlerterConfig, logger: Logger): AlertChannel[] {
@@ -118,25 +136,4 @@ function configuredChannels(config: AlerterConfig, logger: Logger): AlertChannel
   if (config.slackWebhookUrl) channels.push(slackChannel({ webhookUrl: config.slackWebhookUrl }));
   if (config.email) channels.push(emailChannel({ smtpUrl: config.email.smtpUrl, from: config.email.from, to: config.email.to }));
   return channels;
-}
-
-/** Runs `work` every `ms`, never two at once; after a failure it backs off (from `ms`, at least 500 ms, doubling to 30 s) and logs once per streak. */
-function every(ms: number, work: () => Promise<void>, logger: Logger, what: string): { stop(): void } {
-  const backoff = new Backoff({ base: Math.max(ms, 500), factor: 2, max: Math.max(ms, 500, 30_000), jitter: 0 }, `${what} backoff`);
-  let running = false;
-  let failures = 0;
-  let nextAt = 0;
-  const timer = setInterval(() => {
-    if (running || Date.now() < nextAt) return;
-    running = true;
-    work().then(
-      () => { failures = 0; },
-      (error: unknown) => {
-        if (failures === 0) logger.warn({ err: { message: (error as Error).message } }, `${what} failed; retrying with backoff`);
-        failures += 1;
-        nextAt = Date.now() + backoff.delay(failures);
-      },
-    ).finally(() => { running = false; });
-  }, ms);
-  return { stop: () => clearInterval(timer) };
 }

@@ -2,7 +2,8 @@ import { ConfigProblems, readCoreConfig, secretValues, settingText, TRACE_URL, t
 import type { RateLimit } from '@nightshift/alerts';
 import { DATABASE_SCHEMA } from '@nightshift/store';
 import {
-  ALERT_EMAIL_FROM, ALERT_EMAIL_TO, ALERT_RATE_LIMIT, ALERT_WINDOW, ALERTER_SETTINGS, DASHBOARD_URL, SLACK_WEBHOOK_URL, SMTP_URL,
+  ALERT_EMAIL_FROM, ALERT_EMAIL_TO, ALERT_RATE_LIMIT, ALERT_WINDOW, ALERTER_SETTINGS, DASHBOARD_URL, SCHEDULE_FLAP_WINDOW, SCHEDULE_WATCH_INTERVAL,
+  SLACK_WEBHOOK_URL, SMTP_URL,
 } from './settings.ts';
 
 /** The alerter's metrics port unless `NIGHTSHIFT_METRICS_PORT` says otherwise. */
@@ -25,6 +26,10 @@ export interface AlerterConfig {
   readonly windowMs: number;
   /** `NIGHTSHIFT_ALERT_RATE_LIMIT`: per channel, `<count>/<duration>`. Default: `20/1m`. */
   readonly rateLimit: RateLimit;
+  /** `NIGHTSHIFT_SCHEDULE_WATCH_INTERVAL`: how often every schedule entry is judged. Default: `5s`. */
+  readonly scheduleWatchMs: number;
+  /** `NIGHTSHIFT_SCHEDULE_FLAP_WINDOW`: a schedule incident this soon after a recovery is flapping. Default: `1h`. */
+  readonly flapWindowMs: number;
   /** `NIGHTSHIFT_METRICS_PORT`, else 9466. */
   readonly metricsPort: number;
   /** What logs and alerts must never show: the webhook URL and every password in the configured URLs. */
@@ -57,6 +62,8 @@ export function loadAlerterConfig(env: Readonly<Record<string, string | undefine
     traceUrl: collected.read(TRACE_URL),
     windowMs: collected.read(ALERT_WINDOW),
     rateLimit: collected.read(ALERT_RATE_LIMIT),
+    scheduleWatchMs: collected.read(SCHEDULE_WATCH_INTERVAL),
+    flapWindowMs: collected.read(SCHEDULE_FLAP_WINDOW),
     metricsPort: core.metricsPort ?? ALERTER_METRICS_PORT,
     secretValues: Object.freeze(secretValues(ALERTER_SETTINGS, env)),
   });

@@ -66,3 +66,11 @@ function stringOf(value: unknown): string | undefined {
 function numberOf(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
+
+/** The schedule entry a dead task message was a run of (sent by beat, a run now or a backfill), or `undefined`. */
+export function scheduleEntryOf(message: Message): string | undefined {
+  const decoded = decode(message.content);
+  if (!decoded.ok) return undefined;
+  const { origin } = decoded.envelope;
+  return origin.type === 'beat' || origin.type === 'manual' || origin.type === 'backfill' ? origin.beat : undefined;
+}

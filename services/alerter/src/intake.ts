@@ -6,7 +6,7 @@ import {
   SpanKind, trace, type Attributes, type Context, type Span,
 } from '@nightshift/telemetry';
 import { isTransientStoreError, type DeadLetterInput, type DeadLetters, type RecordOutcome } from '@nightshift/store';
-import { readDeadLetterMessage } from './dead-letter-message.ts';
+import { readDeadLetterMessage, scheduleEntryOf } from './dead-letter-message.ts';
 import type { AlerterMetrics } from './metrics.ts';
 import { StoreOutage } from './store-outage.ts';
 
@@ -23,6 +23,11 @@ export interface IntakeOptions {
   readonly prefetch?: number;
   /** Called after a dead letter opened a group (a page is in the outbox). */
   readonly onPage?: () => void;
+  /**
+   * Whether the schedule watch pages this entry's failure streaks itself: a dead letter of one of its runs then
+   * never pages alone; it is counted in the streak's incident (`AlertRouting.hold`). Default: never.
+   */
+  readonly heldBySchedule?: (entry: string) => boolean;
 }
 
 const tracer = trace.getTracer('@nightshift/alerter');
@@ -68,7 +73,7 @@ export class DeadLetterIntake {
 
   async #store(delivery: Delivery, first: DeadLetterInput, span: Span, traceparent: string | undefined): Promise<void> {
     let input = first;
-    const routing = this.#routing(input, traceparent);
+    const routing = this.#routing(input, traceparent, scheduleEntryOf(delivery.message));
     let degraded = false;
     this.#holding += 1;
     try {
@@ -120,10 +125,12 @@ export class DeadLetterIntake {
     };
   }
 
-  #routing(first: DeadLetterInput, traceparent: string | undefined) {
+  #routing(first: DeadLetterInput, traceparent: string | undefined, entry: string | undefined) {
     const { task, errorClass, key } = alertGroup(first);
+    const held = entry !== undefined && this.#options.heldBySchedule?.(entry) === true;
     return (input: DeadLetterInput) => ({
-      groupKey: key,
+      groupKey: held ? `schedule:${entry}` : key,
+      ...(held ? { hold: { diedAt: input.lastFailedAt } } : {}),
       task,
       errorClass,
       windowMs: this.#options.windowMs,
@@ -141,7 +148,7 @@ export class DeadLetterIntake {
     }
     metrics.stored.add(1, { task: input.task ?? 'unknown', reason: input.reason });
     if (metrics.gauges.pending !== undefined) metrics.gauges.pending += 1;
-    logger.info({ deadLetter: outcome.id, task: input.task, reason: input.reason, alert: outcome.alert }, 'dead letter stored');
+    logger.info({ deadLetter: outcome.id, task: input.task, reason: input.reason, alert: outcome.alert }, outcome.alert === 'held' ? 'dead letter stored; its schedule entry\'s failure streak is paged by the schedule watch' : 'dead letter stored');
     if (outcome.alert === 'grouped') for (const channel of this.#options.channels) metrics.grouped.add(1, { channel });
     if (outcome.alert === 'paged') this.#options.onPage?.();
   }

@@ -51,7 +51,19 @@ export const DASHBOARD_URL = defineSetting({
   parse: parsers.url(['http', 'https']),
 });
 
+export const SCHEDULE_WATCH_INTERVAL = defineSetting({
+  name: 'NIGHTSHIFT_SCHEDULE_WATCH_INTERVAL', description: 'how often the alerter judges every schedule entry (overdue, failing, runs not sent)',
+  parse: parsers.duration(100), default: '5s',
+});
+
+export const SCHEDULE_FLAP_WINDOW = defineSetting({
+  name: 'NIGHTSHIFT_SCHEDULE_FLAP_WINDOW',
+  description: 'a schedule entry that goes bad again this soon after it recovered is flapping: one message, then none until it has stayed the same this long',
+  parse: parsers.duration(100), default: '1h',
+});
+
 /** Every setting the alerter reads: the shared ones, the store's and its own. */
 export const ALERTER_SETTINGS: readonly AnySetting[] = combineSettings(CORE_SETTINGS, STORE_SETTINGS, [
   SLACK_WEBHOOK_URL, SMTP_URL, ALERT_EMAIL_FROM, ALERT_EMAIL_TO, ALERT_WINDOW, ALERT_RATE_LIMIT, DASHBOARD_URL, TRACE_URL,
+  SCHEDULE_WATCH_INTERVAL, SCHEDULE_FLAP_WINDOW,
 ]);

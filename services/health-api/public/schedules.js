@@ -1,5 +1,6 @@
 /* global prompt */
-// The schedule pages: every entry with its actions (pause with a note, resume, run now), and one entry's detail:
+// The schedule pages: every entry with its health as the alerter judged it and its actions (pause with a note,
+// resume, run now), and one entry's detail:
 // its definition, paused state, next fire times, recent fires with their outcomes, and a backfill form.
 // Values are always children (text), never HTML.
 import { useState } from '/assets/hooks.mjs';
@@ -36,6 +37,13 @@ const Paused = ({ paused, problem }) => {
     : html`<span class="state running">running</span>`;
 };
 
+/** How the alerter judged the entry: healthy, overdue, failing, paused or ended, with the cause and times on hover. */
+const Health = ({ health }) => {
+  if (health == null) return html`<span class="muted" title="not judged: is the alerter running with this app?">—</span>`;
+  const times = [health.lastSuccess ? `last success ${new Date(health.lastSuccess).toLocaleString()}` : 'no success seen', health.dueBy ? `due by ${new Date(health.dueBy).toLocaleString()}` : null];
+  return html`<span data-health=${health.status} title=${[health.cause, ...times].filter(Boolean).join('; ')}><${State} s=${health.status} />${health.cause ? html` <span class="muted">${health.cause}</span>` : null}</span>`;
+};
+
 export function Schedules() {
   const [data, error, reload] = useData('/api/schedules');
   const [message, setMessage] = useState('');
@@ -44,13 +52,13 @@ export function Schedules() {
     ${data?.lease.expiresInMs != null ? ` (lease held for ${ms(data.lease.expiresInMs)} more unless renewed)` : ''} · last dispatch ${when(data?.lastDispatchAt)}${data?.lastDispatcher ? ` by ${data.lastDispatcher}` : ''} · app zone ${data?.timezone ?? '—'}</p>
     ${data?.runtimeUnavailable ? html`<p class="warn" data-runtime-unavailable>${data.runtimeUnavailable}</p>` : null}
     <div class="bar"><span class="muted" data-result>${message}</span></div><${Err} error=${error} />
-    <table><thead><tr><th>Entry</th><th>Task</th><th>Queue</th><th>Schedule</th><th>Zone</th><th>Next runs</th><th>Last dispatch</th><th>Lag</th><th>Misfire</th><th>State</th><th></th></tr></thead>
+    <table><thead><tr><th>Entry</th><th>Task</th><th>Queue</th><th>Schedule</th><th>Zone</th><th>Next runs</th><th>Last dispatch</th><th>Lag</th><th>Misfire</th><th>State</th><th>Health</th><th></th></tr></thead>
     <tbody>${(data?.entries ?? []).map((e) => html`<tr data-entry=${e.name}>
       <td><a href=${pagePath(e.name)} onClick=${go(pagePath(e.name))}>${e.name}</a>${e.source === 'runtime' ? html` <span class="muted">runtime</span>` : null}${e.overdueSince ? html` <${State} s="degraded" />` : null}</td>
       <td>${e.task}</td><td>${e.queue}</td><td title=${written(e.schedule)}>${e.description}</td><td>${e.timezone}</td>
       <td>${e.paused ? '—' : e.nextRuns.slice(0, 3).map((t) => new Date(t).toLocaleString()).join(', ')}</td>
       <td>${when(e.lastDispatchedAt)}</td><td>${ms(e.lastLagMs)}</td><td>${typeof e.misfire === 'string' ? e.misfire : e.misfire.policy}</td>
-      <td><${Paused} paused=${e.paused} problem=${e.problem} /></td><td><${Actions} entry=${e} done=${done} /></td></tr>`)}</tbody></table>`;
+      <td><${Paused} paused=${e.paused} problem=${e.problem} /></td><td><${Health} health=${e.health} /></td><td><${Actions} entry=${e} done=${done} /></td></tr>`)}</tbody></table>`;
 }
 
 function Backfill({ name, done }) {

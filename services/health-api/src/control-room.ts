@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Broker, brokerOptions, EventPublisher } from '@nightshift/broker';
 import { resolveTaskSettings, type AnyApp, type Logger } from '@nightshift/core';
 import type { ScheduleOperations } from '@nightshift/client';
-import { DeadLetters, migrateWhenReachable, ScheduleRecords, Store, TaskRuns } from '@nightshift/store';
+import { DeadLetters, migrateWhenReachable, ScheduleHealthRecords, ScheduleRecords, Store, TaskRuns } from '@nightshift/store';
 import type { Meter, RedactOptions } from '@nightshift/telemetry';
 import type { HealthApiConfig } from './config.ts';
 import { backgroundHealth, workersHealth, type BackgroundHealth, type WorkersHealth } from './health.ts';
@@ -16,6 +16,7 @@ import { StatePoller } from './live/state-poller.ts';
 import { WorkerRegistry } from './live/worker-registry.ts';
 import { healthApiMetrics } from './metrics.ts';
 import { roomSchedules } from './room-schedules.ts';
+import { entryHealthView, type EntryHealthView } from './schedule-health.ts';
 
 export interface ControlRoomOptions {
   readonly config: HealthApiConfig;
@@ -51,6 +52,8 @@ export interface ControlRoom {
   readonly redaction: RedactOptions;
   workersHealth(): WorkersHealth;
   backgroundHealth(): BackgroundHealth;
+  /** How a schedule entry is doing, as the alerter last judged it (from the last poll); `null` when it was not judged. */
+  scheduleHealthOf(entry: string): EntryHealthView | null;
   /** Stops recording and polling, closes the connections. Idempotent. */
   stop(): Promise<void>;
 }
@@ -78,7 +81,8 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
   const appQueues = app ? [...new Set(app.tasks.map((task) => resolveTaskSettings(app, task).queue))] : [];
   const rates = config.rabbitmqManagement ? new ManagementRates(config.rabbitmqManagement.url, config.rabbitmqManagement.vhost, logger) : undefined;
   const poller = new StatePoller({
-    broker, taskRuns, deadLetters, registry, feed, lease, rates, logger, appQueues, pollMs: config.pollMs, windowMs: config.thresholds.windowMs,
+    broker, taskRuns, deadLetters, scheduleHealth: new ScheduleHealthRecords(store), registry, feed, lease, rates, logger, appQueues,
+    pollMs: config.pollMs, windowMs: config.thresholds.windowMs,
   });
   const events = new EventPublisher(broker);
   const schedules = app ? roomSchedules({ app, broker, events, store, redisUrl: config.core.redisUrl, prefix: config.core.prefix, logger }) : undefined;
@@ -114,6 +118,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
   return {
     config, logger, app, broker, store, taskRuns, scheduleRecords, schedules: schedules?.schedules, deadLetters, registry, beat, feed, poller, recorder, retention, events, redaction,
     workersHealth: health.workers, backgroundHealth: health.background,
+    scheduleHealthOf: (entry) => entryHealthView(poller.snapshot.schedules?.get(entry)),
     stop: () => (stopping ??= stop()),
   };
 }

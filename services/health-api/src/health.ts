@@ -1,4 +1,5 @@
 import type { HealthThresholds } from './config.ts';
+import { SCHEDULE_JUDGEMENT_STALE_MS } from './schedule-health.ts';
 import type { BeatView } from './live/beat-status.ts';
 import type { QueueView, Snapshot } from './live/state-poller.ts';
 import type { WorkerView } from './live/worker-registry.ts';
@@ -26,6 +27,11 @@ export interface BackgroundHealth {
   /** The window's outcomes; the rate is judged only once `succeeded + failed` reaches `minRuns`. */
   readonly failureRate: { readonly windowMs: number; readonly rate: number | null; readonly succeeded: number; readonly failed: number; readonly minRuns: number } | null;
   readonly beat: { readonly leader: string | null; readonly redisUp: boolean; readonly lastDispatchAgeMs: number | null; readonly overdue: readonly string[] };
+  /**
+   * The schedule entries the alerter judged overdue or failing, and when it last judged (`null`: never, e.g. no
+   * alerter runs). Only overdue entries make the status degraded.
+   */
+  readonly schedules: { readonly overdue: readonly string[]; readonly failing: readonly string[]; readonly judgedAt: string | null };
   readonly checkedAt: string | null;
 }
 
@@ -37,7 +43,7 @@ export function workersHealth(online: readonly WorkerView[], heartbeatMs: number
 }
 
 /** The state of background work as a whole, judged against the thresholds. */
-export function backgroundHealth(snapshot: Snapshot, workers: readonly WorkerView[], beat: BeatView, beatScheduled: boolean, thresholds: HealthThresholds, heartbeatMs: number): BackgroundHealth {
+export function backgroundHealth(snapshot: Snapshot, workers: readonly WorkerView[], beat: BeatView, beatScheduled: boolean, thresholds: HealthThresholds, heartbeatMs: number, nowMs = Date.now()): BackgroundHealth {
   const critical: string[] = [];
   const degraded: string[] = [];
   const online = workers.filter((w) => w.status === 'online');
@@ -62,6 +68,8 @@ export function backgroundHealth(snapshot: Snapshot, workers: readonly WorkerVie
   if (beatScheduled && beat.lease.checkedAt !== null && !beat.lease.redisUp) degraded.push('beat: Redis is not reachable, so no beat replica can lead: scheduled runs are not being sent');
   else if (beatScheduled && beat.leaderless) degraded.push('beat: no replica holds the leader lease: scheduled runs are not being sent (is beat running?)');
   if (beatScheduled && beat.overdue.length > 0) degraded.push(`beat: no dispatch seen for ${beat.overdue.join(', ')} (due more than ${Math.round(thresholds.beatGraceMs / 1000)}s ago)`);
+  const schedules = scheduleHealth(snapshot, nowMs);
+  degraded.push(...schedules.reasons);
   const status: HealthStatus = critical.length > 0 ? 'critical' : degraded.length > 0 ? 'degraded' : 'healthy';
   return {
     status,
@@ -71,6 +79,21 @@ export function backgroundHealth(snapshot: Snapshot, workers: readonly WorkerVie
     deadLettersPending: pending,
     failureRate: window === null ? null : { windowMs: thresholds.windowMs, rate: window.failureRate, succeeded: window.succeeded, failed: window.failed, minRuns: thresholds.minRuns },
     beat: { leader: beat.leader, redisUp: beat.lease.redisUp, lastDispatchAgeMs: beat.lastDispatchAgeMs, overdue: beat.overdue },
+    schedules: schedules.summary,
     checkedAt: snapshot.polledAt,
   };
+}
+
+/** What the alerter's judgements say: a reason per overdue entry, and one when it stopped judging. */
+function scheduleHealth(snapshot: Snapshot, nowMs: number): { reasons: string[]; summary: BackgroundHealth['schedules'] } {
+  const judgements = [...(snapshot.schedules?.values() ?? [])];
+  const judgedAt = judgements.reduce<string | null>((newest, j) => (j.judgedAt !== undefined && (newest === null || j.judgedAt > newest) ? j.judgedAt : newest), null);
+  // A judgement that is not renewed is not current (its entry may be gone, or judged by no alerter any more).
+  const current = judgements.filter((j) => j.judgedAt !== undefined && nowMs - Date.parse(j.judgedAt) <= SCHEDULE_JUDGEMENT_STALE_MS);
+  const overdue = current.filter((j) => j.status === 'overdue');
+  const reasons = overdue.map((j) => `schedule ${j.entry} is overdue: ${j.cause ?? 'no success by the time one was due'} (a success was due by ${j.dueBy ?? 'earlier'})`);
+  if (judgedAt !== null && nowMs - Date.parse(judgedAt) > SCHEDULE_JUDGEMENT_STALE_MS) {
+    reasons.push(`schedules: the alerter last judged them ${Math.round((nowMs - Date.parse(judgedAt)) / 60_000)} min ago, so no overdue schedule is paged (is the alerter running?)`);
+  }
+  return { reasons, summary: { overdue: overdue.map((j) => j.entry), failing: current.filter((j) => j.status === 'failing').map((j) => j.entry), judgedAt } };
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DeadLetters } from '@nightshift/store';
+import { DeadLetters, ScheduleHealthRecords } from '@nightshift/store';
+import { eventually } from '@nightshift/test-helpers';
 import { installation, type Installation } from './support.ts';
 
 const SCREENSHOTS = new URL('../../../test/e2e/screenshots/', import.meta.url);
@@ -95,5 +96,14 @@ test('queues, schedules and monitor pages render', async () => {
   const row = page.locator('tbody tr').filter({ hasText: 'hourly-report' });
   await row.waitFor();
   assert.deepEqual((await row.locator('td').allInnerTexts()).slice(1, 3), ['report', 'reports'], 'the queue its runs are sent to');
+  // The alerter's verdict, as its schedule watch saves it (no alerter runs here: written as it would).
+  await new ScheduleHealthRecords(site.api.room.store).saveJudgements([{
+    entry: 'hourly-report', source: 'code', status: 'overdue', cause: `no worker consuming the queue "reports" ${XSS}`, dueBy: new Date().toISOString(),
+    lastSuccessAt: null, lastSuccessFire: null, consecutiveFailures: 0,
+  }], 'all');
+  await eventually('the health-api to poll it', () => site.api.room.scheduleHealthOf('hourly-report') ?? undefined);
+  await page.reload();
+  await page.locator('tbody tr[data-entry="hourly-report"] [data-health="overdue"]').waitFor({ timeout: 10_000 });
+  assert.match(await row.locator('[data-health]').innerText(), /overdue\s+no worker consuming the queue "reports" <img src=x onerror=alert\(1\)>/, 'the cause is shown as text');
   assert.deepEqual(dialogs, [], 'no alert ever ran');
 });

@@ -27,7 +27,7 @@ export function registerScheduleRoutes(app: FastifyInstance, room: ControlRoom):
   app.get('/api/schedules', {
     schema: {
       summary: 'every schedule entry (the code\'s and the runtime\'s) with paused state, next runs, last dispatch and lag; the beat leader', tags: ['schedules'],
-      response: apiResponses({ 200: Anything('the beat leader, its lease, the last dispatch, and `entries`: each entry as GET /api/schedules/{name} gives it, plus `lastScheduledFor`, `lastDispatchedAt`, `lastLagMs` and `overdueSince`') }, [503]),
+      response: apiResponses({ 200: Anything('the beat leader, its lease, the last dispatch, and `entries`: each entry as GET /api/schedules/{name} gives it, plus `lastScheduledFor`, `lastDispatchedAt`, `lastLagMs`, `overdueSince`, and `health` as the alerter judged it (status, cause, dueBy, lastSuccess, consecutiveFailures, judgedAt; null when not judged)') }, [503]),
     },
   }, async () => {
     const beat = room.beat.view();
@@ -45,7 +45,7 @@ export function registerScheduleRoutes(app: FastifyInstance, room: ControlRoom):
     return {
       timezone: room.app?.timezone ?? null, leader: beat.leader, lease: beat.lease, lastDispatcher: beat.lastDispatcher, lastDispatchAt: beat.lastDispatchAt,
       ...(runtimeUnavailable !== undefined ? { runtimeUnavailable } : {}),
-      entries: views.map((view) => withDispatch(view, seen.get(view.name), room.beat.lastDispatchOf(view.name))),
+      entries: views.map((view) => ({ ...withDispatch(view, seen.get(view.name), room.beat.lastDispatchOf(view.name)), health: room.scheduleHealthOf(view.name) })),
     };
   });
 

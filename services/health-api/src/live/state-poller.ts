@@ -1,6 +1,6 @@
 import { broadcastControl, type Broker } from '@nightshift/broker';
 import type { Logger } from '@nightshift/core';
-import type { DeadLetters, StateCounts, TaskRuns } from '@nightshift/store';
+import type { DeadLetters, ScheduleHealthRecords, ScheduleJudgement, StateCounts, TaskRuns } from '@nightshift/store';
 import type { BeatLease } from './beat-lease.ts';
 import type { LiveFeed } from './live-feed.ts';
 import type { ManagementRates } from './queue-rates.ts';
@@ -42,6 +42,8 @@ export interface Snapshot {
   window: FailureWindow | null;
   lastHour: StateCounts | null;
   historyRows: number | null;
+  /** Each schedule entry's health as the alerter last judged it, by name. */
+  schedules: ReadonlyMap<string, ScheduleJudgement> | null;
   queues: Map<string, QueueView>;
   /** ISO 8601: the last poll that finished. */
   polledAt: string | null;
@@ -53,6 +55,8 @@ export interface PollerOptions {
   readonly broker: Broker;
   readonly taskRuns: TaskRuns;
   readonly deadLetters: DeadLetters;
+  /** The alerter's judgement of each schedule entry. */
+  readonly scheduleHealth: ScheduleHealthRecords;
   readonly registry: WorkerRegistry;
   readonly feed: LiveFeed;
   /** Beat's leader lease, read once per poll. */
@@ -73,7 +77,7 @@ export interface PollerOptions {
  * A probe reads the snapshot and never waits for the broker or the database.
  */
 export class StatePoller {
-  readonly snapshot: Snapshot = { brokerUp: false, storeUp: false, deadLettersPending: null, window: null, lastHour: null, historyRows: null, queues: new Map(), polledAt: null, depthHistory: [] };
+  readonly snapshot: Snapshot = { brokerUp: false, storeUp: false, deadLettersPending: null, window: null, lastHour: null, historyRows: null, schedules: null, queues: new Map(), polledAt: null, depthHistory: [] };
   readonly #options: PollerOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -169,12 +173,13 @@ export class StatePoller {
   }
 
   async #pollStore(): Promise<void> {
-    const { taskRuns, deadLetters, windowMs } = this.#options;
+    const { taskRuns, deadLetters, scheduleHealth, windowMs } = this.#options;
     try {
       const now = Date.now();
-      const [pending, window, hour] = await Promise.all([
-        deadLetters.pendingCount(), taskRuns.stateCounts(new Date(now - windowMs)), taskRuns.stateCounts(new Date(now - 3_600_000)),
+      const [pending, window, hour, schedules] = await Promise.all([
+        deadLetters.pendingCount(), taskRuns.stateCounts(new Date(now - windowMs)), taskRuns.stateCounts(new Date(now - 3_600_000)), scheduleHealth.judgements(),
       ]);
+      this.snapshot.schedules = schedules;
       const succeeded = window.succeeded ?? 0;
       const failed = (window['dead-lettered'] ?? 0) + (window.failed ?? 0);
       this.snapshot.deadLettersPending = pending;

@@ -6,9 +6,10 @@ import { hungTask } from './hung-task.ts';
 import { noDrift } from './no-drift.ts';
 import { redeploy } from './redeploy.ts';
 import { restartKeepsSchedule } from './restart-keeps-schedule.ts';
+import { silentStop } from './silent-stop.ts';
 
-export { crashedService, failsForGood, hungTask, noDrift, redeploy, restartKeepsSchedule };
+export { crashedService, failsForGood, hungTask, noDrift, redeploy, restartKeepsSchedule, silentStop };
 
 export const SCENARIOS: readonly Scenario[] = Object.freeze([
-  crashedService, restartKeepsSchedule, noDrift, redeploy, hungTask, failsForGood,
+  crashedService, restartKeepsSchedule, noDrift, redeploy, hungTask, failsForGood, silentStop,
 ] as Scenario[]);
