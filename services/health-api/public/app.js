@@ -9,8 +9,12 @@ import { PAGES } from '/assets/views.js';
 export const html = htm.bind(h);
 
 let csrfToken = '';
+/**
+ * The answer of an API call; `headers` are added (e.g. `if-match`). A refusal throws an Error whose message is
+ * `code: message`, with the answer's `status`, `code` and `parameter` (the field at fault) on it.
+ */
 export async function api(path, options = {}) {
-  const init = { method: options.method ?? 'GET', headers: { accept: 'application/json' } };
+  const init = { method: options.method ?? 'GET', headers: { accept: 'application/json', ...options.headers } };
   if (init.method !== 'GET') {
     init.headers['content-type'] = 'application/json';
     init.headers['x-nightshift-csrf'] = csrfToken;
@@ -18,7 +22,11 @@ export async function api(path, options = {}) {
   }
   const response = await fetch(path, init);
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${response.status}`);
+  if (!response.ok) {
+    const error = new Error(body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${response.status}`);
+    Object.assign(error, { status: response.status, code: body.error?.code, parameter: body.error?.parameter });
+    throw error;
+  }
   return body;
 }
 

@@ -1,13 +1,14 @@
-/* global prompt */
+/* global prompt, confirm */
 // The schedule pages: every entry with its health as the alerter judged it and its actions (pause with a note,
 // resume, run now), and one entry's detail:
 // its definition, paused state, next fire times, recent fires with their outcomes, and a backfill form.
+// A runtime entry is created from the list, and changed or removed from its page; the code's are read-only here.
 // Values are always children (text), never HTML.
 import { useState } from '/assets/hooks.mjs';
-import { api, html } from '/assets/app.js';
+import { api, html, navigate } from '/assets/app.js';
 import { Err, go, ms, State, useData, when } from '/assets/common.js';
+import { EntryForm, entryPath } from '/assets/schedule-form.js';
 
-const entryPath = (name) => `/api/schedules/${encodeURIComponent(name)}`;
 const pagePath = (name) => `/schedules/${encodeURIComponent(name)}`;
 const written = (schedule) => (typeof schedule === 'string' ? schedule : `every ${schedule.every}`);
 
@@ -44,14 +45,17 @@ const Health = ({ health }) => {
   return html`<span data-health=${health.status} title=${[health.cause, ...times].filter(Boolean).join('; ')}><${State} s=${health.status} />${health.cause ? html` <span class="muted">${health.cause}</span>` : null}</span>`;
 };
 
-export function Schedules() {
+export function Schedules({ params }) {
   const [data, error, reload] = useData('/api/schedules');
-  const [message, setMessage] = useState('');
+  const [message, setMessage] = useState(params.get('removed') ? `${params.get('removed')} removed` : '');
+  const [creating, setCreating] = useState(false);
   const done = (text) => { setMessage(text); reload(); };
+  const created = (view) => { setCreating(false); done(`${view.name} created: first run ${view.nextRuns[0] ? new Date(view.nextRuns[0]).toLocaleString() : 'none'}`); };
   return html`<p>Leader: <b>${data == null ? '—' : !data.lease.redisUp ? 'unknown (Redis unreachable)' : data.leader ?? 'none holds the lease'}</b>
     ${data?.lease.expiresInMs != null ? ` (lease held for ${ms(data.lease.expiresInMs)} more unless renewed)` : ''} · last dispatch ${when(data?.lastDispatchAt)}${data?.lastDispatcher ? ` by ${data.lastDispatcher}` : ''} · app zone ${data?.timezone ?? '—'}</p>
     ${data?.runtimeUnavailable ? html`<p class="warn" data-runtime-unavailable>${data.runtimeUnavailable}</p>` : null}
-    <div class="bar"><span class="muted" data-result>${message}</span></div><${Err} error=${error} />
+    <div class="bar">${creating ? null : html`<button data-action="new" onClick=${() => setCreating(true)}>New schedule</button>`}<span class="muted" data-result>${message}</span></div><${Err} error=${error} />
+    ${creating ? html`<${EntryForm} saved=${created} cancel=${() => setCreating(false)} />` : null}
     <table><thead><tr><th>Entry</th><th>Task</th><th>Queue</th><th>Schedule</th><th>Zone</th><th>Next runs</th><th>Last dispatch</th><th>Lag</th><th>Misfire</th><th>State</th><th>Health</th><th></th></tr></thead>
     <tbody>${(data?.entries ?? []).map((e) => html`<tr data-entry=${e.name}>
       <td><a href=${pagePath(e.name)} onClick=${go(pagePath(e.name))}>${e.name}</a>${e.source === 'runtime' ? html` <span class="muted">runtime</span>` : null}${e.overdueSince ? html` <${State} s="degraded" />` : null}</td>
@@ -79,12 +83,33 @@ function Backfill({ name, done }) {
     <button>Send each fire time once</button><span class="muted">fire times already sent are not sent again</span></form>`;
 }
 
+/**
+ * Edit (unless its form is open) and remove for a runtime entry; for one of the code, where they would be, that it is
+ * changed in the code.
+ * Remove names the version on the page: a change made meanwhile by someone else refuses it.
+ */
+function Changes({ entry, edit, done }) {
+  if (entry.source === 'code') return html`<span class="muted" data-code-entry>defined in the app's code: changed there, not here</span>`;
+  const remove = async () => {
+    if (!confirm(`Remove the schedule entry "${entry.name}"? Beat sends no more of its runs; this cannot be undone.`)) return;
+    try {
+      await api(entryPath(entry.name), { method: 'DELETE', headers: { 'if-match': `"${entry.version}"` } });
+      navigate(`/schedules?removed=${encodeURIComponent(entry.name)}`);
+    } catch (error) { done(error.message); }
+  };
+  return html`<span class="actions">${edit ? html`<button class="plain" data-action="edit" onClick=${edit}>Edit</button>` : null}
+    <button class="danger" data-action="remove" onClick=${remove}>Remove</button></span>`;
+}
+
 export function ScheduleDetail({ path }) {
   const name = decodeURIComponent(path.slice('/schedules/'.length));
   const [entry, error, reload] = useData(entryPath(name));
   const [runs, runsError, reloadRuns] = useData(`${entryPath(name)}/runs?limit=50`);
   const [message, setMessage] = useState('');
+  // The entry as it was when Edit was pressed: the form changes that version, whatever the live page shows since.
+  const [editing, setEditing] = useState(null);
   const done = (text) => { setMessage(text); reload(); reloadRuns(); };
+  const saved = (view) => { setEditing(null); done(`${view.name} saved: version ${view.version}`); };
   if (!entry) return html`<${Err} error=${error} />`;
   const who = (by, at) => (at ? `${by ?? 'someone'}, ${new Date(at).toLocaleString()}` : null);
   const rows = [
@@ -96,7 +121,8 @@ export function ScheduleDetail({ path }) {
   return html`<h2>${entry.name} <${Paused} paused=${entry.paused} problem=${entry.problem} /> <span class="muted">${entry.source === 'code' ? 'in the app\'s code' : 'runtime'}</span></h2>
     ${entry.problem ? html`<p class="error">Not dispatched: ${entry.problem}</p>` : null}
     ${entry.paused ? html`<p data-paused>Paused by <b>${entry.paused.by}</b> at ${new Date(entry.paused.at).toLocaleString()}${entry.paused.note ? html`: <i>${entry.paused.note}</i>` : null}. Runs that fall due are not sent; resuming does not catch them up (backfill does).</p>` : null}
-    <div class="bar"><${Actions} entry=${entry} done=${done} /><span class="muted" data-result>${message}</span></div>
+    <div class="bar"><${Actions} entry=${entry} done=${done} /><${Changes} entry=${entry} edit=${editing ? null : () => setEditing(entry)} done=${done} /><span class="muted" data-result>${message}</span></div>
+    ${editing ? html`<${EntryForm} entry=${editing} saved=${saved} cancel=${() => setEditing(null)} />` : null}
     <table class="definition"><tbody>${rows.map(([k, v]) => html`<tr><th>${k}</th><td class="mono">${v}</td></tr>`)}</tbody></table>
     <h3>Next fire times</h3>
     <ul>${(runs?.next ?? entry.nextRuns).map((t) => html`<li>${new Date(t).toLocaleString()} <span class="muted mono">${t}</span></li>`)}</ul>

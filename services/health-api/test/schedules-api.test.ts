@@ -75,7 +75,7 @@ test('create a runtime entry; a bad one is refused naming the field, and nothing
   }
   for (const name of ['hourly-report', 'nightly-echo']) {
     const taken = await site.request('POST', '/api/schedules', { name, task: 'echo', schedule: '0 9 * * *' });
-    assert.deepEqual([taken.status, code(taken)], [409, 'E_SCHEDULE_NAME_TAKEN'], name);
+    assert.deepEqual([taken.status, code(taken), (taken.json as ApiError).error.parameter], [409, 'E_SCHEDULE_NAME_TAKEN', 'name'], name);
   }
   const names = ((await site.request('GET', '/api/schedules')).json as { entries: Entry[] }).entries.map((e) => e.name);
   assert.deepEqual(names, ['hourly-report', 'nightly-echo']);

@@ -1,4 +1,4 @@
-import { BadParameterError, ConfigError, errorOutcome, NightshiftError } from '@nightshift/core';
+import { BadParameterError, ConfigError, errorOutcome, NightshiftError, ScheduleNameTakenError } from '@nightshift/core';
 
 /** The codes of the API's own errors, beside those of core's taxonomy. */
 export const API_ERROR_CODES = ['E_UNAUTHORIZED', 'E_CSRF', 'E_NOT_FOUND', 'E_NO_APP', 'E_BAD_REQUEST', 'E_UNSUPPORTED_MEDIA_TYPE', 'E_SCHEDULE_OVERLAP', 'E_INTERNAL'] as const;
@@ -34,7 +34,7 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
   if (error instanceof NightshiftError) {
     const { status } = errorOutcome(error);
     if (status === 500) return { status, body: INTERNAL };
-    const parameter = error instanceof BadParameterError ? error.parameter : error instanceof ConfigError ? error.field : undefined;
+    const parameter = error instanceof BadParameterError ? error.parameter : error instanceof ConfigError || error instanceof ScheduleNameTakenError ? error.field : undefined;
     return { status, body: { error: { code: error.code, message: error.message, ...(parameter === undefined ? {} : { parameter }) } } };
   }
   const fastify = error as { statusCode?: number; message?: string };

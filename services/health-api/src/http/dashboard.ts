@@ -35,7 +35,7 @@ function loadAssets(): Map<string, Asset> {
     ['/assets/uplot.mjs', { type: js, body: read(packageFile('uplot/dist/uPlot.esm.js')) }],
     ['/assets/uplot.css', { type: 'text/css; charset=utf-8', body: read(packageFile('uplot/dist/uPlot.min.css')) }],
   ]);
-  for (const [file, type] of [['app.js', js], ['views.js', js], ['common.js', js], ['schedules.js', js], ['charts.js', js], ['style.css', 'text/css; charset=utf-8']] as const) {
+  for (const [file, type] of [['app.js', js], ['views.js', js], ['common.js', js], ['schedules.js', js], ['schedule-form.js', js], ['charts.js', js], ['style.css', 'text/css; charset=utf-8']] as const) {
     assets.set(`/assets/${file}`, { type, body: read(new URL(file, PUBLIC)) });
   }
   return assets;

@@ -18,7 +18,7 @@ export const ErrorBody = Type.Object({
   error: Type.Object({
     code: Type.Unsafe<string>({ type: 'string', enum: ANSWERED_ERROR_CODES, description: 'stable: match on it, not on the message' }),
     message: Type.String({ description: 'for people; may change' }),
-    parameter: Type.Optional(Type.String({ description: 'the parameter at fault, for a 400' })),
+    parameter: Type.Optional(Type.String({ description: 'the parameter at fault: for a 400, and for a 409 of a name already taken' })),
   }),
 }, { $id: 'Error', description: 'an error: `{ "error": { "code", "message", "parameter"? } }`' });
 
