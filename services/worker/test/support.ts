@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
-import { Redis } from 'ioredis';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { Broker, brokerOptions, createClient, parseEvents, type Client, type LifecycleEvent } from '@nightshift/broker';
-import { eventually, randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { eventually, randomPrefix, removeRedisKeys, requireServices } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker, type WorkerOptionsInput } from '@nightshift/worker';
 import { metrics } from '@nightshift/telemetry';
 
@@ -83,7 +82,8 @@ export async function harness(overrides: Record<string, string> = {}): Promise<H
       for (const queue of queues) await cleaner.ensureQueue(queue);
       await cleaner.deleteTopology();
       await cleaner.close();
-      await removeRedisKeys(config.redisUrl, config.prefix);
+      // The workers' completion records; a test that pointed them at an unreachable Redis wrote none.
+      await removeRedisKeys(config.redisUrl, config.prefix).catch(() => {});
       await client.close();
       await connection.close().catch(() => {}); // gone already if a fault test restarted the broker
       rmSync(markers, { recursive: true, force: true });
@@ -91,21 +91,3 @@ export async function harness(overrides: Record<string, string> = {}): Promise<H
   };
 }
 
-/** Deletes the installation's keys (the workers' completion records); nothing to do where Redis is not reachable. */
-async function removeRedisKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // A test that pointed its workers at an unreachable Redis wrote nothing there.
-  } finally {
-    redis.disconnect();
-  }
-}

@@ -11,7 +11,23 @@ import type { ServiceUrls } from '@nightshift/test-servers';
  */
 export async function removePrefix(urls: Pick<ServiceUrls, 'amqpUrl' | 'redisUrl' | 'databaseUrl'>, prefix: string): Promise<void> {
   await removeBrokerObjects(urls.amqpUrl, prefix);
-  const redis = new Redis(urls.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await removeRedisKeys(urls.redisUrl, prefix);
+  const client = new pg.Client({ connectionString: urls.databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${prefix.replace(/"/g, '""')}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Deletes the Redis keys `<prefix>:…` (beat's state, the workers' completion records).
+ * @throws when Redis cannot be reached.
+ */
+export async function removeRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
   try {
     await redis.connect();
     let cursor = '0';
@@ -22,13 +38,6 @@ export async function removePrefix(urls: Pick<ServiceUrls, 'amqpUrl' | 'redisUrl
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
-  }
-  const client = new pg.Client({ connectionString: urls.databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${prefix.replace(/"/g, '""')}" CASCADE`);
-  } finally {
-    await client.end();
   }
 }
 
