@@ -131,7 +131,10 @@ export class CompletionRecords {
       this.#restUntil = 0;
       this.#reached();
     });
-    this.#redis.on('close', () => this.#unreachable('the connection closed'));
+    // Only a connection that was up is lost; before the first one, `connect` says what start-up found.
+    this.#redis.on('close', () => {
+      if (this.#reachable === true) this.#unreachable('the connection closed');
+    });
   }
 
   /** `redis`, or `off` (records in this process only). */
@@ -191,13 +194,15 @@ export class CompletionRecords {
     }
   }
 
-  /** Closes the Redis connection. */
+  /** Closes the Redis connection, once no check or write is under way. */
   async close(): Promise<void> {
     this.#upGauge.removeCallback(this.#observeUp);
     const redis = this.#redis;
     if (redis === undefined) return;
     redis.removeAllListeners('close');
-    await redis.quit().catch(() => redis.disconnect());
+    // Called once the worker's attempts are done, so no write is under way: nothing to wait for (a QUIT to a
+    // Redis that stopped answering would wait forever).
+    redis.disconnect();
   }
 
   #usable(): boolean {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import { buildEnvelope, EventPublisher, sendEnvelope, type LifecycleEvent } from '@nightshift/broker';
 import { startTelemetry, type Telemetry } from '@nightshift/telemetry';
 import { eventually, freePort, requireServices, TcpProxy } from '@nightshift/test-helpers';
@@ -12,24 +12,25 @@ import { ledger } from './fixtures/app.ts';
 import { harness, type Harness } from './support.ts';
 
 let telemetry: Telemetry;
-const harnesses: Harness[] = [];
-const publishers: EventPublisher[] = [];
+/** Closed at the end of each test: the workers' gauges must not outlive it. */
+const open: { close(): Promise<void> }[] = [];
 
 before(async () => {
   telemetry = await startTelemetry({ service: 'worker-test', metricsPort: 0, logLevel: 'silent' });
 });
+afterEach(async () => {
+  for (const thing of open.splice(0).reverse()) await thing.close();
+});
 after(async () => {
-  for (const publisher of publishers) await publisher.close();
-  await Promise.all(harnesses.map((h) => h.close()));
   await telemetry?.shutdown();
 });
 
 async function installation(redisUrl: string, env: Record<string, string> = {}) {
-  const h = await harness({ NIGHTSHIFT_REDIS_URL: redisUrl, ...env });
-  harnesses.push(h);
+  const h: Harness = await harness({ NIGHTSHIFT_REDIS_URL: redisUrl, ...env });
+  open.push(h);
   const publisher = new EventPublisher(h.client.broker);
   await publisher.ready();
-  publishers.push(publisher);
+  open.push(publisher);
   const marker = h.marker('ledger');
   return {
     h, marker,
@@ -72,63 +73,81 @@ test('Redis unreachable: tasks run, a warning says duplicates are not suppressed
   await first.stop();
   await h.worker({ name: `second-${randomUUID().slice(0, 8)}` });
   await publish();
-  await eventually('the copy to run on the second worker', () => starts(envelope.id) === 2);
-  assert.equal(h.events.filter(eventOf('task.succeeded', envelope.id)).length, 2);
+  await eventually('the copy to succeed on the second worker', () => h.events.filter(eventOf('task.succeeded', envelope.id)).length === 2);
+  assert.equal(starts(envelope.id), 2);
   assert.equal(warnings().length, 2, 'one warning per worker, not per task');
 });
 
 test('Redis lost mid-run and back: tasks keep running, one warning, one line when it is back, and duplicates are suppressed again', async () => {
   const { redisUrl } = await requireServices('redis');
   const proxy = await TcpProxy.start(redisUrl);
-  try {
-    const { h, task, starts, warnings } = await installation(proxy.url(redisUrl));
-    const first = await h.worker({ name: `first-${randomUUID().slice(0, 8)}` });
-    const before = task();
-    await before.publish();
-    await h.waitForEvent(eventOf('task.succeeded', before.envelope.id));
+  open.push(proxy); // closed after the installation, which still talks to Redis through it as it stops
+  const { h, task, starts, warnings } = await installation(proxy.url(redisUrl));
+  const first = await h.worker({ name: `first-${randomUUID().slice(0, 8)}` });
+  const before = task();
+  await before.publish();
+  await h.waitForEvent(eventOf('task.succeeded', before.envelope.id));
 
-    await proxy.cut();
-    await eventually('the warning', () => warnings().length === 1);
-    const during = task();
-    await during.publish();
-    await h.waitForEvent(eventOf('task.succeeded', during.envelope.id));
+  await proxy.cut();
+  await eventually('the warning', () => warnings().length === 1);
+  const during = task();
+  await during.publish();
+  await h.waitForEvent(eventOf('task.succeeded', during.envelope.id));
 
-    await proxy.restore();
-    await eventually('the line saying Redis is back', () => h.logs.some((l) => l.level === 'info' && l.msg.startsWith('completion records: Redis is reachable again')), 15_000);
-    // A worker that never saw the first task finds its record in Redis.
-    await first.stop();
-    await h.worker({ name: `second-${randomUUID().slice(0, 8)}` });
-    await before.publish();
-    await h.waitForEvent(eventOf('task.duplicate-suppressed', before.envelope.id));
-    assert.equal(starts(before.envelope.id), 1);
-    assert.equal(warnings().length, 1);
-  } finally {
-    await proxy.close();
-  }
+  await proxy.restore();
+  await eventually('the line saying Redis is back', () => h.logs.some((l) => l.level === 'info' && l.msg.startsWith('completion records: Redis is reachable again')), 15_000);
+  // A worker that never saw the first task finds its record in Redis.
+  await first.stop();
+  await h.worker({ name: `second-${randomUUID().slice(0, 8)}` });
+  await before.publish();
+  await h.waitForEvent(eventOf('task.duplicate-suppressed', before.envelope.id));
+  assert.equal(starts(before.envelope.id), 1);
+  assert.equal(warnings().length, 1);
+});
+
+test('Redis down when the worker starts: it starts all the same, and uses Redis once it comes up', async () => {
+  const { redisUrl } = await requireServices('redis');
+  const proxy = await TcpProxy.start(redisUrl);
+  open.push(proxy); // closed after the installation, which still talks to Redis through it as it stops
+  await proxy.cut();
+  const { h, task, warnings } = await installation(proxy.url(redisUrl));
+  await h.worker();
+  assert.equal(warnings().length, 1);
+  assert.equal(warnings()[0]?.fields.why, 'not reachable at start-up');
+  const checks = await skipped('check');
+  const during = task();
+  await during.publish();
+  await h.waitForEvent(eventOf('task.succeeded', during.envelope.id));
+  assert.equal(await skipped('check'), checks + 1);
+
+  await proxy.restore();
+  await eventually('the line saying Redis is reachable', () => h.logs.some((l) => l.level === 'info' && l.msg.startsWith('completion records: Redis is reachable again')), 15_000);
+  const after = task();
+  await after.publish();
+  await h.waitForEvent(eventOf('task.succeeded', after.envelope.id));
+  assert.equal(await skipped('check'), checks + 1, 'checked in Redis, not skipped');
+  assert.equal(await metric('nightshift_completion_records_up'), 1);
 });
 
 test('a Redis that stops answering: a check waits at most NIGHTSHIFT_COMPLETION_TIMEOUT, then the task runs without it', async () => {
   const { redisUrl } = await requireServices('redis');
   const stalling = await StallingProxy.start(redisUrl);
-  try {
-    const { h, task, warnings } = await installation(stalling.url, { NIGHTSHIFT_COMPLETION_TIMEOUT: '100ms' });
-    await h.worker();
-    const first = task();
-    await first.publish();
-    await h.waitForEvent(eventOf('task.succeeded', first.envelope.id));
-    assert.equal(warnings().length, 0, 'answering, Redis is used');
+  open.push(stalling);
+  const { h, task, warnings } = await installation(stalling.url, { NIGHTSHIFT_COMPLETION_TIMEOUT: '100ms' });
+  await h.worker();
+  const first = task();
+  await first.publish();
+  await h.waitForEvent(eventOf('task.succeeded', first.envelope.id));
+  assert.equal(warnings().length, 0, 'answering, Redis is used');
 
-    stalling.stall();
-    const checks = await skipped('check');
-    const tasks = Array.from({ length: 5 }, () => task());
-    for (const t of tasks) await t.publish();
-    for (const t of tasks) await h.waitForEvent(eventOf('task.succeeded', t.envelope.id));
-    assert.equal(warnings().length, 1);
-    assert.match(String(warnings()[0]?.fields.why), /timed out/i);
-    assert.ok(await skipped('check') > checks, 'the checks that timed out, and the ones skipped after, are counted');
-  } finally {
-    await stalling.close();
-  }
+  stalling.stall();
+  const checks = await skipped('check');
+  const tasks = Array.from({ length: 5 }, () => task());
+  for (const t of tasks) await t.publish();
+  for (const t of tasks) await h.waitForEvent(eventOf('task.succeeded', t.envelope.id));
+  assert.equal(warnings().length, 1);
+  assert.match(String(warnings()[0]?.fields.why), /timed out/i);
+  assert.ok(await skipped('check') > checks, 'the checks that timed out, and the ones skipped after, are counted');
 });
 
 /** A TCP proxy to Redis that, once stalled, keeps its connections open and forwards nothing more: a hung server. */

@@ -23,10 +23,13 @@ export async function removePrefix(urls: Pick<ServiceUrls, 'amqpUrl' | 'redisUrl
 
 /**
  * Deletes the Redis keys `<prefix>:…` (beat's state, the workers' completion records).
- * @throws when Redis cannot be reached.
+ * @throws when Redis cannot be reached, or does not answer within 5 s.
  */
 export async function removeRedisKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  // No ready check (an INFO that a hung server never answers would hold `connect` forever); every command bounded.
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, enableReadyCheck: false, connectTimeout: 5_000, commandTimeout: 5_000,
+  });
   redis.on('error', () => {});
   try {
     await redis.connect();
