@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { Backoff, formatDuration, redactUrl, type Logger, type ResolvedTaskSettings, type TaskEnvelope } from '@nightshift/core';
+import { Backoff, formatDuration, redactUrl, runHorizonMs, type Logger, type ResolvedTaskSettings, type TaskEnvelope } from '@nightshift/core';
 import { ValueType, type Counter, type Meter, type ObservableGauge, type ObservableCallback } from '@nightshift/telemetry';
 
 /** How a finished attempt ended: the outcomes that are durable before its message is acked. */
@@ -29,16 +29,12 @@ export function completionKeys(prefix: string): CompletionKeys {
 }
 
 /**
- * How long the records of a task's attempts are kept: beyond the longest its attempts and retry waits can
- * take (the hard limit × attempts + the longest wait before each retry), and at least `floorMs`. A duplicate
- * that waited in a queue longer than that runs again (at-least-once).
+ * How long the records of a task's attempts are kept: its run horizon (core's `runHorizonMs`: the hard limit ×
+ * attempts + the longest wait before each retry, at least the ladder's shortest step), and at least `floorMs`.
+ * A duplicate that waited in a queue longer than that runs again (at-least-once).
  */
-export function completionTtlMs(settings: ResolvedTaskSettings, floorMs: number): number {
-  const { retry, timeLimitMs } = settings;
-  let horizonMs = (retry.maxRetries + 1) * timeLimitMs;
-  // A "random" of 1 gives each wait's upper bound: the delay with its whole jitter added, capped at the policy's max.
-  for (let retryNumber = 1; retryNumber <= retry.maxRetries; retryNumber++) horizonMs += retry.backoff.delay(retryNumber, () => 1);
-  return Math.max(floorMs, horizonMs);
+export function completionTtlMs(settings: ResolvedTaskSettings, floorMs: number, shortestRetryStepMs = 0): number {
+  return Math.max(floorMs, runHorizonMs(settings, { shortestRetryStepMs }));
 }
 
 export interface CompletionRecordsOptions {
@@ -52,6 +48,8 @@ export interface CompletionRecordsOptions {
   readonly tasks: ReadonlyMap<string, ResolvedTaskSettings>;
   /** `NIGHTSHIFT_COMPLETION_TTL`: the least a record is kept. */
   readonly ttlFloorMs: number;
+  /** The retry ladder's shortest step (`NIGHTSHIFT_RETRY_LADDER`): no retry waits less. */
+  readonly shortestRetryStepMs: number;
   /** `NIGHTSHIFT_COMPLETION_TIMEOUT`: how long one check or write waits for Redis. */
   readonly timeoutMs: number;
   readonly log: Logger;
@@ -99,7 +97,7 @@ export class CompletionRecords {
     this.#keys = completionKeys(options.prefix);
     this.#worker = options.worker;
     this.#ttlFloorMs = options.ttlFloorMs;
-    this.#ttlMs = new Map([...options.tasks].map(([name, settings]) => [name, completionTtlMs(settings, options.ttlFloorMs)]));
+    this.#ttlMs = new Map([...options.tasks].map(([name, settings]) => [name, completionTtlMs(settings, options.ttlFloorMs, options.shortestRetryStepMs)]));
     this.#log = options.log;
     this.#skipped = options.meter.createCounter('nightshift.completion_records.skipped', {
       description: 'Completion checks (operation=check: the task ran unchecked) and writes (operation=write) not made because Redis was unreachable or slow', valueType: ValueType.INT,
