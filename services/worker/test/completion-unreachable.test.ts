@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, test } from 'node:test';
 import { buildEnvelope, EventPublisher, sendEnvelope, type LifecycleEvent } from '@nightshift/broker';
 import { startTelemetry, type Telemetry } from '@nightshift/telemetry';
-import { eventually, freePort, requireServices, TcpProxy } from '@nightshift/test-helpers';
+import { eventually, freePort, removeRedisKeys, requireServices, TcpProxy } from '@nightshift/test-helpers';
 import { ledger } from './fixtures/app.ts';
 import { harness, type Harness } from './support.ts';
 
@@ -134,6 +134,8 @@ test('a Redis that stops answering: a check waits at most NIGHTSHIFT_COMPLETION_
   const stalling = await StallingProxy.start(redisUrl);
   open.push(stalling);
   const { h, task, warnings } = await installation(stalling.url, { NIGHTSHIFT_COMPLETION_TIMEOUT: '100ms' });
+  // The harness cannot delete what the worker wrote before the stall through the stalled proxy: straight to Redis.
+  open.splice(open.indexOf(stalling) + 1, 0, { close: () => removeRedisKeys(redisUrl, h.config.prefix) });
   await h.worker();
   const first = task();
   await first.publish();
