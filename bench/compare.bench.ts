@@ -23,6 +23,7 @@ const KILL_GAP_MS = Number(process.env.BENCH_COMPARE_KILL_GAP_MS ?? 2_000);
 const SENDS = Number(process.env.BENCH_COMPARE_SENDS ?? 2_000);
 
 const { amqpUrl, redisUrl } = await requireServices('rabbitmq', 'redis');
+const servers = { amqpUrl, redisUrl };
 
 interface System {
   readonly name: string;
@@ -30,9 +31,9 @@ interface System {
   readonly flow: () => Promise<RoundResult>;
 }
 const systems: System[] = [
-  { name: 'Nightshift, thread sandboxes', drain: () => nightshiftDrain(amqpUrl, 'threads', TASKS), flow: () => nightshiftFlow(amqpUrl, 'threads', TASKS) },
+  { name: 'Nightshift, thread sandboxes', drain: () => nightshiftDrain(servers, 'threads', TASKS), flow: () => nightshiftFlow(servers, 'threads', TASKS) },
   { name: 'BullMQ 6.7.0, worker-thread sandbox', drain: () => bullDrain(redisUrl, 'threads', TASKS), flow: () => bullFlow(redisUrl, 'threads', TASKS) },
-  { name: 'Nightshift, inline pool', drain: () => nightshiftDrain(amqpUrl, 'inline', TASKS), flow: () => nightshiftFlow(amqpUrl, 'inline', TASKS) },
+  { name: 'Nightshift, inline pool', drain: () => nightshiftDrain(servers, 'inline', TASKS), flow: () => nightshiftFlow(servers, 'inline', TASKS) },
   { name: 'BullMQ 6.7.0, in-process processor', drain: () => bullDrain(redisUrl, 'process', TASKS), flow: () => bullFlow(redisUrl, 'process', TASKS) },
 ];
 const drains = new Map(systems.map((s) => [s.name, new Figure(`${s.name}, drain`, 'tasks/s')]));
@@ -56,7 +57,7 @@ for (let round = 0; round <= ROUNDS; round++) {
   }
   for (const system of systems) record(flows.get(system.name), (await system.flow()).rate);
   record(rawSends, await rawSendRate(amqpUrl, SENDS));
-  record(sends, await nightshiftSendRate(amqpUrl, SENDS));
+  record(sends, await nightshiftSendRate(servers, SENDS));
   process.stderr.write(`round ${round}${counted ? '' : ' (warm-up)'} done at ${((performance.now() - began) / 1000).toFixed(0)} s\n`);
 }
 const respawns = await bareRespawn(KILLS);

@@ -1,10 +1,11 @@
 // Nightshift's side of bench/compare: one installation per round (its own prefix), a worker at
-// concurrency 2 on the inline or the thread pool, confirmed sends, events on, as a user runs it.
+// concurrency 2 on the inline or the thread pool, confirmed sends, events on, completion records in Redis, as a
+// user runs it.
 import { fileURLToPath } from 'node:url';
 import { loadConfig, signals, type NightshiftConfig } from '@nightshift/core';
 import { Broker, brokerOptions, createClient, type Client } from '@nightshift/broker';
 import { metrics } from '@nightshift/telemetry';
-import { randomPrefix } from '@nightshift/test-helpers';
+import { randomPrefix, removeRedisKeys } from '@nightshift/test-helpers';
 import { startWorker, type PoolKind } from '@nightshift/worker';
 import { noop } from '../fixtures/noop-app.ts';
 import { spanRate } from './figures.ts';
@@ -21,6 +22,12 @@ export interface RoundResult {
   readonly startupMs?: number;
 }
 
+/** The servers of a round: the broker, and Redis for the worker's completion records. */
+export interface Servers {
+  readonly amqpUrl: string;
+  readonly redisUrl: string;
+}
+
 interface Installation {
   readonly env: Record<string, string>;
   readonly config: NightshiftConfig;
@@ -28,8 +35,8 @@ interface Installation {
   remove(): Promise<void>;
 }
 
-async function install(amqpUrl: string): Promise<Installation> {
-  const env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_PREFIX: randomPrefix('compare'), NIGHTSHIFT_LOG_LEVEL: 'error' };
+async function install({ amqpUrl, redisUrl }: Servers): Promise<Installation> {
+  const env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_REDIS_URL: redisUrl, NIGHTSHIFT_PREFIX: randomPrefix('compare'), NIGHTSHIFT_LOG_LEVEL: 'error' };
   const config = loadConfig(env);
   const client = await createClient(config, { name: 'bench' });
   return {
@@ -40,6 +47,7 @@ async function install(amqpUrl: string): Promise<Installation> {
       await cleaner.ensureQueue('default');
       await cleaner.deleteTopology();
       await cleaner.close();
+      await removeRedisKeys(redisUrl, config.prefix);
     },
   };
 }
@@ -65,8 +73,8 @@ async function sendAll(client: Client, count: number): Promise<void> {
 }
 
 /** Enqueue `count`, then start a worker: its start-up, and its rate from first to last finished task. */
-export async function nightshiftDrain(amqpUrl: string, pool: PoolKind, count: number): Promise<RoundResult> {
-  const installation = await install(amqpUrl);
+export async function nightshiftDrain(servers: Servers, pool: PoolKind, count: number): Promise<RoundResult> {
+  const installation = await install(servers);
   await sendAll(installation.client, count);
   const done = successes(count);
   const started = performance.now();
@@ -79,8 +87,8 @@ export async function nightshiftDrain(amqpUrl: string, pool: PoolKind, count: nu
 }
 
 /** Start a worker, then send `count` (200 in flight) while it runs them: first send to last finished. */
-export async function nightshiftFlow(amqpUrl: string, pool: PoolKind, count: number): Promise<RoundResult> {
-  const installation = await install(amqpUrl);
+export async function nightshiftFlow(servers: Servers, pool: PoolKind, count: number): Promise<RoundResult> {
+  const installation = await install(servers);
   const worker = await startWorker({ appPath, concurrency: 2, pool }, installation.env, quiet, metrics.getMeter('bench'));
   const done = successes(count);
   const started = performance.now();
@@ -93,8 +101,8 @@ export async function nightshiftFlow(amqpUrl: string, pool: PoolKind, count: num
 }
 
 /** `client.send` of single tasks, 200 in flight, each awaited until confirmed: sends per second. */
-export async function nightshiftSendRate(amqpUrl: string, count: number): Promise<number> {
-  const installation = await install(amqpUrl);
+export async function nightshiftSendRate(servers: Servers, count: number): Promise<number> {
+  const installation = await install(servers);
   const started = performance.now();
   await sendAll(installation.client, count);
   const rate = count / ((performance.now() - started) / 1000);

@@ -8,7 +8,7 @@ import type { Broker } from './broker.ts';
  */
 export type EventType =
   | 'task.sent' | 'task.received' | 'task.started' | 'task.succeeded' | 'task.failed' | 'task.retried'
-  | 'task.dead-lettered' | 'task.revoked'
+  | 'task.dead-lettered' | 'task.revoked' | 'task.duplicate-suppressed'
   | 'worker.online' | 'worker.heartbeat' | 'worker.offline'
   | 'beat.dispatched' | 'beat.missed';
 

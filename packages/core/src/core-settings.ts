@@ -14,7 +14,7 @@ export const AMQP_URL = defineSetting({
 });
 
 export const REDIS_URL = defineSetting({
-  name: 'NIGHTSHIFT_REDIS_URL', description: 'Redis (beat\'s lease and state, the example)',
+  name: 'NIGHTSHIFT_REDIS_URL', description: 'Redis (beat\'s lease and state, the worker\'s completion records, the example)',
   parse: url(['redis', 'rediss']), default: 'redis://127.0.0.1:6379', secret: URL_PASSWORD_SECRET,
 });
 

@@ -9,6 +9,25 @@ export type TaskRunState = 'sent' | 'received' | 'started' | 'failed' | 'retried
 export const TASK_RUN_STATES: readonly TaskRunState[] = Object.freeze(['sent', 'received', 'started', 'failed', 'retried', 'succeeded', 'dead-lettered', 'revoked']);
 
 /**
+ * A timeline entry that changes nothing about its run. `duplicate-suppressed`: a delivery of an attempt that had
+ * already finished, acknowledged without running (the run stays where its attempts put it).
+ */
+export type TaskRunNote = 'duplicate-suppressed';
+
+const NOTES: ReadonlySet<string> = new Set<TaskRunNote>(['duplicate-suppressed']);
+
+function isNote(state: TaskRunState | TaskRunNote): state is TaskRunNote {
+  return NOTES.has(state);
+}
+
+/** An event that moves its run (not a note). */
+type TaskStepInput = TaskEventInput & { readonly state: TaskRunState };
+
+function isStep(event: TaskEventInput): event is TaskStepInput {
+  return !isNote(event.state);
+}
+
+/**
  * Order of states within one attempt. An event moves a run only when its (attempt, rank) is greater than the
  * run's, so a late `started` never overwrites `succeeded`, and a duplicate changes nothing.
  */
@@ -31,7 +50,8 @@ export interface TaskRunError {
 export interface TaskEventInput {
   /** The task message id. */
   readonly runId: string;
-  readonly state: TaskRunState;
+  /** The state the event moves its run to, or a note that leaves the run as it is (only its timeline shows it). */
+  readonly state: TaskRunState | TaskRunNote;
   /** ISO 8601: when it happened. */
   readonly at: string;
   readonly name: string;
@@ -84,11 +104,13 @@ export interface TaskRunRecord {
 const TERMINAL = new Set<TaskRunState>(['succeeded', 'dead-lettered', 'revoked']);
 
 export function rankOf(event: Pick<TaskEventInput, 'state' | 'final'>): number {
+  // A note sorts with the receipt of its delivery among the timeline entries of one instant.
+  if (isNote(event.state)) return STATE_RANK.received;
   return event.state === 'failed' && event.final === true ? FINAL_FAILURE_RANK : STATE_RANK[event.state];
 }
 
-/** The run one event alone describes. */
-function runFromEvent(event: TaskEventInput): TaskRunRecord {
+/** The run one event alone describes (a note describes none). */
+function runFromEvent(event: TaskStepInput): TaskRunRecord {
   const ends = TERMINAL.has(event.state) || (event.state === 'failed' && event.final === true);
   return {
     id: event.runId,
@@ -153,10 +175,11 @@ function mergeRuns(a: TaskRunRecord, b: TaskRunRecord): TaskRunRecord {
   };
 }
 
-/** Folds a batch of events into one record per run, in the order given (the order does not change the outcome). */
+/** Folds a batch of events into one record per run, in the order given (the order does not change the outcome). Notes are left out. */
 export function foldEvents(events: readonly TaskEventInput[]): Map<string, TaskRunRecord> {
   const runs = new Map<string, TaskRunRecord>();
   for (const event of events) {
+    if (!isStep(event)) continue;
     const run = runFromEvent(event);
     const current = runs.get(run.id);
     runs.set(run.id, current === undefined ? run : mergeRuns(current, run));

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { foldEvents, TaskRuns, type TaskEventInput, type TaskRunState } from '@nightshift/store';
+import { foldEvents, TaskRuns, type TaskEventInput, type TaskRunNote, type TaskRunState } from '@nightshift/store';
 import { testStore } from './support.ts';
 
 const base = Date.parse('2030-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(base + ms).toISOString();
-const event = (runId: string, state: TaskRunState, ms: number, extra: Partial<TaskEventInput> = {}): TaskEventInput => ({
+const event = (runId: string, state: TaskRunState | TaskRunNote, ms: number, extra: Partial<TaskEventInput> = {}): TaskEventInput => ({
   runId, state, at: at(ms), name: 'reports.generate', queue: 'reports', attempt: 1, maxAttempts: 3, worker: 'w1', sentAt: at(0), ...extra,
 });
 
@@ -27,6 +27,33 @@ test('received → started → succeeded, then a late duplicate started changes 
     assert.deepEqual(after?.timeline.map((e) => e.type), ['received', 'started', 'succeeded']);
     assert.deepEqual(after?.result, { rows: 3 });
     assert.equal(after?.runtimeMs, 30);
+  } finally {
+    await ctx.cleanup();
+  }
+});
+
+test('a suppressed duplicate is a note on the timeline: the run stays where its attempts put it, in memory and in SQL', async () => {
+  const ctx = await testStore();
+  try {
+    const runs = new TaskRuns(ctx.store);
+    const attempts = [event('n', 'received', 10), event('n', 'started', 20), event('n', 'succeeded', 50, { runtimeMs: 30, result: 'ok' })];
+    await runs.record(attempts);
+    const done = await runs.get('n');
+    // A copy of attempt 1 arrives at another worker, which acks it without running it.
+    const copy = [event('n', 'received', 900, { worker: 'w2' }), event('n', 'duplicate-suppressed', 901, { worker: 'w2', detail: { reason: 'completed', outcome: 'succeeded', finishedBy: 'w1' } })];
+    await runs.record(copy);
+    const after = await runs.get('n');
+    assert.deepEqual(after?.timeline.map((e) => [e.type, e.worker]), [['received', 'w1'], ['started', 'w1'], ['succeeded', 'w1'], ['received', 'w2'], ['duplicate-suppressed', 'w2']]);
+    assert.deepEqual(after?.timeline.at(-1)?.detail, { reason: 'completed', outcome: 'succeeded', finishedBy: 'w1' });
+    const { timeline: _before, ...runBefore } = done ?? { timeline: [] };
+    const { timeline: _after, ...runAfter } = after ?? { timeline: [] };
+    assert.deepEqual(runAfter, runBefore, 'state, worker, times and result unchanged');
+    assert.deepEqual(foldEvents([...attempts, ...copy]).get('n'), foldEvents([...attempts, copy[0] as TaskEventInput]).get('n'), 'a note folds into nothing');
+    // Alone in a batch, a note still makes its timeline entry, and no run of its own.
+    await runs.record([event('lonely', 'duplicate-suppressed', 5)]);
+    assert.equal(await runs.get('lonely'), undefined);
+    const { rows } = await ctx.store.query<{ type: string }>(`SELECT type FROM ${ctx.store.table('task_events')} WHERE run_id = 'lonely'`);
+    assert.deepEqual(rows.map((r) => r.type), ['duplicate-suppressed']);
   } finally {
     await ctx.cleanup();
   }

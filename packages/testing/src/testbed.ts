@@ -15,7 +15,10 @@ export interface TestbedOptions {
    * (resolved next to your test file), or a path, absolute or relative to the working directory.
    */
   app: string | URL;
-  /** Servers your tasks need besides RabbitMQ; each is checked (or started with testcontainers). Default: none. */
+  /**
+   * Servers your tasks need besides RabbitMQ; each is checked (or started with testcontainers). With `redis`, the
+   * worker keeps its completion records there as in production; without, in its own memory. Default: none.
+   */
   services?: readonly Exclude<ServiceName, 'rabbitmq'>[];
   /** Extra `NIGHTSHIFT_*` settings (e.g. `NIGHTSHIFT_LOG_LEVEL`, default `error` here). The prefix is always a fresh random one. */
   env?: Record<string, string>;
@@ -67,6 +70,8 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
   const env: Record<string, string> = {
     NIGHTSHIFT_AMQP_URL: urls.amqpUrl, NIGHTSHIFT_REDIS_URL: urls.redisUrl, NIGHTSHIFT_DATABASE_URL: urls.databaseUrl,
     NIGHTSHIFT_RETRY_LADDER: '100ms,1s,5s,30s', NIGHTSHIFT_HEARTBEAT: '1s', NIGHTSHIFT_WORKER_GRACE: '2s', NIGHTSHIFT_LOG_LEVEL: 'error',
+    // The worker's completion records need Redis: on where the test asked for it, else kept in the worker only.
+    NIGHTSHIFT_COMPLETION_RECORDS: options.services?.includes('redis') ? 'on' : 'off',
     ...options.env,
     NIGHTSHIFT_PREFIX: randomPrefix('testbed'),
   };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { EventPublisher } from '@nightshift/broker';
+import { buildEnvelope, EventPublisher, sendEnvelope } from '@nightshift/broker';
+import { echo } from './fixtures/app.ts';
 import { eventually, installation, type Installation } from './support.ts';
 
 let site: Installation;
@@ -48,6 +49,29 @@ test('a run goes received → started → succeeded, and a late duplicate event 
   assert.equal(afterwards.state, 'succeeded');
   assert.notEqual(afterwards.worker, 'late-worker');
   assert.equal(afterwards.timeline.filter((e) => e.type === 'started').length, 1, 'the duplicate started is not on the timeline twice');
+});
+
+test('a duplicate of a finished attempt, acked without running, is on the run\'s timeline; the run stays succeeded', async () => {
+  const publisher = new EventPublisher(site.api.room.broker);
+  await publisher.ready();
+  const envelope = buildEnvelope(undefined, echo, ['once'], {}, 'test');
+  await sendEnvelope(site.api.room.broker, envelope, publisher);
+  const done = await eventually('the run to succeed', async () => {
+    const response = await site.request('GET', `/api/tasks/${envelope.id}`);
+    return response.status === 200 && (response.json as Run).state === 'succeeded' ? response.json as Run : undefined;
+  });
+  // The same message again, as a publisher whose confirm was lost sends it: the worker finds the attempt's record.
+  await sendEnvelope(site.api.room.broker, envelope, publisher);
+  await publisher.close();
+  const run = await eventually('the duplicate on the timeline', async () => {
+    const body = (await site.request('GET', `/api/tasks/${envelope.id}`)).json as Omit<Run, 'timeline'> & { timeline: { type: string; at: string; detail: Record<string, unknown> }[] };
+    return body.timeline.some((e) => e.type === 'duplicate-suppressed') ? body : undefined;
+  });
+  assert.deepEqual(run.timeline.map((e) => e.type), ['sent', 'received', 'started', 'succeeded', 'received', 'duplicate-suppressed']);
+  assert.deepEqual({ ...run.timeline.at(-1)?.detail, finishedAt: undefined, finishedBy: undefined }, { reason: 'completed', outcome: 'succeeded', redelivered: false, deliveryCount: 0, finishedAt: undefined, finishedBy: undefined });
+  const { timeline: _t1, ...before } = done;
+  const { timeline: _t2, ...afterwards } = run;
+  assert.deepEqual(afterwards, before, 'the run is where its attempt put it');
 });
 
 test('a failed run keeps its traceback; args are redacted by the alerter\'s rules', async () => {

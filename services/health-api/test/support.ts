@@ -3,7 +3,7 @@ import { Broker, brokerOptions } from '@nightshift/broker';
 import { loadApp } from '@nightshift/core';
 import { quoteIdent, Store } from '@nightshift/store';
 import { createLogger, metrics } from '@nightshift/telemetry';
-import { randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { randomPrefix, removeRedisKeys, requireServices } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker, type WorkerOptionsInput } from '@nightshift/worker';
 import { loadHealthApiConfig, startHealthApi, type HealthApi } from '@nightshift/health-api';
 
@@ -75,6 +75,7 @@ export async function installation(extraEnv: Record<string, string> = {}, option
       for (const queue of ['default', 'reports']) await cleaner.ensureQueue(queue);
       await cleaner.deleteTopology();
       await cleaner.close();
+      await removeRedisKeys(redisUrl, prefix); // the workers' completion records
       const store = new Store({ url: databaseUrl, schema: prefix });
       await store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(prefix)} CASCADE`).catch(() => {});
       await store.close();

@@ -4,6 +4,7 @@ import {
 } from '@nightshift/core';
 import { HEADERS, publishDeadLetter, scheduleRetry, type Broker, type EventType, type ReceivedTask } from '@nightshift/broker';
 import { ATTR_ERROR_TYPE, ATTR_OUTCOME, SpanStatusCode, trace, traceIdOf } from '@nightshift/telemetry';
+import type { CompletionRecords } from './completion-records.ts';
 import { loggedError } from './logged-error.ts';
 import type { WorkerOptions } from './options.ts';
 import type { SandboxJob } from './run-task.ts';
@@ -18,6 +19,8 @@ export interface AttemptDeps {
   readonly pool: SandboxPool;
   readonly metrics: WorkerMetrics;
   readonly log: Logger;
+  /** Where a finished attempt is recorded, after its outcome is durable and before its ack. */
+  readonly completions: CompletionRecords;
   emit(type: EventType, fields: Record<string, unknown>): void;
 }
 
@@ -36,8 +39,10 @@ type StopReason = 'hard-limit' | 'revoked' | 'shutdown' | 'channel-lost';
 
 /**
  * Runs one attempt in a sandbox with its soft and hard limits, then makes its outcome durable before acking:
- * success; a retry parked in the ladder (confirmed); or a dead letter (confirmed). A sandbox that dies on its
- * own returns the message to the queue, so a task that keeps killing its sandbox meets the delivery limit.
+ * success; a retry parked in the ladder (confirmed); or a dead letter (confirmed). Between the two, the
+ * attempt's completion record is written, so a duplicate delivered after it finds the attempt finished. A
+ * sandbox that dies on its own returns the message to the queue (no record: the attempt runs again), so a
+ * task that keeps killing its sandbox meets the delivery limit.
  */
 export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, register: (attempt: RunningAttempt) => () => void): Promise<void> {
   const { envelope, delivery } = received;
@@ -125,6 +130,7 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
     await fail(deps, received, deserializeError(outcome.error), runtimeMs);
     return;
   }
+  await deps.completions.record(envelope, 'succeeded');
   delivery.ack();
   markAttempt('succeeded');
   metrics.tasks.add(1, { task: envelope.task, outcome: 'succeeded' });
@@ -151,6 +157,7 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
   if (decision.retry) {
     const next: TaskEnvelope = { ...envelope, attempt: envelope.attempt + 1, eta: new Date(Date.now() + decision.delayMs).toISOString() };
     await scheduleRetry(deps.broker, next, { ...headers, [HEADERS.firstFailedAt]: firstFailedAt }, { delayMs: decision.delayMs, errorType: error.name });
+    await deps.completions.record(envelope, 'retried');
     delivery.ack();
     markAttempt('retried', error.name);
     metrics.tasks.add(1, { task: envelope.task, outcome: 'retried' });
@@ -170,6 +177,7 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
     reason: 'failed', detail: why, error: serializeError(error), worker: options.name,
     attempts: envelope.attempt, firstFailedAt, originalQueue: envelope.queue,
   });
+  await deps.completions.record(envelope, 'dead_lettered');
   delivery.ack();
   markAttempt('dead_lettered', error.name);
   metrics.tasks.add(1, { task: envelope.task, outcome: 'dead_lettered' });

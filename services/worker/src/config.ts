@@ -1,5 +1,5 @@
 import { ConfigProblems, HEARTBEAT, readCoreConfig, type NightshiftConfig } from '@nightshift/core';
-import { CONSUMER_TIMEOUT, WORKER_CONCURRENCY, WORKER_GRACE } from './settings.ts';
+import { COMPLETION_RECORDS, COMPLETION_TIMEOUT, COMPLETION_TTL, CONSUMER_TIMEOUT, WORKER_CONCURRENCY, WORKER_GRACE } from './settings.ts';
 
 /** The worker's metrics port unless `NIGHTSHIFT_METRICS_PORT` says otherwise. */
 export const WORKER_METRICS_PORT = 9464;
@@ -17,6 +17,12 @@ export interface WorkerConfig {
   readonly consumerTimeoutMs: number;
   /** `NIGHTSHIFT_METRICS_PORT`, else 9464. */
   readonly metricsPort: number;
+  /** `NIGHTSHIFT_COMPLETION_RECORDS`: completion records in Redis. Default: on. */
+  readonly completionRecords: boolean;
+  /** `NIGHTSHIFT_COMPLETION_TTL`: the least a completion record is kept. Default: `24h`. */
+  readonly completionTtlMs: number;
+  /** `NIGHTSHIFT_COMPLETION_TIMEOUT`: how long one completion check or write waits for Redis. Default: `250ms`. */
+  readonly completionTimeoutMs: number;
 }
 
 /**
@@ -33,5 +39,8 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
     heartbeatMs: collected.read(HEARTBEAT),
     consumerTimeoutMs: collected.read(CONSUMER_TIMEOUT),
     metricsPort: core.metricsPort ?? WORKER_METRICS_PORT,
+    completionRecords: collected.read(COMPLETION_RECORDS),
+    completionTtlMs: collected.read(COMPLETION_TTL),
+    completionTimeoutMs: collected.read(COMPLETION_TIMEOUT),
   });
 }

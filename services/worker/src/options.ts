@@ -44,6 +44,14 @@ export interface WorkerOptions {
   readonly logLevel: string;
   /** Settings of every task, after task, app and global defaults. */
   readonly tasks: ReadonlyMap<string, ResolvedTaskSettings>;
+  /**
+   * Where finished attempts are recorded: Redis (`NIGHTSHIFT_REDIS_URL`), or `undefined` with
+   * `NIGHTSHIFT_COMPLETION_RECORDS=off`; the least a record is kept, the retry ladder's shortest step (for how
+   * long a task's retries can take), and how long Redis is waited for.
+   */
+  readonly completionRecords: {
+    readonly redisUrl: string | undefined; readonly ttlFloorMs: number; readonly shortestRetryStepMs: number; readonly timeoutMs: number;
+  };
 }
 
 /** The flags of a worker process (`services/worker/src/main.ts`), which `nightshift worker` takes and passes on. */
@@ -111,5 +119,9 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, con
     maxOldGenerationSizeMb: input.maxOldGenerationSizeMb,
     logLevel: config.core.logLevel,
     tasks,
+    completionRecords: Object.freeze({
+      redisUrl: config.completionRecords ? config.core.redisUrl : undefined, ttlFloorMs: config.completionTtlMs,
+      shortestRetryStepMs: config.core.retryLadderMs[0] ?? 0, timeoutMs: config.completionTimeoutMs,
+    }),
   });
 }

@@ -16,5 +16,25 @@ export const CONSUMER_TIMEOUT = defineSetting({
   parse: parsers.duration(), default: '30m',
 });
 
+export const COMPLETION_RECORDS = defineSetting({
+  name: 'NIGHTSHIFT_COMPLETION_RECORDS',
+  description: 'keep a record of every finished attempt in Redis (`NIGHTSHIFT_REDIS_URL`), so a duplicate delivery of it is acked without running; `off`: no Redis, a duplicate runs again unless this worker finished it',
+  parse: parsers.boolean, default: 'on',
+});
+
+export const COMPLETION_TTL = defineSetting({
+  name: 'NIGHTSHIFT_COMPLETION_TTL',
+  description: 'how long a completion record is kept at least; a task whose attempts and retry waits can last longer (hard limit × attempts + the waits) keeps its records that long',
+  parse: parsers.duration(60_000), default: '24h',
+});
+
+export const COMPLETION_TIMEOUT = defineSetting({
+  name: 'NIGHTSHIFT_COMPLETION_TIMEOUT',
+  description: 'how long a completion check or write waits for Redis; past it the task runs (or is acked) without, and Redis is left alone for a few seconds',
+  parse: parsers.duration(1), default: '250ms',
+});
+
 /** Every setting the worker reads: the shared ones and its own. */
-export const WORKER_SETTINGS: readonly AnySetting[] = combineSettings(CORE_SETTINGS, [WORKER_GRACE, WORKER_CONCURRENCY, CONSUMER_TIMEOUT, HEARTBEAT]);
+export const WORKER_SETTINGS: readonly AnySetting[] = combineSettings(CORE_SETTINGS, [
+  WORKER_GRACE, WORKER_CONCURRENCY, CONSUMER_TIMEOUT, HEARTBEAT, COMPLETION_RECORDS, COMPLETION_TTL, COMPLETION_TIMEOUT,
+]);

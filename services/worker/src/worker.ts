@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { EventPublisher, publishDeadLetter, publishEvent, serveControl, consumeTasks, type Broker, type ControlRequest, type EventType, type ReceivedTask, type Subscription } from '@nightshift/broker';
 import { type AnyApp, type Logger, type TaskEnvelope } from '@nightshift/core';
-import type { Meter } from '@nightshift/telemetry';
+import { ATTR_OUTCOME, trace, type Meter } from '@nightshift/telemetry';
 import { emitSignal, eventFields, runAttempt, type RunningAttempt } from './attempt.ts';
+import { CompletionRecords, type CompletionRecord } from './completion-records.ts';
 import type { WorkerOptions } from './options.ts';
 import { createInlinePool, createThreadPool, type SandboxPool } from './sandbox-pool.ts';
 import { Slots } from './slots.ts';
@@ -24,6 +25,9 @@ export class Worker {
   readonly #metrics: WorkerMetrics;
   readonly #events: EventPublisher;
   readonly #running = new Map<string, RunningAttempt>();
+  readonly #completions: CompletionRecords;
+  /** Attempts running here by `id:attempt`, each until its outcome is recorded: a copy of one waits for it. */
+  readonly #underWay = new Map<string, Promise<void>>();
   readonly #handlers = new Set<Promise<void>>();
   readonly #revoked = new Set<string>();
   readonly #subscriptions: Subscription[] = [];
@@ -45,12 +49,14 @@ export class Worker {
     this.#slots = new Slots(this.#pool.places);
     this.#events = new EventPublisher(broker);
     this.#metrics = createWorkerMetrics(meter, () => ({ busy: this.active, total: options.concurrency }));
+    this.#completions = new CompletionRecords({ ...options.completionRecords, prefix: broker.names.prefix, worker: options.name, tasks: options.tasks, log, meter });
     // Series start at 0, so the first retry, kill or dead letter is an increase Prometheus can see.
     for (const task of app.tasks) {
       for (const outcome of ['succeeded', 'retried', 'dead_lettered']) this.#metrics.tasks.add(0, { task: task.name, outcome });
       for (const kind of ['soft', 'hard']) this.#metrics.limitHits.add(0, { task: task.name, kind });
       this.#metrics.retries.add(0, { task: task.name });
       this.#metrics.deadLetters.add(0, { reason: 'failed', task: task.name });
+      this.#metrics.duplicatesSuppressed.add(0, { task: task.name, reason: 'completed' });
     }
   }
 
@@ -59,9 +65,10 @@ export class Worker {
     const { options } = this;
     // Every sandbox has the app loaded before the first message is taken: no task waits for a cold start.
     try {
-      await Promise.all([this.#pool.ready(), this.#events.ready()]);
+      await Promise.all([this.#pool.ready(), this.#events.ready(), this.#completions.connect()]);
     } catch (error) {
       await this.#pool.close(); // a sandbox that cannot load the app fails the start, and no thread stays behind
+      await this.#completions.close();
       throw error;
     }
     for (const queue of options.queues) {
@@ -80,7 +87,7 @@ export class Worker {
     this.#heartbeat = setInterval(() => this.#emit('worker.heartbeat', this.#status()), options.heartbeatMs);
     this.#heartbeat.unref();
     emitSignal(this.#log, 'workerReady', { worker: options.name, queues: options.queues, concurrency: options.concurrency });
-    this.#log.info({ worker: options.name, queues: options.queues, concurrency: options.concurrency, pool: options.pool }, 'worker ready');
+    this.#log.info({ worker: options.name, queues: options.queues, concurrency: options.concurrency, pool: options.pool, completionRecords: this.#completions.mode }, 'worker ready');
   }
 
   /**
@@ -122,6 +129,7 @@ export class Worker {
     await this.#events.close();
     await this.#broker.publisher.flush();
     await this.#pool.close();
+    await this.#completions.close();
   }
 
   #track(handler: Promise<void>): Promise<void> {
@@ -172,22 +180,54 @@ export class Worker {
         this.#emit('task.revoked', { ...fields, terminated: false });
         return;
       }
+      const key = `${envelope.id}:${envelope.attempt}`;
+      // A copy of an attempt running here (its channel died and RabbitMQ delivered it again to us) waits for it:
+      // it then finds its record, rather than run after it from the place behind it in the sandbox.
+      await this.#underWay.get(key);
+      const finished = await this.#completions.finished(envelope);
+      if (delivery.channelLost.aborted) return; // closed while it waited or was checked: RabbitMQ delivers it again
+      if (finished !== undefined) {
+        this.#suppress(received, finished, fields);
+        return;
+      }
       // The slot is free the moment the sandbox is: the next attempt need not wait for this one's ack and events.
-      await runAttempt(this.#deps(), received, (attempt) => {
+      const run = runAttempt(this.#deps(), received, (attempt) => {
         this.#running.set(envelope.id, attempt);
         return () => {
           this.#running.delete(envelope.id);
           release();
         };
       });
+      const underWay = run.then(() => {}, () => {});
+      this.#underWay.set(key, underWay);
+      try {
+        await run;
+      } finally {
+        if (this.#underWay.get(key) === underWay) this.#underWay.delete(key);
+      }
       this.#processed += 1;
     } finally {
       release();
     }
   }
 
+  /** Acks a duplicate of an attempt that finished, without running it; counted, on the task's timeline, and logged. */
+  #suppress(received: ReceivedTask, finished: CompletionRecord, fields: Record<string, unknown>): void {
+    const { envelope, delivery } = received;
+    delivery.ack();
+    trace.getActiveSpan()?.setAttribute(ATTR_OUTCOME, 'duplicate_suppressed');
+    this.#metrics.duplicatesSuppressed.add(1, { task: envelope.task, reason: 'completed' });
+    const finishedBy = { outcome: finished.outcome, ...(finished.worker ? { finishedBy: finished.worker } : {}), ...(finished.at ? { finishedAt: finished.at } : {}) };
+    this.#emit('task.duplicate-suppressed', { ...fields, reason: 'completed', ...finishedBy, redelivered: received.redelivered, deliveryCount: received.deliveryCount - 1 });
+    this.#log.info({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, reason: 'completed', ...finishedBy },
+      `a duplicate of ${envelope.task} attempt ${envelope.attempt} was acknowledged without running: that attempt already finished (${finished.outcome})`);
+  }
+
   #deps() {
-    return { broker: this.#broker, app: this.#app, options: this.options, pool: this.#pool, metrics: this.#metrics, log: this.#log, emit: (type: EventType, fields: Record<string, unknown>) => this.#emit(type, fields) };
+    return {
+      broker: this.#broker, app: this.#app, options: this.options, pool: this.#pool, metrics: this.#metrics, log: this.#log, completions: this.#completions,
+      emit: (type: EventType, fields: Record<string, unknown>) => this.#emit(type, fields),
+    };
   }
 
   #answer(request: ControlRequest): unknown {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { Broker, brokerOptions, createClient, parseEvents, type Client, type LifecycleEvent } from '@nightshift/broker';
-import { eventually, randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { eventually, randomPrefix, removeRedisKeys, requireServices } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker, type WorkerOptionsInput } from '@nightshift/worker';
 import { metrics } from '@nightshift/telemetry';
 
@@ -82,9 +82,12 @@ export async function harness(overrides: Record<string, string> = {}): Promise<H
       for (const queue of queues) await cleaner.ensureQueue(queue);
       await cleaner.deleteTopology();
       await cleaner.close();
+      // The workers' completion records; a test that pointed them at an unreachable Redis wrote none.
+      await removeRedisKeys(config.redisUrl, config.prefix).catch(() => {});
       await client.close();
       await connection.close().catch(() => {}); // gone already if a fault test restarted the broker
       rmSync(markers, { recursive: true, force: true });
     },
   };
 }
+

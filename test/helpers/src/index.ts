@@ -3,7 +3,7 @@ export { randomPrefix, checkServices, requireServices, ServiceUnavailableError, 
 export { slackWebhook, smtpServer, type ReceivedMail } from './fake-alert-services.ts';
 export { otlpCollector, type CollectedSpan, type OtlpCollector } from './otlp-collector.ts';
 export { freePort } from './free-port.ts';
-export { removePrefix } from './remove-prefix.ts';
+export { removePrefix, removeRedisKeys } from './remove-prefix.ts';
 export { prometheusInstalled, startPrometheus, PROMETHEUS_BIN, type Prometheus, type PrometheusOptions, type PromSeries, type ScrapeJob } from './prometheus.ts';
 export { eventually } from './eventually.ts';
 export { exportedErrorClasses } from './exported-error-classes.ts';

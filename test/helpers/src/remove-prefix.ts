@@ -11,7 +11,26 @@ import type { ServiceUrls } from '@nightshift/test-servers';
  */
 export async function removePrefix(urls: Pick<ServiceUrls, 'amqpUrl' | 'redisUrl' | 'databaseUrl'>, prefix: string): Promise<void> {
   await removeBrokerObjects(urls.amqpUrl, prefix);
-  const redis = new Redis(urls.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await removeRedisKeys(urls.redisUrl, prefix);
+  const client = new pg.Client({ connectionString: urls.databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${prefix.replace(/"/g, '""')}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Deletes the Redis keys `<prefix>:…` (beat's state, the workers' completion records).
+ * @throws when Redis cannot be reached, or does not answer within 5 s.
+ */
+export async function removeRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  // No ready check (an INFO that a hung server never answers would hold `connect` forever); every command bounded.
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, enableReadyCheck: false, connectTimeout: 5_000, commandTimeout: 5_000,
+  });
+  redis.on('error', () => {});
   try {
     await redis.connect();
     let cursor = '0';
@@ -22,13 +41,6 @@ export async function removePrefix(urls: Pick<ServiceUrls, 'amqpUrl' | 'redisUrl
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
-  }
-  const client = new pg.Client({ connectionString: urls.databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${prefix.replace(/"/g, '""')}" CASCADE`);
-  } finally {
-    await client.end();
   }
 }
 

@@ -1,10 +1,12 @@
 import type { LifecycleEvent } from '@nightshift/broker';
-import type { TaskEventInput, TaskRunError, TaskRunState } from '@nightshift/store';
+import type { TaskEventInput, TaskRunError, TaskRunNote, TaskRunState } from '@nightshift/store';
 import { redact, type RedactOptions } from '@nightshift/telemetry';
 
-const STATES: Readonly<Record<string, TaskRunState>> = {
+// A suppressed duplicate is a note on the timeline: its attempt had finished, and the run stays where that put it.
+const STATES: Readonly<Record<string, TaskRunState | TaskRunNote>> = {
   'task.sent': 'sent', 'task.received': 'received', 'task.started': 'started', 'task.succeeded': 'succeeded',
   'task.failed': 'failed', 'task.retried': 'retried', 'task.dead-lettered': 'dead-lettered', 'task.revoked': 'revoked',
+  'task.duplicate-suppressed': 'duplicate-suppressed',
 };
 
 // Fields that become columns; anything else an event says goes to the timeline's detail.

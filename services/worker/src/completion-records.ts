@@ -1,0 +1,245 @@
+import { Redis } from 'ioredis';
+import { Backoff, formatDuration, redactUrl, runHorizonMs, type Logger, type ResolvedTaskSettings, type TaskEnvelope } from '@nightshift/core';
+import { ValueType, type Counter, type Meter, type ObservableGauge, type ObservableCallback } from '@nightshift/telemetry';
+
+/** How a finished attempt ended: the outcomes that are durable before its message is acked. */
+export type FinishedOutcome = 'succeeded' | 'retried' | 'dead_lettered';
+
+/** What a completion record says of the attempt it is kept for. */
+export interface CompletionRecord {
+  /** `unknown` when the record was written by something other than a worker of this version. */
+  readonly outcome: FinishedOutcome | 'unknown';
+  /** The worker that finished it. */
+  readonly worker: string | undefined;
+  /** ISO 8601: when its outcome was durable. */
+  readonly at: string | undefined;
+}
+
+/** Where the completion records live in Redis, under `NIGHTSHIFT_PREFIX`. */
+export interface CompletionKeys {
+  /** Every record, as a SCAN pattern. */
+  readonly pattern: string;
+  /** The record of one attempt of one task message. */
+  attempt(id: string, attempt: number): string;
+}
+
+export function completionKeys(prefix: string): CompletionKeys {
+  const base = `${prefix}:completed`;
+  return Object.freeze({ pattern: `${base}:*`, attempt: (id: string, attempt: number) => `${base}:${id}:${attempt}` });
+}
+
+/**
+ * How long the records of a task's attempts are kept: its run horizon (core's `runHorizonMs`: the hard limit ×
+ * attempts + the longest wait before each retry, at least the ladder's shortest step), and at least `floorMs`.
+ * A duplicate that waited in a queue longer than that runs again (at-least-once).
+ */
+export function completionTtlMs(settings: ResolvedTaskSettings, floorMs: number, shortestRetryStepMs = 0): number {
+  return Math.max(floorMs, runHorizonMs(settings, { shortestRetryStepMs }));
+}
+
+export interface CompletionRecordsOptions {
+  /** Redis (`NIGHTSHIFT_REDIS_URL`); `undefined` (`NIGHTSHIFT_COMPLETION_RECORDS=off`) keeps records in this process only. */
+  readonly redisUrl: string | undefined;
+  /** `NIGHTSHIFT_PREFIX`. */
+  readonly prefix: string;
+  /** This worker's name, written into its records. */
+  readonly worker: string;
+  /** Every task's settings, for the expiry of its records. */
+  readonly tasks: ReadonlyMap<string, ResolvedTaskSettings>;
+  /** `NIGHTSHIFT_COMPLETION_TTL`: the least a record is kept. */
+  readonly ttlFloorMs: number;
+  /** The retry ladder's shortest step (`NIGHTSHIFT_RETRY_LADDER`): no retry waits less. */
+  readonly shortestRetryStepMs: number;
+  /** `NIGHTSHIFT_COMPLETION_TIMEOUT`: how long one check or write waits for Redis. */
+  readonly timeoutMs: number;
+  readonly log: Logger;
+  readonly meter: Meter;
+}
+
+/** Attempts this worker finished, remembered without Redis: enough for a lost channel's deliveries coming back here. */
+const REMEMBERED_HERE = 10_000;
+/** After a check or write failed on a connection that looked fine (a hung Redis), Redis is left alone this long. */
+const REST_MS = 2_000;
+/** How long start-up waits for Redis before the worker takes tasks without it. */
+const CONNECT_WAIT_MS = 2_000;
+// Reconnecting: 100 ms doubling to 2 s, for as long as it takes.
+const RECONNECT = new Backoff({ base: 100, factor: 2, max: 2_000, jitter: 0.2 }, 'worker Redis reconnect');
+
+/**
+ * The completion record of every attempt that finished here: its outcome was durable (success, the retry
+ * published, the dead letter published) before the record was written, and the record before the ack. A
+ * delivery whose attempt has a record is a duplicate: the worker acks it without running it.
+ *
+ * Records live in Redis, so every worker sees them, and in this process (the last 10,000). Redis is never
+ * waited for longer than the timeout: while it is unreachable or slow, a check finds nothing (the task runs:
+ * at-least-once) and a write is skipped (a later duplicate runs), each counted in
+ * `nightshift_completion_records_skipped_total{operation}`; `nightshift_completion_records_up` says which it is,
+ * and one warning says so when it goes and one line when it is back.
+ */
+export class CompletionRecords {
+  readonly #redis: Redis | undefined;
+  readonly #redisUrl: string;
+  readonly #keys: CompletionKeys;
+  readonly #worker: string;
+  readonly #ttlMs: ReadonlyMap<string, number>;
+  readonly #ttlFloorMs: number;
+  readonly #log: Logger;
+  readonly #here = new Map<string, CompletionRecord>();
+  readonly #skipped: Counter;
+  readonly #upGauge: ObservableGauge;
+  readonly #observeUp: ObservableCallback;
+  /** What the log last said: `undefined` until the first connection or failure. */
+  #reachable: boolean | undefined;
+  #restUntil = 0;
+
+  constructor(options: CompletionRecordsOptions) {
+    this.#redisUrl = options.redisUrl === undefined ? '' : redactUrl(options.redisUrl);
+    this.#keys = completionKeys(options.prefix);
+    this.#worker = options.worker;
+    this.#ttlFloorMs = options.ttlFloorMs;
+    this.#ttlMs = new Map([...options.tasks].map(([name, settings]) => [name, completionTtlMs(settings, options.ttlFloorMs, options.shortestRetryStepMs)]));
+    this.#log = options.log;
+    this.#skipped = options.meter.createCounter('nightshift.completion_records.skipped', {
+      description: 'Completion checks (operation=check: the task ran unchecked) and writes (operation=write) not made because Redis was unreachable or slow', valueType: ValueType.INT,
+    });
+    this.#upGauge = options.meter.createObservableGauge('nightshift.completion_records.up', {
+      description: 'Whether this worker reaches the completion records in Redis (1) or not (0: duplicates of attempts finished elsewhere run again)', valueType: ValueType.INT,
+    });
+    this.#observeUp = (result) => {
+      if (this.#redis !== undefined) result.observe(this.#usable() ? 1 : 0);
+    };
+    this.#upGauge.addCallback(this.#observeUp);
+    if (options.redisUrl === undefined) return;
+    for (const operation of ['check', 'write']) this.#skipped.add(0, { operation });
+    this.#redis = new Redis(options.redisUrl, {
+      lazyConnect: true,
+      // While it is down a command fails at once: the task runs, nothing queues up behind Redis.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.timeoutMs,
+      connectTimeout: Math.max(1_000, options.timeoutMs),
+      retryStrategy: (times: number) => RECONNECT.delay(times),
+      // Checks and writes of the deliveries of one tick go to Redis as one write.
+      enableAutoPipelining: true,
+      connectionName: 'nightshift-worker',
+    });
+    // The client's errors repeat on every reconnect attempt; what they mean is said once (#unreachable).
+    this.#redis.on('error', (error: Error) => this.#log.debug({ err: { message: error.message }, redis: this.#redisUrl }, 'Redis connection error (completion records)'));
+    this.#redis.on('ready', () => {
+      this.#restUntil = 0;
+      this.#reached();
+    });
+    // Only a connection that was up is lost; before the first one, `connect` says what start-up found.
+    this.#redis.on('close', () => {
+      if (this.#reachable === true) this.#unreachable('the connection closed');
+    });
+  }
+
+  /** `redis`, or `off` (records in this process only). */
+  get mode(): 'redis' | 'off' {
+    return this.#redis === undefined ? 'off' : 'redis';
+  }
+
+  /** The record expiry of a task's attempts, in milliseconds. */
+  ttlMs(task: string): number {
+    return this.#ttlMs.get(task) ?? this.#ttlFloorMs;
+  }
+
+  /** Connects to Redis, waiting at most 2 s: without it the worker starts all the same, and says so. Never throws. */
+  async connect(): Promise<void> {
+    const redis = this.#redis;
+    if (redis === undefined) return;
+    const connected = redis.connect().then(() => true, () => false);
+    const waited = new Promise<false>((resolve) => setTimeout(resolve, CONNECT_WAIT_MS, false).unref());
+    if (!(await Promise.race([connected, waited]))) this.#unreachable('not reachable at start-up');
+  }
+
+  /** The record of the envelope's attempt, if it finished (here, or anywhere Redis says). `undefined` when Redis is unavailable. */
+  async finished(envelope: TaskEnvelope): Promise<CompletionRecord | undefined> {
+    const key = this.#keys.attempt(envelope.id, envelope.attempt);
+    const here = this.#here.get(key);
+    if (here !== undefined || this.#redis === undefined) return here;
+    if (!this.#usable()) {
+      this.#skipped.add(1, { operation: 'check' });
+      return undefined;
+    }
+    try {
+      const value = await this.#redis.get(key);
+      this.#reached();
+      return value === null ? undefined : readRecord(value);
+    } catch (error) {
+      this.#failed('check', error);
+      return undefined;
+    }
+  }
+
+  /** Records that the envelope's attempt finished with `outcome`; resolves when written, or when Redis is given up on. Never throws. */
+  async record(envelope: TaskEnvelope, outcome: FinishedOutcome): Promise<void> {
+    const key = this.#keys.attempt(envelope.id, envelope.attempt);
+    const record: CompletionRecord = { outcome, worker: this.#worker, at: new Date().toISOString() };
+    this.#here.set(key, record);
+    if (this.#here.size > REMEMBERED_HERE) this.#here.delete(this.#here.keys().next().value as string);
+    if (this.#redis === undefined) return;
+    if (!this.#usable()) {
+      this.#skipped.add(1, { operation: 'write' });
+      return;
+    }
+    try {
+      await this.#redis.set(key, JSON.stringify(record), 'PX', this.ttlMs(envelope.task));
+      this.#reached();
+    } catch (error) {
+      this.#failed('write', error);
+    }
+  }
+
+  /** Closes the Redis connection, once no check or write is under way. */
+  async close(): Promise<void> {
+    this.#upGauge.removeCallback(this.#observeUp);
+    const redis = this.#redis;
+    if (redis === undefined) return;
+    redis.removeAllListeners('close');
+    // Called once the worker's attempts are done, so no write is under way: nothing to wait for (a QUIT to a
+    // Redis that stopped answering would wait forever).
+    redis.disconnect();
+  }
+
+  #usable(): boolean {
+    return this.#redis?.status === 'ready' && Date.now() >= this.#restUntil;
+  }
+
+  #failed(operation: 'check' | 'write', error: unknown): void {
+    this.#skipped.add(1, { operation });
+    // A connection that looks fine but does not answer: leave it alone a moment rather than make every task wait.
+    this.#restUntil = Date.now() + REST_MS;
+    this.#unreachable(`a ${operation} failed: ${(error as Error).message}`);
+  }
+
+  #reached(): void {
+    if (this.#reachable === false) this.#log.info({ redis: this.#redisUrl }, 'completion records: Redis is reachable again; duplicates of finished attempts are acknowledged without running');
+    this.#reachable = true;
+  }
+
+  #unreachable(why: string): void {
+    if (this.#reachable === false) return;
+    this.#reachable = false;
+    this.#log.warn({ redis: this.#redisUrl, why, timeoutMs: this.#timeoutText() },
+      'completion records: Redis is unavailable, so duplicates are not suppressed: a duplicate of an attempt finished on another worker runs again (at-least-once) until Redis is back');
+  }
+
+  #timeoutText(): string {
+    const timeout = this.#redis?.options.commandTimeout;
+    return timeout === undefined ? '—' : formatDuration(timeout);
+  }
+}
+
+function readRecord(value: string): CompletionRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return { outcome: 'unknown', worker: undefined, at: undefined };
+  }
+  const fields = typeof parsed === 'object' && parsed !== null ? parsed as Record<string, unknown> : {};
+  const outcome = fields.outcome === 'succeeded' || fields.outcome === 'retried' || fields.outcome === 'dead_lettered' ? fields.outcome : 'unknown';
+  return { outcome, worker: typeof fields.worker === 'string' ? fields.worker : undefined, at: typeof fields.at === 'string' ? fields.at : undefined };
+}
