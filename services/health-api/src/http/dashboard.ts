@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import { notFound } from './api-error.ts';
@@ -35,8 +35,10 @@ function loadAssets(): Map<string, Asset> {
     ['/assets/uplot.mjs', { type: js, body: read(packageFile('uplot/dist/uPlot.esm.js')) }],
     ['/assets/uplot.css', { type: 'text/css; charset=utf-8', body: read(packageFile('uplot/dist/uPlot.min.css')) }],
   ]);
-  for (const [file, type] of [['app.js', js], ['views.js', js], ['common.js', js], ['schedules.js', js], ['schedule-form.js', js], ['charts.js', js], ['style.css', 'text/css; charset=utf-8']] as const) {
-    assets.set(`/assets/${file}`, { type, body: read(new URL(file, PUBLIC)) });
+  // Every script and style sheet of public/ (one module per page), so a new page needs no line here.
+  for (const file of readdirSync(PUBLIC)) {
+    const type = file.endsWith('.js') ? js : file.endsWith('.css') ? 'text/css; charset=utf-8' : undefined;
+    if (type !== undefined) assets.set(`/assets/${file}`, { type, body: read(new URL(file, PUBLIC)) });
   }
   return assets;
 }
@@ -50,7 +52,7 @@ export function registerDashboard(app: FastifyInstance): void {
     return reply.send(page);
   };
   const pageSchema = { schema: { summary: 'the dashboard', tags: ['pages'], response: apiResponses({ 200: HTML_PAGE }, []) } };
-  for (const route of ['/', '/workers', '/tasks', '/tasks/:id', '/queues', '/schedules', '/schedules/:name', '/dead-letters', '/monitor']) app.get(route, pageSchema, sendPage);
+  for (const route of ['/', '/workers', '/workers/:name', '/tasks', '/tasks/:id', '/queues', '/queues/:name', '/schedules', '/schedules/:name', '/dead-letters', '/dead-letters/:id', '/monitor']) app.get(route, pageSchema, sendPage);
   const asset = {
     summary: 'the dashboard\'s scripts and styles (style.css is open, for the runbook)', tags: ['pages'],
     params: { type: 'object', properties: { file: Text('the file') }, required: ['file'] },
