@@ -14,7 +14,7 @@ export type WorkerAction = (typeof WORKER_ACTIONS)[number];
 /** States in which a run has ended: a revoke of it is refused. */
 const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);
 /** Pool changes start and warm new sandboxes before the worker answers. */
-const POOL_ANSWER_MS = 20_000;
+const POOL_ANSWER_MS = 60_000;
 const ANSWER_MS = 3_000;
 
 export interface Actor {

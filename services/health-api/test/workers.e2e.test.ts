@@ -4,14 +4,19 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { createClient, type Client } from '@nightshift/broker';
+import { loadConfig } from '@nightshift/core';
+import { linger } from './fixtures/linger-app.ts';
 import { appPath, eventually, installation, type Installation } from './support.ts';
 
 // The worker pages in Chromium: the list links to each worker; a worker's running and reserved tasks with their
 // runtime and a revoke button; every control asks first and says what came of it; a killed worker shown lost.
 const OUTPUT = new URL('../test-output/workers-e2e/', import.meta.url);
 const main = fileURLToPath(import.meta.resolve('@nightshift/worker/main'));
+const lingerApp = fileURLToPath(new URL('./fixtures/linger-app.ts', import.meta.url));
 
 let site: Installation;
+let client: Client;
 let browser: Browser;
 let page: Page;
 /** What the next dialog is answered: `true` accepts, `false` dismisses. */
@@ -22,6 +27,7 @@ const children = new Set<ChildProcess>();
 before(async () => {
   mkdirSync(OUTPUT, { recursive: true });
   site = await installation({ NIGHTSHIFT_HEARTBEAT: '30s' }, { listen: true });
+  client = await createClient(loadConfig(site.env), { name: 'workers-e2e' });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -36,6 +42,7 @@ before(async () => {
 after(async () => {
   for (const child of children) child.kill('SIGKILL');
   await browser?.close();
+  await client?.close();
   await site?.close();
 });
 
@@ -45,15 +52,17 @@ const runState = async (id: string) => ((await site.request('GET', `/api/tasks/$
 const status = (selector: string) => page.locator(`${selector} [role=status]`).first();
 
 test('the Workers list links to a worker\'s page, which lists its running task with its runtime; revoke asks, then says what happened', async () => {
-  await site.worker({ name: 'page-worker', concurrency: 1 });
-  const napping = await send('nap', [8_000]);
-  const behind = await send('nap', [8_000]);
+  await site.worker({ name: 'page-worker', concurrency: 1, appPath: lingerApp });
+  // A minute each: the second waits for the one sandbox.
+  const napping = await client.send(linger, [60_000]);
+  await eventually('the task to start', async () => ((await runState(napping)) === 'started' ? true : undefined), 20_000, 50);
+  const behind = await client.send(linger, [60_000]);
   await page.goto(`${site.api.url}/workers`);
   await page.locator('tr[data-worker="page-worker"] a').click();
   await page.waitForURL(/\/workers\/page-worker$/);
   const running = page.locator(`tr[data-task="${napping}"]`);
   await running.waitFor({ timeout: 20_000 });
-  assert.match(await running.innerText(), /nap.*\d+(\.\d)? (ms|s)/s, 'the task and how long it has run');
+  assert.match(await running.innerText(), /linger.*\d+(\.\d)? (ms|s)/s, 'the task and how long it has run');
   await page.locator(`tr[data-task="${behind}"]`).waitFor({ timeout: 10_000 }); // reserved: waiting for the one sandbox
   await shot('worker-page');
   answer = false;
@@ -65,7 +74,8 @@ test('the Workers list links to a worker\'s page, which lists its running task w
   await running.locator('[role=status]').filter({ hasText: 'Revoked.' }).waitFor();
   assert.match(await running.locator('[role=status]').innerText(), /page-worker: terminated/);
   await shot('worker-page-revoked');
-  await eventually('the nap to be revoked', async () => ((await runState(napping)) === 'revoked' ? true : undefined), 20_000, 100);
+  await eventually('the task to be revoked', async () => ((await runState(napping)) === 'revoked' ? true : undefined), 20_000, 100);
+  assert.equal((await site.request('POST', `/api/tasks/${behind}/revoke`, { terminate: true })).status, 200, 'the next tests need the sandbox');
 });
 
 test('a task\'s page offers Revoke only while it has not finished, asks first, and shows the outcome', async () => {
