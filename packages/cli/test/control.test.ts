@@ -22,7 +22,7 @@ before(async () => {
   env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_DATABASE_URL: databaseUrl, NIGHTSHIFT_REDIS_URL: redisUrl, NIGHTSHIFT_PREFIX: prefix, NIGHTSHIFT_DATABASE_SCHEMA: prefix, USER: 'carol' };
   store = new Store({ url: databaseUrl, schema: prefix });
   await migrate(store);
-  worker = await startWorker({ appPath: app, concurrency: 1, name: 'cli-worker', grace: '1s' }, env, quiet, metrics.getMeter('control-test'));
+  worker = await startWorker({ appPath: app, concurrency: 2, name: 'cli-worker', grace: '1s' }, env, quiet, metrics.getMeter('control-test'));
 });
 after(async () => {
   await worker.stop();
@@ -49,7 +49,7 @@ test('control asks first: "no" does nothing, nobody at a terminal is told to add
 test('control pool-grow and rate-limit act, print what the worker did, and are recorded with who and when', async () => {
   const grow = testIo({ env, answers: ['y'] });
   assert.equal(await main(['control', 'pool-grow', 'cli-worker', '--n', '2'], grow), 0, grow.stderr.text);
-  assert.match(grow.stdout.text, /^cli-worker {2}pool grown from 1 to 3 sandboxes\n {2}recorded: carol at \d{4}-/);
+  assert.match(grow.stdout.text, /^cli-worker {2}pool grown from 2 to 4 sandboxes\n {2}recorded: carol at \d{4}-/);
   const limit = testIo({ env });
   assert.equal(await main(['control', 'rate-limit', 'cli-worker', 'reports.generate', '30/m', '--yes', '--json'], limit), 0, limit.stderr.text);
   const [reply] = limit.stdout.records() as Array<{ outcome: string; replies: Array<{ detail: string }> }>;

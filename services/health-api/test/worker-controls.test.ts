@@ -60,6 +60,8 @@ test('pool grow, shrink and restart: the worker reports its new size, a running 
   const below = await control('pool-worker', { action: 'pool-shrink', n: 1 });
   assert.equal(below.status, 409);
   assert.match((below.json as ApiError).error.message, /below its minimum of 1/);
+  const tooMany = await control('pool-worker', { action: 'autoscale', min: 1, max: 5 });
+  assert.deepEqual([tooMany.status, (tooMany.json as ApiError).error.parameter], [400, 'max'], 'its consumers feed at most twice its starting concurrency');
   const bounds = await control('pool-worker', { action: 'autoscale', min: 2, max: 4 });
   assert.equal(((bounds.json as { replies: Reply[] }).replies[0] as Reply).poolSize, 2, 'raised to the new minimum');
   const beyond = await control('pool-worker', { action: 'pool-grow', n: 3 });
@@ -68,7 +70,7 @@ test('pool grow, shrink and restart: the worker reports its new size, a running 
   const last = await send('echo', ['still works']);
   await eventually('a task after the changes', async () => ((await runState(last)) === 'succeeded' ? true : undefined), 20_000, 100);
   const audit = ((await site.request('GET', '/api/control-actions?worker=pool-worker')).json as { items: { actor: string; via: string; action: string; outcome: string; at: string }[] }).items;
-  assert.deepEqual(audit.map((a) => `${a.action}:${a.outcome}`), ['pool-grow:refused', 'autoscale:ok', 'pool-shrink:refused', 'pool-shrink:ok', 'pool-restart:ok', 'pool-grow:ok']);
+  assert.deepEqual(audit.map((a) => `${a.action}:${a.outcome}`), ['pool-grow:refused', 'autoscale:ok', 'autoscale:refused', 'pool-shrink:refused', 'pool-shrink:ok', 'pool-restart:ok', 'pool-grow:ok']);
   assert.ok(audit.every((a) => a.actor === 'alice' && a.via === 'dashboard' && !Number.isNaN(Date.parse(a.at))), 'who and when');
   await started.stop(); // a rate limit is per worker: the next test counts on one worker of the default queue
 });

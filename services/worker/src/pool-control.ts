@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import type { SandboxPool } from './sandbox-pool.ts';
 
 /**
@@ -43,9 +42,12 @@ export interface PoolBounds {
   readonly max: number;
 }
 
-/** The default bounds: from 1 to twice the CPU count, or the configured concurrency if that is more. */
+/**
+ * The default bounds: from 1 to twice the starting concurrency, the most the worker's consumers can feed (their
+ * prefetch, 4× the starting concurrency, is fixed while they consume; each sandbox takes 2 places).
+ */
 export function defaultPoolBounds(concurrency: number): PoolBounds {
-  return { min: 1, max: Math.max(concurrency, 2 * availableParallelism()) };
+  return { min: 1, max: 2 * concurrency };
 }
 
 /** The size after growing (`by` > 0) or shrinking (`by` < 0), or why it cannot be. */

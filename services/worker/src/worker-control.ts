@@ -6,6 +6,8 @@ import { readPoolBounds, resizedPool, type PoolBounds } from './pool-control.ts'
 export interface ControlTarget {
   readonly poolSize: number;
   readonly bounds: PoolBounds;
+  /** The largest pool the worker's consumers can feed: autoscale's max may not pass it. */
+  readonly largestPool: number;
   readonly queues: readonly string[];
   /** Starts a graceful shutdown (the grace period applies) after the reply has gone. */
   shutdown(reason: string): void;
@@ -60,6 +62,9 @@ export async function answerWorkerControl(target: ControlTarget, request: Contro
       case 'autoscale': {
         const bounds = readPoolBounds(args.min, args.max);
         if ('refused' in bounds) return refused(bounds.refused, 'E_BAD_PARAMETER');
+        if (bounds.max > target.largestPool) {
+          return refused(`max: ${bounds.max} is more than this worker can feed (${target.largestPool}, twice its starting concurrency); start it with a larger --concurrency`, 'E_BAD_PARAMETER');
+        }
         target.setBounds(bounds);
         const size = Math.min(bounds.max, Math.max(bounds.min, target.poolSize));
         if (size !== target.poolSize) await target.replacePool(size);

@@ -170,7 +170,7 @@ export class Worker {
     }
     // Its channel closing while it waits for a place ends the wait: RabbitMQ delivers it again.
     // Over its task's rate limit it waits here, unacknowledged; a shutdown or a lost channel returns it to the queue.
-    if (!(await this.#rateLimits.take(envelope.task, AbortSignal.any([this.#stopSignal.signal, delivery.channelLost])))) {
+    if (this.#rateLimits.get(envelope.task) !== undefined && !(await this.#rateLimits.take(envelope.task, AbortSignal.any([this.#stopSignal.signal, delivery.channelLost])))) {
       if (!delivery.channelLost.aborted) delivery.nack(true);
       return;
     }
@@ -334,6 +334,8 @@ export class Worker {
     return {
       get poolSize() { return worker.#poolSize; },
       get bounds() { return worker.#bounds; },
+      // Consumers hold 4× the starting concurrency (RabbitMQ keeps a consumer's prefetch), and each sandbox 2 places.
+      largestPool: 2 * this.options.concurrency,
       get queues() { return [...worker.#consumers.keys()]; },
       shutdown: (reason) => {
         this.#log.info({ reason }, 'shutdown asked by remote control');
