@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { broadcastControl, type ControlCommand } from '@nightshift/broker';
 import {
-  BadParameterError, ControlRefusedError, resolveTaskSettings, revokedKey, revokeTtlMs, RevokeRefusedError, runHorizonMs, TaskNotFoundError,
+  BadParameterError, ControlRefusedError, resolveTaskSettings, ServiceUnavailableError, revokedKey, revokeTtlMs, RevokeRefusedError, runHorizonMs, TaskNotFoundError,
   type AnyApp,
 } from '@nightshift/core';
 import type { ControlAction, ControlActions, ControlVia, TaskRuns } from '@nightshift/store';
@@ -84,7 +84,12 @@ export class RemoteControl {
     if (run === undefined) throw new TaskNotFoundError(id);
     if (FINISHED.has(run.state)) throw new RevokeRefusedError(id, run.state);
     if (this.#redis.status === 'wait') await this.#redis.connect().catch(() => {});
-    await this.#redis.set(revokedKey(this.#options.prefix, id), JSON.stringify({ by: by.actor, at: new Date().toISOString(), terminate }), 'PX', this.#ttlMs);
+    try {
+      await this.#redis.set(revokedKey(this.#options.prefix, id), JSON.stringify({ by: by.actor, at: new Date().toISOString(), terminate }), 'PX', this.#ttlMs);
+    } catch (error) {
+      // Told to the workers online only, a revoke would not hold for a worker started later: refused whole.
+      throw new ServiceUnavailableError([`cannot keep the revoke of ${JSON.stringify(id)} in Redis (${(error as Error).message}); nothing was revoked`], ['redis']);
+    }
     const replies = await broadcastControl(this.#options.broker, 'revoke', { id, terminate }, { timeoutMs: 1_000, limit: Math.max(1, this.#options.onlineWorkers()) });
     const answers = replies.map((r) => ({ worker: r.worker, reply: r.reply }));
     // A revoke with no worker online still holds: it is kept, and a worker that starts later skips the task.
