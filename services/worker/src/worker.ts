@@ -29,6 +29,7 @@ export class Worker {
   #bounds: PoolBounds;
   #poolChange: Promise<unknown> = Promise.resolve();
   readonly #rateLimits: RateLimits;
+  readonly #rateLimited = new Set<TaskEnvelope>();
   readonly #revocations: Revocations;
   readonly #consumers = new Map<string, Subscription>();
   readonly #stopSignal = new AbortController();
@@ -170,9 +171,14 @@ export class Worker {
     }
     // Its channel closing while it waits for a place ends the wait: RabbitMQ delivers it again.
     // Over its task's rate limit it waits here, unacknowledged; a shutdown or a lost channel returns it to the queue.
-    if (this.#rateLimits.get(envelope.task) !== undefined && !(await this.#rateLimits.take(envelope.task, AbortSignal.any([this.#stopSignal.signal, delivery.channelLost])))) {
-      if (!delivery.channelLost.aborted) delivery.nack(true);
-      return;
+    if (this.#rateLimits.get(envelope.task) !== undefined) {
+      this.#rateLimited.add(envelope); // reserved while it waits for its turn
+      const allowed = await this.#rateLimits.take(envelope.task, AbortSignal.any([this.#stopSignal.signal, delivery.channelLost]));
+      this.#rateLimited.delete(envelope);
+      if (!allowed) {
+        if (!delivery.channelLost.aborted) delivery.nack(true);
+        return;
+      }
     }
     const withdraw = () => this.#slots.withdraw((waiting) => waiting === received);
     delivery.channelLost.addEventListener('abort', withdraw, { once: true });
@@ -269,10 +275,10 @@ export class Worker {
     return { ok: true, id, state: !running || waiting ? 'will be skipped' : (terminate ? 'terminated' : 'running (not terminated)') };
   }
 
-  /** Received and not started: ready in a sandbox behind a running task, or waiting for a place. */
+  /** Received and not started: ready in a sandbox behind a running task, waiting for a place, or for its rate limit. */
   #reserved(): TaskEnvelope[] {
     const inSandboxes = [...this.#running.values()].filter((a) => a.startedAt === undefined).map((a) => a.envelope);
-    return [...inSandboxes, ...this.#slots.reserved.map((r) => r.envelope)];
+    return [...inSandboxes, ...this.#slots.reserved.map((r) => r.envelope), ...this.#rateLimited];
   }
 
   #status(): Record<string, unknown> {

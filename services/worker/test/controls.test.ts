@@ -46,6 +46,8 @@ test('a task\'s rateLimit from its definition holds further starts back on the w
   assert.equal(succeeded(), 2, 'two a minute');
   const stats = await broadcastControl(h.client.broker, 'stats', {}, { destination: ['limited-worker'], limit: 1, timeoutMs: 5_000 });
   assert.deepEqual((stats[0]?.reply as { rateLimits: unknown }).rateLimits, { limited: '2/m' });
+  const reserved = await broadcastControl(h.client.broker, 'reserved', {}, { destination: ['limited-worker'], limit: 1, timeoutMs: 5_000 });
+  assert.equal((reserved[0]?.reply as unknown[]).length, 2, 'the two held back are the worker\'s reserved tasks');
   const lifted = await broadcastControl(h.client.broker, 'rate-limit', { task: 'limited', rate: 'none' }, { destination: ['limited-worker'], limit: 1, timeoutMs: 5_000 });
   assert.deepEqual(lifted.map((r) => (r.reply as { ok: boolean }).ok), [true]);
   await h.waitForEvent(() => succeeded() === 4);
