@@ -15,7 +15,7 @@ export type WorkerAction = (typeof WORKER_ACTIONS)[number];
 const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);
 /** Pool changes start and warm new sandboxes before the worker answers. */
 const POOL_ANSWER_MS = 60_000;
-const ANSWER_MS = 3_000;
+const ANSWER_MS = 10_000;
 
 export interface Actor {
   readonly actor: string;

@@ -137,7 +137,7 @@ test('a worker process killed with SIGKILL shows as lost within seconds', async 
   });
   children.add(child);
   await page.goto(`${site.api.url}/workers`);
-  await page.locator('tr[data-worker="killed-worker"] .state.online').waitFor({ timeout: 60_000 });
+  await page.locator('tr[data-worker="killed-worker"] .state.online').waitFor({ timeout: 120_000 });
   child.kill('SIGKILL');
   // Its heartbeats are 30 s apart: 3 missed would take 90 s.
   await page.locator('tr[data-worker="killed-worker"] .state.lost').waitFor({ timeout: 10_000 });
