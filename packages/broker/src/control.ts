@@ -3,8 +3,13 @@ import type { Channel } from 'amqplib';
 import type { Broker } from './broker.ts';
 import type { Subscription } from './subscription.ts';
 
-/** Remote-control commands a worker answers. */
-export type ControlCommand = 'ping' | 'active' | 'reserved' | 'stats' | 'registered' | 'revoke';
+/**
+ * Remote-control commands a worker answers: queries (`ping` … `registered`), `revoke`, and the worker controls
+ * (`shutdown`, `pool-restart`, `pool-grow`/`pool-shrink` `{ n }`, `autoscale` `{ min, max }`,
+ * `add-consumer`/`cancel-consumer` `{ queue }`, `rate-limit` `{ task, rate }`), which reply `{ ok, … }`.
+ */
+export type ControlCommand = 'ping' | 'active' | 'reserved' | 'stats' | 'registered' | 'revoke'
+  | 'shutdown' | 'pool-restart' | 'pool-grow' | 'pool-shrink' | 'autoscale' | 'add-consumer' | 'cancel-consumer' | 'rate-limit';
 
 export interface ControlRequest {
   readonly command: ControlCommand;

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@nightshift/core';
 import { Broker, brokerOptions } from '@nightshift/broker';
+import { migrate, quoteIdent, Store } from '@nightshift/store';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
 import { main } from '../src/main.ts';
@@ -34,9 +35,25 @@ test('inspect ping names the workers that answer; --json gives the replies', asy
   const json = testIo({ env });
   assert.equal(await main(['inspect', 'registered', '--json'], json), 0);
   assert.deepEqual(json.stdout.records(), [{ worker: 'inspected-worker', command: 'registered', reply: ['reports.generate'] }], 'one JSON object per line, as the README promises');
-  const revoked = testIo({ env });
-  assert.equal(await main(['revoke', 'no-such-task-id', '--json'], revoked), 0, revoked.stderr.text);
-  assert.deepEqual(revoked.stdout.records().map((r) => r.worker), ['inspected-worker'], 'revoke --json: one object per reply, a line each');
+});
+
+test('revoke refuses an id the task history does not know, saying so', async () => {
+  const { databaseUrl, redisUrl } = await requireServices('postgres', 'redis');
+  const schema = randomPrefix('cli-revoke');
+  const withStore = { ...env, NIGHTSHIFT_DATABASE_URL: databaseUrl, NIGHTSHIFT_REDIS_URL: redisUrl, NIGHTSHIFT_DATABASE_SCHEMA: schema };
+  const store = new Store({ url: databaseUrl, schema });
+  try {
+    await migrate(store);
+    const revoked = testIo({ env: withStore });
+    assert.equal(await main(['revoke', 'no-such-task-id'], revoked), 2);
+    assert.match(revoked.stderr.text, /^error: no task with id "no-such-task-id": nothing was revoked/);
+    const json = testIo({ env: withStore });
+    assert.equal(await main(['revoke', 'no-such-task-id', '--json'], json), 2);
+    assert.deepEqual(json.stderr.records().map((r) => (r.error as { code: string }).code), ['E_TASK_NOT_FOUND']);
+  } finally {
+    await store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    await store.close();
+  }
 });
 
 test('inspect says so when no worker answers, and exits 1', async () => {

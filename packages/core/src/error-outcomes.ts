@@ -6,6 +6,7 @@ import {
 } from './errors.ts';
 import { CodeEntryReadOnlyError, ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError } from './schedule-errors.ts';
 import { ServiceUnavailableError } from './service-errors.ts';
+import { ControlRefusedError, RevokeRefusedError, TaskNotFoundError } from './control-errors.ts';
 import { DeadLetterNotFoundError, IgnoreRefusedError, RequeueRefusedError, SchemaNotReadyError, StoreUnavailableError } from './store-errors.ts';
 
 /** Exit codes of Nightshift's processes: 1 something failed, 2 the command line or the configuration is wrong. */
@@ -54,6 +55,9 @@ const TABLE: ReadonlyArray<readonly [ErrorClass, ErrorOutcome]> = [
   [ScheduleNameTakenError, { status: 409, exitCode: EXIT_USAGE }],
   [CodeEntryReadOnlyError, { status: 409, exitCode: EXIT_USAGE }],
   [ServiceUnavailableError, UNAVAILABLE],
+  [TaskNotFoundError, { status: 404, exitCode: EXIT_USAGE }],
+  [RevokeRefusedError, { status: 409, exitCode: EXIT_USAGE }],
+  [ControlRefusedError, { status: 409, exitCode: EXIT_USAGE }],
   [UsageError, { status: 400, exitCode: EXIT_USAGE }],
   [CommandFailure, FAILED],
 ];

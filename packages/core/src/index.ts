@@ -45,3 +45,7 @@ export {
   combineSettings, unknownSettings, describeUnknownSetting, describeUnknownSettings, settingStates, secretValues,
   type UnknownSetting, type SettingState, type SettingSource,
 } from './settings.ts';
+// Remote control: the errors of revokes and worker controls, where revokes are kept, task rate limits.
+export { TaskNotFoundError, RevokeRefusedError, ControlRefusedError } from './control-errors.ts';
+export { revokedKey, revokeTtlMs, REVOKE_TTL_FLOOR_MS } from './revocation.ts';
+export { parseRateLimit, type RateLimit } from './rate-limit.ts';

@@ -1,6 +1,7 @@
 import { parseDuration, type Duration } from './duration.ts';
 import { ConfigError } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { parseRateLimit, type RateLimit } from './rate-limit.ts';
 import { compileRetryPolicy, type RetryOptions } from './retry.ts';
 
 /**
@@ -62,6 +63,11 @@ export interface TaskOptions<Name extends string, Args extends unknown[], Result
   timeLimit?: Duration;
   /** Retry policy over the app's `defaults.retry`. */
   retry?: RetryOptions;
+  /**
+   * At most this many starts per second, minute or hour on each worker (`'100/m'`); further deliveries wait
+   * in the worker, unacknowledged. Changed at runtime with `nightshift control rate-limit`. Default: none.
+   */
+  rateLimit?: string;
   run(ctx: TaskContext, ...args: Args): Result | Promise<Result>;
   /** After a successful attempt. A throwing hook is logged and never changes the outcome. */
   onSuccess?(ctx: TaskContext, result: Awaited<Result>): void | Promise<void>;
@@ -77,6 +83,8 @@ export interface TaskDefinition<Name extends string = string, Args extends unkno
   readonly kind: 'nightshift.task';
   readonly softTimeLimitMs: number | undefined;
   readonly timeLimitMs: number | undefined;
+  /** `rateLimit`, read; `undefined` without one. */
+  readonly rate: RateLimit | undefined;
 }
 
 // `never[]` accepts any argument list: function parameters are checked contravariantly.
@@ -108,7 +116,8 @@ export function defineTask<const Name extends string, Args extends unknown[], Re
   const softTimeLimitMs = options.softTimeLimit === undefined ? undefined : parseDuration(options.softTimeLimit, `${where} softTimeLimit`);
   const timeLimitMs = options.timeLimit === undefined ? undefined : parseDuration(options.timeLimit, `${where} timeLimit`);
   compileRetryPolicy(options.retry, `${where} retry`);
-  return Object.freeze({ ...options, kind: 'nightshift.task' as const, softTimeLimitMs, timeLimitMs });
+  const rate = options.rateLimit === undefined ? undefined : parseRateLimit(options.rateLimit, `${where} rateLimit`);
+  return Object.freeze({ ...options, kind: 'nightshift.task' as const, softTimeLimitMs, timeLimitMs, rate });
 }
 
 export function isTask(value: unknown): value is AnyTask {

@@ -33,3 +33,7 @@ export {
   type ScheduleJudgement, type ScheduleHealthStatus, type EntrySourceName, type IncidentPhase, type IncidentState, type IncidentRow,
   type IncidentEffects, type WatchScope,
 } from './schedule-health.ts';
+export {
+  ControlActions, MAX_CONTROL_ACTION_PAGE,
+  type ControlAction, type ControlActionInput, type ControlActionOutcome, type ControlVia,
+} from './control-actions.ts';

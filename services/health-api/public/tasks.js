@@ -3,6 +3,7 @@
 import { useState } from '/assets/hooks.mjs';
 import { api, html } from '/assets/app.js';
 import { Err, go, ms, State, useData, when } from '/assets/common.js';
+import { RevokeButton } from '/assets/workers.js';
 
 function SendTask({ onSent }) {
   const [task, setTask] = useState('');
@@ -41,9 +42,8 @@ export function TaskDetail({ path }) {
   const id = decodeURIComponent(path.slice('/tasks/'.length));
   const [run, error] = useData(`/api/tasks/${encodeURIComponent(id)}`);
   if (!run) return html`<${Err} error=${error} />`;
-  const revoke = () => api(`/api/tasks/${encodeURIComponent(id)}/revoke`, { method: 'POST', body: { terminate: true } });
   return html`<h2>${run.name} <${State} s=${run.state} /></h2><p class="mono">${run.id}</p>
-    <div class="bar"><button class="plain" onClick=${revoke}>Revoke</button>${run.traceUrl ? html`<a href=${run.traceUrl} target="_blank" rel="noopener">trace ${run.traceId}</a>` : run.traceId ? html`<span class="mono">trace ${run.traceId}</span>` : null}</div>
+    <div class="bar"><${RevokeButton} id=${run.id} state=${run.state} />${run.traceUrl ? html`<a href=${run.traceUrl} target="_blank" rel="noopener">trace ${run.traceId}</a>` : run.traceId ? html`<span class="mono">trace ${run.traceId}</span>` : null}</div>
     <table><tbody>${[['args', JSON.stringify(run.args)], ['kwargs', JSON.stringify(run.kwargs)], ['queue', run.queue], ['attempt', `${run.attempt}/${run.maxAttempts}`], ['worker', run.worker],
       ['sent', run.sentAt], ['started', run.startedAt], ['finished', run.finishedAt], ['runtime', ms(run.runtimeMs)], ['result', JSON.stringify(run.result)], ['origin', JSON.stringify(run.origin)]]
       .map(([k, v]) => html`<tr><th>${k}</th><td class="mono">${v ?? '—'}</td></tr>`)}</tbody></table>

@@ -5,7 +5,7 @@ import { Overview } from '/assets/overview.js';
 import { Queues } from '/assets/queues.js';
 import { ScheduleDetail, Schedules } from '/assets/schedules.js';
 import { TaskDetail, Tasks } from '/assets/tasks.js';
-import { Workers } from '/assets/workers.js';
+import { WorkerDetail, Workers } from '/assets/workers.js';
 
 export const PAGES = [
   { path: '/', title: 'Overview', view: Overview },
@@ -17,5 +17,6 @@ export const PAGES = [
   { path: '/schedules/', title: 'Schedule', view: ScheduleDetail, match: /^\/schedules\/.+/, hidden: true },
   { path: '/dead-letters', title: 'Dead letters', view: DeadLetters },
   { path: '/monitor', title: 'Monitor', view: Monitor },
+  { path: '/workers/', title: 'Worker', view: WorkerDetail, match: /^\/workers\/.+/, hidden: true },
 ];
 

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Broker, brokerOptions, EventPublisher } from '@nightshift/broker';
 import { resolveTaskSettings, type AnyApp, type Logger } from '@nightshift/core';
 import type { ScheduleOperations } from '@nightshift/client';
-import { DeadLetters, migrateWhenReachable, ScheduleHealthRecords, ScheduleRecords, Store, TaskRuns } from '@nightshift/store';
+import { ControlActions, DeadLetters, migrateWhenReachable, ScheduleHealthRecords, ScheduleRecords, Store, TaskRuns } from '@nightshift/store';
 import type { Meter, RedactOptions } from '@nightshift/telemetry';
 import type { HealthApiConfig } from './config.ts';
 import { backgroundHealth, workersHealth, type BackgroundHealth, type WorkersHealth } from './health.ts';
@@ -13,7 +13,9 @@ import { BeatStatus } from './live/beat-status.ts';
 import { LiveFeed } from './live/live-feed.ts';
 import { ManagementRates } from './live/queue-rates.ts';
 import { StatePoller } from './live/state-poller.ts';
+import { WorkerLiveness } from './live/worker-liveness.ts';
 import { WorkerRegistry } from './live/worker-registry.ts';
+import { RemoteControl } from './remote-control.ts';
 import { healthApiMetrics } from './metrics.ts';
 import { roomSchedules } from './room-schedules.ts';
 import { entryHealthView, type EntryHealthView } from './schedule-health.ts';
@@ -42,6 +44,9 @@ export interface ControlRoom {
   readonly schedules: ScheduleOperations | undefined;
   readonly deadLetters: DeadLetters;
   readonly registry: WorkerRegistry;
+  /** Worker controls and revokes, each recorded in `controlActions`. */
+  readonly remote: RemoteControl;
+  readonly controlActions: ControlActions;
   readonly beat: BeatStatus;
   readonly feed: LiveFeed;
   readonly poller: StatePoller;
@@ -75,6 +80,11 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
   const scheduleRecords = new ScheduleRecords(store);
   const deadLetters = new DeadLetters(store);
   const registry = new WorkerRegistry(config.heartbeatMs);
+  const liveness = new WorkerLiveness(broker, registry, logger);
+  const controlActions = new ControlActions(store);
+  const remote = new RemoteControl({
+    broker, actions: controlActions, taskRuns, redisUrl: config.core.redisUrl, prefix: config.core.prefix, app, onlineWorkers: () => registry.online().length,
+  });
   const lease = new BeatLease(config.core.redisUrl, config.core.prefix, logger);
   const beat = new BeatStatus(app, config.thresholds.beatGraceMs, lease);
   const feed = new LiveFeed(broker, registry, beat);
@@ -102,9 +112,12 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
   await recorder.start();
   await poller.start();
   retention.start();
+  liveness.start();
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
+    await liveness.stop();
+    remote.close();
     await poller.stop();
     await retention.stop();
     await recorder.stop();
@@ -116,7 +129,7 @@ export async function startControlRoom(options: ControlRoomOptions): Promise<Con
     await schedules?.close();
   };
   return {
-    config, logger, app, broker, store, taskRuns, scheduleRecords, schedules: schedules?.schedules, deadLetters, registry, beat, feed, poller, recorder, retention, events, redaction,
+    config, logger, app, broker, store, taskRuns, scheduleRecords, schedules: schedules?.schedules, deadLetters, registry, remote, controlActions, beat, feed, poller, recorder, retention, events, redaction,
     workersHealth: health.workers, backgroundHealth: health.background,
     scheduleHealthOf: (entry) => entryHealthView(poller.snapshot.schedules?.get(entry)),
     stop: () => (stopping ??= stop()),

@@ -38,6 +38,8 @@ try {
       process.exit(0);
     });
   };
+  // Remote control's shutdown stops as a first signal does: gracefully, within the grace period.
+  void started.worker.shutdownRequested.then(() => stopRequested?.(false));
   if (signalCount > 0) stopRequested(signalCount > 1);
 } catch (error) {
   process.stderr.write(`worker: ${error instanceof Error ? error.message : String(error)}\n`);

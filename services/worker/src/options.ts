@@ -42,6 +42,8 @@ export interface WorkerOptions {
   readonly maxOldGenerationSizeMb: number | undefined;
   /** Log level of the sandboxes' task loggers (`NIGHTSHIFT_LOG_LEVEL`, validated). */
   readonly logLevel: string;
+  /** `NIGHTSHIFT_REDIS_URL`: where revokes are kept (read at start and every 10 s). */
+  readonly redisUrl: string;
   /** Settings of every task, after task, app and global defaults. */
   readonly tasks: ReadonlyMap<string, ResolvedTaskSettings>;
   /**
@@ -118,6 +120,7 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, con
     consumerTimeoutMs,
     maxOldGenerationSizeMb: input.maxOldGenerationSizeMb,
     logLevel: config.core.logLevel,
+    redisUrl: config.core.redisUrl,
     tasks,
     completionRecords: Object.freeze({
       redisUrl: config.completionRecords ? config.core.redisUrl : undefined, ttlFloorMs: config.completionTtlMs,

@@ -3,13 +3,28 @@
  * Messages that arrived while every slot was taken wait here, in arrival order: the worker's "reserved" tasks.
  */
 export class Slots<Info> {
+  /** Free slots; below 0 after a shrink, until that many taken ones are given back. */
   #free: number;
-  readonly total: number;
+  #total: number;
   readonly #waiting: Array<{ readonly info: Info; readonly resolve: (granted: boolean) => void }> = [];
 
   constructor(total: number) {
-    this.total = total;
+    this.#total = total;
     this.#free = total;
+  }
+
+  get total(): number {
+    return this.#total;
+  }
+
+  /** Changes the number of slots (a pool grown or shrunk): waits are granted at once on a grow; a shrink takes effect as slots are given back. */
+  resize(total: number): void {
+    this.#free += total - this.#total;
+    this.#total = total;
+    while (this.#free > 0 && this.#waiting.length > 0) {
+      this.#free -= 1;
+      this.#waiting.shift()?.resolve(true);
+    }
   }
 
   /** Resolves `true` when a slot is taken for `info`, or `false` if the wait was cancelled (shutdown). */
@@ -22,6 +37,10 @@ export class Slots<Info> {
   }
 
   release(): void {
+    if (this.#free < 0) {
+      this.#free += 1;
+      return;
+    }
     const next = this.#waiting.shift();
     if (next) next.resolve(true);
     else this.#free += 1;

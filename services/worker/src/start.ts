@@ -30,6 +30,8 @@ export async function startWorker(input: WorkerOptionsInput, settings: WorkerCon
     throw error;
   }
   let stopped: Promise<void> | undefined;
+  // Remote control's shutdown: stop as a first signal would, and close the connection (main.ts then exits).
+  void worker.shutdownRequested.then(() => (stopped ??= worker.stop().then(() => broker.close())));
   return {
     worker,
     broker,

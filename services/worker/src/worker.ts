@@ -1,15 +1,17 @@
 import { hostname } from 'node:os';
 import { EventPublisher, publishDeadLetter, publishEvent, serveControl, consumeTasks, type Broker, type ControlRequest, type EventType, type ReceivedTask, type Subscription } from '@nightshift/broker';
-import { type AnyApp, type Logger, type TaskEnvelope } from '@nightshift/core';
+import { type AnyApp, type Logger, type RateLimit, type TaskEnvelope } from '@nightshift/core';
 import { ATTR_OUTCOME, trace, type Meter } from '@nightshift/telemetry';
 import { emitSignal, eventFields, runAttempt, type RunningAttempt } from './attempt.ts';
 import { CompletionRecords, type CompletionRecord } from './completion-records.ts';
 import type { WorkerOptions } from './options.ts';
-import { createInlinePool, createThreadPool, type SandboxPool } from './sandbox-pool.ts';
+import { defaultPoolBounds, trackPool, type PoolBounds, type TrackedPool } from './pool-control.ts';
+import { RateLimits } from './rate-limits.ts';
+import { Revocations } from './revocations.ts';
+import { createInlinePool, createThreadPool } from './sandbox-pool.ts';
 import { Slots } from './slots.ts';
+import { answerWorkerControl, isWorkerControl, type ControlTarget } from './worker-control.ts';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
-
-const REVOKED_REMEMBERED = 10_000;
 
 /**
  * Consumes the app's queues and runs each task in a sandbox with its limits (see `runAttempt`).
@@ -20,7 +22,20 @@ export class Worker {
   readonly #broker: Broker;
   readonly #app: AnyApp;
   readonly #log: Logger;
-  readonly #pool: SandboxPool;
+  /** Replaced whole by a pool restart, grow or shrink (pool-control.ts); the old one closes when drained. */
+  #pool: TrackedPool;
+  readonly #retiring = new Set<Promise<void>>();
+  #poolSize: number;
+  #bounds: PoolBounds;
+  #poolChange: Promise<unknown> = Promise.resolve();
+  readonly #rateLimits: RateLimits;
+  readonly #rateLimited = new Set<TaskEnvelope>();
+  readonly #revocations: Revocations;
+  readonly #consumers = new Map<string, Subscription>();
+  readonly #stopSignal = new AbortController();
+  #requestShutdown: (reason: string) => void = () => {};
+  /** Resolves with the reason when remote control asked this worker to shut down (main.ts then stops it as a signal would). */
+  readonly shutdownRequested = new Promise<string>((resolve) => { this.#requestShutdown = resolve; });
   readonly #slots: Slots<ReceivedTask>;
   readonly #metrics: WorkerMetrics;
   readonly #events: EventPublisher;
@@ -29,7 +44,6 @@ export class Worker {
   /** Attempts running here by `id:attempt`, each until its outcome is recorded: a copy of one waits for it. */
   readonly #underWay = new Map<string, Promise<void>>();
   readonly #handlers = new Set<Promise<void>>();
-  readonly #revoked = new Set<string>();
   readonly #subscriptions: Subscription[] = [];
   readonly #startedAt = Date.now();
   #processed = 0;
@@ -42,13 +56,15 @@ export class Worker {
     this.#app = app;
     this.options = options;
     this.#log = log;
-    this.#pool = options.pool === 'threads'
-      ? createThreadPool({ size: options.concurrency, appPath: options.appPath, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb, logLevel: options.logLevel }, log)
-      : createInlinePool(app, options.concurrency, log);
+    this.#poolSize = options.concurrency;
+    this.#bounds = defaultPoolBounds(options.concurrency);
+    this.#pool = this.#createPool(options.concurrency);
+    this.#rateLimits = new RateLimits(app.tasks.map((task) => [task.name, task.rate]));
+    this.#revocations = new Revocations({ redisUrl: options.redisUrl, prefix: broker.names.prefix, log });
     // A slot is a place in the pool: a running attempt, or the one ready behind it in its sandbox.
     this.#slots = new Slots(this.#pool.places);
     this.#events = new EventPublisher(broker);
-    this.#metrics = createWorkerMetrics(meter, () => ({ busy: this.active, total: options.concurrency }));
+    this.#metrics = createWorkerMetrics(meter, () => ({ busy: this.active, total: this.#poolSize }));
     this.#completions = new CompletionRecords({ ...options.completionRecords, prefix: broker.names.prefix, worker: options.name, tasks: options.tasks, log, meter });
     // Series start at 0, so the first retry, kill or dead letter is an increase Prometheus can see.
     for (const task of app.tasks) {
@@ -65,27 +81,19 @@ export class Worker {
     const { options } = this;
     // Every sandbox has the app loaded before the first message is taken: no task waits for a cold start.
     try {
-      await Promise.all([this.#pool.ready(), this.#events.ready(), this.#completions.connect()]);
+      await Promise.all([this.#pool.ready(), this.#events.ready(), this.#completions.connect(), this.#revocations.start()]);
     } catch (error) {
       await this.#pool.close(); // a sandbox that cannot load the app fails the start, and no thread stays behind
       await this.#completions.close();
+      await this.#revocations.close();
       throw error;
     }
-    for (const queue of options.queues) {
-      // Prefetch beyond the slots so the next task is at hand; waiting ones are the worker's "reserved".
-      this.#subscriptions.push(await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), {
-        prefetch: options.concurrency * 4,
-        worker: options.name,
-        onDeadLetter: (dead) => {
-          this.#metrics.deadLetters.add(1, { reason: dead.reason, task: dead.envelope?.task ?? 'unknown' });
-          this.#emit('task.dead-lettered', { ...(dead.envelope ? eventFields(dead.envelope, options.name) : { id: dead.messageId, queue, worker: options.name }), reason: dead.reason, detail: dead.detail });
-        },
-      }));
-    }
+    for (const queue of options.queues) await this.#consume(queue);
     this.#subscriptions.push(await serveControl(this.#broker, options.name, (request) => this.#answer(request)));
     this.#emit('worker.online', this.#status());
     this.#heartbeat = setInterval(() => this.#emit('worker.heartbeat', this.#status()), options.heartbeatMs);
     this.#heartbeat.unref();
+    this.#log.debug({ revoked: this.#revocations.size }, 'revokes known at start');
     emitSignal(this.#log, 'workerReady', { worker: options.name, queues: options.queues, concurrency: options.concurrency });
     this.#log.info({ worker: options.name, queues: options.queues, concurrency: options.concurrency, pool: options.pool, completionRecords: this.#completions.mode }, 'worker ready');
   }
@@ -95,6 +103,7 @@ export class Worker {
    * return their messages to the queue. `force` (a second signal) stops running tasks at once. Nothing is lost.
    */
   stop(options: { force?: boolean; reason?: string } = {}): Promise<void> {
+    this.#stopSignal.abort();
     if (options.force) for (const attempt of this.#running.values()) attempt.abandon();
     this.#stopping ??= this.#shutdown(options.reason ?? 'stop requested');
     return this.#stopping;
@@ -112,7 +121,7 @@ export class Worker {
     emitSignal(this.#log, 'workerShuttingDown', { worker: options.name, reason });
     this.#log.info({ reason, running: this.#running.size, graceMs: options.graceMs }, 'stopping: no new tasks; running ones may finish');
     clearInterval(this.#heartbeat);
-    await Promise.all(this.#subscriptions.map((s) => s.stopConsuming()));
+    await Promise.all([...this.#subscriptions, ...this.#consumers.values()].map((s) => s.stopConsuming()));
     for (const waiting of this.#slots.cancelAll()) waiting.delivery.nack(true);
     // Attempts ready in a sandbox behind a running one have not started: back to the queue with the rest.
     for (const attempt of this.#running.values()) if (attempt.startedAt === undefined) attempt.abandon();
@@ -123,13 +132,15 @@ export class Worker {
       for (const attempt of this.#running.values()) attempt.abandon();
       await drained;
     }
-    await Promise.all(this.#subscriptions.map((s) => s.cancel()));
+    await Promise.all([...this.#subscriptions, ...this.#consumers.values()].map((s) => s.cancel()));
     // Going offline is worth a confirm: a dashboard should not have to wait for missed heartbeats.
     await publishEvent(this.#broker, 'worker.offline', this.#status());
     await this.#events.close();
     await this.#broker.publisher.flush();
     await this.#pool.close();
+    await Promise.all(this.#retiring);
     await this.#completions.close();
+    await this.#revocations.close();
   }
 
   #track(handler: Promise<void>): Promise<void> {
@@ -143,7 +154,7 @@ export class Worker {
     if (delivery.channelLost.aborted) return;
     const fields = eventFields(envelope, this.options.name);
     this.#emit('task.received', fields);
-    if (this.#revoked.has(envelope.id)) {
+    if (this.#revocations.has(envelope.id)) {
       delivery.ack();
       this.#emit('task.revoked', { ...fields, terminated: false });
       return;
@@ -159,6 +170,16 @@ export class Worker {
       return;
     }
     // Its channel closing while it waits for a place ends the wait: RabbitMQ delivers it again.
+    // Over its task's rate limit it waits here, unacknowledged; a shutdown or a lost channel returns it to the queue.
+    if (this.#rateLimits.get(envelope.task) !== undefined) {
+      this.#rateLimited.add(envelope); // reserved while it waits for its turn
+      const allowed = await this.#rateLimits.take(envelope.task, AbortSignal.any([this.#stopSignal.signal, delivery.channelLost]));
+      this.#rateLimited.delete(envelope);
+      if (!allowed) {
+        if (!delivery.channelLost.aborted) delivery.nack(true);
+        return;
+      }
+    }
     const withdraw = () => this.#slots.withdraw((waiting) => waiting === received);
     delivery.channelLost.addEventListener('abort', withdraw, { once: true });
     const granted = await this.#slots.acquire(received);
@@ -175,7 +196,7 @@ export class Worker {
       this.#slots.release();
     };
     try {
-      if (this.#revoked.has(envelope.id)) {
+      if (this.#revocations.has(envelope.id)) {
         delivery.ack();
         this.#emit('task.revoked', { ...fields, terminated: false });
         return;
@@ -231,6 +252,7 @@ export class Worker {
   }
 
   #answer(request: ControlRequest): unknown {
+    if (isWorkerControl(request.command)) return answerWorkerControl(this.#controlTarget(), { ...request, command: request.command });
     const now = Date.now();
     switch (request.command) {
       case 'ping': return { ok: 'pong' };
@@ -245,8 +267,7 @@ export class Worker {
 
   #revoke(id: string, terminate: boolean): unknown {
     if (!id) return { ok: false, error: 'revoke needs an id' };
-    this.#revoked.add(id);
-    if (this.#revoked.size > REVOKED_REMEMBERED) this.#revoked.delete(this.#revoked.values().next().value as string);
+    this.#revocations.add(id);
     const running = this.#running.get(id);
     // One waiting in its sandbox for the task before it has not started: it is dropped there, i.e. skipped.
     const waiting = running !== undefined && running.startedAt === undefined;
@@ -254,18 +275,90 @@ export class Worker {
     return { ok: true, id, state: !running || waiting ? 'will be skipped' : (terminate ? 'terminated' : 'running (not terminated)') };
   }
 
-  /** Received and not started: ready in a sandbox behind a running task, or waiting for a place. */
+  /** Received and not started: ready in a sandbox behind a running task, waiting for a place, or for its rate limit. */
   #reserved(): TaskEnvelope[] {
     const inSandboxes = [...this.#running.values()].filter((a) => a.startedAt === undefined).map((a) => a.envelope);
-    return [...inSandboxes, ...this.#slots.reserved.map((r) => r.envelope)];
+    return [...inSandboxes, ...this.#slots.reserved.map((r) => r.envelope), ...this.#rateLimited];
   }
 
   #status(): Record<string, unknown> {
     return {
       worker: this.options.name, host: hostname(), pid: process.pid, version: process.env.npm_package_version ?? '0.1.0',
-      queues: this.options.queues, concurrency: this.options.concurrency, pool: this.options.pool,
+      queues: [...this.#consumers.keys()], concurrency: this.#poolSize, pool: this.options.pool,
+      autoscale: this.#bounds, rateLimits: this.#rateLimits.snapshot(),
       active: this.active, reserved: this.#reserved().length, processed: this.#processed,
       uptimeMs: Date.now() - this.#startedAt,
+    };
+  }
+
+  async #consume(queue: string): Promise<void> {
+    const { options } = this;
+    // Prefetch beyond the slots so the next task is at hand; waiting ones are the worker's "reserved".
+    this.#consumers.set(queue, await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), {
+      prefetch: options.concurrency * 4,
+      worker: options.name,
+      onDeadLetter: (dead) => {
+        this.#metrics.deadLetters.add(1, { reason: dead.reason, task: dead.envelope?.task ?? 'unknown' });
+        this.#emit('task.dead-lettered', { ...(dead.envelope ? eventFields(dead.envelope, options.name) : { id: dead.messageId, queue, worker: options.name }), reason: dead.reason, detail: dead.detail });
+      },
+    }));
+  }
+
+  #createPool(size: number): TrackedPool {
+    const { options } = this;
+    return trackPool(options.pool === 'threads'
+      ? createThreadPool({ size, appPath: options.appPath, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb, logLevel: options.logLevel }, this.#log)
+      : createInlinePool(this.#app, size, this.#log));
+  }
+
+  /** A warm pool of `size` takes new attempts; the old one closes when the attempts it took have ended. One change at a time. */
+  #replacePool(size: number): Promise<void> {
+    const change = this.#poolChange.then(async () => {
+      if (this.#stopping) throw new Error('the worker is shutting down');
+      const fresh = this.#createPool(size);
+      try {
+        await fresh.ready();
+      } catch (error) {
+        await fresh.close();
+        throw error;
+      }
+      const old = this.#pool;
+      this.#pool = fresh;
+      this.#poolSize = size;
+      this.#slots.resize(fresh.places);
+      const retired = old.drained().then(() => old.close()).finally(() => this.#retiring.delete(retired));
+      this.#retiring.add(retired);
+      this.#log.info({ size }, `pool replaced: ${size} sandboxes take new tasks; the old pool closes when its tasks have finished`);
+    });
+    this.#poolChange = change.catch(() => {});
+    return change;
+  }
+
+  #controlTarget(): ControlTarget {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below read this worker's current state
+    const worker = this;
+    return {
+      get poolSize() { return worker.#poolSize; },
+      get bounds() { return worker.#bounds; },
+      // Consumers hold 4× the starting concurrency (RabbitMQ keeps a consumer's prefetch), and each sandbox 2 places.
+      largestPool: 2 * this.options.concurrency,
+      get queues() { return [...worker.#consumers.keys()]; },
+      shutdown: (reason) => {
+        this.#log.info({ reason }, 'shutdown asked by remote control');
+        this.#requestShutdown(reason);
+      },
+      replacePool: (size) => this.#replacePool(size),
+      setBounds: (bounds) => { this.#bounds = bounds; },
+      addConsumer: (queue) => this.#consume(queue),
+      cancelConsumer: async (queue) => {
+        const consumer = this.#consumers.get(queue);
+        this.#consumers.delete(queue);
+        await consumer?.stopConsuming();
+        // Its channel closes once the tasks it delivered are settled: nothing it received goes back unrun.
+        void consumer?.cancel({ waitForHandlers: true });
+      },
+      knowsTask: (task) => this.#app.task(task) !== undefined,
+      setRateLimit: (task: string, limit: RateLimit | undefined) => this.#rateLimits.set(task, limit),
     };
   }
 

@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { alerter } from './alerter.ts';
 import { beat } from './beat.ts';
 import { config } from './config.ts';
+import { control } from './control.ts';
 import { db } from './db.ts';
 import { deadLetters } from './dead-letters.ts';
 import { healthApi } from './health-api.ts';
@@ -14,4 +15,4 @@ import { up } from './up.ts';
 import { worker } from './worker.ts';
 
 /** Every `nightshift` command, in the order `nightshift --help` lists them. */
-export const commands: readonly Command[] = [init, up, worker, beat, alerter, healthApi, schedule, send, inspect, revoke, deadLetters, db, config];
+export const commands: readonly Command[] = [init, up, worker, beat, alerter, healthApi, schedule, send, inspect, revoke, control, deadLetters, db, config];

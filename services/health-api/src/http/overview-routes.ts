@@ -20,7 +20,7 @@ export function registerOverviewRoutes(app: FastifyInstance, room: ControlRoom):
     return {
       lastHour: { succeeded, failed, retried: hour.retried ?? 0, active: (hour.started ?? 0) + (hour.received ?? 0), revoked: hour.revoked ?? 0,
         successRate: succeeded + failed === 0 ? null : succeeded / (succeeded + failed) },
-      workers: { online: workers.filter((w) => w.status === 'online').length, offline: workers.filter((w) => w.status === 'offline').length,
+      workers: { online: workers.filter((w) => w.status === 'online').length, offline: workers.filter((w) => w.status !== 'online').length,
         active: workers.reduce((sum, w) => sum + (w.status === 'online' ? w.active : 0), 0) },
       backlog: [...snapshot.queues.values()].reduce((sum, q) => sum + (q.depth ?? 0), 0),
       deadLettersPending: snapshot.deadLettersPending,

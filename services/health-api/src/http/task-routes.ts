@@ -1,10 +1,11 @@
 import { UnknownTaskError } from '@nightshift/core';
-import { broadcastControl, buildEnvelope, sendEnvelope } from '@nightshift/broker';
+import { buildEnvelope, sendEnvelope } from '@nightshift/broker';
 import { MAX_TASK_RUN_PAGE, TASK_RUN_STATES, type TaskRunState } from '@nightshift/store';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ControlRoom } from '../control-room.ts';
 import { ApiError, notFound } from './api-error.ts';
+import { actorOf } from './worker-routes.ts';
 import { Anything, apiResponses, Cursor, Duration, Page, readTime, Text, TimeOrDuration } from './schemas.ts';
 
 const TaskQuery = Type.Object({
@@ -71,13 +72,13 @@ export function registerTaskRoutes(app: FastifyInstance, room: ControlRoom): voi
   });
   app.post<{ Params: Static<typeof RunParams>; Body: Static<typeof RevokeBody> | undefined }>('/api/tasks/:id/revoke', {
     schema: {
-      summary: 'revoke a task (terminate: stop it if running)', tags: ['tasks'], params: RunParams, body: RevokeBody,
-      response: apiResponses({ 200: Type.Object({ id: Type.String(), terminate: Type.Boolean(), replies: Type.Array(Anything('a worker\'s reply')) }) }, [400, 503], { mutation: true }),
+      summary: 'revoke a task that has not finished (terminate: stop it if running); kept in Redis so a worker started later skips it too; recorded (who, when)', tags: ['tasks'], params: RunParams, body: RevokeBody,
+      response: apiResponses({ 200: Type.Object({ id: Type.String(), terminate: Type.Boolean(), keptMs: Type.Number({ description: 'how long the revoke is kept in Redis for workers started later' }), replies: Type.Array(Anything('a worker\'s reply')) }) }, [400, 404, 409, 503], { mutation: true }),
     },
   }, async (request) => {
     const terminate = request.body?.terminate === true;
-    const replies = await broadcastControl(room.broker, 'revoke', { id: request.params.id, terminate }, { timeoutMs: 1_000, limit: Math.max(1, room.registry.online().length) });
-    return { id: request.params.id, terminate, replies: replies.map((r) => ({ worker: r.worker, reply: r.reply })) };
+    const revoked = await room.remote.revoke(request.params.id, terminate, actorOf(request.principal));
+    return { id: request.params.id, terminate, keptMs: revoked.keptMs, replies: revoked.replies };
   });
 }
 

@@ -3,7 +3,8 @@ import type { LifecycleEvent } from '@nightshift/broker';
 /** A worker as its heartbeats describe it. */
 export interface WorkerView {
   readonly name: string;
-  readonly status: 'online' | 'offline';
+  /** `offline`: it said goodbye; `lost`: it went without (its control queue went away, or it missed 3 heartbeats). */
+  readonly status: 'online' | 'offline' | 'lost';
   readonly host: string | null;
   readonly pid: number | null;
   readonly version: string | null;
@@ -29,6 +30,8 @@ interface Entry {
   view: Omit<WorkerView, 'status' | 'lastSeen'>;
   lastSeenMs: number;
   wentOffline: boolean;
+  /** When its control queue was found gone (its connection closed without a goodbye). */
+  lostAtMs: number | undefined;
 }
 
 const FORGET_AFTER_MS = 3_600_000;
@@ -69,6 +72,8 @@ export class WorkerRegistry {
       },
       lastSeenMs: Math.max(seenMs, previous?.lastSeenMs ?? 0),
       wentOffline: event.type === 'worker.offline',
+      // An event sent before the control queue was found gone (late in arriving) does not bring it back.
+      lostAtMs: previous?.lostAtMs !== undefined && seenMs <= previous.lostAtMs ? previous.lostAtMs : undefined,
     });
   }
 
@@ -77,7 +82,15 @@ export class WorkerRegistry {
     const entry = this.#workers.get(name);
     if (entry === undefined || entry.wentOffline) return;
     entry.lastSeenMs = nowMs;
+    entry.lostAtMs = undefined;
     entry.view = { ...entry.view, pingMs: roundTripMs };
+  }
+
+  /** Its control queue is gone: the worker's connection closed without a goodbye (killed, or its host died). */
+  lost(name: string, nowMs = Date.now()): void {
+    const entry = this.#workers.get(name);
+    if (entry === undefined || entry.wentOffline || entry.lostAtMs !== undefined) return;
+    entry.lostAtMs = nowMs;
   }
 
   list(nowMs = Date.now()): WorkerView[] {
@@ -87,8 +100,10 @@ export class WorkerRegistry {
         this.#workers.delete(name);
         continue;
       }
-      const online = !entry.wentOffline && nowMs - entry.lastSeenMs <= this.#offlineAfterMs;
-      views.push({ ...entry.view, status: online ? 'online' : 'offline', lastSeen: new Date(entry.lastSeenMs).toISOString() });
+      // A heartbeat sent after the control queue was found gone (a reconnect that declared it again) wins.
+      const lost = (entry.lostAtMs !== undefined && entry.lastSeenMs <= entry.lostAtMs) || nowMs - entry.lastSeenMs > this.#offlineAfterMs;
+      const status = entry.wentOffline ? 'offline' : lost ? 'lost' : 'online';
+      views.push({ ...entry.view, status, lastSeen: new Date(entry.lastSeenMs).toISOString() });
     }
     return views.sort((a, b) => a.name.localeCompare(b.name));
   }
