@@ -1,5 +1,4 @@
-import { Broker, brokerOptions } from '@nightshift/broker';
-import { brokerReplayPublisher } from '@nightshift/broker';
+import { Broker, brokerOptions, brokerReplayPublisher, EventPublisher } from '@nightshift/broker';
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type RequeueSelection } from '@nightshift/store';
 import { waitForBroker } from '../broker-wait.ts';
 import { UsageError, type Io } from '../command.ts';
@@ -28,9 +27,12 @@ export async function requeueDeadLetters(ids: readonly string[], values: Requeue
     : { task: values.task as string, status: status as DeadLetterStatus, ...(values.since !== undefined ? { since: readSince(values.since) } : {}) };
   return withDeadLetters(io, async (deadLetters, config) => {
     const broker = await waitForBroker(Broker.connect({ ...brokerOptions(config, 'nightshift cli'), failWhenRefused: true }), config, io, values.json);
+    // The replays' `task.sent` events give their runs in the history their args; closed before the broker, so they go out.
+    const events = new EventPublisher(broker);
     try {
+      await events.ready();
       const outcomes = await deadLetters.requeue(selection, {
-        publish: brokerReplayPublisher(broker), force: values.force === true, by: reviewer(io), ...(values.note !== undefined ? { note: values.note } : {}),
+        publish: brokerReplayPublisher(broker, events), force: values.force === true, by: reviewer(io), ...(values.note !== undefined ? { note: values.note } : {}),
       });
       for (const outcome of outcomes) {
         io.stdout.write(values.json
@@ -40,6 +42,7 @@ export async function requeueDeadLetters(ids: readonly string[], values: Requeue
       if (outcomes.length === 0 && !values.json) io.stdout.write(`nothing to requeue: no ${status} dead letters of task ${values.task}\n`);
       return 0;
     } finally {
+      await events.close();
       await broker.close();
     }
   });

@@ -29,7 +29,7 @@ const IgnoreBody = Type.Object({
 
 /** Dead letters through the store's review API: list, show (redacted, without the raw body), requeue, ignore with a note. */
 export function registerDeadLetterRoutes(app: FastifyInstance, room: ControlRoom): void {
-  const publish = brokerReplayPublisher(room.broker);
+  const publish = brokerReplayPublisher(room.broker, room.events);
   app.get<{ Querystring: Static<typeof DeadLetterQuery> }>('/api/dead-letters', {
     schema: { summary: 'dead letters, newest first', tags: ['dead letters'], querystring: DeadLetterQuery, response: apiResponses({ 200: Page('dead letters') }, [400, 503]) },
   }, async (request) => {
