@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { DeadLetters, type DeadLetterInput } from '@nightshift/store';
+import { DeadLetters } from '@nightshift/store';
+import { echoDeadLetter } from './fixtures/dead-letters.ts';
 import { eventually, installation, type Installation } from './support.ts';
 
 let site: Installation;
@@ -13,17 +13,6 @@ before(async () => {
 after(async () => {
   await site?.close();
 });
-
-/** A stored dead letter of the fixture's `echo` task, as the alerter stores one. */
-export function echoDeadLetter(args: unknown[], kwargs: Record<string, unknown> = {}, overrides: Partial<DeadLetterInput> = {}): DeadLetterInput {
-  const id = randomUUID();
-  const envelope = { v: 1, id, task: 'echo', args, kwargs, attempt: 3, maxAttempts: 3, queue: 'default', sentAt: new Date().toISOString(), origin: { type: 'producer', producer: 'test' } };
-  return {
-    messageId: id, deathMark: id, task: 'echo', queue: 'default', args, kwargs, reason: 'failed', lastFailedAt: new Date().toISOString(), attempts: 3,
-    error: { name: 'TimeoutError', message: 'upstream timed out', stack: 'TimeoutError: upstream timed out\n    at fetch (report.ts:12:3)' },
-    headers: {}, properties: {}, body: Buffer.from(JSON.stringify(envelope)), ...overrides,
-  };
-}
 
 interface Run { id: string; state: string; args: unknown[] | null; kwargs: Record<string, unknown> | null; origin: Record<string, unknown> | null }
 
