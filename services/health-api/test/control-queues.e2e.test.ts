@@ -140,6 +140,24 @@ test('a dead letter\'s page: args, stack, edit the args and requeue; the audit t
   await page.waitForURL(`**/tasks/${replayId}`);
   await page.getByText('2026-12').first().waitFor({ timeout: 15_000 });
   await shot('dead-letter-replay-run');
+  // The task page ↔ dead letter ↔ replay: from the replay's run back to its dead letter, then to the task that died.
+  await page.locator('[data-replay-of]').filter({ hasText: `replay of dead letter #${id}` }).click();
+  await page.waitForURL(`**/dead-letters/${id}`);
+  await page.locator('h2').filter({ hasText: `Dead letter #${id}` }).waitFor();
+});
+
+test('a task that died links to its dead letter, and the dead letter back to the task', async () => {
+  const { id: taskId } = (await site.request('POST', '/api/tasks', { task: 'broken', args: [] })).json as { id: string };
+  await eventually('the run dead-lettered', async () => ((await site.request('GET', `/api/tasks/${taskId}`)).json as { state: string }).state === 'dead-lettered' || undefined);
+  // No alerter runs here: its row, as the alerter stores it.
+  const body = Buffer.from(JSON.stringify({ v: 1, id: taskId, task: 'broken', args: [], kwargs: {}, attempt: 1, maxAttempts: 1, queue: 'default', sentAt: new Date().toISOString(), origin: { type: 'producer', producer: 'e2e' } }));
+  const { id } = await deadLetters.record(echoDeadLetter([], {}, { messageId: taskId, task: 'broken', deathMark: taskId, body }));
+  await page.goto(`${site.api.url}/tasks/${taskId}`);
+  await page.locator('[data-dead-letter-link]').filter({ hasText: `dead letter #${id} (pending)` }).click();
+  await page.waitForURL(`**/dead-letters/${id}`);
+  await page.locator('table.definition a').filter({ hasText: taskId }).click();
+  await page.waitForURL(`**/tasks/${taskId}`);
+  await shot('task-dead-letter-link');
 });
 
 test('bulk requeue by filter: the count before confirming, then the paced progress to the end', async () => {
