@@ -204,6 +204,9 @@ test('requeue by error class and time range, paced with --rate, prints its progr
   assert.equal(io.stdout.lines().length, 3);
   assert.deepEqual(io.stderr.lines(), ['requeued 1 of 3', 'requeued 2 of 3', 'requeued 3 of 3']);
   for (const { id } of slow) assert.deepEqual((await deadLetters.reviews(id)).map((r) => [r.action, r.by]), [['requeued', 'ana']]);
+  const show = testIo({ env });
+  assert.equal(await main(['dead-letters', 'show', slow[0]?.id ?? ''], show), 0);
+  assert.match(show.stdout.text, /\nreviews:\n  \d{4}-\d\d-\d\dT[\d:.]+Z  requeued by ana\n/);
   assert.equal((await deadLetters.get(other.id)).status, 'pending', 'another error class is left alone');
   const badRate = testIo({ env });
   assert.equal(await main(['dead-letters', 'requeue', '--error-class', 'SlowError', '--rate', 'fast'], badRate), 2);
