@@ -82,6 +82,7 @@ test('requeue of a stored dead letter runs the task again (now it succeeds) and 
   assert.equal(row.status, 'pending');
   writeFileSync(fixedBy, 'the fix shipped');
   const replayEvents = new EventPublisher(client.broker);
+  await replayEvents.ready();
   const [outcome] = await alerter.deadLetters.requeue({ ids: [row.id] }, { publish: brokerReplayPublisher(client.broker, replayEvents), by: 'on-call' });
   assert.ok(outcome);
   assert.ok(await eventually('the replay\'s task.sent, with its args', () => events.find((e) => e.type === 'task.sent' && e.id === outcome.replayId && Array.isArray(e.args))));
