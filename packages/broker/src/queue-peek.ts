@@ -47,15 +47,21 @@ export interface WaitingMessage {
   readonly malformed: string | null;
 }
 
-/** How many messages a peek reads at most. */
+/** How many messages a peek shows at most. */
 export const MAX_PEEK = 200;
 
+/** How many messages a peek or a promote reads at most, to put them back in order. */
+export const PEEK_SCAN = 1000;
+
 /**
- * Reads up to `limit` messages from the head of a retry-ladder step or the dead-letters queue without taking
- * them: each is fetched (basic.get, unacknowledged) and all are returned with one `nack` (requeue) at the end,
- * so they stay where they were, in order. A return counts as a delivery in a quorum queue: a work queue's
- * `x-delivery-limit` would dead-letter a task peeked a few times, so work queues are refused here (their
- * waiting tasks are read from the task history instead). The ladder and the dead-letters queue have no limit.
+ * Reads the first `limit` messages of a retry-ladder step or the dead-letters queue without taking them: the
+ * queue is fetched (basic.get, unacknowledged) up to `PEEK_SCAN` messages and all are returned with one `nack`
+ * (requeue) at the end. RabbitMQ 3.10 puts returned messages behind those never fetched, so the whole queue is
+ * read to keep its order (a step holding more than `PEEK_SCAN` messages has the ones read move behind the rest,
+ * and leave it up to one wait later); a message's TTL still counts from when it entered (measured). A return
+ * counts as a delivery in a quorum queue: a work queue's `x-delivery-limit` would dead-letter a task peeked a
+ * few times, so work queues are refused here (their waiting tasks are read from the task history instead).
+ * The ladder and the dead-letters queue have no limit.
  */
 export async function peekQueue(broker: Broker, queue: PrefixQueue, limit: number): Promise<WaitingMessage[]> {
   if (queue.kind === 'work') throw new RangeError(`peekQueue: ${queue.name} is a work queue; a peek would count towards its delivery limit`);
@@ -63,10 +69,10 @@ export async function peekQueue(broker: Broker, queue: PrefixQueue, limit: numbe
   return broker.withChannel(async (channel) => {
     const seen: WaitingMessage[] = [];
     try {
-      while (seen.length < wanted) {
+      for (let read = 0; read < PEEK_SCAN; read += 1) {
         const message = await channel.get(queue.name, { noAck: false });
         if (message === false) break;
-        seen.push(describe(message, seen.length + 1));
+        if (seen.length < wanted) seen.push(describe(message, seen.length + 1));
       }
     } finally {
       channel.nackAll(true);
@@ -90,28 +96,33 @@ export interface Promotion {
  * at worst (the worker's completion record then suppresses the duplicate), never loses it.
  * @returns `undefined` when the task is not among them.
  */
-export async function promoteDelayed(broker: Broker, queue: PrefixQueue, taskId: string, scanLimit = 1000): Promise<Promotion | undefined> {
+export async function promoteDelayed(broker: Broker, queue: PrefixQueue, taskId: string, scanLimit = PEEK_SCAN): Promise<Promotion | undefined> {
   if (queue.kind !== 'retry') throw new RangeError(`promoteDelayed: ${queue.name} is not a step of the retry ladder`);
   return broker.withChannel(async (channel) => {
+    let found: GetMessage | undefined;
     try {
+      // Read on past it, so that the others go back in their order (see `peekQueue`).
       for (let scanned = 0; scanned < scanLimit; scanned += 1) {
         const message = await channel.get(queue.name, { noAck: false });
         if (message === false) break;
+        if (found !== undefined) continue;
         const decoded = decode(message.content);
-        if (!decoded.ok || decoded.envelope.id !== taskId) continue;
-        const { eta: _eta, ...envelope } = decoded.envelope;
-        const { [HEADERS.step]: _step, 'x-death': _death, 'x-delivery-count': _count, ...headers } = message.properties.headers ?? {};
-        await broker.ensureQueue(envelope.queue);
-        await broker.publisher.publish(broker.names.tasks, envelope.queue, encode(envelope), {
-          messageId: envelope.id, type: envelope.task, contentType: 'application/json', mandatory: true, headers,
-        });
-        channel.ack(message);
-        return { id: envelope.id, task: envelope.task, queue: envelope.queue };
+        if (decoded.ok && decoded.envelope.id === taskId) found = message;
       }
+      if (found === undefined) return undefined;
+      const decoded = decode(found.content);
+      if (!decoded.ok) return undefined;
+      const { eta: _eta, ...envelope } = decoded.envelope;
+      const { [HEADERS.step]: _step, 'x-death': _death, 'x-delivery-count': _count, ...headers } = found.properties.headers ?? {};
+      await broker.ensureQueue(envelope.queue);
+      await broker.publisher.publish(broker.names.tasks, envelope.queue, encode(envelope), {
+        messageId: envelope.id, type: envelope.task, contentType: 'application/json', mandatory: true, headers,
+      });
+      channel.ack(found);
+      return { id: envelope.id, task: envelope.task, queue: envelope.queue };
     } finally {
       channel.nackAll(true);
     }
-    return undefined;
   });
 }
 
