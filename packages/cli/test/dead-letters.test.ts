@@ -206,7 +206,7 @@ test('requeue by error class and time range, paced with --rate, prints its progr
   for (const { id } of slow) assert.deepEqual((await deadLetters.reviews(id)).map((r) => [r.action, r.by]), [['requeued', 'ana']]);
   const show = testIo({ env });
   assert.equal(await main(['dead-letters', 'show', slow[0]?.id ?? ''], show), 0);
-  assert.match(show.stdout.text, /\nreviews:\n  \d{4}-\d\d-\d\dT[\d:.]+Z  requeued by ana\n/);
+  assert.match(show.stdout.text, /\nreviews:\n {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}requeued by ana\n/);
   assert.equal((await deadLetters.get(other.id)).status, 'pending', 'another error class is left alone');
   const badRate = testIo({ env });
   assert.equal(await main(['dead-letters', 'requeue', '--error-class', 'SlowError', '--rate', 'fast'], badRate), 2);
