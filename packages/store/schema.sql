@@ -34,6 +34,23 @@ ALTER TABLE nightshift.alert_outbox ADD CONSTRAINT alert_outbox_pkey PRIMARY KEY
 CREATE INDEX alert_outbox_due_idx ON nightshift.alert_outbox USING btree (due_at, id) WHERE (sent_at IS NULL);
 CREATE INDEX alert_outbox_sent_idx ON nightshift.alert_outbox USING btree (channel, sent_at) WHERE (sent_at IS NOT NULL);
 
+CREATE TABLE nightshift.control_actions (
+  id bigint NOT NULL DEFAULT nextval('nightshift.control_actions_id_seq'::regclass),
+  at timestamp with time zone NOT NULL DEFAULT now(),
+  actor text NOT NULL,
+  via text NOT NULL,
+  action text NOT NULL,
+  worker text,
+  args jsonb NOT NULL DEFAULT '{}'::jsonb,
+  outcome text NOT NULL,
+  replies jsonb NOT NULL DEFAULT '[]'::jsonb
+);
+ALTER TABLE nightshift.control_actions ADD CONSTRAINT control_actions_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'refused'::text, 'no-reply'::text])));
+ALTER TABLE nightshift.control_actions ADD CONSTRAINT control_actions_pkey PRIMARY KEY (id);
+ALTER TABLE nightshift.control_actions ADD CONSTRAINT control_actions_via_check CHECK ((via = ANY (ARRAY['dashboard'::text, 'api'::text, 'cli'::text])));
+CREATE INDEX control_actions_at ON nightshift.control_actions USING btree (at DESC);
+CREATE INDEX control_actions_worker_at ON nightshift.control_actions USING btree (worker, at DESC);
+
 CREATE TABLE nightshift.dead_letter_reviews (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
   dead_letter_id bigint NOT NULL,
