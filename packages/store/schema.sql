@@ -51,6 +51,20 @@ ALTER TABLE nightshift.control_actions ADD CONSTRAINT control_actions_via_check 
 CREATE INDEX control_actions_at ON nightshift.control_actions USING btree (at DESC);
 CREATE INDEX control_actions_worker_at ON nightshift.control_actions USING btree (worker, at DESC);
 
+CREATE TABLE nightshift.dead_letter_reviews (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  dead_letter_id bigint NOT NULL,
+  action text NOT NULL,
+  by text NOT NULL,
+  at timestamp with time zone NOT NULL DEFAULT now(),
+  note text,
+  detail jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+ALTER TABLE nightshift.dead_letter_reviews ADD CONSTRAINT dead_letter_reviews_action_check CHECK ((action = ANY (ARRAY['requeued'::text, 'ignored'::text, 'edited'::text])));
+ALTER TABLE nightshift.dead_letter_reviews ADD CONSTRAINT dead_letter_reviews_dead_letter_id_fkey FOREIGN KEY (dead_letter_id) REFERENCES nightshift.dead_letters(id) ON DELETE CASCADE;
+ALTER TABLE nightshift.dead_letter_reviews ADD CONSTRAINT dead_letter_reviews_pkey PRIMARY KEY (id);
+CREATE INDEX dead_letter_reviews_letter_idx ON nightshift.dead_letter_reviews USING btree (dead_letter_id, id);
+
 CREATE TABLE nightshift.dead_letters (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
   dedup_key text NOT NULL,
@@ -87,10 +101,24 @@ CREATE TABLE nightshift.dead_letters (
 ALTER TABLE nightshift.dead_letters ADD CONSTRAINT dead_letters_dedup_key_key UNIQUE (dedup_key);
 ALTER TABLE nightshift.dead_letters ADD CONSTRAINT dead_letters_pkey PRIMARY KEY (id);
 ALTER TABLE nightshift.dead_letters ADD CONSTRAINT dead_letters_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'requeued'::text, 'ignored'::text])));
+CREATE INDEX dead_letters_error_class_time_idx ON nightshift.dead_letters USING btree (error_class, last_failed_at DESC, id DESC);
+CREATE INDEX dead_letters_message_id_idx ON nightshift.dead_letters USING btree (message_id);
 CREATE INDEX dead_letters_status_time_idx ON nightshift.dead_letters USING btree (status, last_failed_at DESC, id DESC);
 CREATE UNIQUE INDEX dead_letters_task_attempt_key ON nightshift.dead_letters USING btree (message_id, task_attempt) WHERE (task_attempt IS NOT NULL);
 CREATE INDEX dead_letters_task_time_idx ON nightshift.dead_letters USING btree (task, last_failed_at DESC, id DESC);
 CREATE INDEX dead_letters_time_idx ON nightshift.dead_letters USING btree (last_failed_at DESC, id DESC);
+
+CREATE TABLE nightshift.queue_actions (
+  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+  queue text NOT NULL,
+  action text NOT NULL,
+  by text NOT NULL,
+  at timestamp with time zone NOT NULL DEFAULT now(),
+  detail jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+ALTER TABLE nightshift.queue_actions ADD CONSTRAINT queue_actions_action_check CHECK ((action = ANY (ARRAY['purged'::text, 'promoted'::text])));
+ALTER TABLE nightshift.queue_actions ADD CONSTRAINT queue_actions_pkey PRIMARY KEY (id);
+CREATE INDEX queue_actions_queue_idx ON nightshift.queue_actions USING btree (queue, id DESC);
 
 CREATE TABLE nightshift.schedule_fires (
   seq bigint GENERATED ALWAYS AS IDENTITY NOT NULL,

@@ -85,6 +85,11 @@ export async function sendEnvelope(broker: Broker, envelope: TaskEnvelope, event
     await publishTask(broker, envelope, headers);
     return traceIdOf(span);
   });
+  announceSent(events, envelope, traceId);
+}
+
+/** The `task.sent` event of a published envelope (with its arguments and trace id, for the task history). */
+export function announceSent(events: EventPublisher, envelope: TaskEnvelope, traceId: string | undefined): void {
   events.publish('task.sent', {
     // When it was sent, not now: the confirm may arrive after a worker has already started it.
     at: envelope.sentAt,

@@ -11,3 +11,4 @@ export { createClient, buildEnvelope, sendEnvelope, type Client, type ClientOpti
 export { EventPublisher, publishEvent, parseEvents, type EventType, type LifecycleEvent } from './events.ts';
 export { serveControl, broadcastControl, type ControlCommand, type ControlRequest, type ControlReply, type BroadcastOptions } from './control.ts';
 export { brokerReplayPublisher, type Replay } from './replay.ts';
+export { prefixQueues, peekQueue, promoteDelayed, MAX_PEEK, PEEK_SCAN, type PrefixQueue, type QueueKind, type WaitingMessage, type Promotion } from './queue-peek.ts';

@@ -1,7 +1,8 @@
 import type { TaskEnvelope } from '@nightshift/core';
-import { ATTR_DEAD_LETTER_ID, extractTraceContext } from '@nightshift/telemetry';
+import { ATTR_DEAD_LETTER_ID, extractTraceContext, traceIdOf } from '@nightshift/telemetry';
 import type { Broker } from './broker.ts';
-import { publishTask } from './client.ts';
+import { announceSent, publishTask } from './client.ts';
+import type { EventPublisher } from './events.ts';
 import { messagingAttributes, publishInSpan, taskAttributes } from './message-spans.ts';
 
 /** A dead letter sent again: its new envelope, its queue, and the trace headers of the original message. */
@@ -14,14 +15,20 @@ export interface Replay {
 
 /**
  * Publishes requeued dead letters through `broker`: to the `tasks` exchange under the task's queue (declared if
- * needed), confirmed, inside a `requeue <task>` span whose parent is the original message's trace.
+ * needed), confirmed, inside a `requeue <task>` span whose parent is the original message's trace; then announces
+ * each as a `task.sent` event on `events`, as a producer's send does, so the replay's run in the history has its
+ * args, kwargs and replay origin (without it the history knew the run only from the worker's events: args null).
  */
-export function brokerReplayPublisher(broker: Broker): (replay: Replay) => Promise<void> {
+export function brokerReplayPublisher(broker: Broker, events: EventPublisher): (replay: Replay) => Promise<void> {
   return async (replay) => {
     const envelope = { ...replay.envelope, queue: replay.queue };
     const operation = { name: 'requeue', type: 'send', exchange: broker.names.tasks, routingKey: envelope.queue, messageId: envelope.id } as const;
     const attributes = { ...messagingAttributes(operation), ...taskAttributes(envelope), [ATTR_DEAD_LETTER_ID]: replay.deadLetterId };
     const headers: Record<string, unknown> = { ...replay.traceHeaders };
-    await publishInSpan(`requeue ${envelope.task}`, attributes, extractTraceContext(headers), headers, () => publishTask(broker, envelope, headers));
+    const traceId = await publishInSpan(`requeue ${envelope.task}`, attributes, extractTraceContext(headers), headers, async (span) => {
+      await publishTask(broker, envelope, headers);
+      return traceIdOf(span);
+    });
+    announceSent(events, envelope, traceId);
   };
 }

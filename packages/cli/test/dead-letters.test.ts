@@ -193,3 +193,22 @@ test('with --json, the store\'s refusals and an unreachable store are JSON on st
   assert.deepEqual(more, []);
   assert.doesNotMatch(down.stderr.text, /s3cret/);
 });
+
+test('requeue by error class and time range, paced with --rate, prints its progress; the replays\' reviews name the person', async () => {
+  const deadLetters = new DeadLetters(store);
+  const slow = [];
+  for (let i = 0; i < 3; i += 1) slow.push(await deadLetters.record({ ...input('mail.send', `bulk-${i}-${Date.now()}`), error: { name: 'SlowError', message: 'slow' } }));
+  const other = await deadLetters.record(input('mail.send', `bulk-other-${Date.now()}`));
+  const io = testIo({ env });
+  assert.equal(await main(['dead-letters', 'requeue', '--error-class', 'SlowError', '--since', '1h', '--rate', '50'], io), 0, io.stderr.text);
+  assert.equal(io.stdout.lines().length, 3);
+  assert.deepEqual(io.stderr.lines(), ['requeued 1 of 3', 'requeued 2 of 3', 'requeued 3 of 3']);
+  for (const { id } of slow) assert.deepEqual((await deadLetters.reviews(id)).map((r) => [r.action, r.by]), [['requeued', 'ana']]);
+  const show = testIo({ env });
+  assert.equal(await main(['dead-letters', 'show', slow[0]?.id ?? ''], show), 0);
+  assert.match(show.stdout.text, /\nreviews:\n {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}requeued by ana\n/);
+  assert.equal((await deadLetters.get(other.id)).status, 'pending', 'another error class is left alone');
+  const badRate = testIo({ env });
+  assert.equal(await main(['dead-letters', 'requeue', '--error-class', 'SlowError', '--rate', 'fast'], badRate), 2);
+  assert.match(badRate.stderr.text, /--rate "fast" is not a rate/);
+});

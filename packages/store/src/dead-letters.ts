@@ -18,16 +18,26 @@ export interface RecordOutcome {
   readonly alert?: AlertOutcome;
 }
 
-/** Filters and page of `list`. */
-export interface DeadLetterQuery {
+/** Which dead letters: of `list`, `count`, a bulk requeue or ignore. */
+export interface DeadLetterFilter {
   /** Only these statuses. Default: all. */
   readonly status?: DeadLetterStatus | readonly DeadLetterStatus[];
   /** Only this task name. Default: any. */
   readonly task?: string;
   /** Only this reason. Default: any. */
   readonly reason?: string;
+  /** Only this error class (`TimeoutError`). Default: any. */
+  readonly errorClass?: string;
   /** Only dead letters whose last failure is at or after this time. Default: any time. */
   readonly since?: Date;
+  /** Only dead letters whose last failure is before this time. Default: any time. */
+  readonly until?: Date;
+  /** Only the dead letters of this task message id (a task's id: its dead letter). Default: any. */
+  readonly messageId?: string;
+}
+
+/** Filters and page of `list`. */
+export interface DeadLetterQuery extends DeadLetterFilter {
   /** Page size, 1 to `MAX_DEAD_LETTER_PAGE`. Default: `50`. */
   readonly limit?: number;
   /** The `next` cursor of the previous page. Default: the first page (newest first). */
@@ -40,7 +50,17 @@ export interface DeadLetterPage {
   readonly next?: string;
 }
 
-/** Who changes a dead letter's status, and why. */
+/** One entry of a dead letter's audit trail. */
+export interface DeadLetterReview {
+  readonly action: 'requeued' | 'ignored' | 'edited';
+  readonly by: string;
+  /** ISO 8601. */
+  readonly at: string;
+  readonly note: string | null;
+  /** requeued: `replayId`; edited: `before` and `after` (`args`, `kwargs`). */
+  readonly detail: Record<string, unknown>;
+}
+
 /** One dead letter ignored, and the review that this replaced (only with `force`). */
 export interface IgnoreOutcome {
   readonly id: string;
@@ -115,11 +135,7 @@ export class DeadLetters {
   /** Newest first (by last failure, then id), a page at a time, with a cursor that stays right while rows arrive. */
   async list(query: DeadLetterQuery = {}): Promise<DeadLetterPage> {
     const limit = pageLimit(query.limit, MAX_DEAD_LETTER_PAGE);
-    const filter = new ListFilter();
-    filter.addOneOf('status', 'status', query.status, DEAD_LETTER_STATUSES);
-    if (query.task !== undefined) filter.add((n) => `task = $${n}`, query.task);
-    if (query.reason !== undefined) filter.add((n) => `reason = $${n}`, query.reason);
-    if (query.since !== undefined) filter.add((n) => `last_failed_at >= $${n}`, query.since);
+    const filter = whereOf(query);
     const { text, values } = filter.page(`SELECT ${SUMMARY_COLUMNS} FROM ${this.store.table('dead_letters')}`, 'last_failed_at', query.after, limit);
     const { rows } = await this.store.query<DeadLetterRow>(text, values);
     return onePage(rows.map(readDeadLetterRow), limit, (letter) => letter.lastFailedAt);
@@ -155,8 +171,36 @@ export class DeadLetters {
         `UPDATE ${table} SET status = 'ignored', status_by = $2, status_at = now(), status_note = $3 WHERE id = ANY($1::bigint[])`,
         [wanted, review.by ?? 'unknown', review.note ?? null],
       );
+      await client.query(
+        `INSERT INTO ${this.store.table('dead_letter_reviews')} (dead_letter_id, action, by, note) SELECT unnest($1::bigint[]), 'ignored', $2, $3`,
+        [wanted, review.by ?? 'unknown', review.note ?? null],
+      );
       return wanted.map((id) => ({ id, replaced: already.get(id) ?? null }));
     });
+  }
+
+  /** How many dead letters match: what a bulk requeue or ignore of `filter` would touch. */
+  async count(query: DeadLetterFilter = {}): Promise<number> {
+    const filter = whereOf(query);
+    const { text, values } = filter.where();
+    const { rows } = await this.store.query<{ count: string }>(`SELECT count(*) AS count FROM ${this.store.table('dead_letters')} ${text}`, values);
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  /** The ids matching `filter`, oldest first, at most `limit`: the rows of a bulk requeue or ignore. */
+  async idsMatching(query: DeadLetterFilter, limit: number): Promise<string[]> {
+    const filter = whereOf(query);
+    const { text, values } = filter.where();
+    const { rows } = await this.store.query<{ id: string }>(
+      `SELECT id FROM ${this.store.table('dead_letters')} ${text} ORDER BY last_failed_at, id LIMIT ${Math.max(1, Math.floor(limit))}`, values);
+    return rows.map((row) => String(row.id));
+  }
+
+  /** A dead letter's audit trail, oldest first. */
+  async reviews(id: string): Promise<readonly DeadLetterReview[]> {
+    const { rows } = await this.store.query<{ action: DeadLetterReview['action']; by: string; at: Date; note: string | null; detail: Record<string, unknown> }>(
+      `SELECT action, by, at, note, detail FROM ${this.store.table('dead_letter_reviews')} WHERE dead_letter_id = $1 ORDER BY id`, [parseId(id)]);
+    return rows.map((row) => ({ action: row.action, by: row.by, at: row.at.toISOString(), note: row.note, detail: row.detail }));
   }
 
   /** Sends dead letters' tasks again; see `requeueDeadLetters`. */
@@ -172,6 +216,17 @@ export class DeadLetters {
 }
 
 
+function whereOf(query: DeadLetterFilter): ListFilter {
+  const filter = new ListFilter();
+  filter.addOneOf('status', 'status', query.status, DEAD_LETTER_STATUSES);
+  if (query.task !== undefined) filter.add((n) => `task = $${n}`, query.task);
+  if (query.reason !== undefined) filter.add((n) => `reason = $${n}`, query.reason);
+  if (query.errorClass !== undefined) filter.add((n) => `error_class = $${n}`, query.errorClass);
+  if (query.since !== undefined) filter.add((n) => `last_failed_at >= $${n}`, query.since);
+  if (query.until !== undefined) filter.add((n) => `last_failed_at < $${n}`, query.until);
+  if (query.messageId !== undefined) filter.add((n) => `message_id = $${n}`, query.messageId);
+  return filter;
+}
 
 function text(value: string | undefined): string | null {
   return value === undefined ? null : value.replaceAll('\u0000', '');

@@ -24,6 +24,11 @@ export class ListFilter {
     else if (list.length > 1) this.add((n) => `${column} = ANY($${n})`, list);
   }
 
+  /** The WHERE clause alone (empty without conditions), for a count or an unpaged selection. */
+  where(): { readonly text: string; readonly values: readonly unknown[] } {
+    return { text: this.#where.length > 0 ? `WHERE ${this.#where.join(' AND ')}` : '', values: this.#values };
+  }
+
   /**
    * The query of one page: rows older than `after` (a cursor from `cursorOf`), newest first by `timeColumn`
    * then id, one more than `limit` so that the caller knows whether a next page exists.

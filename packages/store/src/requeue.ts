@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { decode, encode, type TaskEnvelope } from '@nightshift/core';
-import { parseId, type DeadLetterStatus } from './dead-letter.ts';
-import type { DeadLetters } from './dead-letters.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BadParameterError, decode, encode, type TaskEnvelope } from '@nightshift/core';
+import { parseId, toJsonb, type DeadLetterStatus } from './dead-letter.ts';
+import type { DeadLetterFilter, DeadLetters } from './dead-letters.ts';
 import { DeadLetterNotFoundError, RequeueRefusedError } from './errors.ts';
 
 /** A task message to send again, built from a stored dead letter. */
@@ -19,17 +20,19 @@ export interface ReplayMessage {
 /** Publishes a replay and resolves once the broker confirmed it. */
 export type ReplayPublisher = (replay: ReplayMessage) => Promise<void>;
 
-/** Which dead letters to requeue: these ids, or every one matching the filter. */
+/** Which dead letters to requeue: these ids, or every one matching the filter (status default: `pending`). */
 export type RequeueSelection =
   | { readonly ids: readonly string[] }
-  | {
-    readonly task?: string;
-    /** Default: `pending`. */
-    readonly status?: DeadLetterStatus;
-    readonly since?: Date;
+  | (DeadLetterFilter & {
     /** At most this many. Default: `1000`. */
     readonly limit?: number;
-  };
+  });
+
+/** New arguments for the replay of one dead letter, recorded in its audit trail with the old ones. */
+export interface ReplayEdit {
+  readonly args?: readonly unknown[];
+  readonly kwargs?: Readonly<Record<string, unknown>>;
+}
 
 export interface RequeueOptions {
   readonly publish: ReplayPublisher;
@@ -38,6 +41,14 @@ export interface RequeueOptions {
   /** Who asked; kept on the row. Default: `unknown`. */
   readonly by?: string;
   readonly note?: string;
+  /** Replace the args or kwargs of the replay (one id only). Default: the dead letter's own. */
+  readonly edit?: ReplayEdit;
+  /** At most this many replays a second (SQS redrive's velocity). Default: no limit. */
+  readonly perSecond?: number;
+  /** Called after each replay with how many are done of how many. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Stops between replays; those not yet sent stay as they were. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RequeueOutcome {
@@ -67,7 +78,11 @@ interface Candidate {
 export async function requeueDeadLetters(deadLetters: DeadLetters, selection: RequeueSelection, options: RequeueOptions): Promise<readonly RequeueOutcome[]> {
   const { store } = deadLetters;
   const table = store.table('dead_letters');
-  const ids = 'ids' in selection ? selection.ids.map(parseId) : await selectIds(deadLetters, selection);
+  const ids = 'ids' in selection
+    ? selection.ids.map(parseId)
+    : await deadLetters.idsMatching({ ...selection, status: selection.status ?? 'pending' }, selection.limit ?? 1000);
+  if (options.edit !== undefined && ids.length !== 1) throw new BadParameterError('args', 'args can be edited when one dead letter is requeued, not several');
+  if (options.perSecond !== undefined && !(options.perSecond > 0)) throw new BadParameterError('perSecond', 'perSecond must be above 0');
   const { rows } = await store.query<Candidate>(`SELECT id, status, body, headers, status_at, status_by FROM ${table} WHERE id = ANY($1::bigint[])`, [ids]);
   const found = new Map(rows.map((row) => [String(row.id), row]));
   const missing = ids.filter((id) => !found.has(id));
@@ -75,32 +90,53 @@ export async function requeueDeadLetters(deadLetters: DeadLetters, selection: Re
   for (const row of rows) check(row, options.force === true);
 
   const outcomes: RequeueOutcome[] = [];
+  const reviews = store.table('dead_letter_reviews');
+  const startedMs = Date.now();
   for (const id of ids) {
+    if (options.signal?.aborted) break;
+    // Paced from the start rather than after each: a slow publish does not lower the rate further.
+    if (options.perSecond !== undefined) {
+      const dueMs = startedMs + (outcomes.length * 1000) / options.perSecond;
+      if (dueMs > Date.now()) await sleep(dueMs - Date.now());
+    }
     outcomes.push(await store.transaction(async (client) => {
       const locked = await client.query<Candidate>(`SELECT id, status, body, headers, status_at, status_by FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
       const row = locked.rows[0];
       if (row === undefined) throw new DeadLetterNotFoundError([id]);
       check(row, options.force === true);
-      const replay = buildReplay(row);
+      const replay = buildReplay(row, options.edit);
+      if (options.edit !== undefined) {
+        const before = decode(row.body);
+        const old = before.ok ? { args: before.envelope.args, kwargs: before.envelope.kwargs } : {};
+        await client.query(`INSERT INTO ${reviews} (dead_letter_id, action, by, note, detail) VALUES ($1, 'edited', $2, $3, $4)`, [
+          id, options.by ?? 'unknown', options.note ?? null,
+          JSON.stringify(toJsonb({ before: old, after: { args: replay.envelope.args, kwargs: replay.envelope.kwargs } })),
+        ]);
+      }
       await options.publish(replay);
       await client.query(
         `UPDATE ${table} SET status = 'requeued', status_by = $2, status_at = now(), status_note = $3,
            requeue_count = requeue_count + 1, replay_id = $4 WHERE id = $1`,
         [id, options.by ?? 'unknown', options.note ?? null, replay.envelope.id],
       );
+      await client.query(`INSERT INTO ${reviews} (dead_letter_id, action, by, note, detail) VALUES ($1, 'requeued', $2, $3, $4)`,
+        [id, options.by ?? 'unknown', options.note ?? null, JSON.stringify({ replayId: replay.envelope.id })]);
       return { id, task: replay.envelope.task, queue: replay.queue, replayId: replay.envelope.id };
     }));
+    options.onProgress?.(outcomes.length, ids.length);
   }
   return outcomes;
 }
 
 /** The replay of a stored task message: same task, args and queue, a new id, a fresh attempt count, a replay origin. */
-function buildReplay(row: Pick<Candidate, 'id' | 'body' | 'headers'>, now = Date.now()): ReplayMessage {
+function buildReplay(row: Pick<Candidate, 'id' | 'body' | 'headers'>, edit: ReplayEdit | undefined, now = Date.now()): ReplayMessage {
   const decoded = decode(row.body);
   if (!decoded.ok) throw new RequeueRefusedError(String(row.id), `dead letter #${row.id} is not a task message (${decoded.error.reason}), so it cannot be requeued; ignore it instead`);
   const { eta: _eta, expires: _expires, ...original } = decoded.envelope;
   const envelope: TaskEnvelope = {
     ...original,
+    ...(edit?.args !== undefined ? { args: [...edit.args] } : {}),
+    ...(edit?.kwargs !== undefined ? { kwargs: { ...edit.kwargs } } : {}),
     id: randomUUID(),
     attempt: 1,
     sentAt: new Date(now).toISOString(),
@@ -121,19 +157,4 @@ function check(row: Candidate, force: boolean): void {
   }
   const decoded = decode(row.body);
   if (!decoded.ok) throw new RequeueRefusedError(String(row.id), `dead letter #${row.id} is not a task message (${decoded.error.reason}), so it cannot be requeued; ignore it instead`);
-}
-
-async function selectIds(deadLetters: DeadLetters, filter: Exclude<RequeueSelection, { ids: readonly string[] }>): Promise<string[]> {
-  const ids: string[] = [];
-  const limit = filter.limit ?? 1000;
-  let after: string | undefined;
-  do {
-    const page = await deadLetters.list({
-      status: filter.status ?? 'pending', limit: Math.min(500, limit - ids.length),
-      ...(filter.task !== undefined ? { task: filter.task } : {}), ...(filter.since !== undefined ? { since: filter.since } : {}), ...(after !== undefined ? { after } : {}),
-    });
-    ids.push(...page.items.map((item) => item.id));
-    after = page.next;
-  } while (after !== undefined && ids.length < limit);
-  return ids.reverse(); // oldest first: replays go out in the order the tasks died
 }

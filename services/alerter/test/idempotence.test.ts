@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decode } from '@nightshift/core';
 import { publishDeadLetter, HEADERS } from '@nightshift/broker';
-import { brokerReplayPublisher } from '@nightshift/broker';
+import { brokerReplayPublisher, EventPublisher } from '@nightshift/broker';
 import { alerterHarness, deadLetterTask, eventually, rowCount, taskMessage } from './support.ts';
 import { slackWebhook } from '@nightshift/test-helpers';
 
@@ -60,7 +60,7 @@ test('requeue puts the task back in its queue with a fresh attempt count, the re
     const envelope = await deadLetterTask(harness.producer, 'reports.generate', ['usage'], new Error('flaky'), { queue: 'replays', traceId });
     await eventually('the row', async () => (await rowCount(harness.store)) === 1);
     const [item] = (await harness.deadLetters.list()).items;
-    const [outcome] = await harness.deadLetters.requeue({ ids: [item?.id ?? ''] }, { publish: brokerReplayPublisher(harness.producer), by: 'test' });
+    const [outcome] = await harness.deadLetters.requeue({ ids: [item?.id ?? ''] }, { publish: brokerReplayPublisher(harness.producer, new EventPublisher(harness.producer)), by: 'test' });
     const message = await eventually('the task back in its queue', () => harness.raw.get(harness.producer.names.queue('replays'), { noAck: true }), 2_000, 20);
     const decoded = decode(message.content);
     assert.ok(decoded.ok);

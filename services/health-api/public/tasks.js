@@ -41,9 +41,10 @@ export function Tasks({ params }) {
 export function TaskDetail({ path }) {
   const id = decodeURIComponent(path.slice('/tasks/'.length));
   const [run, error] = useData(`/api/tasks/${encodeURIComponent(id)}`);
+  const [letters] = useData(`/api/dead-letters?taskId=${encodeURIComponent(id)}`, false); // its dead letter, if it died
   if (!run) return html`<${Err} error=${error} />`;
   return html`<h2>${run.name} <${State} s=${run.state} /></h2><p class="mono">${run.id}</p>
-    <div class="bar"><${RevokeButton} id=${run.id} state=${run.state} />${run.traceUrl ? html`<a href=${run.traceUrl} target="_blank" rel="noopener">trace ${run.traceId}</a>` : run.traceId ? html`<span class="mono">trace ${run.traceId}</span>` : null}</div>
+    <div class="bar"><${RevokeButton} id=${run.id} state=${run.state} />${(letters?.items ?? []).map((d) => html`<a data-dead-letter-link href=${`/dead-letters/${d.id}`} onClick=${go(`/dead-letters/${d.id}`)}>dead letter #${d.id} (${d.status})</a>`)}${run.origin?.type === 'replay' ? html`<a data-replay-of href=${`/dead-letters/${run.origin.deadLetterId}`} onClick=${go(`/dead-letters/${run.origin.deadLetterId}`)}>replay of dead letter #${run.origin.deadLetterId}</a>` : null}${run.traceUrl ? html`<a href=${run.traceUrl} target="_blank" rel="noopener">trace ${run.traceId}</a>` : run.traceId ? html`<span class="mono">trace ${run.traceId}</span>` : null}</div>
     <table><tbody>${[['args', JSON.stringify(run.args)], ['kwargs', JSON.stringify(run.kwargs)], ['queue', run.queue], ['attempt', `${run.attempt}/${run.maxAttempts}`], ['worker', run.worker],
       ['sent', run.sentAt], ['started', run.startedAt], ['finished', run.finishedAt], ['runtime', ms(run.runtimeMs)], ['result', JSON.stringify(run.result)], ['origin', JSON.stringify(run.origin)]]
       .map(([k, v]) => html`<tr><th>${k}</th><td class="mono">${v ?? '—'}</td></tr>`)}</tbody></table>

@@ -1,8 +1,8 @@
 // The dashboard's pages, one module each. Values are always children (text), never HTML.
-import { DeadLetters } from '/assets/dead-letters.js';
+import { DeadLetterDetail, DeadLetters } from '/assets/dead-letters.js';
 import { Monitor } from '/assets/monitor.js';
 import { Overview } from '/assets/overview.js';
-import { Queues } from '/assets/queues.js';
+import { QueueDetail, Queues } from '/assets/queues.js';
 import { ScheduleDetail, Schedules } from '/assets/schedules.js';
 import { TaskDetail, Tasks } from '/assets/tasks.js';
 import { WorkerDetail, Workers } from '/assets/workers.js';
@@ -18,5 +18,7 @@ export const PAGES = [
   { path: '/dead-letters', title: 'Dead letters', view: DeadLetters },
   { path: '/monitor', title: 'Monitor', view: Monitor },
   { path: '/workers/', title: 'Worker', view: WorkerDetail, match: /^\/workers\/.+/, hidden: true },
+  { path: '/queues/', title: 'Queue', view: QueueDetail, match: /^\/queues\/.+/, hidden: true },
+  { path: '/dead-letters/', title: 'Dead letter', view: DeadLetterDetail, match: /^\/dead-letters\/.+/, hidden: true },
 ];
 

@@ -139,10 +139,13 @@ test('helmet\'s headers are on every answer, with a policy that lets the dashboa
 
 test('queues and schedules come from the app and the broker', async () => {
   const queues = await eventually('the queues to be polled', async () => {
-    const body = (await site.request('GET', '/api/queues')).json as { items: { name: string; depth: number | null }[] };
-    return body.items.some((q) => q.name === 'reports') ? body : undefined;
+    const body = (await site.request('GET', '/api/queues')).json as { items: { name: string; kind: string; depth: number | null }[] };
+    return body.items.some((q) => q.name === 'reports') && body.items.some((q) => q.kind === 'dead-letters') ? body : undefined;
   });
-  assert.deepEqual(queues.items.map((q) => q.name).sort(), ['default', 'reports']);
+  assert.deepEqual(queues.items.filter((q) => q.kind === 'work').map((q) => q.name).sort(), ['default', 'reports']);
+  // Beside them, the retry ladder's steps and the dead-letters queue (NIGHTSHIFT_RETRY_LADDER is 100ms,1s here).
+  const prefix = site.env.NIGHTSHIFT_PREFIX as string;
+  assert.deepEqual(queues.items.filter((q) => q.kind !== 'work').map((q) => q.name), [`${prefix}.retry.100ms`, `${prefix}.retry.1s`, `${prefix}.dead-letters`]);
   const schedules = (await site.request('GET', '/api/schedules')).json as { entries: { name: string; schedule: unknown; description: string; queue: string | null; nextRuns: string[] }[] };
   assert.equal(schedules.entries[0]?.name, 'hourly-report');
   assert.deepEqual(schedules.entries[0]?.schedule, { every: '1h' }, 'as written');

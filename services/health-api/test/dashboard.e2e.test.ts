@@ -82,6 +82,7 @@ test('requeue a dead letter from the page', async () => {
   await page.goto(`${site.api.url}/dead-letters`);
   await shot('dead-letters');
   await page.locator(`tr[data-dead-letter="${id}"] button`, { hasText: 'Requeue' }).click();
+  await page.locator('[data-confirm]').click(); // the page's own confirmation, naming the letter
   await page.locator('[data-result]').filter({ hasText: 'requeued' }).waitFor();
   assert.equal((await deadLetters.get(id)).status, 'requeued');
 });

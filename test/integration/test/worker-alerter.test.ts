@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect, type ChannelModel } from 'amqplib';
 import { loadConfig } from '@nightshift/core';
-import { Broker, brokerOptions, brokerReplayPublisher, createClient, parseEvents, type Client, type LifecycleEvent } from '@nightshift/broker';
+import { Broker, brokerOptions, brokerReplayPublisher, createClient, EventPublisher, parseEvents, type Client, type LifecycleEvent } from '@nightshift/broker';
 import { loadAlerterConfig, startAlerter, type Alerter } from '@nightshift/alerter';
 import { quoteIdent } from '@nightshift/store';
 import { createLogger, metrics } from '@nightshift/telemetry';
@@ -81,8 +81,12 @@ test('requeue of a stored dead letter runs the task again (now it succeeds) and 
   const row = await eventually('the dead letter row', async () => (await rows()).find((r) => r.messageId === id));
   assert.equal(row.status, 'pending');
   writeFileSync(fixedBy, 'the fix shipped');
-  const [outcome] = await alerter.deadLetters.requeue({ ids: [row.id] }, { publish: brokerReplayPublisher(client.broker), by: 'on-call' });
+  const replayEvents = new EventPublisher(client.broker);
+  await replayEvents.ready();
+  const [outcome] = await alerter.deadLetters.requeue({ ids: [row.id] }, { publish: brokerReplayPublisher(client.broker, replayEvents), by: 'on-call' });
   assert.ok(outcome);
+  assert.ok(await eventually('the replay\'s task.sent, with its args', () => events.find((e) => e.type === 'task.sent' && e.id === outcome.replayId && Array.isArray(e.args))));
+  await replayEvents.close();
   const done = await eventually('the replay to succeed', () => events.find((e) => e.type === 'task.succeeded' && e.id === outcome.replayId))
     .finally(() => rmSync(fixedBy, { force: true }));
   assert.equal(done.result, 'fixed');

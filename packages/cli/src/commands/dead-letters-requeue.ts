@@ -1,5 +1,4 @@
-import { Broker, brokerOptions } from '@nightshift/broker';
-import { brokerReplayPublisher } from '@nightshift/broker';
+import { Broker, brokerOptions, brokerReplayPublisher, EventPublisher } from '@nightshift/broker';
 import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type RequeueSelection } from '@nightshift/store';
 import { waitForBroker } from '../broker-wait.ts';
 import { UsageError, type Io } from '../command.ts';
@@ -10,6 +9,9 @@ export interface RequeueValues {
   readonly task?: string;
   readonly status?: string;
   readonly since?: string;
+  readonly until?: string;
+  readonly 'error-class'?: string;
+  readonly rate?: string;
   readonly note?: string;
   readonly force?: boolean;
   readonly json: boolean;
@@ -17,29 +19,41 @@ export interface RequeueValues {
 
 /** `nightshift dead-letters requeue <id…>` or `--task T [--status pending]`: sends the tasks again, marks the rows. */
 export async function requeueDeadLetters(ids: readonly string[], values: RequeueValues, io: Io): Promise<number> {
-  if (ids.length > 0 && values.task !== undefined) throw new UsageError('give ids or --task, not both');
-  if (ids.length === 0 && values.task === undefined) {
-    throw new UsageError('"nightshift dead-letters requeue" needs ids or --task <name>', 'e.g. nightshift dead-letters requeue 42 43, or nightshift dead-letters requeue --task reports.generate --status pending');
+  const byFilter = values.task !== undefined || values['error-class'] !== undefined;
+  if (ids.length > 0 && byFilter) throw new UsageError('give ids or a filter (--task, --error-class), not both');
+  if (ids.length === 0 && !byFilter) {
+    throw new UsageError('"nightshift dead-letters requeue" needs ids or --task <name> (or --error-class <class>)', 'e.g. nightshift dead-letters requeue 42 43, or nightshift dead-letters requeue --task reports.generate --status pending');
   }
+  const perSecond = values.rate === undefined ? undefined : Number(values.rate);
+  if (perSecond !== undefined && !(Number.isFinite(perSecond) && perSecond > 0)) throw new UsageError(`--rate ${JSON.stringify(values.rate)} is not a rate`, 'a number of requeues a second above 0, e.g. --rate 20');
   const status = values.status ?? 'pending';
   if (!DEAD_LETTER_STATUSES.includes(status as DeadLetterStatus)) throw new UsageError(`--status ${JSON.stringify(status)} is not a status`, `use one of ${DEAD_LETTER_STATUSES.join(', ')}`);
   const selection: RequeueSelection = ids.length > 0
     ? { ids }
-    : { task: values.task as string, status: status as DeadLetterStatus, ...(values.since !== undefined ? { since: readSince(values.since) } : {}) };
+    : {
+      status: status as DeadLetterStatus,
+      ...(values.task !== undefined ? { task: values.task } : {}), ...(values['error-class'] !== undefined ? { errorClass: values['error-class'] } : {}),
+      ...(values.since !== undefined ? { since: readSince(values.since) } : {}), ...(values.until !== undefined ? { until: readSince(values.until) } : {}),
+    };
   return withDeadLetters(io, async (deadLetters, config) => {
     const broker = await waitForBroker(Broker.connect({ ...brokerOptions(config, 'nightshift cli'), failWhenRefused: true }), config, io, values.json);
+    // The replays' `task.sent` events give their runs in the history their args; closed before the broker, so they go out.
+    const events = new EventPublisher(broker);
     try {
+      await events.ready();
       const outcomes = await deadLetters.requeue(selection, {
-        publish: brokerReplayPublisher(broker), force: values.force === true, by: reviewer(io), ...(values.note !== undefined ? { note: values.note } : {}),
+        publish: brokerReplayPublisher(broker, events), force: values.force === true, by: reviewer(io), ...(values.note !== undefined ? { note: values.note } : {}),
+        ...(perSecond !== undefined ? { perSecond, onProgress: (done: number, total: number) => { if (!values.json) io.stderr.write(`requeued ${done} of ${total}\n`); } } : {}),
       });
       for (const outcome of outcomes) {
         io.stdout.write(values.json
           ? `${JSON.stringify(outcome)}\n`
           : `requeued #${outcome.id} (${outcome.task}) to queue "${outcome.queue}" as ${outcome.replayId}\n`);
       }
-      if (outcomes.length === 0 && !values.json) io.stdout.write(`nothing to requeue: no ${status} dead letters of task ${values.task}\n`);
+      if (outcomes.length === 0 && !values.json) io.stdout.write(`nothing to requeue: no ${status} dead letters${values.task !== undefined ? ` of task ${values.task}` : ''}${values['error-class'] !== undefined ? ` with error ${values['error-class']}` : ''}\n`);
       return 0;
     } finally {
+      await events.close();
       await broker.close();
     }
   });

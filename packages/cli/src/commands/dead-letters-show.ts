@@ -1,5 +1,5 @@
 import { redact } from '@nightshift/telemetry';
-import type { DeadLetter } from '@nightshift/store';
+import type { DeadLetter, DeadLetterReview } from '@nightshift/store';
 import type { Io } from '../command.ts';
 import { withDeadLetters } from './dead-letters-store.ts';
 
@@ -8,7 +8,8 @@ export async function showDeadLetter(id: string, values: { readonly json: boolea
   return withDeadLetters(io, async (deadLetters, config) => {
     const deadLetter = await deadLetters.get(id);
     const { body, ...rest } = deadLetter;
-    const shown = redact({ ...rest, body: body.toString('utf8') }, { keys: config.redactKeys }) as Omit<DeadLetter, 'body'> & { body: string };
+    const reviews = await deadLetters.reviews(id);
+    const shown = redact({ ...rest, body: body.toString('utf8'), reviews }, { keys: config.redactKeys }) as Shown;
     if (values.json) {
       io.stdout.write(`${JSON.stringify(shown)}\n`);
       return 0;
@@ -18,7 +19,9 @@ export async function showDeadLetter(id: string, values: { readonly json: boolea
   });
 }
 
-function describe(d: Omit<DeadLetter, 'body'> & { body: string }): string {
+type Shown = Omit<DeadLetter, 'body'> & { body: string; reviews: readonly DeadLetterReview[] };
+
+function describe(d: Shown): string {
   const line = (label: string, value: unknown) => (value === null || value === undefined || value === '' ? [] : [`${`${label}:`.padEnd(14)}${typeof value === 'string' ? value : JSON.stringify(value)}`]);
   const status = d.status === 'pending' ? 'pending' : `${d.status} by ${d.statusBy ?? '?'} at ${d.statusAt ?? '?'}${d.statusNote ? ` (${d.statusNote})` : ''}`;
   return [
@@ -40,6 +43,7 @@ function describe(d: Omit<DeadLetter, 'body'> & { body: string }): string {
     ...line('replay of', d.replayOf ? `#${d.replayOf}` : null),
     ...line('requeued', d.requeueCount > 0 ? `${d.requeueCount} time(s), latest as ${d.replayId}` : null),
     ...(d.errorStack ? ['', d.errorStack] : []),
+    ...(d.reviews.length > 0 ? ['', 'reviews:', ...d.reviews.map((r) => `  ${r.at}  ${r.action} by ${r.by}${r.note ? ` (${r.note})` : ''}${r.action === 'edited' ? `  ${JSON.stringify(r.detail)}` : ''}`)] : []),
     '',
     d.status === 'requeued'
       ? `already requeued; to send it again: nightshift dead-letters requeue ${d.id} --force`

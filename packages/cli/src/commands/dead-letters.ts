@@ -9,6 +9,9 @@ const options = {
   status: { type: 'string' },
   task: { type: 'string' },
   since: { type: 'string' },
+  until: { type: 'string' },
+  'error-class': { type: 'string' },
+  rate: { type: 'string' },
   limit: { type: 'string' },
   after: { type: 'string' },
   note: { type: 'string' },
@@ -19,7 +22,7 @@ const options = {
 const ACCEPTS: Readonly<Record<string, readonly (keyof typeof options)[]>> = {
   list: ['status', 'task', 'since', 'limit', 'after'],
   show: [],
-  requeue: ['task', 'status', 'since', 'note', 'force'],
+  requeue: ['task', 'status', 'since', 'until', 'error-class', 'rate', 'note', 'force'],
   ignore: ['note', 'force'],
 };
 
@@ -34,9 +37,11 @@ Actions:
         --since a duration back from now (1h, 2d) or a time; the last line gives --after for the next page
   show <id>
         everything kept about one dead letter: args (secrets redacted), error and stack, attempts, trace id
-  requeue <id…> | --task T [--status S] [--since D]  [--note N] [--force]
+  requeue <id…> | --task T [--error-class E] [--status S] [--since D] [--until D] [--rate N]  [--note N] [--force]
         sends the task again to its queue, with a fresh attempt count and origin "replay", linked to the
-        original trace, and marks the row requeued; one already requeued is refused unless --force
+        original trace, and marks the row requeued; one already requeued is refused unless --force.
+        By filter (--task and/or --error-class, a time range), --rate N sends at most N a second (as SQS's
+        redrive does), printing its progress
   ignore <id…> [--note N] [--force]
         marks dead letters ignored, with who (your login name) and why; one already ignored is refused
         unless --force, which replaces who ignored it and the note
@@ -49,6 +54,7 @@ Examples:
   nightshift dead-letters show 42
   nightshift dead-letters requeue 42 43 --note "report service fixed"
   nightshift dead-letters requeue --task reports.generateDaily --status pending
+  nightshift dead-letters requeue --error-class TimeoutError --since 2h --rate 20
   nightshift dead-letters ignore 44 --note "duplicate of #42"
   nightshift dead-letters list --json | jq -r 'select(.reason == "malformed") | .id'`;
 

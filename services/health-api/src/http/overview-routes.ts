@@ -8,7 +8,7 @@ const MonitorQuery = Type.Object({
   bucket: Type.Optional(Duration('width of a bucket, from 1s to 1d, default 1m')),
 }, { additionalProperties: false });
 
-/** The overview, queues and the monitor's series (the schedules have routes of their own). */
+/** The overview and the monitor's series (queues and schedules have routes of their own). */
 export function registerOverviewRoutes(app: FastifyInstance, room: ControlRoom): void {
   app.get('/api/overview', { schema: { summary: 'the last hour at a glance', tags: ['overview'], response: apiResponses({ 200: Anything('runs, workers, backlog, dead letters, beat and health') }, []) } }, async () => {
     const snapshot = room.poller.snapshot;
@@ -30,9 +30,6 @@ export function registerOverviewRoutes(app: FastifyInstance, room: ControlRoom):
       app: room.app ? { name: room.app.name, tasks: room.app.tasks.map((t) => t.name) } : null,
     };
   });
-  app.get('/api/queues', {
-    schema: { summary: 'depth, consumers, publish and deliver rates of each task queue', tags: ['overview'], response: apiResponses({ 200: Type.Object({ items: Type.Array(Anything('a queue')), polledAt: Type.Union([Type.String(), Type.Null()]) }) }, []) },
-  }, async () => ({ items: [...room.poller.snapshot.queues.values()], polledAt: room.poller.snapshot.polledAt }));
   app.get<{ Querystring: Static<typeof MonitorQuery> }>('/api/monitor', {
     schema: { summary: 'throughput by outcome, runtime percentiles and queue depth over time', tags: ['overview'], querystring: MonitorQuery, response: apiResponses({ 200: Anything('the series') }, [400, 503]) },
   }, async (request) => {

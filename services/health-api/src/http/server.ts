@@ -8,6 +8,7 @@ import { registerDeadLetterRoutes } from './dead-letter-routes.ts';
 import { registerEventStream } from './event-stream.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerOverviewRoutes } from './overview-routes.ts';
+import { registerQueueRoutes } from './queue-routes.ts';
 import { asBadParameter, validatorCompiler } from './request-validation.ts';
 import { registerRunbook } from './runbook.ts';
 import { registerScheduleRoutes } from './schedule-routes.ts';
@@ -56,6 +57,7 @@ export function buildServer(room: ControlRoom): FastifyInstance {
     registerOverviewRoutes(routes, room);
     registerWorkerRoutes(routes, room);
     registerTaskRoutes(routes, room);
+    registerQueueRoutes(routes, room);
     registerDeadLetterRoutes(routes, room);
     registerScheduleRoutes(routes, room);
     registerEventStream(routes, room);

@@ -1,9 +1,9 @@
-import { broadcastControl, type Broker } from '@nightshift/broker';
+import { broadcastControl, prefixQueues, type Broker, type QueueKind } from '@nightshift/broker';
 import type { Logger } from '@nightshift/core';
 import type { DeadLetters, ScheduleHealthRecords, ScheduleJudgement, StateCounts, TaskRuns } from '@nightshift/store';
 import type { BeatLease } from './beat-lease.ts';
 import type { LiveFeed } from './live-feed.ts';
-import type { ManagementRates } from './queue-rates.ts';
+import type { ManagementRates, QueueRates } from './queue-rates.ts';
 import type { WorkerRegistry } from './worker-registry.ts';
 
 /** A task queue as last polled. */
@@ -25,6 +25,12 @@ export interface QueueView {
   readonly checkedAt: string | null;
   /** The broker does not have this queue (yet). */
   readonly missing: boolean;
+  /** What the queue is for; a work queue's `name` is its logical name, the others' their broker name. */
+  readonly kind?: QueueKind;
+  /** The broker's name (`nightshift.q.default`). */
+  readonly brokerName?: string;
+  /** A ladder step's wait in milliseconds. */
+  readonly stepMs?: number;
 }
 
 /** Outcomes of the runs that finished in the health window. */
@@ -45,6 +51,8 @@ export interface Snapshot {
   /** Each schedule entry's health as the alerter last judged it, by name. */
   schedules: ReadonlyMap<string, ScheduleJudgement> | null;
   queues: Map<string, QueueView>;
+  /** The retry ladder's steps and the dead-letters queue, by broker name (not in the backlog: they are not work waiting for a worker). */
+  ladder: Map<string, QueueView>;
   /** ISO 8601: the last poll that finished. */
   polledAt: string | null;
   /** Total depth per poll, newest last, at most 720 samples (an hour at the default 5 s). */
@@ -77,7 +85,7 @@ export interface PollerOptions {
  * A probe reads the snapshot and never waits for the broker or the database.
  */
 export class StatePoller {
-  readonly snapshot: Snapshot = { brokerUp: false, storeUp: false, deadLettersPending: null, window: null, lastHour: null, historyRows: null, schedules: null, queues: new Map(), polledAt: null, depthHistory: [] };
+  readonly snapshot: Snapshot = { brokerUp: false, storeUp: false, deadLettersPending: null, window: null, lastHour: null, historyRows: null, schedules: null, queues: new Map(), ladder: new Map(), polledAt: null, depthHistory: [] };
   readonly #options: PollerOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -148,27 +156,35 @@ export class StatePoller {
     if (!broker.connected) return;
     const fromBroker = await this.#options.rates?.read();
     for (const name of names) {
-      const previous = this.snapshot.queues.get(name);
-      const measured = fromBroker?.get(broker.names.queue(name));
-      try {
-        const info = await broker.withChannel((channel) => channel.checkQueue(broker.names.queue(name)));
-        let publishRate = measured?.publish ?? null;
-        let deliverRate = measured?.deliver ?? null;
-        if (measured === undefined && elapsedS !== undefined) {
-          deliverRate = (received.get(name) ?? 0) / elapsedS;
-          publishRate = previous?.depth == null ? null : Math.max(0, (info.messageCount - previous.depth) / elapsedS + deliverRate);
-        }
-        this.snapshot.queues.set(name, {
-          name, depth: info.messageCount, consumers: info.consumerCount, publishRate, deliverRate, rates: measured ? 'broker' : 'estimated',
-          checkedAt: new Date().toISOString(), missing: false,
-        });
-      } catch (error) {
-        const missing = /NOT_FOUND|404/.test((error as Error).message);
-        this.snapshot.queues.set(name, {
-          name, depth: missing ? 0 : null, consumers: missing ? 0 : null, publishRate: null, deliverRate: null, rates: 'estimated',
-          checkedAt: new Date().toISOString(), missing,
-        });
+      this.snapshot.queues.set(name, { ...await this.#checkQueue(broker.names.queue(name), this.snapshot.queues.get(name), fromBroker, received.get(name) ?? 0, elapsedS), name, kind: 'work' });
+    }
+    for (const queue of prefixQueues(broker, [])) {
+      const view = await this.#checkQueue(queue.name, this.snapshot.ladder.get(queue.name), fromBroker, 0, elapsedS);
+      this.snapshot.ladder.set(queue.name, { ...view, kind: queue.kind, ...(queue.stepMs !== undefined ? { stepMs: queue.stepMs } : {}) });
+    }
+  }
+
+  async #checkQueue(brokerName: string, previous: QueueView | undefined, fromBroker: Map<string, QueueRates> | undefined, received: number, elapsedS: number | undefined): Promise<QueueView> {
+    const { broker } = this.#options;
+    const measured = fromBroker?.get(brokerName);
+    try {
+      const info = await broker.withChannel((channel) => channel.checkQueue(brokerName));
+      let publishRate = measured?.publish ?? null;
+      let deliverRate = measured?.deliver ?? null;
+      if (measured === undefined && elapsedS !== undefined) {
+        deliverRate = received / elapsedS;
+        publishRate = previous?.depth == null ? null : Math.max(0, (info.messageCount - previous.depth) / elapsedS + deliverRate);
       }
+      return {
+        name: brokerName, brokerName, depth: info.messageCount, consumers: info.consumerCount, publishRate, deliverRate, rates: measured ? 'broker' : 'estimated',
+        checkedAt: new Date().toISOString(), missing: false,
+      };
+    } catch (error) {
+      const missing = /NOT_FOUND|404/.test((error as Error).message);
+      return {
+        name: brokerName, brokerName, depth: missing ? 0 : null, consumers: missing ? 0 : null, publishRate: null, deliverRate: null, rates: 'estimated',
+        checkedAt: new Date().toISOString(), missing,
+      };
     }
   }
 
