@@ -33,7 +33,7 @@ test('a running task\'s page shows its progress bar moving without a reload, the
   assert.ok(first < 100, `first seen at ${first} %`);
   await page.screenshot({ path: new URL('task-progress.png', SCREENSHOTS).pathname, fullPage: true });
   // Later reports replace it live: the page is not reloaded.
-  await page.waitForFunction((seen) => Number(document.querySelector('[data-progress]')?.getAttribute('data-progress')) > seen, first, { timeout: 15_000 });
+  await page.waitForFunction(`Number(document.querySelector('[data-progress]')?.getAttribute('data-progress')) > ${first}`, undefined, { timeout: 15_000 });
   assert.match(await bar.innerText(), /\d+ % · rows [\d,]+ of 10,000/);
   await page.locator('.state.succeeded').first().waitFor({ timeout: 20_000 });
   const logs = page.locator('details.logs');
