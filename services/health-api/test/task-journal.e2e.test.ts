@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { eventually } from '@nightshift/test-helpers';
 import { installation, type Installation } from './support.ts';
 
 const SCREENSHOTS = new URL('../../../test/e2e/screenshots/', import.meta.url);
@@ -33,7 +34,7 @@ test('a running task\'s page shows its progress bar moving without a reload, the
   assert.ok(first < 100, `first seen at ${first} %`);
   await page.screenshot({ path: new URL('task-progress.png', SCREENSHOTS).pathname, fullPage: true });
   // Later reports replace it live: the page is not reloaded.
-  await page.waitForFunction(`Number(document.querySelector('[data-progress]')?.getAttribute('data-progress')) > ${first}`, undefined, { timeout: 15_000 });
+  await eventually('a later report on the page', async () => (Number(await bar.getAttribute('data-progress')) > first ? true : undefined), 15_000);
   assert.match(await bar.innerText(), /\d+ % · rows [\d,]+ of 10,000/);
   await page.locator('.state.succeeded').first().waitFor({ timeout: 20_000 });
   const logs = page.locator('details.logs');
