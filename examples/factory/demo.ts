@@ -22,7 +22,7 @@ async function runOnce(name: string, args: unknown[], softLimitMs = 10_000): Pro
   const ctx: TaskContext = {
     id: randomUUID(), task: name, attempt: 1, maxAttempts: 1, queue: task.queue ?? 'default', signal: controller.signal,
     log, origin: { type: 'producer', producer: 'demo' }, sentAt: new Date().toISOString(), kwargs: {},
-    redelivered: false, deliveryCount: 0,
+    redelivered: false, deliveryCount: 0, progress: () => {},
   };
   console.log(`${name}(${args.map((arg) => JSON.stringify(arg)).join(', ')})`);
   try {

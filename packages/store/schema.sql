@@ -256,7 +256,8 @@ CREATE TABLE nightshift.task_runs (
   error_stack text,
   trace_id text,
   origin jsonb,
-  updated_at timestamp with time zone NOT NULL DEFAULT now()
+  updated_at timestamp with time zone NOT NULL DEFAULT now(),
+  progress jsonb
 );
 ALTER TABLE nightshift.task_runs ADD CONSTRAINT task_runs_pkey PRIMARY KEY (id);
 ALTER TABLE nightshift.task_runs ADD CONSTRAINT task_runs_state_check CHECK ((state = ANY (ARRAY['sent'::text, 'received'::text, 'started'::text, 'failed'::text, 'retried'::text, 'succeeded'::text, 'dead-lettered'::text, 'revoked'::text])));

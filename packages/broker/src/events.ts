@@ -5,10 +5,12 @@ import type { Broker } from './broker.ts';
  * Lifecycle event types; each is also the routing key on the `events` topic exchange (`task.*`, `worker.*`, `beat.*`).
  * `beat.dispatched`: a fire time of a schedule entry was sent (by beat, a run now or a backfill: `origin`, `by`);
  * `beat.missed`: fire times that were not sent, and why (`reason`, `count` of them from `scheduledFor` through `through`).
+ * `task.logged`: what an attempt wrote through `ctx.log` (`lines`, `dropped`), sent just before its outcome;
+ * `task.progress`: a running attempt's latest `ctx.progress` report (`fraction`, `message`).
  */
 export type EventType =
   | 'task.sent' | 'task.received' | 'task.started' | 'task.succeeded' | 'task.failed' | 'task.retried'
-  | 'task.dead-lettered' | 'task.revoked' | 'task.duplicate-suppressed'
+  | 'task.dead-lettered' | 'task.revoked' | 'task.duplicate-suppressed' | 'task.logged' | 'task.progress'
   | 'worker.online' | 'worker.heartbeat' | 'worker.offline'
   | 'beat.dispatched' | 'beat.missed';
 

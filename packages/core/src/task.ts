@@ -26,6 +26,10 @@ export interface TaskContext {
   readonly queue: string;
   /** Aborts with `SoftTimeLimitExceeded` when the soft time limit passes, or on revoke/shutdown. */
   readonly signal: AbortSignal;
+  /**
+   * The attempt's logger. Its lines go to the worker's log, and the first ones of each attempt (bounded, secrets
+   * redacted) are also kept with the run, on the task's page in the dashboard.
+   */
   readonly log: Logger;
   readonly origin: TaskOrigin;
   readonly sentAt: string;
@@ -44,6 +48,13 @@ export interface TaskContext {
    * delivery limit dead-letters a message whose count reaches it.
    */
   readonly deliveryCount: number;
+  /**
+   * Reports how far the attempt has come: `fraction` from 0 to 1 and an optional line of text
+   * (`ctx.progress(0.4, 'rows 4,000 of 10,000')`). The dashboard shows the latest report of a running task
+   * as a progress bar. Cheap to call often: reports are sent at most a few times a second, the latest wins.
+   * @throws RangeError when `fraction` is not a number from 0 to 1.
+   */
+  progress(fraction: number, message?: string): void;
 }
 
 export interface RetryInfo {

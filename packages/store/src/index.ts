@@ -20,7 +20,7 @@ export {
   foldEvents, TASK_RUN_STATES,
   type TaskRunState, type TaskRunNote, type TaskEventInput, type TaskRunRecord, type TaskRunError,
 } from './task-run.ts';
-export { TaskRuns, type TaskEvent, type TaskRunDetail, type RecordedBatch, type StateCounts, type HistoryBucket } from './task-runs.ts';
+export { TaskRuns, type TaskEvent, type TaskRunDetail, type TaskRunProgress, type RecordedBatch, type StateCounts, type HistoryBucket } from './task-runs.ts';
 export { MAX_TASK_RUN_PAGE, type TaskRun, type TaskRunPage, type TaskRunQuery } from './task-run-query.ts';
 export { ScheduleRecords, type RuntimeScheduleRow, type ScheduleStateRow } from './schedule-records.ts';
 export {

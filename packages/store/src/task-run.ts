@@ -9,12 +9,14 @@ export type TaskRunState = 'sent' | 'received' | 'started' | 'failed' | 'retried
 export const TASK_RUN_STATES: readonly TaskRunState[] = Object.freeze(['sent', 'received', 'started', 'failed', 'retried', 'succeeded', 'dead-lettered', 'revoked']);
 
 /**
- * A timeline entry that changes nothing about its run. `duplicate-suppressed`: a delivery of an attempt that had
- * already finished, acknowledged without running (the run stays where its attempts put it).
+ * An event that changes nothing about its run's state. `duplicate-suppressed`: a delivery of an attempt that had
+ * already finished, acknowledged without running (the run stays where its attempts put it). `logged`: what an
+ * attempt wrote through `ctx.log`. Both are timeline entries. `progress`: a running attempt's latest
+ * `ctx.progress` report, kept on the run (the newest wins), not on the timeline.
  */
-export type TaskRunNote = 'duplicate-suppressed';
+export type TaskRunNote = 'duplicate-suppressed' | 'logged' | 'progress';
 
-const NOTES: ReadonlySet<string> = new Set<TaskRunNote>(['duplicate-suppressed']);
+const NOTES: ReadonlySet<string> = new Set<TaskRunNote>(['duplicate-suppressed', 'logged', 'progress']);
 
 function isNote(state: TaskRunState | TaskRunNote): state is TaskRunNote {
   return NOTES.has(state);

@@ -13,9 +13,20 @@ export interface TaskEvent {
   readonly detail: Record<string, unknown>;
 }
 
-/** A run with its timeline, oldest event first. */
+/** A running attempt's latest `ctx.progress` report. */
+export interface TaskRunProgress {
+  /** From 0 to 1. */
+  readonly fraction: number;
+  readonly message: string | null;
+  readonly attempt: number;
+  /** ISO 8601: when the task reported it. */
+  readonly at: string;
+}
+
+/** A run with its timeline, oldest event first, and its latest progress report (`null` if it reported none). */
 export interface TaskRunDetail extends TaskRun {
   readonly timeline: readonly TaskEvent[];
+  readonly progress: TaskRunProgress | null;
 }
 
 /** What one `record` call wrote. */
@@ -91,7 +102,8 @@ export class TaskRuns {
   async record(events: readonly TaskEventInput[]): Promise<RecordedBatch> {
     if (events.length === 0) return { runsChanged: 0, eventsAdded: 0 };
     const runs = [...foldEvents(events).values()].map((run) => Object.fromEntries(COLUMNS.map(([key, column]) => [column, toJsonb(run[key]) ?? null])));
-    const timeline = events.map((event) => ({
+    const progress = latestProgress(events);
+    const timeline = events.filter((event) => event.state !== 'progress').map((event) => ({
       run_id: event.runId, type: event.state === 'failed' && event.final === true ? 'failed (final)' : event.state, at: event.at,
       attempt: event.attempt, worker: event.worker ?? null, detail: toJsonb(eventDetail(event)) ?? {}, rank: rankOf(event),
     }));
@@ -116,6 +128,17 @@ export class TaskRuns {
          ON CONFLICT ON CONSTRAINT task_events_once DO NOTHING`,
         [JSON.stringify(timeline)],
       );
+      // After the runs: a report that arrived with its attempt's start finds the row. Only a report of the
+      // attempt the run is on, and not older than the one kept, replaces it.
+      if (progress.length > 0) {
+        await client.query(
+          `UPDATE ${runs_} AS r SET progress = jsonb_build_object('fraction', x.fraction, 'message', x.message, 'attempt', x.attempt, 'at', x.at)
+             FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, fraction double precision, message text, attempt integer, at timestamptz)
+            WHERE r.id = x.run_id AND r.attempt = x.attempt
+              AND (r.progress IS NULL OR (r.progress->>'attempt')::integer < x.attempt OR (r.progress->>'at')::timestamptz <= x.at)`,
+          [JSON.stringify(progress)],
+        );
+      }
       return { runsChanged: changed.rowCount ?? 0, eventsAdded: added.rowCount ?? 0 };
     });
   }
@@ -131,7 +154,12 @@ export class TaskRuns {
     if (rows[0] === undefined) return undefined;
     const events = await this.store.query<{ type: string; at: Date; attempt: number; worker: string | null; detail: Record<string, unknown> }>(
       `SELECT type, at, attempt, worker, detail FROM ${this.store.table('task_events')} WHERE run_id = $1 ORDER BY at, seq`, [id]);
-    return { ...readRun(rows[0]), timeline: events.rows.map((e) => ({ type: e.type, at: e.at.toISOString(), attempt: e.attempt, worker: e.worker, detail: e.detail })) };
+    const progress = (rows[0] as TaskRunRow & { progress?: TaskRunProgress | null }).progress ?? null;
+    return {
+      ...readRun(rows[0]),
+      timeline: events.rows.map((e) => ({ type: e.type, at: e.at.toISOString(), attempt: e.attempt, worker: e.worker, detail: e.detail })),
+      progress: progress === null ? null : { ...progress, at: new Date(progress.at).toISOString() },
+    };
   }
 
   /**
@@ -194,4 +222,19 @@ function eventDetail(event: TaskEventInput): Record<string, unknown> {
     ...(event.error !== undefined ? { error: event.error } : {}),
     ...(event.state === 'succeeded' && event.result !== undefined ? { result: event.result } : {}),
   };
+}
+
+/** The newest progress report of each run in a batch. */
+function latestProgress(events: readonly TaskEventInput[]): { run_id: string; fraction: number; message: string | null; attempt: number; at: string }[] {
+  const latest = new Map<string, TaskEventInput>();
+  for (const event of events) {
+    if (event.state !== 'progress') continue;
+    const kept = latest.get(event.runId);
+    if (kept === undefined || event.attempt > kept.attempt || (event.attempt === kept.attempt && event.at >= kept.at)) latest.set(event.runId, event);
+  }
+  return [...latest.values()].map((event) => ({
+    run_id: event.runId, attempt: event.attempt, at: event.at,
+    fraction: typeof event.detail?.fraction === 'number' ? event.detail.fraction : 0,
+    message: typeof event.detail?.message === 'string' ? event.detail.message : null,
+  }));
 }

@@ -4,6 +4,7 @@ import { useState } from '/assets/hooks.mjs';
 import { api, html } from '/assets/app.js';
 import { Err, go, ms, State, useData, when } from '/assets/common.js';
 import { RevokeButton } from '/assets/workers.js';
+import { AttemptLogs, Progress } from '/assets/task-journal.js';
 
 function SendTask({ onSent }) {
   const [task, setTask] = useState('');
@@ -45,9 +46,10 @@ export function TaskDetail({ path }) {
   if (!run) return html`<${Err} error=${error} />`;
   return html`<h2>${run.name} <${State} s=${run.state} /></h2><p class="mono">${run.id}</p>
     <div class="bar"><${RevokeButton} id=${run.id} state=${run.state} />${(letters?.items ?? []).map((d) => html`<a data-dead-letter-link href=${`/dead-letters/${d.id}`} onClick=${go(`/dead-letters/${d.id}`)}>dead letter #${d.id} (${d.status})</a>`)}${run.origin?.type === 'replay' ? html`<a data-replay-of href=${`/dead-letters/${run.origin.deadLetterId}`} onClick=${go(`/dead-letters/${run.origin.deadLetterId}`)}>replay of dead letter #${run.origin.deadLetterId}</a>` : null}${run.traceUrl ? html`<a href=${run.traceUrl} target="_blank" rel="noopener">trace ${run.traceId}</a>` : run.traceId ? html`<span class="mono">trace ${run.traceId}</span>` : null}</div>
+    <${Progress} run=${run} />
     <table><tbody>${[['args', JSON.stringify(run.args)], ['kwargs', JSON.stringify(run.kwargs)], ['queue', run.queue], ['attempt', `${run.attempt}/${run.maxAttempts}`], ['worker', run.worker],
       ['sent', run.sentAt], ['started', run.startedAt], ['finished', run.finishedAt], ['runtime', ms(run.runtimeMs)], ['result', JSON.stringify(run.result)], ['origin', JSON.stringify(run.origin)]]
       .map(([k, v]) => html`<tr><th>${k}</th><td class="mono">${v ?? '—'}</td></tr>`)}</tbody></table>
     ${run.errorClass ? html`<h3>${run.errorClass}: ${run.errorMessage}</h3><pre class="traceback">${run.errorStack}</pre>` : null}
-    <h3>Timeline</h3><table><tbody>${run.timeline.map((e) => html`<tr><td>${when(e.at)}</td><td><${State} s=${e.type} /></td><td>attempt ${e.attempt}</td><td class="mono">${e.worker}</td><td class="mono">${JSON.stringify(e.detail)}</td></tr>`)}</tbody></table>`;
+    <h3>Timeline</h3><table><tbody>${run.timeline.map((e) => html`<tr><td>${when(e.at)}</td><td><${State} s=${e.type} /></td><td>attempt ${e.attempt}</td><td class="mono">${e.worker}</td><td class="mono">${e.type === 'logged' ? html`<${AttemptLogs} detail=${e.detail} />` : JSON.stringify(e.detail)}</td></tr>`)}</tbody></table>`;
 }

@@ -115,3 +115,29 @@ test('the history survives a restart of the health-api', async () => {
   const response = await replica.server.inject({ method: 'GET', url: `/api/tasks/${list.items[0]?.id}`, headers: { authorization: `Basic ${Buffer.from('alice:correct-horse').toString('base64')}` } });
   assert.equal(response.statusCode, 200);
 });
+
+interface JournalRun extends Omit<Run, 'timeline'> {
+  progress: { fraction: number; message: string | null; attempt: number; at: string } | null;
+  timeline: { type: string; at: string; attempt: number; detail: { lines?: { level: string; msg: string; fields?: Record<string, unknown> }[]; dropped?: number } }[];
+}
+
+test('a running task\'s progress is on its run while it runs; what it logged is on its timeline, before its outcome, secrets masked', async () => {
+  const sent = await site.request('POST', '/api/tasks', { task: 'import-rows', args: [10_000, 8, 300] });
+  const { id } = sent.json as { id: string };
+  const running = await eventually('a progress report while it runs', async () => {
+    const run = (await site.request('GET', `/api/tasks/${id}`)).json as JournalRun;
+    return run.state === 'started' && run.progress !== null && run.progress.fraction < 1 ? run : undefined;
+  });
+  assert.match(running.progress?.message ?? '', /^rows [\d,]+ of 10,000$/);
+  assert.equal(running.progress?.attempt, 1);
+  const done = await eventually('the run to succeed', async () => {
+    const run = (await site.request('GET', `/api/tasks/${id}`)).json as JournalRun;
+    return run.state === 'succeeded' ? run : undefined;
+  });
+  assert.ok((done.progress?.fraction ?? 0) >= (running.progress?.fraction ?? 1), 'the kept report never goes back');
+  assert.deepEqual(done.timeline.map((e) => e.type), ['sent', 'received', 'started', 'logged', 'succeeded']);
+  const logged = done.timeline.find((e) => e.type === 'logged');
+  assert.deepEqual(logged?.detail.lines?.map((l) => [l.level, l.msg]), [['info', 'importing 10000 rows'], ['warn', '0 rows skipped']]);
+  assert.deepEqual(logged?.detail.lines?.[0]?.fields, { source: 'postgres://importer:***@db:5432/crm' });
+  assert.doesNotMatch(JSON.stringify(done), /s3cret-pw/);
+});

@@ -51,7 +51,8 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   if (!settings) throw new Error(`no settings for task ${envelope.task}`);
   const summary = eventFields(envelope, options.name);
   const span = trace.getActiveSpan()?.spanContext();
-  const run = deps.pool.start({ envelope, worker: options.name, delivery: deliveryInfo(received), ...(span ? { trace: { traceId: span.traceId, spanId: span.spanId } } : {}) });
+  const job: SandboxJob = { envelope, worker: options.name, delivery: deliveryInfo(received), ...(span ? { trace: { traceId: span.traceId, spanId: span.spanId } } : {}) };
+  const run = deps.pool.start(job, (progress) => deps.emit('task.progress', { ...summary, ...progress }));
   let stopped: StopReason | undefined;
   const stop = (reason: StopReason) => {
     stopped ??= reason;
@@ -94,6 +95,8 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
     unregister();
   });
   const runtimeMs = 'runtimeMs' in outcome ? outcome.runtimeMs : Date.now() - (startedAt ?? Date.now());
+  // What the task logged goes before its outcome, so the history shows the lines within their attempt.
+  if ('logs' in outcome && outcome.logs !== undefined) deps.emit('task.logged', { ...summary, ...outcome.logs });
 
   if (stopped === 'channel-lost' && 'killed' in outcome) {
     markAttempt('returned'); // not started; the subscription has said so, once for the channel's batch
@@ -230,6 +233,7 @@ function hookContext(deps: AttemptDeps, received: ReceivedTask): TaskContext {
     ...deliveryInfo(received),
     id: envelope.id, task: envelope.task, attempt: envelope.attempt, maxAttempts: envelope.maxAttempts, queue: envelope.queue,
     signal: new AbortController().signal, log: deps.log, origin: envelope.origin, sentAt: envelope.sentAt, kwargs: envelope.kwargs,
+    progress: () => {}, // the attempt is over: nothing left to report
   };
 }
 

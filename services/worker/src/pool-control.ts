@@ -26,8 +26,8 @@ export function trackPool(pool: SandboxPool): TrackedPool {
     get places() { return pool.places; },
     ready: () => pool.ready(),
     close: () => pool.close(),
-    start(job) {
-      const run = pool.start(job);
+    start(job, onProgress) {
+      const run = pool.start(job, onProgress);
       inFlight += 1;
       run.outcome.then(settle, settle);
       return run;

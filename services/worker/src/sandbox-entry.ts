@@ -39,9 +39,10 @@ async function runWaiting(): Promise<void> {
   for (let job = waiting.shift(); job; job = waiting.shift()) {
     const controller = new AbortController();
     running = { id: job.envelope.id, controller };
-    const result = await runTask(app, job, controller.signal, taskLogger(job));
+    const { id } = job.envelope;
+    const result = await runTask(app, job, controller.signal, taskLogger(job), { logLevel, progress: (progress) => say({ type: 'progress', id, progress }) });
     running = undefined;
-    say({ type: 'done', id: job.envelope.id, result });
+    say({ type: 'done', id, result });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { AnyApp, Logger, SerializedError } from '@nightshift/core';
 import { runTask, type SandboxJob, type SandboxResult } from './run-task.ts';
+import type { TaskProgress } from './task-progress.ts';
 import { ThreadPool } from './thread-pool.ts';
 
 /** How an attempt ended, seen from the worker: a result, its sandbox killed by us, or its sandbox dying on its own. */
@@ -34,7 +35,8 @@ export interface SandboxPool {
   readonly places: number;
   /** Resolves when every sandbox can run a task at once (the app loaded in each). */
   ready(): Promise<void>;
-  start(job: SandboxJob): SandboxRun;
+  /** Takes an attempt; `onProgress` hears its `ctx.progress` reports while it runs. */
+  start(job: SandboxJob, onProgress?: (progress: TaskProgress) => void): SandboxRun;
   close(): Promise<void>;
 }
 
@@ -44,18 +46,18 @@ export function createThreadPool(options: { size: number; appPath: string; maxOl
 }
 
 /** Tasks on the worker's own event loop. `kill` stops waiting for the attempt but cannot stop the code. */
-export function createInlinePool(app: AnyApp, size: number, log: Logger): SandboxPool {
+export function createInlinePool(app: AnyApp, size: number, log: Logger, logLevel = 'info'): SandboxPool {
   return {
     canKill: false,
     places: size,
     ready: () => Promise.resolve(),
-    start(job) {
+    start(job, onProgress) {
       const controller = new AbortController();
       let giveUp: (outcome: SandboxOutcome) => void = () => {};
       const abandoned = new Promise<SandboxOutcome>((resolve) => { giveUp = resolve; });
       return {
         started: Promise.resolve(true),
-        outcome: Promise.race([runTask(app, job, controller.signal, log), abandoned]),
+        outcome: Promise.race([runTask(app, job, controller.signal, log, { logLevel, ...(onProgress ? { progress: onProgress } : {}) }), abandoned]),
         abort: (reason) => controller.abort(reason),
         kill: () => giveUp({ killed: true }),
         withdraw: () => {}, // started at once: nothing waits here

@@ -3,6 +3,7 @@
 // the one it runs, and starts it the moment the first ends, so it never waits for the main thread.
 import type { SerializedError } from '@nightshift/core';
 import type { SandboxJob, SandboxResult } from './run-task.ts';
+import type { TaskProgress } from './task-progress.ts';
 
 /** Given to a thread sandbox when it is spawned: it loads the app before it says `ready`. */
 export interface SandboxData {
@@ -27,4 +28,6 @@ export type FromSandbox =
   /** The running task ended; the one waiting behind it, if any, has started. */
   | { readonly type: 'done'; readonly id: string; readonly result: SandboxResult }
   /** The waiting task with this id was forgotten before it started. */
-  | { readonly type: 'dropped'; readonly id: string };
+  | { readonly type: 'dropped'; readonly id: string }
+  /** The running task with this id reported its progress (`ctx.progress`, at most a few times a second). */
+  | { readonly type: 'progress'; readonly id: string; readonly progress: TaskProgress };

@@ -3,6 +3,7 @@ import { Worker as Thread } from 'node:worker_threads';
 import type { SerializedError } from '@nightshift/core';
 import type { SandboxJob, SandboxResult } from './run-task.ts';
 import type { FromSandbox, SandboxData, ToSandbox } from './sandbox-protocol.ts';
+import type { TaskProgress } from './task-progress.ts';
 
 // This module's own extension: .ts run from the sources, .js once compiled.
 const entry = new URL(`./sandbox-entry${extname(import.meta.url)}`, import.meta.url);
@@ -12,6 +13,8 @@ export interface SandboxThreadEvents {
   ready(thread: SandboxThread): void;
   done(thread: SandboxThread, id: string, result: SandboxResult): void;
   dropped(thread: SandboxThread, id: string): void;
+  /** The task with this id, running in this thread, reported its progress. */
+  progress(thread: SandboxThread, id: string, progress: TaskProgress): void;
   /** The thread is gone: it died on its own (`error` says how, if it said), or was terminated. */
   exit(thread: SandboxThread, error: Error | undefined): void;
 }
@@ -50,6 +53,9 @@ export class SandboxThread {
           return;
         case 'dropped':
           events.dropped(this, message.id);
+          return;
+        case 'progress':
+          events.progress(this, message.id, message.progress);
       }
     });
     this.#thread.on('error', (error) => { this.#lastError = error; });

@@ -2,6 +2,7 @@ import { serializeError, type Logger } from '@nightshift/core';
 import type { SandboxJob, SandboxResult } from './run-task.ts';
 import type { SandboxOutcome, SandboxPool, SandboxRun } from './sandbox-pool.ts';
 import { SandboxThread, type SandboxThreadEvents, type SandboxThreadOptions } from './sandbox-thread.ts';
+import type { TaskProgress } from './task-progress.ts';
 
 /** How long a sandbox that failed to load the app waits before the next is spawned (an app that throws on import). */
 const RESPAWN_AFTER_FAILED_LOAD_MS = 1_000;
@@ -19,9 +20,12 @@ class Assignment {
   readonly #onStarted: (started: boolean) => void;
   readonly #onOutcome: (outcome: SandboxOutcome) => void;
   readonly run: SandboxRun;
+  /** Where its progress reports go, while it runs. */
+  readonly onProgress: ((progress: TaskProgress) => void) | undefined;
 
-  constructor(job: SandboxJob, pool: ThreadPool) {
+  constructor(job: SandboxJob, pool: ThreadPool, onProgress: ((progress: TaskProgress) => void) | undefined) {
     this.job = job;
+    this.onProgress = onProgress;
     let onStarted: (started: boolean) => void = () => {};
     let onOutcome: (outcome: SandboxOutcome) => void = () => {};
     const started = new Promise<boolean>((resolve) => { onStarted = resolve; });
@@ -98,6 +102,10 @@ export class ThreadPool implements SandboxPool {
       },
       done: (thread, id, result) => this.#done(thread, id, result),
       dropped: (thread, id) => this.#dropped(thread, id),
+      progress: (thread, id, progress) => {
+        const current = this.#place(thread)?.current;
+        if (current?.job.envelope.id === id) current.onProgress?.(progress);
+      },
       exit: (thread, error) => {
         if (!thread.loaded && readyCount < size) failed(error ?? new Error('a sandbox could not load the app'));
         this.#lost(thread, error);
@@ -111,8 +119,8 @@ export class ThreadPool implements SandboxPool {
     return this.#ready;
   }
 
-  start(job: SandboxJob): SandboxRun {
-    const assignment = new Assignment(job, this);
+  start(job: SandboxJob, onProgress?: (progress: TaskProgress) => void): SandboxRun {
+    const assignment = new Assignment(job, this, onProgress);
     this.#pending.push(assignment);
     this.#dispatch();
     return assignment.run;

@@ -308,7 +308,7 @@ export class Worker {
     const { options } = this;
     return trackPool(options.pool === 'threads'
       ? createThreadPool({ size, appPath: options.appPath, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb, logLevel: options.logLevel }, this.#log)
-      : createInlinePool(this.#app, size, this.#log));
+      : createInlinePool(this.#app, size, this.#log, options.logLevel));
   }
 
   /** A warm pool of `size` takes new attempts; the old one closes when the attempts it took have ended. One change at a time. */

@@ -3,10 +3,12 @@ import type { TaskEventInput, TaskRunError, TaskRunNote, TaskRunState } from '@n
 import { redact, type RedactOptions } from '@nightshift/telemetry';
 
 // A suppressed duplicate is a note on the timeline: its attempt had finished, and the run stays where that put it.
+// What an attempt logged is a note too; a progress report is kept on the run (the newest wins).
 const STATES: Readonly<Record<string, TaskRunState | TaskRunNote>> = {
   'task.sent': 'sent', 'task.received': 'received', 'task.started': 'started', 'task.succeeded': 'succeeded',
   'task.failed': 'failed', 'task.retried': 'retried', 'task.dead-lettered': 'dead-lettered', 'task.revoked': 'revoked',
   'task.duplicate-suppressed': 'duplicate-suppressed',
+  'task.logged': 'logged', 'task.progress': 'progress',
 };
 
 // Fields that become columns; anything else an event says goes to the timeline's detail.
