@@ -1,5 +1,6 @@
 import type { AnyApp, Logger, SerializedError } from '@nightshift/core';
 import { runTask, type SandboxJob, type SandboxResult } from './run-task.ts';
+import type { WorkerOptions } from './options.ts';
 import { ThreadPool } from './thread-pool.ts';
 
 /** How an attempt ended, seen from the worker: a result, its sandbox killed by us, or its sandbox dying on its own. */
@@ -36,6 +37,13 @@ export interface SandboxPool {
   ready(): Promise<void>;
   start(job: SandboxJob): SandboxRun;
   close(): Promise<void>;
+}
+
+/** The pool `options.pool` names, at `options.concurrency`: thread sandboxes start loading the app at once. */
+export function createWorkerPool(app: AnyApp, options: WorkerOptions, log: Logger): SandboxPool {
+  return options.pool === 'threads'
+    ? createThreadPool({ size: options.concurrency, appPath: options.appPath, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb, logLevel: options.logLevel }, log)
+    : createInlinePool(app, options.concurrency, log);
 }
 
 /** Worker threads: one task per thread at a time, the next one ready behind it, a warm spare for a killed thread. */

@@ -8,7 +8,7 @@ import type { WorkerOptions } from './options.ts';
 import { defaultPoolBounds, trackPool, type PoolBounds, type TrackedPool } from './pool-control.ts';
 import { RateLimits } from './rate-limits.ts';
 import { Revocations } from './revocations.ts';
-import { createInlinePool, createThreadPool } from './sandbox-pool.ts';
+import { createInlinePool, createThreadPool, type SandboxPool } from './sandbox-pool.ts';
 import { Slots } from './slots.ts';
 import { answerWorkerControl, isWorkerControl, type ControlTarget } from './worker-control.ts';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
@@ -50,15 +50,18 @@ export class Worker {
   #heartbeat: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
 
-  /** @param meter where the worker's instruments are created (`startTelemetry`'s `meter` in a service). */
-  constructor(broker: Broker, app: AnyApp, options: WorkerOptions, log: Logger, meter: Meter) {
+  /**
+   * @param meter where the worker's instruments are created (`startTelemetry`'s `meter` in a service).
+   * @param pool its sandboxes, if made before the broker connected (`createWorkerPool`); the worker closes it.
+   */
+  constructor(broker: Broker, app: AnyApp, options: WorkerOptions, log: Logger, meter: Meter, pool?: SandboxPool) {
     this.#broker = broker;
     this.#app = app;
     this.options = options;
     this.#log = log;
     this.#poolSize = options.concurrency;
     this.#bounds = defaultPoolBounds(options.concurrency);
-    this.#pool = this.#createPool(options.concurrency);
+    this.#pool = pool === undefined ? this.#createPool(options.concurrency) : trackPool(pool);
     this.#rateLimits = new RateLimits(app.tasks.map((task) => [task.name, task.rate]));
     this.#revocations = new Revocations({ redisUrl: options.redisUrl, prefix: broker.names.prefix, log });
     // A slot is a place in the pool: a running attempt, or the one ready behind it in its sandbox.
@@ -80,8 +83,12 @@ export class Worker {
   async start(): Promise<void> {
     const { options } = this;
     // Every sandbox has the app loaded before the first message is taken: no task waits for a cold start.
+    // Meanwhile the queues are declared, so consuming starts with the last sandbox ready.
     try {
-      await Promise.all([this.#pool.ready(), this.#events.ready(), this.#completions.connect(), this.#revocations.start()]);
+      await Promise.all([
+        this.#pool.ready(), this.#events.ready(), this.#completions.connect(), this.#revocations.start(),
+        ...options.queues.map((queue) => this.#broker.ensureQueue(queue)),
+      ]);
     } catch (error) {
       await this.#pool.close(); // a sandbox that cannot load the app fails the start, and no thread stays behind
       await this.#completions.close();
