@@ -47,7 +47,7 @@ export class Worker {
   readonly #events: EventPublisher;
   readonly #running = new Map<string, RunningAttempt>();
   readonly #completions: CompletionRecords;
-  /** Attempts running here by `id:attempt`, each until its outcome is recorded: a copy of one waits for it. */
+  /** Attempts checked or running here by `id:attempt`, each until its outcome is recorded: a copy of one waits for it. */
   readonly #underWay = new Map<string, Promise<void>>();
   readonly #handlers = new Set<Promise<void>>();
   readonly #subscriptions: Subscription[] = [];
@@ -218,35 +218,37 @@ export class Worker {
         return;
       }
       const key = `${envelope.id}:${envelope.attempt}`;
-      // A copy of an attempt running here (its channel died and RabbitMQ delivered it again to us) waits for it:
-      // it then finds its record, rather than run after it from the place behind it in the sandbox.
+      // Copies of one attempt here (a republish right behind the first, or RabbitMQ delivering again the copy of
+      // a lost channel) take turns: each takes its turn the moment it has a place, before any wait, so a copy in
+      // the place behind one being checked or run waits for it, then finds its record rather than run beside it.
       const copy = this.#underWay.get(key);
-      await copy;
-      // The early check stands unless it is older than a moment (it waited long for a place) or a copy ran here
-      // meanwhile; an attempt that finished here since is found here, whatever the check said.
-      const fresh = copy === undefined && performance.now() - checked.at <= CHECK_FRESH_MS;
-      const finished = this.#completions.finishedHere(envelope) ?? (fresh ? await checked.record : await this.#completions.finished(envelope));
-      if (delivery.channelLost.aborted) return; // closed while it waited or was checked: RabbitMQ delivers it again
-      if (finished !== undefined) {
-        this.#suppress(received, finished, fields);
-        return;
-      }
-      // The slot is free the moment the sandbox is: the next attempt need not wait for this one's ack and events.
-      const run = runAttempt(this.#deps(), received, (attempt) => {
-        this.#running.set(envelope.id, attempt);
-        return () => {
-          this.#running.delete(envelope.id);
-          release();
-        };
-      });
-      const underWay = run.then(() => {}, () => {});
-      this.#underWay.set(key, underWay);
+      let turnOver: () => void = () => {};
+      const turn = new Promise<void>((resolve) => { turnOver = resolve; });
+      this.#underWay.set(key, turn);
       try {
-        await run;
+        await copy;
+        // The early check stands unless it is older than a moment (it waited long for a place) or a copy went
+        // first; an attempt that finished here since is found here, whatever the check said.
+        const fresh = copy === undefined && performance.now() - checked.at <= CHECK_FRESH_MS;
+        const finished = this.#completions.finishedHere(envelope) ?? (fresh ? await checked.record : await this.#completions.finished(envelope));
+        if (delivery.channelLost.aborted) return; // closed while it waited or was checked: RabbitMQ delivers it again
+        if (finished !== undefined) {
+          this.#suppress(received, finished, fields);
+          return;
+        }
+        // The slot is free the moment the sandbox is: the next attempt need not wait for this one's ack and events.
+        await runAttempt(this.#deps(), received, (attempt) => {
+          this.#running.set(envelope.id, attempt);
+          return () => {
+            this.#running.delete(envelope.id);
+            release();
+          };
+        });
+        this.#processed += 1;
       } finally {
-        if (this.#underWay.get(key) === underWay) this.#underWay.delete(key);
+        turnOver();
+        if (this.#underWay.get(key) === turn) this.#underWay.delete(key);
       }
-      this.#processed += 1;
     } finally {
       release();
     }
