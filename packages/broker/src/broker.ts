@@ -74,6 +74,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
   fatal: Error | undefined;
   readonly #connection: BrokerConnection;
   readonly #queues = new Set<string>();
+  /** Declarations under way, by queue. */
+  readonly #declaring = new Map<string, Promise<void>>();
   readonly #subscriptions = new Set<Subscription>();
   #closed = false;
 
@@ -113,11 +115,20 @@ export class Broker extends EventEmitter<BrokerEvents> {
     return broker;
   }
 
-  /** Declares the work queue of `queue` now and after every reconnect. */
-  async ensureQueue(queue: string): Promise<void> {
-    if (this.#queues.has(queue)) return;
-    await this.withChannel((channel) => declareWorkQueue(channel, this.spec, queue));
-    this.#queues.add(queue);
+  /**
+   * Declares the work queue of `queue` now and after every reconnect. Callers that ask at once (the first sends
+   * of a batch, 200 in flight) share one declaration, rather than each open a channel and declare it again.
+   */
+  ensureQueue(queue: string): Promise<void> {
+    if (this.#queues.has(queue)) return Promise.resolve();
+    let declaring = this.#declaring.get(queue);
+    if (declaring === undefined) {
+      declaring = this.withChannel((channel) => declareWorkQueue(channel, this.spec, queue))
+        .then(() => { this.#queues.add(queue); })
+        .finally(() => this.#declaring.delete(queue));
+      this.#declaring.set(queue, declaring);
+    }
+    return declaring;
   }
 
   /** Consumes the work queue `queue` (declaring it), resuming after every reconnect. */

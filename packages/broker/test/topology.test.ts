@@ -32,6 +32,31 @@ test('declaring twice is a no-op', async () => {
   assert.equal(check.messageCount, 1, 'the message is still there');
 });
 
+test('many first sends to one queue at once declare it once, and a failed declaration is tried again by the next caller', async () => {
+  const { broker, raw } = ctx;
+  const withChannel = broker.withChannel.bind(broker);
+  let channels = 0;
+  broker.withChannel = (work) => {
+    channels += 1;
+    return withChannel(work);
+  };
+  try {
+    await Promise.all(Array.from({ length: 50 }, () => broker.ensureQueue('crowd')));
+    assert.equal(channels, 1, 'one channel for 50 callers');
+    assert.equal((await raw.checkQueue(`${ctx.config.prefix}.q.crowd`)).queue, `${ctx.config.prefix}.q.crowd`);
+    await broker.ensureQueue('crowd');
+    assert.equal(channels, 1, 'declared queues are remembered');
+    // A declaration that fails is not remembered: both callers see the error, and a later call declares again.
+    const failing = Promise.all([broker.ensureQueue('bad name!'.repeat(40)), broker.ensureQueue('bad name!'.repeat(40))]);
+    await assert.rejects(failing);
+    const before = channels;
+    await assert.rejects(broker.ensureQueue('bad name!'.repeat(40)));
+    assert.equal(channels, before + 1);
+  } finally {
+    broker.withChannel = withChannel;
+  }
+});
+
 test('declaring over an incompatible queue says what differs', async () => {
   const { broker } = ctx;
   await broker.ensureQueue('strict');

@@ -154,6 +154,11 @@ export class CompletionRecords {
     if (!(await Promise.race([connected, waited]))) this.#unreachable('not reachable at start-up');
   }
 
+  /** The record of the envelope's attempt if it finished in this process (no Redis: at once). */
+  finishedHere(envelope: TaskEnvelope): CompletionRecord | undefined {
+    return this.#here.get(this.#keys.attempt(envelope.id, envelope.attempt));
+  }
+
   /** The record of the envelope's attempt, if it finished (here, or anywhere Redis says). `undefined` when Redis is unavailable. */
   async finished(envelope: TaskEnvelope): Promise<CompletionRecord | undefined> {
     const key = this.#keys.attempt(envelope.id, envelope.attempt);

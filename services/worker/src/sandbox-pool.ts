@@ -1,5 +1,6 @@
 import type { AnyApp, Logger, SerializedError } from '@nightshift/core';
 import { runTask, type SandboxJob, type SandboxResult } from './run-task.ts';
+import type { WorkerOptions } from './options.ts';
 import type { TaskProgress } from './task-progress.ts';
 import { ThreadPool } from './thread-pool.ts';
 
@@ -38,6 +39,13 @@ export interface SandboxPool {
   /** Takes an attempt; `onProgress` hears its `ctx.progress` reports while it runs. */
   start(job: SandboxJob, onProgress?: (progress: TaskProgress) => void): SandboxRun;
   close(): Promise<void>;
+}
+
+/** The pool `options.pool` names, at `options.concurrency`: thread sandboxes start loading the app at once. */
+export function createWorkerPool(app: AnyApp, options: WorkerOptions, log: Logger): SandboxPool {
+  return options.pool === 'threads'
+    ? createThreadPool({ size: options.concurrency, appPath: options.appPath, maxOldGenerationSizeMb: options.maxOldGenerationSizeMb, logLevel: options.logLevel }, log)
+    : createInlinePool(app, options.concurrency, log, options.logLevel);
 }
 
 /** Worker threads: one task per thread at a time, the next one ready behind it, a warm spare for a killed thread. */

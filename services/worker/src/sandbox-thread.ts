@@ -1,4 +1,6 @@
-import { extname } from 'node:path';
+import { getCompileCacheDir } from 'node:module';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import type { SerializedError } from '@nightshift/core';
 import type { SandboxJob, SandboxResult } from './run-task.ts';
@@ -7,6 +9,19 @@ import type { TaskProgress } from './task-progress.ts';
 
 // This module's own extension: .ts run from the sources, .js once compiled.
 const entry = new URL(`./sandbox-entry${extname(import.meta.url)}`, import.meta.url);
+
+/**
+ * A sandbox's environment: the worker's, with Node's module compile cache on from the thread's first module
+ * (this process's cache if it has one, else NODE_COMPILE_CACHE, else Node's default folder). A cold thread
+ * compiling its modules is most of a worker's start-up and of a killed sandbox's replacement; from the cache,
+ * every sandbox after the first in a folder loads them several times faster. NODE_DISABLE_COMPILE_CACHE=1 turns
+ * it off; a folder that cannot be written is skipped by Node, never an error.
+ */
+function sandboxEnv(): NodeJS.ProcessEnv {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) return process.env;
+  const cache = getCompileCacheDir() ?? process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache');
+  return { ...process.env, NODE_COMPILE_CACHE: cache };
+}
 
 /** What a sandbox thread tells its pool. Called at most once each for `ready` and `exit`. */
 export interface SandboxThreadEvents {
@@ -38,6 +53,7 @@ export class SandboxThread {
 
   constructor(options: SandboxThreadOptions, events: SandboxThreadEvents) {
     this.#thread = new Thread(entry, {
+      env: sandboxEnv(),
       workerData: { appPath: options.appPath, logLevel: options.logLevel } satisfies SandboxData,
       ...(options.maxOldGenerationSizeMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } } : {}),
     });

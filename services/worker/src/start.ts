@@ -3,6 +3,7 @@ import { Broker, brokerOptions } from '@nightshift/broker';
 import type { Meter } from '@nightshift/telemetry';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 import { compileWorkerOptions, type WorkerOptionsInput } from './options.ts';
+import { createWorkerPool } from './sandbox-pool.ts';
 import { Worker } from './worker.ts';
 
 export interface StartedWorker {
@@ -21,8 +22,16 @@ export async function startWorker(input: WorkerOptionsInput, settings: WorkerCon
   const config = isWorkerConfig(settings) ? settings : loadWorkerConfig(settings);
   const app = await loadApp(input.appPath);
   const options = compileWorkerOptions(app, input, config, log);
-  const broker = await Broker.connect({ ...brokerOptions(config.core, `nightshift ${options.name}`, log), connectTimeoutMs: 60_000 });
-  const worker = new Worker(broker, app, options, log, meter);
+  // The sandboxes load the app while the broker connects: a cold thread is most of a worker's start-up.
+  const pool = createWorkerPool(app, options, log);
+  let broker: Broker;
+  try {
+    broker = await Broker.connect({ ...brokerOptions(config.core, `nightshift ${options.name}`, log), connectTimeoutMs: 60_000 });
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  const worker = new Worker(broker, app, options, log, meter, pool);
   try {
     await worker.start();
   } catch (error) {

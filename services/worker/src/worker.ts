@@ -8,10 +8,16 @@ import type { WorkerOptions } from './options.ts';
 import { defaultPoolBounds, trackPool, type PoolBounds, type TrackedPool } from './pool-control.ts';
 import { RateLimits } from './rate-limits.ts';
 import { Revocations } from './revocations.ts';
-import { createInlinePool, createThreadPool } from './sandbox-pool.ts';
+import { createInlinePool, createThreadPool, type SandboxPool } from './sandbox-pool.ts';
 import { Slots } from './slots.ts';
 import { answerWorkerControl, isWorkerControl, type ControlTarget } from './worker-control.ts';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
+
+/**
+ * A completion check made as the delivery arrived is trusted this long: beyond it (a delivery that waited for a
+ * place behind long tasks) the attempt is checked again just before it starts.
+ */
+const CHECK_FRESH_MS = 100;
 
 /**
  * Consumes the app's queues and runs each task in a sandbox with its limits (see `runAttempt`).
@@ -41,7 +47,7 @@ export class Worker {
   readonly #events: EventPublisher;
   readonly #running = new Map<string, RunningAttempt>();
   readonly #completions: CompletionRecords;
-  /** Attempts running here by `id:attempt`, each until its outcome is recorded: a copy of one waits for it. */
+  /** Attempts checked or running here by `id:attempt`, each until its outcome is recorded: a copy of one waits for it. */
   readonly #underWay = new Map<string, Promise<void>>();
   readonly #handlers = new Set<Promise<void>>();
   readonly #subscriptions: Subscription[] = [];
@@ -50,15 +56,18 @@ export class Worker {
   #heartbeat: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
 
-  /** @param meter where the worker's instruments are created (`startTelemetry`'s `meter` in a service). */
-  constructor(broker: Broker, app: AnyApp, options: WorkerOptions, log: Logger, meter: Meter) {
+  /**
+   * @param meter where the worker's instruments are created (`startTelemetry`'s `meter` in a service).
+   * @param pool its sandboxes, if made before the broker connected (`createWorkerPool`); the worker closes it.
+   */
+  constructor(broker: Broker, app: AnyApp, options: WorkerOptions, log: Logger, meter: Meter, pool?: SandboxPool) {
     this.#broker = broker;
     this.#app = app;
     this.options = options;
     this.#log = log;
     this.#poolSize = options.concurrency;
     this.#bounds = defaultPoolBounds(options.concurrency);
-    this.#pool = this.#createPool(options.concurrency);
+    this.#pool = pool === undefined ? this.#createPool(options.concurrency) : trackPool(pool);
     this.#rateLimits = new RateLimits(app.tasks.map((task) => [task.name, task.rate]));
     this.#revocations = new Revocations({ redisUrl: options.redisUrl, prefix: broker.names.prefix, log });
     // A slot is a place in the pool: a running attempt, or the one ready behind it in its sandbox.
@@ -80,8 +89,12 @@ export class Worker {
   async start(): Promise<void> {
     const { options } = this;
     // Every sandbox has the app loaded before the first message is taken: no task waits for a cold start.
+    // Meanwhile the queues are declared, so consuming starts with the last sandbox ready.
     try {
-      await Promise.all([this.#pool.ready(), this.#events.ready(), this.#completions.connect(), this.#revocations.start()]);
+      await Promise.all([
+        this.#pool.ready(), this.#events.ready(), this.#completions.connect(), this.#revocations.start(),
+        ...options.queues.map((queue) => this.#broker.ensureQueue(queue)),
+      ]);
     } catch (error) {
       await this.#pool.close(); // a sandbox that cannot load the app fails the start, and no thread stays behind
       await this.#completions.close();
@@ -169,7 +182,9 @@ export class Worker {
       this.#emit('task.dead-lettered', { ...fields, reason: 'unknown_task' });
       return;
     }
-    // Its channel closing while it waits for a place ends the wait: RabbitMQ delivers it again.
+    // Its completion check goes out now, beside those of the deliveries that came with it (ioredis sends the
+    // commands of one tick as one write), so a place that frees up takes its next task without a Redis round trip.
+    const checked = { at: performance.now(), record: this.#completions.finished(envelope) };
     // Over its task's rate limit it waits here, unacknowledged; a shutdown or a lost channel returns it to the queue.
     if (this.#rateLimits.get(envelope.task) !== undefined) {
       this.#rateLimited.add(envelope); // reserved while it waits for its turn
@@ -180,6 +195,7 @@ export class Worker {
         return;
       }
     }
+    // Its channel closing while it waits for a place ends the wait: RabbitMQ delivers it again.
     const withdraw = () => this.#slots.withdraw((waiting) => waiting === received);
     delivery.channelLost.addEventListener('abort', withdraw, { once: true });
     const granted = await this.#slots.acquire(received);
@@ -202,31 +218,37 @@ export class Worker {
         return;
       }
       const key = `${envelope.id}:${envelope.attempt}`;
-      // A copy of an attempt running here (its channel died and RabbitMQ delivered it again to us) waits for it:
-      // it then finds its record, rather than run after it from the place behind it in the sandbox.
-      await this.#underWay.get(key);
-      const finished = await this.#completions.finished(envelope);
-      if (delivery.channelLost.aborted) return; // closed while it waited or was checked: RabbitMQ delivers it again
-      if (finished !== undefined) {
-        this.#suppress(received, finished, fields);
-        return;
-      }
-      // The slot is free the moment the sandbox is: the next attempt need not wait for this one's ack and events.
-      const run = runAttempt(this.#deps(), received, (attempt) => {
-        this.#running.set(envelope.id, attempt);
-        return () => {
-          this.#running.delete(envelope.id);
-          release();
-        };
-      });
-      const underWay = run.then(() => {}, () => {});
-      this.#underWay.set(key, underWay);
+      // Copies of one attempt here (a republish right behind the first, or RabbitMQ delivering again the copy of
+      // a lost channel) take turns: each takes its turn the moment it has a place, before any wait, so a copy in
+      // the place behind one being checked or run waits for it, then finds its record rather than run beside it.
+      const copy = this.#underWay.get(key);
+      let turnOver: () => void = () => {};
+      const turn = new Promise<void>((resolve) => { turnOver = resolve; });
+      this.#underWay.set(key, turn);
       try {
-        await run;
+        await copy;
+        // The early check stands unless it is older than a moment (it waited long for a place) or a copy went
+        // first; an attempt that finished here since is found here, whatever the check said.
+        const fresh = copy === undefined && performance.now() - checked.at <= CHECK_FRESH_MS;
+        const finished = this.#completions.finishedHere(envelope) ?? (fresh ? await checked.record : await this.#completions.finished(envelope));
+        if (delivery.channelLost.aborted) return; // closed while it waited or was checked: RabbitMQ delivers it again
+        if (finished !== undefined) {
+          this.#suppress(received, finished, fields);
+          return;
+        }
+        // The slot is free the moment the sandbox is: the next attempt need not wait for this one's ack and events.
+        await runAttempt(this.#deps(), received, (attempt) => {
+          this.#running.set(envelope.id, attempt);
+          return () => {
+            this.#running.delete(envelope.id);
+            release();
+          };
+        });
+        this.#processed += 1;
       } finally {
-        if (this.#underWay.get(key) === underWay) this.#underWay.delete(key);
+        turnOver();
+        if (this.#underWay.get(key) === turn) this.#underWay.delete(key);
       }
-      this.#processed += 1;
     } finally {
       release();
     }

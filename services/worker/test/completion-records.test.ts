@@ -77,6 +77,21 @@ test('a copy of a finished attempt, delivered to another worker, is acked withou
   assert.equal(messageCount, 0);
 });
 
+test('copies of one attempt queued together: the first runs, every other copy is acked without running', async () => {
+  // A producer's republish puts a copy right behind the first: both arrive in one batch, checked as they arrive,
+  // before either ran. Those checks are not the last word: each copy is checked again against what finished here.
+  const marker = h.marker('batch');
+  const envelope = buildEnvelope(undefined, ledger, [0, marker], {}, 'test');
+  for (let copy = 0; copy < 6; copy++) await publish(envelope);
+  const before = await suppressed('ledger');
+  const worker = await h.worker({ concurrency: 1 });
+  await eventually('five copies suppressed', async () => ((await suppressed('ledger')) === before + 5 ? true : undefined), 20_000, 50);
+  assert.equal(startsOf(marker, envelope.id), 1, 'the task ran once');
+  await worker.stop();
+  const { messageCount } = await h.raw.checkQueue(h.client.broker.names.queue('default'));
+  assert.equal(messageCount, 0);
+});
+
 test('the record is per attempt: a failing attempt\'s retry runs; a copy of the failed attempt does not run again', async () => {
   const worker = await h.worker();
   const envelope = buildEnvelope(undefined, flaky, [], {}, 'test');
