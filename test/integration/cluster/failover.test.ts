@@ -1,7 +1,7 @@
-// The cluster suite (npm run test:cluster, in npm test's second phase: it never touches the system RabbitMQ): three
-// RabbitMQ nodes on loopback beside the system one (test/helpers startRabbitCluster), no load balancer: the
-// clients get the three URLs. A node is killed with kill -9 while a producer sends confirmed tasks and a consumer
-// takes them: no confirmed task may be lost, and a client whose node died must be on another node within 2 s.
+// The cluster suite (fault phase: npm run test:fault): three RabbitMQ nodes on loopback beside the system one
+// (test/helpers startRabbitCluster), no load balancer: the clients get the three URLs. A node is killed with
+// kill -9 while a producer sends confirmed tasks and a consumer takes them: no confirmed task may be lost, and
+// a client whose node died must be on another node within 2 s.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
