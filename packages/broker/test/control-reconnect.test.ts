@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { loadConfig } from '@nightshift/core';
-import { eventually, randomPrefix, requireServices } from '@nightshift/test-helpers';
+import { closeConnections, connectionsNamed, eventually, randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { Broker, brokerOptions, broadcastControl, serveControl } from '@nightshift/broker';
-
-const run = promisify(execFile);
 
 /** A logger that keeps every line, to show that a reconnect logs nothing a person would have to act on. */
 function recordingLogger(): { lines: Array<{ level: string; msg: string; obj: unknown }>; logger: Broker['log'] } {
@@ -17,15 +13,14 @@ function recordingLogger(): { lines: Array<{ level: string; msg: string; obj: un
 }
 
 /**
- * Closes this test's own connection on the local node, found by its client-provided name; nothing else is
- * touched (no stop_app: other suites share the node).
+ * Closes this test's own connection on the local node, found by its client-provided name, through the
+ * management API (as `rabbitmqctl close_connection` would, without its seconds of start-up each time); nothing
+ * else is touched (no stop_app: other suites share the node).
  */
 async function closeOwnConnection(connectionName: string): Promise<void> {
-  const { stdout } = await run('rabbitmqctl', ['list_connections', 'pid', 'client_properties', '--no-table-headers', '--quiet'], { timeout: 60_000 });
-  // One line per connection: its pid (`<rabbit@localhost.1.2.0>`), a tab, its client properties as Erlang terms.
-  const own = stdout.split('\n').filter((line) => line.includes(`{"connection_name","${connectionName}"}`)).map((line) => line.split('\t')[0] as string);
+  const own = await connectionsNamed(connectionName);
   assert.equal(own.length, 1, `exactly one connection named ${connectionName}`);
-  await run('rabbitmqctl', ['close_connection', own[0] as string, 'control reconnect test'], { timeout: 60_000 });
+  await closeConnections(own, 'control reconnect test');
 }
 
 test('a reconnect logs no error: the control queue is declared before consuming resumes, and control answers again', async () => {

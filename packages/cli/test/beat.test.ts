@@ -30,6 +30,14 @@ test('nightshift beat runs the beat service, which leads, and stops it cleanly o
   });
   const io = testIo({ env });
   const running = main(['beat', '--app', APP], io, [createBeatCommand({ duplicateSignalWindowMs: 0 })]);
+  // A failure below must not leave beat running: its stdin pipe would keep this file's process, and the run, alive.
+  let ended = false;
+  void running.finally(() => { ended = true; });
+  cleanups.unshift(async () => {
+    if (ended) return;
+    io.interrupt('SIGINT');
+    await running;
+  });
   await io.stdout.waitFor(/"msg":"leader: dispatching 1 schedule entries"/, 20_000);
   assert.match(io.stdout.text, /"msg":"entry ping: every 5 minutes, UTC; next /);
   io.interrupt('SIGINT');

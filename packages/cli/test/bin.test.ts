@@ -77,8 +77,16 @@ export async function runMain(): Promise<void> {
 
 test('the launcher forwards signals to Node 24 and exits as it did', { skip: needsOlderNode }, async (t) => {
   const bin = await launcherWithFakeCli(t);
-  const launcher = spawn(olderNode as string, [bin], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => launcher.kill('SIGKILL'));
+  // A process group of its own: a failure below kills the launcher and the Node 24 it started, which would
+  // otherwise hold the stdout pipe, and so this file's process and the run, open forever.
+  const launcher = spawn(olderNode as string, [bin], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  t.after(() => {
+    try {
+      process.kill(-(launcher.pid as number), 'SIGKILL');
+    } catch {
+      // Gone, as it should be.
+    }
+  });
   const stdout = new Capture();
   launcher.stdout.setEncoding('utf8').on('data', (chunk: string) => stdout.write(chunk));
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => launcher.on('exit', (code, signal) => resolve([code, signal])));
