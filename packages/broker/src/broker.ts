@@ -116,7 +116,20 @@ export class Broker extends EventEmitter<BrokerEvents> {
   /** Declares the work queue of `queue` now and after every reconnect. */
   async ensureQueue(queue: string): Promise<void> {
     if (this.#queues.has(queue)) return;
-    await this.withChannel((channel) => declareWorkQueue(channel, this.spec, queue));
+    const deadline = Date.now() + this.options.publishTimeoutMs;
+    for (;;) {
+      const generation = this.generation;
+      try {
+        await this.withChannel((channel) => declareWorkQueue(channel, this.spec, queue));
+        break;
+      } catch (error) {
+        // A declare cut short by the connection's loss ("Channel ended") is made again once the connection is
+        // back, on whichever node: the first send to a queue during a failover waits for it like a publish does.
+        await new Promise(setImmediate);
+        if (this.#closed || this.fatal || (this.connected && this.generation === generation) || Date.now() >= deadline) throw error;
+        await this.whenReady(Math.max(1, deadline - Date.now()));
+      }
+    }
     this.#queues.add(queue);
   }
 
