@@ -172,7 +172,7 @@ interface Figures {
   duplicateDeadLetters: number;
   heldCopies: number;
   suppressed: number;
-  /** Longest wait between two failing attempts after the kill (a frozen retry ladder shows here). */
+  /** The longest a retry ran late (past its delay) after the kill: a frozen retry ladder shows here. */
   retryGapMs: number | undefined;
   failovers: Failover[];
   warnings: number;
@@ -296,14 +296,19 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
   // Whatever is still held or waiting gets its chance to show up as a second run.
   await sleep(2_000);
 
-  const failuresAfterKill = runs.failures.filter((r) => doomedIds.has(r.id) && r.at >= killedAt).map((r) => r.at).sort((x, y) => x - y);
+  // Per failing task: how much later than its retry delay (1 s, then 2 s) each next attempt ran, across the kill.
   let retryGapMs: number | undefined;
   if (failing) {
     retryGapMs = 0;
-    let previous = killedAt;
-    for (const at of failuresAfterKill) {
-      retryGapMs = Math.max(retryGapMs, at - previous);
-      previous = at;
+    const byTask = new Map<string, Run[]>();
+    for (const run of runs.failures) if (doomedIds.has(run.id)) byTask.set(run.id, [...(byTask.get(run.id) ?? []), run]);
+    for (const attempts of byTask.values()) {
+      attempts.sort((x, y) => x.attempt - y.attempt);
+      for (let i = 1; i < attempts.length; i++) {
+        const [previous, next] = [attempts[i - 1] as Run, attempts[i] as Run];
+        if (next.at < killedAt) continue;
+        retryGapMs = Math.max(retryGapMs, next.at - previous.at - (previous.attempt === 1 ? 1_000 : 2_000));
+      }
     }
   }
   const figures: Figures = {
@@ -313,16 +318,16 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
     heldCopies: logs.filter((l) => l.msg.includes('arrived while') && l.msg.startsWith('a copy of')).length,
     suppressed: logs.filter((l) => l.msg.startsWith('a duplicate of')).length,
     retryGapMs, failovers: moved,
-    warnings: logs.filter((l) => l.level === 'warn').length, errors: logs.filter((l) => l.level === 'error' && !l.msg.includes('failed for good')).length,
+    warnings: logs.filter((l) => l.level === 'warn' && !/ failed \(.*\); retrying in /.test(l.msg)).length, errors: logs.filter((l) => l.level === 'error' && !l.msg.includes('failed for good')).length,
     seconds: 0,
   };
   console.log([
     `${label}: killed ${victim.name} (clients on ${clientsOn.name}, queues led by ${leader.name}); two workers, ${confirmed.size} tasks${failing ? ` and ${doomedIds.size} always failing` : ''}`,
     ...moved.map((f) => `  ${f.client}: ${f.from} -> ${f.to} in ${f.ms} ms`),
     `  lost ${figures.lost}; attempts run to completion twice ${figures.ranTwice}; copies held for a run elsewhere ${figures.heldCopies}; duplicates acked without running ${figures.suppressed}`,
-    ...(failing ? [`  dead letters ${figures.deadLetters}/${doomedIds.size}, duplicates ${figures.duplicateDeadLetters} (${republished} marked republished); longest wait between failing attempts after the kill ${retryGapMs} ms`] : []),
-    `  worker log lines: ${figures.warnings} warnings, ${figures.errors} errors other than dead letters`,
-    ...logs.filter((l) => l.level === 'error' && !l.msg.includes('failed for good')).slice(0, 5).map((l) => `    error: ${l.msg}`),
+    ...(failing ? [`  dead letters ${figures.deadLetters}/${doomedIds.size}, duplicates ${figures.duplicateDeadLetters} (${republished} marked republished); the latest a retry ran past its delay after the kill ${retryGapMs} ms`] : []),
+    `  worker log lines: ${figures.warnings} warnings other than retries, ${figures.errors} errors other than dead letters`,
+    ...logs.filter((l) => (l.level === 'error' && !l.msg.includes('failed for good')) || (l.level === 'warn' && !/ failed \(.*\); retrying in /.test(l.msg))).slice(0, 6).map((l) => `    ${l.level}: ${l.msg}`),
   ].join('\n'));
 
   for (const stopper of stoppers.splice(0).reverse()) await stopper();
