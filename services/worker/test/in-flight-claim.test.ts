@@ -105,9 +105,10 @@ test('the worker holding a claim dies: its copy is held until the lease runs out
   const envelope = buildEnvelope(undefined, ledger, [0, marker], {}, 'test');
   // What a worker killed mid-run leaves: its claim, renewed no more.
   const leaseMs = 1_500;
+  // The worker first: a slow start must not outlast the planted lease.
+  const worker = await h.worker({ concurrency: 1 });
   await redis.set(keys.running(envelope.id, 1), 'killed-worker#0000', 'PX', leaseMs);
   const plantedAt = Date.now();
-  const worker = await h.worker({ concurrency: 1 });
   await sendEnvelope(h.client.broker, envelope, publisher);
   await h.waitForEvent(eventOf('task.succeeded', envelope.id), 20_000);
   const started = startsOf(marker, envelope.id);

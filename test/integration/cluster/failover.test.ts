@@ -172,6 +172,8 @@ interface Figures {
   readonly label: string;
   lost: number;
   ranTwice: number;
+  /** Always-failing tasks sent (0 without them). */
+  failing: number;
   deadLetters: number;
   duplicateDeadLetters: number;
   heldCopies: number;
@@ -343,7 +345,11 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
     retryGapMs = 0;
     const byTask = new Map<string, Run[]>();
     for (const run of runs.failures) if (doomedIds.has(run.id)) byTask.set(run.id, [...(byTask.get(run.id) ?? []), run]);
-    for (const attempts of byTask.values()) {
+    for (const id of doomedIds) {
+      const attempts = byTask.get(id) ?? [];
+      // A task whose retries never all ran counts as late by the whole wait since its last attempt.
+      const last = attempts.reduce((latest, run) => Math.max(latest, run.at), 0);
+      if (attempts.length < 3 && last > 0) retryGapMs = Math.max(retryGapMs, Date.now() - last);
       attempts.sort((x, y) => x.attempt - y.attempt);
       for (let i = 1; i < attempts.length; i++) {
         const [previous, next] = [attempts[i - 1] as Run, attempts[i] as Run];
@@ -353,7 +359,7 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
     }
   }
   const figures: Figures = {
-    label, lost: lost.length,
+    label, lost: lost.length, failing: doomedIds.size,
     ranTwice: twice(runs.ends, confirmed).length + twice(runs.failures, doomedIds).length,
     deadLetters: deadLetters.size, duplicateDeadLetters: [...unmarkedDeadLetters.values()].reduce((sum, count) => sum + count - 1, 0),
     heldCopies: logs.filter((l) => l.msg.includes('arrived while') && l.msg.startsWith('a copy of')).length,
@@ -391,6 +397,7 @@ function check(figures: Figures, moved: boolean): void {
   assert.equal(figures.beat.ranTwice, 0, `${label}: ${figures.beat.ranTwice} of beat's slots ran twice`);
   assert.equal(figures.beat.unsent, figures.beat.countedMissed, `${label}: ${figures.beat.unsent} of beat's slots did not run, ${figures.beat.countedMissed} counted missed`);
   assert.ok(figures.beat.ran >= 5, `${label}: beat's entry ran (${figures.beat.ran} slots)`);
+  if (figures.failing) assert.equal(figures.deadLetters, figures.failing, `${label}: ${figures.deadLetters} of ${figures.failing} always-failing tasks dead-lettered (the rest stuck in their retries)`);
   if (figures.retryGapMs !== undefined) assert.ok(figures.retryGapMs <= RETRIES_RESUME_LIMIT_MS, `${label}: retries stalled ${figures.retryGapMs} ms (limit ${RETRIES_RESUME_LIMIT_MS} ms)`);
   if (!moved) return;
   assert.equal(figures.failovers.length, 4, `${label}: the producer, beat and both workers moved`);
