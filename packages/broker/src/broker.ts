@@ -123,12 +123,29 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (this.#queues.has(queue)) return Promise.resolve();
     let declaring = this.#declaring.get(queue);
     if (declaring === undefined) {
-      declaring = this.withChannel((channel) => declareWorkQueue(channel, this.spec, queue))
+      declaring = this.#declareWorkQueue(queue)
         .then(() => { this.#queues.add(queue); })
         .finally(() => this.#declaring.delete(queue));
       this.#declaring.set(queue, declaring);
     }
     return declaring;
+  }
+
+  async #declareWorkQueue(queue: string): Promise<void> {
+    const deadline = Date.now() + this.options.publishTimeoutMs;
+    for (;;) {
+      const generation = this.generation;
+      try {
+        await this.withChannel((channel) => declareWorkQueue(channel, this.spec, queue));
+        return;
+      } catch (error) {
+        // A declare cut short by the connection's loss ("Channel ended") is made again once the connection is
+        // back, on whichever node: the first send to a queue during a failover waits for it like a publish does.
+        await new Promise(setImmediate);
+        if (this.#closed || this.fatal || (this.connected && this.generation === generation) || Date.now() >= deadline) throw error;
+        await this.whenReady(Math.max(1, deadline - Date.now()));
+      }
+    }
   }
 
   /** Consumes the work queue `queue` (declaring it), resuming after every reconnect. */

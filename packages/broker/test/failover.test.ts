@@ -65,3 +65,30 @@ test('a list of URLs: the first reachable node is used, and on its loss the next
     await proxy.close();
   }
 });
+
+test('the first send to a queue while the connection is lost waits for it to come back, rather than fail on the dead channel', async () => {
+  const { amqpUrl } = await requireServices('rabbitmq');
+  const proxy = await TcpProxy.start(amqpUrl);
+  const config = loadConfig({ NIGHTSHIFT_AMQP_URL: withPort(amqpUrl, proxy.port), NIGHTSHIFT_PREFIX: randomPrefix('failover'), NIGHTSHIFT_PUBLISH_TIMEOUT: '20s' });
+  const quiet = () => {};
+  const broker = await Broker.connect(brokerOptions(config, 'broker-declare-test', { debug: quiet, info: quiet, warn: quiet, error: quiet }));
+  try {
+    await proxy.cut();
+    // Declared while no node answers: the declare is made once the connection is back.
+    const declared = broker.ensureQueue('fresh').then(() => 'declared', (error: Error) => `failed: ${error.message}`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await proxy.restore();
+    assert.equal(await declared, 'declared');
+    const raw = await Broker.connect(brokerOptions(loadConfig({ NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_PREFIX: config.prefix }), 'broker-declare-check'));
+    try {
+      const { messageCount } = await raw.withChannel((channel) => channel.checkQueue(broker.names.queue('fresh')));
+      assert.equal(messageCount, 0, 'the queue exists on the broker');
+    } finally {
+      await raw.close();
+    }
+  } finally {
+    await broker.deleteTopology().catch(() => {});
+    await broker.close();
+    await proxy.close();
+  }
+});

@@ -100,10 +100,12 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
 
   if (stopped === 'channel-lost' && 'killed' in outcome) {
     markAttempt('returned'); // not started; the subscription has said so, once for the channel's batch
+    await deps.completions.release(envelope);
     return;
   }
   if (stopped === 'shutdown') {
     markAttempt('returned');
+    await deps.completions.release(envelope);
     delivery.nack(true);
     deps.log.warn({ task: envelope.task, task_id: envelope.id }, 'shutdown grace period over: the task was stopped and returned to its queue');
     return;
@@ -111,6 +113,7 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   if (stopped === 'revoked') {
     markAttempt('revoked');
     delivery.ack();
+    await deps.completions.release(envelope);
     metrics.tasks.add(1, { task: envelope.task, outcome: 'revoked' });
     deps.emit('task.revoked', { ...summary, runtimeMs, terminated: startedAt !== undefined });
     return;
@@ -118,6 +121,7 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   if ('crashed' in outcome) {
     // Not retried by us: the message goes back, and the broker's delivery limit stops a poison message.
     markAttempt('crashed', outcome.error.name);
+    await deps.completions.release(envelope); // so its next delivery runs at once, wherever it goes
     metrics.tasks.add(1, { task: envelope.task, outcome: 'crashed' });
     deps.log.error({ task: envelope.task, task_id: envelope.id, err: loggedError(outcome.error, { stack: true }) }, 'the sandbox died running this task; returning it to the queue');
     deps.emit('task.failed', { ...summary, runtimeMs, final: false, crashed: true, error: errorSummary(outcome.error) });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Backoff, formatDuration, redactUrl, runHorizonMs, type Logger, type ResolvedTaskSettings, type TaskEnvelope } from '@nightshift/core';
 import { ValueType, type Counter, type Meter, type ObservableGauge, type ObservableCallback } from '@nightshift/telemetry';
@@ -21,11 +22,60 @@ export interface CompletionKeys {
   readonly pattern: string;
   /** The record of one attempt of one task message. */
   attempt(id: string, attempt: number): string;
+  /** The in-flight claim of one attempt while it runs (`<prefix>:running:<id>:<attempt>`): its holder, with a lease. */
+  running(id: string, attempt: number): string;
 }
 
 export function completionKeys(prefix: string): CompletionKeys {
   const base = `${prefix}:completed`;
-  return Object.freeze({ pattern: `${base}:*`, attempt: (id: string, attempt: number) => `${base}:${id}:${attempt}` });
+  return Object.freeze({
+    pattern: `${base}:*`,
+    attempt: (id: string, attempt: number) => `${base}:${id}:${attempt}`,
+    running: (id: string, attempt: number) => `${prefix}:running:${id}:${attempt}`,
+  });
+}
+
+/**
+ * What a delivery may do, from one look at Redis: `finished` (a duplicate: ack it without running), `claimed` (run
+ * it: this worker holds its attempt's claim), `held` (another worker runs that attempt now: wait, and ask again), or
+ * `unchecked` (Redis is off or unavailable: run it, at-least-once).
+ */
+export type ClaimVerdict =
+  | { readonly state: 'finished'; readonly record: CompletionRecord }
+  | { readonly state: 'claimed' }
+  | { readonly state: 'held'; readonly holder: string; readonly leaseLeftMs: number }
+  | { readonly state: 'unchecked' };
+
+// One round trip each. KEYS: the record, the claim. The claim's value is its holder (worker name # instance).
+const CLAIM_SCRIPT = `
+local done = redis.call('GET', KEYS[1])
+if done then return {1, done} end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[1] then return {2, holder, redis.call('PTTL', KEYS[2])} end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return {0}`;
+// The record written and the claim let go together: no moment where neither says the attempt is taken.
+const FINISH_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1`;
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+// Every claim of this worker in one call; returns the keys another holder has taken (its lease had run out).
+const RENEW_SCRIPT = `
+local lost = {}
+for _, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  if holder == false or holder == ARGV[1] then redis.call('SET', key, ARGV[1], 'PX', ARGV[2]) else table.insert(lost, key) end
+end
+return lost`;
+
+interface ClaimCommands {
+  nightshiftClaim(record: string, claim: string, holder: string, leaseMs: number): Promise<[number, string?, number?]>;
+  nightshiftFinish(record: string, claim: string, value: string, ttlMs: number, holder: string): Promise<number>;
+  nightshiftRelease(claim: string, holder: string): Promise<number>;
+  nightshiftRenew(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<string[]>;
 }
 
 /**
@@ -52,6 +102,8 @@ export interface CompletionRecordsOptions {
   readonly shortestRetryStepMs: number;
   /** `NIGHTSHIFT_COMPLETION_TIMEOUT`: how long one check or write waits for Redis. */
   readonly timeoutMs: number;
+  /** `NIGHTSHIFT_COMPLETION_LEASE`: how long a running attempt's claim lasts unless renewed (every third of it). */
+  readonly leaseMs: number;
   readonly log: Logger;
   readonly meter: Meter;
 }
@@ -77,8 +129,14 @@ const RECONNECT = new Backoff({ base: 100, factor: 2, max: 2_000, jitter: 0.2 },
  * and one warning says so when it goes and one line when it is back.
  */
 export class CompletionRecords {
-  readonly #redis: Redis | undefined;
+  readonly #redis: (Redis & ClaimCommands) | undefined;
   readonly #redisUrl: string;
+  /** This worker's claims say it holds them: its name and this instance (a restart under the same name is another). */
+  readonly #holder: string;
+  readonly #leaseMs: number;
+  /** The claims this worker holds, renewed together every third of the lease. */
+  readonly #claims = new Set<string>();
+  #renewal: NodeJS.Timeout | undefined;
   readonly #keys: CompletionKeys;
   readonly #worker: string;
   readonly #ttlMs: ReadonlyMap<string, number>;
@@ -96,6 +154,8 @@ export class CompletionRecords {
     this.#redisUrl = options.redisUrl === undefined ? '' : redactUrl(options.redisUrl);
     this.#keys = completionKeys(options.prefix);
     this.#worker = options.worker;
+    this.#holder = `${options.worker}#${randomUUID().slice(0, 8)}`;
+    this.#leaseMs = options.leaseMs;
     this.#ttlFloorMs = options.ttlFloorMs;
     this.#ttlMs = new Map([...options.tasks].map(([name, settings]) => [name, completionTtlMs(settings, options.ttlFloorMs, options.shortestRetryStepMs)]));
     this.#log = options.log;
@@ -122,7 +182,13 @@ export class CompletionRecords {
       // Checks and writes of the deliveries of one tick go to Redis as one write.
       enableAutoPipelining: true,
       connectionName: 'nightshift-worker',
-    });
+    }) as Redis & ClaimCommands;
+    this.#redis.defineCommand('nightshiftClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT });
+    this.#redis.defineCommand('nightshiftFinish', { numberOfKeys: 2, lua: FINISH_SCRIPT });
+    this.#redis.defineCommand('nightshiftRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    this.#redis.defineCommand('nightshiftRenew', { lua: RENEW_SCRIPT });
+    this.#renewal = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#leaseMs / 3)));
+    this.#renewal.unref();
     // The client's errors repeat on every reconnect attempt; what they mean is said once (#unreachable).
     this.#redis.on('error', (error: Error) => this.#log.debug({ err: { message: error.message }, redis: this.#redisUrl }, 'Redis connection error (completion records)'));
     this.#redis.on('ready', () => {
@@ -154,43 +220,72 @@ export class CompletionRecords {
     if (!(await Promise.race([connected, waited]))) this.#unreachable('not reachable at start-up');
   }
 
-  /** The record of the envelope's attempt if it finished in this process (no Redis: at once). */
-  finishedHere(envelope: TaskEnvelope): CompletionRecord | undefined {
-    return this.#here.get(this.#keys.attempt(envelope.id, envelope.attempt));
+  /** What this worker holds claims as: `<worker>#<instance>`. */
+  get holder(): string {
+    return this.#holder;
   }
 
-  /** The record of the envelope's attempt, if it finished (here, or anywhere Redis says). `undefined` when Redis is unavailable. */
-  async finished(envelope: TaskEnvelope): Promise<CompletionRecord | undefined> {
+  /** The lease of a claim, in milliseconds. */
+  get leaseMs(): number {
+    return this.#leaseMs;
+  }
+
+  /**
+   * Before a delivery runs: whether its attempt finished (here, or anywhere Redis says), and if not, takes the
+   * attempt's in-flight claim, unless another worker holds it. One round trip (a script); never throws.
+   */
+  async claim(envelope: TaskEnvelope): Promise<ClaimVerdict> {
     const key = this.#keys.attempt(envelope.id, envelope.attempt);
     const here = this.#here.get(key);
-    if (here !== undefined || this.#redis === undefined) return here;
+    if (here !== undefined) return { state: 'finished', record: here };
+    if (this.#redis === undefined) return { state: 'unchecked' };
     if (!this.#usable()) {
       this.#skipped.add(1, { operation: 'check' });
-      return undefined;
+      return { state: 'unchecked' };
     }
+    const claim = this.#keys.running(envelope.id, envelope.attempt);
     try {
-      const value = await this.#redis.get(key);
+      const [verdict, value, leaseLeftMs] = await this.#redis.nightshiftClaim(key, claim, this.#holder, this.#leaseMs);
       this.#reached();
-      return value === null ? undefined : readRecord(value);
+      if (verdict === 1) return { state: 'finished', record: readRecord(value ?? '') };
+      if (verdict === 2) return { state: 'held', holder: value ?? 'unknown', leaseLeftMs: Math.max(0, Number(leaseLeftMs ?? 0)) };
+      this.#claims.add(claim);
+      return { state: 'claimed' };
     } catch (error) {
+      // It may have been taken all the same (a reply lost to the timeout): renewed and let go like one that was.
+      this.#claims.add(claim);
       this.#failed('check', error);
-      return undefined;
+      return { state: 'unchecked' };
+    }
+  }
+
+  /** Lets the attempt's claim go without a record (it did not finish: returned to its queue, revoked, crashed). Never throws. */
+  async release(envelope: TaskEnvelope): Promise<void> {
+    const claim = this.#keys.running(envelope.id, envelope.attempt);
+    if (!this.#claims.delete(claim) || this.#redis === undefined || !this.#usable()) return;
+    try {
+      await this.#redis.nightshiftRelease(claim, this.#holder);
+    } catch (error) {
+      this.#failed('write', error);
     }
   }
 
   /** Records that the envelope's attempt finished with `outcome`; resolves when written, or when Redis is given up on. Never throws. */
   async record(envelope: TaskEnvelope, outcome: FinishedOutcome): Promise<void> {
     const key = this.#keys.attempt(envelope.id, envelope.attempt);
+    const claim = this.#keys.running(envelope.id, envelope.attempt);
     const record: CompletionRecord = { outcome, worker: this.#worker, at: new Date().toISOString() };
     this.#here.set(key, record);
     if (this.#here.size > REMEMBERED_HERE) this.#here.delete(this.#here.keys().next().value as string);
+    // No longer renewed: if the write below fails, the claim runs out within its lease.
+    this.#claims.delete(claim);
     if (this.#redis === undefined) return;
     if (!this.#usable()) {
       this.#skipped.add(1, { operation: 'write' });
       return;
     }
     try {
-      await this.#redis.set(key, JSON.stringify(record), 'PX', this.ttlMs(envelope.task));
+      await this.#redis.nightshiftFinish(key, claim, JSON.stringify(record), this.ttlMs(envelope.task), this.#holder);
       this.#reached();
     } catch (error) {
       this.#failed('write', error);
@@ -199,6 +294,7 @@ export class CompletionRecords {
 
   /** Closes the Redis connection, once no check or write is under way. */
   async close(): Promise<void> {
+    clearInterval(this.#renewal);
     this.#upGauge.removeCallback(this.#observeUp);
     const redis = this.#redis;
     if (redis === undefined) return;
@@ -206,6 +302,23 @@ export class CompletionRecords {
     // Called once the worker's attempts are done, so no write is under way: nothing to wait for (a QUIT to a
     // Redis that stopped answering would wait forever).
     redis.disconnect();
+  }
+
+  /** Extends the lease of every claim held, in one call. A claim another worker took (the lease ran out first) is said once. */
+  async #renew(): Promise<void> {
+    const redis = this.#redis;
+    if (redis === undefined || this.#claims.size === 0 || !this.#usable()) return;
+    const claims = [...this.#claims];
+    try {
+      const lost = await redis.nightshiftRenew(claims.length, ...claims, this.#holder, this.#leaseMs);
+      for (const claim of lost) {
+        if (!this.#claims.delete(claim)) continue;
+        this.#log.warn({ claim, leaseMs: this.#leaseMs },
+          'the claim of an attempt running here expired before it was renewed (this worker stalled, or Redis was away) and another worker took it: that attempt may run there too (at-least-once)');
+      }
+    } catch (error) {
+      this.#failed('write', error);
+    }
   }
 
   #usable(): boolean {

@@ -1,5 +1,5 @@
 import { ConfigProblems, HEARTBEAT, readCoreConfig, type NightshiftConfig } from '@nightshift/core';
-import { COMPLETION_RECORDS, COMPLETION_TIMEOUT, COMPLETION_TTL, CONSUMER_TIMEOUT, WORKER_CONCURRENCY, WORKER_GRACE } from './settings.ts';
+import { COMPLETION_LEASE, COMPLETION_RECORDS, COMPLETION_TIMEOUT, COMPLETION_TTL, CONSUMER_TIMEOUT, WORKER_CONCURRENCY, WORKER_GRACE } from './settings.ts';
 
 /** The worker's metrics port unless `NIGHTSHIFT_METRICS_PORT` says otherwise. */
 export const WORKER_METRICS_PORT = 9464;
@@ -23,6 +23,8 @@ export interface WorkerConfig {
   readonly completionTtlMs: number;
   /** `NIGHTSHIFT_COMPLETION_TIMEOUT`: how long one completion check or write waits for Redis. Default: `250ms`. */
   readonly completionTimeoutMs: number;
+  /** `NIGHTSHIFT_COMPLETION_LEASE`: the lease of a running attempt's claim. Default: `15s`. */
+  readonly completionLeaseMs: number;
 }
 
 /**
@@ -42,5 +44,6 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
     completionRecords: collected.read(COMPLETION_RECORDS),
     completionTtlMs: collected.read(COMPLETION_TTL),
     completionTimeoutMs: collected.read(COMPLETION_TIMEOUT),
+    completionLeaseMs: collected.read(COMPLETION_LEASE),
   });
 }

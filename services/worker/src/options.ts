@@ -53,6 +53,8 @@ export interface WorkerOptions {
    */
   readonly completionRecords: {
     readonly redisUrl: string | undefined; readonly ttlFloorMs: number; readonly shortestRetryStepMs: number; readonly timeoutMs: number;
+    /** How long a running attempt's claim lasts unless renewed. */
+    readonly leaseMs: number;
   };
 }
 
@@ -125,6 +127,7 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, con
     completionRecords: Object.freeze({
       redisUrl: config.completionRecords ? config.core.redisUrl : undefined, ttlFloorMs: config.completionTtlMs,
       shortestRetryStepMs: config.core.retryLadderMs[0] ?? 0, timeoutMs: config.completionTimeoutMs,
+      leaseMs: config.completionLeaseMs,
     }),
   });
 }

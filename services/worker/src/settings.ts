@@ -34,7 +34,13 @@ export const COMPLETION_TIMEOUT = defineSetting({
   parse: parsers.duration(1), default: '250ms',
 });
 
+export const COMPLETION_LEASE = defineSetting({
+  name: 'NIGHTSHIFT_COMPLETION_LEASE',
+  description: 'the lease of a running attempt\'s claim in Redis, renewed while it runs: a copy delivered to another worker meanwhile waits for its outcome rather than run beside it, and runs once the lease expires unrenewed (its worker died)',
+  parse: parsers.duration(1_000), default: '15s',
+});
+
 /** Every setting the worker reads: the shared ones and its own. */
 export const WORKER_SETTINGS: readonly AnySetting[] = combineSettings(CORE_SETTINGS, [
-  WORKER_GRACE, WORKER_CONCURRENCY, CONSUMER_TIMEOUT, HEARTBEAT, COMPLETION_RECORDS, COMPLETION_TTL, COMPLETION_TIMEOUT,
+  WORKER_GRACE, WORKER_CONCURRENCY, CONSUMER_TIMEOUT, HEARTBEAT, COMPLETION_RECORDS, COMPLETION_TTL, COMPLETION_TIMEOUT, COMPLETION_LEASE,
 ]);

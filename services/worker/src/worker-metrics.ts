@@ -14,7 +14,10 @@ export interface WorkerMetrics {
   readonly retries: Counter;
   readonly deadLetters: Counter;
   readonly limitHits: Counter;
-  /** Deliveries acked without running, as duplicates of an attempt that finished (`reason`: `completed`). */
+  /**
+   * Deliveries acked without running, as duplicates of an attempt that finished (`reason`: `completed`), or that
+   * arrived while it ran and were held until it finished (`in_flight`).
+   */
   readonly duplicatesSuppressed: Counter;
 }
 
@@ -37,7 +40,7 @@ export function createWorkerMetrics(meter: Meter, sandboxes: () => { busy: numbe
     deadLetters: meter.createCounter('nightshift.dead_letters', { description: 'Messages dead-lettered by this worker, by reason', valueType: ValueType.INT }),
     limitHits: meter.createCounter('nightshift.time_limit.hits', { description: 'Time limits reached, by task and kind (soft, hard)', valueType: ValueType.INT }),
     duplicatesSuppressed: meter.createCounter('nightshift.duplicates_suppressed', {
-      description: 'Deliveries acknowledged without running: duplicates of an attempt that had finished (reason=completed), by task', valueType: ValueType.INT,
+      description: 'Deliveries acknowledged without running: duplicates of an attempt that had finished (reason=completed) or was running when they arrived and were held until it finished (reason=in_flight), by task', valueType: ValueType.INT,
     }),
   };
 }

@@ -3,7 +3,7 @@ import { EventPublisher, publishDeadLetter, publishEvent, serveControl, consumeT
 import { type AnyApp, type Logger, type RateLimit, type TaskEnvelope } from '@nightshift/core';
 import { ATTR_OUTCOME, trace, type Meter } from '@nightshift/telemetry';
 import { emitSignal, eventFields, runAttempt, type RunningAttempt } from './attempt.ts';
-import { CompletionRecords, type CompletionRecord } from './completion-records.ts';
+import { CompletionRecords, type ClaimVerdict, type CompletionRecord } from './completion-records.ts';
 import type { WorkerOptions } from './options.ts';
 import { defaultPoolBounds, trackPool, type PoolBounds, type TrackedPool } from './pool-control.ts';
 import { RateLimits } from './rate-limits.ts';
@@ -13,11 +13,8 @@ import { Slots } from './slots.ts';
 import { answerWorkerControl, isWorkerControl, type ControlTarget } from './worker-control.ts';
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
 
-/**
- * A completion check made as the delivery arrived is trusted this long: beyond it (a delivery that waited for a
- * place behind long tasks) the attempt is checked again just before it starts.
- */
-const CHECK_FRESH_MS = 100;
+/** How often a copy held for an attempt running on another worker asks again whether it finished. */
+const HOLD_RECHECK_MS = 250;
 
 /**
  * Consumes the app's queues and runs each task in a sandbox with its limits (see `runAttempt`).
@@ -47,7 +44,7 @@ export class Worker {
   readonly #events: EventPublisher;
   readonly #running = new Map<string, RunningAttempt>();
   readonly #completions: CompletionRecords;
-  /** Attempts checked or running here by `id:attempt`, each until its outcome is recorded: a copy of one waits for it. */
+  /** Attempts arrived here by `id:attempt`, each from its arrival until its outcome is recorded (or it is let go): a copy of one waits for it. */
   readonly #underWay = new Map<string, Promise<void>>();
   readonly #handlers = new Set<Promise<void>>();
   readonly #subscriptions: Subscription[] = [];
@@ -81,7 +78,7 @@ export class Worker {
       for (const kind of ['soft', 'hard']) this.#metrics.limitHits.add(0, { task: task.name, kind });
       this.#metrics.retries.add(0, { task: task.name });
       this.#metrics.deadLetters.add(0, { reason: 'failed', task: task.name });
-      this.#metrics.duplicatesSuppressed.add(0, { task: task.name, reason: 'completed' });
+      for (const reason of ['completed', 'in_flight']) this.#metrics.duplicatesSuppressed.add(0, { task: task.name, reason });
     }
   }
 
@@ -182,9 +179,80 @@ export class Worker {
       this.#emit('task.dead-lettered', { ...fields, reason: 'unknown_task' });
       return;
     }
-    // Its completion check goes out now, beside those of the deliveries that came with it (ioredis sends the
-    // commands of one tick as one write), so a place that frees up takes its next task without a Redis round trip.
-    const checked = { at: performance.now(), record: this.#completions.finished(envelope) };
+    const key = `${envelope.id}:${envelope.attempt}`;
+    // Copies of one attempt here (a republish right behind the first, or RabbitMQ delivering again the copy of a
+    // lost channel) take turns from the moment they arrive: a copy waits for the one before it to be recorded (or
+    // let go), then finds its record rather than run beside or after it. Taken before any wait, so two copies of
+    // one batch never both pass the check (each would find the claim its own).
+    const local = this.#underWay.get(key);
+    let settle!: () => void;
+    const underWay = new Promise<void>((resolve) => { settle = resolve; });
+    this.#underWay.set(key, underWay);
+    try {
+      const waitStartedAt = Date.now();
+      if (local !== undefined) await local;
+      // One round trip: finished already (a duplicate), or claimed for this worker, or running on another.
+      let verdict = await this.#completions.claim(envelope);
+      let heldBy = local === undefined ? undefined : this.#completions.holder;
+      if (verdict.state === 'held') {
+        heldBy = verdict.holder;
+        const after = await this.#holdWhileHeld(received, verdict);
+        if (after === undefined) return; // its channel closed (RabbitMQ delivers it again) or the worker stops (returned)
+        verdict = after;
+      }
+      if (delivery.channelLost.aborted) {
+        if (verdict.state === 'claimed') await this.#completions.release(envelope);
+        return; // closed while it was checked: RabbitMQ delivers it again
+      }
+      if (verdict.state === 'finished') {
+        this.#suppress(received, verdict.record, fields, heldBy === undefined ? undefined : { heldBy, heldMs: Date.now() - waitStartedAt });
+        return;
+      }
+      if (heldBy !== undefined && verdict.state === 'claimed' && local === undefined) {
+        this.#log.warn({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, heldBy, heldMs: Date.now() - waitStartedAt, leaseMs: this.#completions.leaseMs },
+          `${envelope.task} attempt ${envelope.attempt} is run here: ${heldBy}, which ran it, stopped renewing its claim without an outcome (it died or lost Redis), so the attempt runs again (at-least-once)`);
+      }
+      await this.#place(received, fields);
+    } finally {
+      if (this.#underWay.get(key) === underWay) this.#underWay.delete(key);
+      settle();
+    }
+  }
+
+  /**
+   * A copy of an attempt another worker runs now: not run and not acked, it waits (without a place in a sandbox)
+   * and asks again until the claim is gone (the record then says it finished: a duplicate) or its lease ran out
+   * unrenewed (the holder died: it is claimed here and runs). `undefined`: its channel closed, or the worker stops
+   * (then it goes back to its queue).
+   */
+  async #holdWhileHeld(received: ReceivedTask, first: ClaimVerdict): Promise<ClaimVerdict | undefined> {
+    const { envelope, delivery } = received;
+    let verdict = first;
+    if (verdict.state === 'held') {
+      this.#log.info({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, heldBy: verdict.holder, leaseLeftMs: verdict.leaseLeftMs },
+        `a copy of ${envelope.task} attempt ${envelope.attempt} arrived while ${verdict.holder} runs it: held here, not run, until that run's outcome is recorded or its claim's lease runs out`);
+    }
+    const stop = AbortSignal.any([delivery.channelLost, this.#stopSignal.signal]);
+    while (verdict.state === 'held') {
+      const pause = Math.min(HOLD_RECHECK_MS, verdict.leaseLeftMs + 20);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        stop.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+      });
+      if (delivery.channelLost.aborted) return undefined;
+      if (this.#stopSignal.signal.aborted) {
+        delivery.nack(true);
+        return undefined;
+      }
+      verdict = await this.#completions.claim(envelope);
+    }
+    return verdict;
+  }
+
+  /** Runs a claimed delivery once it has a place in a sandbox; the claim is let go on every way out without an outcome. */
+  async #place(received: ReceivedTask, fields: Record<string, unknown>): Promise<void> {
+    const { envelope, delivery } = received;
+    // Its channel closing while it waits for a place ends the wait: RabbitMQ delivers it again.
     // Over its task's rate limit it waits here, unacknowledged; a shutdown or a lost channel returns it to the queue.
     if (this.#rateLimits.get(envelope.task) !== undefined) {
       this.#rateLimited.add(envelope); // reserved while it waits for its turn
@@ -192,6 +260,7 @@ export class Worker {
       this.#rateLimited.delete(envelope);
       if (!allowed) {
         if (!delivery.channelLost.aborted) delivery.nack(true);
+        await this.#completions.release(envelope);
         return;
       }
     }
@@ -200,9 +269,13 @@ export class Worker {
     delivery.channelLost.addEventListener('abort', withdraw, { once: true });
     const granted = await this.#slots.acquire(received);
     delivery.channelLost.removeEventListener('abort', withdraw);
-    if (!granted) return; // shutdown (already returned to the queue), or its channel closed
+    if (!granted) {
+      await this.#completions.release(envelope); // shutdown (already returned to the queue), or its channel closed
+      return;
+    }
     if (delivery.channelLost.aborted) {
       this.#slots.release();
+      await this.#completions.release(envelope);
       return;
     }
     let released = false;
@@ -214,29 +287,12 @@ export class Worker {
     try {
       if (this.#revocations.has(envelope.id)) {
         delivery.ack();
+        await this.#completions.release(envelope);
         this.#emit('task.revoked', { ...fields, terminated: false });
         return;
       }
-      const key = `${envelope.id}:${envelope.attempt}`;
-      // Copies of one attempt here (a republish right behind the first, or RabbitMQ delivering again the copy of
-      // a lost channel) take turns: each takes its turn the moment it has a place, before any wait, so a copy in
-      // the place behind one being checked or run waits for it, then finds its record rather than run beside it.
-      const copy = this.#underWay.get(key);
-      let turnOver: () => void = () => {};
-      const turn = new Promise<void>((resolve) => { turnOver = resolve; });
-      this.#underWay.set(key, turn);
+      // The slot is free the moment the sandbox is: the next attempt need not wait for this one's ack and events.
       try {
-        await copy;
-        // The early check stands unless it is older than a moment (it waited long for a place) or a copy went
-        // first; an attempt that finished here since is found here, whatever the check said.
-        const fresh = copy === undefined && performance.now() - checked.at <= CHECK_FRESH_MS;
-        const finished = this.#completions.finishedHere(envelope) ?? (fresh ? await checked.record : await this.#completions.finished(envelope));
-        if (delivery.channelLost.aborted) return; // closed while it waited or was checked: RabbitMQ delivers it again
-        if (finished !== undefined) {
-          this.#suppress(received, finished, fields);
-          return;
-        }
-        // The slot is free the moment the sandbox is: the next attempt need not wait for this one's ack and events.
         await runAttempt(this.#deps(), received, (attempt) => {
           this.#running.set(envelope.id, attempt);
           return () => {
@@ -244,26 +300,32 @@ export class Worker {
             release();
           };
         });
-        this.#processed += 1;
-      } finally {
-        turnOver();
-        if (this.#underWay.get(key) === turn) this.#underWay.delete(key);
+      } catch (error) {
+        await this.#completions.release(envelope); // no outcome recorded (its publish failed): not held for a lease
+        throw error;
       }
     } finally {
       release();
     }
   }
 
-  /** Acks a duplicate of an attempt that finished, without running it; counted, on the task's timeline, and logged. */
-  #suppress(received: ReceivedTask, finished: CompletionRecord, fields: Record<string, unknown>): void {
+  /**
+   * Acks a duplicate of an attempt that finished, without running it; counted, on the task's timeline, and logged.
+   * `held`: it had arrived while the attempt ran (here or on `heldBy`) and was held until its outcome (`in_flight`).
+   */
+  #suppress(received: ReceivedTask, finished: CompletionRecord, fields: Record<string, unknown>, held: { heldBy: string; heldMs: number } | undefined): void {
     const { envelope, delivery } = received;
+    const reason = held === undefined ? 'completed' : 'in_flight';
     delivery.ack();
     trace.getActiveSpan()?.setAttribute(ATTR_OUTCOME, 'duplicate_suppressed');
-    this.#metrics.duplicatesSuppressed.add(1, { task: envelope.task, reason: 'completed' });
+    this.#metrics.duplicatesSuppressed.add(1, { task: envelope.task, reason });
     const finishedBy = { outcome: finished.outcome, ...(finished.worker ? { finishedBy: finished.worker } : {}), ...(finished.at ? { finishedAt: finished.at } : {}) };
-    this.#emit('task.duplicate-suppressed', { ...fields, reason: 'completed', ...finishedBy, redelivered: received.redelivered, deliveryCount: received.deliveryCount - 1 });
-    this.#log.info({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, reason: 'completed', ...finishedBy },
-      `a duplicate of ${envelope.task} attempt ${envelope.attempt} was acknowledged without running: that attempt already finished (${finished.outcome})`);
+    this.#emit('task.duplicate-suppressed', { ...fields, reason, ...finishedBy, ...held, redelivered: received.redelivered, deliveryCount: received.deliveryCount - 1 });
+    const why = held === undefined
+      ? `that attempt already finished (${finished.outcome})`
+      : `it arrived while that attempt was running on ${held.heldBy} and was held ${held.heldMs} ms until it finished (${finished.outcome})`;
+    this.#log.info({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, reason, ...finishedBy, ...held },
+      `a duplicate of ${envelope.task} attempt ${envelope.attempt} was acknowledged without running: ${why}`);
   }
 
   #deps() {

@@ -39,9 +39,9 @@ const publish = (envelope: TaskEnvelope) => sendEnvelope(h.client.broker, envelo
 /** The `ledger` task's starts: one line per run, `start <id> <redelivered> <deliveryCount> <ms>`. */
 const startsOf = (marker: string, id: string) => (existsSync(marker) ? readFileSync(marker, 'utf8') : '').split('\n').filter((line) => line.startsWith(`start ${id} `)).length;
 
-async function suppressed(task: string): Promise<number> {
+async function suppressed(task: string, reason: 'completed' | 'in_flight' = 'completed'): Promise<number> {
   const text = await (await fetch(telemetry.metricsUrl)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`nightshift_duplicates_suppressed_total{task="${task}",reason="completed"`));
+  const line = text.split('\n').find((l) => l.startsWith(`nightshift_duplicates_suppressed_total{task="${task}",reason="${reason}"`));
   return Number(line?.split(' ').at(-1) ?? 0);
 }
 
@@ -121,7 +121,8 @@ test('a lost connection: the running attempt finishes here, and its copy that Ra
   const name = `lost-${randomUUID().slice(0, 8)}`;
   const marker = h.marker('lost');
   await h.worker({ name, concurrency: 1 });
-  const before = await suppressed('ledger');
+  // The copy arrives while the original runs: held until it finishes, it is an in-flight duplicate.
+  const before = await suppressed('ledger', 'in_flight');
   // Listed late by the management API: found before the task is sent, so the close comes mid-run.
   const connections = await connectionsNamed(`nightshift ${name}`);
   const id = await h.client.send(ledger, [1_500, marker]);
@@ -132,8 +133,10 @@ test('a lost connection: the running attempt finishes here, and its copy that Ra
   assert.equal(event.redelivered, true);
   assert.ok(Number(event.deliveryCount) >= 1, `deliveryCount ${String(event.deliveryCount)}`);
   assert.equal(event.outcome, 'succeeded');
+  assert.equal(event.reason, 'in_flight');
+  assert.equal(String(event.heldBy).split('#')[0], name, 'held for the run on this same worker');
   assert.equal(startsOf(marker, id), 1, 'the copy did not run after the original');
   await h.waitForEvent(eventOf('task.succeeded', id));
   assert.equal(h.events.filter(eventOf('task.succeeded', id)).length, 1);
-  assert.equal(await suppressed('ledger'), before + 1);
+  assert.equal(await suppressed('ledger', 'in_flight'), before + 1);
 });

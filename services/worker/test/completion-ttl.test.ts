@@ -22,19 +22,20 @@ test('a record outlives its task\'s run horizon: hard limit × attempts + the lo
   assert.equal(completionTtlMs(resolveTaskSettings(app, everyday), 60_000, 5_000), 4 * 330_000 + 3 * 5_000);
 });
 
-test('NIGHTSHIFT_COMPLETION_*: on with Redis by default, a day, 250 ms; off leaves Redis out; bad values are named', () => {
+test('NIGHTSHIFT_COMPLETION_*: on with Redis by default, a day, 250 ms, a 15 s claim lease; off leaves Redis out; bad values are named', () => {
   const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'x', run })] });
   const byDefault = compileWorkerOptions(app, { appPath: 'a' }, loadWorkerConfig({ NIGHTSHIFT_REDIS_URL: 'redis://cache:6379' }), quiet).completionRecords;
-  assert.deepEqual(byDefault, { redisUrl: 'redis://cache:6379', ttlFloorMs: DAY, shortestRetryStepMs: 1_000, timeoutMs: 250 });
-  const off = loadWorkerConfig({ NIGHTSHIFT_COMPLETION_RECORDS: 'off', NIGHTSHIFT_COMPLETION_TTL: '2d', NIGHTSHIFT_COMPLETION_TIMEOUT: '50ms', NIGHTSHIFT_RETRY_LADDER: '5s,1m' });
-  assert.deepEqual(compileWorkerOptions(app, { appPath: 'a' }, off, quiet).completionRecords, { redisUrl: undefined, ttlFloorMs: 2 * DAY, shortestRetryStepMs: 5_000, timeoutMs: 50 });
-  assert.throws(() => loadWorkerConfig({ NIGHTSHIFT_COMPLETION_RECORDS: 'maybe', NIGHTSHIFT_COMPLETION_TTL: '10s', NIGHTSHIFT_COMPLETION_TIMEOUT: 'soon' }), (error: Error) =>
+  assert.deepEqual(byDefault, { redisUrl: 'redis://cache:6379', ttlFloorMs: DAY, shortestRetryStepMs: 1_000, timeoutMs: 250, leaseMs: 15_000 });
+  const off = loadWorkerConfig({ NIGHTSHIFT_COMPLETION_RECORDS: 'off', NIGHTSHIFT_COMPLETION_TTL: '2d', NIGHTSHIFT_COMPLETION_TIMEOUT: '50ms', NIGHTSHIFT_COMPLETION_LEASE: '3s', NIGHTSHIFT_RETRY_LADDER: '5s,1m' });
+  assert.deepEqual(compileWorkerOptions(app, { appPath: 'a' }, off, quiet).completionRecords, { redisUrl: undefined, ttlFloorMs: 2 * DAY, shortestRetryStepMs: 5_000, timeoutMs: 50, leaseMs: 3_000 });
+  assert.throws(() => loadWorkerConfig({ NIGHTSHIFT_COMPLETION_RECORDS: 'maybe', NIGHTSHIFT_COMPLETION_TTL: '10s', NIGHTSHIFT_COMPLETION_TIMEOUT: 'soon', NIGHTSHIFT_COMPLETION_LEASE: '10ms' }), (error: Error) =>
     /NIGHTSHIFT_COMPLETION_RECORDS: "maybe" must be 1 or 0/.test(error.message) && /NIGHTSHIFT_COMPLETION_TTL: must be at least 60000ms/.test(error.message)
-    && /NIGHTSHIFT_COMPLETION_TIMEOUT: "soon" is not a duration/.test(error.message));
+    && /NIGHTSHIFT_COMPLETION_TIMEOUT: "soon" is not a duration/.test(error.message) && /NIGHTSHIFT_COMPLETION_LEASE: must be at least 1000ms/.test(error.message));
 });
 
 test('records are keyed by prefix, task message id and attempt', () => {
   const keys = completionKeys('shop');
   assert.equal(keys.attempt('3f2a', 2), 'shop:completed:3f2a:2');
   assert.equal(keys.pattern, 'shop:completed:*');
+  assert.equal(keys.running('3f2a', 2), 'shop:running:3f2a:2', 'the in-flight claim of that attempt');
 });

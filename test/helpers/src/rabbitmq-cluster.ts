@@ -4,11 +4,15 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 // The Debian wrappers in /usr/sbin switch to the rabbitmq user and its cookie (the system node's): never those.
 const BIN = '/usr/lib/rabbitmq/bin';
+// The broker settings Nightshift ships (dead_letter_worker_publisher_confirm_timeout: retries resume within ~20 s
+// of losing the node leading the ladder), and never the system node's /etc/rabbitmq/advanced.config.
+const ADVANCED_CONFIG = fileURLToPath(new URL('../../../deploy/rabbitmq/advanced.config', import.meta.url));
 
 /** One node of a test cluster: `n<N>@localhost`, AMQP on 568N, distribution on 2568N. */
 export interface ClusterNode {
@@ -80,6 +84,7 @@ export async function startRabbitCluster(): Promise<RabbitCluster> {
     RABBITMQ_MNESIA_BASE: join(root, `n${node.index}`, 'mnesia'),
     RABBITMQ_LOG_BASE: join(root, `n${node.index}`, 'log'),
     RABBITMQ_CONFIG_FILE: join(root, `n${node.index}`, 'rabbitmq.conf'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: ADVANCED_CONFIG,
   });
   const pidFile = (node: ClusterNode) => join(root, `n${node.index}`, 'mnesia', `${node.name}.pid`);
   const ctl = async (node: ClusterNode, tool: string, ...args: string[]): Promise<string> =>
