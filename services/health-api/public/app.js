@@ -5,6 +5,7 @@ import { h, render } from '/assets/preact.mjs';
 import { useEffect, useState } from '/assets/hooks.mjs';
 import htm from '/assets/htm.mjs';
 import { PAGES } from '/assets/views.js';
+import { setTimeZone, timeZone } from '/assets/common.js';
 
 export const html = htm.bind(h);
 
@@ -57,6 +58,8 @@ export function navigate(path) {
 function App() {
   const [path, setPath] = useState(location.pathname + location.search);
   const [user, setUser] = useState('');
+  const [zone, setZone] = useState(timeZone());
+  const chooseZone = (e) => { setTimeZone(e.target.value); setZone(timeZone()); };
   useEffect(() => {
     const onPop = () => setPath(location.pathname + location.search);
     window.addEventListener('popstate', onPop);
@@ -67,8 +70,17 @@ function App() {
   const page = PAGES.find((p) => (p.match ? p.match.test(pathname) : p.path === pathname)) ?? PAGES[0];
   const link = (p) => html`<a href=${p.path} class=${page.path === p.path ? 'on' : ''} onClick=${(e) => { e.preventDefault(); navigate(p.path); }}>${p.title}</a>`;
   return html`
-    <header><strong>Nightshift</strong><nav>${PAGES.filter((p) => !p.hidden).map(link)}</nav><span class="muted" style="margin-left:auto">${user}</span></header>
+    <header><strong>Nightshift</strong><nav>${PAGES.filter((p) => !p.hidden).map(link)}<a href="/runbook" target="_blank" rel="noopener" title="what to do about each alert (opens in a new tab)">Runbook</a></nav>
+      <label class="zone" style="margin-left:auto">Times in <select aria-label="time zone" value=${zone} onChange=${chooseZone}><option value="local">${localZoneName()}</option><option value="utc">UTC</option></select></label>
+      <span class="muted">${user}</span></header>
     <main>${csrfToken ? h(page.view, { path: pathname, params: new URLSearchParams(search) }) : html`<p class="muted">Loading…</p>`}</main>`;
+}
+
+/** The viewer's zone, named for the zone menu: "your zone (Europe/Berlin)". */
+function localZoneName() {
+  let name = '';
+  try { name = Intl.DateTimeFormat().resolvedOptions().timeZone ?? ''; } catch { /* an old browser */ }
+  return name ? `your zone (${name})` : 'your zone';
 }
 
 render(h(App, {}), document.getElementById('root'));
