@@ -63,7 +63,8 @@ export class ListFilter {
 
 /** The cursor of the next page of a sorted listing: the sort, the order, the last row's key and id. */
 export function sortCursor(sort: string, order: string, value: unknown, id: string): string {
-  const key = value instanceof Date ? (Number.isFinite(value.getTime()) ? value.toISOString() : '-infinity') : value;
+  // pg reads timestamptz '-infinity' (the stand-in for an empty time) as -Infinity, which JSON cannot hold.
+  const key = value instanceof Date ? (Number.isFinite(value.getTime()) ? value.toISOString() : '-infinity') : value === -Infinity ? '-infinity' : value;
   return Buffer.from(JSON.stringify([sort, order, key, id])).toString('base64url');
 }
 

@@ -8,10 +8,11 @@ export const MAX_TASK_RUN_PAGE = 500;
 
 /**
  * The columns a listing can be ordered by, and their SQL. A column that may be empty is ordered by a stand-in
- * value ('' or -1 or -infinity), so that a cursor can always be compared with the next page's rows.
+ * value ('' or -1 or -infinity), so that a cursor can always be compared with the next page's rows. Names sort
+ * whatever their case, as a person reads them.
  */
 export const TASK_RUN_SORTS = {
-  sent: 'sent_at', id: 'id', name: 'name', state: 'state', attempt: 'attempt', queue: "coalesce(queue, '')", worker: "coalesce(worker, '')",
+  sent: 'sent_at', id: 'id', name: 'lower(name)', state: 'state', attempt: 'attempt', queue: "lower(coalesce(queue, ''))", worker: "lower(coalesce(worker, ''))",
   runtime: 'coalesce(runtime_ms, -1)', started: "coalesce(started_at, '-infinity')", finished: "coalesce(finished_at, '-infinity')",
   error: "coalesce(error_class, '')",
 } as const;
