@@ -71,7 +71,7 @@ export function Tasks({ params }) {
   return html`<${SendTask} />
     <form class="filters" aria-label="filter tasks" onSubmit=${(e) => e.preventDefault()}><b>Filter</b>
       <label>Task name <select name="match" aria-label="how the name matches" value=${filters.match} onChange=${set('match')}><option value="contains">contains</option><option value="prefix">starts with</option><option value="exact">is exactly</option></select>
-        <input name="filter-name" type="search" placeholder="e.g. rep" value=${filters.name} onInput=${set('name')} /></label>
+        <input name="filter-name" type="search" aria-label="filter by task name" placeholder="e.g. rep" value=${filters.name} onInput=${set('name')} /></label>
       <label>State <select name="state" value=${filters.state} onChange=${set('state')}><option value="">any state</option>${STATES.map((s) => html`<option>${s}</option>`)}</select></label>
       <label>Queue <select name="queue" value=${filters.queue} onChange=${set('queue')}><option value="">any queue</option>${queueNames.map((q) => html`<option>${q}</option>`)}</select></label>
       <label>Sent <select name="range" value=${filters.range} onChange=${set('range')}>${RANGES.map(([v, t]) => html`<option value=${v}>${t}</option>`)}</select></label>
