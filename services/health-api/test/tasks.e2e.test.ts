@@ -72,17 +72,17 @@ test('a five-attempt task\'s page summarises each attempt on one line, its stack
   }
   assert.equal((await rows.nth(4).locator('td').allInnerTexts())[1], 'succeeded');
   // The worker's name stays on one line (it wrapped three letters a line).
-  const worker = rows.first().locator('td').nth(2);
-  const lines = await worker.evaluate((td) => {
+  // (Page code is given as text: this file is type-checked without the DOM's types.)
+  const lines = await page.evaluate<number>(`(() => {
     const range = document.createRange();
-    range.selectNodeContents(td);
+    range.selectNodeContents(document.querySelector('table.attempts tbody tr td:nth-child(3)'));
     return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
-  });
+  })()`);
   assert.equal(lines, 1, 'the worker\'s name is on one line');
   const stack = rows.first().locator('details.stack');
   assert.equal(await stack.locator('pre').isVisible(), false, 'the stack is folded');
   assert.doesNotMatch(await page.locator('main').innerText(), /"stack"|\{"error"/, 'no raw JSON on the page');
-  const pageHeight = await page.evaluate(() => document.documentElement.scrollHeight);
+  const pageHeight = await page.evaluate<number>('document.documentElement.scrollHeight');
   assert.ok(pageHeight < 1600, `the page is ${pageHeight} px tall (it was 3,500 px)`);
   await stack.locator('summary').click();
   assert.match(await stack.locator('pre').innerText(), /Error: upstream timeout on attempt 1\n\s+at /, 'one click shows the stack');
@@ -98,20 +98,20 @@ test('the Monitor shows the retries, and its runtime axis has room for "10,000"'
   })));
   await page.goto(`${site.api.url}/monitor`);
   await page.locator('.charts .uplot').nth(1).waitFor();
-  const axes = await page.locator('.charts > .panel').evaluateAll((panels) => panels.map((panel) => {
-    const plot = (panel as HTMLElement & { plot: { axes: { _size: number; _values: string[]; font: [string, number, number] }[]; data: (number | null)[][] } }).plot;
-    const axis = plot.axes[1] as { _size: number; _values: string[]; font: [string, number, number] };
-    const ctx = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
+  const axes = await page.evaluate<{ size: number; labels: string[]; widest: number; retried: (number | null)[] }[]>(`[...document.querySelectorAll('.charts > .panel')].map((panel) => {
+    const plot = panel.plot;
+    const axis = plot.axes[1];
+    const ctx = document.createElement('canvas').getContext('2d');
     ctx.font = axis.font[0];
     const widest = Math.max(...axis._values.map((v) => ctx.measureText(v).width / (axis.font[1] / axis.font[2])));
     return { size: axis._size, labels: axis._values, widest, retried: plot.data[3] ?? [] };
-  }));
+  })`);
   const runtime = axes[1];
   assert.ok(runtime !== undefined);
   assert.ok(runtime.labels.some((label) => /\d{1,3},\d{3}/.test(label)), `five-digit labels: ${runtime.labels.join(' ')}`);
   // uPlot draws a label right-aligned at the axis's width less its ticks (10 px) and gap (5 px): wider is cut.
   assert.ok(runtime.widest <= runtime.size - 15, `the widest label (${runtime.widest.toFixed(1)} px) fits the axis (${runtime.size} px less 15 px of ticks and gap)`);
-  const retried = (axes[0]?.retried ?? []).reduce((sum: number, n) => sum + (n ?? 0), 0);
+  const retried = (axes[0]?.retried ?? []).reduce((sum: number, n: number | null) => sum + (n ?? 0), 0);
   assert.equal(retried, 4, 'the retried series has the four retries');
   await shot('monitor');
 });
@@ -150,7 +150,7 @@ test('ids are whole and copyable; times are ISO with the viewer\'s zone, switcha
   await row.waitFor();
   assert.equal(await row.locator('td.id a').innerText(), flaky, 'the whole id');
   await row.getByRole('button', { name: `copy ${flaky}` }).click();
-  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), flaky, 'copied');
+  assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), flaky, 'copied');
   const sent = () => row.locator('td').nth(7).innerText();
   assert.match(await sent(), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+01:00$/, 'the viewer\'s zone (Berlin)');
   await page.getByLabel('time zone').selectOption('utc');
