@@ -9,6 +9,9 @@ import { setTimeZone, timeZone } from '/assets/common.js';
 
 export const html = htm.bind(h);
 
+// The session (user and CSRF token) is asked for at once, beside the page's own data: a read needs no token,
+// so a page renders without waiting for it; a change waits for it.
+const session = fetch('/api/session', { headers: { accept: 'application/json' } }).then((r) => r.json());
 let csrfToken = '';
 /**
  * The answer of an API call; `headers` are added (e.g. `if-match`). A refusal throws an Error whose message is
@@ -17,6 +20,7 @@ let csrfToken = '';
 export async function api(path, options = {}) {
   const init = { method: options.method ?? 'GET', headers: { accept: 'application/json', ...options.headers } };
   if (init.method !== 'GET') {
+    if (!csrfToken) csrfToken = (await session).csrfToken;
     init.headers['content-type'] = 'application/json';
     init.headers['x-nightshift-csrf'] = csrfToken;
     init.body = JSON.stringify(options.body ?? {});
@@ -63,7 +67,8 @@ function App() {
   useEffect(() => {
     const onPop = () => setPath(location.pathname + location.search);
     window.addEventListener('popstate', onPop);
-    api('/api/session').then((session) => { csrfToken = session.csrfToken; setUser(session.user); connectEvents(); });
+    session.then((s) => { csrfToken = s.csrfToken; setUser(s.user); }, () => {});
+    connectEvents();
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   const [pathname, search = ''] = path.split('?');
@@ -73,7 +78,7 @@ function App() {
     <header><strong>Nightshift</strong><nav>${PAGES.filter((p) => !p.hidden).map(link)}<a href="/runbook" target="_blank" rel="noopener" title="what to do about each alert (opens in a new tab)">Runbook</a></nav>
       <label class="zone" style="margin-left:auto">Times in <select aria-label="time zone" value=${zone} onChange=${chooseZone}><option value="local">${localZoneName()}</option><option value="utc">UTC</option></select></label>
       <span class="muted">${user}</span></header>
-    <main>${csrfToken ? h(page.view, { path: pathname, params: new URLSearchParams(search) }) : html`<p class="muted">Loading…</p>`}</main>`;
+    <main>${h(page.view, { path: pathname, params: new URLSearchParams(search) })}</main>`;
 }
 
 /** The viewer's zone, named for the zone menu: "your zone (Europe/Berlin)". */
