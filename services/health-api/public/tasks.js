@@ -7,7 +7,7 @@ import { RevokeButton } from '/assets/workers.js';
 import { AttemptLogs, Progress } from '/assets/task-journal.js';
 
 const STATES = ['sent', 'received', 'started', 'failed', 'retried', 'succeeded', 'dead-lettered', 'revoked'];
-/** The states a run can be retried from (the API refuses the others). */
+/** The states a run can be retried from (the API refuses the others); the page shows their final error first. */
 const RETRYABLE = ['failed', 'dead-lettered', 'revoked'];
 
 /** Sending a task by name: a form of its own, opened by its button, with its own labels, so it is never mistaken for the filter. */
@@ -153,7 +153,7 @@ export function TaskDetail({ path }) {
       .map(([k, v]) => html`<tr><th>${k}</th><td class="mono">${v ?? '—'}</td></tr>`)}
       <tr><th>origin</th><td class="mono" data-field="origin"><${Origin} origin=${run.origin} /></td></tr>
       ${run.retries?.length ? html`<tr><th>retried as</th><td class="mono" data-field="retries">${run.retries.map((r, i) => html`${i ? ', ' : ''}${link(r.id)} <${State} s=${r.state} /> by ${r.by ?? '?'} at ${isoTime(r.sentAt)}`)}</td></tr>` : null}</tbody></table>
-    ${run.errorClass ? html`<h3>${run.errorClass}: ${run.errorMessage}</h3><pre class="traceback">${run.errorStack}</pre>` : null}
+    ${run.errorClass && RETRYABLE.includes(run.state) ? html`<h3>${run.errorClass}: ${run.errorMessage}</h3><pre class="traceback">${run.errorStack}</pre>` : null}
     <h3>Attempts</h3><${Attempts} run=${run} />
     ${run.timeline.filter((e) => e.type === 'logged').map((e) => html`<div class="attempt-logs" data-attempt-logs=${e.attempt}><b>Log of attempt ${e.attempt}</b><${AttemptLogs} detail=${e.detail} /></div>`)}
     <details class="events"><summary>Every event (${run.timeline.length})</summary>
