@@ -49,17 +49,35 @@ function loadAssets(): Map<string, Asset> {
 const asset = (type: string, body: Buffer): Asset => ({ type, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
 
 /**
+ * The assets with every `/assets/…` reference of a script or the page versioned (`?v=`, one version for the
+ * whole set: a hash of every file), so that a browser keeps them for good and asks again only after an upgrade.
+ */
+function versioned(assets: ReadonlyMap<string, Asset>): { version: string; assets: Map<string, Asset> } {
+  const hash = createHash('sha256');
+  for (const [path, { body }] of [...assets].sort(([a], [b]) => a.localeCompare(b))) hash.update(path).update(body);
+  const version = hash.digest('base64url').slice(0, 12);
+  const out = new Map<string, Asset>();
+  for (const [path, found] of assets) {
+    out.set(path, found.type === js ? asset(found.type, Buffer.from(withVersion(found.body.toString('utf8'), version))) : found);
+  }
+  return { version, assets: out };
+}
+
+/** Every quoted `/assets/<file>` in a module's imports or the page, with `?v=<version>`. */
+const withVersion = (text: string, version: string): string => text.replace(/(["'])\/assets\/([\w.-]+)\1/g, `$1/assets/$2?v=${version}$1`);
+
+/**
  * The page with a `modulepreload` link for every script: the browser fetches the whole module graph at once
  * instead of discovering it an import at a time (five round trips before a page could ask for its data).
  */
-function withPreloads(page: Buffer, assets: ReadonlyMap<string, Asset>): Buffer {
-  const links = [...assets.keys()].filter((path) => /\.m?js$/.test(path)).sort().map((path) => `<link rel="modulepreload" href="${path}">`).join('\n');
-  return Buffer.from(page.toString('utf8').replace('</head>', `${links}\n</head>`));
+function withPreloads(page: Buffer, assets: ReadonlyMap<string, Asset>, version: string): Buffer {
+  const links = [...assets.keys()].filter((path) => /\.m?js$/.test(path)).sort().map((path) => `<link rel="modulepreload" href="${path}?v=${version}">`).join('\n');
+  return Buffer.from(withVersion(page.toString('utf8'), version).replace('</head>', `${links}\n</head>`));
 }
 
 export function registerDashboard(app: FastifyInstance): void {
-  const assets = loadAssets();
-  const page = withPreloads(readFileSync(new URL('index.html', PUBLIC)), assets);
+  const { version, assets } = versioned(loadAssets());
+  const page = withPreloads(readFileSync(new URL('index.html', PUBLIC)), assets, version);
   const sendPage = async (_request: unknown, reply: { type(t: string): unknown; header(k: string, v: string): unknown; send(b: Buffer): unknown }) => {
     reply.type('text/html; charset=utf-8');
     reply.header('cache-control', 'no-store');
@@ -70,12 +88,13 @@ export function registerDashboard(app: FastifyInstance): void {
   const assetSchema = {
     summary: 'the dashboard\'s scripts and styles (style.css is open, for the runbook)', tags: ['pages'],
     params: { type: 'object', properties: { file: Text('the file') }, required: ['file'] },
+    querystring: { type: 'object', properties: { v: Text('the version of the set of files, as the page names it: kept for a year when it is the current one') } },
     response: apiResponses({ 200: { description: 'the file', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } }, 304: { description: 'not modified (`if-none-match` names its `etag`)' } }, [404]),
   };
-  app.get<{ Params: { file: string } }>('/assets/:file', { schema: assetSchema }, async (request, reply) => {
+  app.get<{ Params: { file: string }; Querystring: { v?: string } }>('/assets/:file', { schema: assetSchema }, async (request, reply) => {
     const found = assets.get(`/assets/${request.params.file}`);
     if (found === undefined) throw notFound('asset');
-    void reply.header('cache-control', 'no-cache').header('etag', found.etag);
+    void reply.header('cache-control', request.query.v === version ? 'private, max-age=31536000, immutable' : 'no-cache').header('etag', found.etag);
     if (request.headers['if-none-match'] === found.etag) return reply.code(304).send();
     return reply.type(found.type).send(found.body);
   });
