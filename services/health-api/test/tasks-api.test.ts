@@ -96,3 +96,18 @@ test('the list sorts by a column, finds names by a part or a prefix, and filters
     assert.deepEqual([response.status, (response.json as ApiError).error.parameter], [400, parameter], query);
   }
 });
+
+test('the page names every script for preloading, versioned; a versioned script is kept by the browser, an unversioned one revalidated', async () => {
+  const page = await site.request('GET', '/');
+  const preloads = [...page.body.matchAll(/<link rel="modulepreload" href="(\/assets\/[\w.-]+)\?v=([\w-]+)">/g)];
+  assert.ok(preloads.some(([, path]) => path === '/assets/tasks.js') && preloads.some(([, path]) => path === '/assets/preact.mjs'), 'every script, the vendored ones too');
+  const version = preloads[0]?.[2] ?? '';
+  assert.match(page.body, new RegExp(`<script type="module" src="/assets/app\\.js\\?v=${version}">`));
+  const kept = await site.request('GET', `/assets/app.js?v=${version}`);
+  assert.equal(kept.headers['cache-control'], 'private, max-age=31536000, immutable');
+  assert.match(kept.body, new RegExp(`from '/assets/views\\.js\\?v=${version}'`), 'its imports name the same version');
+  const plain = await site.request('GET', '/assets/app.js');
+  assert.equal(plain.headers['cache-control'], 'no-cache');
+  const again = await site.request('GET', '/assets/app.js', undefined, { 'if-none-match': String(plain.headers.etag) });
+  assert.deepEqual([again.status, again.body], [304, '']);
+});
