@@ -84,7 +84,7 @@ export function Tasks({ params }) {
     <${Err} error=${error} />
     <table class="runs"><thead><tr>${COLUMNS.map(header)}</tr></thead>
     <tbody>${(data?.items ?? []).map((r) => html`<tr data-run=${r.id}><td class="mono id"><a href=${`/tasks/${encodeURIComponent(r.id)}`} onClick=${go(`/tasks/${encodeURIComponent(r.id)}`)}>${r.id}</a> <${Copy} text=${r.id} /></td><td>${r.name}</td><td><${State} s=${r.state} /></td><td>${r.queue ?? '—'}</td>
-      <td class="mono">${JSON.stringify(r.args)}</td><td>${r.attempt}/${r.maxAttempts ?? '?'}</td><td class="mono nowrap">${r.worker ?? '—'}</td><td class="nowrap">${isoTime(r.sentAt)}</td><td class="nowrap">${ms(r.runtimeMs)}</td><td>${r.errorClass ? `${r.errorClass}: ${r.errorMessage}` : ''}</td></tr>`)}</tbody></table>
+      <td class="mono args">${JSON.stringify(r.args)}</td><td>${r.attempt}/${r.maxAttempts ?? '?'}</td><td class="mono nowrap">${r.worker ?? '—'}</td><td class="nowrap">${isoTime(r.sentAt)}</td><td class="nowrap">${ms(r.runtimeMs)}</td><td>${r.errorClass ? `${r.errorClass}: ${r.errorMessage}` : ''}</td></tr>`)}</tbody></table>
     ${data && data.items.length === 0 ? html`<p class="muted" data-empty>No task runs match.</p>` : null}`;
 }
 
