@@ -76,12 +76,14 @@ export function registerTaskRoutes(app: FastifyInstance, room: ControlRoom): voi
     if (run === undefined) throw notFound(`task run ${JSON.stringify(request.params.id)}`);
     if (!RETRYABLE.includes(run.state)) throw new ApiError(409, 'E_NOT_RETRYABLE', `task run ${JSON.stringify(run.id)} is ${run.state}: only a ${RETRYABLE.join(', ')} run can be retried`);
     if (room.app.task(run.name) === undefined) throw new UnknownTaskError(run.name);
-    const by = request.principal?.user ?? 'anonymous';
+    const actor = actorOf(request.principal);
+    const by = actor.actor;
     const envelope = buildEnvelope(room.app, run.name, run.args ?? [], {
       ...(run.queue ? { queue: run.queue } : {}), ...(run.kwargs ? { kwargs: run.kwargs } : {}), origin: { type: 'retry', retryOf: run.id, by },
     }, `health-api:${by}`);
     await sendEnvelope(room.broker, envelope, room.events);
-    request.log.info({ retryOf: run.id, id: envelope.id, task: envelope.task, by }, 'task run retried');
+    // In the audit trail of controls too (who, when, what), beside the new run's origin.
+    await room.controlActions.record({ ...actor, action: 'retry', worker: null, args: { id: run.id, task: run.name, newId: envelope.id }, outcome: 'ok', replies: [] });
     void reply.code(202);
     return { id: envelope.id, retryOf: run.id, task: envelope.task, queue: envelope.queue, sentAt: envelope.sentAt, by };
   });
