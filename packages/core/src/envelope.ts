@@ -89,7 +89,8 @@ function findOriginProblem(origin: unknown): string | undefined {
     case 'manual':
     case 'backfill': return need(['beat', 'scheduledFor', 'by']);
     case 'replay': return need(['deadLetterId', 'originalId']);
-    default: return `field "origin.type" must be "producer", "beat", "manual", "backfill" or "replay", got ${describe(origin.type)}`;
+    case 'retry': return need(['retryOf', 'by']);
+    default: return `field "origin.type" must be "producer", "beat", "manual", "backfill", "replay" or "retry", got ${describe(origin.type)}`;
   }
 }
 

@@ -14,7 +14,9 @@ export type TaskOrigin =
   | { readonly type: 'beat'; readonly beat: string; readonly scheduledFor: string }
   | { readonly type: 'manual'; readonly beat: string; readonly scheduledFor: string; readonly by: string }
   | { readonly type: 'backfill'; readonly beat: string; readonly scheduledFor: string; readonly by: string }
-  | { readonly type: 'replay'; readonly deadLetterId: string; readonly originalId: string };
+  | { readonly type: 'replay'; readonly deadLetterId: string; readonly originalId: string }
+  /** Sent again from the dashboard or the API (`POST /api/tasks/:id/retry`): same task and arguments, a new id. */
+  | { readonly type: 'retry'; readonly retryOf: string; readonly by: string };
 
 /** What a running task knows about its attempt. */
 export interface TaskContext {

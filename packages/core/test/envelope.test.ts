@@ -29,7 +29,7 @@ const cases: Array<[string, unknown, RegExp]> = [
   ['attempt 0', { ...valid, attempt: 0 }, /field "attempt" must be a whole number ≥ 1, got number 0/],
   ['bad time', { ...valid, sentAt: 'yesterday' }, /field "sentAt" must be an ISO 8601 time/],
   ['bad eta', { ...valid, eta: 5 }, /field "eta" must be an ISO 8601 time, got number 5/],
-  ['unknown origin', { ...valid, origin: { type: 'carrier-pigeon' } }, /origin\.type" must be "producer", "beat", "manual", "backfill" or "replay", got string "carrier-pigeon"/],
+  ['unknown origin', { ...valid, origin: { type: 'carrier-pigeon' } }, /origin\.type" must be "producer", "beat", "manual", "backfill", "replay" or "retry", got string "carrier-pigeon"/],
   ['run now without who', { ...valid, origin: { type: 'manual', beat: 'x', scheduledFor: '2026-11-24T00:00:00Z' } }, /origin\.by" must be a string for origin type "manual"/],
   ['beat origin without time', { ...valid, origin: { type: 'beat', beat: 'x' } }, /origin\.scheduledFor" must be a string/],
   ['other version', { ...valid, v: 2 }, /field "v" must be 1, got number 2/],

@@ -21,7 +21,7 @@ export {
   type TaskRunState, type TaskRunNote, type TaskEventInput, type TaskRunRecord, type TaskRunError,
 } from './task-run.ts';
 export { TaskRuns, type TaskEvent, type TaskRunDetail, type TaskRunProgress, type RecordedBatch, type StateCounts, type HistoryBucket } from './task-runs.ts';
-export { MAX_TASK_RUN_PAGE, type TaskRun, type TaskRunPage, type TaskRunQuery } from './task-run-query.ts';
+export { MAX_TASK_RUN_PAGE, TASK_RUN_SORT_NAMES, type TaskRun, type TaskRunPage, type TaskRunQuery, type TaskRunSort } from './task-run-query.ts';
 export { ScheduleRecords, type RuntimeScheduleRow, type ScheduleStateRow } from './schedule-records.ts';
 export {
   FIRE_ORIGINS, FIRE_STATES, MAX_SCHEDULE_FIRE_PAGE,

@@ -43,6 +43,41 @@ export class ListFilter {
     const where = this.#where.length > 0 ? `WHERE ${this.#where.join(' AND ')}` : '';
     return { text: `${select} ${where} ORDER BY ${timeColumn} DESC, id DESC LIMIT $${this.#values.length}`, values: this.#values };
   }
+
+  /**
+   * The query of one page ordered by an expression (`keySql`, selected as `keyColumn`) then id, in `order`:
+   * rows after `after` (a cursor from `sortCursor` for the same sort and order), one more than `limit`.
+   */
+  sortedPage(select: string, keyColumn: string, keySql: string, order: 'asc' | 'desc', after: string | undefined, sort: string, limit: number): { readonly text: string; readonly values: readonly unknown[] } {
+    if (after !== undefined) {
+      const cursor = readSortCursor(after, sort, order);
+      this.#values.push(cursor.value, cursor.id);
+      this.#where.push(`(${keySql}, id) ${order === 'asc' ? '>' : '<'} ($${this.#values.length - 1}, $${this.#values.length})`);
+    }
+    this.#values.push(limit + 1);
+    const where = this.#where.length > 0 ? `WHERE ${this.#where.join(' AND ')}` : '';
+    const direction = order === 'asc' ? 'ASC' : 'DESC';
+    return { text: `${select.replace(/^SELECT /, `SELECT ${keyColumn}, `)} ${where} ORDER BY ${keySql} ${direction}, id ${direction} LIMIT $${this.#values.length}`, values: this.#values };
+  }
+}
+
+/** The cursor of the next page of a sorted listing: the sort, the order, the last row's key and id. */
+export function sortCursor(sort: string, order: string, value: unknown, id: string): string {
+  // pg reads timestamptz '-infinity' (the stand-in for an empty time) as -Infinity, which JSON cannot hold.
+  const key = value instanceof Date ? (Number.isFinite(value.getTime()) ? value.toISOString() : '-infinity') : value === -Infinity ? '-infinity' : value;
+  return Buffer.from(JSON.stringify([sort, order, key, id])).toString('base64url');
+}
+
+function readSortCursor(cursor: string, sort: string, order: string): { value: unknown; id: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 4 || typeof parsed[3] !== 'string') throw new BadParameterError('after', `${JSON.stringify(cursor)} is not a cursor from a previous page`);
+  if (parsed[0] !== sort || parsed[1] !== order) throw new BadParameterError('after', `the cursor is of a page sorted by ${String(parsed[0])} ${String(parsed[1])}, not ${sort} ${order}`);
+  return { value: parsed[2], id: parsed[3] };
 }
 
 /** The page size asked for, or `fallback`; refused naming `limit` unless a whole number from 1 to `max`. */

@@ -1,9 +1,23 @@
 import { TASK_RUN_STATES, type TaskRunState } from './task-run.ts';
-import { ListFilter, onePage, pageLimit } from './list-filter.ts';
+import { BadParameterError } from '@nightshift/core';
+import { ListFilter, onePage, pageLimit, sortCursor } from './list-filter.ts';
 import type { Store } from './store.ts';
 
 /** The largest page of task runs one query returns. */
 export const MAX_TASK_RUN_PAGE = 500;
+
+/**
+ * The columns a listing can be ordered by, and their SQL. A column that may be empty is ordered by a stand-in
+ * value ('' or -1 or -infinity), so that a cursor can always be compared with the next page's rows. Names sort
+ * whatever their case, as a person reads them.
+ */
+export const TASK_RUN_SORTS = {
+  sent: 'sent_at', id: 'id', name: 'lower(name)', state: 'state', attempt: 'attempt', queue: "lower(coalesce(queue, ''))", worker: "lower(coalesce(worker, ''))",
+  runtime: 'coalesce(runtime_ms, -1)', started: "coalesce(started_at, '-infinity')", finished: "coalesce(finished_at, '-infinity')",
+  error: "coalesce(error_class, '')",
+} as const;
+export type TaskRunSort = keyof typeof TASK_RUN_SORTS;
+export const TASK_RUN_SORT_NAMES = Object.freeze(Object.keys(TASK_RUN_SORTS)) as readonly TaskRunSort[];
 
 /** A run as the API shows it: times as ISO 8601. */
 export interface TaskRun {
@@ -47,6 +61,14 @@ export interface TaskRunQuery {
   readonly until?: Date;
   /** Only runs whose id starts with this. Default: any. */
   readonly idPrefix?: string;
+  /** Only task names starting with this (case-insensitive). Default: any. */
+  readonly namePrefix?: string;
+  /** Only task names containing this (case-insensitive). Default: any. */
+  readonly nameContains?: string;
+  /** The column to order by, then id. Default: `sent` (the time sent). */
+  readonly sort?: TaskRunSort;
+  /** Default: `desc` (newest, largest, last in the alphabet first). */
+  readonly order?: 'asc' | 'desc';
   /** Page size, 1 to `MAX_TASK_RUN_PAGE`. Default: `50`. */
   readonly limit?: number;
   /** The `next` cursor of the previous page. Default: the first page (newest first). */
@@ -92,8 +114,27 @@ export async function listTaskRuns(store: Store, query: TaskRunQuery): Promise<T
   if (query.queue !== undefined) filter.add((n) => `queue = $${n}`, query.queue);
   if (query.since !== undefined) filter.add((n) => `sent_at >= $${n}`, query.since);
   if (query.until !== undefined) filter.add((n) => `sent_at < $${n}`, query.until);
-  if (query.idPrefix !== undefined) filter.add((n) => `id LIKE $${n}`, `${query.idPrefix.replace(/[\\%_]/g, '\\$&')}%`);
-  const { text, values } = filter.page(`SELECT ${LIST_COLUMNS} FROM ${store.table('task_runs')}`, 'sent_at', query.after, limit);
-  const { rows } = await store.query<TaskRunRow>(text, values);
-  return onePage(rows.map(readRun), limit, (run) => run.sentAt);
+  if (query.idPrefix !== undefined) filter.add((n) => `id LIKE $${n}`, `${likeText(query.idPrefix)}%`);
+  if (query.namePrefix !== undefined) filter.add((n) => `name ILIKE $${n}`, `${likeText(query.namePrefix)}%`);
+  if (query.nameContains !== undefined) filter.add((n) => `name ILIKE $${n}`, `%${likeText(query.nameContains)}%`);
+  const sort = query.sort ?? 'sent';
+  const order = query.order ?? 'desc';
+  if (!Object.hasOwn(TASK_RUN_SORTS, sort)) throw new BadParameterError('sort', `sort ${JSON.stringify(sort)} must be one of ${TASK_RUN_SORT_NAMES.join(', ')}`);
+  if (order !== 'asc' && order !== 'desc') throw new BadParameterError('order', `order ${JSON.stringify(order)} must be asc or desc`);
+  const select = `SELECT ${LIST_COLUMNS} FROM ${store.table('task_runs')}`;
+  if (sort === 'sent' && order === 'desc') {
+    // The default order keeps its indexes (sent_at DESC, id DESC) and its cursors.
+    const { text, values } = filter.page(select, 'sent_at', query.after, limit);
+    const { rows } = await store.query<TaskRunRow>(text, values);
+    return onePage(rows.map(readRun), limit, (run) => run.sentAt);
+  }
+  const key = TASK_RUN_SORTS[sort];
+  const { text, values } = filter.sortedPage(select, `${key} AS sort_key`, key, order, query.after, sort, limit);
+  const { rows } = await store.query<TaskRunRow & { sort_key: unknown }>(text, values);
+  const items = rows.slice(0, limit);
+  const last = rows.length > limit ? rows[limit - 1] : undefined;
+  return { items: items.map(readRun), ...(last !== undefined ? { next: sortCursor(sort, order, last.sort_key, last.id) } : {}) };
 }
+
+/** `text` with LIKE's wildcards escaped. */
+const likeText = (text: string): string => text.replace(/[\\%_]/g, '\\$&');

@@ -187,22 +187,52 @@ export class TaskRuns {
     return Object.fromEntries(rows.map((row) => [row.state, Number(row.count)]));
   }
 
+  /**
+   * How many retries happened since `since`: the `retried` entries of the timelines (one per failed attempt
+   * that was retried), not the runs that are waiting to retry now.
+   */
+  async retriesSince(since: Date): Promise<number> {
+    // recorded_at (indexed) is never before the event's own time by more than the clocks' skew: a minute's margin.
+    const { rows } = await this.store.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${this.store.table('task_events')} WHERE recorded_at >= $1::timestamptz - interval '1 minute' AND at >= $1 AND type = 'retried'`, [since]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** The runs started as retries of run `id` (from the dashboard's or the API's retry), oldest first. */
+  async retriesOf(id: string): Promise<{ id: string; state: string; sentAt: string; by: string | null }[]> {
+    const { rows } = await this.store.query<{ id: string; state: string; sent_at: Date; by: string | null }>(
+      `SELECT id, state, sent_at, origin->>'by' AS by FROM ${this.store.table('task_runs')} WHERE origin->>'type' = 'retry' AND origin->>'retryOf' = $1 ORDER BY sent_at, id LIMIT 100`, [id]);
+    return rows.map((row) => ({ id: row.id, state: row.state, sentAt: row.sent_at.toISOString(), by: row.by }));
+  }
+
   /** Outcomes and runtime percentiles of runs that finished since `since`, in buckets of `bucketMs`. */
   async series(since: Date, bucketMs: number): Promise<HistoryBucket[]> {
     const seconds = Math.max(1, Math.round(bucketMs / 1000));
-    const { rows } = await this.store.query<{ at: Date; succeeded: string; failed: string; retried: string; p: (number | null)[] | null }>(
+    const { rows } = await this.store.query<{ at: Date; succeeded: string; failed: string; p: (number | null)[] | null }>(
       `SELECT to_timestamp(floor(extract(epoch FROM coalesce(finished_at, updated_at)) / $2) * $2) AS at,
               count(*) FILTER (WHERE state = 'succeeded') AS succeeded,
               count(*) FILTER (WHERE state IN ('failed', 'dead-lettered')) AS failed,
-              count(*) FILTER (WHERE state = 'retried') AS retried,
               percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY runtime_ms) FILTER (WHERE state = 'succeeded') AS p
          FROM ${this.store.table('task_runs')}
-        WHERE updated_at >= $1 AND state IN ('succeeded', 'failed', 'dead-lettered', 'retried')
+        WHERE updated_at >= $1 AND state IN ('succeeded', 'failed', 'dead-lettered')
         GROUP BY 1 ORDER BY 1`, [since, seconds]);
-    return rows.map((row) => ({
-      at: row.at.toISOString(), succeeded: Number(row.succeeded), failed: Number(row.failed), retried: Number(row.retried),
+    // Retries from the timelines, bucketed by when they happened: a run that retried and then succeeded counts in
+    // both series (its row's state says only `succeeded`).
+    const retries = await this.store.query<{ at: Date; n: string }>(
+      `SELECT to_timestamp(floor(extract(epoch FROM at) / $2) * $2) AS at, count(*) AS n
+         FROM ${this.store.table('task_events')}
+        WHERE recorded_at >= $1::timestamptz - interval '1 minute' AND at >= $1 AND type = 'retried'
+        GROUP BY 1`, [since, seconds]);
+    const retried = new Map(retries.rows.map((row) => [row.at.getTime(), Number(row.n)]));
+    const buckets = rows.map((row) => ({
+      at: row.at.toISOString(), succeeded: Number(row.succeeded), failed: Number(row.failed), retried: retried.get(row.at.getTime()) ?? 0,
       p50Ms: row.p?.[0] ?? null, p95Ms: row.p?.[1] ?? null, p99Ms: row.p?.[2] ?? null,
     }));
+    const seen = new Set(rows.map((row) => row.at.getTime()));
+    for (const [at, n] of retried) {
+      if (!seen.has(at)) buckets.push({ at: new Date(at).toISOString(), succeeded: 0, failed: 0, retried: n, p50Ms: null, p95Ms: null, p99Ms: null });
+    }
+    return buckets.sort((a, b) => a.at.localeCompare(b.at));
   }
 
   /** How many runs the table holds: exact while small, the planner's estimate beyond 100,000 (a count would scan). */

@@ -5,9 +5,13 @@ import { h, render } from '/assets/preact.mjs';
 import { useEffect, useState } from '/assets/hooks.mjs';
 import htm from '/assets/htm.mjs';
 import { PAGES } from '/assets/views.js';
+import { setTimeZone, timeZone } from '/assets/common.js';
 
 export const html = htm.bind(h);
 
+// The session (user and CSRF token) is asked for at once, beside the page's own data: a read needs no token,
+// so a page renders without waiting for it; a change waits for it.
+const session = fetch('/api/session', { headers: { accept: 'application/json' } }).then((r) => r.json());
 let csrfToken = '';
 /**
  * The answer of an API call; `headers` are added (e.g. `if-match`). A refusal throws an Error whose message is
@@ -16,6 +20,7 @@ let csrfToken = '';
 export async function api(path, options = {}) {
   const init = { method: options.method ?? 'GET', headers: { accept: 'application/json', ...options.headers } };
   if (init.method !== 'GET') {
+    if (!csrfToken) csrfToken = (await session).csrfToken;
     init.headers['content-type'] = 'application/json';
     init.headers['x-nightshift-csrf'] = csrfToken;
     init.body = JSON.stringify(options.body ?? {});
@@ -57,18 +62,30 @@ export function navigate(path) {
 function App() {
   const [path, setPath] = useState(location.pathname + location.search);
   const [user, setUser] = useState('');
+  const [zone, setZone] = useState(timeZone());
+  const chooseZone = (e) => { setTimeZone(e.target.value); setZone(timeZone()); };
   useEffect(() => {
     const onPop = () => setPath(location.pathname + location.search);
     window.addEventListener('popstate', onPop);
-    api('/api/session').then((session) => { csrfToken = session.csrfToken; setUser(session.user); connectEvents(); });
+    session.then((s) => { csrfToken = s.csrfToken; setUser(s.user); }, () => {});
+    connectEvents();
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   const [pathname, search = ''] = path.split('?');
   const page = PAGES.find((p) => (p.match ? p.match.test(pathname) : p.path === pathname)) ?? PAGES[0];
   const link = (p) => html`<a href=${p.path} class=${page.path === p.path ? 'on' : ''} onClick=${(e) => { e.preventDefault(); navigate(p.path); }}>${p.title}</a>`;
   return html`
-    <header><strong>Nightshift</strong><nav>${PAGES.filter((p) => !p.hidden).map(link)}</nav><span class="muted" style="margin-left:auto">${user}</span></header>
-    <main>${csrfToken ? h(page.view, { path: pathname, params: new URLSearchParams(search) }) : html`<p class="muted">Loading…</p>`}</main>`;
+    <header><strong>Nightshift</strong><nav>${PAGES.filter((p) => !p.hidden).map(link)}<a href="/runbook" target="_blank" rel="noopener" title="what to do about each alert (opens in a new tab)">Runbook</a></nav>
+      <label class="zone" style="margin-left:auto">Times in <select aria-label="time zone" value=${zone} onChange=${chooseZone}><option value="local">${localZoneName()}</option><option value="utc">UTC</option></select></label>
+      <span class="muted">${user}</span></header>
+    <main>${h(page.view, { path: pathname, params: new URLSearchParams(search) })}</main>`;
+}
+
+/** The viewer's zone, named for the zone menu: "your zone (Europe/Berlin)". */
+function localZoneName() {
+  let name = '';
+  try { name = Intl.DateTimeFormat().resolvedOptions().timeZone ?? ''; } catch { /* an old browser */ }
+  return name ? `your zone (${name})` : 'your zone';
 }
 
 render(h(App, {}), document.getElementById('root'));

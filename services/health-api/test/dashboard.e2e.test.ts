@@ -52,6 +52,7 @@ test('log in and see a worker online', async () => {
 
 test('send a task from the page and watch it reach succeeded without a reload; its argument shows as text', async () => {
   await page.goto(`${site.api.url}/tasks`);
+  await page.click('[data-open-send]'); // the send form is behind its own button, apart from the filters
   await page.fill('input[name=task]', 'echo');
   await page.fill('input[name=args]', JSON.stringify([XSS]));
   await page.click('form[aria-label="send a task"] button');

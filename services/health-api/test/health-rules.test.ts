@@ -13,7 +13,7 @@ const beat: BeatView = { leader: null, lease: { redisUp: true, holder: null, exp
   lastDispatcher: null, lastDispatchAt: null, lastDispatchAgeMs: null, entries: [], overdue: [] };
 
 function judge(succeeded: number, failed: number, schedules: Snapshot['schedules'] = null, nowMs = Date.parse('2025-03-01T00:00:01.000Z')) {
-  const snapshot: Snapshot = { brokerUp: true, storeUp: true, deadLettersPending: 0, lastHour: null, historyRows: 0, schedules, queues: new Map(), ladder: new Map(),
+  const snapshot: Snapshot = { brokerUp: true, storeUp: true, deadLettersPending: 0, lastHour: null, retriedLastHour: null, historyRows: 0, schedules, queues: new Map(), ladder: new Map(),
     polledAt: '2025-03-01T00:00:00.000Z', depthHistory: [], window: { succeeded, failed, failureRate: failed / (succeeded + failed) } };
   return backgroundHealth(snapshot, [worker], beat, false, thresholds, 5_000, nowMs);
 }

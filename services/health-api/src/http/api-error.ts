@@ -1,7 +1,7 @@
 import { BadParameterError, ConfigError, errorOutcome, NightshiftError, ScheduleNameTakenError } from '@nightshift/core';
 
 /** The codes of the API's own errors, beside those of core's taxonomy. */
-export const API_ERROR_CODES = ['E_UNAUTHORIZED', 'E_CSRF', 'E_NOT_FOUND', 'E_NO_APP', 'E_BAD_REQUEST', 'E_UNSUPPORTED_MEDIA_TYPE', 'E_SCHEDULE_OVERLAP', 'E_INTERNAL'] as const;
+export const API_ERROR_CODES = ['E_UNAUTHORIZED', 'E_CSRF', 'E_NOT_FOUND', 'E_NO_APP', 'E_BAD_REQUEST', 'E_UNSUPPORTED_MEDIA_TYPE', 'E_SCHEDULE_OVERLAP', 'E_INTERNAL', 'E_NOT_RETRYABLE'] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 /**

@@ -18,7 +18,7 @@ export function registerOverviewRoutes(app: FastifyInstance, room: ControlRoom):
     const workers = room.registry.list();
     const beat = room.beat.view();
     return {
-      lastHour: { succeeded, failed, retried: hour.retried ?? 0, active: (hour.started ?? 0) + (hour.received ?? 0), revoked: hour.revoked ?? 0,
+      lastHour: { succeeded, failed, retried: snapshot.retriedLastHour ?? 0, waitingToRetry: hour.retried ?? 0, active: (hour.started ?? 0) + (hour.received ?? 0), revoked: hour.revoked ?? 0,
         successRate: succeeded + failed === 0 ? null : succeeded / (succeeded + failed) },
       workers: { online: workers.filter((w) => w.status === 'online').length, offline: workers.filter((w) => w.status !== 'online').length,
         active: workers.reduce((sum, w) => sum + (w.status === 'online' ? w.active : 0), 0) },

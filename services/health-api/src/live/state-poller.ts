@@ -47,6 +47,8 @@ export interface Snapshot {
   deadLettersPending: number | null;
   window: FailureWindow | null;
   lastHour: StateCounts | null;
+  /** Retries that happened in the last hour (the timelines' `retried` entries), not runs waiting to retry now. */
+  retriedLastHour: number | null;
   historyRows: number | null;
   /** Each schedule entry's health as the alerter last judged it, by name. */
   schedules: ReadonlyMap<string, ScheduleJudgement> | null;
@@ -85,7 +87,7 @@ export interface PollerOptions {
  * A probe reads the snapshot and never waits for the broker or the database.
  */
 export class StatePoller {
-  readonly snapshot: Snapshot = { brokerUp: false, storeUp: false, deadLettersPending: null, window: null, lastHour: null, historyRows: null, schedules: null, queues: new Map(), ladder: new Map(), polledAt: null, depthHistory: [] };
+  readonly snapshot: Snapshot = { brokerUp: false, storeUp: false, deadLettersPending: null, window: null, lastHour: null, retriedLastHour: null, historyRows: null, schedules: null, queues: new Map(), ladder: new Map(), polledAt: null, depthHistory: [] };
   readonly #options: PollerOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -192,9 +194,11 @@ export class StatePoller {
     const { taskRuns, deadLetters, scheduleHealth, windowMs } = this.#options;
     try {
       const now = Date.now();
-      const [pending, window, hour, schedules] = await Promise.all([
+      const [pending, window, hour, schedules, retried] = await Promise.all([
         deadLetters.pendingCount(), taskRuns.stateCounts(new Date(now - windowMs)), taskRuns.stateCounts(new Date(now - 3_600_000)), scheduleHealth.judgements(),
+        taskRuns.retriesSince(new Date(now - 3_600_000)),
       ]);
+      this.snapshot.retriedLastHour = retried;
       this.snapshot.schedules = schedules;
       const succeeded = window.succeeded ?? 0;
       const failed = (window['dead-lettered'] ?? 0) + (window.failed ?? 0);
