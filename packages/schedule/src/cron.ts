@@ -101,17 +101,41 @@ export function cronerOptions(zone: string): CronOptions {
 }
 
 const jobs = new WeakMap<CronSchedule, Map<string, Cron>>();
+// croner's jobs by pattern and zone, shared by every schedule that reads the same (a beat with 100,000 runtime
+// entries has far fewer distinct ones). Weakly held: a job nobody's schedule uses any more can go.
+const shared = new Map<string, WeakRef<Cron>>();
+const sweep = new FinalizationRegistry<string>((key) => {
+  if (shared.get(key)?.deref() === undefined) shared.delete(key);
+});
+// croner 11 gives every pattern a 10,000-entry array of the years it fires in (80 KB of memory, and as much
+// garbage at each construction); five fields fire in every year, so every job reads this one.
+const EVERY_YEAR: readonly number[] = Object.freeze(Array<number>(10_000).fill(1));
 
 function job(schedule: CronSchedule, zone: string): Cron {
   let byZone = jobs.get(schedule);
   if (!byZone) jobs.set(schedule, (byZone = new Map()));
   let found = byZone.get(zone);
   if (!found) {
-    // croner reads an empty zone as the machine's own and throws a bare TypeError for an unknown one.
-    validateTimezone(zone, `cron ${JSON.stringify(schedule.expression)} zone`);
-    byZone.set(zone, (found = new Cron(cronerPattern(schedule), cronerOptions(zone))));
+    const pattern = cronerPattern(schedule);
+    const key = `${zone}|${pattern}`;
+    found = shared.get(key)?.deref();
+    if (!found) {
+      // croner reads an empty zone as the machine's own and throws a bare TypeError for an unknown one.
+      validateTimezone(zone, `cron ${JSON.stringify(schedule.expression)} zone`);
+      found = slim(new Cron(pattern, cronerOptions(zone)));
+      shared.set(key, new WeakRef(found));
+      sweep.register(found, key);
+    }
+    byZone.set(zone, found);
   }
   return found;
+}
+
+function slim(made: Cron): Cron {
+  const pattern = (made as unknown as { _states?: { pattern?: { year?: readonly number[] } } })._states?.pattern;
+  const years = pattern?.year;
+  if (pattern !== undefined && years?.length === EVERY_YEAR.length && years.every((flag) => flag === 1)) pattern.year = EVERY_YEAR;
+  return made;
 }
 
 /**
@@ -129,7 +153,9 @@ export function cronLatest(schedule: CronSchedule, untilMs: number, zone: string
 
 // croner reads the pattern we build; if it ever read it differently from our own parser (values, or
 // fixed-time versus wild), the DST rules would silently change. Checked once per schedule.
+const agreed = new Set<string>();
 function checkCronerAgrees(schedule: CronSchedule): void {
+  if (agreed.has(schedule.expression)) return;
   const pattern = new CronPattern(cronerPattern(schedule), undefined, { mode: '5-part', fixedTimeRule: 'no-wildcard' });
   const set = (flags: readonly number[]) => flags.flatMap((flag, value) => (flag ? [value] : []));
   const days = set(pattern.day).map((index) => index + 1);
@@ -141,4 +167,5 @@ function checkCronerAgrees(schedule: CronSchedule): void {
     || !same(months, fields.month.values) || !same(weekdays, fields.dayOfWeek.values) || pattern.isFixedTime !== schedule.fixedTime) {
     throw new Error(`croner reads ${JSON.stringify(schedule.expression)} differently from Nightshift's cron parser; this is a bug in @nightshift/schedule`);
   }
+  agreed.add(schedule.expression);
 }
