@@ -352,7 +352,7 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   await client.schedules.create({ name: 'zzz-probe', task: TASK, schedule: { every: '1s' } }, { by: 'bench' });
   console.log(`  nightshift: ${busy.length} busy entries due at ${new Date(boundary).toISOString()}; starting the leader (load ${load()})`);
 
-  const keep = (text: string) => text.includes('"msg":"dispatched"') || text.includes('leader: dispatching') || text.includes('"level":50') || text.includes('"level":60');
+  const keep = (text: string) => text.includes('"msg":"dispatched"') || text.includes('leader: dispatching') || /"level":[456]0/.test(text);
   const leader = spawnChild('services/beat/src/main.ts', ['--app', APP], env, keep);
   cleanups.push(() => leader.stop());
   const sampler = new Sampler(leader.child.pid as number);
@@ -361,7 +361,11 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   console.log(`  nightshift: leader start → "${String(leading.line.msg)}" ${((leading.at - leader.startedAt) / 1_000).toFixed(2)} s`);
   const standby = spawnChild('services/beat/src/main.ts', ['--app', APP], env, keep);
   cleanups.push(() => standby.stop());
-  const first = await waitFor('the probe\'s first run', () => leader.lines.find(({ line }) => line.msg === 'dispatched' && line.entry === 'zzz-probe'), 120_000);
+  const said = () => new Set(leader.lines.filter(({ line }) => Number(line.level) >= 40).map(({ line }) => String(line.msg)));
+  const first = await waitFor('the probe\'s first run', () => leader.lines.find(({ line }) => line.msg === 'dispatched' && line.entry === 'zzz-probe'), 120_000)
+    .catch((error: Error) => {
+      throw new Error(`${error.message}; the leader said: ${[...said()].join(' | ') || 'nothing at warn or above'}`);
+    });
   const readyAt = first.at;
   console.log(`  nightshift: leader start → first dispatch ${((readyAt - leader.startedAt) / 1_000).toFixed(2)} s; waiting for the boundary (load ${load()})`);
 
@@ -376,7 +380,7 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   const sent = leader.lines.filter(({ line }) => line.msg === 'dispatched' && busyNames.has(String(line.entry)) && Date.parse(String(line.scheduledFor)) === boundary);
   const sentTimes = sent.map(({ line }) => (typeof line.time === 'number' ? line.time : Date.parse(String(line.time))));
   const arrived = [...arrivals.values()].filter((run) => run.fireMs === boundary && busyNames.has(run.entry));
-  for (const { line } of leader.lines.filter(({ line }) => Number(line.level) >= 50).slice(0, 5)) console.log(`  leader said: ${String(line.msg)}`);
+  for (const msg of said()) console.log(`  leader said: ${msg}`);
   return {
     label: 'nightshift beat', created,
     startToFirstMs: readyAt - leader.startedAt,
@@ -466,7 +470,7 @@ async function bullmqPhase(): Promise<PhaseResult> {
     if (seen.has(job.id)) duplicates += 1;
     seen.add(job.id);
   }
-  const atBoundary = jobs.filter((job) => job.fireMs === boundary && busyNames.has(String(job.id).split(':')[1]));
+  const atBoundary = jobs.filter((job) => job.fireMs === boundary && busyNames.has(String(String(job.id).split(':')[1])));
   const processed = atBoundary.map((job) => job.processedOn);
   return {
     label: 'bullmq job schedulers', created,

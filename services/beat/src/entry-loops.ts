@@ -3,6 +3,8 @@ import type { Logger } from '@nightshift/core';
 import { loopKey, type LiveEntry } from './entry-source.ts';
 
 const RESTART_ENTRY_MS = 500;
+/** A leader starting with more entries than this does not log each one (100,000 lines say less than one). */
+const SAY_EACH_AT_START = 100;
 
 /** Runs one entry until `stop` aborts; `'not-leader'` when Redis says the lease is no longer ours. */
 export type EntryRunner = (live: LiveEntry, stop: AbortSignal) => Promise<'stopped' | 'not-leader'>;
@@ -44,8 +46,13 @@ export class EntryLoops {
     return this.#loops.size;
   }
 
-  apply(entries: readonly LiveEntry[]): void {
+  /**
+   * @param starting the list a new leader starts with: its runtime entries are not each said to be added when
+   *   there are more than `SAY_EACH_AT_START` (the leader's one line counts them).
+   */
+  apply(entries: readonly LiveEntry[], starting = false): void {
     if (this.#leading.aborted) return;
+    const quiet = starting && entries.length > SAY_EACH_AT_START;
     const wanted = new Map(entries.map((live) => [live.entry.name, live]));
     for (const [name, loop] of this.#loops) {
       if (wanted.has(name)) continue;
@@ -58,7 +65,7 @@ export class EntryLoops {
       const key = loopKey(live);
       const running = this.#loops.get(name);
       if (running?.key === key) continue;
-      this.#say(live, running?.live);
+      if (!quiet) this.#say(live, running?.live);
       running?.controller.abort();
       const controller = new AbortController();
       const previous = running?.done ?? Promise.resolve();

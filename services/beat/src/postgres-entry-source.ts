@@ -52,6 +52,14 @@ export class PostgresEntrySource implements EntrySource {
     return Object.freeze(live);
   }
 
+  async fingerprint(): Promise<string> {
+    try {
+      return await this.#records.fingerprint();
+    } catch (error) {
+      throw await this.#explain(error);
+    }
+  }
+
   watch(onChange: () => void, signal: AbortSignal): Promise<void> {
     return this.#records.listen(() => onChange(), signal, {
       onConnection: (problem) => {
