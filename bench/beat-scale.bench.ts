@@ -6,7 +6,7 @@
 // leader start → first dispatch (of a one-second probe entry whose name sorts last).
 // BEAT_SCALE_N (default 100000), BEAT_SCALE_BUSY (default min(2000, N/5)), BEAT_SCALE_SKIP_BULLMQ=1.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -197,7 +197,10 @@ function spawnChild(script: string, args: readonly string[], env: Record<string,
   const child = spawn(process.execPath, [script, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: { at: number; line: Record<string, unknown> }[] = [];
   let partial = '';
+  // BEAT_SCALE_LOG=<directory>: every line of each process, for looking into a run.
+  const copy = process.env.BEAT_SCALE_LOG === undefined ? undefined : createWriteStream(`${process.env.BEAT_SCALE_LOG}/${child.pid}.log`);
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    copy?.write(chunk);
     const at = Date.now();
     const parts = (partial + chunk).split('\n');
     partial = parts.pop() ?? '';
@@ -330,7 +333,7 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   const t0 = Date.now();
   await pool(background.slice(0, viaClient), 4, create);
   const clientRate = viaClient / Math.max(0.001, (Date.now() - t0) / 1_000);
-  let rest = background.slice(viaClient);
+  const rest = background.slice(viaClient);
   const projected = (rest.length + busyIdx.length) / clientRate;
   let created = `${viaClient} through the client at ${clientRate.toFixed(0)}/s`;
   if (projected <= CLIENT_BUDGET_S) {
@@ -341,7 +344,6 @@ async function nightshiftPhase(): Promise<PhaseResult> {
     await bulkInsert(store, rest);
     const rate = rest.length / Math.max(0.001, (Date.now() - t1) / 1_000);
     created += ` (${(N / clientRate).toFixed(0)} s for all ${N} that way); ${rest.length} in bulk at ${rate.toFixed(0)}/s`;
-    rest = [];
   }
   console.log(`  nightshift: ${background.length} background entries created in ${((Date.now() - t0) / 1_000).toFixed(1)} s; ${created}`);
 
@@ -352,7 +354,7 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   await client.schedules.create({ name: 'zzz-probe', task: TASK, schedule: { every: '1s' } }, { by: 'bench' });
   console.log(`  nightshift: ${busy.length} busy entries due at ${new Date(boundary).toISOString()}; starting the leader (load ${load()})`);
 
-  const keep = (text: string) => text.includes('"msg":"dispatched"') || text.includes('leader: dispatching') || /"level":[456]0/.test(text);
+  const keep = (text: string) => text.includes('"msg":"dispatched"') || text.includes('leader: dispatching') || /"level":"(warn|error|fatal)"/.test(text);
   const leader = spawnChild('services/beat/src/main.ts', ['--app', APP], env, keep);
   cleanups.push(() => leader.stop());
   const sampler = new Sampler(leader.child.pid as number);
@@ -361,8 +363,10 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   console.log(`  nightshift: leader start → "${String(leading.line.msg)}" ${((leading.at - leader.startedAt) / 1_000).toFixed(2)} s`);
   const standby = spawnChild('services/beat/src/main.ts', ['--app', APP], env, keep);
   cleanups.push(() => standby.stop());
-  const said = () => new Set(leader.lines.filter(({ line }) => Number(line.level) >= 40).map(({ line }) => String(line.msg)));
-  const first = await waitFor('the probe\'s first run', () => leader.lines.find(({ line }) => line.msg === 'dispatched' && line.entry === 'zzz-probe'), 120_000)
+  const said = () => new Set(leader.lines.filter(({ line }) => ['warn', 'error', 'fatal'].includes(String(line.level))).map(({ line }) => String(line.msg)));
+  // Either replica: if the leader loses the lease while it starts, the standby's first run is what counts.
+  const both = () => [...leader.lines, ...standby.lines];
+  const first = await waitFor('the probe\'s first run', () => both().find(({ line }) => line.msg === 'dispatched' && line.entry === 'zzz-probe'), 120_000)
     .catch((error: Error) => {
       throw new Error(`${error.message}; the leader said: ${[...said()].join(' | ') || 'nothing at warn or above'}`);
     });
@@ -377,7 +381,9 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   const loadNow = load();
 
   const busyNames = new Set(busy.map((entry) => entry.name));
-  const sent = leader.lines.filter(({ line }) => line.msg === 'dispatched' && busyNames.has(String(line.entry)) && Date.parse(String(line.scheduledFor)) === boundary);
+  const handovers = leader.lines.filter(({ line }) => String(line.msg).startsWith('no longer leader')).length;
+  if (handovers > 0) console.log(`  nightshift: the leader lost the lease ${handovers} times during the run`);
+  const sent = both().filter(({ line }) => line.msg === 'dispatched' && busyNames.has(String(line.entry)) && Date.parse(String(line.scheduledFor)) === boundary);
   const sentTimes = sent.map(({ line }) => (typeof line.time === 'number' ? line.time : Date.parse(String(line.time))));
   const arrived = [...arrivals.values()].filter((run) => run.fireMs === boundary && busyNames.has(run.entry));
   for (const msg of said()) console.log(`  leader said: ${msg}`);

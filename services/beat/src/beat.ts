@@ -208,7 +208,7 @@ export class Beat {
     this.#leading = controller;
     metrics.leader(true);
     const loops = new EntryLoops({
-      run: (live, stop) => runEntry(live, this.#loopParts(), stop, controller.signal),
+      run: (live, stop, settled) => runEntry(live, { ...this.#loopParts(), settled }, stop, controller.signal),
       notLeader: () => {
         if (this.#leading !== controller) return;
         // Redis refused a fenced write while the lease was still valid here: someone else holds it.
@@ -232,7 +232,7 @@ export class Beat {
     const runtime = entries.filter((live) => live.entry.source === 'runtime').length;
     log.info({ replica: settings.replica, entries: entries.length, runtimeEntries: runtime, timezone: app.timezone }, `leader: dispatching ${entries.length} schedule entries`);
     this.#loops = loops;
-    loops.apply(entries, true);
+    loops.apply(entries);
   }
 
   #loopParts() {
