@@ -4,7 +4,9 @@
 // for BullMQ job schedulers (`upsertJobScheduler`, the same patterns, a worker process) as the anchor, in this run.
 // For the busy boundary it prints dispatch lag p50/p99/max, dispatches per second, the leader's RSS and CPU, and
 // leader start → first dispatch (of a one-second probe entry whose name sorts last).
-// BEAT_SCALE_N (default 100000), BEAT_SCALE_BUSY (default min(2000, N/5)), BEAT_SCALE_SKIP_BULLMQ=1.
+// BEAT_SCALE_N (default 100000), BEAT_SCALE_BUSY (default min(2000, N/5)), BEAT_SCALE_SKIP_BULLMQ=1, BEAT_SCALE_LEAD_S
+// (at least this long from the busy entries' creation to their boundary; default 40), BEAT_SCALE_LOG=<dir> (each
+// process's log lines), BEAT_SCALE_PROF=<dir> (a CPU profile of each process).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -194,7 +196,9 @@ interface Child {
 
 function spawnChild(script: string, args: readonly string[], env: Record<string, string>, keep: (text: string) => boolean): Child {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, [script, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BEAT_SCALE_PROF=<directory>: each process writes a CPU profile there when it stops.
+  const profile = process.env.BEAT_SCALE_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BEAT_SCALE_PROF}`];
+  const child = spawn(process.execPath, [...profile, script, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: { at: number; line: Record<string, unknown> }[] = [];
   let partial = '';
   // BEAT_SCALE_LOG=<directory>: every line of each process, for looking into a run.

@@ -143,12 +143,48 @@ function slim(made: Cron): Cron {
  * @throws ConfigError when `zone` is not an IANA zone name.
  */
 export function cronNext(schedule: CronSchedule, afterMs: number, zone: string): number | undefined {
-  return job(schedule, zone).nextRun(new Date(afterMs))?.getTime();
+  const made = job(schedule, zone);
+  const memo = memoOf(made);
+  if (memo.next.has(afterMs)) return memo.next.get(afterMs);
+  const next = made.nextRun(new Date(afterMs))?.getTime();
+  if (memo.next.size >= MEMO_SIZE) memo.next.clear();
+  memo.next.set(afterMs, next);
+  return next;
 }
 
 /** Up to `count` fire times at or before `untilMs`, newest first. */
 export function cronLatest(schedule: CronSchedule, untilMs: number, zone: string, count: number): number[] {
-  return job(schedule, zone).previousRuns(count, new Date(untilMs + 1)).map((date) => date.getTime());
+  const made = job(schedule, zone);
+  const memo = memoOf(made);
+  // The same answer holds from its newest fire time until the next one: every entry of one boundary asks it.
+  const known = memo.latest.get(count);
+  if (known !== undefined && untilMs >= known.from && untilMs < known.until) return [...known.runs];
+  const runs = made.previousRuns(count, new Date(untilMs + 1)).map((date) => date.getTime());
+  const newest = runs[0];
+  if (newest !== undefined) {
+    const next = cronNext(schedule, newest, zone);
+    // Only when `untilMs` lies in that span (a clock far off, or no next fire, is not kept).
+    if (next !== undefined && untilMs >= newest && untilMs < next) memo.latest.set(count, { from: newest, until: next, runs });
+  }
+  return runs;
+}
+
+/**
+ * Fire times already worked out, per croner job: converting times in a zone is most of what croner costs, and
+ * thousands of entries sharing a job (the same cron in the same zone) ask the same at the same boundary.
+ */
+interface Memo {
+  readonly next: Map<number, number | undefined>;
+  /** By count: the newest `count` fire times, valid for any `untilMs` in [from, until). */
+  readonly latest: Map<number, { readonly from: number; readonly until: number; readonly runs: readonly number[] }>;
+}
+const MEMO_SIZE = 64;
+const memos = new WeakMap<Cron, Memo>();
+
+function memoOf(made: Cron): Memo {
+  let memo = memos.get(made);
+  if (memo === undefined) memos.set(made, (memo = { next: new Map(), latest: new Map() }));
+  return memo;
 }
 
 // croner reads the pattern we build; if it ever read it differently from our own parser (values, or
