@@ -101,17 +101,41 @@ export function cronerOptions(zone: string): CronOptions {
 }
 
 const jobs = new WeakMap<CronSchedule, Map<string, Cron>>();
+// croner's jobs by pattern and zone, shared by every schedule that reads the same (a beat with 100,000 runtime
+// entries has far fewer distinct ones). Weakly held: a job nobody's schedule uses any more can go.
+const shared = new Map<string, WeakRef<Cron>>();
+const sweep = new FinalizationRegistry<string>((key) => {
+  if (shared.get(key)?.deref() === undefined) shared.delete(key);
+});
+// croner 11 gives every pattern a 10,000-entry array of the years it fires in (80 KB of memory, and as much
+// garbage at each construction); five fields fire in every year, so every job reads this one.
+const EVERY_YEAR: readonly number[] = Object.freeze(Array<number>(10_000).fill(1));
 
 function job(schedule: CronSchedule, zone: string): Cron {
   let byZone = jobs.get(schedule);
   if (!byZone) jobs.set(schedule, (byZone = new Map()));
   let found = byZone.get(zone);
   if (!found) {
-    // croner reads an empty zone as the machine's own and throws a bare TypeError for an unknown one.
-    validateTimezone(zone, `cron ${JSON.stringify(schedule.expression)} zone`);
-    byZone.set(zone, (found = new Cron(cronerPattern(schedule), cronerOptions(zone))));
+    const pattern = cronerPattern(schedule);
+    const key = `${zone}|${pattern}`;
+    found = shared.get(key)?.deref();
+    if (!found) {
+      // croner reads an empty zone as the machine's own and throws a bare TypeError for an unknown one.
+      validateTimezone(zone, `cron ${JSON.stringify(schedule.expression)} zone`);
+      found = slim(new Cron(pattern, cronerOptions(zone)));
+      shared.set(key, new WeakRef(found));
+      sweep.register(found, key);
+    }
+    byZone.set(zone, found);
   }
   return found;
+}
+
+function slim(made: Cron): Cron {
+  const pattern = (made as unknown as { _states?: { pattern?: { year?: readonly number[] } } })._states?.pattern;
+  const years = pattern?.year;
+  if (pattern !== undefined && years?.length === EVERY_YEAR.length && years.every((flag) => flag === 1)) pattern.year = EVERY_YEAR;
+  return made;
 }
 
 /**
@@ -119,17 +143,55 @@ function job(schedule: CronSchedule, zone: string): Cron {
  * @throws ConfigError when `zone` is not an IANA zone name.
  */
 export function cronNext(schedule: CronSchedule, afterMs: number, zone: string): number | undefined {
-  return job(schedule, zone).nextRun(new Date(afterMs))?.getTime();
+  const made = job(schedule, zone);
+  const memo = memoOf(made);
+  if (memo.next.has(afterMs)) return memo.next.get(afterMs);
+  const next = made.nextRun(new Date(afterMs))?.getTime();
+  if (memo.next.size >= MEMO_SIZE) memo.next.clear();
+  memo.next.set(afterMs, next);
+  return next;
 }
 
 /** Up to `count` fire times at or before `untilMs`, newest first. */
 export function cronLatest(schedule: CronSchedule, untilMs: number, zone: string, count: number): number[] {
-  return job(schedule, zone).previousRuns(count, new Date(untilMs + 1)).map((date) => date.getTime());
+  const made = job(schedule, zone);
+  const memo = memoOf(made);
+  // The same answer holds from its newest fire time until the next one: every entry of one boundary asks it.
+  const known = memo.latest.get(count);
+  if (known !== undefined && untilMs >= known.from && untilMs < known.until) return [...known.runs];
+  const runs = made.previousRuns(count, new Date(untilMs + 1)).map((date) => date.getTime());
+  const newest = runs[0];
+  if (newest !== undefined) {
+    const next = cronNext(schedule, newest, zone);
+    // Only when `untilMs` lies in that span (a clock far off, or no next fire, is not kept).
+    if (next !== undefined && untilMs >= newest && untilMs < next) memo.latest.set(count, { from: newest, until: next, runs });
+  }
+  return runs;
+}
+
+/**
+ * Fire times already worked out, per croner job: converting times in a zone is most of what croner costs, and
+ * thousands of entries sharing a job (the same cron in the same zone) ask the same at the same boundary.
+ */
+interface Memo {
+  readonly next: Map<number, number | undefined>;
+  /** By count: the newest `count` fire times, valid for any `untilMs` in [from, until). */
+  readonly latest: Map<number, { readonly from: number; readonly until: number; readonly runs: readonly number[] }>;
+}
+const MEMO_SIZE = 64;
+const memos = new WeakMap<Cron, Memo>();
+
+function memoOf(made: Cron): Memo {
+  let memo = memos.get(made);
+  if (memo === undefined) memos.set(made, (memo = { next: new Map(), latest: new Map() }));
+  return memo;
 }
 
 // croner reads the pattern we build; if it ever read it differently from our own parser (values, or
 // fixed-time versus wild), the DST rules would silently change. Checked once per schedule.
+const agreed = new Set<string>();
 function checkCronerAgrees(schedule: CronSchedule): void {
+  if (agreed.has(schedule.expression)) return;
   const pattern = new CronPattern(cronerPattern(schedule), undefined, { mode: '5-part', fixedTimeRule: 'no-wildcard' });
   const set = (flags: readonly number[]) => flags.flatMap((flag, value) => (flag ? [value] : []));
   const days = set(pattern.day).map((index) => index + 1);
@@ -141,4 +203,5 @@ function checkCronerAgrees(schedule: CronSchedule): void {
     || !same(months, fields.month.values) || !same(weekdays, fields.dayOfWeek.values) || pattern.isFixedTime !== schedule.fixedTime) {
     throw new Error(`croner reads ${JSON.stringify(schedule.expression)} differently from Nightshift's cron parser; this is a bug in @nightshift/schedule`);
   }
+  agreed.add(schedule.expression);
 }

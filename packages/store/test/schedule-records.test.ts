@@ -267,3 +267,22 @@ test('listen stops when told, also while PostgreSQL is unreachable, and says why
     await unreachable.close();
   }
 });
+
+test('the fingerprint stays while nothing changes and changes with every insert, update, pause, resume and removal; the same rows give the same one', async () => {
+  const seen = [await records.fingerprint()];
+  assert.equal(await records.fingerprint(), seen[0], 'read twice without a change: the same');
+  const step = async (what: string, change: () => Promise<unknown>) => {
+    await change();
+    const now = await records.fingerprint();
+    assert.notEqual(now, seen.at(-1), `${what} changes the fingerprint`);
+    seen.push(now);
+    assert.equal(await records.fingerprint(), now, `after ${what}, read again: the same`);
+  };
+  await step('an insert', () => records.insert('fingerprinted', definition('0 5 * * *'), null, 'ana'));
+  await step('an update', () => records.update('fingerprinted', definition('0 6 * * *'), null, 'ana', 1));
+  await step('a pause', () => records.setPaused('fingerprinted', true, 'why', 'ana'));
+  await step('a resume', () => records.setPaused('fingerprinted', false, null, 'ana'));
+  assert.equal(new Set(seen).size, seen.length, 'each change gave a fingerprint not seen before');
+  await step('a removal', () => records.delete('fingerprinted', undefined, 'ana'));
+  assert.equal(seen.at(-1), seen[0], 'the entry and its state removed: the rows, and the fingerprint, are those before it');
+});

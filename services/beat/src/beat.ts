@@ -54,6 +54,8 @@ export class Beat {
   readonly #entrySet: EntrySet;
   readonly #releasedChannel: string;
   readonly #horizons = new WeakMap<ScheduleEntry, number>();
+  readonly #leaseRedis: Redis;
+  readonly #leaseReady: Promise<void>;
   #listener: Redis | undefined;
   #leading: AbortController | undefined;
   #loops: EntryLoops | undefined;
@@ -67,7 +69,22 @@ export class Beat {
   constructor(parts: BeatParts) {
     this.#parts = parts;
     const keys = beatKeys(parts.prefix);
-    this.lease = new Lease(parts.redis, keys, parts.settings.leaseTtlMs, parts.settings.replica);
+    // Its own connection: a renewal never waits behind the claims of a busy boundary or a start's watermarks.
+    this.#leaseRedis = parts.redis.duplicate({ connectionName: 'nightshift-beat-lease' });
+    this.#leaseRedis.on('error', (error: Error) => parts.log.debug({ err: { message: error.message } }, 'Redis lease connection error'));
+    this.lease = new Lease(this.#leaseRedis, keys, parts.settings.leaseTtlMs, parts.settings.replica);
+    // Without an offline queue a command sent before the connection is up fails: the first renewal waits for it
+    // (a little; a Redis that does not answer is then reported as before).
+    const leaseRedis = this.#leaseRedis;
+    this.#leaseReady = new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        leaseRedis.off('ready', done).off('end', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(1_000, parts.settings.renewEveryMs));
+      leaseRedis.once('ready', done).once('end', done);
+    });
     this.#releasedChannel = keys.leaseReleased;
     this.#ledger = new RunLedger(parts.redis, keys, this.lease, parts.settings.claimTtlMs, parts.settings.replica);
     this.#missed = new MissedFires(parts.metrics, parts.client.broker, parts.settings.replica);
@@ -113,6 +130,7 @@ export class Beat {
     await this.#stepDown(undefined);
     await this.#entrySet.stop();
     if (wasLeading) await this.lease.release().catch((error: Error) => this.#parts.log.warn({ err: { message: error.message } }, 'could not release the lease; it expires by itself'));
+    await this.#leaseRedis.quit().catch(() => this.#leaseRedis.disconnect());
   }
 
   // One refresh at a time: a tick asked for while one runs follows it at once.
@@ -140,6 +158,7 @@ export class Beat {
   async #refresh(): Promise<void> {
     const { log, metrics } = this.#parts;
     let held: boolean;
+    await this.#leaseReady;
     try {
       held = await this.lease.refresh();
     } catch (error) {
@@ -189,7 +208,7 @@ export class Beat {
     this.#leading = controller;
     metrics.leader(true);
     const loops = new EntryLoops({
-      run: (live, stop) => runEntry(live, this.#loopParts(), stop, controller.signal),
+      run: (live, stop, settled) => runEntry(live, { ...this.#loopParts(), settled }, stop, controller.signal),
       notLeader: () => {
         if (this.#leading !== controller) return;
         // Redis refused a fenced write while the lease was still valid here: someone else holds it.

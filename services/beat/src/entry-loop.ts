@@ -21,6 +21,8 @@ export interface EntryLoopParts {
   readonly metrics: BeatMetrics;
   readonly log: Logger;
   readonly now?: () => number;
+  /** Called when the loop has caught up and sleeps until its next fire time for the first time (or ends). */
+  readonly settled?: () => void;
 }
 
 /** Longest single sleep: a wall clock that jumps is noticed within this. */
@@ -97,11 +99,13 @@ class EntryLoop {
       if (next === undefined) {
         log.info({ entry: entry.name, endAt: new Date(entry.endAt ?? 0).toISOString() }, `entry ${entry.name} has ended: no fire time after its endAt`);
         metrics.nextFire(entry.name, undefined);
+        this.#parts.settled?.();
         await sleepUntil(Number.POSITIVE_INFINITY, this.#now, this.#stop);
         break;
       }
       const dueAt = next + this.#offset(next);
       metrics.nextFire(entry.name, dueAt);
+      this.#parts.settled?.();
       await sleepUntil(dueAt, this.#now, this.#stop);
     }
     return 'stopped';

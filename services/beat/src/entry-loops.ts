@@ -3,9 +3,21 @@ import type { Logger } from '@nightshift/core';
 import { loopKey, type LiveEntry } from './entry-source.ts';
 
 const RESTART_ENTRY_MS = 500;
+/** A leader starting with more entries than this does not log each one (100,000 lines say less than one). */
+const SAY_EACH_AT_START = 100;
+/**
+ * How many entries catch up at once (read their watermark, send what is due, work out their next fire time).
+ * A leader starting with 100,000 entries would otherwise do all of that in one burst that holds the event loop
+ * for seconds: Redis commands time out, and the lease's deadline passes before its renewal is read.
+ */
+const CATCHING_UP = 200;
+const CATCH_UP_TURN_MS = 1_000;
 
-/** Runs one entry until `stop` aborts; `'not-leader'` when Redis says the lease is no longer ours. */
-export type EntryRunner = (live: LiveEntry, stop: AbortSignal) => Promise<'stopped' | 'not-leader'>;
+/**
+ * Runs one entry until `stop` aborts; `'not-leader'` when Redis says the lease is no longer ours. Calls `settled`
+ * once the entry has caught up (it sleeps until its next fire time).
+ */
+export type EntryRunner = (live: LiveEntry, stop: AbortSignal, settled: () => void) => Promise<'stopped' | 'not-leader'>;
 
 export interface EntryLoopsParts {
   readonly run: EntryRunner;
@@ -33,6 +45,9 @@ export class EntryLoops {
   readonly #parts: EntryLoopsParts;
   readonly #leading: AbortSignal;
   readonly #loops = new Map<string, Loop>();
+  /** Loops waiting for their turn to catch up. */
+  readonly #waiting: (() => void)[] = [];
+  #catchingUp = 0;
 
   /** @param leading aborts when this replica stops leading: every loop stops. */
   constructor(parts: EntryLoopsParts, leading: AbortSignal) {
@@ -46,6 +61,9 @@ export class EntryLoops {
 
   apply(entries: readonly LiveEntry[]): void {
     if (this.#leading.aborted) return;
+    // A leader starting with many entries says how many, not each.
+    const quiet = this.#loops.size === 0 && entries.length > SAY_EACH_AT_START;
+    if (quiet) this.#parts.log.info({ entries: entries.length }, `${entries.length} entries start`);
     const wanted = new Map(entries.map((live) => [live.entry.name, live]));
     for (const [name, loop] of this.#loops) {
       if (wanted.has(name)) continue;
@@ -58,7 +76,7 @@ export class EntryLoops {
       const key = loopKey(live);
       const running = this.#loops.get(name);
       if (running?.key === key) continue;
-      this.#say(live, running?.live);
+      if (!quiet) this.#say(live, running?.live);
       running?.controller.abort();
       const controller = new AbortController();
       const previous = running?.done ?? Promise.resolve();
@@ -91,14 +109,41 @@ export class EntryLoops {
   async #supervise(live: LiveEntry, own: AbortSignal): Promise<void> {
     const stop = AbortSignal.any([own, this.#leading]);
     while (!stop.aborted) {
+      const settled = await this.#turn();
+      if (stop.aborted) {
+        settled();
+        return;
+      }
       try {
-        const result = await this.#parts.run(live, stop);
+        const result = await this.#parts.run(live, stop, settled);
         if (result === 'not-leader' && !this.#leading.aborted) this.#parts.notLeader();
         return;
       } catch (error) {
         this.#parts.log.warn({ err: { message: (error as Error).message }, entry: live.entry.name }, 'the entry loop failed; starting it again from its last run in Redis');
         await sleep(RESTART_ENTRY_MS, undefined, { signal: stop }).catch(() => {});
+      } finally {
+        settled();
       }
     }
+  }
+
+  // Waits until fewer than CATCHING_UP loops are catching up; resolves with what to call once this one has. A
+  // loop catching up for longer (sending a backlog, or holding a run for `buffer-one`) gives its place after
+  // CATCH_UP_TURN_MS, so that it never keeps the others from starting.
+  async #turn(): Promise<() => void> {
+    if (this.#catchingUp >= CATCHING_UP) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#catchingUp += 1;
+    let done = false;
+    const settled = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      this.#catchingUp -= 1;
+      // The next one takes this place (it counts itself when it resumes).
+      const next = this.#waiting.shift();
+      if (next !== undefined) setImmediate(next);
+    };
+    const timer = setTimeout(settled, CATCH_UP_TURN_MS);
+    return settled;
   }
 }

@@ -28,6 +28,8 @@ export class EntrySet {
   #timer: NodeJS.Timeout | undefined;
   #failingSince: number | undefined;
   #watching: Promise<void> = Promise.resolve();
+  /** The source's fingerprint when the list was last loaded. */
+  #loadedAt: string | undefined;
 
   constructor(parts: EntrySetParts) {
     this.#parts = parts;
@@ -76,12 +78,16 @@ export class EntrySet {
   async #load(): Promise<boolean> {
     const { source, log } = this.#parts;
     let loaded: readonly LiveEntry[];
+    let fingerprint: string | undefined;
     try {
+      // Read before the rows: a change made meanwhile shows in the next fingerprint, and is loaded then.
+      fingerprint = await source.fingerprint?.();
       loaded = await source.load();
     } catch (error) {
       this.#failed(error as Error);
       return false;
     }
+    this.#loadedAt = fingerprint;
     if (this.#stopping.signal.aborted) return false;
     if (this.#failingSince !== undefined) {
       const runtime = loaded.filter((live) => live.entry.source === 'runtime').length;
@@ -113,8 +119,19 @@ export class EntrySet {
   #schedule(): void {
     if (this.#stopping.signal.aborted) return;
     this.#timer = setTimeout(() => {
-      void this.refresh().finally(() => this.#schedule());
+      void this.#reconcile().finally(() => this.#schedule());
     }, this.#parts.reconcileEveryMs);
+  }
+
+  // With a fingerprint, a reconcile that finds nothing changed since the last load reads no rows (with 100,000
+  // runtime entries a full read costs a beat about a second of CPU, every period).
+  async #reconcile(): Promise<void> {
+    const { fingerprint } = this.#parts.source;
+    if (fingerprint !== undefined && this.#loadedAt !== undefined && this.#failingSince === undefined) {
+      const now = await fingerprint.call(this.#parts.source).catch(() => undefined);
+      if (now !== undefined && now === this.#loadedAt) return;
+    }
+    await this.refresh();
   }
 
   async #watch(watch: NonNullable<EntrySource['watch']>): Promise<void> {

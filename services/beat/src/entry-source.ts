@@ -40,6 +40,11 @@ export interface EntrySource {
    * aborts. Without it, changes are seen at the next reconcile.
    */
   watch?(onChange: () => void, signal: AbortSignal): Promise<void>;
+  /**
+   * A cheap fingerprint of what `load` reads: the same string means `load` would return the same list, so the
+   * periodic reconcile skips it. Without it, every reconcile loads.
+   */
+  fingerprint?(): Promise<string>;
   /** The newest recorded run of an entry (any origin). Without it, beat knows only what it sent itself. */
   lastRunOf?(entry: string): Promise<RecordedRun | undefined>;
 }

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { AnyApp, Logger } from '@nightshift/core';
 import { compileRuntimeEntry, type ScheduleEntry } from '@nightshift/schedule';
 import { assertMigrated, type RuntimeScheduleRow, type ScheduleRecords, type ScheduleStateRow } from '@nightshift/store';
@@ -5,6 +6,8 @@ import type { EntrySource, LiveEntry, RecordedRun } from './entry-source.ts';
 
 /** The states in which a run has finished: nothing of it runs or retries any more. */
 const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);
+/** How many runtime rows are read between two turns given to the event loop. */
+const YIELD_EVERY = 500;
 /** PostgreSQL's codes for a table or schema that does not exist: the store is not migrated. */
 const NOT_MIGRATED = new Set(['42P01', '3F000']);
 
@@ -41,7 +44,9 @@ export class PostgresEntrySource implements EntrySource {
     }
     const live: LiveEntry[] = this.#code.map((entry) => withState(entry, 'code', undefined, states.get(entry.name)));
     const seen = new Set<string>();
-    for (const row of rows) {
+    for (const [i, row] of rows.entries()) {
+      // Compiling 100,000 new entries takes seconds: the event loop (the lease's renewals) gets its turns.
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
       const revision = `v${row.version}@${row.updatedAt}`;
       const entry = this.#compile(row, revision);
       if (entry === undefined) continue;
@@ -50,6 +55,14 @@ export class PostgresEntrySource implements EntrySource {
     }
     for (const name of this.#compiled.keys()) if (!seen.has(name)) this.#compiled.delete(name);
     return Object.freeze(live);
+  }
+
+  async fingerprint(): Promise<string> {
+    try {
+      return await this.#records.fingerprint();
+    } catch (error) {
+      throw await this.#explain(error);
+    }
   }
 
   watch(onChange: () => void, signal: AbortSignal): Promise<void> {

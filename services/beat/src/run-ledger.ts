@@ -3,19 +3,12 @@ import type { Redis } from 'ioredis';
 import type { BeatKeys } from '@nightshift/beat-state';
 import type { Lease } from './lease.ts';
 import { LedgerMemory } from './ledger-memory.ts';
+import { Batcher } from './batch.ts';
 import { RedisScript } from './redis-script.ts';
 
 // Every write is fenced by the lease: it happens only while the lease key holds this replica's token, in
 // the same atomic script, so a paused old leader that wakes up after a handover cannot claim anything.
 const FENCE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'not-leader' end`;
-
-/** KEYS: lease, last-run, run claim. ARGV: token, entry, fire time (ms), claim TTL (ms), claim record. */
-const CLAIM = new RedisScript(`${FENCE}
-local last = tonumber(redis.call('HGET', KEYS[2], ARGV[2]))
-if last and tonumber(ARGV[3]) <= last then return 'handled' end
-if not redis.call('SET', KEYS[3], ARGV[5], 'NX', 'PX', ARGV[4]) then return 'handled' end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-return 'claimed'`);
 
 /** KEYS: lease, last-run. ARGV: token, entry, fire time (ms). Moves the watermark forward, never back. */
 const ADVANCE = new RedisScript(`${FENCE}
@@ -24,28 +17,62 @@ if not last or tonumber(ARGV[3]) > last then redis.call('HSET', KEYS[2], ARGV[2]
 return 'ok'`);
 
 /**
- * KEYS: lease, last-run, epoch. ARGV: token, entry, now (ms), a new epoch, the epoch this replica knew the entry
- * in ('' if none), the watermark this replica can prove for it ('' if none). Creates the epoch if Redis has
- * none. Returns {state, watermark, epoch}: `kept` (Redis has the entry), `new` (an entry never seen: it starts
- * from now) or `lost` (Redis lost it since this replica knew it under another epoch: it restarts from the proven
- * watermark, else from now).
+ * Claims runs: each is `handled` when its fire time is at or before its entry's watermark, or its claim key exists;
+ * otherwise its claim is set (with a TTL) and the watermark moves to it, `claimed`. KEYS: lease, last-run, then
+ * each run's claim. ARGV: token, claim TTL (ms), then for each run its entry, fire time (ms) and claim record.
+ * Returns one result per run, or 'not-leader'.
  */
-const START = new RedisScript(`${FENCE}
+const CLAIM_MANY = new RedisScript(`${FENCE}
+local results = {}
+for i = 3, #KEYS do
+  local at = 3 + (i - 3) * 3
+  local entry, fire = ARGV[at], tonumber(ARGV[at + 1])
+  local last = tonumber(redis.call('HGET', KEYS[2], entry))
+  if last and fire <= last then
+    results[#results + 1] = 'handled'
+  elseif not redis.call('SET', KEYS[i], ARGV[at + 2], 'NX', 'PX', ARGV[2]) then
+    results[#results + 1] = 'handled'
+  else
+    redis.call('HSET', KEYS[2], entry, ARGV[at + 1])
+    results[#results + 1] = 'claimed'
+  end
+end
+return results`);
+
+/**
+ * Finds where entries start. KEYS: lease, last-run, epoch. ARGV: token, a new epoch, then for each entry its name,
+ * now (ms), the epoch this replica knew it in ('' if none) and the watermark this replica can prove for it (''
+ * if none). Creates the epoch if Redis has none. Returns, per entry, state, watermark and epoch one after another:
+ * `kept` (Redis has the entry), `new` (an entry never seen: it starts from now) or `lost` (Redis lost it since this
+ * replica knew it under another epoch: it restarts from the proven watermark, else from now). Or 'not-leader'.
+ */
+const START_MANY = new RedisScript(`${FENCE}
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
-  epoch = ARGV[4]
+  epoch = ARGV[2]
   redis.call('SET', KEYS[3], epoch)
 end
-local last = redis.call('HGET', KEYS[2], ARGV[2])
-if last then return {'kept', last, epoch} end
-local from = ARGV[3]
-local state = 'new'
-if ARGV[5] ~= '' and ARGV[5] ~= epoch then
-  state = 'lost'
-  if ARGV[6] ~= '' then from = ARGV[6] end
+local results = {}
+for at = 3, #ARGV, 4 do
+  local entry = ARGV[at]
+  local last = redis.call('HGET', KEYS[2], entry)
+  if last then
+    results[#results + 1] = 'kept'
+    results[#results + 1] = last
+  else
+    local from = ARGV[at + 1]
+    local state = 'new'
+    if ARGV[at + 2] ~= '' and ARGV[at + 2] ~= epoch then
+      state = 'lost'
+      if ARGV[at + 3] ~= '' then from = ARGV[at + 3] end
+    end
+    redis.call('HSET', KEYS[2], entry, from)
+    results[#results + 1] = state
+    results[#results + 1] = from
+  end
+  results[#results + 1] = epoch
 end
-redis.call('HSET', KEYS[2], ARGV[2], from)
-return {state, from, epoch}`);
+return results`);
 
 /** How an entry's watermark was found when a leader starts dispatching it. */
 export type StartState =
@@ -71,6 +98,9 @@ export class RunLedger {
   readonly #claimTtlMs: number;
   readonly #replica: string;
   readonly #memory = new LedgerMemory();
+  // The claims of one boundary, and the starts of a new leader's entries, go to Redis in batches.
+  readonly #starts = new Batcher<{ entry: string; nowMs: number; knownEpoch: string; proven: string }, [string, string, string] | 'not-leader'>((items) => this.#startMany(items));
+  readonly #claims = new Batcher<{ entry: string; scheduledForMs: number; record: string }, ClaimResult>((items) => this.#claimMany(items));
 
   constructor(redis: Redis, keys: BeatKeys, lease: Lease, claimTtlMs: number, replica: string) {
     this.#redis = redis;
@@ -78,6 +108,21 @@ export class RunLedger {
     this.#lease = lease;
     this.#claimTtlMs = claimTtlMs;
     this.#replica = replica;
+  }
+
+  async #startMany(items: readonly { entry: string; nowMs: number; knownEpoch: string; proven: string }[]): Promise<([string, string, string] | 'not-leader')[]> {
+    const result = await START_MANY.run(this.#redis, [this.#keys.lease, this.#keys.lastRun, this.#keys.lastRunEpoch],
+      [this.#lease.token, randomBytes(8).toString('hex'), ...items.flatMap((item) => [item.entry, item.nowMs, item.knownEpoch, item.proven])]);
+    if (result === 'not-leader') return items.map(() => 'not-leader');
+    const flat = (result as unknown[]).map(String);
+    return items.map((_, i) => flat.slice(i * 3, i * 3 + 3) as [string, string, string]);
+  }
+
+  async #claimMany(items: readonly { entry: string; scheduledForMs: number; record: string }[]): Promise<ClaimResult[]> {
+    const keys = [this.#keys.lease, this.#keys.lastRun, ...items.map((item) => this.#keys.run(item.entry, item.scheduledForMs))];
+    const result = await CLAIM_MANY.run(this.#redis, keys, [this.#lease.token, this.#claimTtlMs, ...items.flatMap((item) => [item.entry, item.scheduledForMs, item.record])]);
+    if (result === 'not-leader') return items.map(() => 'not-leader');
+    return (result as unknown[]).map((one) => String(one) as ClaimResult);
   }
 
   /**
@@ -89,10 +134,9 @@ export class RunLedger {
     const known = this.#memory.get(entry);
     const knownEpoch = known?.epoch ?? this.#memory.epoch ?? '';
     const proven = known?.exact === true ? known.ms : undefined;
-    const result = await START.run(this.#redis, [this.#keys.lease, this.#keys.lastRun, this.#keys.lastRunEpoch],
-      [this.#lease.token, entry, nowMs, randomBytes(8).toString('hex'), knownEpoch, proven ?? '']);
+    const result = await this.#starts.add({ entry, nowMs, knownEpoch, proven: proven === undefined ? '' : String(proven) });
     if (result === 'not-leader') return result;
-    const [state, watermark, epoch] = (result as unknown[]).map(String) as [StartState['state'], string, string];
+    const [state, watermark, epoch] = result as [StartState['state'], string, string];
     const lastMs = Number(watermark);
     this.#memory.led(entry, lastMs, epoch);
     if (state !== 'lost') return { state, lastMs };
@@ -104,8 +148,7 @@ export class RunLedger {
     // The lease token and the time let a backfill tell a claim whose leader died before sending (see @nightshift/client).
     const claimedAtMs = Date.now();
     const record = JSON.stringify({ by: this.#replica, token: this.#lease.token, claimedAt: new Date(claimedAtMs).toISOString(), claimedAtMs });
-    const keys = [this.#keys.lease, this.#keys.lastRun, this.#keys.run(entry, scheduledForMs)];
-    const result = String(await CLAIM.run(this.#redis, keys, [this.#lease.token, entry, scheduledForMs, this.#claimTtlMs, record])) as ClaimResult;
+    const result = await this.#claims.add({ entry, scheduledForMs, record });
     this.#remember(result, entry, scheduledForMs);
     return result;
   }
