@@ -3,13 +3,13 @@ import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DeadLetters, type TaskEventInput } from '@nightshift/store';
-import { installation, type Installation } from './support.ts';
+import { installation, type Installation } from '../support.ts';
 
 // Every page of the dashboard with 10,000 task runs and 1,000 dead letters in the store renders within 1 s (the
 // limit issue 17 names): measured in Chromium from the start of the navigation to the page's data on screen, three
 // loads a page, the median asserted; the figures are printed, with the task list's API queries beside them.
 
-const OUTPUT = new URL('../test-output/pages-load/', import.meta.url);
+const OUTPUT = new URL('../../test-output/pages-load/', import.meta.url);
 const RUNS = 10_000;
 const DEAD_LETTERS = 1_000;
 const LIMIT_MS = 1_000;
