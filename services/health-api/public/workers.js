@@ -30,7 +30,9 @@ const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);
  */
 export function RevokeButton({ id, state, terminate = true, onDone }) {
   const [outcome, setOutcome] = useState(null);
-  if (FINISHED.has(state)) return null;
+  // Once it has finished the button goes, but the answer to a revoke made here stays (the reload that follows
+  // the revoke shows the run revoked).
+  if (FINISHED.has(state) && outcome === null) return null;
   const revoke = async () => {
     const what = terminate ? `Revoke task ${id}? If it is running it is stopped now; if it waits it will be skipped by every worker, including workers started later.`
       : `Revoke task ${id}? Every worker skips it when it arrives, including workers started later.`;
@@ -44,7 +46,7 @@ export function RevokeButton({ id, state, terminate = true, onDone }) {
       setOutcome({ ok: false, text: error.message });
     }
   };
-  return html`<span class="revoke"><button class="plain" data-revoke=${id} onClick=${revoke}>Revoke</button>${outcome ? html` <span role="status" class=${outcome.ok ? 'muted' : 'error'}>${outcome.text}</span>` : null}</span>`;
+  return html`<span class="revoke">${FINISHED.has(state) ? null : html`<button class="plain" data-revoke=${id} onClick=${revoke}>Revoke</button>`}${outcome ? html` <span role="status" class=${outcome.ok ? 'muted' : 'error'}>${outcome.text}</span>` : null}</span>`;
 }
 
 const ACTIONS = {
@@ -92,11 +94,16 @@ function Controls({ worker, onDone }) {
 }
 
 function TaskRows({ tasks, running, reload }) {
+  // A task revoked from here stays listed, with what came of the revoke, after the worker no longer holds it:
+  // the live reload would otherwise take the answer away with its row.
+  const [revoked, setRevoked] = useState(() => new Map());
   if (tasks === null) return html`<p class="muted">The worker did not answer.</p>`;
-  if (tasks.length === 0) return html`<p class="muted">None.</p>`;
+  const shown = [...tasks, ...[...revoked.values()].filter((r) => !tasks.some((t) => t.id === r.id))];
+  if (shown.length === 0) return html`<p class="muted">None.</p>`;
+  const done = (t) => () => { setRevoked((kept) => new Map(kept).set(t.id, t)); reload(); };
   return html`<table><thead><tr><th>Id</th><th>Task</th><th>Attempt</th><th>Queue</th>${running ? html`<th>Started</th><th>Runtime</th>` : null}<th>Args</th><th></th></tr></thead>
-    <tbody>${tasks.map((t) => html`<tr data-task=${t.id}><td class="mono"><a href=${`/tasks/${t.id}`} onClick=${go(`/tasks/${t.id}`)}>${t.id}</a></td><td>${t.task}</td><td>${t.attempt}</td><td>${t.queue}</td>
-      ${running ? html`<td>${when(t.startedAt)}</td><td>${ms(t.runningMs)}</td>` : null}<td class="mono">${JSON.stringify(t.args)}</td><td><${RevokeButton} id=${t.id} terminate=${running} onDone=${reload} /></td></tr>`)}</tbody></table>`;
+    <tbody>${shown.map((t) => html`<tr key=${t.id} data-task=${t.id}><td class="mono"><a href=${`/tasks/${t.id}`} onClick=${go(`/tasks/${t.id}`)}>${t.id}</a></td><td>${t.task}</td><td>${t.attempt}</td><td>${t.queue}</td>
+      ${running ? html`<td>${when(t.startedAt)}</td><td>${ms(t.runningMs)}</td>` : null}<td class="mono">${JSON.stringify(t.args)}</td><td><${RevokeButton} id=${t.id} terminate=${running} onDone=${done(t)} /></td></tr>`)}</tbody></table>`;
 }
 
 export function WorkerDetail({ path }) {
