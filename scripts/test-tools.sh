@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Before `npm test` and `npm run demo`: the programs they run besides the servers. promtool and prometheus
 # check the alert rules, prove the Grafana panels and show the demo's outage; chromium runs the dashboard's
-# browser test. As root on a machine with apt-get (a fresh Debian or Ubuntu, a CI container) the missing
+# browser test; docker-compose checks the compose file (the Docker CLI's compose plugin does as well). As root on a machine with apt-get (a fresh Debian or Ubuntu, a CI container) the missing
 # ones are installed, as .ci/run does; elsewhere one line says what to run, rather than letting a suite fail
 # on a missing binary halfway through.
-#   scripts/test-tools.sh [PROGRAM…]   the programs needed (default: promtool prometheus chromium)
+#   scripts/test-tools.sh [PROGRAM…]   the programs needed (default: promtool prometheus chromium docker-compose)
 set -euo pipefail
 
-declare -A package=([promtool]=prometheus [prometheus]=prometheus [chromium]=chromium)
+declare -A package=([promtool]=prometheus [prometheus]=prometheus [chromium]=chromium [docker-compose]=docker-compose)
 wanted=("$@")
-((${#wanted[@]} > 0)) || wanted=(promtool prometheus chromium)
+((${#wanted[@]} > 0)) || wanted=(promtool prometheus chromium docker-compose)
 purpose="npm ${npm_lifecycle_event:-test}"
 purpose=${purpose/npm pre/npm run }
 [[ $purpose == 'npm run test' ]] && purpose='npm test'
@@ -19,6 +19,7 @@ packages=()
 for program in "${wanted[@]}"; do
   [[ -n ${package[$program]-} ]] || { printf 'test-tools.sh: unknown program %s (known: %s)\n' "$program" "${!package[*]}" >&2; exit 2; }
   command -v "$program" >/dev/null 2>&1 && continue
+  [[ $program == docker-compose ]] && docker compose version >/dev/null 2>&1 && continue
   missing+=("$program")
   [[ " ${packages[*]-} " == *" ${package[$program]} "* ]] || packages+=("${package[$program]}")
 done

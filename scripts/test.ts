@@ -12,6 +12,7 @@
 import { spawn } from 'node:child_process';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FailureDigest } from './failure-digest.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..');
 const TURBO = join(REPO_ROOT, 'node_modules', '.bin', 'turbo');
@@ -43,10 +44,19 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+const failures = new FailureDigest();
+
 function runPhase(phase: Phase): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(TURBO, phase.turbo, { cwd: REPO_ROOT, stdio: 'inherit' });
+    const child = spawn(TURBO, phase.turbo, { cwd: REPO_ROOT, stdio: ['inherit', 'pipe', 'pipe'] });
     running = child;
+    for (const [stream, sink] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        sink.write(chunk);
+        failures.add(chunk);
+      });
+    }
     child.on('error', (error) => {
       console.error(`npm test: could not start turbo for the ${phase.name}: ${error.message}`);
       resolve(1);
@@ -91,6 +101,8 @@ if (interruptedBy) {
 }
 const failed = outcomes.filter(({ status }) => status !== 'passed');
 if (failed.length > 0) {
+  const digest = failures.render();
+  if (digest) console.error(`\nnpm test: what failed (each test's error is in its task's output above)\n${digest}\n`);
   console.error(`npm test: FAILED in ${failed.map(({ phase }) => phase.name).join(', ')} (see each task's output above)`);
   process.exit(1);
 }

@@ -23,9 +23,11 @@ export function run(tool: string, args: readonly string[], options: { cwd?: stri
   return result;
 }
 
-/** Whether a tool answers at all (for the checks that are skipped without it). */
+/** Whether a tool is installed and answers its version question (a `docker` without the compose plugin
+ * answers `docker compose version` with exit 125, so the exit status counts, not only that it started). */
 export function has(tool: string, versionArgs: readonly string[] = ['--version']): boolean {
-  return spawnSync(tool, versionArgs, { encoding: 'utf8' }).error === undefined;
+  const result = spawnSync(tool, versionArgs, { encoding: 'utf8' });
+  return result.error === undefined && result.status === 0;
 }
 
 /** Fails with the tool's own output when it did not exit 0. */
