@@ -40,7 +40,8 @@ export function RevokeButton({ id, state, terminate = true, onDone }) {
     try {
       const answer = await api(`/api/tasks/${encodeURIComponent(id)}/revoke`, { method: 'POST', body: { terminate } });
       const heard = answer.replies.map((r) => `${r.worker}: ${r.reply.state ?? 'ok'}`).join('; ');
-      setOutcome({ ok: true, text: `Revoked. ${heard || 'No worker online now; kept, so a worker that starts later skips it.'}` });
+      const kept = answer.known ? 'Revoked.' : 'Revoked before the history saw it sent: kept, and skipped if it arrives.';
+      setOutcome({ ok: true, text: `${kept} ${heard || 'No worker online now; kept, so a worker that starts later skips it.'}` });
       onDone?.();
     } catch (error) {
       setOutcome({ ok: false, text: error.message });
