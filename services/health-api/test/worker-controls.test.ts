@@ -137,7 +137,8 @@ test('a revoke is kept: a worker started later skips the task, even one revoked 
   assert.match((finished.json as ApiError).error.message, /has finished \(revoked\)/);
   const audit = ((await site.request('GET', '/api/control-actions')).json as { items: { action: string; args: { id?: string } }[] }).items;
   assert.ok(audit.some((a) => a.action === 'revoke' && a.args.id === report), 'the revoke is audited');
-  assert.ok(audit.some((a) => a.action === 'revoke' && a.args.id === early && (a.args as { known?: boolean }).known === false), 'the early revoke is audited as unknown then');
+  assert.ok(audit.some((a) => a.action === 'revoke' && a.args.id === early && (a.args as { known?: boolean }).known === false && (a as { actor?: string }).actor === 'alice'),
+    'the early revoke is audited as unknown then, with the basic-auth user as who');
   child.kill('SIGTERM');
   await exited(child);
 });
