@@ -19,7 +19,7 @@ export function Workers() {
   useEvery(reload);
   return html`<${Err} error=${error} /><table><thead><tr><th>Worker</th><th>Status</th><th>Active</th><th>Reserved</th><th>Processed</th><th>Concurrency</th><th>Queues</th><th>Host / pid</th><th>Version</th><th>Uptime</th><th>Last seen</th></tr></thead>
     <tbody>${(data?.items ?? []).map((w) => html`<tr data-worker=${w.name}><td class="mono"><a href=${link(w.name)} onClick=${go(link(w.name))}>${w.name}</a></td><td><${State} s=${w.status} /></td><td>${w.active}</td><td>${w.reserved}</td><td>${w.processed}</td>
-      <td>${w.concurrency} ${w.pool}</td><td>${w.queues.join(', ')}</td><td>${w.host} / ${w.pid}</td><td>${w.version}</td><td>${ms(w.uptimeMs)}</td><td>${when(w.lastSeen)}</td></tr>`)}</tbody></table>`;
+      <td>${w.concurrency} ${w.pool}${w.autoscale?.byLoad ? ` (auto ${w.autoscale.min}..${w.autoscale.max})` : ''}</td><td>${w.queues.join(', ')}</td><td>${w.host} / ${w.pid}</td><td>${w.version}</td><td>${ms(w.uptimeMs)}</td><td>${when(w.lastSeen)}</td></tr>`)}</tbody></table>`;
 }
 
 const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);

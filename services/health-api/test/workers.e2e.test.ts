@@ -155,7 +155,8 @@ test('autoscale from the page: the bounds are set, the pool follows the load, an
     await page.locator('button[data-action="autoscale"]').click();
     assert.match(dialogs.at(-1) ?? '', /Keep the pool of scaling-worker between 1 and 2 sandboxes, following the load\? It grows as tasks wait and shrinks when idle/);
     await status('.controls').filter({ hasText: 'pool bounds set to 1..2, following the load' }).waitFor({ timeout: 30_000 });
-    await page.locator('[data-autoscale]').filter({ hasText: 'follows the load: 1..2 sandboxes, 1 now; shrinks after 1.0 s not full' }).waitFor();
+    // Heartbeats are 30 s apart here: the page learns of the new bounds from the one the worker sends with its answer.
+    await page.locator('[data-autoscale]').filter({ hasText: 'follows the load: 1..2 sandboxes, 1 now; shrinks after 1.0 s not full' }).waitFor({ timeout: 10_000 });
     const naps = await Promise.all([1, 2, 3, 4].map(() => send('nap', [1_500])));
     // Heartbeats are 30 s apart here: the page learns of the change from the one the worker sends with it.
     await page.locator('[data-autoscale]').filter({ hasText: /last grown 1 → 2 at .* \(\d tasks wanted a sandbox\)/ }).waitFor({ timeout: 20_000 });

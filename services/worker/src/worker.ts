@@ -342,7 +342,14 @@ export class Worker {
   }
 
   #answer(request: ControlRequest): unknown {
-    if (isWorkerControl(request.command)) return answerWorkerControl(this.#controlTarget(), { ...request, command: request.command });
+    if (isWorkerControl(request.command)) {
+      return answerWorkerControl(this.#controlTarget(), { ...request, command: request.command }).then((outcome) => {
+        // The dashboard shows the new pool, bounds, consumers or limits now, not at the next heartbeat. Not after a
+        // shutdown: batched, that heartbeat could land after the goodbye and bring the worker back online there.
+        if (outcome.ok && !this.#stopSignal.signal.aborted && request.command !== 'shutdown') this.#emit('worker.heartbeat', this.#status());
+        return outcome;
+      });
+    }
     const now = Date.now();
     switch (request.command) {
       case 'ping': return { ok: 'pong' };
