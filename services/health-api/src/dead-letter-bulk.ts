@@ -30,6 +30,8 @@ export class BulkRequeueRunner {
   #timer: NodeJS.Timeout | undefined;
   #looking: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Whether the store's unreachability was logged: once per outage, not every look. */
+  #storeDown = false;
 
   constructor(store: Store, deadLetters: DeadLetters, publish: ReplayPublisher, logger: Logger) {
     this.#jobs = new BulkRequeues(store);
@@ -125,8 +127,10 @@ export class BulkRequeueRunner {
         this.#logger.info({ job: job.id, done: job.done, total: job.total, by: job.by }, `bulk requeue resumed here: ${job.done} of ${job.total} were done`);
         this.#run(job);
       }
+      this.#storeDown = false;
     } catch (error) {
-      this.#logger.warn({ err: { message: (error as Error).message } }, 'bulk requeues: the store could not be asked; trying again');
+      if (!this.#storeDown) this.#logger.warn({ err: { message: (error as Error).message } }, 'bulk requeues: the store could not be asked; running ones are resumed when it answers');
+      this.#storeDown = true;
     }
   }
 }
