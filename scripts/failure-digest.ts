@@ -5,6 +5,7 @@
 
 const TASK_PREFIX = /^(@?[\w./-]+:[\w:-]+): ?(.*)$/;
 // ANSI colour codes: turbo keeps them when it is told to force colour, and they would break the matching.
+// eslint-disable-next-line no-control-regex -- the escape character is what is matched
 const ANSI = /\x1b\[[0-9;]*m/g;
 const LINES_PER_TASK = 80;
 

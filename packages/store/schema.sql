@@ -34,6 +34,27 @@ ALTER TABLE nightshift.alert_outbox ADD CONSTRAINT alert_outbox_pkey PRIMARY KEY
 CREATE INDEX alert_outbox_due_idx ON nightshift.alert_outbox USING btree (due_at, id) WHERE (sent_at IS NULL);
 CREATE INDEX alert_outbox_sent_idx ON nightshift.alert_outbox USING btree (channel, sent_at) WHERE (sent_at IS NOT NULL);
 
+CREATE TABLE nightshift.bulk_requeues (
+  id uuid NOT NULL,
+  by text NOT NULL,
+  note text,
+  filter jsonb NOT NULL,
+  per_second double precision NOT NULL,
+  total integer NOT NULL,
+  done integer NOT NULL DEFAULT 0,
+  state text NOT NULL DEFAULT 'running'::text,
+  error text,
+  started_at timestamp with time zone NOT NULL DEFAULT now(),
+  finished_at timestamp with time zone,
+  resumed integer NOT NULL DEFAULT 0,
+  owner text,
+  lease_until timestamp with time zone
+);
+ALTER TABLE nightshift.bulk_requeues ADD CONSTRAINT bulk_requeues_pkey PRIMARY KEY (id);
+ALTER TABLE nightshift.bulk_requeues ADD CONSTRAINT bulk_requeues_state_check CHECK ((state = ANY (ARRAY['running'::text, 'finished'::text, 'failed'::text, 'stopped'::text])));
+CREATE INDEX bulk_requeues_running_idx ON nightshift.bulk_requeues USING btree (lease_until) WHERE (state = 'running'::text);
+CREATE INDEX bulk_requeues_started_idx ON nightshift.bulk_requeues USING btree (started_at DESC);
+
 CREATE TABLE nightshift.control_actions (
   id bigint NOT NULL DEFAULT nextval('nightshift.control_actions_id_seq'::regclass),
   at timestamp with time zone NOT NULL DEFAULT now(),

@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { after, before, test } from 'node:test';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { decode } from '@nightshift/core';
-import { DeadLetters, loadMigrations, quoteIdent, Store, type DeadLetterInput } from '@nightshift/store';
+import { DeadLetters, loadMigrations, quoteIdent, Store, type DeadLetterInput, type RecordOutcome } from '@nightshift/store';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 import { main } from '../src/main.ts';
 import { testIo } from './test-io.ts';
@@ -211,4 +211,44 @@ test('requeue by error class and time range, paced with --rate, prints its progr
   const badRate = testIo({ env });
   assert.equal(await main(['dead-letters', 'requeue', '--error-class', 'SlowError', '--rate', 'fast'], badRate), 2);
   assert.match(badRate.stderr.text, /--rate "fast" is not a rate/);
+});
+
+test('ignore by filter counts the pending ones, asks (or --yes), ignores oldest first within --limit, prints its progress', async () => {
+  const deadLetters = new DeadLetters(store);
+  const stamp = Date.now();
+  const outage: RecordOutcome[] = [];
+  for (let i = 0; i < 3; i += 1) outage.push(await deadLetters.record({ ...input('mail.send', `outage-${i}-${stamp}`), error: { name: 'OutageError', message: 'partner down' } }));
+  const other = await deadLetters.record(input('mail.send', `outage-other-${stamp}`));
+  const reviewed = await deadLetters.record({ ...input('mail.send', `outage-reviewed-${stamp}`), error: { name: 'OutageError', message: 'partner down' } });
+  await deadLetters.ignore([reviewed.id], { by: 'bo', note: 'looked at it' });
+  const pending = async () => (await Promise.all(outage.map((d) => deadLetters.get(d.id)))).map((d) => d.status);
+
+  const unattended = testIo({ env });
+  assert.equal(await main(['dead-letters', 'ignore', '--error-class', 'OutageError', '--note', 'INC-142'], unattended), 2);
+  assert.match(unattended.stderr.text, /asks before it ignores 3 dead letters, and nobody is at a terminal to answer\nadd --yes to ignore without asking \(nothing was done\)/);
+  const declined = testIo({ env, answers: ['n'] });
+  assert.equal(await main(['dead-letters', 'ignore', '--error-class', 'OutageError', '--since', '1h', '--note', 'INC-142'], declined), 1);
+  assert.match(declined.stderr.text, /^ignore 3 pending dead letters with error OutageError since 1h, noting "INC-142"\? \[y\/N\] n\n$/);
+  assert.deepEqual(await pending(), ['pending', 'pending', 'pending'], 'nothing done when declined');
+  const noNote = testIo({ env });
+  assert.equal(await main(['dead-letters', 'ignore', '--error-class', 'OutageError', '--yes'], noNote), 2);
+  assert.match(noNote.stderr.text, /needs --note/);
+  const both = testIo({ env });
+  assert.equal(await main(['dead-letters', 'ignore', outage[0]?.id ?? '', '--task', 'mail.send', '--note', 'x'], both), 2);
+
+  const some = testIo({ env, answers: ['y'] });
+  assert.equal(await main(['dead-letters', 'ignore', '--error-class', 'OutageError', '--limit', '2', '--note', 'INC-142'], some), 0, some.stderr.text);
+  assert.match(some.stderr.text, /^ignore the oldest 2 of the 3 pending dead letters with error OutageError, noting "INC-142"\? \[y\/N\] y\nignored 2 of 2\n$/);
+  assert.equal(some.stdout.text, 'ignored 2 dead letters with error OutageError (INC-142)\n');
+  assert.deepEqual(await pending(), ['ignored', 'ignored', 'pending'], 'the oldest two');
+  for (const d of outage.slice(0, 2)) assert.deepEqual((await deadLetters.reviews(d.id)).map((r) => [r.action, r.by, r.note]), [['ignored', 'ana', 'INC-142']]);
+
+  const rest = testIo({ env });
+  assert.equal(await main(['dead-letters', 'ignore', '--error-class', 'OutageError', '--note', 'INC-142', '--yes', '--json'], rest), 0, rest.stderr.text);
+  assert.deepEqual(rest.stdout.records(), [{ id: outage[2]?.id, status: 'ignored', by: 'ana', note: 'INC-142', replaced: null }]);
+  assert.equal((await deadLetters.get(other.id)).status, 'pending', 'another error class is left alone');
+  assert.deepEqual((await deadLetters.get(reviewed.id)).statusBy, 'bo', 'a reviewed one keeps its review');
+  const none = testIo({ env });
+  assert.equal(await main(['dead-letters', 'ignore', '--error-class', 'OutageError', '--note', 'INC-142'], none), 0);
+  assert.equal(none.stdout.text, 'nothing to ignore: no pending dead letters with error OutageError\n');
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '@nightshift/core';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { loadConfig, revokedKey, revokeTtlMs } from '@nightshift/core';
 import { Broker, brokerOptions } from '@nightshift/broker';
 import { migrate, quoteIdent, Store } from '@nightshift/store';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
@@ -37,20 +39,32 @@ test('inspect ping names the workers that answer; --json gives the replies', asy
   assert.deepEqual(json.stdout.records(), [{ worker: 'inspected-worker', command: 'registered', reply: ['reports.generate'] }], 'one JSON object per line, as the README promises');
 });
 
-test('revoke refuses an id the task history does not know, saying so', async () => {
+test('revoke keeps a revoke of an id the task history does not know yet, saying so; an id cut short is refused', async () => {
   const { databaseUrl, redisUrl } = await requireServices('postgres', 'redis');
   const schema = randomPrefix('cli-revoke');
-  const withStore = { ...env, NIGHTSHIFT_DATABASE_URL: databaseUrl, NIGHTSHIFT_REDIS_URL: redisUrl, NIGHTSHIFT_DATABASE_SCHEMA: schema };
+  const withStore = { ...env, NIGHTSHIFT_DATABASE_URL: databaseUrl, NIGHTSHIFT_REDIS_URL: redisUrl, NIGHTSHIFT_DATABASE_SCHEMA: schema, USER: 'ana' };
   const store = new Store({ url: databaseUrl, schema });
+  const redis = new Redis(redisUrl);
+  const id = `not-sent-yet-${randomUUID()}`;
   try {
     await migrate(store);
     const revoked = testIo({ env: withStore });
-    assert.equal(await main(['revoke', 'no-such-task-id'], revoked), 2);
-    assert.match(revoked.stderr.text, /^error: no task with id "no-such-task-id": nothing was revoked/);
+    assert.equal(await main(['revoke', id], revoked), 0, revoked.stderr.text);
+    assert.equal(revoked.stdout.lines().at(-1), `revoked ${id}; kept for workers started later; no run of it in the task history yet: it will be skipped if it arrives`);
+    assert.match(revoked.stdout.text, /^inspected-worker {2}will be skipped\n/, 'the worker online heard it');
+    assert.equal(JSON.parse(await redis.get(revokedKey(env.NIGHTSHIFT_PREFIX as string, id)) ?? 'null')?.by, 'ana', 'kept in Redis for workers started later');
     const json = testIo({ env: withStore });
-    assert.equal(await main(['revoke', 'no-such-task-id', '--json'], json), 2);
-    assert.deepEqual(json.stderr.records().map((r) => (r.error as { code: string }).code), ['E_TASK_NOT_FOUND']);
+    assert.equal(await main(['revoke', id, '--json'], json), 0);
+    assert.deepEqual(json.stdout.records().at(-1), { id, known: false, keptMs: revokeTtlMs(0) });
+    const audit = testIo({ env: withStore });
+    assert.equal(await main(['control', 'history', '--json'], audit), 0);
+    assert.deepEqual(audit.stdout.records().map((a) => [a.actor, a.via, a.action, a.args]), [['ana', 'cli', 'revoke', { id, task: null, known: false }], ['ana', 'cli', 'revoke', { id, task: null, known: false }]]);
+    const cut = testIo({ env: withStore });
+    assert.equal(await main(['revoke', '3f6c1c1e-…'], cut), 2);
+    assert.match(cut.stderr.text, /^error: id "3f6c1c1e-…" looks cut short \(it has an ellipsis\): copy the whole id: nothing was revoked/);
   } finally {
+    await redis.del(revokedKey(env.NIGHTSHIFT_PREFIX as string, id));
+    redis.disconnect();
     await store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
     await store.close();
   }

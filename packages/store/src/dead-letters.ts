@@ -179,6 +179,29 @@ export class DeadLetters {
     });
   }
 
+  /**
+   * Ignores up to `limit` of the pending dead letters of `filter`, oldest first, in one statement: a bulk ignore's
+   * batch. Rows another reviewer holds are skipped rather than waited for, and a letter requeued or ignored since
+   * it was counted is no longer pending, so it is never turned over.
+   * @returns the ids ignored (fewer than `limit` when no more are pending).
+   */
+  async ignorePending(query: DeadLetterFilter, limit: number, review: ReviewNote = {}): Promise<string[]> {
+    const filter = whereOf({ ...query, status: 'pending' });
+    const { text, values } = filter.where();
+    const table = this.store.table('dead_letters');
+    const n = values.length;
+    const { rows } = await this.store.query<{ id: string }>(
+      `WITH picked AS (SELECT id FROM ${table} ${text} ORDER BY last_failed_at, id LIMIT $${n + 1} FOR UPDATE SKIP LOCKED),
+        ignored AS (UPDATE ${table} AS d SET status = 'ignored', status_by = $${n + 2}, status_at = now(), status_note = $${n + 3}
+          FROM picked WHERE d.id = picked.id RETURNING d.id, d.last_failed_at),
+        reviewed AS (INSERT INTO ${this.store.table('dead_letter_reviews')} (dead_letter_id, action, by, note)
+          SELECT id, 'ignored', $${n + 2}, $${n + 3} FROM ignored)
+      SELECT id FROM ignored ORDER BY last_failed_at, id`,
+      [...values, Math.max(1, Math.floor(limit)), review.by ?? 'unknown', review.note ?? null],
+    );
+    return rows.map((row) => String(row.id));
+  }
+
   /** How many dead letters match: what a bulk requeue or ignore of `filter` would touch. */
   async count(query: DeadLetterFilter = {}): Promise<number> {
     const filter = whereOf(query);

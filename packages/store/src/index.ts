@@ -9,6 +9,7 @@ export {
 } from './dead-letter.ts';
 export { DeadLetters, MAX_DEAD_LETTER_PAGE, type DeadLetterFilter, type DeadLetterPage, type DeadLetterQuery, type DeadLetterReview, type IgnoreOutcome, type RecordOutcome, type ReviewNote } from './dead-letters.ts';
 export { QueueActions, type QueueAction, type QueueActionKind } from './queue-actions.ts';
+export { BulkRequeues, type BulkRequeue, type BulkRequeueInput, type BulkRequeueState } from './bulk-requeues.ts';
 export { type ReplayEdit, type ReplayMessage, type ReplayPublisher, type RequeueOptions, type RequeueOutcome, type RequeueSelection } from './requeue.ts';
 export { closeAlertWindows, type AlertOutcome, type AlertRouting, type ClosedAlertWindow, type CloseWindowsOptions } from './alert-groups.ts';
 export { AlertOutbox, type OutboxEntry, type OutboxStats } from './alert-outbox.ts';

@@ -4,6 +4,7 @@ import { BadParameterError, decode, encode, type TaskEnvelope } from '@nightshif
 import { parseId, toJsonb, type DeadLetterStatus } from './dead-letter.ts';
 import type { DeadLetterFilter, DeadLetters } from './dead-letters.ts';
 import { DeadLetterNotFoundError, RequeueRefusedError } from './errors.ts';
+import type { Queryable } from './store.ts';
 
 /** A task message to send again, built from a stored dead letter. */
 export interface ReplayMessage {
@@ -49,6 +50,8 @@ export interface RequeueOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Stops between replays; those not yet sent stay as they were. */
   readonly signal?: AbortSignal;
+  /** Runs in each replay's transaction after it is marked: a bulk requeue counts it there, so its count survives a crash. */
+  readonly onReplayed?: (client: Queryable, outcome: RequeueOutcome) => Promise<void>;
 }
 
 export interface RequeueOutcome {
@@ -121,7 +124,9 @@ export async function requeueDeadLetters(deadLetters: DeadLetters, selection: Re
       );
       await client.query(`INSERT INTO ${reviews} (dead_letter_id, action, by, note, detail) VALUES ($1, 'requeued', $2, $3, $4)`,
         [id, options.by ?? 'unknown', options.note ?? null, JSON.stringify({ replayId: replay.envelope.id })]);
-      return { id, task: replay.envelope.task, queue: replay.queue, replayId: replay.envelope.id };
+      const outcome = { id, task: replay.envelope.task, queue: replay.queue, replayId: replay.envelope.id };
+      await options.onReplayed?.(client, outcome);
+      return outcome;
     }));
     options.onProgress?.(outcomes.length, ids.length);
   }

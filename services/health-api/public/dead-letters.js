@@ -24,6 +24,7 @@ function BulkProgress({ job, onDone }) {
   }, [job.id]);
   return html`<div class="bar" data-bulk=${now.state}><progress max=${Math.max(1, now.total)} value=${now.done} />
     <span data-progress>${now.done} of ${now.total} requeued (${now.perSecond}/s) — ${now.state}${now.error ? `: ${now.error}` : ''}</span>
+    <span class="muted" data-bulk-by>started by ${now.by} at ${when(now.startedAt)}${now.resumed ? `; resumed ${plural(now.resumed, 'time')} after a health-api restart` : ''}</span>
     ${now.state === 'running' ? html`<button class="plain" onClick=${() => api(`/api/dead-letters/bulk/${job.id}/stop`, { method: 'POST' })}>Stop</button>` : null}</div>`;
 }
 
@@ -34,6 +35,10 @@ export function DeadLetters() {
   const [statuses, setStatuses] = useState({});
   const [message, setMessage] = useState('');
   const [job, setJob] = useState(null);
+  // Bulk requeues outlive the page and the health-api: those still running (started in another tab, by someone
+  // else, or before a restart) are shown with their progress too.
+  const [jobs] = useData('/api/dead-letters/bulk', false);
+  const running = (jobs?.items ?? []).filter((j) => j.state === 'running' && j.id !== job?.id);
   const [dialog, ask] = useConfirm();
   const items = data?.items ?? [];
   // How many arrived since this page was loaded: counted live, shown on demand.
@@ -84,6 +89,7 @@ export function DeadLetters() {
       <button class="plain" data-bulk-requeue onClick=${() => bulk('requeue')}>Requeue all matching…</button><button class="plain" data-bulk-ignore onClick=${() => bulk('ignore')}>Ignore all matching…</button>
       <span class="muted" data-result>${message}</span></div>
     ${job ? html`<${BulkProgress} job=${job} onDone=${() => setMessage('bulk requeue done')} />` : null}
+    ${running.map((j) => html`<${BulkProgress} key=${j.id} job=${j} onDone=${() => {}} />`)}
     ${arrived > 0 ? html`<p class="warn new-letters" data-new-letters onClick=${show}>${arrived} new, show</p>` : null}
     <${Err} error=${error} /><table><thead><tr><th>#</th><th>Task</th><th>Reason</th><th>Error</th><th>Attempts</th><th>Died</th><th></th></tr></thead>
     <tbody>${items.map((d) => {

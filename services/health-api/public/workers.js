@@ -19,7 +19,7 @@ export function Workers() {
   useEvery(reload);
   return html`<${Err} error=${error} /><table><thead><tr><th>Worker</th><th>Status</th><th>Active</th><th>Reserved</th><th>Processed</th><th>Concurrency</th><th>Queues</th><th>Host / pid</th><th>Version</th><th>Uptime</th><th>Last seen</th></tr></thead>
     <tbody>${(data?.items ?? []).map((w) => html`<tr data-worker=${w.name}><td class="mono"><a href=${link(w.name)} onClick=${go(link(w.name))}>${w.name}</a></td><td><${State} s=${w.status} /></td><td>${w.active}</td><td>${w.reserved}</td><td>${w.processed}</td>
-      <td>${w.concurrency} ${w.pool}</td><td>${w.queues.join(', ')}</td><td>${w.host} / ${w.pid}</td><td>${w.version}</td><td>${ms(w.uptimeMs)}</td><td>${when(w.lastSeen)}</td></tr>`)}</tbody></table>`;
+      <td>${w.concurrency} ${w.pool}${w.autoscale?.byLoad ? ` (auto ${w.autoscale.min}..${w.autoscale.max})` : ''}</td><td>${w.queues.join(', ')}</td><td>${w.host} / ${w.pid}</td><td>${w.version}</td><td>${ms(w.uptimeMs)}</td><td>${when(w.lastSeen)}</td></tr>`)}</tbody></table>`;
 }
 
 const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);
@@ -40,7 +40,8 @@ export function RevokeButton({ id, state, terminate = true, onDone }) {
     try {
       const answer = await api(`/api/tasks/${encodeURIComponent(id)}/revoke`, { method: 'POST', body: { terminate } });
       const heard = answer.replies.map((r) => `${r.worker}: ${r.reply.state ?? 'ok'}`).join('; ');
-      setOutcome({ ok: true, text: `Revoked. ${heard || 'No worker online now; kept, so a worker that starts later skips it.'}` });
+      const kept = answer.known ? 'Revoked.' : 'Revoked before the history saw it sent: kept, and skipped if it arrives.';
+      setOutcome({ ok: true, text: `${kept} ${heard || 'No worker online now; kept, so a worker that starts later skips it.'}` });
       onDone?.();
     } catch (error) {
       setOutcome({ ok: false, text: error.message });
@@ -54,7 +55,7 @@ const ACTIONS = {
   'pool-restart': (w) => `Restart the pool of ${w.name}? ${w.concurrency} new sandboxes take new tasks; running tasks finish in the old ones first.`,
   'pool-grow': (w) => `Grow the pool of ${w.name} from ${w.concurrency} to ${w.concurrency + 1} sandboxes?`,
   'pool-shrink': (w) => `Shrink the pool of ${w.name} from ${w.concurrency} to ${w.concurrency - 1} sandboxes? Running tasks finish first.`,
-  autoscale: (w, a) => `Keep the pool of ${w.name} between ${a.min} and ${a.max} sandboxes?`,
+  autoscale: (w, a) => `Keep the pool of ${w.name} between ${a.min} and ${a.max} sandboxes, following the load? It grows as tasks wait and shrinks when idle.`,
   'add-consumer': (w, a) => `Make ${w.name} consume queue "${a.queue}"?`,
   'cancel-consumer': (w, a) => `Stop ${w.name} consuming queue "${a.queue}"? Tasks it has received finish.`,
   'rate-limit': (w, a) => (a.rate === 'none' ? `Lift the rate limit of task "${a.task}" on ${w.name}?` : `Limit task "${a.task}" to ${a.rate} on ${w.name}?`),
@@ -83,7 +84,7 @@ function Controls({ worker, onDone }) {
       <button data-action="pool-shrink" disabled=${!online} onClick=${() => act('pool-shrink', { n: 1 })}>Shrink pool −1</button></div>
     <div class="bar"><label>autoscale min <input name="min" size="3" value=${form.min} onInput=${set('min')} /></label><label>max <input name="max" size="3" value=${form.max} onInput=${set('max')} /></label>
       <button data-action="autoscale" disabled=${!online} onClick=${() => act('autoscale', { min: Number(form.min), max: Number(form.max) })}>Set bounds</button>
-      ${worker.autoscale ? html`<span class="muted">now ${worker.autoscale.min}..${worker.autoscale.max}</span>` : null}</div>
+      <${Autoscale} worker=${worker} /></div>
     <div class="bar"><label>queue <input name="queue" value=${form.queue} onInput=${set('queue')} /></label>
       <button data-action="add-consumer" disabled=${!online} onClick=${() => act('add-consumer', { queue: form.queue })}>Add consumer</button>
       ${worker.queues.map((q) => html`<button class="plain" data-cancel=${q} disabled=${!online} onClick=${() => act('cancel-consumer', { queue: q })}>Cancel ${q}</button>`)}</div>
@@ -91,6 +92,17 @@ function Controls({ worker, onDone }) {
       <button data-action="rate-limit" disabled=${!online} onClick=${() => act('rate-limit', { task: form.task, rate: form.rate })}>Set rate limit</button>
       ${Object.entries(worker.rateLimits ?? {}).map(([t, r]) => html`<span class="muted">${t}: ${r}</span>`)}</div>
     ${outcome ? html`<p role="status" class=${outcome.ok ? 'muted' : 'error'}>${outcome.text}</p>` : null}</section>`;
+}
+
+/** How the pool's size is decided: by hand within bounds, or following the load (`--autoscale`), and its last change. */
+function Autoscale({ worker }) {
+  const a = worker.autoscale;
+  if (!a) return null;
+  const last = a.lastChange;
+  return html`<span class="muted" data-autoscale>${a.byLoad
+    ? `follows the load: ${a.min}..${a.max} sandboxes, ${worker.concurrency} now${a.keepaliveMs ? `; shrinks after ${ms(a.keepaliveMs)} not full` : ''}`
+    : `fixed at ${worker.concurrency}; grow and shrink within ${a.min}..${a.max}`}${last
+    ? ` · last ${last.to > last.from ? 'grown' : 'shrunk'} ${last.from} → ${last.to} at ${when(last.at)} (${last.reason})` : ''}</span>`;
 }
 
 function TaskRows({ tasks, running, reload }) {

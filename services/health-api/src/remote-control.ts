@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { broadcastControl, type ControlCommand } from '@nightshift/broker';
 import {
-  BadParameterError, ControlRefusedError, resolveTaskSettings, ServiceUnavailableError, revokedKey, revokeTtlMs, RevokeRefusedError, runHorizonMs, TaskNotFoundError,
+  BadParameterError, ControlRefusedError, resolveTaskSettings, ServiceUnavailableError, revokedKey, revokeTtlMs, RevokeRefusedError, runHorizonMs,
   type AnyApp,
 } from '@nightshift/core';
 import type { ControlAction, ControlActions, ControlVia, TaskRuns } from '@nightshift/store';
@@ -20,6 +20,23 @@ const ANSWER_MS = 10_000;
 export interface Actor {
   readonly actor: string;
   readonly via: ControlVia;
+}
+
+/** A revoke done: kept `keptMs`; `known`: whether the task history had a run with that id (else it is waited for). */
+export interface RevokeResult extends ControlResult {
+  readonly keptMs: number;
+  readonly known: boolean;
+}
+
+/** Why `id` cannot be a task message's id, or `undefined`: ids are producers' own, so only the impossible is refused. */
+export function implausibleTaskId(id: string): string | undefined {
+  if (id.length === 0) return 'is empty';
+  if (id.length > 255) return `is ${id.length} characters long; a task id is at most 255`;
+  // A column cut short on a screen or in a terminal ("3f6c1c1e-…"): revoking it would wait for a task that never comes.
+  if (id.includes('…') || id.endsWith('...')) return 'looks cut short (it has an ellipsis): copy the whole id';
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (/[\s\u0000-\u001f\u007f]/.test(id)) return 'contains whitespace or control characters';
+  return undefined;
 }
 
 export interface RemoteControlOptions {
@@ -77,12 +94,17 @@ export class RemoteControl {
 
   /**
    * Revokes a task that has not finished: kept in Redis (so a worker started later skips it too), told to every
-   * worker online, recorded. An unknown id is a `TaskNotFoundError` (404), a finished one a `RevokeRefusedError` (409).
+   * worker online, recorded. A finished one is a `RevokeRefusedError` (409). An id the history does not know is
+   * revoked all the same (`known: false`), as Celery does: the history records a send a moment after it is
+   * published (and forgets old runs), and the on-call engineer revoking a task just sent, or sent by a producer
+   * whose events lag, wants it skipped when it arrives, not a "not found" while it slips through. Only an id no
+   * task message could carry (a truncated paste, whitespace) is refused, as a `BadParameterError`.
    */
-  async revoke(id: string, terminate: boolean, by: Actor): Promise<ControlResult & { readonly keptMs: number }> {
+  async revoke(id: string, terminate: boolean, by: Actor): Promise<RevokeResult> {
+    const implausible = implausibleTaskId(id);
+    if (implausible !== undefined) throw new BadParameterError('id', `id ${JSON.stringify(id)} ${implausible}: nothing was revoked`);
     const run = await this.#options.taskRuns.get(id);
-    if (run === undefined) throw new TaskNotFoundError(id);
-    if (FINISHED.has(run.state)) throw new RevokeRefusedError(id, run.state);
+    if (run !== undefined && FINISHED.has(run.state)) throw new RevokeRefusedError(id, run.state);
     if (this.#redis.status === 'wait') await this.#redis.connect().catch(() => {});
     try {
       await this.#redis.set(revokedKey(this.#options.prefix, id), JSON.stringify({ by: by.actor, at: new Date().toISOString(), terminate }), 'PX', this.#ttlMs);
@@ -93,8 +115,10 @@ export class RemoteControl {
     const replies = await broadcastControl(this.#options.broker, 'revoke', { id, terminate }, { timeoutMs: 1_000, limit: Math.max(1, this.#options.onlineWorkers()) });
     const answers = replies.map((r) => ({ worker: r.worker, reply: r.reply }));
     // A revoke with no worker online still holds: it is kept, and a worker that starts later skips the task.
-    const audit = await this.#options.actions.record({ ...by, action: terminate ? 'revoke-terminate' : 'revoke', worker: null, args: { id, task: run.name }, outcome: 'ok', replies: answers });
-    return { action: audit.action, worker: null, outcome: 'ok', replies: answers, audit, keptMs: this.#ttlMs };
+    const audit = await this.#options.actions.record({
+      ...by, action: terminate ? 'revoke-terminate' : 'revoke', worker: null, args: { id, task: run?.name ?? null, known: run !== undefined }, outcome: 'ok', replies: answers,
+    });
+    return { action: audit.action, worker: null, outcome: 'ok', replies: answers, audit, keptMs: this.#ttlMs, known: run !== undefined };
   }
 
   close(): void {

@@ -178,3 +178,30 @@ test('bulk requeue by filter: the count before confirming, then the paced progre
   assert.equal(await deadLetters.count({ errorClass: 'BulkError', status: 'pending' }), 0);
   assert.deepEqual(nativeDialogs, [], 'no browser dialog: every confirmation is in the page');
 });
+
+test('a bulk requeue started elsewhere (another tab, before a restart) is shown with its progress and who started it', async () => {
+  for (let i = 0; i < 3; i += 1) await deadLetters.record(echoDeadLetter([`elsewhere-${i}`], {}, { task: 'echo', error: { name: 'ElsewhereError', message: 'upstream down' } }));
+  const started = await site.request('POST', '/api/dead-letters/bulk/requeue', { errorClass: 'ElsewhereError', limit: 3, perSecond: 1 });
+  assert.equal(started.status, 202, started.body);
+  await page.goto(`${site.api.url}/dead-letters`);
+  await page.locator('[data-bulk="running"] [data-bulk-by]').filter({ hasText: /^started by alice at / }).waitFor();
+  await shot('bulk-requeue-elsewhere');
+  await page.locator('[data-bulk="finished"] [data-progress]').filter({ hasText: '3 of 3 requeued (1/s)' }).waitFor({ timeout: 20_000 });
+});
+
+test('bulk ignore by filter: the count before confirming, the note kept with each', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i += 1) ids.push((await deadLetters.record(echoDeadLetter([`ignore-${i}`], {}, { task: 'echo', error: { name: 'NoiseError', message: 'partner noise' } }))).id);
+  await page.goto(`${site.api.url}/dead-letters`);
+  await page.locator('tr[data-dead-letter]').first().waitFor();
+  await page.fill('input[name=errorClass]', 'NoiseError');
+  await eventually('the four of them listed', async () => ((await page.locator('tr[data-dead-letter]').count()) === 4 ? true : undefined));
+  await page.locator('[data-bulk-ignore]').click();
+  assert.match(await page.locator('[data-confirm-text]').innerText(), /^4 pending dead letters match \(error NoiseError\)\. They are set aside with your note\./);
+  await page.fill('.confirm input[name=note]', 'partner noise, INC-150');
+  await shot('bulk-ignore-confirm');
+  await page.getByRole('button', { name: 'Ignore 4' }).click();
+  await page.locator('[data-result]').filter({ hasText: '4 dead letters ignored' }).waitFor();
+  await shot('bulk-ignore-done');
+  for (const id of ids) assert.deepEqual((await deadLetters.reviews(id)).map((r) => [r.action, r.by, r.note]), [['ignored', 'alice', 'partner noise, INC-150']]);
+});

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { createClient } from '@nightshift/broker';
+import { loadConfig } from '@nightshift/core';
 import { after, before, test } from 'node:test';
+import { report as reportTask } from './fixtures/app.ts';
 import { appPath, eventually, installation, type Installation } from './support.ts';
 
 // Worker controls, revokes that last, and a killed worker seen as lost, through the API with real workers.
@@ -102,9 +106,22 @@ test('add and cancel a consumer; a rate limit set at runtime holds tasks back; b
   await eventually('the others to run once the limit is lifted', async () => ((await Promise.all(ids.map(runState))).every((s) => s === 'succeeded') ? true : undefined), 20_000, 100);
 });
 
-test('a revoke is kept: a worker started later skips the task; an unknown or finished id is refused', async () => {
-  const unknown = await site.request('POST', '/api/tasks/no-such-task/revoke', {});
-  assert.deepEqual([unknown.status, (unknown.json as ApiError).error.code], [404, 'E_TASK_NOT_FOUND']);
+test('a revoke is kept: a worker started later skips the task, even one revoked before the history saw it sent; a finished or impossible id is refused', async () => {
+  const cut = await site.request('POST', `/api/tasks/${encodeURIComponent('3f6c1c1e-…')}/revoke`, {});
+  assert.deepEqual([cut.status, (cut.json as ApiError).error.code, (cut.json as ApiError).error.parameter], [400, 'E_BAD_PARAMETER', 'id']);
+  assert.match((cut.json as ApiError).error.message, /cut short .*nothing was revoked/);
+  // Revoked before it is sent (as when the history has not recorded the send yet): accepted and kept, and said so.
+  const early = randomUUID();
+  const unknown = await site.request('POST', `/api/tasks/${early}/revoke`, {});
+  assert.equal(unknown.status, 202, unknown.body);
+  assert.deepEqual([(unknown.json as { known: boolean }).known, (unknown.json as { message: string }).message],
+    [false, `no run of ${early} in the task history yet: the revoke is kept, and the task will be skipped if it arrives`]);
+  const client = await createClient(loadConfig(site.env), { name: 'revoke-test' });
+  try {
+    assert.equal(await client.send(reportTask, [], { id: early }), early);
+  } finally {
+    await client.close();
+  }
   // Sent to a queue nobody consumes yet, revoked while no worker takes it, then a new worker comes.
   const report = await send('report', []);
   await eventually('the send to be recorded', async () => ((await runState(report)) === 'sent' ? true : undefined), 10_000, 50);
@@ -114,11 +131,14 @@ test('a revoke is kept: a worker started later skips the task; an unknown or fin
   const child = spawnWorker('late-worker', 'reports');
   await online('late-worker');
   await eventually('the report to be revoked, not run', async () => ((await runState(report)) === 'revoked' ? true : undefined), 20_000, 100);
+  await eventually('the report revoked before it was sent to be skipped too', async () => ((await runState(early)) === 'revoked' ? true : undefined), 20_000, 100);
   const finished = await site.request('POST', `/api/tasks/${report}/revoke`, {});
   assert.deepEqual([finished.status, (finished.json as ApiError).error.code], [409, 'E_REVOKE_REFUSED']);
   assert.match((finished.json as ApiError).error.message, /has finished \(revoked\)/);
   const audit = ((await site.request('GET', '/api/control-actions')).json as { items: { action: string; args: { id?: string } }[] }).items;
   assert.ok(audit.some((a) => a.action === 'revoke' && a.args.id === report), 'the revoke is audited');
+  assert.ok(audit.some((a) => a.action === 'revoke' && a.args.id === early && (a.args as { known?: boolean }).known === false && (a as { actor?: string }).actor === 'alice'),
+    'the early revoke is audited as unknown then, with the basic-auth user as who');
   child.kill('SIGTERM');
   await exited(child);
 });

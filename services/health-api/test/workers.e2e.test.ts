@@ -143,3 +143,28 @@ test('a worker process killed with SIGKILL shows as lost within seconds', async 
   await page.locator('tr[data-worker="killed-worker"] .state.lost').waitFor({ timeout: 10_000 });
   await shot('worker-lost');
 });
+
+test('autoscale from the page: the bounds are set, the pool follows the load, and the page shows its last change', async () => {
+  const started = await site.worker({ name: 'scaling-worker', concurrency: 1, autoscaleKeepalive: '1s' });
+  try {
+    await page.goto(`${site.api.url}/workers/scaling-worker`);
+    await page.locator('[data-autoscale]').filter({ hasText: 'fixed at 1; grow and shrink within 1..2' }).waitFor();
+    answer = true;
+    await page.fill('input[name=min]', '1');
+    await page.fill('input[name=max]', '2');
+    await page.locator('button[data-action="autoscale"]').click();
+    assert.match(dialogs.at(-1) ?? '', /Keep the pool of scaling-worker between 1 and 2 sandboxes, following the load\? It grows as tasks wait and shrinks when idle/);
+    await status('.controls').filter({ hasText: 'pool bounds set to 1..2, following the load' }).waitFor({ timeout: 30_000 });
+    // Heartbeats are 30 s apart here: the page learns of the new bounds from the one the worker sends with its answer.
+    await page.locator('[data-autoscale]').filter({ hasText: 'follows the load: 1..2 sandboxes, 1 now; shrinks after 1.0 s not full' }).waitFor({ timeout: 10_000 });
+    const naps = await Promise.all([1, 2, 3, 4].map(() => send('nap', [1_500])));
+    // Heartbeats are 30 s apart here: the page learns of the change from the one the worker sends with it.
+    await page.locator('[data-autoscale]').filter({ hasText: /last grown 1 → 2 at .* \(\d tasks wanted a sandbox\)/ }).waitFor({ timeout: 20_000 });
+    await shot('worker-autoscale-grown');
+    await eventually('the naps to succeed', async () => ((await Promise.all(naps.map(runState))).every((s) => s === 'succeeded') ? true : undefined), 30_000, 100);
+    await page.locator('[data-autoscale]').filter({ hasText: /1 now.* last shrunk 2 → 1 at / }).waitFor({ timeout: 20_000 });
+    await shot('worker-autoscale-shrunk');
+  } finally {
+    await started.stop();
+  }
+});

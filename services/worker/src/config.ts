@@ -1,5 +1,8 @@
 import { ConfigProblems, HEARTBEAT, readCoreConfig, type NightshiftConfig } from '@nightshift/core';
-import { COMPLETION_LEASE, COMPLETION_RECORDS, COMPLETION_TIMEOUT, COMPLETION_TTL, CONSUMER_TIMEOUT, WORKER_CONCURRENCY, WORKER_GRACE } from './settings.ts';
+import type { PoolBounds } from './pool-control.ts';
+import {
+  COMPLETION_LEASE, COMPLETION_RECORDS, COMPLETION_TIMEOUT, COMPLETION_TTL, CONSUMER_TIMEOUT, WORKER_AUTOSCALE, WORKER_AUTOSCALE_KEEPALIVE, WORKER_CONCURRENCY, WORKER_GRACE,
+} from './settings.ts';
 
 /** The worker's metrics port unless `NIGHTSHIFT_METRICS_PORT` says otherwise. */
 export const WORKER_METRICS_PORT = 9464;
@@ -9,6 +12,10 @@ export interface WorkerConfig {
   readonly core: NightshiftConfig;
   /** `NIGHTSHIFT_WORKER_CONCURRENCY`. Default: none (the CPU count, unless `--concurrency`). */
   readonly concurrency: number | undefined;
+  /** `NIGHTSHIFT_WORKER_AUTOSCALE`: the bounds the pool follows the load within. Default: none (a fixed pool). */
+  readonly autoscale: PoolBounds | undefined;
+  /** `NIGHTSHIFT_WORKER_AUTOSCALE_KEEPALIVE`. Default: `30s`. */
+  readonly autoscaleKeepaliveMs: number;
   /** `NIGHTSHIFT_WORKER_GRACE`. Default: `30s`. */
   readonly graceMs: number;
   /** `NIGHTSHIFT_HEARTBEAT`. Default: `5s`. */
@@ -37,6 +44,8 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
   return collected.finish({
     core,
     concurrency: collected.read(WORKER_CONCURRENCY),
+    autoscale: collected.read(WORKER_AUTOSCALE),
+    autoscaleKeepaliveMs: collected.read(WORKER_AUTOSCALE_KEEPALIVE),
     graceMs: collected.read(WORKER_GRACE),
     heartbeatMs: collected.read(HEARTBEAT),
     consumerTimeoutMs: collected.read(CONSUMER_TIMEOUT),

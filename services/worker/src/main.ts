@@ -26,6 +26,7 @@ try {
     appPath: values.app,
     ...(values.queues ? { queues: values.queues.split(',').map((q) => q.trim()).filter(Boolean) } : {}),
     ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+    ...(values.autoscale ? { autoscale: values.autoscale } : {}),
     ...(values.pool ? { pool: values.pool as 'threads' | 'inline' } : {}),
     ...(values.grace ? { grace: values.grace } : {}),
     ...(values.name ? { name: values.name } : {}),

@@ -4,6 +4,7 @@ import {
   type AnyApp, type Logger, type ResolvedTaskSettings,
 } from '@nightshift/core';
 import type { WorkerConfig } from './config.ts';
+import { parseAutoscale, readPoolBounds, type PoolBounds } from './pool-control.ts';
 
 /** Where tasks run. `threads`: worker threads, killable at the hard limit. `inline`: the worker's own event loop, for I/O-bound tasks at high concurrency; the hard limit cannot kill. */
 export type PoolKind = 'threads' | 'inline';
@@ -18,6 +19,13 @@ export interface WorkerOptionsInput {
   concurrency?: number;
   /** Default: `'threads'`. */
   pool?: PoolKind;
+  /**
+   * Follow the load between these bounds (Celery's `--autoscale`): `'max,min'` or `{ min, max }`. The pool starts
+   * at `concurrency` if given, else at `min`. Default: `NIGHTSHIFT_WORKER_AUTOSCALE`, else off (a fixed pool).
+   */
+  autoscale?: string | PoolBounds;
+  /** How long a grown pool stays so after it was last full. Default: `NIGHTSHIFT_WORKER_AUTOSCALE_KEEPALIVE`, else `'30s'`. */
+  autoscaleKeepalive?: string | number;
   /** How long running tasks may finish after the first SIGTERM. Default: `NIGHTSHIFT_WORKER_GRACE`, else `'30s'`. */
   grace?: string | number;
   /** Named in events, dead letters and control replies. Default: `worker@<host>:<pid>`. */
@@ -33,7 +41,13 @@ export interface WorkerOptionsInput {
 export interface WorkerOptions {
   readonly appPath: string;
   readonly queues: readonly string[];
+  /** The pool's size at start. */
   readonly concurrency: number;
+  /** The bounds the pool follows the load within from the start, or `undefined`: a fixed pool until the `autoscale` control. */
+  readonly autoscale: PoolBounds | undefined;
+  readonly autoscaleKeepaliveMs: number;
+  /** The largest pool the consumers can feed: their prefetch is twice it (each sandbox holds two places), fixed while they consume. */
+  readonly largestPool: number;
   readonly pool: PoolKind;
   readonly graceMs: number;
   readonly name: string;
@@ -63,6 +77,7 @@ export const WORKER_FLAGS = Object.freeze({
   app: { type: 'string' },
   queues: { type: 'string' },
   concurrency: { type: 'string' },
+  autoscale: { type: 'string' },
   pool: { type: 'string' },
   grace: { type: 'string' },
   name: { type: 'string' },
@@ -79,10 +94,22 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, con
   const queues = input.queues && input.queues.length > 0
     ? input.queues.map((q, i) => validateQueueName(q, `--queues[${i}]`))
     : [...new Set([...tasks.values()].map((t) => t.queue))];
-  const concurrency = input.concurrency ?? config.concurrency ?? availableParallelism();
+  let autoscale = config.autoscale;
+  if (input.autoscale !== undefined) {
+    try {
+      autoscale = typeof input.autoscale === 'string' ? parseAutoscale(input.autoscale) : boundsOrThrow(input.autoscale);
+    } catch (error) {
+      throw new ConfigError(`--autoscale: ${(error as Error).message}`, { field: 'autoscale', cause: error });
+    }
+  }
+  const concurrency = input.concurrency ?? config.concurrency ?? autoscale?.min ?? availableParallelism();
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
     throw new ConfigError(`--concurrency: ${JSON.stringify(concurrency)} must be a whole number from 1 to 1024`, { field: 'concurrency' });
   }
+  if (autoscale !== undefined && (concurrency < autoscale.min || concurrency > autoscale.max)) {
+    throw new ConfigError(`--concurrency: ${concurrency} is outside --autoscale ${autoscale.max},${autoscale.min} (the pool starts within its bounds; leave --concurrency out to start at the minimum)`, { field: 'concurrency' });
+  }
+  const autoscaleKeepaliveMs = input.autoscaleKeepalive === undefined ? config.autoscaleKeepaliveMs : parseDuration(input.autoscaleKeepalive, 'autoscaleKeepalive');
   const pool = input.pool ?? 'threads';
   if (pool !== 'threads' && pool !== 'inline') throw new ConfigError(`--pool: ${JSON.stringify(pool)} must be "threads" or "inline"`, { field: 'pool' });
   const consumerTimeoutMs = input.consumerTimeout === undefined ? config.consumerTimeoutMs : parseDuration(input.consumerTimeout, 'consumerTimeout');
@@ -115,6 +142,10 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, con
     appPath: input.appPath,
     queues: Object.freeze(queues),
     concurrency,
+    autoscale: autoscale === undefined ? undefined : Object.freeze({ ...autoscale }),
+    autoscaleKeepaliveMs,
+    // Without --autoscale, twice the starting size: the bounds manual grows (and a later autoscale) stay within.
+    largestPool: Math.max(2 * concurrency, autoscale?.max ?? 0),
     pool,
     graceMs: input.grace === undefined ? config.graceMs : parseDuration(input.grace, '--grace'),
     name: input.name ?? `worker@${hostname()}:${process.pid}`,
@@ -130,4 +161,10 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, con
       leaseMs: config.completionLeaseMs,
     }),
   });
+}
+
+function boundsOrThrow(bounds: PoolBounds): PoolBounds {
+  const read = readPoolBounds(bounds.min, bounds.max);
+  if ('refused' in read) throw new Error(read.refused);
+  return read;
 }

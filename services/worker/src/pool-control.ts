@@ -67,3 +67,15 @@ export function readPoolBounds(min: unknown, max: unknown): PoolBounds | { refus
   if ((max as number) < (min as number)) return { refused: `max (${String(max)}) must be at least min (${String(min)})` };
   return { min: min as number, max: max as number };
 }
+
+/**
+ * Reads `--autoscale` as Celery writes it, `max,min` (`10,3`), or `max` alone (from 1). Throws an `Error` saying
+ * what is wrong; the caller names the flag or variable.
+ */
+export function parseAutoscale(text: string): PoolBounds {
+  const match = /^\s*(\d+)\s*(?:,\s*(\d+)\s*)?$/.exec(text);
+  if (!match) throw new Error(`${JSON.stringify(text)} is not "max,min" (e.g. "10,3": from 3 sandboxes up to 10 as tasks wait) or "max"`);
+  const bounds = readPoolBounds(Number(match[2] ?? 1), Number(match[1]));
+  if ('refused' in bounds) throw new Error(`${JSON.stringify(text)}: ${bounds.refused}`);
+  return bounds;
+}

@@ -1,4 +1,5 @@
 import { combineSettings, CORE_SETTINGS, defineSetting, HEARTBEAT, parsers, type AnySetting } from '@nightshift/core';
+import { parseAutoscale } from './pool-control.ts';
 
 export const WORKER_GRACE = defineSetting({
   name: 'NIGHTSHIFT_WORKER_GRACE', description: 'how long running tasks may finish after the worker\'s first SIGTERM (`--grace` overrides it)',
@@ -9,6 +10,18 @@ export const WORKER_CONCURRENCY = defineSetting({
   name: 'NIGHTSHIFT_WORKER_CONCURRENCY',
   description: 'sandboxes per worker (tasks at once) when `--concurrency` is not given, e.g. under `nightshift up` or in a container',
   parse: parsers.wholeNumber(1, 1024), defaultText: 'the CPU count',
+});
+
+export const WORKER_AUTOSCALE = defineSetting({
+  name: 'NIGHTSHIFT_WORKER_AUTOSCALE',
+  description: 'follow the load when `--autoscale` is not given: `max,min` sandboxes (Celery\'s `--autoscale`), e.g. `10,3`: grows as tasks wait, shrinks when idle',
+  parse: (raw) => parseAutoscale(raw), defaultText: 'off (a fixed pool of `--concurrency`)',
+});
+
+export const WORKER_AUTOSCALE_KEEPALIVE = defineSetting({
+  name: 'NIGHTSHIFT_WORKER_AUTOSCALE_KEEPALIVE',
+  description: 'how long an autoscaled pool stays grown after it was last full, before it shrinks toward its minimum (Celery\'s `AUTOSCALE_KEEPALIVE`)',
+  parse: parsers.duration(1_000), default: '30s',
 });
 
 export const CONSUMER_TIMEOUT = defineSetting({
@@ -42,5 +55,5 @@ export const COMPLETION_LEASE = defineSetting({
 
 /** Every setting the worker reads: the shared ones and its own. */
 export const WORKER_SETTINGS: readonly AnySetting[] = combineSettings(CORE_SETTINGS, [
-  WORKER_GRACE, WORKER_CONCURRENCY, CONSUMER_TIMEOUT, HEARTBEAT, COMPLETION_RECORDS, COMPLETION_TTL, COMPLETION_TIMEOUT, COMPLETION_LEASE,
+  WORKER_GRACE, WORKER_CONCURRENCY, WORKER_AUTOSCALE, WORKER_AUTOSCALE_KEEPALIVE, CONSUMER_TIMEOUT, HEARTBEAT, COMPLETION_RECORDS, COMPLETION_TTL, COMPLETION_TIMEOUT, COMPLETION_LEASE,
 ]);

@@ -63,12 +63,12 @@ export async function answerWorkerControl(target: ControlTarget, request: Contro
         const bounds = readPoolBounds(args.min, args.max);
         if ('refused' in bounds) return refused(bounds.refused, 'E_BAD_PARAMETER');
         if (bounds.max > target.largestPool) {
-          return refused(`max: ${bounds.max} is more than this worker can feed (${target.largestPool}, twice its starting concurrency); start it with a larger --concurrency`, 'E_BAD_PARAMETER');
+          return refused(`max: ${bounds.max} is more than this worker can feed (${target.largestPool}: its consumers' prefetch is fixed at start); start it with a larger --concurrency or --autoscale max`, 'E_BAD_PARAMETER');
         }
         target.setBounds(bounds);
         const size = Math.min(bounds.max, Math.max(bounds.min, target.poolSize));
         if (size !== target.poolSize) await target.replacePool(size);
-        return done(`pool bounds set to ${bounds.min}..${bounds.max}; ${target.poolSize} sandboxes`);
+        return done(`pool bounds set to ${bounds.min}..${bounds.max}, following the load; ${target.poolSize} sandboxes`);
       }
       case 'add-consumer': {
         let queue: string;

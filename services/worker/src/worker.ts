@@ -5,6 +5,7 @@ import { ATTR_OUTCOME, trace, type Meter } from '@nightshift/telemetry';
 import { emitSignal, eventFields, runAttempt, type RunningAttempt } from './attempt.ts';
 import { CompletionRecords, type ClaimVerdict, type CompletionRecord } from './completion-records.ts';
 import type { WorkerOptions } from './options.ts';
+import { Autoscaler } from './autoscaler.ts';
 import { defaultPoolBounds, trackPool, type PoolBounds, type TrackedPool } from './pool-control.ts';
 import { RateLimits } from './rate-limits.ts';
 import { Revocations } from './revocations.ts';
@@ -31,6 +32,7 @@ export class Worker {
   #poolSize: number;
   #bounds: PoolBounds;
   #poolChange: Promise<unknown> = Promise.resolve();
+  readonly #autoscaler: Autoscaler;
   readonly #rateLimits: RateLimits;
   readonly #rateLimited = new Set<TaskEnvelope>();
   readonly #revocations: Revocations;
@@ -63,12 +65,13 @@ export class Worker {
     this.options = options;
     this.#log = log;
     this.#poolSize = options.concurrency;
-    this.#bounds = defaultPoolBounds(options.concurrency);
+    this.#bounds = options.autoscale ?? defaultPoolBounds(options.concurrency);
     this.#pool = pool === undefined ? this.#createPool(options.concurrency) : trackPool(pool);
     this.#rateLimits = new RateLimits(app.tasks.map((task) => [task.name, task.rate]));
     this.#revocations = new Revocations({ redisUrl: options.redisUrl, prefix: broker.names.prefix, log });
     // A slot is a place in the pool: a running attempt, or the one ready behind it in its sandbox.
     this.#slots = new Slots(this.#pool.places);
+    this.#autoscaler = this.#createAutoscaler();
     this.#events = new EventPublisher(broker);
     this.#metrics = createWorkerMetrics(meter, () => ({ busy: this.active, total: this.#poolSize }));
     this.#completions = new CompletionRecords({ ...options.completionRecords, prefix: broker.names.prefix, worker: options.name, tasks: options.tasks, log, meter });
@@ -103,6 +106,7 @@ export class Worker {
     this.#emit('worker.online', this.#status());
     this.#heartbeat = setInterval(() => this.#emit('worker.heartbeat', this.#status()), options.heartbeatMs);
     this.#heartbeat.unref();
+    if (options.autoscale !== undefined) this.#autoscaler.start();
     this.#log.debug({ revoked: this.#revocations.size }, 'revokes known at start');
     emitSignal(this.#log, 'workerReady', { worker: options.name, queues: options.queues, concurrency: options.concurrency });
     this.#log.info({ worker: options.name, queues: options.queues, concurrency: options.concurrency, pool: options.pool, completionRecords: this.#completions.mode }, 'worker ready');
@@ -131,6 +135,7 @@ export class Worker {
     emitSignal(this.#log, 'workerShuttingDown', { worker: options.name, reason });
     this.#log.info({ reason, running: this.#running.size, graceMs: options.graceMs }, 'stopping: no new tasks; running ones may finish');
     clearInterval(this.#heartbeat);
+    this.#autoscaler.stop();
     await Promise.all([...this.#subscriptions, ...this.#consumers.values()].map((s) => s.stopConsuming()));
     for (const waiting of this.#slots.cancelAll()) waiting.delivery.nack(true);
     // Attempts ready in a sandbox behind a running one have not started: back to the queue with the rest.
@@ -147,6 +152,7 @@ export class Worker {
     await publishEvent(this.#broker, 'worker.offline', this.#status());
     await this.#events.close();
     await this.#broker.publisher.flush();
+    await this.#poolChange; // a replacement under way ends first (it gives up, closing its new pool)
     await this.#pool.close();
     await Promise.all(this.#retiring);
     await this.#completions.close();
@@ -336,7 +342,14 @@ export class Worker {
   }
 
   #answer(request: ControlRequest): unknown {
-    if (isWorkerControl(request.command)) return answerWorkerControl(this.#controlTarget(), { ...request, command: request.command });
+    if (isWorkerControl(request.command)) {
+      return answerWorkerControl(this.#controlTarget(), { ...request, command: request.command }).then((outcome) => {
+        // The dashboard shows the new pool, bounds, consumers or limits now, not at the next heartbeat. Not after a
+        // shutdown: batched, that heartbeat could land after the goodbye and bring the worker back online there.
+        if (outcome.ok && !this.#stopSignal.signal.aborted && request.command !== 'shutdown') this.#emit('worker.heartbeat', this.#status());
+        return outcome;
+      });
+    }
     const now = Date.now();
     switch (request.command) {
       case 'ping': return { ok: 'pong' };
@@ -369,7 +382,10 @@ export class Worker {
     return {
       worker: this.options.name, host: hostname(), pid: process.pid, version: process.env.npm_package_version ?? '0.1.0',
       queues: [...this.#consumers.keys()], concurrency: this.#poolSize, pool: this.options.pool,
-      autoscale: this.#bounds, rateLimits: this.#rateLimits.snapshot(),
+      autoscale: {
+        ...this.#bounds, byLoad: this.#autoscaler.following, keepaliveMs: this.#autoscaler.keepaliveMs, lastChange: this.#autoscaler.last ?? null,
+      },
+      rateLimits: this.#rateLimits.snapshot(),
       active: this.active, reserved: this.#reserved().length, processed: this.#processed,
       uptimeMs: Date.now() - this.#startedAt,
     };
@@ -379,7 +395,7 @@ export class Worker {
     const { options } = this;
     // Prefetch beyond the slots so the next task is at hand; waiting ones are the worker's "reserved".
     this.#consumers.set(queue, await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), {
-      prefetch: options.concurrency * 4,
+      prefetch: 2 * options.largestPool,
       worker: options.name,
       onDeadLetter: (dead) => {
         this.#metrics.deadLetters.add(1, { reason: dead.reason, task: dead.envelope?.task ?? 'unknown' });
@@ -402,6 +418,8 @@ export class Worker {
       const fresh = this.#createPool(size);
       try {
         await fresh.ready();
+        // Stopped while it warmed (an autoscale tick, a control): the shutdown closes the pool it knows, not this one.
+        if (this.#stopping) throw new Error('the worker is shutting down');
       } catch (error) {
         await fresh.close();
         throw error;
@@ -418,21 +436,42 @@ export class Worker {
     return change;
   }
 
+  #createAutoscaler(): Autoscaler {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below read this worker's current state
+    const worker = this;
+    return new Autoscaler({
+      get size() { return worker.#poolSize; },
+      get bounds() { return worker.#bounds; },
+      // Attempts in the sandboxes (running, or ready behind one) and those waiting for a place.
+      get demand() { return worker.#running.size + worker.#slots.reserved.length; },
+      resize: (size) => this.#replacePool(size),
+      // The dashboard hears of the new size now, not at the next heartbeat.
+      changed: () => this.#emit('worker.heartbeat', this.#status()),
+    }, { keepaliveMs: this.options.autoscaleKeepaliveMs, log: this.#log });
+  }
+
   #controlTarget(): ControlTarget {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below read this worker's current state
     const worker = this;
     return {
       get poolSize() { return worker.#poolSize; },
       get bounds() { return worker.#bounds; },
-      // Consumers hold 4× the starting concurrency (RabbitMQ keeps a consumer's prefetch), and each sandbox 2 places.
-      largestPool: 2 * this.options.concurrency,
+      // Consumers hold twice this many (RabbitMQ keeps a consumer's prefetch), and each sandbox 2 places.
+      largestPool: this.options.largestPool,
       get queues() { return [...worker.#consumers.keys()]; },
       shutdown: (reason) => {
         this.#log.info({ reason }, 'shutdown asked by remote control');
         this.#requestShutdown(reason);
       },
-      replacePool: (size) => this.#replacePool(size),
-      setBounds: (bounds) => { this.#bounds = bounds; },
+      replacePool: async (size) => {
+        await this.#replacePool(size);
+        this.#autoscaler.resized();
+      },
+      setBounds: (bounds) => {
+        this.#bounds = bounds;
+        // Bounds set by hand are followed from now on, as Celery's autoscale control does.
+        this.#autoscaler.start();
+      },
       addConsumer: (queue) => this.#consume(queue),
       cancelConsumer: async (queue) => {
         const consumer = this.#consumers.get(queue);

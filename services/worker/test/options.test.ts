@@ -72,3 +72,16 @@ test('the worker\'s configuration: NIGHTSHIFT_LOG_LEVEL validated and handed to 
   const flags = compileWorkerOptions(app, { appPath: 'a', grace: '5s', heartbeat: '2s' }, loadWorkerConfig({ NIGHTSHIFT_WORKER_GRACE: '1m', NIGHTSHIFT_HEARTBEAT: '9s' }), recorder().log);
   assert.deepEqual([flags.graceMs, flags.heartbeatMs], [5_000, 2_000], 'a flag wins over its variable');
 });
+
+test('autoscale: --autoscale max,min (else NIGHTSHIFT_WORKER_AUTOSCALE) starts at min, feeds up to max; a concurrency outside is refused', () => {
+  const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'x', softTimeLimit: '1s', timeLimit: '2s', run })] });
+  const scaled = compileWorkerOptions(app, { appPath: 'a', autoscale: '10,3' }, loadWorkerConfig({}), recorder().log);
+  assert.deepEqual([scaled.concurrency, scaled.autoscale, scaled.largestPool, scaled.autoscaleKeepaliveMs], [3, { min: 3, max: 10 }, 10, 30_000]);
+  const fromEnv = compileWorkerOptions(app, { appPath: 'a' }, loadWorkerConfig({ NIGHTSHIFT_WORKER_AUTOSCALE: '8', NIGHTSHIFT_WORKER_AUTOSCALE_KEEPALIVE: '5s' }), recorder().log);
+  assert.deepEqual([fromEnv.concurrency, fromEnv.autoscale, fromEnv.autoscaleKeepaliveMs], [1, { min: 1, max: 8 }, 5_000]);
+  const fixed = compileWorkerOptions(app, { appPath: 'a', concurrency: 4 }, loadWorkerConfig({}), recorder().log);
+  assert.deepEqual([fixed.autoscale, fixed.largestPool], [undefined, 8], 'off unless asked: a fixed pool, grown by hand up to twice its size');
+  assert.throws(() => compileWorkerOptions(app, { appPath: 'a', autoscale: '10,3', concurrency: 12 }, loadWorkerConfig({}), recorder().log), /--concurrency: 12 is outside --autoscale 10,3/);
+  assert.throws(() => compileWorkerOptions(app, { appPath: 'a', autoscale: '3,10' }, loadWorkerConfig({}), recorder().log), /--autoscale: "3,10": max \(3\) must be at least min \(10\)/);
+  assert.throws(() => loadWorkerConfig({ NIGHTSHIFT_WORKER_AUTOSCALE: 'lots' }), /NIGHTSHIFT_WORKER_AUTOSCALE: "lots" is not "max,min"/);
+});

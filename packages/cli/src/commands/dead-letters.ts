@@ -11,11 +11,13 @@ const options = {
   since: { type: 'string' },
   until: { type: 'string' },
   'error-class': { type: 'string' },
+  reason: { type: 'string' },
   rate: { type: 'string' },
   limit: { type: 'string' },
   after: { type: 'string' },
   note: { type: 'string' },
   force: { type: 'boolean', default: false },
+  yes: { type: 'boolean', short: 'y', default: false },
 } as const;
 
 /** Which options each action takes, so that a misplaced one is an error rather than silently ignored. */
@@ -23,7 +25,7 @@ const ACCEPTS: Readonly<Record<string, readonly (keyof typeof options)[]>> = {
   list: ['status', 'task', 'since', 'limit', 'after'],
   show: [],
   requeue: ['task', 'status', 'since', 'until', 'error-class', 'rate', 'note', 'force'],
-  ignore: ['note', 'force'],
+  ignore: ['note', 'force', 'task', 'error-class', 'reason', 'since', 'until', 'limit', 'yes'],
 };
 
 const usage = `Usage: nightshift dead-letters <action> [options]
@@ -45,6 +47,10 @@ Actions:
   ignore <id…> [--note N] [--force]
         marks dead letters ignored, with who (your login name) and why; one already ignored is refused
         unless --force, which replaces who ignored it and the note
+  ignore --task T | --error-class E | --reason R [--since D] [--until D] [--limit N] --note N [--yes]
+        ignores the pending dead letters of a filter, oldest first (at most --limit): says how many match and
+        asks before it acts unless --yes (needed when not at a terminal), then prints its progress; the note
+        is kept with each, as the dashboard's bulk ignore does
 
 The store is NIGHTSHIFT_DATABASE_URL, schema NIGHTSHIFT_DATABASE_SCHEMA (default: nightshift); requeue also
 uses NIGHTSHIFT_AMQP_URL and NIGHTSHIFT_PREFIX.
@@ -56,6 +62,7 @@ Examples:
   nightshift dead-letters requeue --task reports.generateDaily --status pending
   nightshift dead-letters requeue --error-class TimeoutError --since 2h --rate 20
   nightshift dead-letters ignore 44 --note "duplicate of #42"
+  nightshift dead-letters ignore --error-class TimeoutError --since 2h --note "partner outage INC-142"
   nightshift dead-letters list --json | jq -r 'select(.reason == "malformed") | .id'`;
 
 export const deadLetters = defineCommand({
@@ -76,7 +83,7 @@ export const deadLetters = defineCommand({
     }
     const accepted = ACCEPTS[action] ?? [];
     for (const name of Object.keys(options) as (keyof typeof options)[]) {
-      const given = name === 'force' ? values.force : values[name] !== undefined;
+      const given = name === 'force' || name === 'yes' ? values[name] : values[name] !== undefined;
       if (given && !accepted.includes(name)) throw new UsageError(`--${name} does not apply to "dead-letters ${action}"`, accepted.length > 0 ? `it takes ${accepted.map((o) => `--${o}`).join(', ')}` : 'it takes no options but --json');
     }
     switch (action) {

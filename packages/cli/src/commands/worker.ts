@@ -6,7 +6,7 @@ import { serviceStopGraceMs } from '../service-stop.ts';
 
 const options = WORKER_FLAGS;
 
-const usage = `Usage: nightshift worker --app <path> [--queues a,b] [--concurrency N] [--pool threads|inline] [--grace <dur>] [--name <name>]
+const usage = `Usage: nightshift worker --app <path> [--queues a,b] [--concurrency N] [--autoscale max,min] [--pool threads|inline] [--grace <dur>] [--name <name>]
 
 Consumes the app's queues and runs each task in a sandbox with its soft and hard time limits, retrying
 through the retry ladder and dead-lettering what can never succeed. Logs are JSON lines; metrics are
@@ -18,13 +18,17 @@ Options:
       --app <path>         the module whose default export is the app (defineApp); required
       --queues <a,b>       queues to consume (default: every queue the app's tasks use)
       --concurrency <N>    sandboxes, i.e. tasks at once (default: the CPU count)
+      --autoscale <max,min>
+                           follow the load: start at min (or --concurrency), grow toward max while tasks wait,
+                           shrink toward min after NIGHTSHIFT_WORKER_AUTOSCALE_KEEPALIVE (30s) not full (Celery's)
       --pool <kind>        threads (default; the hard limit kills) or inline (I/O-bound tasks; it cannot)
       --grace <duration>   how long running tasks may finish after SIGTERM (default: NIGHTSHIFT_WORKER_GRACE, else 30s)
       --name <name>        worker name in events and control replies (default: worker@<host>:<pid>)
 
 Examples:
   nightshift worker --app examples/factory/app.ts
-  nightshift worker --app ./app.ts --queues reports,sync --concurrency 8`;
+  nightshift worker --app ./app.ts --queues reports,sync --concurrency 8
+  nightshift worker --app ./app.ts --autoscale 10,2`;
 
 export const worker = defineCommand({
   name: 'worker',
@@ -34,7 +38,7 @@ export const worker = defineCommand({
   async run({ values }, io) {
     const appPath = requireApp(values, 'worker');
     const args = ['--app', appPath];
-    for (const flag of ['queues', 'concurrency', 'pool', 'grace', 'name'] as const) {
+    for (const flag of ['queues', 'concurrency', 'autoscale', 'pool', 'grace', 'name'] as const) {
       const value = values[flag];
       if (value !== undefined) args.push(`--${flag}`, value);
     }

@@ -4,7 +4,7 @@ import { redact } from '@nightshift/telemetry';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ControlRoom } from '../control-room.ts';
-import { BulkRequeues } from '../dead-letter-bulk.ts';
+import { BulkRequeueRunner } from '../dead-letter-bulk.ts';
 import { notFound } from './api-error.ts';
 import { Anything, apiResponses, Cursor, OneOf, Page, readTime, Text, TimeOrDuration } from './schemas.ts';
 
@@ -58,8 +58,9 @@ type FilterInput = { [K in keyof typeof FILTER]?: string };
  */
 export function registerDeadLetterRoutes(app: FastifyInstance, room: ControlRoom): void {
   const publish = brokerReplayPublisher(room.broker, room.events);
-  const bulk = new BulkRequeues(room.deadLetters, publish, room.logger);
-  app.addHook('onClose', async () => bulk.stopAll());
+  const bulk = new BulkRequeueRunner(room.store, room.deadLetters, publish, room.logger);
+  bulk.start();
+  app.addHook('onClose', async () => bulk.close());
   const who = (request: { principal?: { user: string } }) => request.principal?.user ?? 'anonymous';
 
   app.get<{ Querystring: Static<typeof DeadLetterQuery> }>('/api/dead-letters', {
@@ -119,15 +120,18 @@ export function registerDeadLetterRoutes(app: FastifyInstance, room: ControlRoom
     },
   }, async (request, reply) => {
     const { limit, perSecond, note, ...filter } = request.body;
-    const job = await bulk.start(readFilter(filter), { limit, perSecond: perSecond ?? 10, by: who(request), ...(note ? { note } : {}) });
+    const job = await bulk.begin(readFilter(filter), { limit, perSecond: perSecond ?? 10, by: who(request), ...(note ? { note } : {}) });
     return reply.code(202).send(job);
   });
+  app.get('/api/dead-letters/bulk', {
+    schema: { summary: 'the latest bulk requeues, running ones first (kept in the store: they outlive a restart)', tags: ['dead letters'], response: apiResponses({ 200: Type.Object({ items: Type.Array(Anything('a job')) }) }, [503]) },
+  }, async () => ({ items: await bulk.list() }));
   app.get<{ Params: Static<typeof JobParams> }>('/api/dead-letters/bulk/:job', {
-    schema: { summary: 'a bulk requeue\'s progress', tags: ['dead letters'], params: JobParams, response: apiResponses({ 200: Anything('the job') }, [404]) },
-  }, async (request) => bulk.get(request.params.job) ?? Promise.reject(notFound(`bulk requeue ${request.params.job}`)));
+    schema: { summary: 'a bulk requeue\'s progress, from any replica; `resumed`: times a health-api took it over after a restart', tags: ['dead letters'], params: JobParams, response: apiResponses({ 200: Anything('the job') }, [404, 503]) },
+  }, async (request) => (await bulk.get(request.params.job)) ?? Promise.reject(notFound(`bulk requeue ${request.params.job}`)));
   app.post<{ Params: Static<typeof JobParams> }>('/api/dead-letters/bulk/:job/stop', {
-    schema: { summary: 'stop a bulk requeue; the rest stay pending', tags: ['dead letters'], params: JobParams, response: apiResponses({ 200: Anything('the job') }, [404], { mutation: true }) },
-  }, async (request) => bulk.stop(request.params.job) ?? Promise.reject(notFound(`bulk requeue ${request.params.job}`)));
+    schema: { summary: 'stop a bulk requeue; the rest stay pending', tags: ['dead letters'], params: JobParams, response: apiResponses({ 200: Anything('the job') }, [404, 503], { mutation: true }) },
+  }, async (request) => (await bulk.stop(request.params.job)) ?? Promise.reject(notFound(`bulk requeue ${request.params.job}`)));
 }
 
 function readFilter(query: FilterInput): DeadLetterFilter {

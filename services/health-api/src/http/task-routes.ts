@@ -28,6 +28,13 @@ const TaskQuery = Type.Object({
 const RETRYABLE: readonly TaskRunState[] = ['failed', 'dead-lettered', 'revoked'];
 
 const RunParams = Type.Object({ id: Text('the task\'s id') });
+const RevokeAnswer = Type.Object({
+  id: Type.String(), terminate: Type.Boolean(),
+  known: Type.Boolean({ description: 'whether the task history has a run with this id; if not (202) the revoke is kept for when it arrives' }),
+  message: Type.String({ description: 'what was done, for a person' }),
+  keptMs: Type.Number({ description: 'how long the revoke is kept in Redis for workers started later' }),
+  replies: Type.Array(Anything('a worker\'s reply')),
+});
 
 const SendBody = Type.Object({
   task: Text('the task\'s name, as the app registers it', { minLength: 1 }),
@@ -105,13 +112,18 @@ export function registerTaskRoutes(app: FastifyInstance, room: ControlRoom): voi
   });
   app.post<{ Params: Static<typeof RunParams>; Body: Static<typeof RevokeBody> | undefined }>('/api/tasks/:id/revoke', {
     schema: {
-      summary: 'revoke a task that has not finished (terminate: stop it if running); kept in Redis so a worker started later skips it too; recorded (who, when)', tags: ['tasks'], params: RunParams, body: RevokeBody,
-      response: apiResponses({ 200: Type.Object({ id: Type.String(), terminate: Type.Boolean(), keptMs: Type.Number({ description: 'how long the revoke is kept in Redis for workers started later' }), replies: Type.Array(Anything('a worker\'s reply')) }) }, [400, 404, 409, 503], { mutation: true }),
+      summary: 'revoke a task that has not finished (terminate: stop it if running); kept in Redis so a worker started later skips it too; recorded (who, when). 202 for an id the history does not know (yet): kept, skipped if it arrives', tags: ['tasks'], params: RunParams, body: RevokeBody,
+      response: apiResponses({ 200: RevokeAnswer, 202: RevokeAnswer }, [400, 409, 503], { mutation: true }),
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const terminate = request.body?.terminate === true;
-    const revoked = await room.remote.revoke(request.params.id, terminate, actorOf(request.principal));
-    return { id: request.params.id, terminate, keptMs: revoked.keptMs, replies: revoked.replies };
+    const { id } = request.params;
+    const revoked = await room.remote.revoke(id, terminate, actorOf(request.principal));
+    // Unknown to the history: kept and waited for (202, accepted), not refused; the answer says which it was.
+    const message = revoked.known
+      ? `revoked ${id}${terminate ? ' (terminated if running)' : ''}`
+      : `no run of ${id} in the task history yet: the revoke is kept, and the task will be skipped if it arrives`;
+    return reply.code(revoked.known ? 200 : 202).send({ id, terminate, known: revoked.known, message, keptMs: revoked.keptMs, replies: revoked.replies });
   });
 }
 

@@ -24,6 +24,18 @@ export interface WorkerView {
   readonly onlineSince: string;
   /** Round trip of the last ping, in milliseconds. */
   readonly pingMs: number | null;
+  /** The pool's bounds; `byLoad`: it follows the load within them (`--autoscale`), with the last change the load made. */
+  readonly autoscale: WorkerAutoscale | null;
+  /** Rate limits set on this worker, by task: `{ "mail.send": "100/m" }`. */
+  readonly rateLimits: Readonly<Record<string, string>>;
+}
+
+export interface WorkerAutoscale {
+  readonly min: number;
+  readonly max: number;
+  readonly byLoad: boolean;
+  readonly keepaliveMs: number | null;
+  readonly lastChange: { readonly from: number; readonly to: number; readonly reason: string; readonly at: string } | null;
 }
 
 interface Entry {
@@ -69,6 +81,8 @@ export class WorkerRegistry {
         processed: num(event.processed) ?? 0, uptimeMs: num(event.uptimeMs),
         onlineSince: restarted ? new Date(seenMs).toISOString() : (previous?.view.onlineSince ?? new Date(seenMs).toISOString()),
         pingMs: previous?.view.pingMs ?? null,
+        autoscale: readAutoscale(event.autoscale),
+        rateLimits: readRateLimits(event.rateLimits),
       },
       lastSeenMs: Math.max(seenMs, previous?.lastSeenMs ?? 0),
       wentOffline: event.type === 'worker.offline',
@@ -120,4 +134,24 @@ export class WorkerRegistry {
   queues(): string[] {
     return [...new Set([...this.#workers.values()].flatMap((entry) => entry.view.queues))];
   }
+}
+
+function readAutoscale(value: unknown): WorkerAutoscale | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const raw = value as Record<string, unknown>;
+  const min = num(raw.min);
+  const max = num(raw.max);
+  if (min === null || max === null) return null;
+  const change = typeof raw.lastChange === 'object' && raw.lastChange !== null ? raw.lastChange as Record<string, unknown> : undefined;
+  const from = num(change?.from);
+  const to = num(change?.to);
+  return {
+    min, max, byLoad: raw.byLoad === true, keepaliveMs: num(raw.keepaliveMs),
+    lastChange: from !== null && to !== null ? { from, to, reason: str(change?.reason) ?? '', at: str(change?.at) ?? '' } : null,
+  };
+}
+
+function readRateLimits(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
