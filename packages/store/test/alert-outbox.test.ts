@@ -12,10 +12,14 @@ const routing = (windowMs: number): AlertRouting => ({
   channels: ['slack', 'log'], page: (id) => ({ kind: 'page', deadLetterId: id }), message: 'timed out',
 });
 
+// A window far longer than any test's pauses on a loaded machine; its end is seeded rather than waited for.
+const WINDOW_MS = 60_000;
+const windowPasses = () => ctx.store.query(`UPDATE ${ctx.store.table('alert_groups')} SET window_ends_at = now() - interval '1 millisecond'`);
+
 test('the first of a group pages on every channel, the rest are counted and summarized when the window closes', async () => {
   const outbox = new AlertOutbox(ctx.store);
   const outcomes = [];
-  for (let i = 0; i < 5; i++) outcomes.push((await ctx.deadLetters.record(deadLetterInput(), routing(300))).alert);
+  for (let i = 0; i < 5; i++) outcomes.push((await ctx.deadLetters.record(deadLetterInput(), routing(WINDOW_MS))).alert);
   assert.deepEqual(outcomes, ['paged', 'grouped', 'grouped', 'grouped', 'grouped']);
   const pages = await outbox.claim(10, 60_000);
   assert.deepEqual(pages.map((e) => [e.channel, e.kind]), [['slack', 'page'], ['log', 'page']]);
@@ -23,14 +27,16 @@ test('the first of a group pages on every channel, the rest are counted and summ
   for (const entry of pages) await outbox.markSent(entry.id);
 
   const summary = (w: { count: number }) => ({ kind: 'summary', more: w.count });
-  assert.deepEqual(await closeAlertWindows(ctx.store, { windowMs: 300, channels: ['slack', 'log'], summary }), { summarized: 0, ended: 0 }, 'the window is still open');
-  await new Promise((resolve) => setTimeout(resolve, 350));
-  assert.deepEqual(await closeAlertWindows(ctx.store, { windowMs: 300, channels: ['slack', 'log'], summary }), { summarized: 1, ended: 0 });
+  const close = () => closeAlertWindows(ctx.store, { windowMs: WINDOW_MS, channels: ['slack', 'log'], summary });
+  assert.deepEqual(await close(), { summarized: 0, ended: 0 }, 'the window is still open');
+  await windowPasses();
+  assert.deepEqual(await close(), { summarized: 1, ended: 0 });
   const summaries = await outbox.claim(10, 60_000);
   assert.deepEqual(summaries.map((e) => [e.channel, e.alert]), [['slack', { kind: 'summary', more: 4 }], ['log', { kind: 'summary', more: 4 }]]);
-  await new Promise((resolve) => setTimeout(resolve, 350));
-  assert.deepEqual(await closeAlertWindows(ctx.store, { windowMs: 300, channels: ['slack', 'log'], summary }), { summarized: 0, ended: 1 }, 'a quiet group ends');
-  assert.equal((await ctx.deadLetters.record(deadLetterInput(), routing(300))).alert, 'paged', 'the next one pages again');
+  assert.deepEqual(await close(), { summarized: 0, ended: 0 }, 'the summary opened a new window');
+  await windowPasses();
+  assert.deepEqual(await close(), { summarized: 0, ended: 1 }, 'a quiet group ends');
+  assert.equal((await ctx.deadLetters.record(deadLetterInput(), routing(WINDOW_MS))).alert, 'paged', 'the next one pages again');
 });
 
 test('a failed entry comes back after its delay; a sent one counts toward the rate limit', async () => {
@@ -40,10 +46,11 @@ test('a failed entry comes back after its delay; a sent one counts toward the ra
     await local.deadLetters.record(deadLetterInput(), { ...routing(60_000), channels: ['slack'] });
     const [entry] = await outbox.claim(10, 60_000);
     assert.ok(entry);
-    await outbox.markFailed(entry.id, 'HTTP 500', 200);
-    assert.deepEqual(await outbox.claim(10, 60_000), []);
+    await outbox.markFailed(entry.id, 'HTTP 500', 60_000);
+    assert.deepEqual(await outbox.claim(10, 60_000), [], 'not before its delay');
     assert.equal((await outbox.stats()).depth, 1);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // The delay passes (seeded, not waited for: a loaded machine can take longer than a short delay between two calls).
+    await local.store.query(`UPDATE ${local.store.table('alert_outbox')} SET due_at = now() - interval '1 millisecond' WHERE id = $1`, [entry.id]);
     const [again] = await outbox.claim(10, 60_000);
     assert.equal(again?.attempts, 2);
     await outbox.markSent(entry.id);
