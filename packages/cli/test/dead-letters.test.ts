@@ -199,8 +199,15 @@ test('requeue by error class and time range, paced with --rate, prints its progr
   const slow = [];
   for (let i = 0; i < 3; i += 1) slow.push(await deadLetters.record({ ...input('mail.send', `bulk-${i}-${Date.now()}`), error: { name: 'SlowError', message: 'slow' } }));
   const other = await deadLetters.record(input('mail.send', `bulk-other-${Date.now()}`));
+  const unattended = testIo({ env });
+  assert.equal(await main(['dead-letters', 'requeue', '--error-class', 'SlowError', '--since', '1h'], unattended), 2);
+  assert.match(unattended.stderr.text, /asks before it requeues 3 dead letters, and nobody is at a terminal to answer\nadd --yes to requeue without asking \(nothing was done\)/);
+  const declined = testIo({ env, answers: ['n'] });
+  assert.equal(await main(['dead-letters', 'requeue', '--error-class', 'SlowError', '--since', '1h'], declined), 1);
+  assert.match(declined.stderr.text, /^requeue 3 pending dead letters with error SlowError since 1h: each task runs again\? \[y\/N\] n\n/);
+  for (const { id } of slow) assert.equal((await deadLetters.get(id)).status, 'pending', 'nothing requeued before the answer');
   const io = testIo({ env });
-  assert.equal(await main(['dead-letters', 'requeue', '--error-class', 'SlowError', '--since', '1h', '--rate', '50'], io), 0, io.stderr.text);
+  assert.equal(await main(['dead-letters', 'requeue', '--error-class', 'SlowError', '--since', '1h', '--rate', '50', '--yes'], io), 0, io.stderr.text);
   assert.equal(io.stdout.lines().length, 3);
   assert.deepEqual(io.stderr.lines(), ['requeued 1 of 3', 'requeued 2 of 3', 'requeued 3 of 3']);
   for (const { id } of slow) assert.deepEqual((await deadLetters.reviews(id)).map((r) => [r.action, r.by]), [['requeued', 'ana']]);
@@ -210,6 +217,9 @@ test('requeue by error class and time range, paced with --rate, prints its progr
   assert.equal((await deadLetters.get(other.id)).status, 'pending', 'another error class is left alone');
   const badRate = testIo({ env });
   assert.equal(await main(['dead-letters', 'requeue', '--error-class', 'SlowError', '--rate', 'fast'], badRate), 2);
+  const yesWithIds = testIo({ env });
+  assert.equal(await main(['dead-letters', 'requeue', other.id, '--yes'], yesWithIds), 2);
+  assert.match(yesWithIds.stderr.text, /--yes applies to a requeue by filter/);
   assert.match(badRate.stderr.text, /--rate "fast" is not a rate/);
 });
 

@@ -14,6 +14,7 @@ export interface RequeueValues {
   readonly rate?: string;
   readonly note?: string;
   readonly force?: boolean;
+  readonly yes?: boolean;
   readonly json: boolean;
 }
 
@@ -28,14 +29,39 @@ export async function requeueDeadLetters(ids: readonly string[], values: Requeue
   if (perSecond !== undefined && !(Number.isFinite(perSecond) && perSecond > 0)) throw new UsageError(`--rate ${JSON.stringify(values.rate)} is not a rate`, 'a number of requeues a second above 0, e.g. --rate 20');
   const status = values.status ?? 'pending';
   if (!DEAD_LETTER_STATUSES.includes(status as DeadLetterStatus)) throw new UsageError(`--status ${JSON.stringify(status)} is not a status`, `use one of ${DEAD_LETTER_STATUSES.join(', ')}`);
-  const selection: RequeueSelection = ids.length > 0
-    ? { ids }
-    : {
-      status: status as DeadLetterStatus,
-      ...(values.task !== undefined ? { task: values.task } : {}), ...(values['error-class'] !== undefined ? { errorClass: values['error-class'] } : {}),
-      ...(values.since !== undefined ? { since: readSince(values.since) } : {}), ...(values.until !== undefined ? { until: readSince(values.until) } : {}),
-    };
+  if (ids.length > 0 && values.yes === true) throw new UsageError('--yes applies to a requeue by filter (--task, --error-class), not to ids: ids are what you chose');
+  // A requeue by filter takes what had died when it was counted: a letter arriving while the person reads the
+  // question is not swept up with the ones they agreed to.
+  const until = values.until !== undefined ? readSince(values.until) : new Date();
+  const filter = {
+    status: status as DeadLetterStatus,
+    ...(values.task !== undefined ? { task: values.task } : {}), ...(values['error-class'] !== undefined ? { errorClass: values['error-class'] } : {}),
+    ...(values.since !== undefined ? { since: readSince(values.since) } : {}), until,
+  };
+  let selection: RequeueSelection = ids.length > 0 ? { ids } : filter;
+  const described = [
+    values.task !== undefined ? `of task ${values.task}` : '', values['error-class'] !== undefined ? `with error ${values['error-class']}` : '',
+    values.since !== undefined ? `since ${values.since}` : '', values.until !== undefined ? `until ${values.until}` : '',
+  ].filter(Boolean).join(' ');
   return withDeadLetters(io, async (deadLetters, config) => {
+    if (ids.length === 0) {
+      const total = await deadLetters.count(filter);
+      if (total === 0) {
+        if (!values.json) io.stdout.write(`nothing to requeue: no ${status} dead letters${described ? ` ${described}` : ''}\n`);
+        return 0;
+      }
+      // Each requeued letter runs its task again (a charge, a mail): a filter's count is confirmed first, as the
+      // dashboard's bulk requeue is.
+      if (values.yes !== true) {
+        const answer = await io.ask(`requeue ${total} ${status} dead letter${total === 1 ? '' : 's'} ${described}: each task runs again${perSecond !== undefined ? `, ${perSecond} a second` : ''}? [y/N] `);
+        if (answer === undefined) throw new UsageError(`"nightshift dead-letters requeue" asks before it requeues ${total} dead letters, and nobody is at a terminal to answer`, 'add --yes to requeue without asking (nothing was done)');
+        if (!/^y(es)?$/i.test(answer.trim())) {
+          if (!values.json) io.stdout.write('nothing done\n');
+          return 1;
+        }
+      }
+      selection = { ...filter, limit: total }; // all that were counted (the store's default stops at 1,000)
+    }
     const broker = await waitForBroker(Broker.connect({ ...brokerOptions(config, 'nightshift cli'), failWhenRefused: true }), config, io, values.json);
     // The replays' `task.sent` events give their runs in the history their args; closed before the broker, so they go out.
     const events = new EventPublisher(broker);
@@ -50,7 +76,7 @@ export async function requeueDeadLetters(ids: readonly string[], values: Requeue
           ? `${JSON.stringify(outcome)}\n`
           : `requeued #${outcome.id} (${outcome.task}) to queue "${outcome.queue}" as ${outcome.replayId}\n`);
       }
-      if (outcomes.length === 0 && !values.json) io.stdout.write(`nothing to requeue: no ${status} dead letters${values.task !== undefined ? ` of task ${values.task}` : ''}${values['error-class'] !== undefined ? ` with error ${values['error-class']}` : ''}\n`);
+      if (outcomes.length === 0 && !values.json) io.stdout.write(`nothing to requeue: no ${status} dead letters${described ? ` ${described}` : ''}\n`);
       return 0;
     } finally {
       await events.close();

@@ -24,7 +24,7 @@ const options = {
 const ACCEPTS: Readonly<Record<string, readonly (keyof typeof options)[]>> = {
   list: ['status', 'task', 'since', 'limit', 'after'],
   show: [],
-  requeue: ['task', 'status', 'since', 'until', 'error-class', 'rate', 'note', 'force'],
+  requeue: ['task', 'status', 'since', 'until', 'error-class', 'rate', 'note', 'force', 'yes'],
   ignore: ['note', 'force', 'task', 'error-class', 'reason', 'since', 'until', 'limit', 'yes'],
 };
 
@@ -39,11 +39,12 @@ Actions:
         --since a duration back from now (1h, 2d) or a time; the last line gives --after for the next page
   show <id>
         everything kept about one dead letter: args (secrets redacted), error and stack, attempts, trace id
-  requeue <id…> | --task T [--error-class E] [--status S] [--since D] [--until D] [--rate N]  [--note N] [--force]
+  requeue <id…> | --task T [--error-class E] [--status S] [--since D] [--until D] [--rate N] [--note N] [--force] [--yes]
         sends the task again to its queue, with a fresh attempt count and origin "replay", linked to the
         original trace, and marks the row requeued; one already requeued is refused unless --force.
-        By filter (--task and/or --error-class, a time range), --rate N sends at most N a second (as SQS's
-        redrive does), printing its progress
+        By filter (--task and/or --error-class, a time range): says how many match and asks before it acts
+        unless --yes (needed when not at a terminal); --rate N sends at most N a second (as SQS's redrive
+        does), printing its progress
   ignore <id…> [--note N] [--force]
         marks dead letters ignored, with who (your login name) and why; one already ignored is refused
         unless --force, which replaces who ignored it and the note
