@@ -83,6 +83,12 @@ export class ScheduleRecords {
     return rows[0] === undefined ? undefined : readSchedule(rows[0]);
   }
 
+  /** The runtime entries of these names that exist (what a reader told of a few changes reads, not every row). */
+  async getRuntimeMany(names: readonly string[]): Promise<RuntimeScheduleRow[]> {
+    const { rows } = await this.store.query<ScheduleRow>(`SELECT * FROM ${this.#schedules} WHERE name = ANY($1::text[]) ORDER BY name`, [names]);
+    return rows.map(readSchedule);
+  }
+
   /**
    * Stores a new runtime entry at version 1, running (a state left under its name by an earlier entry goes).
    * @throws ScheduleNameTakenError when a runtime entry has that name.
@@ -143,6 +149,12 @@ export class ScheduleRecords {
   async stateOf(name: string): Promise<ScheduleStateRow | undefined> {
     const { rows } = await this.store.query<StateRow>(`SELECT * FROM ${this.#states} WHERE name = $1`, [name]);
     return rows[0] === undefined ? undefined : readState(rows[0]);
+  }
+
+  /** The states of these entries that have one, by name. */
+  async statesOf(names: readonly string[]): Promise<Map<string, ScheduleStateRow>> {
+    const { rows } = await this.store.query<StateRow>(`SELECT * FROM ${this.#states} WHERE name = ANY($1::text[])`, [names]);
+    return new Map(rows.map((row) => [row.name, readState(row)]));
   }
 
   /**

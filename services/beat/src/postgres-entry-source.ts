@@ -19,7 +19,7 @@ const NOT_MIGRATED = new Set(['42P01', '3F000']);
 export class PostgresEntrySource implements EntrySource {
   readonly #records: ScheduleRecords;
   readonly #code: readonly ScheduleEntry[];
-  readonly #codeNames: ReadonlySet<string>;
+  readonly #codeByName: ReadonlyMap<string, ScheduleEntry>;
   readonly #taskNames: readonly string[];
   readonly #log: Logger;
   /** Compiled runtime entries by name, kept while their revision stands, so an unchanged one stays the same object. */
@@ -29,7 +29,7 @@ export class PostgresEntrySource implements EntrySource {
   constructor(records: ScheduleRecords, app: AnyApp, code: readonly ScheduleEntry[], log: Logger) {
     this.#records = records;
     this.#code = code;
-    this.#codeNames = new Set(code.map((entry) => entry.name));
+    this.#codeByName = new Map(code.map((entry) => [entry.name, entry]));
     this.#taskNames = app.tasks.map((task) => task.name);
     this.#log = log;
   }
@@ -57,6 +57,36 @@ export class PostgresEntrySource implements EntrySource {
     return Object.freeze(live);
   }
 
+  async loadSome(names: readonly string[]): Promise<{ changed: LiveEntry[]; removed: string[] }> {
+    let rows: RuntimeScheduleRow[];
+    let states: Map<string, ScheduleStateRow>;
+    try {
+      [rows, states] = await Promise.all([this.#records.getRuntimeMany(names), this.#records.statesOf(names)]);
+    } catch (error) {
+      throw await this.#explain(error);
+    }
+    const byName = new Map(rows.map((row) => [row.name, row]));
+    const changed: LiveEntry[] = [];
+    const removed: string[] = [];
+    for (const name of names) {
+      const code = this.#codeByName.get(name);
+      if (code !== undefined) {
+        changed.push(withState(code, 'code', undefined, states.get(name)));
+        continue;
+      }
+      const row = byName.get(name);
+      const revision = row === undefined ? '' : `v${row.version}@${row.updatedAt}`;
+      const entry = row === undefined ? undefined : this.#compile(row, revision);
+      if (row === undefined || entry === undefined) {
+        this.#compiled.delete(name);
+        removed.push(name);
+      } else {
+        changed.push(withState(entry, revision, Date.parse(row.updatedAt), states.get(name)));
+      }
+    }
+    return { changed, removed };
+  }
+
   async fingerprint(): Promise<string> {
     try {
       return await this.#records.fingerprint();
@@ -65,8 +95,8 @@ export class PostgresEntrySource implements EntrySource {
     }
   }
 
-  watch(onChange: () => void, signal: AbortSignal): Promise<void> {
-    return this.#records.listen(() => onChange(), signal, {
+  watch(onChange: (name: string) => void, signal: AbortSignal): Promise<void> {
+    return this.#records.listen(onChange, signal, {
       onConnection: (problem) => {
         if (problem === undefined) this.#log.info('listening for schedule changes again');
         else this.#log.debug({ err: { message: problem.message } }, 'not listening for schedule changes: the reconcile still reads them');
@@ -83,7 +113,7 @@ export class PostgresEntrySource implements EntrySource {
     const known = this.#compiled.get(row.name);
     if (known?.revision === revision) return known.entry;
     const refusal = `${row.name}@${revision}`;
-    if (this.#codeNames.has(row.name)) {
+    if (this.#codeByName.has(row.name)) {
       if (!this.#refused.has(refusal)) this.#log.error({ entry: row.name }, `runtime entry ${row.name} is not dispatched: the app's code has an entry of that name, which stands`);
       this.#refused.add(refusal);
       return undefined;

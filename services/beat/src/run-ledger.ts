@@ -10,10 +10,15 @@ import { RedisScript } from './redis-script.ts';
 // the same atomic script, so a paused old leader that wakes up after a handover cannot claim anything.
 const FENCE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'not-leader' end`;
 
-/** KEYS: lease, last-run. ARGV: token, entry, fire time (ms). Moves the watermark forward, never back. */
-const ADVANCE = new RedisScript(`${FENCE}
-local last = tonumber(redis.call('HGET', KEYS[2], ARGV[2]))
-if not last or tonumber(ARGV[3]) > last then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
+/**
+ * KEYS: lease, last-run. ARGV: token, then for each entry its name and fire time (ms). Moves each watermark forward,
+ * never back. Returns 'ok' or 'not-leader' (for all of them).
+ */
+const ADVANCE_MANY = new RedisScript(`${FENCE}
+for at = 2, #ARGV, 2 do
+  local last = tonumber(redis.call('HGET', KEYS[2], ARGV[at]))
+  if not last or tonumber(ARGV[at + 1]) > last then redis.call('HSET', KEYS[2], ARGV[at], ARGV[at + 1]) end
+end
 return 'ok'`);
 
 /**
@@ -98,9 +103,10 @@ export class RunLedger {
   readonly #claimTtlMs: number;
   readonly #replica: string;
   readonly #memory = new LedgerMemory();
-  // The claims of one boundary, and the starts of a new leader's entries, go to Redis in batches.
+  // The claims and watermarks of one boundary, and the starts of a new leader's entries, go to Redis in batches.
   readonly #starts = new Batcher<{ entry: string; nowMs: number; knownEpoch: string; proven: string }, [string, string, string] | 'not-leader'>((items) => this.#startMany(items));
   readonly #claims = new Batcher<{ entry: string; scheduledForMs: number; record: string }, ClaimResult>((items) => this.#claimMany(items));
+  readonly #advances = new Batcher<{ entry: string; throughMs: number }, 'ok' | 'not-leader'>((items) => this.#advanceMany(items));
 
   constructor(redis: Redis, keys: BeatKeys, lease: Lease, claimTtlMs: number, replica: string) {
     this.#redis = redis;
@@ -116,6 +122,11 @@ export class RunLedger {
     if (result === 'not-leader') return items.map(() => 'not-leader');
     const flat = (result as unknown[]).map(String);
     return items.map((_, i) => flat.slice(i * 3, i * 3 + 3) as [string, string, string]);
+  }
+
+  async #advanceMany(items: readonly { entry: string; throughMs: number }[]): Promise<('ok' | 'not-leader')[]> {
+    const result = String(await ADVANCE_MANY.run(this.#redis, [this.#keys.lease, this.#keys.lastRun], [this.#lease.token, ...items.flatMap((item) => [item.entry, item.throughMs])]));
+    return items.map(() => result as 'ok' | 'not-leader');
   }
 
   async #claimMany(items: readonly { entry: string; scheduledForMs: number; record: string }[]): Promise<ClaimResult[]> {
@@ -155,7 +166,7 @@ export class RunLedger {
 
   /** Marks every run up to `throughMs` handled (sent, or counted missed). */
   async advance(entry: string, throughMs: number): Promise<'ok' | 'not-leader'> {
-    const result = String(await ADVANCE.run(this.#redis, [this.#keys.lease, this.#keys.lastRun], [this.#lease.token, entry, throughMs])) as 'ok' | 'not-leader';
+    const result = await this.#advances.add({ entry, throughMs });
     this.#remember(result, entry, throughMs);
     return result;
   }
