@@ -44,6 +44,10 @@ for i = 3, #KEYS do
 end
 return results`);
 
+/** KEYS: runs' claims. ARGV: what to record on each. Replaces each claim's record, keeping its TTL; none is created. */
+const RECORD_MANY = new RedisScript(`for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'KEEPTTL', 'XX') end
+return 'ok'`);
+
 /**
  * Finds where entries start. KEYS: lease, last-run, epoch. ARGV: token, a new epoch, then for each entry its name,
  * now (ms), the epoch this replica knew it in ('' if none) and the watermark this replica can prove for it (''
@@ -106,6 +110,7 @@ export class RunLedger {
   // The claims and watermarks of one boundary, and the starts of a new leader's entries, go to Redis in batches.
   readonly #starts = new Batcher<{ entry: string; nowMs: number; knownEpoch: string; proven: string }, [string, string, string] | 'not-leader'>((items) => this.#startMany(items));
   readonly #claims = new Batcher<{ entry: string; scheduledForMs: number; record: string }, ClaimResult>((items) => this.#claimMany(items));
+  readonly #records = new Batcher<{ key: string; value: string }, unknown>((items) => this.#recordMany(items));
   readonly #advances = new Batcher<{ entry: string; throughMs: number }, 'ok' | 'not-leader'>((items) => this.#advanceMany(items));
 
   constructor(redis: Redis, keys: BeatKeys, lease: Lease, claimTtlMs: number, replica: string) {
@@ -127,6 +132,11 @@ export class RunLedger {
   async #advanceMany(items: readonly { entry: string; throughMs: number }[]): Promise<('ok' | 'not-leader')[]> {
     const result = String(await ADVANCE_MANY.run(this.#redis, [this.#keys.lease, this.#keys.lastRun], [this.#lease.token, ...items.flatMap((item) => [item.entry, item.throughMs])]));
     return items.map(() => result as 'ok' | 'not-leader');
+  }
+
+  async #recordMany(items: readonly { key: string; value: string }[]): Promise<unknown[]> {
+    await RECORD_MANY.run(this.#redis, items.map((item) => item.key), items.map((item) => item.value));
+    return items.map(() => undefined);
   }
 
   async #claimMany(items: readonly { entry: string; scheduledForMs: number; record: string }[]): Promise<ClaimResult[]> {
@@ -204,6 +214,6 @@ export class RunLedger {
   /** Records on the claim that the run was sent (or why not), for whoever inspects Redis. Never throws. */
   async record(entry: string, scheduledForMs: number, outcome: Record<string, unknown>): Promise<void> {
     const value = JSON.stringify({ by: this.#replica, ...outcome, at: new Date().toISOString() });
-    await this.#redis.set(this.#keys.run(entry, scheduledForMs), value, 'KEEPTTL', 'XX').catch(() => {});
+    await this.#records.add({ key: this.#keys.run(entry, scheduledForMs), value }).catch(() => {});
   }
 }
