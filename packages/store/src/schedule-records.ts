@@ -77,6 +77,15 @@ export class ScheduleRecords {
     return rows.map(readSchedule);
   }
 
+  /**
+   * Up to `limit` runtime entries after `afterName`, by name: what a reader of 100,000 entries reads a page at a
+   * time (the rows of one page in memory at once, not all of them; the next page read while this one is used).
+   */
+  async listRuntimePage(afterName: string, limit: number): Promise<RuntimeScheduleRow[]> {
+    const { rows } = await this.store.query<ScheduleRow>(`SELECT * FROM ${this.#schedules} WHERE name > $1 ORDER BY name LIMIT $2`, [afterName, limit]);
+    return rows.map(readSchedule);
+  }
+
   /** The runtime entry of that name, or `undefined`. */
   async getRuntime(name: string): Promise<RuntimeScheduleRow | undefined> {
     const { rows } = await this.store.query<ScheduleRow>(`SELECT * FROM ${this.#schedules} WHERE name = $1`, [name]);

@@ -6,7 +6,9 @@ import type { EntrySource, LiveEntry, RecordedRun } from './entry-source.ts';
 
 /** The states in which a run has finished: nothing of it runs or retries any more. */
 const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);
-/** How many runtime rows are read between two turns given to the event loop. */
+/** How many runtime rows are read at once. */
+const PAGE = 5_000;
+/** How many runtime rows are compiled between two turns given to the event loop. */
 const YIELD_EVERY = 500;
 /** PostgreSQL's codes for a table or schema that does not exist: the store is not migrated. */
 const NOT_MIGRATED = new Set(['42P01', '3F000']);
@@ -35,23 +37,36 @@ export class PostgresEntrySource implements EntrySource {
   }
 
   async load(): Promise<readonly LiveEntry[]> {
-    let rows: RuntimeScheduleRow[];
     let states: Map<string, ScheduleStateRow>;
+    let page = this.#records.listRuntimePage('', PAGE);
     try {
-      [rows, states] = await Promise.all([this.#records.listRuntime(), this.#records.states()]);
+      states = await this.#records.states();
     } catch (error) {
+      page.catch(() => {});
       throw await this.#explain(error);
     }
     const live: LiveEntry[] = this.#code.map((entry) => withState(entry, 'code', undefined, states.get(entry.name)));
     const seen = new Set<string>();
-    for (const [i, row] of rows.entries()) {
-      // Compiling 100,000 new entries takes seconds: the event loop (the lease's renewals) gets its turns.
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
-      const revision = `v${row.version}@${row.updatedAt}`;
-      const entry = this.#compile(row, revision);
-      if (entry === undefined) continue;
-      seen.add(row.name);
-      live.push(withState(entry, revision, Date.parse(row.updatedAt), states.get(row.name)));
+    for (;;) {
+      let rows: RuntimeScheduleRow[];
+      try {
+        rows = await page;
+      } catch (error) {
+        throw await this.#explain(error);
+      }
+      const last = rows.at(-1);
+      // PostgreSQL reads the next page while this one is compiled.
+      if (rows.length === PAGE && last !== undefined) page = this.#records.listRuntimePage(last.name, PAGE);
+      for (const [i, row] of rows.entries()) {
+        // Compiling 100,000 new entries takes seconds: the event loop (the lease's renewals) gets its turns.
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
+        const revision = `v${row.version}@${row.updatedAt}`;
+        const entry = this.#compile(row, revision);
+        if (entry === undefined) continue;
+        seen.add(row.name);
+        live.push(withState(entry, revision, Date.parse(row.updatedAt), states.get(row.name)));
+      }
+      if (rows.length < PAGE) break;
     }
     for (const name of this.#compiled.keys()) if (!seen.has(name)) this.#compiled.delete(name);
     return Object.freeze(live);
