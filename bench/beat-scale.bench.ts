@@ -532,14 +532,6 @@ async function bullmqPhase(): Promise<PhaseResult> {
   cleanups.push(async () => sampler.stop());
   const first = await waitFor('the first job', () => worker.lines.find(({ line }) => line.msg === 'job'), 120_000);
   console.log(`  bullmq: worker start → first job ${((first.at - worker.startedAt) / 1_000).toFixed(2)} s; waiting for the boundary (load ${load()})`);
-  let killedAt: number | undefined;
-  if (KILL_AFTER_MS !== undefined) {
-    // Correctness at scale: the leader dies during the busy boundary; the standby takes over.
-    await sleep(Math.max(0, boundary + KILL_AFTER_MS - Date.now()));
-    leader.child.kill('SIGKILL');
-    killedAt = Date.now();
-    console.log(`  nightshift: leader SIGKILLed ${killedAt - boundary} ms after the boundary`);
-  }
   await sleep(Math.max(0, boundary + 10_000 - Date.now()));
   const idleFrom = Date.now();
   await sleep(IDLE_S * 1_000);
@@ -548,14 +540,6 @@ async function bullmqPhase(): Promise<PhaseResult> {
   const loadNow = load();
 
   const busyNames = new Set(busy.map((entry) => entry.name));
-  if (killedAt !== undefined) {
-    const arrivedIds = new Set([...arrivals.entries()].filter(([, run]) => run.fireMs === boundary && busyNames.has(run.entry)).map(([id]) => id));
-    const standbyLed = standby.lines.find(({ line }) => String(line.msg).startsWith('leader: dispatching'));
-    const missedLines = standby.lines.filter(({ line }) => /runs came due|run missed/.test(String(line.msg))).length;
-    console.log(`  nightshift kill: ${arrivedIds.size} of ${busy.length} busy runs arrived (by id), ${duplicates} duplicates; `
-      + `standby leading ${standbyLed === undefined ? 'never' : `${((standbyLed.at - (killedAt as number)) / 1_000).toFixed(1)} s after the kill`}; `
-      + `${busy.length - arrivedIds.size} not sent; the standby's misfire/missed lines: ${missedLines}`);
-  }
   const seen = new Set<string>();
   let duplicates = 0;
   const jobs = worker.lines.filter(({ line }) => line.msg === 'job').map(({ line }) => line as { id: string; fireMs: number; processedOn: number });

@@ -61,6 +61,8 @@ export class EntryEngine {
   #pumpAgain = false;
   /** Entries of a quiet start that Redis had never seen, not yet said. */
   #newUnsaid = 0;
+  /** When a quiet start began, until every entry of it has started. */
+  #quietSince: number | undefined;
   #sayNew: NodeJS.Timeout | undefined;
 
   /** @param leading aborts when this replica stops leading: every entry stops. */
@@ -81,7 +83,10 @@ export class EntryEngine {
     if (this.#leading.aborted) return;
     // A leader starting with many entries says how many, not each.
     const quiet = this.#slots.size === 0 && entries.length > SAY_EACH_AT_START;
-    if (quiet) this.#parts.log.info({ entries: entries.length }, `${entries.length} entries start`);
+    if (quiet) {
+      this.#parts.log.info({ entries: entries.length }, `${entries.length} entries start`);
+      this.#quietSince = Date.now();
+    }
     const wanted = new Map(entries.map((live) => [live.entry.name, live]));
     const removed = [...this.#slots.keys()].filter((name) => !wanted.has(name));
     this.update(wanted.values(), removed, quiet);
@@ -143,6 +148,7 @@ export class EntryEngine {
           done = true;
           clearTimeout(timer);
           this.#catchingUp -= 1;
+          if (this.#catchingUp === 0 && this.#queue.length === 0) this.#started();
           // The next page starts in a later turn: timers (the lease's renewal) run in between.
           if (this.#catchingUp < PAGE / 2 && !this.#pumpAgain) {
             this.#pumpAgain = true;
@@ -200,6 +206,16 @@ export class EntryEngine {
     if (next === 'not-leader') this.#notLeader();
     if (typeof next !== 'number' || stop.aborted) return;
     slot.wake = this.#parts.clock.at(next, () => void this.#wakeUp(slot));
+  }
+
+  // How long a leader with many entries took to start them all, and what they take in memory.
+  #started(): void {
+    if (this.#quietSince === undefined) return;
+    const memory = process.memoryUsage();
+    const mb = (bytes: number) => Math.round(bytes / 1_048_576);
+    this.#parts.log.info({ entries: this.#slots.size, startMs: Date.now() - this.#quietSince, heapUsedMb: mb(memory.heapUsed), rssMb: mb(memory.rss) },
+      `all ${this.#slots.size} entries started in ${((Date.now() - this.#quietSince) / 1_000).toFixed(1)} s`);
+    this.#quietSince = undefined;
   }
 
   // One line per entry; for a leader starting with many, one line a second saying how many.
