@@ -5,7 +5,8 @@
 // For the busy boundary it prints dispatch lag p50/p99/max, dispatches per second, the leader's RSS and CPU, and
 // leader start → first dispatch (of a one-second probe entry whose name sorts last).
 // BEAT_SCALE_N (default 100000), BEAT_SCALE_BUSY (default min(2000, N/5)), BEAT_SCALE_SKIP_BULLMQ=1, BEAT_SCALE_SKIP_NIGHTSHIFT=1,
-// BEAT_SCALE_KILL_AFTER_MS (SIGKILL the leader this long after the busy boundary; counts what arrived, by id), BEAT_SCALE_LEAD_S
+// BEAT_SCALE_KILL_AFTER_MS (SIGKILL the leader this long after the busy boundary; counts what arrived, by id),
+// BEAT_SCALE_KILL_AFTER_SENT (instead: once the leader has sent this many of the boundary's runs), BEAT_SCALE_LEAD_S
 // (at least this long from the busy entries' creation to their boundary; default 40), BEAT_SCALE_LOG=<dir> (each
 // process's log lines), BEAT_SCALE_PROF=<dir> (a CPU profile of each process).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,6 +38,8 @@ const LEAD_S = Number(process.env.BEAT_SCALE_LEAD_S ?? 40);
 const IDLE_S = 30;
 /** BEAT_SCALE_KILL_AFTER_MS: SIGKILL the leader this long after the busy boundary (the standby takes over). */
 const KILL_AFTER_MS = process.env.BEAT_SCALE_KILL_AFTER_MS === undefined ? undefined : Number(process.env.BEAT_SCALE_KILL_AFTER_MS);
+/** BEAT_SCALE_KILL_AFTER_SENT: SIGKILL the leader once it has said this many runs of the busy boundary sent. */
+const KILL_AFTER_SENT = process.env.BEAT_SCALE_KILL_AFTER_SENT === undefined ? undefined : Number(process.env.BEAT_SCALE_KILL_AFTER_SENT);
 const TASK = 'scale.report';
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const BULL_WORKER = fileURLToPath(new URL('./fixtures/bullmq-scale-worker.ts', import.meta.url));
@@ -429,9 +432,13 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   console.log(`  nightshift: leader start → first dispatch ${((readyAt - leader.startedAt) / 1_000).toFixed(2)} s; waiting for the boundary (load ${load()})`);
 
   let killedAt: number | undefined;
-  if (KILL_AFTER_MS !== undefined) {
+  if (KILL_AFTER_MS !== undefined || KILL_AFTER_SENT !== undefined) {
     // Correctness at scale: the leader dies during the busy boundary; the standby takes over.
-    await sleep(Math.max(0, boundary + KILL_AFTER_MS - Date.now()));
+    if (KILL_AFTER_MS !== undefined) await sleep(Math.max(0, boundary + KILL_AFTER_MS - Date.now()));
+    else {
+      const sentSoFar = () => leader.lines.filter(({ line }) => line.msg === 'dispatched' && Date.parse(String(line.scheduledFor)) === boundary).length;
+      await waitFor('the boundary\'s first runs', () => (sentSoFar() >= (KILL_AFTER_SENT as number) ? true : undefined), 120_000);
+    }
     leader.child.kill('SIGKILL');
     killedAt = Date.now();
     console.log(`  nightshift: leader SIGKILLed ${killedAt - boundary} ms after the boundary`);

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { redactUrl, type AnyApp, type Logger } from '@nightshift/core';
 import type { Client } from '@nightshift/broker';
 import { beatKeys } from '@nightshift/beat-state';
-import { entryRunHorizonMs, type ScheduleEntry } from '@nightshift/schedule';
+import { entryRunHorizonMs, entryZone, graceEnd, jitterOffsetMs, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
 import { Dispatcher } from './dispatcher.ts';
 import { EntryEngine } from './entry-engine.ts';
 import { EntryLoop } from './entry-loop.ts';
@@ -233,13 +233,37 @@ export class Beat {
   // dispatches what it last read, and applies the read when it comes.
   async #startDispatching(engine: EntryEngine, leading: AbortSignal): Promise<void> {
     const { app, log, settings } = this.#parts;
-    await Promise.race([this.#entrySet.refresh(), sleep(LOAD_BEFORE_LEADING_MS, undefined, { signal: leading }).catch(() => {})]);
+    const read = this.#entrySet.refresh();
+    await Promise.race([read, sleep(LOAD_BEFORE_LEADING_MS, undefined, { signal: leading }).catch(() => {})]);
     if (leading.aborted) return;
+    void read.then(() => this.#sendStranded(leading)).catch((error: Error) => log.warn({ err: { message: error.message } }, 'could not read the runs the previous leader left unsent; they wait for the next leader'));
     const entries = this.#entrySet.entries;
     const runtime = entries.filter((live) => live.entry.source === 'runtime').length;
     log.info({ replica: settings.replica, entries: entries.length, runtimeEntries: runtime, timezone: app.timezone }, `leader: dispatching ${entries.length} schedule entries`);
     this.#engine = engine;
     engine.apply(entries);
+  }
+
+  // Runs the previous leader claimed and died before sending (or counting): sent now, under the same id. If it
+  // did send one just before it died (its record not yet written), this is a second copy of that message — the
+  // run's id lets workers tell; without this, every run claimed in the moment of a crash was lost unnoticed.
+  async #sendStranded(leading: AbortSignal): Promise<void> {
+    const { app, log } = this.#parts;
+    const stranded = await this.#ledger.stranded();
+    if (stranded.length === 0 || leading.aborted) return;
+    const byName = new Map(this.#entrySet.entries.map((live) => [live.entry.name, live.entry]));
+    log.warn({ runs: stranded.length }, `${stranded.length} runs were claimed by the previous leader and neither sent nor counted (it stopped in between): sending them now, under their own ids`);
+    await Promise.all(stranded.map(async ({ entry: name, scheduledForMs }) => {
+      const entry = byName.get(name);
+      if (entry === undefined) {
+        await this.#ledger.record(name, scheduledForMs, { state: 'missed', reason: 'removed' });
+        return;
+      }
+      const zone = entryZone(entry, app.timezone);
+      const dueAtMs = scheduledForMs + jitterOffsetMs(entry.name, scheduledForMs, entry.jitterMs);
+      const deadlineMs = graceEnd(entry.misfire, scheduledForMs, nextFireTime(entry.schedule, scheduledForMs, zone)) - scheduledForMs + dueAtMs;
+      await this.#dispatcher.resend({ entry, scheduledForMs, dueAtMs, deadlineMs }, leading);
+    }));
   }
 
   #loopParts() {

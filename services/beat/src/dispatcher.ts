@@ -117,7 +117,25 @@ export class Dispatcher {
       if (held === undefined) return this.#miss(entry, scheduledForMs, 'stopped', 'the entry was changed, paused or removed while its run waited');
       deadlineMs = held;
     }
+    return this.#publish(fire, deadlineMs, signal);
+  }
 
+  /**
+   * Sends a run another leader claimed and died before sending (`RunLedger.stranded`): it is not claimed again.
+   * Past its grace it is counted missed (`expired`).
+   */
+  resend(fire: Fire, signal: AbortSignal): Promise<DispatchOutcome> {
+    if (Date.now() >= fire.deadlineMs) {
+      return Promise.resolve(this.#miss(fire.entry, fire.scheduledForMs, 'expired', 'the leader that claimed it stopped before sending it, and its grace has ended'));
+    }
+    return this.#publish(fire, fire.deadlineMs, signal);
+  }
+
+  async #publish(fire: Fire, deadlineMs: number, signal: AbortSignal): Promise<DispatchOutcome> {
+    const { lease, log } = this.#parts;
+    const { entry, scheduledForMs } = fire;
+    const scheduledFor = new Date(scheduledForMs).toISOString();
+    const fields = { entry: entry.name, task: entry.task, scheduledFor };
     const id = runId(entry.name, scheduledForMs);
     const origin: TaskOrigin = { type: 'beat', beat: entry.name, scheduledFor };
     for (let attempt = 1; ; attempt++) {

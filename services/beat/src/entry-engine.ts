@@ -226,7 +226,8 @@ export class EntryEngine {
       return;
     }
     this.#newUnsaid += 1;
-    this.#sayNew ??= setTimeout(() => {
+    if (this.#sayNew !== undefined) return;
+    this.#sayNew = setTimeout(() => {
       this.#sayNew = undefined;
       log.info({ entries: this.#newUnsaid }, `${this.#newUnsaid} entries not seen before: their runs start from now`);
       this.#newUnsaid = 0;
