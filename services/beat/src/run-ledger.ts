@@ -229,7 +229,7 @@ export class RunLedger {
    * first, at most `limit`. Runs whose claim says they were sent or missed, or whose claim expired, are forgotten.
    */
   async stranded(limit = 10_000): Promise<{ entry: string; scheduledForMs: number }[]> {
-    const members = await this.#redis.zrange(this.#keys.unsent, 0, limit - 1);
+    const members = await this.#redis.zrange(this.#keys.unsent, 0, String(limit - 1));
     if (members.length === 0) return [];
     const runs = members.map((member) => {
       const bar = member.indexOf('|');
