@@ -5,7 +5,8 @@
 // For the busy boundary it prints dispatch lag p50/p99/max, dispatches per second, the leader's RSS and CPU, and
 // leader start → first dispatch (of a one-second probe entry whose name sorts last).
 // BEAT_SCALE_N (default 100000), BEAT_SCALE_BUSY (default min(2000, N/5)), BEAT_SCALE_SKIP_BULLMQ=1, BEAT_SCALE_SKIP_NIGHTSHIFT=1,
-// BEAT_SCALE_LEAD_S
+// BEAT_SCALE_KILL_AFTER_MS (SIGKILL the leader this long after the busy boundary; counts what arrived, by id),
+// BEAT_SCALE_KILL_AFTER_SENT (instead: once the leader has sent this many of the boundary's runs), BEAT_SCALE_LEAD_S
 // (at least this long from the busy entries' creation to their boundary; default 40), BEAT_SCALE_LOG=<dir> (each
 // process's log lines), BEAT_SCALE_PROF=<dir> (a CPU profile of each process).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,6 +36,10 @@ const QUIET_MINUTES = 14;
 /** How long after the busy entries exist their boundary comes, at least: the leader must be ready by then. */
 const LEAD_S = Number(process.env.BEAT_SCALE_LEAD_S ?? 40);
 const IDLE_S = 30;
+/** BEAT_SCALE_KILL_AFTER_MS: SIGKILL the leader this long after the busy boundary (the standby takes over). */
+const KILL_AFTER_MS = process.env.BEAT_SCALE_KILL_AFTER_MS === undefined ? undefined : Number(process.env.BEAT_SCALE_KILL_AFTER_MS);
+/** BEAT_SCALE_KILL_AFTER_SENT: SIGKILL the leader once it has said this many runs of the busy boundary sent. */
+const KILL_AFTER_SENT = process.env.BEAT_SCALE_KILL_AFTER_SENT === undefined ? undefined : Number(process.env.BEAT_SCALE_KILL_AFTER_SENT);
 const TASK = 'scale.report';
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const BULL_WORKER = fileURLToPath(new URL('./fixtures/bullmq-scale-worker.ts', import.meta.url));
@@ -297,7 +302,51 @@ for (const [skip, phase] of [[SKIP_NIGHTSHIFT, nightshiftPhase], [SKIP_BULLMQ, b
   }
 }
 report(results);
+// What the broker alone allows for such a burst on this machine now: the lag no dispatcher can beat.
+if (!SKIP_NIGHTSHIFT) await brokerFloor().catch((error: Error) => console.error(`broker floor: ${error.message}`));
 process.exit(failed ? 1 : 0);
+
+/**
+ * BUSY messages of about a run's size published at once (pipelined, confirmed) into a quorum queue, as beat's
+ * boundary does, and the lag from the moment of publishing to their arrival at a consumer of this process; three
+ * rounds, each figure's median, min and max.
+ */
+async function brokerFloor(): Promise<void> {
+  const rounds: Stats[] = [];
+  const body = Buffer.alloc(700, 'x');
+  for (let round = 0; round < 3; round++) {
+    const connection = await connect(urls.amqpUrl, { noDelay: true });
+    try {
+      const publisher = await connection.createConfirmChannel();
+      const consumer = await connection.createChannel();
+      const queue = `${randomPrefix('scale-floor')}.q`;
+      await publisher.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      const lags: number[] = [];
+      let t0 = 0;
+      const all = new Promise<void>((resolve) => {
+        void consumer.consume(queue, (message) => {
+          if (!message) return;
+          lags.push(Date.now() - t0);
+          if (lags.length === BUSY) resolve();
+        }, { noAck: true });
+      });
+      await sleep(200);
+      t0 = Date.now();
+      for (let i = 0; i < BUSY; i++) publisher.publish('', queue, body, { persistent: true, messageId: `floor-${i}` });
+      await publisher.waitForConfirms();
+      await all;
+      rounds.push(stats(lags));
+      await publisher.deleteQueue(queue);
+    } finally {
+      await connection.close();
+    }
+  }
+  const fig = (pick: (s: Stats) => number) => {
+    const values = rounds.map(pick).sort((a, b) => a - b);
+    return `${values[1]?.toFixed(0)} ms (${values[0]?.toFixed(0)}–${values[2]?.toFixed(0)})`;
+  };
+  console.log(`  broker floor: ${BUSY} messages published at once into a quorum queue, lag to a consumer, median (min–max) of 3 rounds: p50 ${fig((s) => s.p50)}, p99 ${fig((s) => s.p99)}, max ${fig((s) => s.max)}`);
+}
 
 async function nightshiftPhase(): Promise<PhaseResult> {
   const prefix = randomPrefix('bench-scale');
@@ -382,6 +431,18 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   const readyAt = first.at;
   console.log(`  nightshift: leader start → first dispatch ${((readyAt - leader.startedAt) / 1_000).toFixed(2)} s; waiting for the boundary (load ${load()})`);
 
+  let killedAt: number | undefined;
+  if (KILL_AFTER_MS !== undefined || KILL_AFTER_SENT !== undefined) {
+    // Correctness at scale: the leader dies during the busy boundary; the standby takes over.
+    if (KILL_AFTER_MS !== undefined) await sleep(Math.max(0, boundary + KILL_AFTER_MS - Date.now()));
+    else {
+      const sentSoFar = () => leader.lines.filter(({ line }) => line.msg === 'dispatched' && Date.parse(String(line.scheduledFor)) === boundary).length;
+      await waitFor('the boundary\'s first runs', () => (sentSoFar() >= (KILL_AFTER_SENT as number) ? true : undefined), 120_000);
+    }
+    leader.child.kill('SIGKILL');
+    killedAt = Date.now();
+    console.log(`  nightshift: leader SIGKILLed ${killedAt - boundary} ms after the boundary`);
+  }
   await sleep(Math.max(0, boundary + 10_000 - Date.now()));
   const idleFrom = Date.now();
   await sleep(IDLE_S * 1_000);
@@ -390,6 +451,14 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   const loadNow = load();
 
   const busyNames = new Set(busy.map((entry) => entry.name));
+  if (killedAt !== undefined) {
+    const arrivedIds = new Set([...arrivals.entries()].filter(([, run]) => run.fireMs === boundary && busyNames.has(run.entry)).map(([id]) => id));
+    const standbyLed = standby.lines.find(({ line }) => String(line.msg).startsWith('leader: dispatching'));
+    const missedLines = standby.lines.filter(({ line }) => /runs came due|run missed/.test(String(line.msg))).length;
+    console.log(`  nightshift kill: ${arrivedIds.size} of ${busy.length} busy runs arrived (by id), ${duplicates} duplicates; `
+      + `standby leading ${standbyLed === undefined ? 'never' : `${((standbyLed.at - (killedAt as number)) / 1_000).toFixed(1)} s after the kill`}; `
+      + `${busy.length - arrivedIds.size} not sent; the standby's misfire/missed lines: ${missedLines}`);
+  }
   const handovers = leader.lines.filter(({ line }) => String(line.msg).startsWith('no longer leader')).length;
   if (handovers > 0) console.log(`  nightshift: the leader lost the lease ${handovers} times during the run`);
   const sent = both().filter(({ line }) => line.msg === 'dispatched' && busyNames.has(String(line.entry)) && Date.parse(String(line.scheduledFor)) === boundary);

@@ -23,6 +23,11 @@ export interface BeatKeys {
   readonly pattern: string;
   /** The claim of one run. */
   run(entry: string, scheduledForMs: number): string;
+  /**
+   * The runs beat claimed and has not yet recorded sent or missed (a sorted set: `<fire time ms>|<entry>` by claim
+   * time): what a leader that died between claiming and sending left, for the next leader to send.
+   */
+  readonly unsent: string;
 }
 
 export function beatKeys(prefix: string): BeatKeys {
@@ -32,6 +37,7 @@ export function beatKeys(prefix: string): BeatKeys {
     leaseReleased: `${base}:lease:released`,
     lastRun: `${base}:last-run`,
     lastRunEpoch: `${base}:last-run:epoch`,
+    unsent: `${base}:unsent`,
     personSent: `${base}:person-sent`,
     pattern: `${base}:*`,
     run: (entry: string, scheduledForMs: number) => `${base}:run:${entry}:${new Date(scheduledForMs).toISOString()}`,

@@ -48,6 +48,20 @@ const NICKNAMES: Readonly<Record<string, string>> = {
  * @throws ConfigError naming the field at fault and why.
  */
 export function cron(expression: string, where = 'cron'): CronSchedule {
+  // Schedules are frozen: one expression read once serves every entry that uses it (100,000 runtime entries
+  // share a few thousand expressions), and entries sharing it share croner's job too.
+  const known = typeof expression === 'string' ? parsed.get(expression) : undefined;
+  if (known !== undefined) return known;
+  const schedule = parseCron(expression, where);
+  if (parsed.size >= PARSED_KEPT) parsed.clear();
+  parsed.set(expression, schedule);
+  return schedule;
+}
+
+const parsed = new Map<string, CronSchedule>();
+const PARSED_KEPT = 50_000;
+
+function parseCron(expression: string, where: string): CronSchedule {
   if (typeof expression !== 'string') throw new ConfigError(`${where}: a cron schedule must be a string such as '0 */3 * * *', got ${typeof expression}`, { field: 'schedule' });
   const trimmed = expression.trim();
   const text = NICKNAMES[trimmed.toLowerCase()] ?? trimmed;
@@ -134,7 +148,8 @@ function job(schedule: CronSchedule, zone: string): Cron {
 function slim(made: Cron): Cron {
   const pattern = (made as unknown as { _states?: { pattern?: { year?: readonly number[] } } })._states?.pattern;
   const years = pattern?.year;
-  if (pattern !== undefined && years?.length === EVERY_YEAR.length && years.every((flag) => flag === 1)) pattern.year = EVERY_YEAR;
+  // A five-part pattern has no year field: croner marks every year (checked at a few places, not all 10,000).
+  if (pattern !== undefined && years?.length === EVERY_YEAR.length && years[0] === 1 && years[4_999] === 1 && years[9_999] === 1) pattern.year = EVERY_YEAR;
   return made;
 }
 
@@ -145,10 +160,15 @@ function slim(made: Cron): Cron {
 export function cronNext(schedule: CronSchedule, afterMs: number, zone: string): number | undefined {
   const made = job(schedule, zone);
   const memo = memoOf(made);
+  // The same answer holds for any moment from the one it was worked out for until it: every entry sharing the job
+  // asks for a different moment (its own watermark, its own start-up's now) and most fall in the last span.
+  const span = memo.nextSpan;
+  if (span !== undefined && afterMs >= span.from && afterMs < span.until) return span.until;
   if (memo.next.has(afterMs)) return memo.next.get(afterMs);
   const next = made.nextRun(new Date(afterMs))?.getTime();
   if (memo.next.size >= MEMO_SIZE) memo.next.clear();
   memo.next.set(afterMs, next);
+  if (next !== undefined && next > afterMs) memo.nextSpan = { from: afterMs, until: next };
   return next;
 }
 
@@ -175,6 +195,8 @@ export function cronLatest(schedule: CronSchedule, untilMs: number, zone: string
  */
 interface Memo {
   readonly next: Map<number, number | undefined>;
+  /** The last fire time worked out (`until`) and the moment it was worked out for: the answer for all of [from, until). */
+  nextSpan?: { readonly from: number; readonly until: number };
   /** By count: the newest `count` fire times, valid for any `untilMs` in [from, until). */
   readonly latest: Map<number, { readonly from: number; readonly until: number; readonly runs: readonly number[] }>;
 }

@@ -77,10 +77,25 @@ export class ScheduleRecords {
     return rows.map(readSchedule);
   }
 
+  /**
+   * Up to `limit` runtime entries after `afterName`, by name: what a reader of 100,000 entries reads a page at a
+   * time (the rows of one page in memory at once, not all of them; the next page read while this one is used).
+   */
+  async listRuntimePage(afterName: string, limit: number): Promise<RuntimeScheduleRow[]> {
+    const { rows } = await this.store.query<ScheduleRow>(`SELECT * FROM ${this.#schedules} WHERE name > $1 ORDER BY name LIMIT $2`, [afterName, limit]);
+    return rows.map(readSchedule);
+  }
+
   /** The runtime entry of that name, or `undefined`. */
   async getRuntime(name: string): Promise<RuntimeScheduleRow | undefined> {
     const { rows } = await this.store.query<ScheduleRow>(`SELECT * FROM ${this.#schedules} WHERE name = $1`, [name]);
     return rows[0] === undefined ? undefined : readSchedule(rows[0]);
+  }
+
+  /** The runtime entries of these names that exist (what a reader told of a few changes reads, not every row). */
+  async getRuntimeMany(names: readonly string[]): Promise<RuntimeScheduleRow[]> {
+    const { rows } = await this.store.query<ScheduleRow>(`SELECT * FROM ${this.#schedules} WHERE name = ANY($1::text[]) ORDER BY name`, [names]);
+    return rows.map(readSchedule);
   }
 
   /**
@@ -143,6 +158,12 @@ export class ScheduleRecords {
   async stateOf(name: string): Promise<ScheduleStateRow | undefined> {
     const { rows } = await this.store.query<StateRow>(`SELECT * FROM ${this.#states} WHERE name = $1`, [name]);
     return rows[0] === undefined ? undefined : readState(rows[0]);
+  }
+
+  /** The states of these entries that have one, by name. */
+  async statesOf(names: readonly string[]): Promise<Map<string, ScheduleStateRow>> {
+    const { rows } = await this.store.query<StateRow>(`SELECT * FROM ${this.#states} WHERE name = ANY($1::text[])`, [names]);
+    return new Map(rows.map((row) => [row.name, readState(row)]));
   }
 
   /**

@@ -3,12 +3,13 @@ import type { Redis } from 'ioredis';
 import { redactUrl, type AnyApp, type Logger } from '@nightshift/core';
 import type { Client } from '@nightshift/broker';
 import { beatKeys } from '@nightshift/beat-state';
-import { entryRunHorizonMs, type ScheduleEntry } from '@nightshift/schedule';
+import { entryRunHorizonMs, entryZone, graceEnd, jitterOffsetMs, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
 import { Dispatcher } from './dispatcher.ts';
-import { EntryLoops } from './entry-loops.ts';
-import { runEntry } from './entry-loop.ts';
+import { EntryEngine } from './entry-engine.ts';
+import { EntryLoop } from './entry-loop.ts';
 import { EntrySet } from './entry-set.ts';
 import { codeEntries, type EntrySource, type LiveEntry } from './entry-source.ts';
+import { FireClock } from './fire-clock.ts';
 import { Lease } from './lease.ts';
 import type { BeatMetrics } from './metrics.ts';
 import { MissedFires } from './missed-fires.ts';
@@ -41,7 +42,7 @@ export interface BeatParts {
 
 /**
  * One beat replica. Every `renewEvery` it renews the lease (or, as a follower, tries to take it). While it
- * holds the lease it runs one loop per entry; it stops them the moment the lease is lost, or when its
+ * holds the lease it dispatches every entry from one timer (`EntryEngine`); it stops the moment the lease is lost, or when its
  * `validUntil` passes without a renewal (Redis unreachable) — before Redis could hand the lease to another.
  */
 export class Beat {
@@ -58,7 +59,7 @@ export class Beat {
   readonly #leaseReady: Promise<void>;
   #listener: Redis | undefined;
   #leading: AbortController | undefined;
-  #loops: EntryLoops | undefined;
+  #engine: EntryEngine | undefined;
   #starting: Promise<void> = Promise.resolve();
   #tickTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -114,7 +115,10 @@ export class Beat {
   /** Starts competing for the lease. */
   start(): void {
     this.#parts.metrics.leader(false);
-    this.#entrySet.start((entries) => this.#loops?.apply(entries));
+    this.#entrySet.start({
+      all: (entries) => this.#engine?.apply(entries),
+      some: (changed, removed) => this.#engine?.update(changed, removed),
+    });
     this.#listenForRelease();
     this.#tick();
   }
@@ -207,8 +211,11 @@ export class Beat {
     const controller = new AbortController();
     this.#leading = controller;
     metrics.leader(true);
-    const loops = new EntryLoops({
-      run: (live, stop, settled) => runEntry(live, { ...this.#loopParts(), settled }, stop, controller.signal),
+    const clock = new FireClock();
+    controller.signal.addEventListener('abort', () => clock.close(), { once: true });
+    const engine = new EntryEngine({
+      loop: (live, stop) => new EntryLoop(live, this.#loopParts(), stop, controller.signal),
+      clock,
       notLeader: () => {
         if (this.#leading !== controller) return;
         // Redis refused a fenced write while the lease was still valid here: someone else holds it.
@@ -218,21 +225,45 @@ export class Beat {
       ended: (entry) => metrics.nextFire(entry, undefined),
       log,
     }, controller.signal);
-    this.#loops = undefined;
-    this.#starting = this.#startDispatching(loops, controller.signal);
+    this.#engine = undefined;
+    this.#starting = this.#startDispatching(engine, controller.signal);
   }
 
   // A replica taking over reads the entries first; if that takes long (PostgreSQL unreachable, slow), it
   // dispatches what it last read, and applies the read when it comes.
-  async #startDispatching(loops: EntryLoops, leading: AbortSignal): Promise<void> {
+  async #startDispatching(engine: EntryEngine, leading: AbortSignal): Promise<void> {
     const { app, log, settings } = this.#parts;
-    await Promise.race([this.#entrySet.refresh(), sleep(LOAD_BEFORE_LEADING_MS, undefined, { signal: leading }).catch(() => {})]);
+    const read = this.#entrySet.refresh();
+    await Promise.race([read, sleep(LOAD_BEFORE_LEADING_MS, undefined, { signal: leading }).catch(() => {})]);
     if (leading.aborted) return;
+    void read.then(() => this.#sendStranded(leading)).catch((error: Error) => log.warn({ err: { message: error.message } }, 'could not read the runs the previous leader left unsent; they wait for the next leader'));
     const entries = this.#entrySet.entries;
     const runtime = entries.filter((live) => live.entry.source === 'runtime').length;
     log.info({ replica: settings.replica, entries: entries.length, runtimeEntries: runtime, timezone: app.timezone }, `leader: dispatching ${entries.length} schedule entries`);
-    this.#loops = loops;
-    loops.apply(entries);
+    this.#engine = engine;
+    engine.apply(entries);
+  }
+
+  // Runs the previous leader claimed and died before sending (or counting): sent now, under the same id. If it
+  // did send one just before it died (its record not yet written), this is a second copy of that message — the
+  // run's id lets workers tell; without this, every run claimed in the moment of a crash was lost unnoticed.
+  async #sendStranded(leading: AbortSignal): Promise<void> {
+    const { app, log } = this.#parts;
+    const stranded = await this.#ledger.stranded();
+    if (stranded.length === 0 || leading.aborted) return;
+    const byName = new Map(this.#entrySet.entries.map((live) => [live.entry.name, live.entry]));
+    log.warn({ runs: stranded.length }, `${stranded.length} runs were claimed by the previous leader and neither sent nor counted (it stopped in between): sending them now, under their own ids`);
+    await Promise.all(stranded.map(async ({ entry: name, scheduledForMs }) => {
+      const entry = byName.get(name);
+      if (entry === undefined) {
+        await this.#ledger.record(name, scheduledForMs, { state: 'missed', reason: 'removed' });
+        return;
+      }
+      const zone = entryZone(entry, app.timezone);
+      const dueAtMs = scheduledForMs + jitterOffsetMs(entry.name, scheduledForMs, entry.jitterMs);
+      const deadlineMs = graceEnd(entry.misfire, scheduledForMs, nextFireTime(entry.schedule, scheduledForMs, zone)) - scheduledForMs + dueAtMs;
+      await this.#dispatcher.resend({ entry, scheduledForMs, dueAtMs, deadlineMs }, leading);
+    }));
   }
 
   #loopParts() {
@@ -260,8 +291,8 @@ export class Beat {
     this.#parts.metrics.leader(false);
     if (why !== undefined) this.#parts.log.warn({ replica: this.#parts.settings.replica }, `no longer leader: ${why}; sending nothing`);
     await this.#starting;
-    const loops = this.#loops;
-    this.#loops = undefined;
-    await loops?.stopped();
+    const engine = this.#engine;
+    this.#engine = undefined;
+    await engine?.stopped();
   }
 }

@@ -52,6 +52,13 @@ const PUBLISH_BACKOFF = new Backoff({ base: 250, factor: 2, max: 2_000, jitter: 
 // Errors a retry cannot fix: the message or the topology is wrong, not the broker's availability.
 const PERMANENT_ERRORS = [ConfigError, BadParameterError, UnroutableError, TopologyMismatchError, MalformedMessageError];
 const tracer = trace.getTracer('@nightshift/beat');
+/**
+ * Publishes awaiting their confirm at once, at most (a window of 256 held a loaded broker to 850 a second). A boundary with 2,000 runs handed to the broker together
+ * waits for the broker's confirms all the same, but each publish's attempt timeout (`publishAttemptTimeout`) would
+ * count the time spent behind the others: under load they timed out and were sent again (a second copy of a run
+ * the broker may well have stored). Held back here, each attempt's clock starts when it is written.
+ */
+const SEND_WINDOW = 512;
 
 /**
  * Sends one run: claims it in Redis (fenced by the lease), then publishes it with the run's id as message
@@ -61,6 +68,8 @@ const tracer = trace.getTracer('@nightshift/beat');
  */
 export class Dispatcher {
   readonly #parts: DispatcherParts;
+  #sending = 0;
+  readonly #waitingToSend: (() => void)[] = [];
 
   constructor(parts: DispatcherParts) {
     this.#parts = parts;
@@ -108,12 +117,36 @@ export class Dispatcher {
       if (held === undefined) return this.#miss(entry, scheduledForMs, 'stopped', 'the entry was changed, paused or removed while its run waited');
       deadlineMs = held;
     }
+    return this.#publish(fire, deadlineMs, signal);
+  }
 
+  /**
+   * Sends a run another leader claimed and died before sending (`RunLedger.stranded`): it is not claimed again.
+   * Past its grace it is counted missed (`expired`).
+   */
+  resend(fire: Fire, signal: AbortSignal): Promise<DispatchOutcome> {
+    if (Date.now() >= fire.deadlineMs) {
+      return Promise.resolve(this.#miss(fire.entry, fire.scheduledForMs, 'expired', 'the leader that claimed it stopped before sending it, and its grace has ended'));
+    }
+    return this.#publish(fire, fire.deadlineMs, signal);
+  }
+
+  async #publish(fire: Fire, deadlineMs: number, signal: AbortSignal): Promise<DispatchOutcome> {
+    const { lease, log } = this.#parts;
+    const { entry, scheduledForMs } = fire;
+    const scheduledFor = new Date(scheduledForMs).toISOString();
+    const fields = { entry: entry.name, task: entry.task, scheduledFor };
     const id = runId(entry.name, scheduledForMs);
     const origin: TaskOrigin = { type: 'beat', beat: entry.name, scheduledFor };
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) return this.#miss(entry, scheduledForMs, 'stopped', 'beat stopped before the run could be sent');
       if (!lease.holds()) return this.#miss(entry, scheduledForMs, 'lost-lease', 'the lease ran out before the run could be sent; no other beat can send it either');
+      await this.#windowOpen();
+      // What held while it waited for its turn may not hold any more.
+      if (signal.aborted || !lease.holds()) {
+        this.#windowDone();
+        continue;
+      }
       const startedAt = Date.now();
       try {
         // By name, with the entry's validated args: the app's task types are not known here.
@@ -124,9 +157,11 @@ export class Dispatcher {
           ...(entry.queue !== undefined ? { queue: entry.queue } : {}),
           ...(entry.expires !== undefined ? { expires: entry.expires } : {}),
         });
+        this.#windowDone();
         this.#sent(fire, id, startedAt, attempt);
         return 'sent';
       } catch (error) {
+        this.#windowDone();
         const reason = (error as Error).message;
         if (PERMANENT_ERRORS.some((cls) => error instanceof cls)) {
           return this.#miss(entry, scheduledForMs, 'unsendable', `the run cannot be sent: ${reason}`, 'error');
@@ -138,6 +173,16 @@ export class Dispatcher {
         await sleep(Math.max(1, Math.min(PUBLISH_BACKOFF.delay(attempt), deadlineMs - Date.now())), undefined, { signal }).catch(() => {});
       }
     }
+  }
+
+  async #windowOpen(): Promise<void> {
+    if (this.#sending >= SEND_WINDOW) await new Promise<void>((resolve) => this.#waitingToSend.push(resolve));
+    this.#sending += 1;
+  }
+
+  #windowDone(): void {
+    this.#sending -= 1;
+    this.#waitingToSend.shift()?.();
   }
 
   #sent(fire: Fire, id: string, startedAt: number, attempts: number): void {

@@ -21,31 +21,26 @@ export interface EntryLoopParts {
   readonly metrics: BeatMetrics;
   readonly log: Logger;
   readonly now?: () => number;
-  /** Called when the loop has caught up and sleeps until its next fire time for the first time (or ends). */
-  readonly settled?: () => void;
 }
 
-/** Longest single sleep: a wall clock that jumps is noticed within this. */
-const MAX_SLEEP_MS = 60_000;
 /** How often a run held by `buffer-one` asks again whether the one before it finished. */
 const BUFFER_POLL_MS = 1_000;
 
+/** What `catchUp` leaves an entry waiting for: the moment it is next due, or why it waits for nothing. */
+export type NextDue = number | 'ended' | 'stopped' | 'not-leader';
+
 /**
- * Dispatches one entry while this replica leads (until `stop` aborts or the lease is lost). Each turn takes the
- * fires that came due since the entry's watermark (each due at its fire time plus its jitter offset, none before
- * `startAt` or after `endAt`), lets its misfire policy choose what to send (on time, that is the one fire just
- * due), sends them one after another through its overlap policy, and sleeps until the next one is due. A paused
+ * Dispatches one entry while this replica leads (until `stop` aborts or the lease is lost). `begin` finds where
+ * the entry starts (its watermark in Redis); each `catchUp` takes the fires that came due since the watermark
+ * (each due at its fire time plus its jitter offset, none before `startAt` or after `endAt`), lets its misfire
+ * policy choose what to send (on time, that is the one fire just due), sends them one after another through its
+ * overlap policy, and says when the entry is next due; the leader's `FireClock` calls it again then. A paused
  * entry's due fires are counted missed (`paused`) and its watermark moves on. Fire times come from the schedule
  * alone, so lateness never accumulates.
- * @param leading aborts when this replica stops leading; a run being published then is given up. `stop` (which
- *   it implies) also aborts when the entry changes or goes: a run being published is finished first.
- * @returns `'not-leader'` when Redis says the lease is no longer ours; otherwise when `stop` aborts.
+ * `leading` aborts when this replica stops leading; a run being published then is given up. `stop` (which it
+ * implies) also aborts when the entry changes or goes: a run being published is finished first.
  */
-export function runEntry(live: LiveEntry, parts: EntryLoopParts, stop: AbortSignal, leading: AbortSignal): Promise<'stopped' | 'not-leader'> {
-  return new EntryLoop(live, parts, stop, leading).run();
-}
-
-class EntryLoop {
+export class EntryLoop {
   readonly #live: LiveEntry;
   readonly #entry: ScheduleEntry;
   readonly #parts: EntryLoopParts;
@@ -56,6 +51,8 @@ class EntryLoop {
   readonly #reporting: Reporting;
   /** The watermark: every fire time up to it is handled (sent, or counted missed). */
   #last = 0;
+  /** Redis lost beat's state: what the first catch-up does not send is counted `state_lost`. */
+  #stateLost = false;
 
   constructor(live: LiveEntry, parts: EntryLoopParts, stop: AbortSignal, leading: AbortSignal) {
     this.#live = live;
@@ -68,45 +65,53 @@ class EntryLoop {
     this.#reporting = { metrics: parts.metrics, missed: parts.missed, log: parts.log, zone: this.#zone, firstAfter: (ms) => this.#firstAfter(ms) };
   }
 
-  async run(): Promise<'stopped' | 'not-leader'> {
-    const { ledger, log, metrics } = this.#parts;
+  /**
+   * Finds the entry's watermark (and what it means after a change, a resumption, or Redis losing beat's state).
+   * `'new'`: Redis had never seen the entry, its runs start from now (the caller says so).
+   */
+  async begin(): Promise<'ok' | 'new' | 'not-leader'> {
+    const { ledger } = this.#parts;
     const entry = this.#entry;
     const started = await ledger.start(entry.name, this.#now());
     if (started === 'not-leader') return started;
     this.#last = started.lastMs;
-    if (started.state === 'new') log.info({ entry: entry.name }, 'entry not seen before: its runs start from now');
     // After Redis lost beat's state, the runs the misfire policy does not send are counted as lost with it.
-    let stateLost = started.state === 'lost' ? reportStateLost(entry, started, this.#reporting) : false;
+    this.#stateLost = started.state === 'lost' ? reportStateLost(entry, started, this.#reporting) : false;
     if ((await this.#continueAfterChanges()) === 'not-leader') return 'not-leader';
     if (entry.overlap !== 'allow') {
       const sent = await ledger.lastSent(entry.name, started.lastMs).catch(() => undefined);
       if (sent !== undefined) this.#parts.overlap.sent(entry.name, sent);
     }
+    return started.state === 'new' ? 'new' : 'ok';
+  }
 
+  /** Handles every fire due now; resolves with when the entry is next due (or why never). */
+  async catchUp(): Promise<NextDue> {
+    const { log, metrics } = this.#parts;
+    const entry = this.#entry;
     while (!this.#stop.aborted) {
       const wokeAt = this.#now();
-      const due = this.#due(wokeAt);
-      const newest = due.newest.at(-1);
-      if (newest !== undefined) {
-        const through = this.#live.paused ? await this.#skipPaused(due, newest) : await this.#send(due, wokeAt, stateLost);
-        stateLost = false;
+      const next = this.#firstAfter(this.#last);
+      // Nothing after the watermark has come yet: nothing is due (the common case, and the cheap one — working out
+      // the due runs reads the schedule backwards, which a leader starting with 100,000 entries would do for each).
+      const due = next === undefined || next > wokeAt ? undefined : this.#due(wokeAt);
+      const newest = due?.newest.at(-1);
+      if (due !== undefined && newest !== undefined) {
+        const through = this.#live.paused ? await this.#skipPaused(due, newest) : await this.#send(due, wokeAt, this.#stateLost);
+        this.#stateLost = false;
         if (through === 'not-leader') return through;
         if (this.#stop.aborted) return 'stopped';
         this.#last = Math.max(this.#last, through);
         continue;
       }
-      const next = this.#firstAfter(this.#last);
       if (next === undefined) {
         log.info({ entry: entry.name, endAt: new Date(entry.endAt ?? 0).toISOString() }, `entry ${entry.name} has ended: no fire time after its endAt`);
         metrics.nextFire(entry.name, undefined);
-        this.#parts.settled?.();
-        await sleepUntil(Number.POSITIVE_INFINITY, this.#now, this.#stop);
-        break;
+        return 'ended';
       }
       const dueAt = next + this.#offset(next);
       metrics.nextFire(entry.name, dueAt);
-      this.#parts.settled?.();
-      await sleepUntil(dueAt, this.#now, this.#stop);
+      return dueAt;
     }
     return 'stopped';
   }
@@ -239,11 +244,5 @@ class EntryLoop {
       await sleep(BUFFER_POLL_MS, undefined, { signal: this.#stop }).catch(() => {});
     }
     return undefined;
-  }
-}
-
-async function sleepUntil(atMs: number, now: () => number, signal: AbortSignal): Promise<void> {
-  for (let remaining = atMs - now(); remaining > 0 && !signal.aborted; remaining = atMs - now()) {
-    await sleep(Math.min(remaining, MAX_SLEEP_MS), undefined, { signal }).catch(() => {});
   }
 }

@@ -10,19 +10,37 @@ export interface EntrySetParts {
   readonly log: Logger;
 }
 
+/** What the set tells of changes: a whole new list, or a few entries changed and removed. */
+export interface EntryChanges {
+  readonly all: (entries: readonly LiveEntry[]) => void;
+  readonly some: (changed: readonly LiveEntry[], removed: readonly string[]) => void;
+}
+
+/** Notifications gathered this long are read in one query (1,000 changes a second read 50 times, not 1,000). */
+const GATHER_CHANGES_MS = 20;
+/** At most this many names per read of a few. */
+const MAX_NAMES_PER_READ = 1_000;
+
 // Watching again after the source's watch ended with an error: 1 s doubling to 15 s.
 const WATCH_BACKOFF = new Backoff({ base: 1_000, factor: 2, max: 15_000, jitter: 0 }, 'beat entry watch');
 
 /**
- * The entries this replica knows, kept current from its source: read again at once when the source says they
- * changed, and every `reconcileEveryMs` in any case. When a read fails the last list stands (the code's entries
+ * The entries this replica knows, kept current from its source: when the source names an entry that changed, that
+ * entry alone is read again (`loadSome`); when it says any may have (a reconnect), and every `reconcileEveryMs` in
+ * any case (unless the source's fingerprint says nothing changed), the whole list. Reads run one at a time. When a read fails the last list stands (the code's entries
  * and the runtime entries last loaded), said once in the log; the next read that succeeds says so too.
  */
 export class EntrySet {
   readonly #parts: EntrySetParts;
   readonly #stopping = new AbortController();
   #entries: readonly LiveEntry[];
-  #onChange: (entries: readonly LiveEntry[]) => void = () => {};
+  /** The entries by name, after changes to a few, until `entries` is read again. */
+  #byName: Map<string, LiveEntry> | undefined;
+  #onChange: EntryChanges = { all: () => {}, some: () => {} };
+  /** Reads run one after another, so that an older read never overwrites a newer one. */
+  #serial: Promise<unknown> = Promise.resolve();
+  readonly #pending = new Set<string>();
+  #gathering: NodeJS.Timeout | undefined;
   #loading: Promise<boolean> | undefined;
   #again = false;
   #timer: NodeJS.Timeout | undefined;
@@ -37,11 +55,15 @@ export class EntrySet {
   }
 
   get entries(): readonly LiveEntry[] {
+    if (this.#byName !== undefined) {
+      this.#entries = Object.freeze([...this.#byName.values()]);
+      this.#byName = undefined;
+    }
     return this.#entries;
   }
 
-  /** Loads the entries, then keeps them current; `onChange` hears of every list that differs. */
-  start(onChange: (entries: readonly LiveEntry[]) => void): void {
+  /** Loads the entries, then keeps them current; `onChange` hears of every list that differs, and of every change. */
+  start(onChange: EntryChanges): void {
     this.#onChange = onChange;
     void this.refresh();
     this.#schedule();
@@ -58,7 +80,7 @@ export class EntrySet {
       this.#again = true;
       return this.#loading;
     }
-    const loading = this.#load().finally(() => {
+    const loading = this.#serially(() => this.#load()).finally(() => {
       this.#loading = undefined;
       if (this.#again && !this.#stopping.signal.aborted) {
         this.#again = false;
@@ -72,7 +94,8 @@ export class EntrySet {
   async stop(): Promise<void> {
     this.#stopping.abort();
     clearTimeout(this.#timer);
-    await Promise.allSettled([this.#loading, this.#watching]);
+    clearTimeout(this.#gathering);
+    await Promise.allSettled([this.#loading, this.#watching, this.#serial]);
   }
 
   async #load(): Promise<boolean> {
@@ -94,10 +117,65 @@ export class EntrySet {
       log.info({ downForMs: Date.now() - this.#failingSince, runtimeEntries: runtime }, `runtime schedules readable again: ${runtime} runtime entries, every entry's state current`);
       this.#failingSince = undefined;
     }
-    const before = this.#entries;
+    const before = this.entries;
     this.#entries = loaded;
-    if (!sameEntries(before, loaded)) this.#onChange(loaded);
+    if (!sameEntries(before, loaded)) this.#onChange.all(loaded);
     return true;
+  }
+
+  #serially<T>(read: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(read, read);
+    this.#serial = run.catch(() => {});
+    return run;
+  }
+
+  // One entry changed (or `'*'`: any may have).
+  #changed(name: string): void {
+    if (this.#stopping.signal.aborted) return;
+    if (this.#parts.source.loadSome === undefined) {
+      void this.refresh();
+      return;
+    }
+    // After a (re)connect: the whole list, unless the fingerprint says nothing changed since it was loaded (a
+    // change made after the LISTEN would be announced by name).
+    if (name === '*') {
+      void (this.#loading ?? Promise.resolve()).then(() => this.#reconcile());
+      return;
+    }
+    this.#pending.add(name);
+    this.#gathering ??= setTimeout(() => {
+      this.#gathering = undefined;
+      void this.#serially(() => this.#loadPending());
+    }, GATHER_CHANGES_MS);
+  }
+
+  async #loadPending(): Promise<void> {
+    const { source } = this.#parts;
+    while (this.#pending.size > 0 && !this.#stopping.signal.aborted) {
+      const names = [...this.#pending].slice(0, MAX_NAMES_PER_READ);
+      for (const name of names) this.#pending.delete(name);
+      let read: { changed: LiveEntry[]; removed: string[] };
+      let fingerprint: string | undefined;
+      try {
+        fingerprint = await source.fingerprint?.();
+        read = await (source.loadSome as NonNullable<EntrySource['loadSome']>)(names);
+      } catch (error) {
+        // The reconcile reads the whole list instead (its fingerprint no longer matches anything).
+        this.#loadedAt = undefined;
+        this.#failed(error as Error);
+        return;
+      }
+      if (this.#stopping.signal.aborted) return;
+      // With every notification read, what was loaded is what the source had when the fingerprint was read.
+      if (this.#loadedAt !== undefined) this.#loadedAt = fingerprint;
+      const byName = this.#byName ?? new Map(this.#entries.map((live) => [live.entry.name, live]));
+      this.#byName = byName;
+      const changed = read.changed.filter((live) => !sameEntry(byName.get(live.entry.name), live));
+      const removed = read.removed.filter((name) => byName.has(name));
+      for (const live of changed) byName.set(live.entry.name, live);
+      for (const name of removed) byName.delete(name);
+      if (changed.length > 0 || removed.length > 0) this.#onChange.some(changed, removed);
+    }
   }
 
   // One line per outage: the first failure says what beat does meanwhile, later ones are detail.
@@ -109,8 +187,9 @@ export class EntrySet {
       return;
     }
     this.#failingSince = Date.now();
-    const runtime = this.#entries.filter((live) => live.entry.source === 'runtime').length;
-    const code = this.#entries.length - runtime;
+    const entries = this.entries;
+    const runtime = entries.filter((live) => live.entry.source === 'runtime').length;
+    const code = entries.length - runtime;
     log.warn({ ...line, codeEntries: code, runtimeEntries: runtime },
       `cannot read the runtime schedules (${error.message}): dispatching the code's ${code} entries and the ${runtime} runtime entries last loaded; `
       + 'runtime changes and pauses wait until PostgreSQL answers');
@@ -138,7 +217,7 @@ export class EntrySet {
     const signal = this.#stopping.signal;
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
-        await watch(() => void this.refresh(), signal);
+        await watch((name) => this.#changed(name), signal);
         attempt = 0;
       } catch (error) {
         this.#parts.log.debug({ err: { message: (error as Error).message } }, 'not listening for schedule changes; the reconcile still reads them');
@@ -150,8 +229,9 @@ export class EntrySet {
 
 function sameEntries(a: readonly LiveEntry[], b: readonly LiveEntry[]): boolean {
   if (a.length !== b.length) return false;
-  return a.every((live, i) => {
-    const other = b[i] as LiveEntry;
-    return live.entry.name === other.entry.name && live.revision === other.revision && live.paused === other.paused && live.resumedAt === other.resumedAt;
-  });
+  return a.every((live, i) => sameEntry(live, b[i] as LiveEntry));
+}
+
+function sameEntry(live: LiveEntry | undefined, other: LiveEntry): boolean {
+  return live !== undefined && live.entry.name === other.entry.name && live.revision === other.revision && live.paused === other.paused && live.resumedAt === other.resumedAt;
 }

@@ -36,10 +36,15 @@ export interface EntrySource {
    */
   load(): Promise<readonly LiveEntry[]>;
   /**
-   * Calls `onChange` whenever the entries may have changed (a notification, a reconnect), until `signal`
-   * aborts. Without it, changes are seen at the next reconcile.
+   * The entries of these names as `load` would return them (`changed`), and the names it would not return
+   * (`removed`: no such entry, or one that cannot be dispatched): what a few changes cost to read, not every row.
    */
-  watch?(onChange: () => void, signal: AbortSignal): Promise<void>;
+  loadSome?(names: readonly string[]): Promise<{ changed: LiveEntry[]; removed: string[] }>;
+  /**
+   * Calls `onChange` whenever the entries may have changed, with the name of the entry that changed, or `'*'`
+   * when any may have (a reconnect), until `signal` aborts. Without it, changes are seen at the next reconcile.
+   */
+  watch?(onChange: (name: string) => void, signal: AbortSignal): Promise<void>;
   /**
    * A cheap fingerprint of what `load` reads: the same string means `load` would return the same list, so the
    * periodic reconcile skips it. Without it, every reconcile loads.

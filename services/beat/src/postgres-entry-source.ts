@@ -6,7 +6,9 @@ import type { EntrySource, LiveEntry, RecordedRun } from './entry-source.ts';
 
 /** The states in which a run has finished: nothing of it runs or retries any more. */
 const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);
-/** How many runtime rows are read between two turns given to the event loop. */
+/** How many runtime rows are read at once. */
+const PAGE = 5_000;
+/** How many runtime rows are compiled between two turns given to the event loop. */
 const YIELD_EVERY = 500;
 /** PostgreSQL's codes for a table or schema that does not exist: the store is not migrated. */
 const NOT_MIGRATED = new Set(['42P01', '3F000']);
@@ -19,7 +21,7 @@ const NOT_MIGRATED = new Set(['42P01', '3F000']);
 export class PostgresEntrySource implements EntrySource {
   readonly #records: ScheduleRecords;
   readonly #code: readonly ScheduleEntry[];
-  readonly #codeNames: ReadonlySet<string>;
+  readonly #codeByName: ReadonlyMap<string, ScheduleEntry>;
   readonly #taskNames: readonly string[];
   readonly #log: Logger;
   /** Compiled runtime entries by name, kept while their revision stands, so an unchanged one stays the same object. */
@@ -29,32 +31,75 @@ export class PostgresEntrySource implements EntrySource {
   constructor(records: ScheduleRecords, app: AnyApp, code: readonly ScheduleEntry[], log: Logger) {
     this.#records = records;
     this.#code = code;
-    this.#codeNames = new Set(code.map((entry) => entry.name));
+    this.#codeByName = new Map(code.map((entry) => [entry.name, entry]));
     this.#taskNames = app.tasks.map((task) => task.name);
     this.#log = log;
   }
 
   async load(): Promise<readonly LiveEntry[]> {
-    let rows: RuntimeScheduleRow[];
     let states: Map<string, ScheduleStateRow>;
+    let page = this.#records.listRuntimePage('', PAGE);
     try {
-      [rows, states] = await Promise.all([this.#records.listRuntime(), this.#records.states()]);
+      states = await this.#records.states();
     } catch (error) {
+      page.catch(() => {});
       throw await this.#explain(error);
     }
     const live: LiveEntry[] = this.#code.map((entry) => withState(entry, 'code', undefined, states.get(entry.name)));
     const seen = new Set<string>();
-    for (const [i, row] of rows.entries()) {
-      // Compiling 100,000 new entries takes seconds: the event loop (the lease's renewals) gets its turns.
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
-      const revision = `v${row.version}@${row.updatedAt}`;
-      const entry = this.#compile(row, revision);
-      if (entry === undefined) continue;
-      seen.add(row.name);
-      live.push(withState(entry, revision, Date.parse(row.updatedAt), states.get(row.name)));
+    for (;;) {
+      let rows: RuntimeScheduleRow[];
+      try {
+        rows = await page;
+      } catch (error) {
+        throw await this.#explain(error);
+      }
+      const last = rows.at(-1);
+      // PostgreSQL reads the next page while this one is compiled.
+      if (rows.length === PAGE && last !== undefined) page = this.#records.listRuntimePage(last.name, PAGE);
+      for (const [i, row] of rows.entries()) {
+        // Compiling 100,000 new entries takes seconds: the event loop (the lease's renewals) gets its turns.
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
+        const revision = `v${row.version}@${row.updatedAt}`;
+        const entry = this.#compile(row, revision);
+        if (entry === undefined) continue;
+        seen.add(row.name);
+        live.push(withState(entry, revision, Date.parse(row.updatedAt), states.get(row.name)));
+      }
+      if (rows.length < PAGE) break;
     }
     for (const name of this.#compiled.keys()) if (!seen.has(name)) this.#compiled.delete(name);
     return Object.freeze(live);
+  }
+
+  async loadSome(names: readonly string[]): Promise<{ changed: LiveEntry[]; removed: string[] }> {
+    let rows: RuntimeScheduleRow[];
+    let states: Map<string, ScheduleStateRow>;
+    try {
+      [rows, states] = await Promise.all([this.#records.getRuntimeMany(names), this.#records.statesOf(names)]);
+    } catch (error) {
+      throw await this.#explain(error);
+    }
+    const byName = new Map(rows.map((row) => [row.name, row]));
+    const changed: LiveEntry[] = [];
+    const removed: string[] = [];
+    for (const name of names) {
+      const code = this.#codeByName.get(name);
+      if (code !== undefined) {
+        changed.push(withState(code, 'code', undefined, states.get(name)));
+        continue;
+      }
+      const row = byName.get(name);
+      const revision = row === undefined ? '' : `v${row.version}@${row.updatedAt}`;
+      const entry = row === undefined ? undefined : this.#compile(row, revision);
+      if (row === undefined || entry === undefined) {
+        this.#compiled.delete(name);
+        removed.push(name);
+      } else {
+        changed.push(withState(entry, revision, Date.parse(row.updatedAt), states.get(name)));
+      }
+    }
+    return { changed, removed };
   }
 
   async fingerprint(): Promise<string> {
@@ -65,8 +110,8 @@ export class PostgresEntrySource implements EntrySource {
     }
   }
 
-  watch(onChange: () => void, signal: AbortSignal): Promise<void> {
-    return this.#records.listen(() => onChange(), signal, {
+  watch(onChange: (name: string) => void, signal: AbortSignal): Promise<void> {
+    return this.#records.listen(onChange, signal, {
       onConnection: (problem) => {
         if (problem === undefined) this.#log.info('listening for schedule changes again');
         else this.#log.debug({ err: { message: problem.message } }, 'not listening for schedule changes: the reconcile still reads them');
@@ -83,7 +128,7 @@ export class PostgresEntrySource implements EntrySource {
     const known = this.#compiled.get(row.name);
     if (known?.revision === revision) return known.entry;
     const refusal = `${row.name}@${revision}`;
-    if (this.#codeNames.has(row.name)) {
+    if (this.#codeByName.has(row.name)) {
       if (!this.#refused.has(refusal)) this.#log.error({ entry: row.name }, `runtime entry ${row.name} is not dispatched: the app's code has an entry of that name, which stands`);
       this.#refused.add(refusal);
       return undefined;

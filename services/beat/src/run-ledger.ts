@@ -10,22 +10,27 @@ import { RedisScript } from './redis-script.ts';
 // the same atomic script, so a paused old leader that wakes up after a handover cannot claim anything.
 const FENCE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'not-leader' end`;
 
-/** KEYS: lease, last-run. ARGV: token, entry, fire time (ms). Moves the watermark forward, never back. */
-const ADVANCE = new RedisScript(`${FENCE}
-local last = tonumber(redis.call('HGET', KEYS[2], ARGV[2]))
-if not last or tonumber(ARGV[3]) > last then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
+/**
+ * KEYS: lease, last-run. ARGV: token, then for each entry its name and fire time (ms). Moves each watermark forward,
+ * never back. Returns 'ok' or 'not-leader' (for all of them).
+ */
+const ADVANCE_MANY = new RedisScript(`${FENCE}
+for at = 2, #ARGV, 2 do
+  local last = tonumber(redis.call('HGET', KEYS[2], ARGV[at]))
+  if not last or tonumber(ARGV[at + 1]) > last then redis.call('HSET', KEYS[2], ARGV[at], ARGV[at + 1]) end
+end
 return 'ok'`);
 
 /**
  * Claims runs: each is `handled` when its fire time is at or before its entry's watermark, or its claim key exists;
- * otherwise its claim is set (with a TTL) and the watermark moves to it, `claimed`. KEYS: lease, last-run, then
- * each run's claim. ARGV: token, claim TTL (ms), then for each run its entry, fire time (ms) and claim record.
- * Returns one result per run, or 'not-leader'.
+ * otherwise its claim is set (with a TTL), the watermark moves to it and it joins the unsent set, `claimed`. KEYS:
+ * lease, last-run, unsent, then each run's claim. ARGV: token, claim TTL (ms), now (ms), then for each run its
+ * entry, fire time (ms) and claim record. Returns one result per run, or 'not-leader'.
  */
 const CLAIM_MANY = new RedisScript(`${FENCE}
 local results = {}
-for i = 3, #KEYS do
-  local at = 3 + (i - 3) * 3
+for i = 4, #KEYS do
+  local at = 4 + (i - 4) * 3
   local entry, fire = ARGV[at], tonumber(ARGV[at + 1])
   local last = tonumber(redis.call('HGET', KEYS[2], entry))
   if last and fire <= last then
@@ -34,10 +39,21 @@ for i = 3, #KEYS do
     results[#results + 1] = 'handled'
   else
     redis.call('HSET', KEYS[2], entry, ARGV[at + 1])
+    redis.call('ZADD', KEYS[3], ARGV[3], ARGV[at + 1] .. '|' .. entry)
     results[#results + 1] = 'claimed'
   end
 end
 return results`);
+
+/**
+ * KEYS: unsent, then runs' claims. ARGV: for each, what to record on it and its member of unsent. Replaces each
+ * claim's record, keeping its TTL (none is created), and takes the run out of the unsent set.
+ */
+const RECORD_MANY = new RedisScript(`for i = 2, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[(i - 1) * 2 - 1], 'KEEPTTL', 'XX')
+  redis.call('ZREM', KEYS[1], ARGV[(i - 1) * 2])
+end
+return 'ok'`);
 
 /**
  * Finds where entries start. KEYS: lease, last-run, epoch. ARGV: token, a new epoch, then for each entry its name,
@@ -98,9 +114,11 @@ export class RunLedger {
   readonly #claimTtlMs: number;
   readonly #replica: string;
   readonly #memory = new LedgerMemory();
-  // The claims of one boundary, and the starts of a new leader's entries, go to Redis in batches.
+  // The claims and watermarks of one boundary, and the starts of a new leader's entries, go to Redis in batches.
   readonly #starts = new Batcher<{ entry: string; nowMs: number; knownEpoch: string; proven: string }, [string, string, string] | 'not-leader'>((items) => this.#startMany(items));
   readonly #claims = new Batcher<{ entry: string; scheduledForMs: number; record: string }, ClaimResult>((items) => this.#claimMany(items));
+  readonly #records = new Batcher<{ key: string; value: string; member: string }, unknown>((items) => this.#recordMany(items));
+  readonly #advances = new Batcher<{ entry: string; throughMs: number }, 'ok' | 'not-leader'>((items) => this.#advanceMany(items));
 
   constructor(redis: Redis, keys: BeatKeys, lease: Lease, claimTtlMs: number, replica: string) {
     this.#redis = redis;
@@ -118,9 +136,19 @@ export class RunLedger {
     return items.map((_, i) => flat.slice(i * 3, i * 3 + 3) as [string, string, string]);
   }
 
+  async #advanceMany(items: readonly { entry: string; throughMs: number }[]): Promise<('ok' | 'not-leader')[]> {
+    const result = String(await ADVANCE_MANY.run(this.#redis, [this.#keys.lease, this.#keys.lastRun], [this.#lease.token, ...items.flatMap((item) => [item.entry, item.throughMs])]));
+    return items.map(() => result as 'ok' | 'not-leader');
+  }
+
+  async #recordMany(items: readonly { key: string; value: string; member: string }[]): Promise<unknown[]> {
+    await RECORD_MANY.run(this.#redis, [this.#keys.unsent, ...items.map((item) => item.key)], items.flatMap((item) => [item.value, item.member]));
+    return items.map(() => undefined);
+  }
+
   async #claimMany(items: readonly { entry: string; scheduledForMs: number; record: string }[]): Promise<ClaimResult[]> {
-    const keys = [this.#keys.lease, this.#keys.lastRun, ...items.map((item) => this.#keys.run(item.entry, item.scheduledForMs))];
-    const result = await CLAIM_MANY.run(this.#redis, keys, [this.#lease.token, this.#claimTtlMs, ...items.flatMap((item) => [item.entry, item.scheduledForMs, item.record])]);
+    const keys = [this.#keys.lease, this.#keys.lastRun, this.#keys.unsent, ...items.map((item) => this.#keys.run(item.entry, item.scheduledForMs))];
+    const result = await CLAIM_MANY.run(this.#redis, keys, [this.#lease.token, this.#claimTtlMs, Date.now(), ...items.flatMap((item) => [item.entry, item.scheduledForMs, item.record])]);
     if (result === 'not-leader') return items.map(() => 'not-leader');
     return (result as unknown[]).map((one) => String(one) as ClaimResult);
   }
@@ -155,7 +183,7 @@ export class RunLedger {
 
   /** Marks every run up to `throughMs` handled (sent, or counted missed). */
   async advance(entry: string, throughMs: number): Promise<'ok' | 'not-leader'> {
-    const result = String(await ADVANCE.run(this.#redis, [this.#keys.lease, this.#keys.lastRun], [this.#lease.token, entry, throughMs])) as 'ok' | 'not-leader';
+    const result = await this.#advances.add({ entry, throughMs });
     this.#remember(result, entry, throughMs);
     return result;
   }
@@ -193,6 +221,39 @@ export class RunLedger {
   /** Records on the claim that the run was sent (or why not), for whoever inspects Redis. Never throws. */
   async record(entry: string, scheduledForMs: number, outcome: Record<string, unknown>): Promise<void> {
     const value = JSON.stringify({ by: this.#replica, ...outcome, at: new Date().toISOString() });
-    await this.#redis.set(this.#keys.run(entry, scheduledForMs), value, 'KEEPTTL', 'XX').catch(() => {});
+    await this.#records.add({ key: this.#keys.run(entry, scheduledForMs), value, member: `${scheduledForMs}|${entry}` }).catch(() => {});
+  }
+
+  /**
+   * The runs another leader claimed and then neither sent nor counted (it died between the two), oldest claim
+   * first, at most `limit`. Runs whose claim says they were sent or missed, or whose claim expired, are forgotten.
+   */
+  async stranded(limit = 10_000): Promise<{ entry: string; scheduledForMs: number }[]> {
+    const members = await this.#redis.zrange(this.#keys.unsent, 0, String(limit - 1));
+    if (members.length === 0) return [];
+    const runs = members.map((member) => {
+      const bar = member.indexOf('|');
+      return { member, entry: member.slice(bar + 1), scheduledForMs: Number(member.slice(0, bar)) };
+    });
+    const records = await this.#redis.mget(runs.map((run) => this.#keys.run(run.entry, run.scheduledForMs)));
+    const out: { entry: string; scheduledForMs: number }[] = [];
+    const done: string[] = [];
+    runs.forEach((run, i) => {
+      const record = parseRecord(records[i] ?? null);
+      if (record === undefined || record.state !== undefined) done.push(run.member);
+      else if (record.token !== this.#lease.token) out.push({ entry: run.entry, scheduledForMs: run.scheduledForMs });
+    });
+    if (done.length > 0) await this.#redis.zrem(this.#keys.unsent, ...done);
+    return out;
+  }
+}
+
+/** A claim's record: `state` once it was sent or missed, `token` of the leader that claimed it. */
+function parseRecord(raw: string | null): { state?: unknown; token?: unknown } | undefined {
+  if (raw === null) return undefined;
+  try {
+    return JSON.parse(raw) as { state?: unknown; token?: unknown };
+  } catch {
+    return undefined;
   }
 }

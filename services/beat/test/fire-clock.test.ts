@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FireClock } from '../src/fire-clock.ts';
+
+test('the clock wakes each wake-up once, in due-time order, none before its time; a cancelled one never', async () => {
+  const clock = new FireClock();
+  const start = Date.now();
+  const woke: { name: string; at: number }[] = [];
+  const wake = (name: string) => () => woke.push({ name, at: Date.now() });
+  // Shuffled, with ties: ties wake in the order they were added.
+  const plan = [['c', 60], ['a', 20], ['b', 40], ['b2', 40], ['x', 30], ['d', 0]] as const;
+  const handles = new Map(plan.map(([name, delay]) => [name, clock.at(start + delay, wake(name))]));
+  clock.cancel(handles.get('x'));
+  await sleep(150);
+  assert.deepEqual(woke.map((w) => w.name), ['d', 'a', 'b', 'b2', 'c']);
+  for (const { name, at } of woke) {
+    const due = start + (plan.find(([n]) => n === name)?.[1] ?? 0);
+    assert.ok(at >= due, `${name} woke ${due - at} ms early`);
+  }
+  clock.close();
+});
+
+test('many due at once wake in chunks, with a turn of the event loop between (timers run there)', async () => {
+  const clock = new FireClock();
+  const at = Date.now() + 30;
+  const turns: number[] = [];
+  let turn = 0;
+  const ticker = setInterval(() => turn++, 0);
+  for (let i = 0; i < 2_000; i++) clock.at(at, () => turns.push(turn));
+  await sleep(200);
+  clearInterval(ticker);
+  assert.equal(turns.length, 2_000, 'every wake-up woke');
+  assert.ok(new Set(turns).size >= 2, `woken in ${new Set(turns).size} turns`);
+  clock.close();
+});
+
+test('100,000 wake-ups, nine in ten cancelled: the heap is compacted and the survivors wake', async () => {
+  const clock = new FireClock();
+  const base = Date.now() + 50;
+  let woke = 0;
+  const handles = Array.from({ length: 100_000 }, (_, i) => clock.at(base + (i % 100), () => woke++));
+  for (let i = 0; i < handles.length; i++) if (i % 10 !== 0) clock.cancel(handles[i]);
+  assert.ok(clock.size <= 60_000, `heap compacted (${clock.size})`);
+  await sleep(400);
+  assert.equal(woke, 10_000);
+  clock.close();
+});
