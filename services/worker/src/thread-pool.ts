@@ -81,6 +81,7 @@ export class ThreadPool implements SandboxPool {
   readonly #pending: Assignment[] = [];
   readonly #events: SandboxThreadEvents;
   #closed = false;
+  #dispatchSoon: NodeJS.Immediate | undefined;
   readonly #ready: Promise<void>;
 
   constructor(size: number, options: SandboxThreadOptions, log: Logger) {
@@ -122,7 +123,7 @@ export class ThreadPool implements SandboxPool {
   start(job: SandboxJob, onProgress?: (progress: TaskProgress) => void): SandboxRun {
     const assignment = new Assignment(job, this, onProgress);
     this.#pending.push(assignment);
-    this.#dispatch();
+    this.#dispatchAfterTurn();
     return assignment.run;
   }
 
@@ -162,6 +163,7 @@ export class ThreadPool implements SandboxPool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearImmediate(this.#dispatchSoon);
     const threads = [...this.#active.map((p) => p.thread), ...(this.#spare ? [this.#spare] : [])];
     for (const place of this.#active.splice(0)) {
       for (const assignment of [place.current, place.next]) assignment?.settle({ killed: true });
@@ -179,10 +181,22 @@ export class ThreadPool implements SandboxPool {
     return this.#active.find((p) => p.thread === thread);
   }
 
+  /**
+   * Places waiting assignments once this turn of the event loop is over: the outcomes of a turn (a sandbox's
+   * `done` messages often arrive together) free places together, and a sandbox gets its new tasks in one message.
+   */
+  #dispatchAfterTurn(): void {
+    this.#dispatchSoon ??= setImmediate(() => {
+      this.#dispatchSoon = undefined;
+      this.#dispatch();
+    });
+  }
+
   #dispatch(): void {
+    const sent = new Map<SandboxThread, SandboxJob[]>();
     while (this.#pending.length > 0) {
       const place = this.#active.find((p) => p.thread.ready && !p.current) ?? this.#active.find((p) => p.thread.ready && !p.next);
-      if (!place) return;
+      if (!place) break;
       const assignment = this.#pending.shift() as Assignment;
       assignment.thread = place.thread;
       if (place.current) {
@@ -191,8 +205,11 @@ export class ThreadPool implements SandboxPool {
         place.current = assignment;
         assignment.start();
       }
-      place.thread.run(assignment.job);
+      const jobs = sent.get(place.thread);
+      if (jobs) jobs.push(assignment.job);
+      else sent.set(place.thread, [assignment.job]);
     }
+    for (const [thread, jobs] of sent) thread.run(jobs);
   }
 
   #done(thread: SandboxThread, id: string, result: SandboxResult): void {
@@ -212,7 +229,7 @@ export class ThreadPool implements SandboxPool {
         return;
       }
     }
-    this.#dispatch();
+    this.#dispatchAfterTurn();
   }
 
   #dropped(thread: SandboxThread, id: string): void {
