@@ -165,6 +165,7 @@ export class CompletionRecords {
   #restUntil = 0;
   /** Claims and records asked for in this turn of the event loop: each kind goes to Redis as one script call. */
   readonly #claiming: Array<{ readonly record: string; readonly claim: string; readonly answer: (verdict: ClaimVerdict) => void }> = [];
+  #turn: NodeJS.Immediate | undefined;
   readonly #finishing: Array<{ readonly record: string; readonly claim: string; readonly value: string; readonly ttlMs: number; readonly done: () => void }> = [];
 
   constructor(options: CompletionRecordsOptions) {
@@ -262,8 +263,22 @@ export class CompletionRecords {
     }
     const claim = this.#keys.running(envelope.id, envelope.attempt);
     return new Promise((answer) => {
-      // The deliveries of one socket read arrive in one turn: their checks are one call (asked once it is over).
-      if (this.#claiming.push({ record: key, claim, answer }) === 1) queueMicrotask(() => void this.#claimTurn());
+      this.#claiming.push({ record: key, claim, answer });
+      this.#askAfterTurn();
+    });
+  }
+
+  /**
+   * Sends the checks and records asked for in this turn of the event loop once it is over: deliveries of a socket
+   * read, and outcomes that arrived together, become one script call each, both in one write to Redis (on this
+   * machine a write to a socket costs more than the script's work).
+   */
+  #askAfterTurn(): void {
+    if (this.#turn !== undefined) return;
+    this.#turn = setImmediate(() => {
+      this.#turn = undefined;
+      if (this.#claiming.length > 0) void this.#claimTurn();
+      if (this.#finishing.length > 0) void this.#finishTurn();
     });
   }
 
@@ -316,10 +331,8 @@ export class CompletionRecords {
       return;
     }
     await new Promise<void>((done) => {
-      // Outcomes of a turn (a sandbox's results often arrive together) are written in one call once it is over.
-      if (this.#finishing.push({ record: key, claim, value: JSON.stringify(record), ttlMs: this.ttlMs(envelope.task), done }) === 1) {
-        setImmediate(() => void this.#finishTurn());
-      }
+      this.#finishing.push({ record: key, claim, value: JSON.stringify(record), ttlMs: this.ttlMs(envelope.task), done });
+      this.#askAfterTurn();
     });
   }
 
