@@ -25,7 +25,7 @@ async function rawFloor(amqpUrl: string): Promise<number> {
   const consumer = await connection.createChannel();
   const queue = `${randomPrefix('floor')}.q`;
   await publisher.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  await consumer.prefetch(8); // the same prefetch the worker uses at concurrency 2
+  await consumer.prefetch(32); // the same prefetch the worker uses at concurrency 2 (NIGHTSHIFT_WORKER_PREFETCH: 16 a sandbox)
   const started = performance.now();
   let acked = 0;
   const consumed = new Promise<void>((resolve) => {

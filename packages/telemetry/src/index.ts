@@ -1,6 +1,7 @@
 export { startTelemetry, DEFAULT_METRICS_PORT, type Telemetry, type TelemetryOptions } from './telemetry.ts';
 export { startCommandTracing, type StopCommandTracing } from './command-tracing.ts';
 export { createLogger, type LoggerOptions, type LogDestination } from './logger.ts';
+export { createJsonLogger } from './json-logger.ts';
 export { redact, DEFAULT_REDACT_KEYS, type RedactOptions } from './redact.ts';
 export { injectTraceContext, extractTraceContext, replaceTraceContext } from './propagation.ts';
 export { traceIdOf } from './trace-id.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
-import { context, createLogger, startTelemetry, trace, type LoggerOptions, type Telemetry } from '@nightshift/telemetry';
+import { context, createJsonLogger, createLogger, startTelemetry, trace, type LoggerOptions, type Telemetry } from '@nightshift/telemetry';
 
 /** A logger writing into memory, and its lines parsed. */
 function capture(options: Omit<LoggerOptions, 'destination'>) {
@@ -43,6 +43,23 @@ test('a line written inside an active span carries its trace_id and span_id', ()
   assert.equal(line?.trace_id, traceId);
   assert.equal(line?.span_id, spanId);
   assert.equal(line?.trace_flags, '01');
+});
+
+test('the JSON logger of a sandbox: ids it is given are bound, an active span is not read, secrets are redacted all the same', () => {
+  const raw: string[] = [];
+  const logger = createJsonLogger({ service: 'worker', redactValues: ['hunter2'], destination: { write: (line: string) => void raw.push(line) } });
+  const span = telemetry.tracer.startSpan('process send-report');
+  context.with(trace.setSpan(context.active(), span), () => {
+    logger.info('not bound');
+    logger.child({ trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16) }).warn({ password: 'x', note: 'hunter2 said' }, 'bound');
+  });
+  span.end();
+  const [free, bound] = raw.map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.equal(free?.trace_id, undefined, 'no span read from the context');
+  assert.equal(free?.service, 'worker');
+  assert.deepEqual([bound?.trace_id, bound?.span_id], ['a'.repeat(32), 'b'.repeat(16)]);
+  assert.ok(!raw.join('').includes('hunter2') && bound?.password !== 'x', raw.join(''));
+  assert.throws(() => createJsonLogger({ service: 'w', level: 'loud' }), /createJsonLogger: level "loud" must be one of/);
 });
 
 test('secrets by key name, by configured value and in URLs never reach the output', () => {

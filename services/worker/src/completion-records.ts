@@ -46,18 +46,32 @@ export type ClaimVerdict =
   | { readonly state: 'held'; readonly holder: string; readonly leaseLeftMs: number }
   | { readonly state: 'unchecked' };
 
-// One round trip each. KEYS: the record, the claim. The claim's value is its holder (worker name # instance).
+// One round trip for the deliveries of a turn. KEYS: a record and its claim, for each delivery. ARGV: the holder
+// (worker name # instance), the lease. One answer for each: {1, record}, {2, holder, lease left}, or {0} (claimed).
 const CLAIM_SCRIPT = `
-local done = redis.call('GET', KEYS[1])
-if done then return {1, done} end
-local holder = redis.call('GET', KEYS[2])
-if holder and holder ~= ARGV[1] then return {2, holder, redis.call('PTTL', KEYS[2])} end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-return {0}`;
-// The record written and the claim let go together: no moment where neither says the attempt is taken.
+local answers = {}
+for i = 1, #KEYS, 2 do
+  local done = redis.call('GET', KEYS[i])
+  if done then
+    answers[#answers + 1] = {1, done}
+  else
+    local holder = redis.call('GET', KEYS[i + 1])
+    if holder and holder ~= ARGV[1] then
+      answers[#answers + 1] = {2, holder, redis.call('PTTL', KEYS[i + 1])}
+    else
+      redis.call('SET', KEYS[i + 1], ARGV[1], 'PX', ARGV[2])
+      answers[#answers + 1] = {0}
+    end
+  end
+end
+return answers`;
+// The record written and the claim let go together: no moment where neither says the attempt is taken. For the
+// outcomes of a turn at once. KEYS: a record and its claim, for each. ARGV: the holder, then each record and its expiry.
 const FINISH_SCRIPT = `
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+for i = 1, #KEYS, 2 do
+  redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ARGV[i + 2])
+  if redis.call('GET', KEYS[i + 1]) == ARGV[1] then redis.call('DEL', KEYS[i + 1]) end
+end
 return 1`;
 const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -72,8 +86,8 @@ end
 return lost`;
 
 interface ClaimCommands {
-  nightshiftClaim(record: string, claim: string, holder: string, leaseMs: number): Promise<[number, string?, number?]>;
-  nightshiftFinish(record: string, claim: string, value: string, ttlMs: number, holder: string): Promise<number>;
+  nightshiftClaim(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<[number, string?, number?]>>;
+  nightshiftFinish(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
   nightshiftRelease(claim: string, holder: string): Promise<number>;
   nightshiftRenew(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<string[]>;
 }
@@ -149,6 +163,10 @@ export class CompletionRecords {
   /** What the log last said: `undefined` until the first connection or failure. */
   #reachable: boolean | undefined;
   #restUntil = 0;
+  /** Claims and records asked for in this turn of the event loop: each kind goes to Redis as one script call. */
+  readonly #claiming: Array<{ readonly record: string; readonly claim: string; readonly answer: (verdict: ClaimVerdict) => void }> = [];
+  #turn: NodeJS.Immediate | undefined;
+  readonly #finishing: Array<{ readonly record: string; readonly claim: string; readonly value: string; readonly ttlMs: number; readonly done: () => void }> = [];
 
   constructor(options: CompletionRecordsOptions) {
     this.#redisUrl = options.redisUrl === undefined ? '' : redactUrl(options.redisUrl);
@@ -183,8 +201,8 @@ export class CompletionRecords {
       enableAutoPipelining: true,
       connectionName: 'nightshift-worker',
     }) as Redis & ClaimCommands;
-    this.#redis.defineCommand('nightshiftClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT });
-    this.#redis.defineCommand('nightshiftFinish', { numberOfKeys: 2, lua: FINISH_SCRIPT });
+    this.#redis.defineCommand('nightshiftClaim', { lua: CLAIM_SCRIPT });
+    this.#redis.defineCommand('nightshiftFinish', { lua: FINISH_SCRIPT });
     this.#redis.defineCommand('nightshiftRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     this.#redis.defineCommand('nightshiftRenew', { lua: RENEW_SCRIPT });
     this.#renewal = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#leaseMs / 3)));
@@ -244,18 +262,46 @@ export class CompletionRecords {
       return { state: 'unchecked' };
     }
     const claim = this.#keys.running(envelope.id, envelope.attempt);
+    return new Promise((answer) => {
+      this.#claiming.push({ record: key, claim, answer });
+      this.#askAfterTurn();
+    });
+  }
+
+  /**
+   * Sends the checks and records asked for in this turn of the event loop once it is over: deliveries of a socket
+   * read, and outcomes that arrived together, become one script call each, both in one write to Redis (on this
+   * machine a write to a socket costs more than the script's work).
+   */
+  #askAfterTurn(): void {
+    if (this.#turn !== undefined) return;
+    this.#turn = setImmediate(() => {
+      this.#turn = undefined;
+      if (this.#claiming.length > 0) void this.#claimTurn();
+      if (this.#finishing.length > 0) void this.#finishTurn();
+    });
+  }
+
+  async #claimTurn(): Promise<void> {
+    const batch = this.#claiming.splice(0);
+    const redis = this.#redis as Redis & ClaimCommands;
     try {
-      const [verdict, value, leaseLeftMs] = await this.#redis.nightshiftClaim(key, claim, this.#holder, this.#leaseMs);
+      const answers = await redis.nightshiftClaim(batch.length * 2, ...batch.flatMap((b) => [b.record, b.claim]), this.#holder, this.#leaseMs);
       this.#reached();
-      if (verdict === 1) return { state: 'finished', record: readRecord(value ?? '') };
-      if (verdict === 2) return { state: 'held', holder: value ?? 'unknown', leaseLeftMs: Math.max(0, Number(leaseLeftMs ?? 0)) };
-      this.#claims.add(claim);
-      return { state: 'claimed' };
+      batch.forEach(({ claim, answer }, i) => {
+        const [verdict, value, leaseLeftMs] = answers[i] ?? [0];
+        if (verdict === 1) answer({ state: 'finished', record: readRecord(value ?? '') });
+        else if (verdict === 2) answer({ state: 'held', holder: value ?? 'unknown', leaseLeftMs: Math.max(0, Number(leaseLeftMs ?? 0)) });
+        else {
+          this.#claims.add(claim);
+          answer({ state: 'claimed' });
+        }
+      });
     } catch (error) {
-      // It may have been taken all the same (a reply lost to the timeout): renewed and let go like one that was.
-      this.#claims.add(claim);
-      this.#failed('check', error);
-      return { state: 'unchecked' };
+      // They may have been taken all the same (a reply lost to the timeout): renewed and let go like ones that were.
+      for (const { claim } of batch) this.#claims.add(claim);
+      this.#failed('check', error, batch.length);
+      for (const { answer } of batch) answer({ state: 'unchecked' });
     }
   }
 
@@ -284,12 +330,22 @@ export class CompletionRecords {
       this.#skipped.add(1, { operation: 'write' });
       return;
     }
+    await new Promise<void>((done) => {
+      this.#finishing.push({ record: key, claim, value: JSON.stringify(record), ttlMs: this.ttlMs(envelope.task), done });
+      this.#askAfterTurn();
+    });
+  }
+
+  async #finishTurn(): Promise<void> {
+    const batch = this.#finishing.splice(0);
+    const redis = this.#redis as Redis & ClaimCommands;
     try {
-      await this.#redis.nightshiftFinish(key, claim, JSON.stringify(record), this.ttlMs(envelope.task), this.#holder);
+      await redis.nightshiftFinish(batch.length * 2, ...batch.flatMap((b) => [b.record, b.claim]), this.#holder, ...batch.flatMap((b) => [b.value, b.ttlMs]));
       this.#reached();
     } catch (error) {
-      this.#failed('write', error);
+      this.#failed('write', error, batch.length);
     }
+    for (const { done } of batch) done();
   }
 
   /** Closes the Redis connection, once no check or write is under way. */
@@ -325,8 +381,8 @@ export class CompletionRecords {
     return this.#redis?.status === 'ready' && Date.now() >= this.#restUntil;
   }
 
-  #failed(operation: 'check' | 'write', error: unknown): void {
-    this.#skipped.add(1, { operation });
+  #failed(operation: 'check' | 'write', error: unknown, count = 1): void {
+    this.#skipped.add(count, { operation });
     // A connection that looks fine but does not answer: leave it alone a moment rather than make every task wait.
     this.#restUntil = Date.now() + REST_MS;
     this.#unreachable(`a ${operation} failed: ${(error as Error).message}`);

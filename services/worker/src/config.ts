@@ -1,7 +1,7 @@
 import { ConfigProblems, HEARTBEAT, readCoreConfig, type NightshiftConfig } from '@nightshift/core';
 import type { PoolBounds } from './pool-control.ts';
 import {
-  COMPLETION_LEASE, COMPLETION_RECORDS, COMPLETION_TIMEOUT, COMPLETION_TTL, CONSUMER_TIMEOUT, WORKER_AUTOSCALE, WORKER_AUTOSCALE_KEEPALIVE, WORKER_CONCURRENCY, WORKER_GRACE,
+  COMPLETION_LEASE, COMPLETION_RECORDS, COMPLETION_TIMEOUT, COMPLETION_TTL, CONSUMER_TIMEOUT, WORKER_AUTOSCALE, WORKER_AUTOSCALE_KEEPALIVE, WORKER_CONCURRENCY, WORKER_GRACE, WORKER_PREFETCH,
 } from './settings.ts';
 
 /** The worker's metrics port unless `NIGHTSHIFT_METRICS_PORT` says otherwise. */
@@ -16,6 +16,8 @@ export interface WorkerConfig {
   readonly autoscale: PoolBounds | undefined;
   /** `NIGHTSHIFT_WORKER_AUTOSCALE_KEEPALIVE`. Default: `30s`. */
   readonly autoscaleKeepaliveMs: number;
+  /** `NIGHTSHIFT_WORKER_PREFETCH`: messages each consumer holds per sandbox of the starting pool. Default: 16. */
+  readonly prefetchPerSandbox: number;
   /** `NIGHTSHIFT_WORKER_GRACE`. Default: `30s`. */
   readonly graceMs: number;
   /** `NIGHTSHIFT_HEARTBEAT`. Default: `5s`. */
@@ -46,6 +48,7 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
     concurrency: collected.read(WORKER_CONCURRENCY),
     autoscale: collected.read(WORKER_AUTOSCALE),
     autoscaleKeepaliveMs: collected.read(WORKER_AUTOSCALE_KEEPALIVE),
+    prefetchPerSandbox: collected.read(WORKER_PREFETCH),
     graceMs: collected.read(WORKER_GRACE),
     heartbeatMs: collected.read(HEARTBEAT),
     consumerTimeoutMs: collected.read(CONSUMER_TIMEOUT),

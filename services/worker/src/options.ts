@@ -46,8 +46,13 @@ export interface WorkerOptions {
   /** The bounds the pool follows the load within from the start, or `undefined`: a fixed pool until the `autoscale` control. */
   readonly autoscale: PoolBounds | undefined;
   readonly autoscaleKeepaliveMs: number;
-  /** The largest pool the consumers can feed: their prefetch is twice it (each sandbox holds two places), fixed while they consume. */
+  /** The largest pool the consumers can feed: their prefetch is at least twice it (each sandbox holds two places), fixed while they consume. */
   readonly largestPool: number;
+  /**
+   * Messages each consumer holds (its prefetch): `NIGHTSHIFT_WORKER_PREFETCH` per sandbox of the starting pool, and
+   * at least the places of the largest pool (2 a sandbox).
+   */
+  readonly prefetch: number;
   readonly pool: PoolKind;
   readonly graceMs: number;
   readonly name: string;
@@ -109,6 +114,8 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, con
   if (autoscale !== undefined && (concurrency < autoscale.min || concurrency > autoscale.max)) {
     throw new ConfigError(`--concurrency: ${concurrency} is outside --autoscale ${autoscale.max},${autoscale.min} (the pool starts within its bounds; leave --concurrency out to start at the minimum)`, { field: 'concurrency' });
   }
+  // Without --autoscale, twice the starting size: the bounds manual grows (and a later autoscale) stay within.
+  const largestPool = Math.max(2 * concurrency, autoscale?.max ?? 0);
   const autoscaleKeepaliveMs = input.autoscaleKeepalive === undefined ? config.autoscaleKeepaliveMs : parseDuration(input.autoscaleKeepalive, 'autoscaleKeepalive');
   const pool = input.pool ?? 'threads';
   if (pool !== 'threads' && pool !== 'inline') throw new ConfigError(`--pool: ${JSON.stringify(pool)} must be "threads" or "inline"`, { field: 'pool' });
@@ -144,8 +151,8 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, con
     concurrency,
     autoscale: autoscale === undefined ? undefined : Object.freeze({ ...autoscale }),
     autoscaleKeepaliveMs,
-    // Without --autoscale, twice the starting size: the bounds manual grows (and a later autoscale) stay within.
-    largestPool: Math.max(2 * concurrency, autoscale?.max ?? 0),
+    largestPool,
+    prefetch: Math.max(2 * largestPool, concurrency * config.prefetchPerSandbox),
     pool,
     graceMs: input.grace === undefined ? config.graceMs : parseDuration(input.grace, '--grace'),
     name: input.name ?? `worker@${hostname()}:${process.pid}`,

@@ -44,7 +44,7 @@ export interface PoolBounds {
 
 /**
  * The default bounds: from 1 to twice the starting concurrency, the most the worker's consumers can feed (their
- * prefetch, 4× the starting concurrency, is fixed while they consume; each sandbox takes 2 places).
+ * prefetch, fixed while they consume, holds at least the 2 places of each sandbox of that pool).
  */
 export function defaultPoolBounds(concurrency: number): PoolBounds {
   return { min: 1, max: 2 * concurrency };

@@ -2,14 +2,16 @@
 // waits for it; then runs the tasks it is sent one at a time, in order, and answers each with one message.
 import { parentPort, workerData } from 'node:worker_threads';
 import { deserializeError, loadApp, type Logger } from '@nightshift/core';
-import { createLogger } from '@nightshift/telemetry/logger';
+// Not '@nightshift/telemetry/logger': no OpenTelemetry here (nothing traces in a sandbox); a task's lines carry its
+// attempt's trace and span ids, passed with the task as plain ids.
+import { createJsonLogger } from '@nightshift/telemetry/json-logger';
 import { runTask, type SandboxJob } from './run-task.ts';
 import type { FromSandbox, SandboxData, ToSandbox } from './sandbox-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('sandbox-entry.ts runs in a worker thread only');
 const { appPath, logLevel } = workerData as SandboxData;
-const log = createLogger({ service: 'worker', level: logLevel });
+const log = createJsonLogger({ service: 'worker', level: logLevel });
 const app = await loadApp(appPath);
 
 const waiting: SandboxJob[] = [];
@@ -19,7 +21,7 @@ const say = (message: FromSandbox) => port.postMessage(message);
 port.on('message', (message: ToSandbox) => {
   switch (message.type) {
     case 'run':
-      waiting.push(message.job);
+      waiting.push(...message.jobs);
       if (!running) void runWaiting();
       return;
     case 'abort':

@@ -1,6 +1,8 @@
 // What the worker's main thread and a thread sandbox say to each other, over the thread's own port.
-// One message per task each way: `run` there, `done` back. A sandbox holds at most one task ready behind
-// the one it runs, and starts it the moment the first ends, so it never waits for the main thread.
+// `run` there (the tasks placed in one turn of the main thread: at most two, the one to run and the one ready
+// behind it), `done` back for each. A sandbox starts its ready task the moment the one before ends, so it never
+// waits for the main thread; a message fewer a task is a wake-up of the thread fewer, which costs more than the
+// message.
 import type { SerializedError } from '@nightshift/core';
 import type { SandboxJob, SandboxResult } from './run-task.ts';
 import type { TaskProgress } from './task-progress.ts';
@@ -14,8 +16,8 @@ export interface SandboxData {
 
 /** Main thread → sandbox. */
 export type ToSandbox =
-  /** Run this after the task running now (at once if none). */
-  | { readonly type: 'run'; readonly job: SandboxJob }
+  /** Run these, in order, after the task running now (at once if none). */
+  | { readonly type: 'run'; readonly jobs: readonly SandboxJob[] }
   /** Abort `ctx.signal` of the task with this id, if it is running (soft limit). */
   | { readonly type: 'abort'; readonly id: string; readonly reason: SerializedError }
   /** Forget the task with this id if it has not started (revoked or stopped while it waited). */

@@ -92,8 +92,9 @@ export class SandboxThread {
     return this.#ready && !this.#gone;
   }
 
-  run(job: SandboxJob): void {
-    this.#send({ type: 'run', job });
+  /** Queues tasks to run one after another, in one message. */
+  run(jobs: readonly SandboxJob[]): void {
+    this.#send({ type: 'run', jobs });
   }
 
   abort(id: string, reason: SerializedError): void {

@@ -24,6 +24,12 @@ export const WORKER_AUTOSCALE_KEEPALIVE = defineSetting({
   parse: parsers.duration(1_000), default: '30s',
 });
 
+export const WORKER_PREFETCH = defineSetting({
+  name: 'NIGHTSHIFT_WORKER_PREFETCH',
+  description: 'messages each of the worker\'s consumers holds per sandbox of its starting pool (Celery\'s prefetch multiplier), and never fewer than 2 for each sandbox of the largest pool it can grow to (one running, one ready): more drains short tasks faster, the rest on their way while the sandboxes run; 2 suits long tasks shared by several workers (a message held by a busy worker waits there while another is idle)',
+  parse: parsers.wholeNumber(2, 1024), default: '16',
+});
+
 export const CONSUMER_TIMEOUT = defineSetting({
   name: 'NIGHTSHIFT_CONSUMER_TIMEOUT', description: 'RabbitMQ\'s `consumer_timeout`; the worker refuses hard time limits that reach it',
   parse: parsers.duration(), default: '30m',
@@ -55,5 +61,5 @@ export const COMPLETION_LEASE = defineSetting({
 
 /** Every setting the worker reads: the shared ones and its own. */
 export const WORKER_SETTINGS: readonly AnySetting[] = combineSettings(CORE_SETTINGS, [
-  WORKER_GRACE, WORKER_CONCURRENCY, WORKER_AUTOSCALE, WORKER_AUTOSCALE_KEEPALIVE, CONSUMER_TIMEOUT, HEARTBEAT, COMPLETION_RECORDS, COMPLETION_TTL, COMPLETION_TIMEOUT, COMPLETION_LEASE,
+  WORKER_GRACE, WORKER_CONCURRENCY, WORKER_AUTOSCALE, WORKER_AUTOSCALE_KEEPALIVE, WORKER_PREFETCH, CONSUMER_TIMEOUT, HEARTBEAT, COMPLETION_RECORDS, COMPLETION_TTL, COMPLETION_TIMEOUT, COMPLETION_LEASE,
 ]);

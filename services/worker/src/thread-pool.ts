@@ -6,6 +6,12 @@ import type { TaskProgress } from './task-progress.ts';
 
 /** How long a sandbox that failed to load the app waits before the next is spawned (an app that throws on import). */
 const RESPAWN_AFTER_FAILED_LOAD_MS = 1_000;
+/**
+ * How long after the pool is ready, or after its spare took a killed sandbox's place, a new spare is spawned. A
+ * thread loading the app keeps a core busy for a while: first the pool's first tasks, or the task that moved to
+ * the spare, have it (on a 2-core machine, a spare spawned at once delayed the moved task's start by a few ms).
+ */
+const SPARE_AFTER_MS = 250;
 
 /** One task given to the pool, from `start` until its outcome. */
 class Assignment {
@@ -81,6 +87,8 @@ export class ThreadPool implements SandboxPool {
   readonly #pending: Assignment[] = [];
   readonly #events: SandboxThreadEvents;
   #closed = false;
+  #dispatchSoon: NodeJS.Immediate | undefined;
+  #spareSoon: NodeJS.Timeout | undefined;
   readonly #ready: Promise<void>;
 
   constructor(size: number, options: SandboxThreadOptions, log: Logger) {
@@ -96,7 +104,7 @@ export class ThreadPool implements SandboxPool {
       ready: (thread) => {
         if (this.#place(thread) && ++readyCount === size) {
           allReady();
-          this.#spare ??= this.#spawn();
+          this.#spawnSpareSoon();
         }
         this.#dispatch();
       },
@@ -122,7 +130,7 @@ export class ThreadPool implements SandboxPool {
   start(job: SandboxJob, onProgress?: (progress: TaskProgress) => void): SandboxRun {
     const assignment = new Assignment(job, this, onProgress);
     this.#pending.push(assignment);
-    this.#dispatch();
+    this.#dispatchAfterTurn();
     return assignment.run;
   }
 
@@ -162,6 +170,8 @@ export class ThreadPool implements SandboxPool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearImmediate(this.#dispatchSoon);
+    clearTimeout(this.#spareSoon);
     const threads = [...this.#active.map((p) => p.thread), ...(this.#spare ? [this.#spare] : [])];
     for (const place of this.#active.splice(0)) {
       for (const assignment of [place.current, place.next]) assignment?.settle({ killed: true });
@@ -169,6 +179,15 @@ export class ThreadPool implements SandboxPool {
     for (const assignment of this.#pending.splice(0)) assignment.settle({ killed: true });
     this.#spare = undefined;
     await Promise.all(threads.map((t) => t.terminate()));
+  }
+
+  #spawnSpareSoon(): void {
+    if (this.#spareSoon !== undefined || this.#closed) return;
+    this.#spareSoon = setTimeout(() => {
+      this.#spareSoon = undefined;
+      if (!this.#closed) this.#spare ??= this.#spawn();
+    }, SPARE_AFTER_MS);
+    this.#spareSoon.unref();
   }
 
   #spawn(): SandboxThread {
@@ -179,10 +198,22 @@ export class ThreadPool implements SandboxPool {
     return this.#active.find((p) => p.thread === thread);
   }
 
+  /**
+   * Places waiting assignments once this turn of the event loop is over: the outcomes of a turn (a sandbox's
+   * `done` messages often arrive together) free places together, and a sandbox gets its new tasks in one message.
+   */
+  #dispatchAfterTurn(): void {
+    this.#dispatchSoon ??= setImmediate(() => {
+      this.#dispatchSoon = undefined;
+      this.#dispatch();
+    });
+  }
+
   #dispatch(): void {
+    const sent = new Map<SandboxThread, SandboxJob[]>();
     while (this.#pending.length > 0) {
       const place = this.#active.find((p) => p.thread.ready && !p.current) ?? this.#active.find((p) => p.thread.ready && !p.next);
-      if (!place) return;
+      if (!place) break;
       const assignment = this.#pending.shift() as Assignment;
       assignment.thread = place.thread;
       if (place.current) {
@@ -191,8 +222,11 @@ export class ThreadPool implements SandboxPool {
         place.current = assignment;
         assignment.start();
       }
-      place.thread.run(assignment.job);
+      const jobs = sent.get(place.thread);
+      if (jobs) jobs.push(assignment.job);
+      else sent.set(place.thread, [assignment.job]);
     }
+    for (const [thread, jobs] of sent) thread.run(jobs);
   }
 
   #done(thread: SandboxThread, id: string, result: SandboxResult): void {
@@ -212,7 +246,7 @@ export class ThreadPool implements SandboxPool {
         return;
       }
     }
-    this.#dispatch();
+    this.#dispatchAfterTurn();
   }
 
   #dropped(thread: SandboxThread, id: string): void {
@@ -251,9 +285,10 @@ export class ThreadPool implements SandboxPool {
       }, RESPAWN_AFTER_FAILED_LOAD_MS).unref();
     } else if (this.#spare) {
       this.#active.push({ thread: this.#spare, current: undefined, next: undefined });
-      // The waiting task goes to the spare before a new spare is spawned: spawning takes a while, even here.
+      this.#spare = undefined;
+      // The waiting task goes to the spare at once; the new spare follows once it is under way.
       this.#dispatch();
-      this.#spare = this.#spawn();
+      this.#spawnSpareSoon();
     } else {
       this.#active.push({ thread: this.#spawn(), current: undefined, next: undefined });
     }

@@ -393,9 +393,11 @@ export class Worker {
 
   async #consume(queue: string): Promise<void> {
     const { options } = this;
-    // Prefetch beyond the slots so the next task is at hand; waiting ones are the worker's "reserved".
+    // Prefetch well beyond the slots: a message spends longer on its way (RabbitMQ's delivery, the completion check,
+    // then the record and the ack) than in a sandbox running a short task, so the sandboxes' next tasks must already
+    // be on their way while they run. Waiting ones are the worker's "reserved".
     this.#consumers.set(queue, await consumeTasks(this.#broker, queue, (task) => this.#track(this.#receive(task)), {
-      prefetch: 2 * options.largestPool,
+      prefetch: options.prefetch,
       worker: options.name,
       onDeadLetter: (dead) => {
         this.#metrics.deadLetters.add(1, { reason: dead.reason, task: dead.envelope?.task ?? 'unknown' });
@@ -456,7 +458,7 @@ export class Worker {
     return {
       get poolSize() { return worker.#poolSize; },
       get bounds() { return worker.#bounds; },
-      // Consumers hold twice this many (RabbitMQ keeps a consumer's prefetch), and each sandbox 2 places.
+      // Consumers hold at least twice this many (RabbitMQ keeps a consumer's prefetch), and each sandbox 2 places.
       largestPool: this.options.largestPool,
       get queues() { return [...worker.#consumers.keys()]; },
       shutdown: (reason) => {

@@ -7,9 +7,10 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import type { TaskEnvelope } from '@nightshift/core';
 import { buildEnvelope, EventPublisher, sendEnvelope, type LifecycleEvent } from '@nightshift/broker';
-import { startTelemetry, type Telemetry } from '@nightshift/telemetry';
+import { metrics, startTelemetry, type Telemetry } from '@nightshift/telemetry';
 import { closeConnections, connectionsNamed, eventually } from '@nightshift/test-helpers';
 import { completionKeys } from '@nightshift/worker';
+import { CompletionRecords } from '../src/completion-records.ts';
 import { flaky, ledger } from './fixtures/app.ts';
 import { harness, type Harness } from './support.ts';
 
@@ -142,4 +143,34 @@ test('a lost connection: the running attempt finishes here, and its copy that Ra
   await h.waitForEvent(eventOf('task.succeeded', id));
   assert.equal(h.events.filter(eventOf('task.succeeded', id)).length, 1);
   assert.equal(await suppressed('ledger', 'in_flight'), before + 1);
+});
+
+test('checks asked in one turn go to Redis together and each gets its own verdict; records written together each keep theirs', async () => {
+  const prefix = `batch-${randomUUID().slice(0, 8)}`;
+  const keys = completionKeys(prefix);
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  const records = new CompletionRecords({
+    redisUrl: h.config.redisUrl, prefix, worker: 'batch-worker', tasks: new Map(), ttlFloorMs: 60_000, shortestRetryStepMs: 1_000,
+    timeoutMs: 2_000, leaseMs: 15_000, log: quiet, meter: metrics.getMeter('batch-test'),
+  });
+  await records.connect();
+  try {
+    const [finished, held, free] = [1, 2, 3].map(() => buildEnvelope(undefined, ledger, [0, 'unused'], {}, 'test'));
+    if (!finished || !held || !free) throw new Error('three envelopes');
+    await redis.set(keys.attempt(finished.id, 1), JSON.stringify({ outcome: 'succeeded', worker: 'elsewhere', at: new Date().toISOString() }), 'PX', 60_000);
+    await redis.set(keys.running(held.id, 1), 'other-worker#1', 'PX', 60_000);
+    const verdicts = await Promise.all([records.claim(finished), records.claim(held), records.claim(free)]);
+    assert.deepEqual(verdicts.map((v) => v.state), ['finished', 'held', 'claimed']);
+    assert.equal(verdicts[1]?.state === 'held' && verdicts[1].holder, 'other-worker#1');
+    assert.equal(await redis.get(keys.running(free.id, 1)), records.holder, 'the free one is claimed for this worker');
+    await Promise.all([records.record(free, 'succeeded'), records.record(held, 'retried')]);
+    assert.equal((JSON.parse(await redis.get(keys.attempt(free.id, 1)) ?? '{}') as { outcome?: string }).outcome, 'succeeded');
+    assert.equal((JSON.parse(await redis.get(keys.attempt(held.id, 1)) ?? '{}') as { outcome?: string }).outcome, 'retried');
+    assert.equal(await redis.get(keys.running(free.id, 1)), null, 'its claim let go with the record');
+    assert.equal(await redis.get(keys.running(held.id, 1)), 'other-worker#1', 'another worker\'s claim is not this worker\'s to let go');
+  } finally {
+    await records.close();
+    const left = await redis.keys(`${prefix}:*`);
+    if (left.length > 0) await redis.del(...left);
+  }
 });

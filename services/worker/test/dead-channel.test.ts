@@ -49,7 +49,7 @@ test('a lost connection: the prefetched tasks not started are not started from t
   harnesses.push(h);
   const name = `dead-channel-${randomUUID().slice(0, 8)}`;
   const concurrency = 2;
-  // Prefetch is 4 × concurrency: two running, two ready in their sandboxes, four waiting for a place.
+  // All within the prefetch: two running, two ready in their sandboxes, four waiting for a place.
   const count = concurrency * 4;
   const marker = h.marker('ledger');
   const ids: string[] = [];
