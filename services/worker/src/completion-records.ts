@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Backoff, formatDuration, redactUrl, runHorizonMs, type Logger, type ResolvedTaskSettings, type TaskEnvelope } from '@nightshift/core';
 import { ValueType, type Counter, type Meter, type ObservableGauge, type ObservableCallback } from '@nightshift/telemetry';
+import { defineRescueCommands, readRescued, rescueKeys, rescueMember, type RescueCommands, type RescuedMessage } from './retry-rescue-keys.ts';
 
 /** How a finished attempt ended: the outcomes that are durable before its message is acked. */
 export type FinishedOutcome = 'succeeded' | 'retried' | 'dead_lettered';
@@ -46,8 +47,14 @@ export type ClaimVerdict =
   | { readonly state: 'held'; readonly holder: string; readonly leaseLeftMs: number }
   | { readonly state: 'unchecked' };
 
-// One round trip each. KEYS: the record, the claim. The claim's value is its holder (worker name # instance).
+// One round trip each. KEYS: the record, the claim, and the rescue entries of its queue (retry-rescue.ts). The
+// claim's value is its holder (worker name # instance). A retry that arrived is no longer waited for: its rescue
+// entry (ARGV[3], empty for a first attempt) goes whatever the verdict.
 const CLAIM_SCRIPT = `
+if ARGV[3] ~= '' then
+  redis.call('ZREM', KEYS[3], ARGV[3])
+  redis.call('HDEL', KEYS[4], ARGV[3])
+end
 local done = redis.call('GET', KEYS[1])
 if done then return {1, done} end
 local holder = redis.call('GET', KEYS[2])
@@ -71,8 +78,8 @@ for _, key in ipairs(KEYS) do
 end
 return lost`;
 
-interface ClaimCommands {
-  nightshiftClaim(record: string, claim: string, holder: string, leaseMs: number): Promise<[number, string?, number?]>;
+interface ClaimCommands extends RescueCommands {
+  nightshiftClaim(record: string, claim: string, due: string, bodies: string, holder: string, leaseMs: number, member: string): Promise<[number, string?, number?]>;
   nightshiftFinish(record: string, claim: string, value: string, ttlMs: number, holder: string): Promise<number>;
   nightshiftRelease(claim: string, holder: string): Promise<number>;
   nightshiftRenew(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<string[]>;
@@ -138,6 +145,7 @@ export class CompletionRecords {
   readonly #claims = new Set<string>();
   #renewal: NodeJS.Timeout | undefined;
   readonly #keys: CompletionKeys;
+  readonly #prefix: string;
   readonly #worker: string;
   readonly #ttlMs: ReadonlyMap<string, number>;
   readonly #ttlFloorMs: number;
@@ -153,6 +161,7 @@ export class CompletionRecords {
   constructor(options: CompletionRecordsOptions) {
     this.#redisUrl = options.redisUrl === undefined ? '' : redactUrl(options.redisUrl);
     this.#keys = completionKeys(options.prefix);
+    this.#prefix = options.prefix;
     this.#worker = options.worker;
     this.#holder = `${options.worker}#${randomUUID().slice(0, 8)}`;
     this.#leaseMs = options.leaseMs;
@@ -183,7 +192,8 @@ export class CompletionRecords {
       enableAutoPipelining: true,
       connectionName: 'nightshift-worker',
     }) as Redis & ClaimCommands;
-    this.#redis.defineCommand('nightshiftClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT });
+    this.#redis.defineCommand('nightshiftClaim', { numberOfKeys: 4, lua: CLAIM_SCRIPT });
+    defineRescueCommands(this.#redis);
     this.#redis.defineCommand('nightshiftFinish', { numberOfKeys: 2, lua: FINISH_SCRIPT });
     this.#redis.defineCommand('nightshiftRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     this.#redis.defineCommand('nightshiftRenew', { lua: RENEW_SCRIPT });
@@ -245,7 +255,9 @@ export class CompletionRecords {
     }
     const claim = this.#keys.running(envelope.id, envelope.attempt);
     try {
-      const [verdict, value, leaseLeftMs] = await this.#redis.nightshiftClaim(key, claim, this.#holder, this.#leaseMs);
+      const rescue = rescueKeys(this.#prefix, envelope.queue);
+      const member = envelope.attempt > 1 ? rescueMember(envelope) : '';
+      const [verdict, value, leaseLeftMs] = await this.#redis.nightshiftClaim(key, claim, rescue.due, rescue.bodies, this.#holder, this.#leaseMs, member);
       this.#reached();
       if (verdict === 1) return { state: 'finished', record: readRecord(value ?? '') };
       if (verdict === 2) return { state: 'held', holder: value ?? 'unknown', leaseLeftMs: Math.max(0, Number(leaseLeftMs ?? 0)) };
@@ -287,6 +299,53 @@ export class CompletionRecords {
     try {
       await this.#redis.nightshiftFinish(key, claim, JSON.stringify(record), this.ttlMs(envelope.task), this.#holder);
       this.#reached();
+    } catch (error) {
+      this.#failed('write', error);
+    }
+  }
+
+  /**
+   * Remembers that the retry `next` is on its way through the ladder, due at its `eta`, so that it is sent again
+   * if it has not started long after (retry-rescue.ts). Written once the retry is confirmed, before the failed
+   * attempt's record and ack; skipped (never thrown) when Redis is away: then only the ladder brings it back.
+   */
+  async expectRetry(next: TaskEnvelope, message: RescuedMessage): Promise<void> {
+    if (this.#redis === undefined || !this.#usable()) return;
+    const keys = rescueKeys(this.#prefix, next.queue);
+    try {
+      await this.#redis.nightshiftExpectRetry(keys.due, keys.bodies, Date.parse(next.eta ?? '') || Date.now(), rescueMember(next), JSON.stringify(message));
+    } catch (error) {
+      this.#failed('write', error);
+    }
+  }
+
+  /**
+   * Takes (atomically, so one worker has each) up to `limit` retries of `queue` that were due before `dueBefore`
+   * and have not started anywhere. Empty when Redis is off or away.
+   */
+  async takeOverdueRetries(queue: string, dueBefore: number, limit: number): Promise<Array<{ member: string; message: RescuedMessage }>> {
+    if (this.#redis === undefined || !this.#usable()) return [];
+    const keys = rescueKeys(this.#prefix, queue);
+    try {
+      const flat = await this.#redis.nightshiftTakeOverdue(keys.due, keys.bodies, dueBefore, limit);
+      const taken: Array<{ member: string; message: RescuedMessage }> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const message = readRescued(flat[i + 1] as string);
+        if (message !== undefined) taken.push({ member: flat[i] as string, message });
+      }
+      return taken;
+    } catch (error) {
+      this.#failed('check', error);
+      return [];
+    }
+  }
+
+  /** Puts back a retry taken by `takeOverdueRetries` whose resend failed, due at once. Never throws. */
+  async returnOverdueRetry(queue: string, member: string, message: RescuedMessage): Promise<void> {
+    if (this.#redis === undefined || !this.#usable()) return;
+    const keys = rescueKeys(this.#prefix, queue);
+    try {
+      await this.#redis.nightshiftExpectRetry(keys.due, keys.bodies, 0, member, JSON.stringify(message));
     } catch (error) {
       this.#failed('write', error);
     }
