@@ -5,8 +5,9 @@ import type { CompletionRecords } from './completion-records.ts';
 
 /** Marks a retry sent again by the rescue: a second copy of one the ladder still holds. */
 export const RESCUED_HEADER = 'x-nightshift-rescued';
-/** The most retries one sweep of one queue sends again. */
+/** The most retries one batch sends again at once, and the most batches per queue in one sweep. */
 const BATCH = 200;
+const MAX_BATCHES = 50;
 
 export interface RetryRescueOptions {
   readonly broker: Broker;
@@ -58,31 +59,42 @@ export class RetryRescue {
 
   /** One pass over this worker's queues; resolves with how many retries were sent again. Never throws. */
   async sweep(now = Date.now()): Promise<number> {
-    const { broker, completions, afterMs, log } = this.#options;
+    const { afterMs } = this.#options;
     let sent = 0;
     for (const queue of this.#options.queues()) {
-      const overdue = await completions.takeOverdueRetries(queue, now - afterMs, BATCH);
-      if (overdue.length === 0) continue;
-      let failed = 0;
-      await Promise.all(overdue.map(async ({ member, message }) => {
-        const id = member.slice(0, member.lastIndexOf(':'));
-        try {
-          await broker.publisher.publish(broker.names.tasks, queue, Buffer.from(message.body, 'base64'), {
-            messageId: id, type: message.task, contentType: 'application/json', persistent: true,
-            headers: { ...message.headers, [RESCUED_HEADER]: true },
-          });
-          this.#rescued.add(1, { task: message.task });
-          sent += 1;
-        } catch {
-          failed += 1;
-          await completions.returnOverdueRetry(queue, member, message);
-        }
-      }));
-      log.warn({ queue, rescued: overdue.length - failed, failed, afterMs },
-        `${overdue.length - failed} retries of queue ${queue} had not come back from the retry ladder ${formatDuration(afterMs)} past their time: sent again to the queue` +
-          ' (if the ladder\'s copies arrive later they are acknowledged without running; see the runbook: "Retry queue holds messages, none ready")' +
-          (failed > 0 ? `; ${failed} could not be sent and are tried again` : ''));
+      // Batch after batch while they come full: a ladder stuck for long can hold thousands.
+      for (let batch = 0; batch < MAX_BATCHES; batch++) {
+        const taken = await this.#rescueBatch(queue, now - afterMs);
+        sent += taken.sent;
+        if (!taken.full) break;
+      }
     }
     return sent;
+  }
+
+  /** Takes and sends one batch; `full`: as many as a batch takes were overdue and all were sent (look again). */
+  async #rescueBatch(queue: string, dueBefore: number): Promise<{ full: boolean; sent: number }> {
+    const { broker, completions, afterMs, log } = this.#options;
+    const overdue = await completions.takeOverdueRetries(queue, dueBefore, BATCH);
+    if (overdue.length === 0) return { full: false, sent: 0 };
+    let failed = 0;
+    await Promise.all(overdue.map(async ({ member, message }) => {
+      try {
+        await broker.publisher.publish(broker.names.tasks, queue, Buffer.from(message.body, 'base64'), {
+          messageId: member.slice(0, member.lastIndexOf(':')), type: message.task, contentType: 'application/json', persistent: true,
+          headers: { ...message.headers, [RESCUED_HEADER]: true },
+        });
+        this.#rescued.add(1, { task: message.task });
+      } catch {
+        failed += 1;
+        await completions.returnOverdueRetry(queue, member, message); // the next sweep tries it again
+      }
+    }));
+    const sent = overdue.length - failed;
+    log.warn({ queue, rescued: sent, failed, afterMs },
+      `${sent} retries of queue ${queue} had not come back from the retry ladder ${formatDuration(afterMs)} past their time: sent again to the queue` +
+        ' (if the ladder\'s copies arrive later they are acknowledged without running; see the runbook: "Retry queue holds messages, none ready")' +
+        (failed > 0 ? `; ${failed} could not be sent and are tried again` : ''));
+    return { full: overdue.length === BATCH && failed === 0, sent };
   }
 }
