@@ -92,7 +92,7 @@ export class RetryRescue {
     }));
     const sent = overdue.length - failed;
     log.warn({ queue, rescued: sent, failed, afterMs },
-      `${sent} retries of queue ${queue} had not come back from the retry ladder ${formatDuration(afterMs)} past their time: sent again to the queue` +
+      `${sent} ${sent === 1 ? 'retry' : 'retries'} of queue ${queue} had not come back from the retry ladder ${formatDuration(afterMs)} past their time: sent again to the queue` +
         ' (if the ladder\'s copies arrive later they are acknowledged without running; see the runbook: "Retry queue holds messages, none ready")' +
         (failed > 0 ? `; ${failed} could not be sent and are tried again` : ''));
     return { full: overdue.length === BATCH && failed === 0, sent };
