@@ -15,9 +15,12 @@ import { connect } from 'amqplib';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { Broker, brokerOptions, createClient, REPUBLISHED_HEADER, type Delivery } from '@nightshift/broker';
 import { metrics } from '@nightshift/telemetry';
-import { eventually, rabbitClusterAvailable, randomPrefix, removeRedisKeys, requireServices, startRabbitCluster, type ClusterNode, type RabbitCluster } from '@nightshift/test-helpers';
+import { eventually, rabbitClusterAvailable, randomPrefix, removeRedisKeys, requireServices, slackWebhook, startRabbitCluster, type ClusterNode, type RabbitCluster } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
 import { startBeatService } from '@nightshift/beat';
+import { loadAlerterConfig, startAlerter, type Alerter } from '@nightshift/alerter';
+import { quoteIdent } from '@nightshift/store';
+import { createLogger } from '@nightshift/telemetry';
 import app, { doomed, runs, work, type Run } from './fixtures/cluster-app.ts';
 
 const TASKS = 3_000;
@@ -186,6 +189,8 @@ interface Figures {
   /** The longest a retry ran late (past its delay) after the kill: a frozen retry ladder shows here. */
   retryGapMs: number | undefined;
   failovers: Failover[];
+  /** The alerter's store (with failing tasks): dead-letter rows, rows beyond one per task, and Slack pages. */
+  alerter: { rows: number; duplicateRows: number; pages: number } | undefined;
   /** Beat's every-second entry: slots from its first run to its last, run, run twice, not run, counted missed. */
   beat: { slots: number; ran: number; ranTwice: number; unsent: number; countedMissed: number };
   warnings: number;
@@ -210,7 +215,7 @@ const twice = (list: readonly Run[], ids: ReadonlySet<string>) => {
  */
 async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn: ClusterNode, leader: ClusterNode, victim: ClusterNode, failing: boolean): Promise<Figures> {
   const startedAt = Date.now();
-  const { redisUrl } = await requireServices('redis');
+  const { redisUrl, databaseUrl } = await requireServices('redis', 'postgres');
   const prefix = randomPrefix('cluster');
   const env = (first: ClusterNode) => ({
     NIGHTSHIFT_AMQP_URL: urlsStartingAt(cluster, first), NIGHTSHIFT_REDIS_URL: redisUrl, NIGHTSHIFT_PREFIX: prefix, NIGHTSHIFT_PUBLISH_TIMEOUT: '60s',
@@ -220,7 +225,13 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
   });
   const declarer = await Broker.connect(brokerOptions(loadConfig(env(leader)), 'cluster declarer'));
   for (const queue of ['work', 'doomed']) await declarer.ensureQueue(queue);
-  const deadLetterQueue = declarer.names.deadLetters;
+  // The alerter consumes the dead-letters queue: the test counts the copies RabbitMQ routes to a queue of its own
+  // bound to the same fanout exchange (every copy reaches both).
+  const deadLetterQueue = `${prefix}.test.dead-letter-copies`;
+  await declarer.withChannel(async (channel) => {
+    await channel.assertQueue(deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await channel.bindQueue(deadLetterQueue, declarer.names.dlx, '');
+  });
   await declarer.close();
   const led = JSON.parse(await cluster.ctl(clientsOn, 'rabbitmqctl', 'list_queues', 'name', 'leader', '--formatter', 'json', '--quiet')) as Array<{ name: string; leader: string }>;
   for (const queue of [`${prefix}.q.work`, `${prefix}.q.doomed`]) assert.equal(led.find((q) => q.name === queue)?.leader, leader.name, `${label}: ${queue} is led by ${leader.name}`);
@@ -249,10 +260,22 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
   };
   stoppers.push(stopBeat);
   const beatStartedAt = Date.now();
+  let alerter: Alerter | undefined;
+  const slack = failing ? await slackWebhook() : undefined;
+  if (slack !== undefined) {
+    const alerterEnv = { ...env(clientsOn), NIGHTSHIFT_DATABASE_URL: databaseUrl, NIGHTSHIFT_DATABASE_SCHEMA: prefix.replaceAll('-', '_'), NIGHTSHIFT_SLACK_WEBHOOK_URL: slack.url };
+    alerter = await startAlerter({ config: loadAlerterConfig(alerterEnv), logger: createLogger({ service: 'cluster-alerter', level: 'silent' }), meter: metrics.getMeter('@nightshift/alerter') });
+    const started = alerter;
+    stoppers.push(async () => {
+      await started.store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(alerterEnv.NIGHTSHIFT_DATABASE_SCHEMA)} CASCADE`).catch(() => {});
+      await started.stop().catch(() => {});
+      await slack.close();
+    });
+  }
   const client = await createClient(loadConfig(env(clientsOn)), { name: 'cluster producer' });
   stoppers.push(() => client.close().catch(() => {}));
   const producer = client.broker;
-  for (const broker of [producer, beat.client.broker, ...workers.map((w) => w.broker)]) assert.equal(broker.node, `127.0.0.1:${clientsOn.port}`, `${label}: every client starts on the first node of its list`);
+  for (const broker of [producer, beat.client.broker, ...workers.map((w) => w.broker), ...(alerter ? [alerter.broker] : [])]) assert.equal(broker.node, `127.0.0.1:${clientsOn.port}`, `${label}: every client starts on the first node of its list`);
   await sleep(5_000); // the recipe's hazard: a replica killed right after a declare may never come back
 
   const doomedIds = new Set<string>();
@@ -275,6 +298,7 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
       failovers = Promise.all([
         nextConnect(producer, 'producer', () => killedAt), nextConnect(beat.client.broker, 'beat', () => killedAt),
         ...workers.map((w, i) => nextConnect(w.broker, `worker ${i + 1}`, () => killedAt)),
+        ...(alerter ? [nextConnect(alerter.broker, 'alerter', () => killedAt)] : []),
       ]);
     }
     killedAt = Date.now();
@@ -331,6 +355,16 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
       return deadLetters.size >= doomedIds.size;
     }, 60_000, 500).catch(() => undefined);
   }
+  // The alerter's side: one pending row per failed task in PostgreSQL, and one page for the lot (its window is 10 min).
+  let alerterFigures: Figures['alerter'];
+  if (alerter !== undefined && slack !== undefined) {
+    const table = alerter.store.table('dead_letters');
+    const count = async () => Number((await alerter.store.query<{ count: string }>(`SELECT count(*) AS count FROM ${table}`)).rows[0]?.count ?? 0);
+    await eventually('every dead letter stored', async () => (await count()) >= doomedIds.size, 60_000, 500).catch(() => undefined);
+    await sleep(2_000); // a late duplicate would be stored by now
+    const { rows } = await alerter.store.query<{ extra: string }>(`SELECT coalesce(sum(n - 1), 0) AS extra FROM (SELECT count(*) AS n FROM ${table} GROUP BY message_id) per_task`);
+    alerterFigures = { rows: await count(), duplicateRows: Number(rows[0]?.extra ?? 0), pages: slack.messages.filter((m) => m.raw.includes('doomed')).length };
+  }
   // Whatever is still held or waiting gets its chance to show up as a second run.
   await stopBeat();
   const beatStoppedAt = Date.now();
@@ -383,7 +417,7 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
     heldCopies: logs.filter((l) => l.msg.includes('arrived while') && l.msg.startsWith('a copy of')).length,
     rescued: logs.filter((l) => l.msg.includes('had not come back from the retry ladder')).reduce((sum, l) => sum + Number(l.fields.rescued ?? 0), 0),
     suppressed: logs.filter((l) => l.msg.startsWith('a duplicate of')).length,
-    retryGapMs, failovers: moved,
+    retryGapMs, failovers: moved, alerter: alerterFigures,
     beat: { slots: fired.length + unsent.length, ran: fired.length, ranTwice: [...tickCounts.values()].filter((count) => count > 1).length, unsent: unsent.length, countedMissed },
     warnings: logs.filter((l) => l.level === 'warn' && !/ failed \(.*\); retrying in /.test(l.msg)).length, errors: logs.filter((l) => l.level === 'error' && !l.msg.includes('failed for good')).length,
     seconds: 0,
@@ -396,6 +430,7 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
     ...(failing ? [`  dead letters ${figures.deadLetters}/${doomedIds.size}, unmarked duplicates ${figures.duplicateDeadLetters}, ` +
       `copies in all ${[...deadLetters.values()].reduce((sum, count) => sum + count, 0)} (${republished} marked republished); the latest a retry ran past its delay after the kill ${retryGapMs} ms; ` +
       `retries sent again because the ladder held them ${figures.rescued}`] : []),
+    ...(figures.alerter ? [`  alerter: ${figures.alerter.rows} dead-letter rows in PostgreSQL, ${figures.alerter.duplicateRows} beyond one per task; ${figures.alerter.pages} Slack page(s) for them`] : []),
     `  worker log lines: ${figures.warnings} warnings other than retries, ${figures.errors} errors other than dead letters`,
     ...[...logs.filter((l) => (l.level === 'error' && !l.msg.includes('failed for good')) || (l.level === 'warn' && !/ failed \(.*\); retrying in /.test(l.msg)))
       .reduce((counts, l) => counts.set(`${l.level}: ${l.msg}`, (counts.get(`${l.level}: ${l.msg}`) ?? 0) + 1), new Map<string, number>())]
@@ -420,7 +455,7 @@ function check(figures: Figures, moved: boolean): void {
   assert.equal(figures.beat.unsent, figures.beat.countedMissed, `${label}: ${figures.beat.unsent} of beat's slots did not run, ${figures.beat.countedMissed} counted missed`);
   assert.ok(figures.beat.ran >= 5, `${label}: beat's entry ran (${figures.beat.ran} slots)`);
   if (!moved) return;
-  assert.equal(figures.failovers.length, 4, `${label}: the producer, beat and both workers moved`);
+  assert.equal(figures.failovers.length, figures.alerter ? 5 : 4, `${label}: the producer, beat, both workers (and the alerter) moved`);
   for (const failover of figures.failovers) {
     assert.notEqual(failover.to, failover.from, `${label}: ${failover.client} moved to another node`);
     assert.ok(failover.ms < FAILOVER_LIMIT_MS, `${label}: ${failover.client} failed over in ${failover.ms} ms (limit ${FAILOVER_LIMIT_MS} ms)`);
@@ -471,5 +506,7 @@ test('always-failing tasks across the kill: no attempt runs to completion twice,
     assert.equal(figures.ranTwice, 0, `${label}: ${figures.ranTwice} attempts ran to completion twice`);
     assert.equal(figures.deadLetters, figures.failing, `${label}: ${figures.deadLetters} of ${figures.failing} always-failing tasks dead-lettered`);
     assert.ok(figures.retryGapMs !== undefined && figures.retryGapMs <= RETRIES_RESUME_LIMIT_MS, `${label}: retries resumed ${figures.retryGapMs} ms late (limit ${RETRIES_RESUME_LIMIT_MS} ms)`);
+    assert.deepEqual(figures.alerter && { rows: figures.alerter.rows, duplicateRows: figures.alerter.duplicateRows, pages: figures.alerter.pages }, { rows: figures.failing, duplicateRows: 0, pages: 1 },
+      `${label}: the alerter kept one dead letter per failed task in PostgreSQL and paged once`);
   }
 });
