@@ -335,7 +335,8 @@ export class CompletionRecords {
       }
       return taken;
     } catch (error) {
-      this.#failed('check', error);
+      // A background look: its timeout on a busy host must not make the tasks' checks rest (the next sweep looks again).
+      this.#log.debug({ err: { message: (error as Error).message }, queue }, 'looking for overdue retries failed');
       return [];
     }
   }
