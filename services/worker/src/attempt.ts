@@ -1,11 +1,13 @@
 import {
-  decideRetry, deserializeError, formatDuration, serializeError, signals, SoftTimeLimitExceeded, TimeLimitExceeded,
+  decideRetry, deserializeError, encode, formatDuration, serializeError, signals, SoftTimeLimitExceeded, TimeLimitExceeded,
   type AnyApp, type Logger, type SignalMap, type TaskContext, type TaskEnvelope,
 } from '@nightshift/core';
-import { HEADERS, publishDeadLetter, scheduleRetry, type Broker, type EventType, type ReceivedTask } from '@nightshift/broker';
+import { HEADERS, publishDeadLetter, REPUBLISHED_HEADER, scheduleRetry, type Broker, type EventType, type ReceivedTask } from '@nightshift/broker';
 import { ATTR_ERROR_TYPE, ATTR_OUTCOME, SpanStatusCode, trace, traceIdOf } from '@nightshift/telemetry';
 import type { CompletionRecords } from './completion-records.ts';
 import { loggedError } from './logged-error.ts';
+import { rescuableHeaders } from './retry-rescue-keys.ts';
+import { RESCUED_HEADER } from './retry-rescue.ts';
 import type { WorkerOptions } from './options.ts';
 import type { SandboxJob } from './run-task.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
@@ -163,7 +165,12 @@ async function fail(deps: AttemptDeps, received: ReceivedTask, error: Error, run
 
   if (decision.retry) {
     const next: TaskEnvelope = { ...envelope, attempt: envelope.attempt + 1, eta: new Date(Date.now() + decision.delayMs).toISOString() };
-    await scheduleRetry(deps.broker, next, { ...headers, [HEADERS.firstFailedAt]: firstFailedAt }, { delayMs: decision.delayMs, errorType: error.name });
+    // The marks of this copy (sent again after a lost confirm, or by the rescue) are not the next attempt's.
+    const { [REPUBLISHED_HEADER]: _republished, [RESCUED_HEADER]: _rescued, ...kept } = headers;
+    const parked = { ...kept, [HEADERS.firstFailedAt]: firstFailedAt };
+    await scheduleRetry(deps.broker, next, parked, { delayMs: decision.delayMs, errorType: error.name });
+    // Expected back by its eta: if the ladder does not bring it, it is sent again (retry-rescue.ts).
+    await deps.completions.expectRetry(next, { task: next.task, body: encode(next).toString('base64'), headers: rescuableHeaders(parked) });
     await deps.completions.record(envelope, 'retried');
     delivery.ack();
     markAttempt('retried', error.name);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Backoff, formatDuration, redactUrl, runHorizonMs, type Logger, type ResolvedTaskSettings, type TaskEnvelope } from '@nightshift/core';
 import { ValueType, type Counter, type Meter, type ObservableGauge, type ObservableCallback } from '@nightshift/telemetry';
+import { defineRescueCommands, readRescued, rescueKeys, rescueMember, type RescueCommands, type RescuedMessage } from './retry-rescue-keys.ts';
 
 /** How a finished attempt ended: the outcomes that are durable before its message is acked. */
 export type FinishedOutcome = 'succeeded' | 'retried' | 'dead_lettered';
@@ -46,11 +47,18 @@ export type ClaimVerdict =
   | { readonly state: 'held'; readonly holder: string; readonly leaseLeftMs: number }
   | { readonly state: 'unchecked' };
 
-// One round trip for the deliveries of a turn. KEYS: a record and its claim, for each delivery. ARGV: the holder
-// (worker name # instance), the lease. One answer for each: {1, record}, {2, holder, lease left}, or {0} (claimed).
+// One round trip for the deliveries of a turn. KEYS, for each delivery: its record, its claim, and the rescue
+// entries of its queue (retry-rescue.ts). ARGV: the holder (worker name # instance), the lease, then each
+// delivery's rescue member (empty for a first attempt). A retry that arrived is no longer waited for: its rescue
+// entry goes whatever the verdict. One answer for each: {1, record}, {2, holder, lease left}, or {0} (claimed).
 const CLAIM_SCRIPT = `
 local answers = {}
-for i = 1, #KEYS, 2 do
+for i = 1, #KEYS, 4 do
+  local member = ARGV[3 + (i - 1) / 4]
+  if member ~= '' then
+    redis.call('ZREM', KEYS[i + 2], member)
+    redis.call('HDEL', KEYS[i + 3], member)
+  end
   local done = redis.call('GET', KEYS[i])
   if done then
     answers[#answers + 1] = {1, done}
@@ -85,7 +93,7 @@ for _, key in ipairs(KEYS) do
 end
 return lost`;
 
-interface ClaimCommands {
+interface ClaimCommands extends RescueCommands {
   nightshiftClaim(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<[number, string?, number?]>>;
   nightshiftFinish(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
   nightshiftRelease(claim: string, holder: string): Promise<number>;
@@ -152,6 +160,7 @@ export class CompletionRecords {
   readonly #claims = new Set<string>();
   #renewal: NodeJS.Timeout | undefined;
   readonly #keys: CompletionKeys;
+  readonly #prefix: string;
   readonly #worker: string;
   readonly #ttlMs: ReadonlyMap<string, number>;
   readonly #ttlFloorMs: number;
@@ -164,13 +173,17 @@ export class CompletionRecords {
   #reachable: boolean | undefined;
   #restUntil = 0;
   /** Claims and records asked for in this turn of the event loop: each kind goes to Redis as one script call. */
-  readonly #claiming: Array<{ readonly record: string; readonly claim: string; readonly answer: (verdict: ClaimVerdict) => void }> = [];
+  readonly #claiming: Array<{
+    readonly record: string; readonly claim: string; readonly rescue: { due: string; bodies: string }; readonly member: string;
+    readonly answer: (verdict: ClaimVerdict) => void;
+  }> = [];
   #turn: NodeJS.Immediate | undefined;
   readonly #finishing: Array<{ readonly record: string; readonly claim: string; readonly value: string; readonly ttlMs: number; readonly done: () => void }> = [];
 
   constructor(options: CompletionRecordsOptions) {
     this.#redisUrl = options.redisUrl === undefined ? '' : redactUrl(options.redisUrl);
     this.#keys = completionKeys(options.prefix);
+    this.#prefix = options.prefix;
     this.#worker = options.worker;
     this.#holder = `${options.worker}#${randomUUID().slice(0, 8)}`;
     this.#leaseMs = options.leaseMs;
@@ -203,6 +216,7 @@ export class CompletionRecords {
     }) as Redis & ClaimCommands;
     this.#redis.defineCommand('nightshiftClaim', { lua: CLAIM_SCRIPT });
     this.#redis.defineCommand('nightshiftFinish', { lua: FINISH_SCRIPT });
+    defineRescueCommands(this.#redis);
     this.#redis.defineCommand('nightshiftRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     this.#redis.defineCommand('nightshiftRenew', { lua: RENEW_SCRIPT });
     this.#renewal = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#leaseMs / 3)));
@@ -263,7 +277,10 @@ export class CompletionRecords {
     }
     const claim = this.#keys.running(envelope.id, envelope.attempt);
     return new Promise((answer) => {
-      this.#claiming.push({ record: key, claim, answer });
+      // A retry that arrived is no longer waited for (retry-rescue.ts): its entry goes with the claim.
+      const rescue = rescueKeys(this.#prefix, envelope.queue);
+      const member = envelope.attempt > 1 ? rescueMember(envelope) : '';
+      this.#claiming.push({ record: key, claim, rescue, member, answer });
       this.#askAfterTurn();
     });
   }
@@ -286,7 +303,9 @@ export class CompletionRecords {
     const batch = this.#claiming.splice(0);
     const redis = this.#redis as Redis & ClaimCommands;
     try {
-      const answers = await redis.nightshiftClaim(batch.length * 2, ...batch.flatMap((b) => [b.record, b.claim]), this.#holder, this.#leaseMs);
+      const answers = await redis.nightshiftClaim(
+        batch.length * 4, ...batch.flatMap((b) => [b.record, b.claim, b.rescue.due, b.rescue.bodies]), this.#holder, this.#leaseMs, ...batch.map((b) => b.member),
+      );
       this.#reached();
       batch.forEach(({ claim, answer }, i) => {
         const [verdict, value, leaseLeftMs] = answers[i] ?? [0];
@@ -346,6 +365,54 @@ export class CompletionRecords {
       this.#failed('write', error, batch.length);
     }
     for (const { done } of batch) done();
+  }
+
+  /**
+   * Remembers that the retry `next` is on its way through the ladder, due at its `eta`, so that it is sent again
+   * if it has not started long after (retry-rescue.ts). Written once the retry is confirmed, before the failed
+   * attempt's record and ack; skipped (never thrown) when Redis is away: then only the ladder brings it back.
+   */
+  async expectRetry(next: TaskEnvelope, message: RescuedMessage): Promise<void> {
+    if (this.#redis === undefined || !this.#usable()) return;
+    const keys = rescueKeys(this.#prefix, next.queue);
+    try {
+      await this.#redis.nightshiftExpectRetry(keys.due, keys.bodies, Date.parse(next.eta ?? '') || Date.now(), rescueMember(next), JSON.stringify(message));
+    } catch (error) {
+      this.#failed('write', error);
+    }
+  }
+
+  /**
+   * Takes (atomically, so one worker has each) up to `limit` retries of `queue` that were due before `dueBefore`
+   * and have not started anywhere. Empty when Redis is off or away.
+   */
+  async takeOverdueRetries(queue: string, dueBefore: number, limit: number): Promise<Array<{ member: string; message: RescuedMessage }>> {
+    if (this.#redis === undefined || !this.#usable()) return [];
+    const keys = rescueKeys(this.#prefix, queue);
+    try {
+      const flat = await this.#redis.nightshiftTakeOverdue(keys.due, keys.bodies, dueBefore, limit);
+      const taken: Array<{ member: string; message: RescuedMessage }> = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const message = readRescued(flat[i + 1] as string);
+        if (message !== undefined) taken.push({ member: flat[i] as string, message });
+      }
+      return taken;
+    } catch (error) {
+      // A background look: its timeout on a busy host must not make the tasks' checks rest (the next sweep looks again).
+      this.#log.debug({ err: { message: (error as Error).message }, queue }, 'looking for overdue retries failed');
+      return [];
+    }
+  }
+
+  /** Puts back a retry taken by `takeOverdueRetries` whose resend failed, due at once. Never throws. */
+  async returnOverdueRetry(queue: string, member: string, message: RescuedMessage): Promise<void> {
+    if (this.#redis === undefined || !this.#usable()) return;
+    const keys = rescueKeys(this.#prefix, queue);
+    try {
+      await this.#redis.nightshiftExpectRetry(keys.due, keys.bodies, 0, member, JSON.stringify(message));
+    } catch (error) {
+      this.#failed('write', error);
+    }
   }
 
   /** Closes the Redis connection, once no check or write is under way. */

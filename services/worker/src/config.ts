@@ -1,7 +1,7 @@
 import { ConfigProblems, HEARTBEAT, readCoreConfig, type NightshiftConfig } from '@nightshift/core';
 import type { PoolBounds } from './pool-control.ts';
 import {
-  COMPLETION_LEASE, COMPLETION_RECORDS, COMPLETION_TIMEOUT, COMPLETION_TTL, CONSUMER_TIMEOUT, WORKER_AUTOSCALE, WORKER_AUTOSCALE_KEEPALIVE, WORKER_CONCURRENCY, WORKER_GRACE, WORKER_PREFETCH,
+  COMPLETION_LEASE, COMPLETION_RECORDS, COMPLETION_TIMEOUT, COMPLETION_TTL, CONSUMER_TIMEOUT, RETRY_RESCUE_AFTER, WORKER_AUTOSCALE, WORKER_AUTOSCALE_KEEPALIVE, WORKER_CONCURRENCY, WORKER_GRACE, WORKER_PREFETCH,
 } from './settings.ts';
 
 /** The worker's metrics port unless `NIGHTSHIFT_METRICS_PORT` says otherwise. */
@@ -34,6 +34,8 @@ export interface WorkerConfig {
   readonly completionTimeoutMs: number;
   /** `NIGHTSHIFT_COMPLETION_LEASE`: the lease of a running attempt's claim. Default: `15s`. */
   readonly completionLeaseMs: number;
+  /** `NIGHTSHIFT_RETRY_RESCUE_AFTER`: how long past its time a retry that has not started is sent again. Default: `15s`. */
+  readonly retryRescueAfterMs: number;
 }
 
 /**
@@ -57,5 +59,6 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
     completionTtlMs: collected.read(COMPLETION_TTL),
     completionTimeoutMs: collected.read(COMPLETION_TIMEOUT),
     completionLeaseMs: collected.read(COMPLETION_LEASE),
+    retryRescueAfterMs: collected.read(RETRY_RESCUE_AFTER),
   });
 }

@@ -74,6 +74,8 @@ export interface WorkerOptions {
     readonly redisUrl: string | undefined; readonly ttlFloorMs: number; readonly shortestRetryStepMs: number; readonly timeoutMs: number;
     /** How long a running attempt's claim lasts unless renewed. */
     readonly leaseMs: number;
+    /** How long past its time a retry that has not started is sent again (retry-rescue.ts). */
+    readonly rescueAfterMs: number;
   };
 }
 
@@ -165,7 +167,7 @@ export function compileWorkerOptions(app: AnyApp, input: WorkerOptionsInput, con
     completionRecords: Object.freeze({
       redisUrl: config.completionRecords ? config.core.redisUrl : undefined, ttlFloorMs: config.completionTtlMs,
       shortestRetryStepMs: config.core.retryLadderMs[0] ?? 0, timeoutMs: config.completionTimeoutMs,
-      leaseMs: config.completionLeaseMs,
+      leaseMs: config.completionLeaseMs, rescueAfterMs: config.retryRescueAfterMs,
     }),
   });
 }

@@ -59,7 +59,13 @@ export const COMPLETION_LEASE = defineSetting({
   parse: parsers.duration(1_000), default: '15s',
 });
 
+export const RETRY_RESCUE_AFTER = defineSetting({
+  name: 'NIGHTSHIFT_RETRY_RESCUE_AFTER',
+  description: 'how long past its time a retry that has not started is published again straight to its queue (the retry ladder did not bring it back: a stuck RabbitMQ dead-letter worker after a node loss); a late copy is acked without running. Needs the completion records in Redis',
+  parse: parsers.duration(1_000), default: '15s',
+});
+
 /** Every setting the worker reads: the shared ones and its own. */
 export const WORKER_SETTINGS: readonly AnySetting[] = combineSettings(CORE_SETTINGS, [
-  WORKER_GRACE, WORKER_CONCURRENCY, WORKER_AUTOSCALE, WORKER_AUTOSCALE_KEEPALIVE, WORKER_PREFETCH, CONSUMER_TIMEOUT, HEARTBEAT, COMPLETION_RECORDS, COMPLETION_TTL, COMPLETION_TIMEOUT, COMPLETION_LEASE,
+  WORKER_GRACE, WORKER_CONCURRENCY, WORKER_AUTOSCALE, WORKER_AUTOSCALE_KEEPALIVE, WORKER_PREFETCH, CONSUMER_TIMEOUT, HEARTBEAT, COMPLETION_RECORDS, COMPLETION_TTL, COMPLETION_TIMEOUT, COMPLETION_LEASE, RETRY_RESCUE_AFTER,
 ]);

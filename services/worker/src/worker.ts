@@ -8,6 +8,7 @@ import type { WorkerOptions } from './options.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { defaultPoolBounds, trackPool, type PoolBounds, type TrackedPool } from './pool-control.ts';
 import { RateLimits } from './rate-limits.ts';
+import { RetryRescue } from './retry-rescue.ts';
 import { Revocations } from './revocations.ts';
 import { createInlinePool, createThreadPool, type SandboxPool } from './sandbox-pool.ts';
 import { Slots } from './slots.ts';
@@ -46,6 +47,7 @@ export class Worker {
   readonly #events: EventPublisher;
   readonly #running = new Map<string, RunningAttempt>();
   readonly #completions: CompletionRecords;
+  readonly #rescue: RetryRescue;
   /** Attempts arrived here by `id:attempt`, each from its arrival until its outcome is recorded (or it is let go): a copy of one waits for it. */
   readonly #underWay = new Map<string, Promise<void>>();
   readonly #handlers = new Set<Promise<void>>();
@@ -75,6 +77,7 @@ export class Worker {
     this.#events = new EventPublisher(broker);
     this.#metrics = createWorkerMetrics(meter, () => ({ busy: this.active, total: this.#poolSize }));
     this.#completions = new CompletionRecords({ ...options.completionRecords, prefix: broker.names.prefix, worker: options.name, tasks: options.tasks, log, meter });
+    this.#rescue = new RetryRescue({ broker, completions: this.#completions, queues: () => [...this.#consumers.keys()], afterMs: options.completionRecords.rescueAfterMs, log, meter });
     // Series start at 0, so the first retry, kill or dead letter is an increase Prometheus can see.
     for (const task of app.tasks) {
       for (const outcome of ['succeeded', 'retried', 'dead_lettered']) this.#metrics.tasks.add(0, { task: task.name, outcome });
@@ -103,6 +106,7 @@ export class Worker {
     }
     for (const queue of options.queues) await this.#consume(queue);
     this.#subscriptions.push(await serveControl(this.#broker, options.name, (request) => this.#answer(request)));
+    this.#rescue.start();
     this.#emit('worker.online', this.#status());
     this.#heartbeat = setInterval(() => this.#emit('worker.heartbeat', this.#status()), options.heartbeatMs);
     this.#heartbeat.unref();
@@ -136,6 +140,7 @@ export class Worker {
     this.#log.info({ reason, running: this.#running.size, graceMs: options.graceMs }, 'stopping: no new tasks; running ones may finish');
     clearInterval(this.#heartbeat);
     this.#autoscaler.stop();
+    await this.#rescue.stop();
     await Promise.all([...this.#subscriptions, ...this.#consumers.values()].map((s) => s.stopConsuming()));
     for (const waiting of this.#slots.cancelAll()) waiting.delivery.nack(true);
     // Attempts ready in a sandbox behind a running one have not started: back to the queue with the rest.

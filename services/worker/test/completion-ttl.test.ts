@@ -25,12 +25,20 @@ test('a record outlives its task\'s run horizon: hard limit × attempts + the lo
 test('NIGHTSHIFT_COMPLETION_*: on with Redis by default, a day, 250 ms, a 15 s claim lease; off leaves Redis out; bad values are named', () => {
   const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'x', run })] });
   const byDefault = compileWorkerOptions(app, { appPath: 'a' }, loadWorkerConfig({ NIGHTSHIFT_REDIS_URL: 'redis://cache:6379' }), quiet).completionRecords;
-  assert.deepEqual(byDefault, { redisUrl: 'redis://cache:6379', ttlFloorMs: DAY, shortestRetryStepMs: 1_000, timeoutMs: 250, leaseMs: 15_000 });
+  assert.deepEqual(byDefault, { redisUrl: 'redis://cache:6379', ttlFloorMs: DAY, shortestRetryStepMs: 1_000, timeoutMs: 250, leaseMs: 15_000, rescueAfterMs: 15_000 });
   const off = loadWorkerConfig({ NIGHTSHIFT_COMPLETION_RECORDS: 'off', NIGHTSHIFT_COMPLETION_TTL: '2d', NIGHTSHIFT_COMPLETION_TIMEOUT: '50ms', NIGHTSHIFT_COMPLETION_LEASE: '3s', NIGHTSHIFT_RETRY_LADDER: '5s,1m' });
-  assert.deepEqual(compileWorkerOptions(app, { appPath: 'a' }, off, quiet).completionRecords, { redisUrl: undefined, ttlFloorMs: 2 * DAY, shortestRetryStepMs: 5_000, timeoutMs: 50, leaseMs: 3_000 });
+  assert.deepEqual(compileWorkerOptions(app, { appPath: 'a' }, off, quiet).completionRecords, { redisUrl: undefined, ttlFloorMs: 2 * DAY, shortestRetryStepMs: 5_000, timeoutMs: 50, leaseMs: 3_000, rescueAfterMs: 15_000 });
   assert.throws(() => loadWorkerConfig({ NIGHTSHIFT_COMPLETION_RECORDS: 'maybe', NIGHTSHIFT_COMPLETION_TTL: '10s', NIGHTSHIFT_COMPLETION_TIMEOUT: 'soon', NIGHTSHIFT_COMPLETION_LEASE: '10ms' }), (error: Error) =>
     /NIGHTSHIFT_COMPLETION_RECORDS: "maybe" must be 1 or 0/.test(error.message) && /NIGHTSHIFT_COMPLETION_TTL: must be at least 60000ms/.test(error.message)
     && /NIGHTSHIFT_COMPLETION_TIMEOUT: "soon" is not a duration/.test(error.message) && /NIGHTSHIFT_COMPLETION_LEASE: must be at least 1000ms/.test(error.message));
+});
+
+test('NIGHTSHIFT_RETRY_RESCUE_AFTER: 15 s by default, any duration from 1 s; bad values are named', () => {
+  const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'x', run })] });
+  const set = loadWorkerConfig({ NIGHTSHIFT_REDIS_URL: 'redis://cache:6379', NIGHTSHIFT_RETRY_RESCUE_AFTER: '2m' });
+  assert.equal(compileWorkerOptions(app, { appPath: 'a' }, set, quiet).completionRecords.rescueAfterMs, 120_000);
+  assert.throws(() => loadWorkerConfig({ NIGHTSHIFT_RETRY_RESCUE_AFTER: '10ms' }), /NIGHTSHIFT_RETRY_RESCUE_AFTER: must be at least 1000ms/);
+  assert.throws(() => loadWorkerConfig({ NIGHTSHIFT_RETRY_RESCUE_AFTER: 'later' }), /NIGHTSHIFT_RETRY_RESCUE_AFTER: "later" is not a duration/);
 });
 
 test('records are keyed by prefix, task message id and attempt', () => {

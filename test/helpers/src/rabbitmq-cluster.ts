@@ -46,6 +46,19 @@ export interface RabbitCluster {
 
 const PORTS = [5681, 5682, 5683] as const;
 
+/**
+ * Fails unless every node runs with the advanced.config Nightshift ships: a suite that measures how soon retries
+ * resume must not measure RabbitMQ's defaults by mistake.
+ */
+async function checkShippedSettings(nodes: readonly ClusterNode[], ctl: (node: ClusterNode, tool: string, ...args: string[]) => Promise<string>): Promise<void> {
+  const shipped = /\{dead_letter_worker_publisher_confirm_timeout, (\d+)\}/.exec(await readFile(ADVANCED_CONFIG, 'utf8'))?.[1];
+  if (shipped === undefined) throw new Error(`${ADVANCED_CONFIG} does not set dead_letter_worker_publisher_confirm_timeout`);
+  await Promise.all(nodes.map(async (node) => {
+    const running = (await ctl(node, 'rabbitmqctl', 'eval', 'application:get_env(rabbit, dead_letter_worker_publisher_confirm_timeout).')).trim();
+    if (running !== `{ok,${shipped}}`) throw new Error(`${node.name} runs with dead_letter_worker_publisher_confirm_timeout ${running}, not the ${shipped} of ${ADVANCED_CONFIG}`);
+  }));
+}
+
 /** Whether this machine has the Debian RabbitMQ package the recipe needs. */
 export function rabbitClusterAvailable(): boolean {
   return existsSync(join(BIN, 'rabbitmq-server')) && existsSync(join(BIN, 'rabbitmqctl'));
@@ -133,6 +146,7 @@ export async function startRabbitCluster(): Promise<RabbitCluster> {
       await ctl(node, 'rabbitmqctl', 'join_cluster', 'n1@localhost');
       await ctl(node, 'rabbitmqctl', 'start_app');
     }
+    await checkShippedSettings(nodes, ctl);
   } catch (error) {
     await stop();
     throw error;

@@ -2,10 +2,13 @@
 // (test/helpers startRabbitCluster, with deploy/rabbitmq/advanced.config), no load balancer: the clients get the
 // three URLs. A node is killed with kill -9 while a producer sends confirmed tasks and a consumer takes them: no
 // confirmed task may be lost, and a client whose node died must be on another node within 2 s. Then the same
-// with two real workers, beat (an every-second entry) and always-failing tasks going through their retries:
-// nothing lost, no attempt run to completion twice, one dead letter per failed task, retries resume within 30 s,
-// each of beat's slots run once or counted missed.
-// CLUSTER_ROUNDS=3 runs each worker scenario three times (the issue's proof); the default is one.
+// with two real workers, beat (an every-second entry) and always-failing tasks going through their retries with
+// the alerter storing and paging their dead letters: nothing lost, no attempt run to completion twice, one dead
+// letter per failed task (one PostgreSQL row, one page), retries resume within 30 s (RabbitMQ 3.10 may hold them
+// in the ladder until the dead node is back: the workers' retry rescue sends them again), each of beat's slots
+// run once or counted missed.
+// CLUSTER_ROUNDS=3 runs each worker scenario three times (the issue's proof); the default is one. CLUSTER_SCENARIOS=c
+// runs only the named scenarios (a, b, c).
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
@@ -14,9 +17,12 @@ import { connect } from 'amqplib';
 import { loadConfig, type NightshiftConfig } from '@nightshift/core';
 import { Broker, brokerOptions, createClient, REPUBLISHED_HEADER, type Delivery } from '@nightshift/broker';
 import { metrics } from '@nightshift/telemetry';
-import { eventually, rabbitClusterAvailable, randomPrefix, removeRedisKeys, requireServices, startRabbitCluster, type ClusterNode, type RabbitCluster } from '@nightshift/test-helpers';
+import { eventually, rabbitClusterAvailable, randomPrefix, removeRedisKeys, requireServices, slackWebhook, startRabbitCluster, type ClusterNode, type RabbitCluster } from '@nightshift/test-helpers';
 import { startWorker, type StartedWorker } from '@nightshift/worker';
 import { startBeatService } from '@nightshift/beat';
+import { loadAlerterConfig, startAlerter, type Alerter } from '@nightshift/alerter';
+import { quoteIdent } from '@nightshift/store';
+import { createLogger } from '@nightshift/telemetry';
 import app, { doomed, runs, work, type Run } from './fixtures/cluster-app.ts';
 
 const TASKS = 3_000;
@@ -164,6 +170,8 @@ test('kill -9 of the node leading the queue (the clients are elsewhere), then of
 
 const APP = fileURLToPath(new URL('./fixtures/cluster-app.ts', import.meta.url));
 const ROUNDS = Number(process.env.CLUSTER_ROUNDS ?? 1);
+/** CLUSTER_SCENARIOS=c (or ab, …) runs only those worker scenarios, for investigating one. */
+const ONLY = process.env.CLUSTER_SCENARIOS;
 const WORK_TASKS = 600;
 const DOOMED_TASKS = 1_000;
 const RETRIES_RESUME_LIMIT_MS = 30_000;
@@ -177,10 +185,14 @@ interface Figures {
   deadLetters: number;
   duplicateDeadLetters: number;
   heldCopies: number;
+  /** Retries the ladder had not brought back 15 s past their time, sent again by a worker (retry-rescue.ts). */
+  rescued: number;
   suppressed: number;
   /** The longest a retry ran late (past its delay) after the kill: a frozen retry ladder shows here. */
   retryGapMs: number | undefined;
   failovers: Failover[];
+  /** The alerter's store (with failing tasks): dead-letter rows, rows beyond one per task, and Slack pages. */
+  alerter: { rows: number; duplicateRows: number; pages: number } | undefined;
   /** Beat's every-second entry: slots from its first run to its last, run, run twice, not run, counted missed. */
   beat: { slots: number; ran: number; ranTwice: number; unsent: number; countedMissed: number };
   warnings: number;
@@ -188,7 +200,9 @@ interface Figures {
   seconds: number;
 }
 
-const knownDefects: string[] = [];
+/** The scenarios with always-failing tasks, for the last test. */
+const failingScenarios: Figures[] = [];
+let matrixRan = false;
 const keyOf = (run: Run) => `${run.id}:${run.attempt}`;
 const twice = (list: readonly Run[], ids: ReadonlySet<string>) => {
   const counts = new Map<string, number>();
@@ -203,7 +217,7 @@ const twice = (list: readonly Run[], ids: ReadonlySet<string>) => {
  */
 async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn: ClusterNode, leader: ClusterNode, victim: ClusterNode, failing: boolean): Promise<Figures> {
   const startedAt = Date.now();
-  const { redisUrl } = await requireServices('redis');
+  const { redisUrl, databaseUrl } = await requireServices('redis', 'postgres');
   const prefix = randomPrefix('cluster');
   const env = (first: ClusterNode) => ({
     NIGHTSHIFT_AMQP_URL: urlsStartingAt(cluster, first), NIGHTSHIFT_REDIS_URL: redisUrl, NIGHTSHIFT_PREFIX: prefix, NIGHTSHIFT_PUBLISH_TIMEOUT: '60s',
@@ -213,14 +227,20 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
   });
   const declarer = await Broker.connect(brokerOptions(loadConfig(env(leader)), 'cluster declarer'));
   for (const queue of ['work', 'doomed']) await declarer.ensureQueue(queue);
-  const deadLetterQueue = declarer.names.deadLetters;
+  // The alerter consumes the dead-letters queue: the test counts the copies RabbitMQ routes to a queue of its own
+  // bound to the same fanout exchange (every copy reaches both).
+  const deadLetterQueue = `${prefix}.test.dead-letter-copies`;
+  await declarer.withChannel(async (channel) => {
+    await channel.assertQueue(deadLetterQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await channel.bindQueue(deadLetterQueue, declarer.names.dlx, '');
+  });
   await declarer.close();
   const led = JSON.parse(await cluster.ctl(clientsOn, 'rabbitmqctl', 'list_queues', 'name', 'leader', '--formatter', 'json', '--quiet')) as Array<{ name: string; leader: string }>;
   for (const queue of [`${prefix}.q.work`, `${prefix}.q.doomed`]) assert.equal(led.find((q) => q.name === queue)?.leader, leader.name, `${label}: ${queue} is led by ${leader.name}`);
 
-  const logs: Array<{ level: string; msg: string }> = [];
+  const logs: Array<{ level: string; msg: string; at: number; fields: Record<string, unknown> }> = [];
   const logger = Object.fromEntries(['debug', 'info', 'warn', 'error'].map((level) => [level, (fields: unknown, msg?: string) => {
-    if (level !== 'debug') logs.push({ level, msg: typeof fields === 'string' ? fields : (msg ?? '') });
+    if (level !== 'debug') logs.push({ level, msg: typeof fields === 'string' ? fields : (msg ?? ''), at: Date.now(), fields: typeof fields === 'object' && fields !== null ? fields as Record<string, unknown> : {} });
   }]));
   const workers: StartedWorker[] = [];
   stoppers.push(async () => {
@@ -242,10 +262,22 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
   };
   stoppers.push(stopBeat);
   const beatStartedAt = Date.now();
+  let alerter: Alerter | undefined;
+  const slack = failing ? await slackWebhook() : undefined;
+  if (slack !== undefined) {
+    const alerterEnv = { ...env(clientsOn), NIGHTSHIFT_DATABASE_URL: databaseUrl, NIGHTSHIFT_DATABASE_SCHEMA: prefix.replaceAll('-', '_'), NIGHTSHIFT_SLACK_WEBHOOK_URL: slack.url };
+    alerter = await startAlerter({ config: loadAlerterConfig(alerterEnv), logger: createLogger({ service: 'cluster-alerter', level: 'silent' }), meter: metrics.getMeter('@nightshift/alerter') });
+    const started = alerter;
+    stoppers.push(async () => {
+      await started.store.query(`DROP SCHEMA IF EXISTS ${quoteIdent(alerterEnv.NIGHTSHIFT_DATABASE_SCHEMA)} CASCADE`).catch(() => {});
+      await started.stop().catch(() => {});
+      await slack.close();
+    });
+  }
   const client = await createClient(loadConfig(env(clientsOn)), { name: 'cluster producer' });
   stoppers.push(() => client.close().catch(() => {}));
   const producer = client.broker;
-  for (const broker of [producer, beat.client.broker, ...workers.map((w) => w.broker)]) assert.equal(broker.node, `127.0.0.1:${clientsOn.port}`, `${label}: every client starts on the first node of its list`);
+  for (const broker of [producer, beat.client.broker, ...workers.map((w) => w.broker), ...(alerter ? [alerter.broker] : [])]) assert.equal(broker.node, `127.0.0.1:${clientsOn.port}`, `${label}: every client starts on the first node of its list`);
   await sleep(5_000); // the recipe's hazard: a replica killed right after a declare may never come back
 
   const doomedIds = new Set<string>();
@@ -268,6 +300,7 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
       failovers = Promise.all([
         nextConnect(producer, 'producer', () => killedAt), nextConnect(beat.client.broker, 'beat', () => killedAt),
         ...workers.map((w, i) => nextConnect(w.broker, `worker ${i + 1}`, () => killedAt)),
+        ...(alerter ? [nextConnect(alerter.broker, 'alerter', () => killedAt)] : []),
       ]);
     }
     killedAt = Date.now();
@@ -324,6 +357,16 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
       return deadLetters.size >= doomedIds.size;
     }, 60_000, 500).catch(() => undefined);
   }
+  // The alerter's side: one pending row per failed task in PostgreSQL, and one page for the lot (its window is 10 min).
+  let alerterFigures: Figures['alerter'];
+  if (alerter !== undefined && slack !== undefined) {
+    const table = alerter.store.table('dead_letters');
+    const count = async () => Number((await alerter.store.query<{ count: string }>(`SELECT count(*) AS count FROM ${table}`)).rows[0]?.count ?? 0);
+    await eventually('every dead letter stored', async () => (await count()) >= doomedIds.size, 60_000, 500).catch(() => undefined);
+    await sleep(2_000); // a late duplicate would be stored by now
+    const { rows } = await alerter.store.query<{ extra: string }>(`SELECT coalesce(sum(n - 1), 0) AS extra FROM (SELECT count(*) AS n FROM ${table} GROUP BY message_id) per_task`);
+    alerterFigures = { rows: await count(), duplicateRows: Number(rows[0]?.extra ?? 0), pages: slack.messages.filter((m) => m.raw.includes('doomed')).length };
+  }
   // Whatever is still held or waiting gets its chance to show up as a second run.
   await stopBeat();
   const beatStoppedAt = Date.now();
@@ -359,13 +402,24 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
       }
     }
   }
+  // What a failure needs to be understood: each attempt run twice (when, relative to the kill; R: redelivered) with
+  // the worker lines about its task, and the queues when failing tasks did not all reach their dead letter.
+  for (const key of [...twice(runs.ends, confirmed), ...twice(runs.failures, doomedIds)].slice(0, 10)) {
+    const id = key.slice(0, key.lastIndexOf(':'));
+    console.log(`  run twice ${key}: ${[...runs.ends, ...runs.failures].filter((r) => r.id === id).map((r) => `attempt ${r.attempt} at ${r.at - killedAt} ms${r.redelivered ? ' (redelivered)' : ''}`).join(', ')}`);
+    for (const line of logs.filter((l) => l.fields.task_id === id)) console.log(`    ${line.at - killedAt} ms ${line.level}: ${line.msg}`);
+  }
+  if (failing && deadLetters.size < doomedIds.size) {
+    console.log(await cluster.ctl(cluster.nodes.find((node) => node !== victim) as ClusterNode, 'rabbitmqctl', 'list_queues', 'name', 'leader', 'messages', 'messages_ready', '--quiet').catch((error: Error) => error.message));
+  }
   const figures: Figures = {
     label, lost: lost.length, failing: doomedIds.size,
     ranTwice: twice(runs.ends, confirmed).length + twice(runs.failures, doomedIds).length,
     deadLetters: deadLetters.size, duplicateDeadLetters: [...unmarkedDeadLetters.values()].reduce((sum, count) => sum + count - 1, 0),
     heldCopies: logs.filter((l) => l.msg.includes('arrived while') && l.msg.startsWith('a copy of')).length,
+    rescued: logs.filter((l) => l.msg.includes('had not come back from the retry ladder')).reduce((sum, l) => sum + Number(l.fields.rescued ?? 0), 0),
     suppressed: logs.filter((l) => l.msg.startsWith('a duplicate of')).length,
-    retryGapMs, failovers: moved,
+    retryGapMs, failovers: moved, alerter: alerterFigures,
     beat: { slots: fired.length + unsent.length, ran: fired.length, ranTwice: [...tickCounts.values()].filter((count) => count > 1).length, unsent: unsent.length, countedMissed },
     warnings: logs.filter((l) => l.level === 'warn' && !/ failed \(.*\); retrying in /.test(l.msg)).length, errors: logs.filter((l) => l.level === 'error' && !l.msg.includes('failed for good')).length,
     seconds: 0,
@@ -376,7 +430,9 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
     `  lost ${figures.lost}; attempts run to completion twice ${figures.ranTwice}; copies held for a run elsewhere ${figures.heldCopies}; duplicates acked without running ${figures.suppressed}`,
     `  beat's every-second entry: ${figures.beat.slots} slots, ${figures.beat.ran} ran (${figures.beat.ranTwice} twice), ${figures.beat.unsent} not run, ${figures.beat.countedMissed} counted missed`,
     ...(failing ? [`  dead letters ${figures.deadLetters}/${doomedIds.size}, unmarked duplicates ${figures.duplicateDeadLetters}, ` +
-      `copies in all ${[...deadLetters.values()].reduce((sum, count) => sum + count, 0)} (${republished} marked republished); the latest a retry ran past its delay after the kill ${retryGapMs} ms`] : []),
+      `copies in all ${[...deadLetters.values()].reduce((sum, count) => sum + count, 0)} (${republished} marked republished); the latest a retry ran past its delay after the kill ${retryGapMs} ms; ` +
+      `retries sent again because the ladder held them ${figures.rescued}`] : []),
+    ...(figures.alerter ? [`  alerter: ${figures.alerter.rows} dead-letter rows in PostgreSQL, ${figures.alerter.duplicateRows} beyond one per task; ${figures.alerter.pages} Slack page(s) for them`] : []),
     `  worker log lines: ${figures.warnings} warnings other than retries, ${figures.errors} errors other than dead letters`,
     ...[...logs.filter((l) => (l.level === 'error' && !l.msg.includes('failed for good')) || (l.level === 'warn' && !/ failed \(.*\); retrying in /.test(l.msg)))
       .reduce((counts, l) => counts.set(`${l.level}: ${l.msg}`, (counts.get(`${l.level}: ${l.msg}`) ?? 0) + 1), new Map<string, number>())]
@@ -393,24 +449,15 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
 function check(figures: Figures, moved: boolean): void {
   const { label } = figures;
   assert.equal(figures.lost, 0, `${label}: ${figures.lost} confirmed tasks lost`);
-  // Known defect (issue 16, open): with the retry ladder across the kill, a few attempts of the always-failing
-  // tasks run twice (8 of about 3,000 attempts in 2 of 3 runs). Reported by the todo test below, not hidden.
-  if (figures.failing > 0) {
-    if (figures.ranTwice > 0) knownDefects.push(`${label}: ${figures.ranTwice} attempts ran to completion twice`);
-  } else {
-    assert.equal(figures.ranTwice, 0, `${label}: ${figures.ranTwice} attempts ran to completion twice`);
-  }
+  // Always-failing tasks are checked by the last test (their own name in the report); the rest here.
+  if (figures.failing > 0) failingScenarios.push(figures);
+  else assert.equal(figures.ranTwice, 0, `${label}: ${figures.ranTwice} attempts ran to completion twice`);
   assert.equal(figures.duplicateDeadLetters, 0, `${label}: ${figures.duplicateDeadLetters} unmarked duplicate dead letters`);
   assert.equal(figures.beat.ranTwice, 0, `${label}: ${figures.beat.ranTwice} of beat's slots ran twice`);
   assert.equal(figures.beat.unsent, figures.beat.countedMissed, `${label}: ${figures.beat.unsent} of beat's slots did not run, ${figures.beat.countedMissed} counted missed`);
   assert.ok(figures.beat.ran >= 5, `${label}: beat's entry ran (${figures.beat.ran} slots)`);
-  // Known defect (issue 16, open): in 2 of 5 runs retries froze for about 180 s after the kill (RabbitMQ's default
-  // dead_letter_worker_publisher_confirm_timeout, though the nodes get deploy/rabbitmq/advanced.config's 20 s),
-  // so not every failing task was dead-lettered in time. Reported by the todo test below, not hidden.
-  if (figures.failing && figures.deadLetters !== figures.failing) knownDefects.push(`${label}: ${figures.deadLetters} of ${figures.failing} always-failing tasks dead-lettered (the rest stuck in their retries)`);
-  if (figures.retryGapMs !== undefined && figures.retryGapMs > RETRIES_RESUME_LIMIT_MS) knownDefects.push(`${label}: retries stalled ${figures.retryGapMs} ms (limit ${RETRIES_RESUME_LIMIT_MS} ms)`);
   if (!moved) return;
-  assert.equal(figures.failovers.length, 4, `${label}: the producer, beat and both workers moved`);
+  assert.equal(figures.failovers.length, figures.alerter ? 5 : 4, `${label}: the producer, beat, both workers (and the alerter) moved`);
   for (const failover of figures.failovers) {
     assert.notEqual(failover.to, failover.from, `${label}: ${failover.client} moved to another node`);
     assert.ok(failover.ms < FAILOVER_LIMIT_MS, `${label}: ${failover.client} failed over in ${failover.ms} ms (limit ${FAILOVER_LIMIT_MS} ms)`);
@@ -423,6 +470,7 @@ test(`two workers and beat under load, ${ROUNDS} round(s): kill -9 the queues' l
     return;
   }
   const [n1, n2, n3] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
+  matrixRan = ONLY === undefined || ONLY.includes('c');
   const all: Figures[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     // (a) the leaders' node, clients elsewhere; (b) the clients' node, which leads too; (c) the same with retries.
@@ -431,7 +479,7 @@ test(`two workers and beat under load, ${ROUNDS} round(s): kill -9 the queues' l
       [`round ${round} (b) clients' node`, n1, n1, n1, false],
       [`round ${round} (c) clients' node during retries`, n2, n2, n2, true],
     ];
-    for (const [label, clientsOn, leader, victim, failing] of scenarios) {
+    for (const [label, clientsOn, leader, victim, failing] of scenarios.filter(([name]) => ONLY === undefined || ONLY.includes(name.split('(')[1]?.[0] ?? ''))) {
       const figures = await workersUnderKill(cluster, label, clientsOn, leader, victim, failing);
       all.push(figures);
       const restartedAt = Date.now();
@@ -447,8 +495,20 @@ test(`two workers and beat under load, ${ROUNDS} round(s): kill -9 the queues' l
     `${all.reduce((s, f) => s + f.seconds, 0).toFixed(0)} s in scenarios`);
 });
 
-test('always-failing tasks across the kill: no attempt runs to completion twice, every one dead-lettered, retries resume within 30 s', {
-  todo: 'known defects, issue 16: a few attempts in the retry ladder run twice across a node kill (8 of about 3,000, 2 of 5 runs); retries froze about 180 s (2 of 5 runs)',
-}, () => {
-  assert.deepEqual(knownDefects, []);
+// On RabbitMQ 3.10 a retry queue's dead-letter worker restarted by the kill can stay stuck on the dead node until it
+// is back (see retry-rescue.ts): the workers send such retries again 15 s past their time, so they resume anyway.
+test('always-failing tasks across the kill: no attempt runs to completion twice, every one dead-lettered, retries resume within 30 s', (t) => {
+  if (!matrixRan) {
+    t.skip('the worker scenarios did not run (no cluster, or scenario c filtered out)');
+    return;
+  }
+  assert.ok(failingScenarios.length > 0, 'the scenario with always-failing tasks ran');
+  for (const figures of failingScenarios) {
+    const { label } = figures;
+    assert.equal(figures.ranTwice, 0, `${label}: ${figures.ranTwice} attempts ran to completion twice`);
+    assert.equal(figures.deadLetters, figures.failing, `${label}: ${figures.deadLetters} of ${figures.failing} always-failing tasks dead-lettered`);
+    assert.ok(figures.retryGapMs !== undefined && figures.retryGapMs <= RETRIES_RESUME_LIMIT_MS, `${label}: retries resumed ${figures.retryGapMs} ms late (limit ${RETRIES_RESUME_LIMIT_MS} ms)`);
+    assert.deepEqual(figures.alerter && { rows: figures.alerter.rows, duplicateRows: figures.alerter.duplicateRows, pages: figures.alerter.pages }, { rows: figures.failing, duplicateRows: 0, pages: 1 },
+      `${label}: the alerter kept one dead letter per failed task in PostgreSQL and paged once`);
+  }
 });
