@@ -295,7 +295,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
     });
     connection.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked publishing (flow control)'));
     connection.on('unblocked', () => this.log.info('RabbitMQ unblocked publishing'));
-    connection.on('error', (error: Error) => this.log.warn({ err: { message: error.message } }, 'RabbitMQ connection error'));
+    // amqplib emits 'error' only for a connection that is closing because of it, and 'close' right after: the
+    // disconnect line above already says it with what happens next, so a second warning would only be noise.
+    connection.on('error', (error: Error) => this.log.debug({ err: { message: error.message } }, 'RabbitMQ connection error (the disconnect line follows)'));
     connection.on('handler-error', (error: Error, event: string) => this.log.error({ err: error, event }, 'a broker event handler threw'));
   }
 }

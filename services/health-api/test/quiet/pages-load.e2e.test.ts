@@ -7,7 +7,8 @@ import { installation, type Installation } from '../support.ts';
 
 // Every page of the dashboard with 10,000 task runs and 1,000 dead letters in the store renders within 1 s (the
 // limit issue 17 names): measured in Chromium from the start of the navigation to the page's data on screen, three
-// loads a page, the median asserted; the figures are printed, with the task list's API queries beside them.
+// loads a page, the median asserted; and a filter with a sort on the loaded task list, from the typing to the
+// answer on screen. The figures are printed, with the task list's API queries beside them.
 
 const OUTPUT = new URL('../../test-output/pages-load/', import.meta.url);
 const RUNS = 10_000;
@@ -77,13 +78,14 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 
 test('every page renders within 1 s with 10,000 runs and 1,000 dead letters in the store', async () => {
   // Each page, and what shows that its data is on screen.
-  const pages: [string, string, (p: Page) => Promise<unknown>][] = [
+  // Each entry: a name, a path, what must be on screen, and (optionally) what the person does once it is: then the
+  // time counted is that action's, to its answer on screen (a page load and a filter are two waits, each within 1 s).
+  const pages: [string, string, (p: Page) => Promise<unknown>, ((p: Page) => Promise<unknown>)?][] = [
     ['overview', '/', (p) => p.locator('.card').filter({ hasText: 'Dead letters pending' }).locator('.n', { hasText: String(DEAD_LETTERS) }).waitFor()],
     ['workers', '/workers', (p) => p.locator('main table tbody tr').first().waitFor()],
     ['tasks', '/tasks', (p) => p.locator('tr[data-run]').nth(49).waitFor()],
     ['task', `/tasks/${detailId}`, (p) => p.locator('table.attempts tbody tr').nth(1).waitFor()],
-    ['tasks, then name contains "bill", sorted by runtime', '/tasks', async (p) => {
-      await p.locator('tr[data-run]').nth(49).waitFor();
+    ['tasks loaded, then name contains "bill", sorted by runtime', '/tasks', (p) => p.locator('tr[data-run]').nth(49).waitFor(), async (p) => {
       await p.getByLabel('filter by task name').fill('bill');
       await p.locator('button[data-sort=runtime]').click();
       await p.locator('th[aria-sort=descending] button[data-sort=runtime]').waitFor();
@@ -105,13 +107,17 @@ test('every page renders within 1 s with 10,000 runs and 1,000 dead letters in t
   }
   const figures: string[] = [`${'(peer) the static runbook page'.padEnd(48)} median ${median(baseline).toFixed(0).padStart(5)} ms  (min ${Math.min(...baseline).toFixed(0)}, max ${Math.max(...baseline).toFixed(0)})`];
   const slow: string[] = [];
-  for (const [name, path, ready] of pages) {
+  for (const [name, path, ready, action] of pages) {
     const times: number[] = [];
     for (let i = 0; i < 3; i += 1) {
       await page.goto('about:blank');
-      const started = performance.now();
+      let started = performance.now();
       await page.goto(`${site.api.url}${path}`, { waitUntil: 'commit' });
       await ready(page);
+      if (action) {
+        started = performance.now();
+        await action(page);
+      }
       times.push(performance.now() - started);
     }
     await page.screenshot({ path: new URL(`${name.replace(/\W+/g, '-')}.png`, OUTPUT).pathname, fullPage: false });
