@@ -69,16 +69,22 @@ export class Store {
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#connect();
     let broken = false;
+    // pg-pool listens for a connection's errors only while it is idle: one that dies while checked out (PostgreSQL
+    // restarted or failed over mid-transaction) would emit 'error' to nobody, an uncaught exception that ends the
+    // process. Its pending or next query fails with the same error, which is what the caller hears.
+    const heard = () => { broken = true; };
+    client.on('error', heard);
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      broken = isTransientStoreError(error);
+      broken ||= isTransientStoreError(error);
       await client.query('ROLLBACK').catch(() => { broken = true; });
       throw this.explain(error);
     } finally {
+      client.removeListener('error', heard);
       client.release(broken);
     }
   }
