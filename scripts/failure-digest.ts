@@ -26,7 +26,7 @@ export class FailureDigest {
     if (!match) return;
     const [, task = '', text = ''] = match;
     if (text.startsWith('✖ failing tests')) this.#inFailureSection.add(task);
-    else if (text.startsWith('ℹ ')) this.#inFailureSection.delete(task);
+    else if (text.startsWith('ℹ ') || text.startsWith('npm error')) this.#inFailureSection.delete(task);
     const kept = this.#inFailureSection.has(task) || text.includes('✖') || /\bnot ok\b/.test(text);
     if (!kept) return;
     const lines = this.#linesByTask.get(task) ?? [];
