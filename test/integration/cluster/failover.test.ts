@@ -337,9 +337,13 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
     await eventually('every failing task to fail three times', () => finalFailures() === doomedIds.size, 120_000, 200).catch(() => undefined);
     const survivor = cluster.nodes.find((node) => node !== victim) as ClusterNode;
     await eventually('every dead letter', async () => {
-      // A fresh connection each round: a queue still electing its leader closes the channel.
-      const connection = await connect(survivor.url);
+      // A fresh connection each round: a queue still electing its leader closes the channel. A round that hangs (a
+      // channel that never opens on a node just back: it held one run for 15 minutes) is cut short after 10 s, its
+      // socket destroyed, and the next round starts afresh.
+      const connection = await connect(survivor.url, { timeout: 5_000 }).catch(() => undefined);
+      if (connection === undefined) return undefined;
       connection.on('error', () => {});
+      const cutShort = setTimeout(() => (connection as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy(), 10_000);
       try {
         const channel = await connection.createChannel();
         channel.on('error', () => {});
@@ -352,6 +356,7 @@ async function workersUnderKill(cluster: RabbitCluster, label: string, clientsOn
       } catch {
         return undefined;
       } finally {
+        clearTimeout(cutShort);
         await connection.close().catch(() => {});
       }
       return deadLetters.size >= doomedIds.size;
