@@ -1,7 +1,7 @@
 import type { DeadLetterFilter } from '@nightshift/store';
 import { UsageError, type Io } from '../command.ts';
 import { reviewer } from '../reviewer.ts';
-import { readSince, review, withDeadLetters } from './dead-letters-store.ts';
+import { describeFilter, readSince, review, withDeadLetters } from './dead-letters-store.ts';
 
 export interface IgnoreValues {
   readonly note?: string;
@@ -68,7 +68,7 @@ async function ignoreByFilter(values: IgnoreValues, io: Io): Promise<number> {
     ...(values.reason !== undefined ? { reason: values.reason } : {}),
     ...(values.since !== undefined ? { since: readSince(values.since) } : {}), ...(values.until !== undefined ? { until: readSince(values.until) } : {}),
   };
-  const described = describe(values);
+  const described = describeFilter(values);
   return withDeadLetters(io, async (deadLetters) => {
     const matching = await deadLetters.count({ ...filter, status: 'pending' });
     const total = Math.min(matching, limit ?? matching);
@@ -97,12 +97,4 @@ async function ignoreByFilter(values: IgnoreValues, io: Io): Promise<number> {
     if (!values.json) io.stdout.write(`ignored ${done} dead letter${done === 1 ? '' : 's'} ${described} (${values.note as string})${done < total ? `; ${total - done} were reviewed by someone else meanwhile` : ''}\n`);
     return 0;
   });
-}
-
-/** `of task mail.send with error TimeoutError since 2h`: the filter as the person gave it. */
-function describe(values: IgnoreValues): string {
-  return [
-    values.task !== undefined ? `of task ${values.task}` : '', values['error-class'] !== undefined ? `with error ${values['error-class']}` : '',
-    values.reason !== undefined ? `dead for ${values.reason}` : '', values.since !== undefined ? `since ${values.since}` : '', values.until !== undefined ? `until ${values.until}` : '',
-  ].filter(Boolean).join(' ');
 }

@@ -3,7 +3,7 @@ import { DEAD_LETTER_STATUSES, type DeadLetterStatus, type RequeueSelection } fr
 import { waitForBroker } from '../broker-wait.ts';
 import { UsageError, type Io } from '../command.ts';
 import { reviewer } from '../reviewer.ts';
-import { readSince, withDeadLetters } from './dead-letters-store.ts';
+import { describeFilter, readSince, withDeadLetters } from './dead-letters-store.ts';
 
 export interface RequeueValues {
   readonly task?: string;
@@ -39,10 +39,7 @@ export async function requeueDeadLetters(ids: readonly string[], values: Requeue
     ...(values.since !== undefined ? { since: readSince(values.since) } : {}), until,
   };
   let selection: RequeueSelection = ids.length > 0 ? { ids } : filter;
-  const described = [
-    values.task !== undefined ? `of task ${values.task}` : '', values['error-class'] !== undefined ? `with error ${values['error-class']}` : '',
-    values.since !== undefined ? `since ${values.since}` : '', values.until !== undefined ? `until ${values.until}` : '',
-  ].filter(Boolean).join(' ');
+  const described = describeFilter(values);
   return withDeadLetters(io, async (deadLetters, config) => {
     if (ids.length === 0) {
       const total = await deadLetters.count(filter);

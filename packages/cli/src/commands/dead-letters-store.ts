@@ -44,3 +44,20 @@ export function readSince(text: string, now = Date.now()): Date {
 export function review(prior: PriorReview): string {
   return `by ${prior.by ?? 'someone'} at ${shortTime(prior.at)}${prior.note ? ` (${JSON.stringify(prior.note)})` : ''}`;
 }
+
+/** The filter options of a bulk action, as the person gave them. */
+export interface FilterWords {
+  readonly task?: string;
+  readonly 'error-class'?: string;
+  readonly reason?: string;
+  readonly since?: string;
+  readonly until?: string;
+}
+
+/** `of task mail.send with error TimeoutError since 2h`: a bulk action's filter in words (empty without one). */
+export function describeFilter(values: FilterWords): string {
+  return [
+    values.task !== undefined ? `of task ${values.task}` : '', values['error-class'] !== undefined ? `with error ${values['error-class']}` : '',
+    values.reason !== undefined ? `dead for ${values.reason}` : '', values.since !== undefined ? `since ${values.since}` : '', values.until !== undefined ? `until ${values.until}` : '',
+  ].filter(Boolean).join(' ');
+}
