@@ -1,4 +1,4 @@
-// The cluster suite (phase 2 of npm test: npm run test:cluster): three RabbitMQ nodes on loopback beside the system one
+// The cluster suite (the fault phase of npm test, alone on the machine: npm run test:cluster): three RabbitMQ nodes on loopback beside the system one
 // (test/helpers startRabbitCluster, with deploy/rabbitmq/advanced.config), no load balancer: the clients get the
 // three URLs. A node is killed with kill -9 while a producer sends confirmed tasks and a consumer takes them: no
 // confirmed task may be lost, and a client whose node died must be on another node within 2 s. Then the same
