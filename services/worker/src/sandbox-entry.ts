@@ -2,16 +2,19 @@
 // waits for it; then runs the tasks it is sent one at a time, in order, and answers each with one message.
 import { parentPort, workerData } from 'node:worker_threads';
 import { deserializeError, loadApp, type Logger } from '@nightshift/core';
-// Not '@nightshift/telemetry/logger': no OpenTelemetry here (nothing traces in a sandbox); a task's lines carry its
-// attempt's trace and span ids, passed with the task as plain ids.
-import { createJsonLogger } from '@nightshift/telemetry/json-logger';
 import { runTask, type SandboxJob } from './run-task.ts';
+import { SandboxLog } from './sandbox-log.ts';
 import type { FromSandbox, SandboxData, ToSandbox } from './sandbox-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('sandbox-entry.ts runs in a worker thread only');
 const { appPath, logLevel } = workerData as SandboxData;
-const log = createJsonLogger({ service: 'worker', level: logLevel });
+// Loaded on the first line a task writes (sandbox-log.ts). Not '@nightshift/telemetry/logger': no OpenTelemetry
+// here (nothing traces in a sandbox); a task's lines carry its attempt's trace and span ids, passed with the task.
+const log = new SandboxLog(logLevel, async (now) => {
+  const { createJsonLogger } = await import('@nightshift/telemetry/json-logger');
+  return createJsonLogger({ service: 'worker', level: logLevel, now });
+});
 const app = await loadApp(appPath);
 
 const waiting: SandboxJob[] = [];
@@ -50,14 +53,8 @@ async function runWaiting(): Promise<void> {
 
 // Most tasks never log: the child logger (and its bindings) is made on the first line only.
 function taskLogger(job: SandboxJob): Logger {
-  let child: Logger | undefined;
-  const get = () => (child ??= log.child({
+  return log.forTask(() => ({
     task: job.envelope.task, task_id: job.envelope.id, attempt: job.envelope.attempt,
     ...(job.trace ? { trace_id: job.trace.traceId, span_id: job.trace.spanId } : {}),
   }));
-  const at = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object | string, msg?: string) => {
-    if (msg === undefined) get()[level](obj);
-    else get()[level](obj, msg);
-  };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
