@@ -32,8 +32,10 @@ export interface SandboxRun {
 export interface SandboxPool {
   /** Whether `kill` really stops a task that ignores its signal. */
   readonly canKill: boolean;
-  /** Attempts the pool takes at once (running, or ready to start the moment a sandbox is free). */
+  /** Attempts the pool takes at once (running, or ready to start the moment a sandbox is free); may change. */
   readonly places: number;
+  /** Told each new value of `places` (thread pools: as their tasks turn out quick or long). */
+  onPlaces?: ((places: number) => void) | undefined;
   /** Resolves when every sandbox can run a task at once (the app loaded in each). */
   ready(): Promise<void>;
   /** Takes an attempt; `onProgress` hears its `ctx.progress` reports while it runs. */
