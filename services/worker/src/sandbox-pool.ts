@@ -50,7 +50,7 @@ export function createWorkerPool(app: AnyApp, options: WorkerOptions, log: Logge
     : createInlinePool(app, options.concurrency, log, options.logLevel);
 }
 
-/** Worker threads: one task per thread at a time, the next one ready behind it, a warm spare for a killed thread. */
+/** Worker threads: one task per thread at a time, the next ones ready behind it, a warm spare for a killed thread. */
 export function createThreadPool(options: { size: number; appPath: string; maxOldGenerationSizeMb?: number | undefined; logLevel: string }, log: Logger): SandboxPool {
   return new ThreadPool(options.size, options, log);
 }

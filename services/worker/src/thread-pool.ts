@@ -11,7 +11,7 @@ import type { TaskProgress } from './task-progress.ts';
  * brings several. After a task that ran longer than `LONG_TASK_MS`, and behind one running that long, a sandbox
  * keeps one ready task, as the pool did before: those beyond it are taken back and go to other sandboxes.
  */
-export const SANDBOX_DEPTH = 8;
+const SANDBOX_DEPTH = 8;
 /** How long a task runs before the tasks waiting behind it in its sandbox beyond the next are taken back. */
 const LONG_TASK_MS = 20;
 /** How long a sandbox that failed to load the app waits before the next is spawned (an app that throws on import). */
