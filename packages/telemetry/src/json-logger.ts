@@ -20,6 +20,11 @@ export interface LoggerOptions {
   readonly redactValues?: readonly string[];
   /** Where lines go. Default: standard output. */
   readonly destination?: LogDestination;
+  /**
+   * The time a line is stamped with, as `Date.now()` gives it: a logger that writes lines after they were logged
+   * (a thread sandbox's, while its logger loads) stamps each with its own moment. Default: `Date.now`.
+   */
+  readonly now?: () => number;
 }
 
 /**
@@ -45,12 +50,17 @@ export function jsonLogger(options: LoggerOptions, caller: string, mixin: (() =>
   const settings: pino.LoggerOptions = {
     level,
     base: { service: options.service, pid: process.pid, hostname: hostname() },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: options.now === undefined ? pino.stdTimeFunctions.isoTime : isoTimeOf(options.now),
     ...(mixin ? { mixin } : {}),
     formatters: { level: (label) => ({ level: label }) },
     hooks: { streamWrite: (line) => redactLine(line, redaction) },
   };
   return options.destination === undefined ? pino(settings) : pino(settings, options.destination);
+}
+
+// pino's isoTime, read from another clock.
+function isoTimeOf(now: () => number): () => string {
+  return () => `,"time":"${new Date(now()).toISOString()}"`;
 }
 
 // Redacting the finished line, rather than the arguments, sees everything pino adds on the way: child

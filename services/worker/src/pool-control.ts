@@ -24,6 +24,8 @@ export function trackPool(pool: SandboxPool): TrackedPool {
   return {
     get canKill() { return pool.canKill; },
     get places() { return pool.places; },
+    get onPlaces() { return pool.onPlaces; },
+    set onPlaces(listener) { pool.onPlaces = listener; },
     ready: () => pool.ready(),
     close: () => pool.close(),
     start(job, onProgress) {

@@ -2,16 +2,19 @@
 // waits for it; then runs the tasks it is sent one at a time, in order, and answers each with one message.
 import { parentPort, workerData } from 'node:worker_threads';
 import { deserializeError, loadApp, type Logger } from '@nightshift/core';
-// Not '@nightshift/telemetry/logger': no OpenTelemetry here (nothing traces in a sandbox); a task's lines carry its
-// attempt's trace and span ids, passed with the task as plain ids.
-import { createJsonLogger } from '@nightshift/telemetry/json-logger';
 import { runTask, type SandboxJob } from './run-task.ts';
+import { SandboxLog } from './sandbox-log.ts';
 import type { FromSandbox, SandboxData, ToSandbox } from './sandbox-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('sandbox-entry.ts runs in a worker thread only');
 const { appPath, logLevel } = workerData as SandboxData;
-const log = createJsonLogger({ service: 'worker', level: logLevel });
+// Loaded on the first line a task writes (sandbox-log.ts). Not '@nightshift/telemetry/logger': no OpenTelemetry
+// here (nothing traces in a sandbox); a task's lines carry its attempt's trace and span ids, passed with the task.
+const log = new SandboxLog(logLevel, async (now) => {
+  const { createJsonLogger } = await import('@nightshift/telemetry/json-logger');
+  return createJsonLogger({ service: 'worker', level: logLevel, now });
+});
 const app = await loadApp(appPath);
 
 const waiting: SandboxJob[] = [];
@@ -37,12 +40,19 @@ port.on('message', (message: ToSandbox) => {
 });
 say({ type: 'ready' });
 
+// A task that ran this long may have had messages arrive meanwhile (a drop of one waiting behind it: the pool takes
+// them back from behind a long task); they are heard before the next one starts.
+const HEAR_AFTER_MS = 5;
+
 async function runWaiting(): Promise<void> {
   for (let job = waiting.shift(); job; job = waiting.shift()) {
     const controller = new AbortController();
     running = { id: job.envelope.id, controller };
     const { id } = job.envelope;
     const result = await runTask(app, job, controller.signal, taskLogger(job), { logLevel, progress: (progress) => say({ type: 'progress', id, progress }) });
+    // Before `done`: the pool counts the next waiting task as started when it hears `done`, so a drop is answered
+    // before it, or not at all.
+    if (waiting.length > 0 && result.runtimeMs >= HEAR_AFTER_MS) await new Promise(setImmediate);
     running = undefined;
     say({ type: 'done', id, result });
   }
@@ -50,14 +60,8 @@ async function runWaiting(): Promise<void> {
 
 // Most tasks never log: the child logger (and its bindings) is made on the first line only.
 function taskLogger(job: SandboxJob): Logger {
-  let child: Logger | undefined;
-  const get = () => (child ??= log.child({
+  return log.forTask(() => ({
     task: job.envelope.task, task_id: job.envelope.id, attempt: job.envelope.attempt,
     ...(job.trace ? { trace_id: job.trace.traceId, span_id: job.trace.spanId } : {}),
   }));
-  const at = (level: 'debug' | 'info' | 'warn' | 'error') => (obj: object | string, msg?: string) => {
-    if (msg === undefined) get()[level](obj);
-    else get()[level](obj, msg);
-  };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

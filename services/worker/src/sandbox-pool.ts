@@ -32,8 +32,10 @@ export interface SandboxRun {
 export interface SandboxPool {
   /** Whether `kill` really stops a task that ignores its signal. */
   readonly canKill: boolean;
-  /** Attempts the pool takes at once (running, or ready to start the moment a sandbox is free). */
+  /** Attempts the pool takes at once (running, or ready to start the moment a sandbox is free); may change. */
   readonly places: number;
+  /** Told each new value of `places` (thread pools: as their tasks turn out quick or long). */
+  onPlaces?: ((places: number) => void) | undefined;
   /** Resolves when every sandbox can run a task at once (the app loaded in each). */
   ready(): Promise<void>;
   /** Takes an attempt; `onProgress` hears its `ctx.progress` reports while it runs. */
@@ -48,7 +50,7 @@ export function createWorkerPool(app: AnyApp, options: WorkerOptions, log: Logge
     : createInlinePool(app, options.concurrency, log, options.logLevel);
 }
 
-/** Worker threads: one task per thread at a time, the next one ready behind it, a warm spare for a killed thread. */
+/** Worker threads: one task per thread at a time, the next ones ready behind it, a warm spare for a killed thread. */
 export function createThreadPool(options: { size: number; appPath: string; maxOldGenerationSizeMb?: number | undefined; logLevel: string }, log: Logger): SandboxPool {
   return new ThreadPool(options.size, options, log);
 }

@@ -1,6 +1,6 @@
 // What the worker's main thread and a thread sandbox say to each other, over the thread's own port.
-// `run` there (the tasks placed in one turn of the main thread: at most two, the one to run and the one ready
-// behind it), `done` back for each. A sandbox starts its ready task the moment the one before ends, so it never
+// `run` there (the tasks placed in one turn of the main thread: at most the pool's depth, the one to run and those
+// ready behind it), `done` back for each. A sandbox starts its ready task the moment the one before ends, so it never
 // waits for the main thread; a message fewer a task is a wake-up of the thread fewer, which costs more than the
 // message.
 import type { SerializedError } from '@nightshift/core';

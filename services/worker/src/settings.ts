@@ -26,8 +26,8 @@ export const WORKER_AUTOSCALE_KEEPALIVE = defineSetting({
 
 export const WORKER_PREFETCH = defineSetting({
   name: 'NIGHTSHIFT_WORKER_PREFETCH',
-  description: 'messages each of the worker\'s consumers holds per sandbox of its starting pool (Celery\'s prefetch multiplier), and never fewer than 2 for each sandbox of the largest pool it can grow to (one running, one ready): more drains short tasks faster, the rest on their way while the sandboxes run; 2 suits long tasks shared by several workers (a message held by a busy worker waits there while another is idle)',
-  parse: parsers.wholeNumber(2, 1024), default: '16',
+  description: 'messages each of the worker\'s consumers holds per sandbox of its starting pool (Celery\'s prefetch multiplier), and never fewer than 2 for each sandbox of the largest pool it can grow to (one running, one ready): more drains short tasks faster (a sandbox running quick tasks holds 8, the rest are on their way while it runs them); 2 suits long tasks shared by several workers (a message held by a busy worker waits there while another is idle)',
+  parse: parsers.wholeNumber(2, 1024), default: '32',
 });
 
 export const CONSUMER_TIMEOUT = defineSetting({

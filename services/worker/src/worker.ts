@@ -71,8 +71,9 @@ export class Worker {
     this.#pool = pool === undefined ? this.#createPool(options.concurrency) : trackPool(pool);
     this.#rateLimits = new RateLimits(app.tasks.map((task) => [task.name, task.rate]));
     this.#revocations = new Revocations({ redisUrl: options.redisUrl, prefix: broker.names.prefix, log });
-    // A slot is a place in the pool: a running attempt, or the one ready behind it in its sandbox.
+    // A slot is a place in the pool: a running attempt, or one ready behind it in its sandbox.
     this.#slots = new Slots(this.#pool.places);
+    this.#followPlaces(this.#pool);
     this.#autoscaler = this.#createAutoscaler();
     this.#events = new EventPublisher(broker);
     this.#metrics = createWorkerMetrics(meter, () => ({ busy: this.active, total: this.#poolSize }));
@@ -434,13 +435,22 @@ export class Worker {
       const old = this.#pool;
       this.#pool = fresh;
       this.#poolSize = size;
+      old.onPlaces = undefined;
       this.#slots.resize(fresh.places);
+      this.#followPlaces(fresh);
       const retired = old.drained().then(() => old.close()).finally(() => this.#retiring.delete(retired));
       this.#retiring.add(retired);
       this.#log.info({ size }, `pool replaced: ${size} sandboxes take new tasks; the old pool closes when its tasks have finished`);
     });
     this.#poolChange = change.catch(() => {});
     return change;
+  }
+
+  /** The slots follow the places of the pool taking new attempts (a thread pool's change as its tasks turn out quick or long). */
+  #followPlaces(pool: TrackedPool): void {
+    pool.onPlaces = (places) => {
+      if (this.#pool === pool) this.#slots.resize(places);
+    };
   }
 
   #createAutoscaler(): Autoscaler {

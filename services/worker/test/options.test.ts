@@ -63,9 +63,9 @@ test('concurrency: the flag, else NIGHTSHIFT_WORKER_CONCURRENCY (for nightshift 
   assert.equal(compileWorkerOptions(app, { appPath: 'a' }, loadWorkerConfig({}), recorder().log).concurrency, availableParallelism());
 });
 
-test('prefetch: NIGHTSHIFT_WORKER_PREFETCH messages per sandbox of the starting pool (16), at least 2, and never fewer than the largest pool\'s places', () => {
+test('prefetch: NIGHTSHIFT_WORKER_PREFETCH messages per sandbox of the starting pool (32), at least 2, and never fewer than the largest pool\'s places', () => {
   const app = defineApp({ name: 'a', tasks: [defineTask({ name: 'x', softTimeLimit: '1s', timeLimit: '2s', run })] });
-  assert.equal(compileWorkerOptions(app, { appPath: 'a', concurrency: 2 }, loadWorkerConfig({}), recorder().log).prefetch, 32);
+  assert.equal(compileWorkerOptions(app, { appPath: 'a', concurrency: 2 }, loadWorkerConfig({}), recorder().log).prefetch, 64);
   assert.equal(compileWorkerOptions(app, { appPath: 'a', concurrency: 3 }, loadWorkerConfig({ NIGHTSHIFT_WORKER_PREFETCH: '8' }), recorder().log).prefetch, 24);
   // 2 a sandbox of 3 is 6, but the pool may grow to 6 sandboxes: 12 places.
   assert.equal(compileWorkerOptions(app, { appPath: 'a', concurrency: 3 }, loadWorkerConfig({ NIGHTSHIFT_WORKER_PREFETCH: '2' }), recorder().log).prefetch, 12);

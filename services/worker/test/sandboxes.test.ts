@@ -1,4 +1,4 @@
-// The thread sandboxes' own guarantees, now that each holds the next task ready behind the running one
+// The thread sandboxes' own guarantees, now that each holds the next tasks ready behind the running one
 // and a warm spare stands in for a killed one.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -60,4 +60,24 @@ test('a killed sandbox loses nothing: the task waiting behind one killed at its 
   assert.equal((spinFailed.error as { name: string }).name, 'TimeLimitExceeded');
   assert.equal(h.events.filter((e) => e.type === 'task.started' && e.id === behind).length, 1);
   await worker.stop();
+});
+
+test('tasks do not wait behind a long one: those ready behind it beyond the next go to another sandbox', async () => {
+  const worker = await h.worker({ concurrency: 2 });
+  const marker = h.marker('behind-long');
+  // Quick tasks first: each sandbox then keeps several ready behind the one it runs.
+  const warm = await Promise.all(Array.from({ length: 8 }, (_, i) => h.client.send(occupy, [0, marker, `w${i}`])));
+  for (const id of warm) await h.waitForEvent((e) => e.type === 'task.succeeded' && e.id === id);
+  // Then a long one with quick ones right behind it, as deliveries come: some are placed behind it at once.
+  const sent = await Promise.all([h.client.send(occupy, [1_500, marker, 'long']), ...Array.from({ length: 7 }, (_, i) => h.client.send(occupy, [0, marker, `a${i}`]))]);
+  const long = sent[0] as string;
+  const quick = sent.slice(1);
+  for (let burst = 0; burst < 3; burst++) {
+    quick.push(...await Promise.all(Array.from({ length: 6 }, (_, i) => h.client.send(occupy, [0, marker, `q${burst}-${i}`]))));
+  }
+  const longDone = await h.waitForEvent((e) => e.type === 'task.succeeded' && e.id === long);
+  for (const id of quick) await h.waitForEvent((e) => e.type === 'task.succeeded' && e.id === id);
+  await worker.stop();
+  const after = h.events.filter((e) => e.type === 'task.succeeded' && quick.includes(String(e.id)) && Date.parse(e.at) >= Date.parse(longDone.at));
+  assert.ok(after.length <= 1, `${after.length} of ${quick.length} short tasks waited for the long one to end (one may: the one ready behind it)`);
 });
