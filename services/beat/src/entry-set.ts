@@ -91,6 +91,11 @@ export class EntrySet {
     return loading;
   }
 
+  /** The source says this entry is not as loaded any more: it is read again (as its notification would have it). */
+  stale(name: string): void {
+    this.#changed(name);
+  }
+
   async stop(): Promise<void> {
     this.#stopping.abort();
     clearTimeout(this.#timer);
