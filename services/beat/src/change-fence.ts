@@ -2,12 +2,6 @@ import type { Logger } from '@nightshift/core';
 import { Batcher } from './batch.ts';
 import type { EntrySource, LiveEntry } from './entry-source.ts';
 
-/**
- * How long a fire waits for the source to say whether its entry still stands. Past it (PostgreSQL slow or down) the
- * fire goes on with the entry as last loaded, as beat dispatches while the source cannot be read at all.
- */
-const WAIT_MS = 2_000;
-
 export interface ChangeFenceParts {
   readonly source: EntrySource;
   /** The entry changed in the source since it was loaded: read it again (its notification may have been lost). */
@@ -23,11 +17,13 @@ export interface ChangeFenceParts {
  * in the same turn): that read starts after the fire time, so it sees every change committed before it. An entry
  * that changed sends nothing now; its new state, on its way, decides about the fire (counted paused, left to the
  * new definition, or gone with the entry). A run claimed before a change was committed may still be sent.
+ * Only while the source cannot be read at all does a fire go out without its entry read again (said once).
  */
 export class ChangeFence {
   readonly #parts: ChangeFenceParts;
   readonly #checks: Batcher<LiveEntry, boolean> | undefined;
   #failingSince: number | undefined;
+  #probing: Promise<boolean> | undefined;
 
   constructor(parts: ChangeFenceParts) {
     this.#parts = parts;
@@ -35,24 +31,29 @@ export class ChangeFence {
     this.#checks = source.stillCurrent === undefined ? undefined : new Batcher((entries) => (source.stillCurrent as NonNullable<EntrySource['stillCurrent']>)(entries));
   }
 
-  /** Whether the entry's due fires may be sent now: `false` when the source has changed it since it was loaded. */
+  /**
+   * Whether the entry's due fires may be sent now: `false` when the source has changed it since it was loaded. A
+   * slow source is waited for (the store bounds a query: 5 s to connect, 30 s to answer): sending without its answer
+   * could send a run after its pause was acknowledged. When it cannot answer (PostgreSQL down) the fires go out as
+   * last loaded, as beat dispatches while the source cannot be read at all, until a check succeeds again.
+   */
   async allows(live: LiveEntry): Promise<boolean> {
     if (this.#checks === undefined) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), WAIT_MS);
-    });
-    let current: boolean | 'late';
+    // Once it has failed, fires do not wait for it (a PostgreSQL that does not answer would hold each for the
+    // connect timeout): one check at a time finds out when it answers again.
+    if (this.#failingSince !== undefined) {
+      if (this.#probing === undefined) this.#probing = this.#check(live).finally(() => (this.#probing = undefined));
+      return true;
+    }
+    return this.#check(live);
+  }
+
+  async #check(live: LiveEntry): Promise<boolean> {
+    let current: boolean;
     try {
-      current = await Promise.race([this.#checks.add(live), late]);
+      current = await (this.#checks as Batcher<LiveEntry, boolean>).add(live);
     } catch (error) {
       this.#unread((error as Error).message);
-      return true;
-    } finally {
-      clearTimeout(timer);
-    }
-    if (current === 'late') {
-      this.#unread(`no answer within ${WAIT_MS} ms`);
       return true;
     }
     if (this.#failingSince !== undefined) {
