@@ -13,7 +13,8 @@
 // ChangeFence), so a change committed before F is always seen; a run it claimed before the change may still go out,
 // which the definition allows (its F is before the commit). After the churn, every entry's last change must be what
 // beat runs: a running entry sends each fire time of its final definition, with that definition's arguments; a
-// paused or removed one sends nothing (`lostUpdates`).
+// paused or removed one sends nothing (`lostUpdates`). The final window opens once every running entry has sent a run
+// of its last definition (so a beat slowed by a loaded machine is waited for, not failed).
 
 /** The schedule operations the churn needs: the client library's `client.schedules` has them. */
 export interface ChurnSchedules {
@@ -143,6 +144,19 @@ export class ScheduleChurn {
     return new Map([...this.#entries].map(([name, tracked]) => [name, tracked.changes]));
   }
 
+  /** The running entries of which no run of their last definition, fired after it was acknowledged, has arrived yet. */
+  notYetRunningLast(runs: readonly ChurnRun[]): string[] {
+    const fired = new Map<string, number>();
+    for (const run of runs) fired.set(`${run.entry}|${run.tag}`, Math.max(fired.get(`${run.entry}|${run.tag}`) ?? 0, run.fireMs));
+    const waiting: string[] = [];
+    for (const [name, tracked] of this.#entries) {
+      const last = tracked.changes.at(-1);
+      if (last === undefined || last.state !== 'running' || last.ackAt === Number.POSITIVE_INFINITY) continue;
+      if ((fired.get(`${name}|${last.tag}`) ?? 0) <= last.ackAt) waiting.push(name);
+    }
+    return waiting;
+  }
+
   #pick(): string | undefined {
     for (let tries = 0; tries < 20; tries++) {
       const name = this.names[Math.floor(this.#rnd() * this.names.length)] as string;
@@ -211,8 +225,14 @@ export interface ChurnVerdict {
   readonly sentWhileStopped: readonly string[];
   /** Runs of a definition replaced before their fire time, or off its grid (must be 0). */
   readonly staleDefinition: readonly string[];
-  /** Entries whose last change is not what beat ran in the final window (must be 0). */
+  /**
+   * Entries whose last change is not what beat ran in the final window (must be 0): a running one that sent
+   * nothing there, or anything but its last definition on its grid; a paused or removed one that sent anything.
+   */
   readonly lostUpdates: readonly string[];
+  /** The final window's fire times of running entries that did not arrive (beat late and coalescing, not a lost update). */
+  readonly unsentInWindow: number;
+  readonly expectedInWindow: number;
   /** Message ids that arrived more than once. */
   readonly duplicates: number;
   /** Fire times of settled running periods (after the entry's first start) that were not sent: catch-ups coalesced by misfire 'once' among them. */
@@ -250,6 +270,8 @@ export function judgeChurn(changes: ReadonlyMap<string, readonly ChurnChange[]>,
   const clock = (ms: number) => new Date(ms).toISOString().slice(11, 23);
   let unsent = 0;
   let expected = 0;
+  let windowUnsent = 0;
+  let windowExpected = 0;
   for (const [entry, list] of changes) {
     // An entry whose change failed is not judged (its state is unknown).
     if (list.some((change) => change.ackAt === Number.POSITIVE_INFINITY)) continue;
@@ -285,16 +307,20 @@ export function judgeChurn(changes: ReadonlyMap<string, readonly ChurnChange[]>,
       if (inWindow.length > 0) lostUpdates.push(`${entry}: ${last?.op ?? 'never created'} last, yet ${inWindow.length} runs in the final window`);
       continue;
     }
-    const want: number[] = [];
-    for (let at = Math.floor(window.fromMs / last.everyMs) * last.everyMs + last.everyMs; at <= window.toMs; at += last.everyMs) want.push(at);
-    const got = inWindow.filter((run) => run.tag === last.tag).map((run) => run.fireMs).sort((a, b) => a - b);
-    if (got.length !== inWindow.length || got.join() !== want.join()) {
+    const ours = inWindow.filter((run) => run.tag === last.tag && run.fireMs % last.everyMs === 0);
+    if (ours.length !== inWindow.length || ours.length === 0) {
       lostUpdates.push(`${entry}: last ${last.op} to ${last.tag} (every ${last.everyMs} ms); final window sent ${inWindow.map((run) => `${clock(run.fireMs)} ${run.tag}`).join(', ') || 'nothing'}`);
+    }
+    const got = new Set(ours.map((run) => run.fireMs));
+    for (let at = Math.floor(window.fromMs / last.everyMs) * last.everyMs + last.everyMs; at <= window.toMs; at += last.everyMs) {
+      windowExpected += 1;
+      if (!got.has(at)) windowUnsent += 1;
     }
   }
   const { applyMs, unmatched } = matchApplied(changes, applied);
   return {
-    judged, inFlight, sentWhileStopped, staleDefinition, lostUpdates, duplicates, unsentWhileRunning: unsent, expectedWhileRunning: expected, applyMs, unmatched,
+    judged, inFlight, sentWhileStopped, staleDefinition, lostUpdates, duplicates, unsentWhileRunning: unsent, expectedWhileRunning: expected,
+    unsentInWindow: windowUnsent, expectedInWindow: windowExpected, applyMs, unmatched,
   };
 }
 
