@@ -701,7 +701,12 @@ async function churnPhase(): Promise<boolean> {
   const applied = lines.map(appliedChange).filter((line): line is ChurnApplied => line !== undefined);
   const verdict = judgeChurn(churn.changes(), runs, applied, from, window);
   const apply = percentiles(verdict.applyMs);
-  const warnings = new Set(lines.filter((line) => ['warn', 'error', 'fatal'].includes(String(line.level))).map((line) => String(line.msg)));
+  // Said once each, with how many times (numbers and times within a line do not make it another).
+  const warnings = new Map<string, number>();
+  for (const line of lines.filter((l) => ['warn', 'error', 'fatal'].includes(String(l.level)))) {
+    const said = String(line.msg).replace(/\(\d{4}-[^)]*\)/g, '(…)').replace(/\d+/g, 'N');
+    warnings.set(said, (warnings.get(said) ?? 0) + 1);
+  }
   const handovers = standby.lines.some(({ line }) => String(line.msg).startsWith('leader: dispatching'));
   console.log('');
   console.log(`  changes while dispatching: ${count} churned entries beside ${background.length} others (load ${load()})`);
@@ -716,7 +721,7 @@ async function churnPhase(): Promise<boolean> {
   console.log(`    running fire times not sent         ${verdict.unsentWhileRunning} of ${verdict.expectedWhileRunning} (catch-ups coalesced by misfire 'once' among them)`);
   console.log(`    leader CPU during the churn         ${(sampler.cpuShare(churnFrom, churnTo) * 100).toFixed(1)} % of a core; RSS peak ${sampler.peakRssMb().toFixed(0)} MB`);
   if (handovers) console.log('    the standby took the lease during the run');
-  for (const msg of warnings) console.log(`    beat said: ${msg}`);
+  for (const [msg, times] of warnings) console.log(`    beat said ${times}×: ${msg}`);
   for (const problem of [...verdict.sentWhileStopped, ...verdict.staleDefinition, ...verdict.lostUpdates].slice(0, 10)) console.log(`    ${problem}`);
   const met = made.failures.length === 0 && verdict.sentWhileStopped.length === 0 && verdict.staleDefinition.length === 0 && verdict.lostUpdates.length === 0;
   console.log(`  goal: ${met ? 'met' : 'NOT met'} (nothing after an acknowledged pause or removal, no update lost)${made.perSecond < rate * 0.95 ? `; the clients reached ${made.perSecond.toFixed(0)} of the ${rate} changes a second asked` : ''}`);

@@ -226,8 +226,9 @@ export interface ChurnVerdict {
   /** Runs of a definition replaced before their fire time, or off its grid (must be 0). */
   readonly staleDefinition: readonly string[];
   /**
-   * Entries whose last change is not what beat ran in the final window (must be 0): a running one that sent
-   * nothing there, or anything but its last definition on its grid; a paused or removed one that sent anything.
+   * Entries whose last change is not what beat runs (must be 0): a running one that sent no run of its last
+   * definition after that change, or anything else in the final window; a paused or removed one that sent anything
+   * there. (Fire times of the window not sent at all are a beat that was late or not leading: `unsentInWindow`.)
    */
   readonly lostUpdates: readonly string[];
   /** The final window's fire times of running entries that did not arrive (beat late and coalescing, not a lost update). */
@@ -308,8 +309,10 @@ export function judgeChurn(changes: ReadonlyMap<string, readonly ChurnChange[]>,
       continue;
     }
     const ours = inWindow.filter((run) => run.tag === last.tag && run.fireMs % last.everyMs === 0);
-    if (ours.length !== inWindow.length || ours.length === 0) {
-      lostUpdates.push(`${entry}: last ${last.op} to ${last.tag} (every ${last.everyMs} ms); final window sent ${inWindow.map((run) => `${clock(run.fireMs)} ${run.tag}`).join(', ') || 'nothing'}`);
+    if (ours.length !== inWindow.length) {
+      lostUpdates.push(`${entry}: last ${last.op} to ${last.tag} (every ${last.everyMs} ms); final window sent ${inWindow.map((run) => `${clock(run.fireMs)} ${run.tag}`).join(', ')}`);
+    } else if (!entryRuns.some((run) => run.tag === last.tag && run.fireMs > last.ackAt)) {
+      lostUpdates.push(`${entry}: last ${last.op} to ${last.tag} (every ${last.everyMs} ms) acknowledged at ${clock(last.ackAt)}; no run of it since`);
     }
     const got = new Set(ours.map((run) => run.fireMs));
     for (let at = Math.floor(window.fromMs / last.everyMs) * last.everyMs + last.everyMs; at <= window.toMs; at += last.everyMs) {
