@@ -676,12 +676,14 @@ async function churnPhase(): Promise<boolean> {
   await churn.createAll();
   console.log(`  churn: ${background.length} background entries in bulk and ${count} churned entries (every 2 or 3 s) through the client in ${((Date.now() - t0) / 1_000).toFixed(1)} s; starting the leader (load ${load()})`);
 
-  const keep = (text: string) => /leader: dispatching|runtime entry \S+ added|: its runs follow the new definition|paused: its runs are counted|resumed: it runs from|removed: no further runs|"level":"(warn|error|fatal)"/.test(text);
+  const keep = (text: string) => /leader: dispatching|entries started in|runtime entry \S+ added|: its runs follow the new definition|paused: its runs are counted|resumed: it runs from|removed: no further runs|"level":"(warn|error|fatal)"/.test(text);
   const leader = spawnChild('services/beat/src/main.ts', ['--app', APP], env, keep);
   cleanups.push(() => leader.stop());
   const sampler = new Sampler(leader.child.pid as number);
   cleanups.push(async () => sampler.stop());
-  await waitFor('the leader', () => leader.lines.find(({ line }) => String(line.msg).startsWith('leader: dispatching')), 300_000);
+  // The churn starts once the leader has started every entry (a change waits behind the entries still starting).
+  const ready = await waitFor('the leader to start every entry', () => leader.lines.find(({ line }) => /^all \d+ entries started/.test(String(line.msg))), 300_000);
+  console.log(`  churn: ${String(ready.line.msg)} (leader start → then ${((ready.at - leader.startedAt) / 1_000).toFixed(1)} s)`);
   const standby = spawnChild('services/beat/src/main.ts', ['--app', APP], env, keep);
   cleanups.push(() => standby.stop());
   const from = Date.now();
