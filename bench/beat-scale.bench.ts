@@ -9,6 +9,13 @@
 // BEAT_SCALE_KILL_AFTER_SENT (instead: once the leader has sent this many of the boundary's runs), BEAT_SCALE_LEAD_S
 // (at least this long from the busy entries' creation to their boundary; default 40), BEAT_SCALE_LOG=<dir> (each
 // process's log lines), BEAT_SCALE_PROF=<dir> (a CPU profile of each process).
+// BEAT_SCALE_CHURN=1: instead, changes while dispatching (issue 18): BEAT_SCALE_N background entries (in bulk, quiet
+// during the run), BEAT_SCALE_CHURN_N entries of every 2 or 3 s created through the client, a leader and a standby;
+// then BEAT_SCALE_CHURN_CLIENTS clients create, change, pause, resume and remove them at BEAT_SCALE_CHURN_RATE
+// changes a second (default 1000) for BEAT_SCALE_CHURN_S seconds (default 30). It prints the changes per second
+// achieved; acknowledged change → the leader applying it, p50/p99/max; runs sent for a fire time after their entry's
+// pause or removal was acknowledged, and of a replaced definition (both must be 0); updates lost (must be 0); the
+// leader's CPU and RSS meanwhile. The verdict is @nightshift/test-helpers' schedule-churn.ts, as in the CI test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -22,7 +29,9 @@ import { Broker, brokerOptions } from '@nightshift/broker';
 import { createClient } from '@nightshift/client';
 import { compileRuntimeEntry, runtimeEntryInput } from '@nightshift/schedule';
 import { migrate, Store } from '@nightshift/store';
-import { randomPrefix, removeRedisKeys, requireServices } from '@nightshift/test-helpers';
+import {
+  appliedChange, judgeChurn, percentiles, randomPrefix, removeRedisKeys, requireServices, ScheduleChurn, type ChurnApplied, type ChurnRun,
+} from '@nightshift/test-helpers';
 import app from './fixtures/scale-app.ts';
 
 const N = Number(process.env.BEAT_SCALE_N ?? 100_000);
@@ -284,10 +293,23 @@ const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const ceilMinute = (ms: number) => Math.ceil(ms / 60_000) * 60_000;
 const urls = await requireServices('rabbitmq', 'redis', 'postgres');
 const { busy: busyIdx, background: backgroundIdx } = splitIndices();
-console.log(`beat-scale: ${N} runtime entries (${BUSY} due on one minute boundary), one leader and a standby; load average ${load()}`);
+console.log(process.env.BEAT_SCALE_CHURN === '1'
+  ? `beat-scale, changes while dispatching: ${N - BUSY} quiet runtime entries beside the churned ones, one leader and a standby; load average ${load()}`
+  : `beat-scale: ${N} runtime entries (${BUSY} due on one minute boundary), one leader and a standby; load average ${load()}`);
 
 const results: PhaseResult[] = [];
 const cleanups: (() => Promise<void>)[] = [];
+if (process.env.BEAT_SCALE_CHURN === '1') {
+  let met = false;
+  try {
+    met = await churnPhase();
+  } catch (error) {
+    console.error(`beat-scale churn failed: ${(error as Error).stack ?? String(error)}`);
+  } finally {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: Error) => console.error(`cleanup: ${error.message}`));
+  }
+  process.exit(met ? 0 : 1);
+}
 let failed = false;
 // Each phase cleans up after itself; one that fails does not keep the other from being measured.
 for (const [skip, phase] of [[SKIP_NIGHTSHIFT, nightshiftPhase], [SKIP_BULLMQ, bullmqPhase]] as const) {
@@ -606,4 +628,104 @@ function report(rows: readonly PhaseResult[]): void {
   console.log(`  goals (N=${N}):`);
   for (const [goal, met] of goals) console.log(`    ${met ? 'met    ' : 'NOT met'} ${goal}`);
   if (bull !== undefined) console.log(`  p99 at the consumer, beat / BullMQ: ${(beat.arrivalLag.p99 / bull.arrivalLag.p99).toFixed(2)}×`);
+}
+
+/**
+ * Changes while dispatching: BEAT_SCALE_N quiet background entries, BEAT_SCALE_CHURN_N churned ones; figures and the
+ * verdict of the CI test (test/integration/scale/schedule-churn.test.ts) at this size.
+ */
+async function churnPhase(): Promise<boolean> {
+  const count = Number(process.env.BEAT_SCALE_CHURN_N ?? 2_000);
+  const rate = Number(process.env.BEAT_SCALE_CHURN_RATE ?? 1_000);
+  const seconds = Number(process.env.BEAT_SCALE_CHURN_S ?? 30);
+  const clientCount = Number(process.env.BEAT_SCALE_CHURN_CLIENTS ?? 8);
+  const prefix = randomPrefix('bench-churn');
+  const env: Record<string, string> = {
+    NIGHTSHIFT_AMQP_URL: urls.amqpUrl, NIGHTSHIFT_REDIS_URL: urls.redisUrl, NIGHTSHIFT_DATABASE_URL: urls.databaseUrl,
+    NIGHTSHIFT_PREFIX: prefix, NIGHTSHIFT_DATABASE_SCHEMA: prefix, NIGHTSHIFT_METRICS_PORT: '0', NIGHTSHIFT_LOG_LEVEL: 'info',
+  };
+  const config = loadConfig(env);
+  const store = new Store({ url: urls.databaseUrl, schema: prefix, applicationName: 'bench-churn' });
+  cleanups.push(async () => {
+    await store.close();
+    await removeNightshift(config, prefix);
+  });
+  await migrate(store);
+  const broker = await Broker.connect(brokerOptions(config, 'bench-churn'));
+  await broker.ensureQueue('scale');
+  await broker.close();
+  const runs: ChurnRun[] = [];
+  const connection = await connect(urls.amqpUrl);
+  cleanups.push(() => connection.close());
+  const channel = await connection.createChannel();
+  await channel.consume(`${prefix}.q.scale`, (message) => {
+    if (!message) return;
+    const decoded = decode(message.content);
+    if (!decoded.ok || decoded.envelope.origin.type !== 'beat') return;
+    runs.push({ entry: decoded.envelope.origin.beat, fireMs: Date.parse(decoded.envelope.origin.scheduledFor), tag: String(decoded.envelope.args[0]), id: decoded.envelope.id });
+  }, { noAck: true });
+
+  const background = planBackground(backgroundIdx, Date.now());
+  const t0 = Date.now();
+  await bulkInsert(store, background);
+  const clients = await Promise.all(Array.from({ length: clientCount }, (_, i) => createClient(config, { app, name: `bench-churn-${i}`, env })));
+  cleanups.push(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+  });
+  const churn = new ScheduleChurn({ schedules: clients.map((client) => client.schedules), task: TASK, count, ratePerSecond: rate });
+  await churn.createAll();
+  console.log(`  churn: ${background.length} background entries in bulk and ${count} churned entries (every 2 or 3 s) through the client in ${((Date.now() - t0) / 1_000).toFixed(1)} s; starting the leader (load ${load()})`);
+
+  const keep = (text: string) => /leader: dispatching|entries started in|runtime entry \S+ added|: its runs follow the new definition|paused: its runs are counted|resumed: it runs from|removed: no further runs|"level":"(warn|error|fatal)"/.test(text);
+  const leader = spawnChild('services/beat/src/main.ts', ['--app', APP], env, keep);
+  cleanups.push(() => leader.stop());
+  const sampler = new Sampler(leader.child.pid as number);
+  cleanups.push(async () => sampler.stop());
+  // The churn starts once the leader has started every entry (a change waits behind the entries still starting).
+  const ready = await waitFor('the leader to start every entry', () => leader.lines.find(({ line }) => /^all \d+ entries started/.test(String(line.msg))), 300_000);
+  console.log(`  churn: ${String(ready.line.msg)} (leader start → then ${((ready.at - leader.startedAt) / 1_000).toFixed(1)} s)`);
+  const standby = spawnChild('services/beat/src/main.ts', ['--app', APP], env, keep);
+  cleanups.push(() => standby.stop());
+  const from = Date.now();
+  await sleep(5_000);
+  console.log(`  churn: ${rate} changes a second for ${seconds} s through ${clientCount} clients (load ${load()})`);
+  const churnFrom = Date.now();
+  const made = await churn.run(seconds * 1_000);
+  const churnTo = Date.now();
+  // The final window opens once every running entry has sent a run of its last definition.
+  await waitFor('every running entry to run its last definition', () => (churn.notYetRunningLast(runs).length === 0 ? true : undefined), 120_000)
+    .catch((error: Error) => console.error(`  ${error.message}: ${churn.notYetRunningLast(runs).slice(0, 5).join(', ')}…`));
+  const settledMs = Date.now() - churnTo;
+  const window = { fromMs: Date.now() + 500, toMs: Date.now() + 6_500 };
+  await sleep(window.toMs + 2_000 - Date.now());
+
+  const lines = [...leader.lines, ...standby.lines].map(({ line }) => line);
+  const applied = lines.map(appliedChange).filter((line): line is ChurnApplied => line !== undefined);
+  const verdict = judgeChurn(churn.changes(), runs, applied, from, window);
+  const apply = percentiles(verdict.applyMs);
+  // Said once each, with how many times (numbers and times within a line do not make it another).
+  const warnings = new Map<string, number>();
+  for (const line of lines.filter((l) => ['warn', 'error', 'fatal'].includes(String(l.level)))) {
+    const said = String(line.msg).replace(/\(\d{4}-[^)]*\)/g, '(…)').replace(/\d+/g, 'N');
+    warnings.set(said, (warnings.get(said) ?? 0) + 1);
+  }
+  const handovers = standby.lines.some(({ line }) => String(line.msg).startsWith('leader: dispatching'));
+  console.log('');
+  console.log(`  changes while dispatching: ${count} churned entries beside ${background.length} others (load ${load()})`);
+  console.log(`    changes made                        ${made.changes} in ${seconds} s: ${made.perSecond.toFixed(0)}/s (asked ${rate}/s), ${made.failures.length} failed`);
+  console.log(`    ack → leader applies  p50 / p99 / max  ${apply.p50} ms / ${apply.p99} ms / ${apply.max} ms (${apply.n} changes; said with the next one: ${JSON.stringify(verdict.unmatched)})`);
+  console.log(`    runs                                ${runs.length}: ${verdict.judged} judged, ${verdict.inFlight} with a change in flight at their fire time`);
+  console.log(`    sent after pause/removal acked      ${verdict.sentWhileStopped.length} (must be 0)`);
+  console.log(`    sent of a replaced definition       ${verdict.staleDefinition.length} (must be 0)`);
+  console.log(`    updates lost                        ${verdict.lostUpdates.length} (must be 0); every entry ran its last definition ${settledMs} ms after the last change`);
+  console.log(`    final window fire times not sent    ${verdict.unsentInWindow} of ${verdict.expectedInWindow}`);
+  console.log(`    duplicates                          ${verdict.duplicates}`);
+  console.log(`    running fire times not sent         ${verdict.unsentWhileRunning} of ${verdict.expectedWhileRunning} (catch-ups coalesced by misfire 'once' among them)`);
+  console.log(`    leader CPU during the churn         ${(sampler.cpuShare(churnFrom, churnTo) * 100).toFixed(1)} % of a core; RSS peak ${sampler.peakRssMb().toFixed(0)} MB`);
+  if (handovers) console.log('    the standby took the lease during the run');
+  for (const [msg, times] of warnings) console.log(`    beat said ${times}×: ${msg}`);
+  for (const problem of [...verdict.sentWhileStopped, ...verdict.staleDefinition, ...verdict.lostUpdates].slice(0, 10)) console.log(`    ${problem}`);
+  const met = made.failures.length === 0 && verdict.sentWhileStopped.length === 0 && verdict.staleDefinition.length === 0 && verdict.lostUpdates.length === 0;
+  console.log(`  goal: ${met ? 'met' : 'NOT met'} (nothing after an acknowledged pause or removal, no update lost)${made.perSecond < rate * 0.95 ? `; the clients reached ${made.perSecond.toFixed(0)} of the ${rate} changes a second asked` : ''}`);
+  return met;
 }

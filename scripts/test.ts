@@ -1,8 +1,9 @@
 // `npm test`: every suite, in three phases, each phase's wall time printed at the end.
 //   1. every workspace's `test`, two workspaces at a time (each runs two test files at a time: they mostly
 //      wait on the servers, and node's default on a 2-core machine is one file at a time);
-//   2. the suites that start whole stacks or servers of their own (`test:stack`, `test:pack`), two at a time:
-//      they share the machine's servers only under their own random prefixes, like phase 1;
+//   2. the suites that start whole stacks or servers of their own (`test:stack`, `test:pack`), and the ones that
+//      load beat with thousands of entries for a minute each (`test:scale`), two at a time: they share the
+//      machine's servers only under their own random prefixes, like phase 1;
 //   3. the fault suites (`test:fault`), one at a time and nothing beside them: they stop the machine's
 //      RabbitMQ, which would break any other suite connected to it; the cluster suite (`test:cluster`), which
 //      kills RabbitMQ nodes of its own and holds clients to a 2 s failover (a loaded machine's CI once took 3 s
@@ -26,7 +27,7 @@ interface Phase {
 
 const PHASES: readonly Phase[] = [
   { name: 'workspace tests', turbo: ['run', 'test', '--concurrency=2', '--continue'] },
-  { name: 'stack and pack suites', turbo: ['run', 'test:stack', 'test:pack', '--concurrency=2', '--continue'] },
+  { name: 'stack, pack and scale suites', turbo: ['run', 'test:stack', 'test:pack', 'test:scale', '--concurrency=2', '--continue'] },
   { name: 'fault, cluster and quiet suites (alone on the machine)', turbo: ['run', 'test:fault', 'test:cluster', 'test:quiet', '--concurrency=1', '--continue'] },
 ];
 

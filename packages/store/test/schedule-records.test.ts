@@ -286,3 +286,20 @@ test('the fingerprint stays while nothing changes and changes with every insert,
   await step('a removal', () => records.delete('fingerprinted', undefined, 'ana'));
   assert.equal(seen.at(-1), seen[0], 'the entry and its state removed: the rows, and the fingerprint, are those before it');
 });
+
+test('revisionsOf says, in one statement, what each name\'s runtime row and state are now: what beat compares with what it loaded', async () => {
+  const created = await records.insert('fenced', definition('*/5 * * * *'), null, 'ana');
+  await records.setPaused('code-only', true, null, 'ana');
+  let revisions = await records.revisionsOf(['fenced', 'code-only', 'nothing-here']);
+  assert.deepEqual(revisions.get('fenced'), { version: 1, updatedAt: created.updatedAt, paused: false, resumedAt: null });
+  assert.deepEqual(revisions.get('code-only'), { version: undefined, updatedAt: undefined, paused: true, resumedAt: null });
+  assert.deepEqual(revisions.get('nothing-here'), { version: undefined, updatedAt: undefined, paused: false, resumedAt: null });
+
+  const changed = await records.update('fenced', definition('*/10 * * * *'), null, 'bo', 1);
+  const resumed = await records.setPaused('code-only', false, null, 'bo');
+  revisions = await records.revisionsOf(['fenced', 'code-only']);
+  assert.deepEqual(revisions.get('fenced'), { version: 2, updatedAt: changed.updatedAt, paused: false, resumedAt: null });
+  assert.deepEqual(revisions.get('code-only'), { version: undefined, updatedAt: undefined, paused: false, resumedAt: resumed.resumedAt });
+  await records.delete('fenced', undefined, 'cy');
+  assert.equal((await records.revisionsOf(['fenced'])).get('fenced')?.version, undefined, 'a removed entry has no runtime row');
+});

@@ -4,6 +4,7 @@ import { redactUrl, type AnyApp, type Logger } from '@nightshift/core';
 import type { Client } from '@nightshift/broker';
 import { beatKeys } from '@nightshift/beat-state';
 import { entryRunHorizonMs, entryZone, graceEnd, jitterOffsetMs, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
+import { ChangeFence } from './change-fence.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { EntryEngine } from './entry-engine.ts';
 import { EntryLoop } from './entry-loop.ts';
@@ -53,6 +54,7 @@ export class Beat {
   readonly #overlap: OverlapGate;
   readonly #missed: MissedFires;
   readonly #entrySet: EntrySet;
+  readonly #fence: ChangeFence;
   readonly #releasedChannel: string;
   readonly #horizons = new WeakMap<ScheduleEntry, number>();
   readonly #leaseRedis: Redis;
@@ -100,6 +102,7 @@ export class Beat {
       client: parts.client, ledger: this.#ledger, lease: this.lease, metrics: parts.metrics, missed: this.#missed, overlap: this.#overlap, log: parts.log, replica: parts.settings.replica,
     });
     this.#entrySet = new EntrySet({ source: parts.source, initial: codeEntries(parts.entries), reconcileEveryMs: parts.settings.reconcileEveryMs, log: parts.log });
+    this.#fence = new ChangeFence({ source: parts.source, stale: (name) => this.#entrySet.stale(name), log: parts.log });
   }
 
   /** The entries this replica dispatches when it leads, with their states, as last read. */
@@ -268,7 +271,7 @@ export class Beat {
 
   #loopParts() {
     const { app, metrics, log } = this.#parts;
-    return { zone: app.timezone, ledger: this.#ledger, dispatcher: this.#dispatcher, overlap: this.#overlap, missed: this.#missed, metrics, log };
+    return { zone: app.timezone, ledger: this.#ledger, dispatcher: this.#dispatcher, overlap: this.#overlap, missed: this.#missed, metrics, log, fence: this.#fence };
   }
 
   // How long a run of the entry can last: the overlap policy never waits longer for it to finish.

@@ -3,6 +3,7 @@ import type { Logger } from '@nightshift/core';
 import {
   dueRuns, entryZone, formatInZone, graceEnd, jitterOffsetMs, nextFireTime, planRuns, runsToKeep, type DueRuns, type ScheduleEntry,
 } from '@nightshift/schedule';
+import type { ChangeFence } from './change-fence.ts';
 import type { DispatchOutcome, Dispatcher, Fire } from './dispatcher.ts';
 import type { LiveEntry } from './entry-source.ts';
 import { reportMisfires, reportStateLost, type Reporting } from './entry-reports.ts';
@@ -20,11 +21,18 @@ export interface EntryLoopParts {
   readonly missed: MissedFires;
   readonly metrics: BeatMetrics;
   readonly log: Logger;
+  /** Asked before due fires are claimed or counted: the entry may have changed since it was loaded. Default: none. */
+  readonly fence?: ChangeFence;
   readonly now?: () => number;
 }
 
 /** How often a run held by `buffer-one` asks again whether the one before it finished. */
 const BUFFER_POLL_MS = 1_000;
+/**
+ * An entry the fence found changed waits this long before it asks again; its change (read at once) restarts it
+ * sooner, in its new state.
+ */
+const CHANGED_RECHECK_MS = 500;
 
 /** What `catchUp` leaves an entry waiting for: the moment it is next due, or why it waits for nothing. */
 export type NextDue = number | 'ended' | 'stopped' | 'not-leader';
@@ -97,6 +105,10 @@ export class EntryLoop {
       const due = next === undefined || next > wokeAt ? undefined : this.#due(wokeAt);
       const newest = due?.newest.at(-1);
       if (due !== undefined && newest !== undefined) {
+        // Read after the fires came due: a change committed before them is seen, and they are left to its new state.
+        if (this.#parts.fence !== undefined && !(await this.#parts.fence.allows(this.#live))) {
+          return this.#stop.aborted ? 'stopped' : this.#now() + CHANGED_RECHECK_MS;
+        }
         const through = this.#live.paused ? await this.#skipPaused(due, newest) : await this.#send(due, wokeAt, this.#stateLost);
         this.#stateLost = false;
         if (through === 'not-leader') return through;

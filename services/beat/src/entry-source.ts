@@ -50,6 +50,13 @@ export interface EntrySource {
    * periodic reconcile skips it. Without it, every reconcile loads.
    */
   fingerprint?(): Promise<string>;
+  /**
+   * Whether each entry still stands as it was loaded (`loopKey` the same: its definition, pause and resumption),
+   * read now from the source itself: what beat asks when a fire comes due and before it claims it, so that a change
+   * committed before a fire time stops that fire even while its notification is on its way. Without it, a change
+   * applies when beat hears of it.
+   */
+  stillCurrent?(entries: readonly LiveEntry[]): Promise<boolean[]>;
   /** The newest recorded run of an entry (any origin). Without it, beat knows only what it sent itself. */
   lastRunOf?(entry: string): Promise<RecordedRun | undefined>;
 }

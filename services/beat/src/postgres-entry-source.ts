@@ -1,8 +1,8 @@
 import { setImmediate } from 'node:timers/promises';
 import type { AnyApp, Logger } from '@nightshift/core';
 import { compileRuntimeEntry, type ScheduleEntry } from '@nightshift/schedule';
-import { assertMigrated, type RuntimeScheduleRow, type ScheduleRecords, type ScheduleStateRow } from '@nightshift/store';
-import type { EntrySource, LiveEntry, RecordedRun } from './entry-source.ts';
+import { assertMigrated, type RuntimeScheduleRow, type ScheduleRecords, type ScheduleRevision, type ScheduleStateRow } from '@nightshift/store';
+import { loopKey, type EntrySource, type LiveEntry, type RecordedRun } from './entry-source.ts';
 
 /** The states in which a run has finished: nothing of it runs or retries any more. */
 const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);
@@ -116,6 +116,28 @@ export class PostgresEntrySource implements EntrySource {
         if (problem === undefined) this.#log.info('listening for schedule changes again');
         else this.#log.debug({ err: { message: problem.message } }, 'not listening for schedule changes: the reconcile still reads them');
       },
+    });
+  }
+
+  async stillCurrent(entries: readonly LiveEntry[]): Promise<boolean[]> {
+    let revisions: Map<string, ScheduleRevision>;
+    try {
+      revisions = await this.#records.revisionsOf(entries.map((live) => live.entry.name));
+    } catch (error) {
+      throw await this.#explain(error);
+    }
+    return entries.map((live) => {
+      const name = live.entry.name;
+      const now = revisions.get(name);
+      if (now === undefined) return false;
+      // The code's entry of a name stands whatever the runtime has under it (`#compile` refuses that row).
+      let revision = 'code';
+      if (!this.#codeByName.has(name)) {
+        if (now.version === undefined || now.updatedAt === undefined) return false;
+        revision = `v${now.version}@${now.updatedAt}`;
+      }
+      const resumedAt = now.resumedAt === null ? undefined : Date.parse(now.resumedAt);
+      return loopKey({ ...live, revision, paused: now.paused, resumedAt }) === loopKey(live);
     });
   }
 

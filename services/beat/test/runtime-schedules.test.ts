@@ -212,3 +212,36 @@ test('a replica taking over reads the entries first: it dispatches the runtime e
   sorted.slice(1).forEach((at, i) => assert.equal(at - (sorted[i] as number), 1_000, `every second across the handover: ${iso(sorted)}`));
   assert.equal(ticks.received.length, 0, 'the paused code entry is not sent by either');
 });
+
+test('a pause and a removal whose notifications never come stop the next fire all the same: beat reads each due entry again before claiming it', async (t) => {
+  const { db, reports, ticks, events, store, config } = await setUp('beat-fence');
+  await db.records.insert('hourly-report', { name: 'hourly-report', task: 'reports.build', schedule: { every: '1s' }, args: ['runtime'] }, null, 'ana');
+  const { log, lines } = capturingLogger();
+  // The reconcile would find the changes only after 60 s: what stops the runs is the check at the fire time.
+  const service = await replica(config, { replica: 'fence', store, reconcileEvery: '60s', log });
+  await eventually('both entries running', () => ticks.received.length >= 2 && reports.received.length >= 2, 8_000);
+
+  // Triggers do not fire in a session replicating: the changes are committed, and nobody is told.
+  const client = await db.store.pool.connect();
+  let changedAt: number;
+  try {
+    await client.query('SET session_replication_role = replica');
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO ${quoteIdent(db.store.schema)}.schedule_states (name, paused, paused_by, paused_at) VALUES ('tick', true, 'ana', now())`);
+    await client.query(`DELETE FROM ${quoteIdent(db.store.schema)}.schedules WHERE name = 'hourly-report'`);
+    await client.query('COMMIT');
+    changedAt = Date.now();
+  } finally {
+    client.release(true);
+  }
+  await sleep(3_000);
+  const after = (tap: QueueTap) => tap.scheduledFor().filter((at) => at > changedAt);
+  t.diagnostic(`committed at ${iso([changedAt])}; ticks after: ${iso(after(ticks))}; reports after: ${iso(after(reports))}`);
+  assert.deepEqual(after(ticks), [], 'no tick for a fire time after the pause was committed');
+  assert.deepEqual(after(reports), [], 'no run of the removed entry for a fire time after its removal was committed');
+  // The check also reads the changed entries at once, as their notifications would have.
+  assert.ok(lines().some((l) => l.entry === 'tick' && /paused: its runs are counted/.test(String(l.msg))), 'beat applied the pause it was not told of');
+  assert.ok(lines().some((l) => l.entry === 'hourly-report' && /removed: no further runs/.test(String(l.msg))), 'and the removal');
+  assert.ok(missedCount(events.events, 'tick', 'paused') >= 2, 'the paused fire times are counted (beat.missed)');
+  assert.ok(service.beat.leading);
+});

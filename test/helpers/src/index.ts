@@ -11,3 +11,6 @@ export { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 export { TcpProxy } from './tcp-proxy.ts';
 export { startRabbitCluster, rabbitClusterAvailable, type RabbitCluster, type ClusterNode } from './rabbitmq-cluster.ts';
 export { closeConnections, connectionsNamed } from './close-connections.ts';
+export {
+  appliedChange, judgeChurn, percentiles, ScheduleChurn, type ChurnApplied, type ChurnChange, type ChurnOp, type ChurnRun, type ChurnSchedules, type ChurnVerdict,
+} from './schedule-churn.ts';

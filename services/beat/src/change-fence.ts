@@ -1,0 +1,74 @@
+import type { Logger } from '@nightshift/core';
+import { Batcher } from './batch.ts';
+import type { EntrySource, LiveEntry } from './entry-source.ts';
+
+export interface ChangeFenceParts {
+  readonly source: EntrySource;
+  /** The entry changed in the source since it was loaded: read it again (its notification may have been lost). */
+  readonly stale: (name: string) => void;
+  readonly log: Logger;
+}
+
+/**
+ * What makes "nothing is sent for a paused or removed entry after the change is acknowledged" hold. A change is
+ * acknowledged when its transaction commits; beat hears of it by notification a little later (20 ms of gathering,
+ * a read, then the entry's restart). A fire coming due in between would be sent under the old state. So before a
+ * due fire is claimed, its entry is read again from the source (`stillCurrent`, one statement for every entry due
+ * in the same turn): that read starts after the fire time, so it sees every change committed before it. An entry
+ * that changed sends nothing now; its new state, on its way, decides about the fire (counted paused, left to the
+ * new definition, or gone with the entry). A run claimed before a change was committed may still be sent.
+ * Only while the source cannot be read at all does a fire go out without its entry read again (said once).
+ */
+export class ChangeFence {
+  readonly #parts: ChangeFenceParts;
+  readonly #checks: Batcher<LiveEntry, boolean> | undefined;
+  #failingSince: number | undefined;
+  #probing: Promise<boolean> | undefined;
+
+  constructor(parts: ChangeFenceParts) {
+    this.#parts = parts;
+    const { source } = parts;
+    this.#checks = source.stillCurrent === undefined ? undefined : new Batcher((entries) => (source.stillCurrent as NonNullable<EntrySource['stillCurrent']>)(entries));
+  }
+
+  /**
+   * Whether the entry's due fires may be sent now: `false` when the source has changed it since it was loaded. A
+   * slow source is waited for (the store bounds a query: 5 s to connect, 30 s to answer): sending without its answer
+   * could send a run after its pause was acknowledged. When it cannot answer (PostgreSQL down) the fires go out as
+   * last loaded, as beat dispatches while the source cannot be read at all, until a check succeeds again.
+   */
+  async allows(live: LiveEntry): Promise<boolean> {
+    if (this.#checks === undefined) return true;
+    // Once it has failed, fires do not wait for it (a PostgreSQL that does not answer would hold each for the
+    // connect timeout): one check at a time finds out when it answers again.
+    if (this.#failingSince !== undefined) {
+      if (this.#probing === undefined) this.#probing = this.#check(live).finally(() => (this.#probing = undefined));
+      return true;
+    }
+    return this.#check(live);
+  }
+
+  async #check(live: LiveEntry): Promise<boolean> {
+    let current: boolean;
+    try {
+      current = await (this.#checks as Batcher<LiveEntry, boolean>).add(live);
+    } catch (error) {
+      this.#unread((error as Error).message);
+      return true;
+    }
+    if (this.#failingSince !== undefined) {
+      this.#parts.log.info({ downForMs: Date.now() - this.#failingSince }, 'due fires are checked against the runtime schedules again');
+      this.#failingSince = undefined;
+    }
+    if (!current) this.#parts.stale(live.entry.name);
+    return current;
+  }
+
+  // One warning per outage: meanwhile fires go out as the entries were last loaded.
+  #unread(why: string): void {
+    if (this.#failingSince !== undefined) return;
+    this.#failingSince = Date.now();
+    this.#parts.log.warn({ err: { message: why } },
+      `cannot check due fires against the runtime schedules (${why}): sending them as last loaded; a pause or removal committed meanwhile may let a run through`);
+  }
+}
