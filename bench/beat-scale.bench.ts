@@ -449,14 +449,24 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   console.log(`  nightshift: leader start → first dispatch ${((readyAt - leader.startedAt) / 1_000).toFixed(2)} s; waiting for the boundary (load ${load()})`);
 
   let killedAt: number | undefined;
+  // The replica that leads at the boundary dies and the other takes over: the first one started, unless it lost
+  // the lease before the boundary (a start that kept Redis from answering its renewal in time, say).
+  let victim = leader;
+  let survivor = standby;
+  const sentAtBoundary = (child: Child) => child.lines.filter(({ line }) => line.msg === 'dispatched' && Date.parse(String(line.scheduledFor)) === boundary).length;
   if (KILL_AFTER_MS !== undefined || KILL_AFTER_SENT !== undefined) {
     // Correctness at scale: the leader dies during the busy boundary; the standby takes over.
     if (KILL_AFTER_MS !== undefined) await sleep(Math.max(0, boundary + KILL_AFTER_MS - Date.now()));
     else {
-      const sentSoFar = () => leader.lines.filter(({ line }) => line.msg === 'dispatched' && Date.parse(String(line.scheduledFor)) === boundary).length;
-      await waitFor('the boundary\'s first runs', () => (sentSoFar() >= (KILL_AFTER_SENT as number) ? true : undefined), 120_000);
+      const enough = (child: Child) => sentAtBoundary(child) >= (KILL_AFTER_SENT as number);
+      await waitFor('the boundary\'s first runs', () => (enough(leader) || enough(standby) ? true : undefined), 120_000);
     }
-    leader.child.kill('SIGKILL');
+    if (sentAtBoundary(standby) > sentAtBoundary(leader)) {
+      victim = standby;
+      survivor = leader;
+      console.log('  nightshift: the standby leads at the boundary (the first replica lost the lease before it)');
+    }
+    victim.child.kill('SIGKILL');
     killedAt = Date.now();
     console.log(`  nightshift: leader SIGKILLed ${killedAt - boundary} ms after the boundary`);
   }
@@ -470,8 +480,8 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   const busyNames = new Set(busy.map((entry) => entry.name));
   if (killedAt !== undefined) {
     const arrivedIds = new Set([...arrivals.entries()].filter(([, run]) => run.fireMs === boundary && busyNames.has(run.entry)).map(([id]) => id));
-    const standbyLed = standby.lines.find(({ line }) => String(line.msg).startsWith('leader: dispatching'));
-    const missedLines = standby.lines.filter(({ line }) => /runs came due|run missed/.test(String(line.msg))).length;
+    const standbyLed = survivor.lines.find(({ line, at }) => at >= (killedAt as number) && String(line.msg).startsWith('leader: dispatching'));
+    const missedLines = survivor.lines.filter(({ line }) => /runs came due|run missed/.test(String(line.msg))).length;
     console.log(`  nightshift kill: ${arrivedIds.size} of ${busy.length} busy runs arrived (by id), ${duplicates} duplicates `
       + `(${markedDuplicates} of them marked ${REPUBLISHED_HEADER}; ${markedFirst} marked messages were the first copy); `
       + `standby leading ${standbyLed === undefined ? 'never' : `${((standbyLed.at - (killedAt as number)) / 1_000).toFixed(1)} s after the kill`}; `
