@@ -3,7 +3,9 @@
 // standby (each its own process, as `nightshift beat` runs them) and a consumer draining the queue. Then the same
 // for BullMQ job schedulers (`upsertJobScheduler`, the same patterns, a worker process) as the anchor, in this run.
 // For the busy boundary it prints dispatch lag p50/p99/max, dispatches per second, the leader's RSS and CPU, and
-// leader start → first dispatch (of a one-second probe entry whose name sorts last).
+// leader start → first dispatch (of a one-second probe entry whose name sorts last); then the broker floor (the same
+// number of confirmed messages published at once with amqplib, to a consumer) and each lag as a ratio to it.
+// Duplicates are counted by id, and those marked as possibly a second copy (x-nightshift-republished) said apart.
 // BEAT_SCALE_N (default 100000), BEAT_SCALE_BUSY (default min(2000, N/5)), BEAT_SCALE_SKIP_BULLMQ=1, BEAT_SCALE_SKIP_NIGHTSHIFT=1,
 // BEAT_SCALE_KILL_AFTER_MS (SIGKILL the leader this long after the busy boundary; counts what arrived, by id),
 // BEAT_SCALE_KILL_AFTER_SENT (instead: once the leader has sent this many of the boundary's runs), BEAT_SCALE_LEAD_S
@@ -25,7 +27,7 @@ import { connect } from 'amqplib';
 import { Queue } from 'bullmq';
 import pg from 'pg';
 import { decode, loadConfig } from '@nightshift/core';
-import { Broker, brokerOptions } from '@nightshift/broker';
+import { Broker, brokerOptions, REPUBLISHED_HEADER } from '@nightshift/broker';
 import { createClient } from '@nightshift/client';
 import { compileRuntimeEntry, runtimeEntryInput } from '@nightshift/schedule';
 import { migrate, Store } from '@nightshift/store';
@@ -278,6 +280,8 @@ interface PhaseResult {
   readonly busyExpected: number;
   readonly busySent: number;
   readonly duplicates: number;
+  /** Of the duplicates, those marked as possibly a second copy (`REPUBLISHED_HEADER`). */
+  readonly markedDuplicates?: number;
   readonly sentLag?: Stats;
   readonly arrivalLag: Stats;
   readonly perSecond: number;
@@ -323,9 +327,12 @@ for (const [skip, phase] of [[SKIP_NIGHTSHIFT, nightshiftPhase], [SKIP_BULLMQ, b
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: Error) => console.error(`cleanup: ${error.message}`));
   }
 }
-report(results);
 // What the broker alone allows for such a burst on this machine now: the lag no dispatcher can beat.
-if (!SKIP_NIGHTSHIFT) await brokerFloor().catch((error: Error) => console.error(`broker floor: ${error.message}`));
+const floor = SKIP_NIGHTSHIFT ? undefined : await brokerFloor().catch((error: Error) => {
+  console.error(`broker floor: ${error.message}`);
+  return undefined;
+});
+report(results, floor);
 process.exit(failed ? 1 : 0);
 
 /**
@@ -333,7 +340,7 @@ process.exit(failed ? 1 : 0);
  * boundary does, and the lag from the moment of publishing to their arrival at a consumer of this process; three
  * rounds, each figure's median, min and max.
  */
-async function brokerFloor(): Promise<void> {
+async function brokerFloor(): Promise<Stats> {
   const rounds: Stats[] = [];
   const body = Buffer.alloc(700, 'x');
   for (let round = 0; round < 3; round++) {
@@ -368,6 +375,8 @@ async function brokerFloor(): Promise<void> {
     return `${values[1]?.toFixed(0)} ms (${values[0]?.toFixed(0)}–${values[2]?.toFixed(0)})`;
   };
   console.log(`  broker floor: ${BUSY} messages published at once into a quorum queue, lag to a consumer, median (min–max) of 3 rounds: p50 ${fig((s) => s.p50)}, p99 ${fig((s) => s.p99)}, max ${fig((s) => s.max)}`);
+  const median = (pick: (s: Stats) => number) => rounds.map(pick).sort((a, b) => a - b)[1] ?? Number.NaN;
+  return { n: BUSY, p50: median((s) => s.p50), p99: median((s) => s.p99), max: median((s) => s.max) };
 }
 
 async function nightshiftPhase(): Promise<PhaseResult> {
@@ -390,6 +399,8 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   // The consumer: every run of the queue, by id, when it arrived.
   const arrivals = new Map<string, { entry: string; fireMs: number; at: number }>();
   let duplicates = 0;
+  let markedDuplicates = 0;
+  let markedFirst = 0;
   const connection = await connect(urls.amqpUrl);
   cleanups.push(() => connection.close());
   const channel = await connection.createChannel();
@@ -398,8 +409,14 @@ async function nightshiftPhase(): Promise<PhaseResult> {
     const at = Date.now();
     const decoded = decode(message.content);
     if (!decoded.ok || decoded.envelope.origin.type !== 'beat') return;
-    if (arrivals.has(decoded.envelope.id)) duplicates += 1;
-    else arrivals.set(decoded.envelope.id, { entry: decoded.envelope.origin.beat, fireMs: Date.parse(decoded.envelope.origin.scheduledFor), at });
+    const marked = message.properties.headers?.[REPUBLISHED_HEADER] === true;
+    if (arrivals.has(decoded.envelope.id)) {
+      duplicates += 1;
+      if (marked) markedDuplicates += 1;
+    } else {
+      if (marked) markedFirst += 1;
+      arrivals.set(decoded.envelope.id, { entry: decoded.envelope.origin.beat, fireMs: Date.parse(decoded.envelope.origin.scheduledFor), at });
+    }
   }, { noAck: true });
 
   const client = await createClient(config, { app, name: 'bench-scale', env });
@@ -454,14 +471,24 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   console.log(`  nightshift: leader start → first dispatch ${((readyAt - leader.startedAt) / 1_000).toFixed(2)} s; waiting for the boundary (load ${load()})`);
 
   let killedAt: number | undefined;
+  // The replica that leads at the boundary dies and the other takes over: the first one started, unless it lost
+  // the lease before the boundary (a start that kept Redis from answering its renewal in time, say).
+  let victim = leader;
+  let survivor = standby;
+  const sentAtBoundary = (child: Child) => child.lines.filter(({ line }) => line.msg === 'dispatched' && Date.parse(String(line.scheduledFor)) === boundary).length;
   if (KILL_AFTER_MS !== undefined || KILL_AFTER_SENT !== undefined) {
     // Correctness at scale: the leader dies during the busy boundary; the standby takes over.
     if (KILL_AFTER_MS !== undefined) await sleep(Math.max(0, boundary + KILL_AFTER_MS - Date.now()));
     else {
-      const sentSoFar = () => leader.lines.filter(({ line }) => line.msg === 'dispatched' && Date.parse(String(line.scheduledFor)) === boundary).length;
-      await waitFor('the boundary\'s first runs', () => (sentSoFar() >= (KILL_AFTER_SENT as number) ? true : undefined), 120_000);
+      const enough = (child: Child) => sentAtBoundary(child) >= (KILL_AFTER_SENT as number);
+      await waitFor('the boundary\'s first runs', () => (enough(leader) || enough(standby) ? true : undefined), 120_000);
     }
-    leader.child.kill('SIGKILL');
+    if (sentAtBoundary(standby) > sentAtBoundary(leader)) {
+      victim = standby;
+      survivor = leader;
+      console.log('  nightshift: the standby leads at the boundary (the first replica lost the lease before it)');
+    }
+    victim.child.kill('SIGKILL');
     killedAt = Date.now();
     console.log(`  nightshift: leader SIGKILLed ${killedAt - boundary} ms after the boundary`);
   }
@@ -475,9 +502,10 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   const busyNames = new Set(busy.map((entry) => entry.name));
   if (killedAt !== undefined) {
     const arrivedIds = new Set([...arrivals.entries()].filter(([, run]) => run.fireMs === boundary && busyNames.has(run.entry)).map(([id]) => id));
-    const standbyLed = standby.lines.find(({ line }) => String(line.msg).startsWith('leader: dispatching'));
-    const missedLines = standby.lines.filter(({ line }) => /runs came due|run missed/.test(String(line.msg))).length;
-    console.log(`  nightshift kill: ${arrivedIds.size} of ${busy.length} busy runs arrived (by id), ${duplicates} duplicates; `
+    const standbyLed = survivor.lines.find(({ line, at }) => at >= (killedAt as number) && String(line.msg).startsWith('leader: dispatching'));
+    const missedLines = survivor.lines.filter(({ line }) => /runs came due|run missed/.test(String(line.msg))).length;
+    console.log(`  nightshift kill: ${arrivedIds.size} of ${busy.length} busy runs arrived (by id), ${duplicates} duplicates `
+      + `(${markedDuplicates} of them marked ${REPUBLISHED_HEADER}; ${markedFirst} marked messages were the first copy); `
       + `standby leading ${standbyLed === undefined ? 'never' : `${((standbyLed.at - (killedAt as number)) / 1_000).toFixed(1)} s after the kill`}; `
       + `${busy.length - arrivedIds.size} not sent; the standby's misfire/missed lines: ${missedLines}`);
   }
@@ -490,7 +518,7 @@ async function nightshiftPhase(): Promise<PhaseResult> {
   return {
     label: 'nightshift beat', created,
     startToFirstMs: readyAt - leader.startedAt,
-    busyExpected: busy.length, busySent: arrived.length, duplicates,
+    busyExpected: busy.length, busySent: arrived.length, duplicates, markedDuplicates,
     sentLag: stats(sent.map(({ line }) => Number(line.lagMs))),
     arrivalLag: stats(arrived.map((run) => run.at - boundary)),
     perSecond: sent.length / Math.max(0.001, (Math.max(...sentTimes) - boundary) / 1_000),
@@ -592,16 +620,17 @@ async function bullmqPhase(): Promise<PhaseResult> {
   };
 }
 
-function report(rows: readonly PhaseResult[]): void {
+function report(rows: readonly PhaseResult[], floor: Stats | undefined): void {
   if (rows.length === 0) return;
   const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : `${x.toFixed(0)} ms`);
   const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)} %`);
   const lines: [string, (r: PhaseResult) => string][] = [
     ['created', (r) => r.created],
     ['start → first dispatch', (r) => `${(r.startToFirstMs / 1_000).toFixed(2)} s`],
-    ['busy boundary: sent / expected', (r) => `${r.busySent} / ${r.busyExpected}${r.duplicates > 0 ? ` (${r.duplicates} DUPLICATES)` : ''}`],
+    ['busy boundary: sent / expected', (r) => `${r.busySent} / ${r.busyExpected}${r.duplicates > 0 ? ` (${r.duplicates} DUPLICATES${r.markedDuplicates === undefined ? '' : `, ${r.markedDuplicates} marked`})` : ''}`],
     ['lag sent − fire  p50 / p99 / max', (r) => (r.sentLag === undefined ? 'n/a (no separate send)' : `${ms(r.sentLag.p50)} / ${ms(r.sentLag.p99)} / ${ms(r.sentLag.max)}`)],
     ['lag at consumer  p50 / p99 / max', (r) => `${ms(r.arrivalLag.p50)} / ${ms(r.arrivalLag.p99)} / ${ms(r.arrivalLag.max)}`],
+    ['  ÷ broker floor  p50 / p99', (r) => (floor === undefined ? 'n/a' : `${(r.arrivalLag.p50 / floor.p50).toFixed(2)}× / ${(r.arrivalLag.p99 / floor.p99).toFixed(2)}×`)],
     ['dispatches per second', (r) => r.perSecond.toFixed(0)],
     ['RSS peak / idle', (r) => `${r.peakRssMb.toFixed(0)} MB / ${r.idleRssMb.toFixed(0)} MB`],
     ['CPU to first dispatch', (r) => `${r.startCpuS.toFixed(1)} s`],

@@ -8,6 +8,7 @@ import { context, traceIdOf } from '@nightshift/telemetry';
 import { Broker, brokerOptions } from './broker.ts';
 import { EventPublisher } from './events.ts';
 import { park } from './ladder.ts';
+import { REPUBLISHED_HEADER } from './publisher.ts';
 import { messagingAttributes, publishInSpan, taskAttributes } from './message-spans.ts';
 
 /** Per-send options. */
@@ -26,6 +27,11 @@ export interface SendOptions {
   kwargs?: Record<string, unknown>;
   /** Where this message came from. Default: `{ type: 'producer', producer: <client name> }`. */
   origin?: TaskOrigin;
+  /**
+   * This message may be a second copy of one the broker holds already (a producer sending again what it may have
+   * sent before its confirm came): it is marked with `REPUBLISHED_HEADER`, as the publisher marks its own resends.
+   */
+  republished?: boolean;
 }
 
 export interface ClientOptions<A extends AnyApp | undefined> {
@@ -58,7 +64,7 @@ export async function createClient<A extends AnyApp | undefined = undefined>(con
   await events.ready();
   const send = async (taskOrName: AnyTask | string, args: readonly unknown[], sendOptions: SendOptions = {}): Promise<string> => {
     const envelope = buildEnvelope(app, taskOrName, args, sendOptions, name);
-    await sendEnvelope(broker, envelope, events);
+    await sendEnvelope(broker, envelope, events, sendOptions.republished === true ? { [REPUBLISHED_HEADER]: true } : {});
     return envelope.id;
   };
 
@@ -77,8 +83,8 @@ export async function createClient<A extends AnyApp | undefined = undefined>(con
  * headers, published with `publishTask`, then announced as a `task.sent` event (with its arguments and
  * trace id, for the task history) on `events`.
  */
-export async function sendEnvelope(broker: Broker, envelope: TaskEnvelope, events: EventPublisher): Promise<void> {
-  const headers: Record<string, unknown> = {};
+export async function sendEnvelope(broker: Broker, envelope: TaskEnvelope, events: EventPublisher, extraHeaders: Record<string, unknown> = {}): Promise<void> {
+  const headers: Record<string, unknown> = { ...extraHeaders };
   const operation = { name: 'send', type: 'send', exchange: broker.names.tasks, routingKey: envelope.queue, messageId: envelope.id } as const;
   const attributes = { ...messagingAttributes(operation), ...taskAttributes(envelope) };
   const traceId = await publishInSpan(`send ${envelope.task}`, attributes, context.active(), headers, async (span) => {

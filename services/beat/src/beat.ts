@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { redactUrl, type AnyApp, type Logger } from '@nightshift/core';
-import type { Client } from '@nightshift/broker';
+import { EventPublisher, type Client } from '@nightshift/broker';
 import { beatKeys } from '@nightshift/beat-state';
 import { entryRunHorizonMs, entryZone, graceEnd, jitterOffsetMs, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
 import { ChangeFence } from './change-fence.ts';
@@ -51,6 +51,7 @@ export class Beat {
   readonly #parts: BeatParts;
   readonly #ledger: RunLedger;
   readonly #dispatcher: Dispatcher;
+  readonly #events: EventPublisher;
   readonly #overlap: OverlapGate;
   readonly #missed: MissedFires;
   readonly #entrySet: EntrySet;
@@ -98,8 +99,11 @@ export class Beat {
       return typeof run?.id === 'string' && typeof run.sentAtMs === 'number' ? { id: run.id, sentAt: run.sentAtMs } : undefined;
     };
     this.#overlap = new OverlapGate({ lastRunOf, personSent, horizonMs: (entry) => this.#horizonMs(entry), log: parts.log });
+    this.#events = new EventPublisher(parts.client.broker);
+    // Opened now, so that the first runs' events are not dropped; if the broker is down, the first flush opens it.
+    void this.#events.ready();
     this.#dispatcher = new Dispatcher({
-      client: parts.client, ledger: this.#ledger, lease: this.lease, metrics: parts.metrics, missed: this.#missed, overlap: this.#overlap, log: parts.log, replica: parts.settings.replica,
+      client: parts.client, events: this.#events, ledger: this.#ledger, lease: this.lease, metrics: parts.metrics, missed: this.#missed, overlap: this.#overlap, log: parts.log, replica: parts.settings.replica,
     });
     this.#entrySet = new EntrySet({ source: parts.source, initial: codeEntries(parts.entries), reconcileEveryMs: parts.settings.reconcileEveryMs, log: parts.log });
     this.#fence = new ChangeFence({ source: parts.source, stale: (name) => this.#entrySet.stale(name), log: parts.log });
@@ -135,6 +139,8 @@ export class Beat {
     await this.#ticking;
     const wasLeading = this.leading;
     await this.#stepDown(undefined);
+    // The last runs' events, taken by the broker before its connection closes.
+    await this.#events.close();
     await this.#entrySet.stop();
     if (wasLeading) await this.lease.release().catch((error: Error) => this.#parts.log.warn({ err: { message: error.message } }, 'could not release the lease; it expires by itself'));
     await this.#leaseRedis.quit().catch(() => this.#leaseRedis.disconnect());

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Backoff, BadParameterError, ConfigError, MalformedMessageError, TopologyMismatchError, UnroutableError, type AnyApp, type Logger, type TaskOrigin,
 } from '@nightshift/core';
-import { publishEvent, type Client } from '@nightshift/broker';
+import type { Client, EventPublisher } from '@nightshift/broker';
 import { runId } from '@nightshift/beat-state';
 import type { ScheduleEntry } from '@nightshift/schedule';
 import {
@@ -19,6 +19,11 @@ export type DispatchOutcome = 'sent' | 'missed' | 'handled' | 'not-leader';
 
 export interface DispatcherParts {
   readonly client: Client<AnyApp>;
+  /**
+   * Carries the `beat.dispatched` events, grouped (one message per type every few ms, unconfirmed): at a boundary of
+   * 2,000 runs, a confirmed message per event doubled what the broker had to confirm while the runs waited.
+   */
+  readonly events: EventPublisher;
   readonly ledger: RunLedger;
   readonly lease: Lease;
   readonly metrics: BeatMetrics;
@@ -56,7 +61,9 @@ const tracer = trace.getTracer('@nightshift/beat');
  * Publishes awaiting their confirm at once, at most (a window of 256 held a loaded broker to 850 a second). A boundary with 2,000 runs handed to the broker together
  * waits for the broker's confirms all the same, but each publish's attempt timeout (`publishAttemptTimeout`) would
  * count the time spent behind the others: under load they timed out and were sent again (a second copy of a run
- * the broker may well have stored). Held back here, each attempt's clock starts when it is written.
+ * the broker may well have stored). Held back here, each attempt's clock starts when it is written. (A window of
+ * 2,000 was tried: the broker, confirming at its own pace, took longer than the 2 s attempt timeout for the last
+ * of them on a loaded machine, and those runs were sent twice. A larger window does not make the broker faster.)
  */
 const SEND_WINDOW = 512;
 
@@ -128,10 +135,16 @@ export class Dispatcher {
     if (Date.now() >= fire.deadlineMs) {
       return Promise.resolve(this.#miss(fire.entry, fire.scheduledForMs, 'expired', 'the leader that claimed it stopped before sending it, and its grace has ended'));
     }
-    return this.#publish(fire, fire.deadlineMs, signal);
+    // That leader may have written it to the broker before it died, its confirm unseen: this may be a second copy.
+    return this.#publish(fire, fire.deadlineMs, signal, true);
   }
 
-  async #publish(fire: Fire, deadlineMs: number, signal: AbortSignal): Promise<DispatchOutcome> {
+  /**
+   * `maybeSent`: the run may have reached the broker already. Then, as every attempt after a failed one (which
+   * may have been stored, its confirm lost or late), it is sent marked with `REPUBLISHED_HEADER`: a duplicate beat
+   * sends is always one a consumer can tell.
+   */
+  async #publish(fire: Fire, deadlineMs: number, signal: AbortSignal, maybeSent = false): Promise<DispatchOutcome> {
     const { lease, log } = this.#parts;
     const { entry, scheduledForMs } = fire;
     const scheduledFor = new Date(scheduledForMs).toISOString();
@@ -156,6 +169,7 @@ export class Dispatcher {
           kwargs: { ...entry.kwargs },
           ...(entry.queue !== undefined ? { queue: entry.queue } : {}),
           ...(entry.expires !== undefined ? { expires: entry.expires } : {}),
+          ...(maybeSent || attempt > 1 ? { republished: true } : {}),
         });
         this.#windowDone();
         this.#sent(fire, id, startedAt, attempt);
@@ -186,14 +200,14 @@ export class Dispatcher {
   }
 
   #sent(fire: Fire, id: string, startedAt: number, attempts: number): void {
-    const { client, ledger, metrics, overlap, log, replica } = this.#parts;
+    const { events, ledger, metrics, overlap, log, replica } = this.#parts;
     const { entry, scheduledForMs } = fire;
     const scheduledFor = new Date(scheduledForMs).toISOString();
     const lagMs = startedAt - fire.dueAtMs;
     const jitter = fire.dueAtMs > scheduledForMs ? { jitterMs: fire.dueAtMs - scheduledForMs } : {};
     metrics.dispatched(entry.name, entry.task, lagMs);
     overlap.sent(entry.name, { id, sentAt: startedAt });
-    void publishEvent(client.broker, 'beat.dispatched', { entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, attempts, replica, origin: 'schedule' });
+    events.publish('beat.dispatched', { entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, attempts, replica, origin: 'schedule' });
     void ledger.record(entry.name, scheduledForMs, { state: 'sent', id, sentAt: new Date(startedAt).toISOString() });
     log.info({ entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, ...(attempts > 1 ? { attempts } : {}) }, 'dispatched');
   }

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { Redis } from 'ioredis';
 import { decode, loadConfig, type Logger, type NightshiftConfig, type TaskEnvelope } from '@nightshift/core';
-import { Broker, brokerOptions } from '@nightshift/broker';
+import { Broker, brokerOptions, parseEvents } from '@nightshift/broker';
 import { createLogger } from '@nightshift/telemetry';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 
@@ -76,7 +76,8 @@ export class QueueTap {
     await channel.bindQueue(queue, `${config.prefix}.events`, 'beat.dispatched');
     const events: Record<string, unknown>[] = [];
     await channel.consume(queue, (message) => {
-      if (message) events.push(JSON.parse(message.content.toString('utf8')) as Record<string, unknown>);
+      // One event, or a batch of them (beat groups its events), read as every consumer of events reads them.
+      if (message) events.push(...parseEvents(message.content));
     }, { noAck: true });
     return { events, close: () => connection.close().catch(() => {}) };
   }
