@@ -1,4 +1,4 @@
-import type { Logger } from '@nightshift/core';
+import { SchemaNotReadyError, type Logger } from '@nightshift/core';
 import { Batcher } from './batch.ts';
 import type { EntrySource, LiveEntry } from './entry-source.ts';
 
@@ -53,6 +53,9 @@ export class ChangeFence {
     try {
       current = await (this.#checks as Batcher<LiveEntry, boolean>).add(live);
     } catch (error) {
+      // Not migrated yet (a first start, before the alerter has migrated the store): no pause or change can have
+      // been committed to tables that do not exist, so the fire goes out as loaded, and there is nothing to warn of.
+      if (error instanceof SchemaNotReadyError) return true;
       this.#unread((error as Error).message);
       return true;
     }

@@ -1,4 +1,4 @@
-import { Backoff, type Logger } from '@nightshift/core';
+import { Backoff, SchemaNotReadyError, type Logger } from '@nightshift/core';
 import type { EntrySource, LiveEntry } from './entry-source.ts';
 
 export interface EntrySetParts {
@@ -28,6 +28,14 @@ const MAX_NAMES_PER_READ = 1_000;
  */
 const FINGERPRINT_EVERY_MS = 1_000;
 
+/**
+ * A store whose schema is not migrated yet is asked again this often: at a first start the alerter migrates it a
+ * few seconds after beat starts, and the runtime entries should follow at once, not a reconcile period later.
+ */
+const SCHEMA_RETRY_MS = 1_000;
+/** Waiting this long for a migration is no longer a first start: said as a warning, with what to do. */
+const SCHEMA_WAIT_WARN_MS = 60_000;
+
 // Watching again after the source's watch ended with an error: 1 s doubling to 15 s.
 const WATCH_BACKOFF = new Backoff({ base: 1_000, factor: 2, max: 15_000, jitter: 0 }, 'beat entry watch');
 
@@ -52,6 +60,9 @@ export class EntrySet {
   #again = false;
   #timer: NodeJS.Timeout | undefined;
   #failingSince: number | undefined;
+  /** Set while the store's schema is not migrated yet: the next read comes soon, and the wait was said once. */
+  #schemaRetry: NodeJS.Timeout | undefined;
+  #schemaWaitWarned = false;
   #watching: Promise<void> = Promise.resolve();
   /** The source's fingerprint when the list was last loaded. */
   #loadedAt: string | undefined;
@@ -109,6 +120,7 @@ export class EntrySet {
     this.#stopping.abort();
     clearTimeout(this.#timer);
     clearTimeout(this.#gathering);
+    clearTimeout(this.#schemaRetry);
     await Promise.allSettled([this.#loading, this.#watching, this.#serial]);
   }
 
@@ -128,8 +140,12 @@ export class EntrySet {
     if (this.#stopping.signal.aborted) return false;
     if (this.#failingSince !== undefined) {
       const runtime = loaded.filter((live) => live.entry.source === 'runtime').length;
-      log.info({ downForMs: Date.now() - this.#failingSince, runtimeEntries: runtime }, `runtime schedules readable again: ${runtime} runtime entries, every entry's state current`);
+      const waited = { downForMs: Date.now() - this.#failingSince, runtimeEntries: runtime };
+      if (this.#schemaRetry !== undefined) log.info(waited, `the store's schema is migrated: ${runtime} runtime entries loaded, every entry's state current`);
+      else log.info(waited, `runtime schedules readable again: ${runtime} runtime entries, every entry's state current`);
       this.#failingSince = undefined;
+      this.#schemaRetry = undefined;
+      this.#schemaWaitWarned = false;
     }
     const before = this.entries;
     this.#entries = loaded;
@@ -198,6 +214,10 @@ export class EntrySet {
 
   // One line per outage: the first failure says what beat does meanwhile, later ones are detail.
   #failed(error: Error): void {
+    if (error instanceof SchemaNotReadyError) {
+      this.#waitForSchema(error);
+      return;
+    }
     const { log } = this.#parts;
     const line = { err: { message: error.message } };
     if (this.#failingSince !== undefined) {
@@ -211,6 +231,26 @@ export class EntrySet {
     log.warn({ ...line, codeEntries: code, runtimeEntries: runtime },
       `cannot read the runtime schedules (${error.message}): dispatching the code's ${code} entries and the ${runtime} runtime entries last loaded; `
       + 'runtime changes and pauses wait until PostgreSQL answers');
+  }
+
+  // A first start: beat is up before the alerter has migrated the store. Said once as what happens (not a warning,
+  // nothing is wrong yet), asked again every second; a warning only when the wait has become an outage.
+  #waitForSchema(error: SchemaNotReadyError): void {
+    const { log } = this.#parts;
+    const code = this.entries.filter((live) => live.entry.source !== 'runtime').length;
+    if (this.#failingSince === undefined) {
+      this.#failingSince = Date.now();
+      log.info({ schema: error.schema, codeEntries: code },
+        `the store's schema "${error.schema}" is not migrated yet (the alerter migrates it as it starts, or run "nightshift db migrate"): `
+        + `dispatching the code's ${code} entries; runtime schedules load once it is`);
+    } else if (!this.#schemaWaitWarned && Date.now() - this.#failingSince >= SCHEMA_WAIT_WARN_MS) {
+      this.#schemaWaitWarned = true;
+      log.warn({ err: { message: error.message }, schema: error.schema, waitedMs: Date.now() - this.#failingSince },
+        `cannot read the runtime schedules (${error.message}): dispatching the code's ${code} entries only; runtime schedules and pauses wait for the migration`);
+    }
+    clearTimeout(this.#schemaRetry);
+    if (this.#stopping.signal.aborted) return;
+    this.#schemaRetry = setTimeout(() => void this.refresh(), SCHEMA_RETRY_MS);
   }
 
   #schedule(): void {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { cleanupPrefix, eventually, QueueTap, spawnBeat, testConfig, type BeatProcess } from './support.ts';
+import { migrate } from '@nightshift/store';
 import { declareQueues, runtimeStore } from './runtime-support.ts';
 
 const APP = new URL('./fixtures/every-second-app.ts', import.meta.url).pathname;
@@ -44,4 +45,28 @@ test('with NIGHTSHIFT_DATABASE_URL and _SCHEMA, beat dispatches the runtime entr
   cleanups.push(stopped(beat));
   await eventually('runs of the runtime entry', () => tap.received.filter((r) => r.envelope.args[0] === 'runtime').length >= 2, 20_000);
   assert.ok(beat.lines.some((l) => l.msg === 'leader: dispatching 2 schedule entries' && l.runtimeEntries === 1), 'the leader names both');
+});
+
+test('a first start before the store is migrated: beat says so once, not as a warning, and runs the runtime entries once it is migrated', { timeout: 60_000 }, async () => {
+  const config = await testConfig('beat-main-unmigrated');
+  const db = await runtimeStore({ migrated: false });
+  cleanups.push(db.cleanup, () => cleanupPrefix(config, ['ticks']));
+  await declareQueues(config, ['ticks']);
+  const tap = await QueueTap.open(config, 'ticks');
+  cleanups.push(() => tap.close());
+  // The reconcile period is long: the entry comes with its notification, or the schema's retry every second.
+  const beat = spawnBeat(APP, config, { NIGHTSHIFT_DATABASE_URL: db.url, NIGHTSHIFT_DATABASE_SCHEMA: db.store.schema, NIGHTSHIFT_BEAT_RECONCILE: '60s' });
+  cleanups.push(stopped(beat));
+  await eventually('runs of the code\'s entry', () => tap.received.length >= 2, 20_000);
+  await migrate(db.store);
+  await db.records.insert('runtime-tick', { name: 'runtime-tick', task: 'clock.tick', schedule: { every: '1s' }, args: ['runtime'] }, null, 'ana');
+  const migratedAt = Date.now();
+  await eventually('a run of the runtime entry', () => tap.received.some((r) => r.envelope.args[0] === 'runtime'), 15_000);
+  const tookMs = Date.now() - migratedAt;
+  assert.ok(tookMs < 10_000, `the runtime entry ran ${tookMs} ms after the migration, not a reconcile period later`);
+  const waiting = beat.lines.filter((l) => /is not migrated yet/.test(String(l.msg)));
+  assert.equal(waiting.length, 1, 'said once, though asked every second');
+  assert.equal(waiting[0]?.level, 'info', 'a first start is not a warning');
+  assert.deepEqual(beat.lines.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => l.msg), [], 'no warning on a first start');
+  assert.ok(beat.lines.some((l) => /the store's schema is migrated/.test(String(l.msg))), 'the log says the runtime schedules loaded');
 });

@@ -5,10 +5,10 @@ import { migrate, quoteIdent, ScheduleRecords, Store } from '@nightshift/store';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 
 /** A migrated store in its own random schema, with its schedules; `cleanup` drops the schema. */
-export async function runtimeStore(): Promise<{ store: Store; records: ScheduleRecords; url: string; cleanup: () => Promise<void> }> {
+export async function runtimeStore(options: { migrated?: boolean } = {}): Promise<{ store: Store; records: ScheduleRecords; url: string; cleanup: () => Promise<void> }> {
   const { databaseUrl } = await requireServices('postgres');
   const store = new Store({ url: databaseUrl, schema: randomPrefix('beat') });
-  await migrate(store);
+  if (options.migrated ?? true) await migrate(store);
   return {
     store, records: new ScheduleRecords(store), url: databaseUrl,
     cleanup: async () => {
