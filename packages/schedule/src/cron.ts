@@ -1,4 +1,3 @@
-import { CronPattern, type CronOptions } from 'croner';
 import { ConfigError } from '@nightshift/core';
 import { checkDatesOccur } from './cron-dates.ts';
 import { cronTable, cronTimeAfter, cronTimesUntil, type CronTable } from './cron-times.ts';
@@ -82,7 +81,6 @@ function parseCron(expression: string, where: string): CronSchedule {
     fields,
     fixedTime: !fields.minute.wild && !fields.hour.wild,
   });
-  checkCronerAgrees(schedule);
   return schedule;
 }
 
@@ -96,24 +94,6 @@ export function crontab(fields: CrontabFields, where = 'crontab'): CronSchedule 
   if (unknown.length > 0) throw new ConfigError(`${where}: unknown crontab field ${JSON.stringify(unknown[0])} (fields: ${CRON_FIELD_NAMES.join(', ')})`, { field: 'schedule' });
   const text = CRON_FIELD_NAMES.map((name: CronFieldName) => crontabFieldText(fields[name], name, where)).join(' ');
   return cron(text, where);
-}
-
-/**
- * The pattern croner is given. croner's `fixedTimeRule: 'no-wildcard'` counts a step such as `0-23/2` as
- * wild, where Vixie cron (and DESIGN.md) count it as fixed-time; so a minute or hour field that does not
- * start with `*` is handed over as its explicit list of values, which croner then counts as fixed-time too.
- * Days, months and weekdays are lists unless exactly `*`, which keeps Vixie's OR of day of month and week.
- */
-export function cronerPattern(schedule: CronSchedule): string {
-  const { minute, hour, dayOfMonth, month, dayOfWeek } = schedule.fields;
-  const wildOrList = (field: typeof minute): string => (field.wild ? field.text : field.values.join(','));
-  const starOrList = (field: typeof minute): string => (field.star ? '*' : field.values.join(','));
-  return [wildOrList(minute), wildOrList(hour), starOrList(dayOfMonth), starOrList(month), starOrList(dayOfWeek)].join(' ');
-}
-
-/** croner 11.0.1's options for Vixie semantics: OR of day of month and week, and its DST rules. */
-export function cronerOptions(zone: string): CronOptions {
-  return { timezone: zone, mode: '5-part', domAndDow: false, fixedTimeRule: 'no-wildcard', paused: true };
 }
 
 // The lookup tables of each schedule (one per expression: schedules are shared through `parsed`).
@@ -144,23 +124,4 @@ export function cronLatest(schedule: CronSchedule, untilMs: number, zone: string
 // An empty or unknown zone is refused, naming the cron (never read as the machine's own zone).
 function offsetsOf(schedule: CronSchedule, zone: string): ZoneOffsets {
   return zoneOffsets(zone, () => `cron ${JSON.stringify(schedule.expression)} zone`);
-}
-
-// croner reads the pattern we build; if it ever read it differently from our own parser (values, or
-// fixed-time versus wild), the DST rules would silently change. Checked once per schedule.
-const agreed = new Set<string>();
-function checkCronerAgrees(schedule: CronSchedule): void {
-  if (agreed.has(schedule.expression)) return;
-  const pattern = new CronPattern(cronerPattern(schedule), undefined, { mode: '5-part', fixedTimeRule: 'no-wildcard' });
-  const set = (flags: readonly number[]) => flags.flatMap((flag, value) => (flag ? [value] : []));
-  const days = set(pattern.day).map((index) => index + 1);
-  const months = set(pattern.month).map((index) => index + 1);
-  const weekdays = set(pattern.dayOfWeek).filter((value) => value < 7);
-  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((value, index) => value === b[index]);
-  const { fields } = schedule;
-  if (!same(set(pattern.minute), fields.minute.values) || !same(set(pattern.hour), fields.hour.values) || !same(days, fields.dayOfMonth.values)
-    || !same(months, fields.month.values) || !same(weekdays, fields.dayOfWeek.values) || pattern.isFixedTime !== schedule.fixedTime) {
-    throw new Error(`croner reads ${JSON.stringify(schedule.expression)} differently from Nightshift's cron parser; this is a bug in @nightshift/schedule`);
-  }
-  agreed.add(schedule.expression);
 }

@@ -4,7 +4,7 @@
 // random instants around their transitions.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Cron } from 'croner';
+import { Cron, CronPattern } from 'croner';
 import { cron, dueRuns, nextFireTime, type CronSchedule } from '@nightshift/schedule';
 import { seeded } from './support.ts';
 
@@ -12,13 +12,21 @@ const ZONES = ['Europe/Berlin', 'America/New_York', 'Australia/Sydney', 'Austral
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-/** croner read as Nightshift reads cron: Vixie's OR of days, fixed-time unless minute or hour starts with `*`. */
-function oracle(schedule: CronSchedule, zone: string): Cron {
+/**
+ * The pattern croner is given for Vixie's semantics. croner's `fixedTimeRule: 'no-wildcard'` counts a step such as
+ * `0-23/2` as wild, where Vixie cron (and DESIGN.md) count it as fixed-time; so a minute or hour field that does not
+ * start with `*` is handed over as its explicit list of values. Days, months and weekdays are lists unless exactly
+ * `*`, which keeps Vixie's OR of day of month and week (`domAndDow: false`).
+ */
+function oraclePattern(schedule: CronSchedule): string {
   const { minute, hour, dayOfMonth, month, dayOfWeek } = schedule.fields;
   const wildOrList = (field: typeof minute) => (field.wild ? field.text : field.values.join(','));
   const starOrList = (field: typeof minute) => (field.star ? '*' : field.values.join(','));
-  const pattern = [wildOrList(minute), wildOrList(hour), starOrList(dayOfMonth), starOrList(month), starOrList(dayOfWeek)].join(' ');
-  return new Cron(pattern, { timezone: zone, mode: '5-part', domAndDow: false, fixedTimeRule: 'no-wildcard', paused: true });
+  return [wildOrList(minute), wildOrList(hour), starOrList(dayOfMonth), starOrList(month), starOrList(dayOfWeek)].join(' ');
+}
+
+function oracle(schedule: CronSchedule, zone: string): Cron {
+  return new Cron(oraclePattern(schedule), { timezone: zone, mode: '5-part', domAndDow: false, fixedTimeRule: 'no-wildcard', paused: true });
 }
 
 function randomCron(rnd: () => number): string {
@@ -50,6 +58,23 @@ function instants(zone: string, rnd: () => number): number[] {
   for (let k = 0; k < 10; k++) out.push(Date.parse('2025-01-01T00:00Z') + Math.floor(rnd() * 3 * 365 * DAY_MS));
   return out;
 }
+
+test('croner reads each field as Nightshift\'s parser does, and counts the same crons fixed-time', () => {
+  const rnd = seeded(7);
+  const set = (flags: readonly number[]) => flags.flatMap((flag, value) => (flag ? [value] : []));
+  for (let k = 0; k < 2_000; k++) {
+    const schedule = cron(randomCron(rnd));
+    const pattern = new CronPattern(oraclePattern(schedule), undefined, { mode: '5-part', fixedTimeRule: 'no-wildcard' });
+    const { fields } = schedule;
+    const where = schedule.expression;
+    assert.deepEqual(set(pattern.minute), fields.minute.values, where);
+    assert.deepEqual(set(pattern.hour), fields.hour.values, where);
+    assert.deepEqual(set(pattern.day).map((index) => index + 1), fields.dayOfMonth.values, where);
+    assert.deepEqual(set(pattern.month).map((index) => index + 1), fields.month.values, where);
+    assert.deepEqual(set(pattern.dayOfWeek).filter((value) => value < 7), fields.dayOfWeek.values, where);
+    assert.equal(pattern.isFixedTime, schedule.fixedTime, where);
+  }
+});
 
 test('the next fire times agree with croner, across every DST change of 2025-2027 in a dozen zones', () => {
   const rnd = seeded(2026);
