@@ -42,8 +42,10 @@ interface ScheduleRow {
   created_by: string; created_at: Date; updated_by: string; updated_at: Date;
 }
 
-type DefinitionRow = Pick<ScheduleRow, 'name' | 'definition' | 'version' | 'updated_at'>;
-const DEFINITION_COLUMNS = 'name, definition, version, updated_at';
+type DefinitionRow = Pick<ScheduleRow, 'name' | 'definition' | 'version'> & { updated_at: string };
+// The update time as the ISO string `Date.toISOString` writes (both cut to the millisecond), made by PostgreSQL:
+// no Date parsed and formatted again per row.
+const DEFINITION_COLUMNS = `name, definition, version, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at`;
 
 interface StateRow {
   name: string; paused: boolean; paused_by: string | null; paused_at: Date | null; paused_note: string | null;
@@ -241,7 +243,7 @@ function readSchedule(row: ScheduleRow): RuntimeScheduleRow {
 }
 
 function readDefinition(row: DefinitionRow): RuntimeDefinitionRow {
-  return { name: row.name, definition: row.definition, version: row.version, updatedAt: row.updated_at.toISOString() };
+  return { name: row.name, definition: row.definition, version: row.version, updatedAt: row.updated_at };
 }
 
 function readState(row: StateRow): ScheduleStateRow {
