@@ -3,6 +3,7 @@ import { MAX_BATCH } from './batch.ts';
 import { loopKey, type LiveEntry } from './entry-source.ts';
 import type { EntryLoop, NextDue } from './entry-loop.ts';
 import type { ClockHandle, FireClock } from './fire-clock.ts';
+import { soonestFirst } from './start-order.ts';
 
 const RESTART_ENTRY_MS = 500;
 /** A leader starting with more entries than this does not log each one (100,000 lines say less than one). */
@@ -25,6 +26,11 @@ export interface EntryEngineParts {
   readonly notLeader: () => void;
   /** An entry ended for good (removed, or beat stops leading). */
   readonly ended: (entry: string) => void;
+  /**
+   * When the entry is first due after `nowMs` (ms), worked out from its schedule alone: a start of many entries
+   * starts the soonest due first (`soonestFirst`). Without it, they start in the order given.
+   */
+  readonly firstDue?: (live: LiveEntry, nowMs: number) => number;
   readonly log: Logger;
 }
 
@@ -91,7 +97,10 @@ export class EntryEngine {
       this.#parts.log.info({ entries: entries.length }, `${entries.length} entries start`);
       this.#quietSince = Date.now();
     }
-    const wanted = new Map(entries.map((live) => [live.entry.name, live]));
+    const { firstDue } = this.#parts;
+    const now = Date.now();
+    const ordered = quiet && firstDue !== undefined ? soonestFirst(entries, (live) => firstDue(live, now)) : entries;
+    const wanted = new Map(ordered.map((live) => [live.entry.name, live]));
     const removed = [...this.#slots.keys()].filter((name) => !wanted.has(name));
     this.update(wanted.values(), removed, quiet);
   }
