@@ -74,6 +74,8 @@ export class EntryEngine {
   /** When a quiet start began, until every entry of it has started. */
   #quietSince: number | undefined;
   #sayNew: NodeJS.Timeout | undefined;
+  /** While a start of many entries is put in order (`soonestFirst`): the changes that came meanwhile. */
+  #held: (() => void)[] | undefined;
 
   /** @param leading aborts when this replica stops leading: every entry stops. */
   constructor(parts: EntryEngineParts, leading: AbortSignal) {
@@ -91,6 +93,10 @@ export class EntryEngine {
   /** Brings the entries in line with the whole list. */
   apply(entries: readonly LiveEntry[]): void {
     if (this.#leading.aborted) return;
+    if (this.#held !== undefined) {
+      this.#held.push(() => this.apply(entries));
+      return;
+    }
     // A leader starting with many entries says how many, not each.
     const quiet = this.#slots.size === 0 && entries.length > SAY_EACH_AT_START;
     if (quiet) {
@@ -98,9 +104,24 @@ export class EntryEngine {
       this.#quietSince = Date.now();
     }
     const { firstDue } = this.#parts;
+    if (!quiet || firstDue === undefined) {
+      this.#applyInOrder(entries, quiet);
+      return;
+    }
+    // Changes heard while the start is put in order wait for it, and then follow in the order they came.
+    const held: (() => void)[] = [];
+    this.#held = held;
     const now = Date.now();
-    const ordered = quiet && firstDue !== undefined ? soonestFirst(entries, (live) => firstDue(live, now)) : entries;
-    const wanted = new Map(ordered.map((live) => [live.entry.name, live]));
+    void soonestFirst(entries, (live) => firstDue(live, now)).then((ordered) => {
+      this.#held = undefined;
+      if (this.#leading.aborted) return;
+      this.#applyInOrder(ordered, quiet);
+      for (const change of held) change();
+    });
+  }
+
+  #applyInOrder(entries: readonly LiveEntry[], quiet: boolean): void {
+    const wanted = new Map(entries.map((live) => [live.entry.name, live]));
     const removed = [...this.#slots.keys()].filter((name) => !wanted.has(name));
     this.update(wanted.values(), removed, quiet);
   }
@@ -108,6 +129,11 @@ export class EntryEngine {
   /** Applies some changes: entries added or changed (or unchanged: nothing happens), and names removed. */
   update(changed: Iterable<LiveEntry>, removed: Iterable<string>, quiet = false): void {
     if (this.#leading.aborted) return;
+    if (this.#held !== undefined) {
+      const [someChanged, someRemoved] = [[...changed], [...removed]];
+      this.#held.push(() => this.update(someChanged, someRemoved, quiet));
+      return;
+    }
     for (const name of removed) {
       const slot = this.#slots.get(name);
       if (slot === undefined) continue;
