@@ -1,6 +1,7 @@
-import { Cron, CronPattern, type CronOptions } from 'croner';
-import { ConfigError, validateTimezone } from '@nightshift/core';
+import { ConfigError } from '@nightshift/core';
 import { checkDatesOccur } from './cron-dates.ts';
+import { cronTable, cronTimeAfter, cronTimesUntil, type CronTable } from './cron-times.ts';
+import { zoneOffsets, type ZoneOffsets } from './zone-offsets.ts';
 import { CRON_FIELD_NAMES, crontabFieldText, parseCronField, type CronFieldName, type CronFields, type CrontabValue } from './cron-fields.ts';
 
 /** A Vixie cron schedule, read in the app's time zone. Made by `cron('0 9 * * mon-fri')` or `crontab({ … })`. */
@@ -49,7 +50,7 @@ const NICKNAMES: Readonly<Record<string, string>> = {
  */
 export function cron(expression: string, where = 'cron'): CronSchedule {
   // Schedules are frozen: one expression read once serves every entry that uses it (100,000 runtime entries
-  // share a few thousand expressions), and entries sharing it share croner's job too.
+  // share a few thousand expressions), and entries sharing it share its lookup tables too.
   const known = typeof expression === 'string' ? parsed.get(expression) : undefined;
   if (known !== undefined) return known;
   const schedule = parseCron(expression, where);
@@ -80,7 +81,6 @@ function parseCron(expression: string, where: string): CronSchedule {
     fields,
     fixedTime: !fields.minute.wild && !fields.hour.wild,
   });
-  checkCronerAgrees(schedule);
   return schedule;
 }
 
@@ -96,134 +96,32 @@ export function crontab(fields: CrontabFields, where = 'crontab'): CronSchedule 
   return cron(text, where);
 }
 
-/**
- * The pattern croner is given. croner's `fixedTimeRule: 'no-wildcard'` counts a step such as `0-23/2` as
- * wild, where Vixie cron (and DESIGN.md) count it as fixed-time; so a minute or hour field that does not
- * start with `*` is handed over as its explicit list of values, which croner then counts as fixed-time too.
- * Days, months and weekdays are lists unless exactly `*`, which keeps Vixie's OR of day of month and week.
- */
-export function cronerPattern(schedule: CronSchedule): string {
-  const { minute, hour, dayOfMonth, month, dayOfWeek } = schedule.fields;
-  const wildOrList = (field: typeof minute): string => (field.wild ? field.text : field.values.join(','));
-  const starOrList = (field: typeof minute): string => (field.star ? '*' : field.values.join(','));
-  return [wildOrList(minute), wildOrList(hour), starOrList(dayOfMonth), starOrList(month), starOrList(dayOfWeek)].join(' ');
-}
+// The lookup tables of each schedule (one per expression: schedules are shared through `parsed`).
+const tables = new WeakMap<CronSchedule, CronTable>();
 
-/** croner 11.0.1's options for Vixie semantics: OR of day of month and week, and its DST rules. */
-export function cronerOptions(zone: string): CronOptions {
-  return { timezone: zone, mode: '5-part', domAndDow: false, fixedTimeRule: 'no-wildcard', paused: true };
-}
-
-const jobs = new WeakMap<CronSchedule, Map<string, Cron>>();
-// croner's jobs by pattern and zone, shared by every schedule that reads the same (a beat with 100,000 runtime
-// entries has far fewer distinct ones). Weakly held: a job nobody's schedule uses any more can go.
-const shared = new Map<string, WeakRef<Cron>>();
-const sweep = new FinalizationRegistry<string>((key) => {
-  if (shared.get(key)?.deref() === undefined) shared.delete(key);
-});
-// croner 11 gives every pattern a 10,000-entry array of the years it fires in (80 KB of memory, and as much
-// garbage at each construction); five fields fire in every year, so every job reads this one.
-const EVERY_YEAR: readonly number[] = Object.freeze(Array<number>(10_000).fill(1));
-
-function job(schedule: CronSchedule, zone: string): Cron {
-  let byZone = jobs.get(schedule);
-  if (!byZone) jobs.set(schedule, (byZone = new Map()));
-  let found = byZone.get(zone);
-  if (!found) {
-    const pattern = cronerPattern(schedule);
-    const key = `${zone}|${pattern}`;
-    found = shared.get(key)?.deref();
-    if (!found) {
-      // croner reads an empty zone as the machine's own and throws a bare TypeError for an unknown one.
-      validateTimezone(zone, `cron ${JSON.stringify(schedule.expression)} zone`);
-      found = slim(new Cron(pattern, cronerOptions(zone)));
-      shared.set(key, new WeakRef(found));
-      sweep.register(found, key);
-    }
-    byZone.set(zone, found);
-  }
-  return found;
-}
-
-function slim(made: Cron): Cron {
-  const pattern = (made as unknown as { _states?: { pattern?: { year?: readonly number[] } } })._states?.pattern;
-  const years = pattern?.year;
-  // A five-part pattern has no year field: croner marks every year (checked at a few places, not all 10,000).
-  if (pattern !== undefined && years?.length === EVERY_YEAR.length && years[0] === 1 && years[4_999] === 1 && years[9_999] === 1) pattern.year = EVERY_YEAR;
-  return made;
+function tableOf(schedule: CronSchedule): CronTable {
+  let table = tables.get(schedule);
+  if (table === undefined) tables.set(schedule, (table = cronTable(schedule.fields, schedule.fixedTime)));
+  return table;
 }
 
 /**
  * The first fire time strictly after `afterMs`, in `zone`; `undefined` if there is none (never, for valid fields).
+ * Worked out from the fields and the zone's table of offsets (`cron-times.ts`), not by a croner job per schedule
+ * and zone: a beat with 100,000 runtime entries has tens of thousands of distinct pairs, and each job cost
+ * kilobytes and its first answer a tenth of a millisecond.
  * @throws ConfigError when `zone` is not an IANA zone name.
  */
 export function cronNext(schedule: CronSchedule, afterMs: number, zone: string): number | undefined {
-  const made = job(schedule, zone);
-  const memo = memoOf(made);
-  // The same answer holds for any moment from the one it was worked out for until it: every entry sharing the job
-  // asks for a different moment (its own watermark, its own start-up's now) and most fall in the last span.
-  const span = memo.nextSpan;
-  if (span !== undefined && afterMs >= span.from && afterMs < span.until) return span.until;
-  if (memo.next.has(afterMs)) return memo.next.get(afterMs);
-  const next = made.nextRun(new Date(afterMs))?.getTime();
-  if (memo.next.size >= MEMO_SIZE) memo.next.clear();
-  memo.next.set(afterMs, next);
-  if (next !== undefined && next > afterMs) memo.nextSpan = { from: afterMs, until: next };
-  return next;
+  return cronTimeAfter(tableOf(schedule), afterMs, offsetsOf(schedule, zone));
 }
 
 /** Up to `count` fire times at or before `untilMs`, newest first. */
 export function cronLatest(schedule: CronSchedule, untilMs: number, zone: string, count: number): number[] {
-  const made = job(schedule, zone);
-  const memo = memoOf(made);
-  // The same answer holds from its newest fire time until the next one: every entry of one boundary asks it.
-  const known = memo.latest.get(count);
-  if (known !== undefined && untilMs >= known.from && untilMs < known.until) return [...known.runs];
-  const runs = made.previousRuns(count, new Date(untilMs + 1)).map((date) => date.getTime());
-  const newest = runs[0];
-  if (newest !== undefined) {
-    const next = cronNext(schedule, newest, zone);
-    // Only when `untilMs` lies in that span (a clock far off, or no next fire, is not kept).
-    if (next !== undefined && untilMs >= newest && untilMs < next) memo.latest.set(count, { from: newest, until: next, runs });
-  }
-  return runs;
+  return cronTimesUntil(tableOf(schedule), untilMs, offsetsOf(schedule, zone), count);
 }
 
-/**
- * Fire times already worked out, per croner job: converting times in a zone is most of what croner costs, and
- * thousands of entries sharing a job (the same cron in the same zone) ask the same at the same boundary.
- */
-interface Memo {
-  readonly next: Map<number, number | undefined>;
-  /** The last fire time worked out (`until`) and the moment it was worked out for: the answer for all of [from, until). */
-  nextSpan?: { readonly from: number; readonly until: number };
-  /** By count: the newest `count` fire times, valid for any `untilMs` in [from, until). */
-  readonly latest: Map<number, { readonly from: number; readonly until: number; readonly runs: readonly number[] }>;
-}
-const MEMO_SIZE = 64;
-const memos = new WeakMap<Cron, Memo>();
-
-function memoOf(made: Cron): Memo {
-  let memo = memos.get(made);
-  if (memo === undefined) memos.set(made, (memo = { next: new Map(), latest: new Map() }));
-  return memo;
-}
-
-// croner reads the pattern we build; if it ever read it differently from our own parser (values, or
-// fixed-time versus wild), the DST rules would silently change. Checked once per schedule.
-const agreed = new Set<string>();
-function checkCronerAgrees(schedule: CronSchedule): void {
-  if (agreed.has(schedule.expression)) return;
-  const pattern = new CronPattern(cronerPattern(schedule), undefined, { mode: '5-part', fixedTimeRule: 'no-wildcard' });
-  const set = (flags: readonly number[]) => flags.flatMap((flag, value) => (flag ? [value] : []));
-  const days = set(pattern.day).map((index) => index + 1);
-  const months = set(pattern.month).map((index) => index + 1);
-  const weekdays = set(pattern.dayOfWeek).filter((value) => value < 7);
-  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((value, index) => value === b[index]);
-  const { fields } = schedule;
-  if (!same(set(pattern.minute), fields.minute.values) || !same(set(pattern.hour), fields.hour.values) || !same(days, fields.dayOfMonth.values)
-    || !same(months, fields.month.values) || !same(weekdays, fields.dayOfWeek.values) || pattern.isFixedTime !== schedule.fixedTime) {
-    throw new Error(`croner reads ${JSON.stringify(schedule.expression)} differently from Nightshift's cron parser; this is a bug in @nightshift/schedule`);
-  }
-  agreed.add(schedule.expression);
+// An empty or unknown zone is refused, naming the cron (never read as the machine's own zone).
+function offsetsOf(schedule: CronSchedule, zone: string): ZoneOffsets {
+  return zoneOffsets(zone, () => `cron ${JSON.stringify(schedule.expression)} zone`);
 }

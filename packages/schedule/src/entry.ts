@@ -212,6 +212,20 @@ export function jitterOffsetMs(entryName: string, fireMs: number, jitterMs: numb
   return Math.floor((digest.readUIntBE(0, 6) / 2 ** 48) * jitterMs);
 }
 
+// Tasks, queues and zones repeat across entries; each runtime entry read from JSON brings its own copy of the
+// string (100,000 entries of one task: 100,000 copies). The first copy of each is kept, up to a bound.
+const INTERNED_KEPT = 10_000;
+const internedStrings = new Map<string, string>();
+function interned(value: string): string {
+  const known = internedStrings.get(value);
+  if (known !== undefined) return known;
+  if (internedStrings.size < INTERNED_KEPT) internedStrings.set(value, value);
+  return value;
+}
+
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
+const NO_KWARGS: Readonly<Record<string, unknown>> = Object.freeze({});
+
 function compileEntry(input: unknown, label: string, taskNames: readonly string[] | undefined, source: EntryKind): ScheduleEntry {
   const fail = (message: string, field: string) => new ConfigError(`${label}: ${message}`, { field });
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw fail('an entry must be an object { task, schedule, … }', 'schedule');
@@ -244,14 +258,15 @@ function compileEntry(input: unknown, label: string, taskNames: readonly string[
   if (startAt !== undefined && endAt !== undefined && endAt <= startAt) throw fail('endAt must be after startAt', 'endAt');
   return Object.freeze({
     name,
-    task: raw.task,
+    task: interned(raw.task),
     schedule,
-    args: Object.freeze([...args]),
-    kwargs: Object.freeze({ ...(kwargs as Record<string, unknown>) }),
-    queue: queue as string | undefined,
+    // Most entries have neither: 100,000 runtime entries share one empty list and one empty object.
+    args: args.length === 0 ? NO_ARGS : Object.freeze([...args]),
+    kwargs: Object.keys(kwargs).length === 0 ? NO_KWARGS : Object.freeze({ ...(kwargs as Record<string, unknown>) }),
+    queue: queue === undefined ? undefined : interned(queue as string),
     expires: expires as Duration | undefined,
     misfire: compileMisfire(raw.misfire, label),
-    timezone,
+    timezone: timezone === undefined ? undefined : interned(timezone),
     overlap: overlap as OverlapPolicy,
     jitterMs,
     startAt,

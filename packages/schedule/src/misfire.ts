@@ -51,8 +51,14 @@ export function compileMisfire(input: unknown, where: string): MisfirePolicy {
   if (object?.cap !== undefined && policy !== 'all') throw new ConfigError(`${where}: misfire.cap only applies to policy 'all'`, { field: 'misfire' });
   const cap = object?.cap ?? DEFAULT_ALL_CAP;
   if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 1) throw new ConfigError(`${where}: misfire.cap ${JSON.stringify(cap)} must be a whole number ≥ 1`, { field: 'misfire' });
-  return Object.freeze({ policy: policy as MisfirePolicyName, graceMs, cap });
+  if (object !== undefined) return Object.freeze({ policy: policy as MisfirePolicyName, graceMs, cap });
+  // A policy named alone is the same for every entry: 100,000 runtime entries share three objects.
+  let shared = BY_NAME.get(policy);
+  if (shared === undefined) BY_NAME.set(policy, (shared = Object.freeze({ policy: policy as MisfirePolicyName, graceMs, cap })));
+  return shared;
 }
+
+const BY_NAME = new Map<string, MisfirePolicy>();
 
 /** How many of the newest due runs a plan needs to see: `cap` for `'all'`, else the newest one. */
 export function runsToKeep(policy: MisfirePolicy): number {

@@ -35,6 +35,19 @@ test('a runtime entry is created at version 1, each change adds one, and a chang
   assert.deepEqual((await records.listRuntime()).map((row) => row.name), ['nightly']);
 });
 
+test('a dispatcher\'s reads (a page, a few by name) give the definition, version and update time the full row has, to the millisecond', async () => {
+  await records.insert('paged-a', definition('0 5 * * *'), 'a note', 'ana');
+  await records.insert('paged-b', definition('0 6 * * *'), null, 'ana');
+  await records.update('paged-b', definition('0 7 * * *'), null, 'bo', 1);
+  await ctx.store.query(`UPDATE ${ctx.store.table('schedules')} SET updated_at = '2027-03-01 08:09:10.123999+00' WHERE name = 'paged-a'`);
+  const full = await Promise.all(['paged-a', 'paged-b'].map(async (name) => records.getRuntime(name)));
+  const expected = full.map((row) => ({ name: row?.name, definition: row?.definition, version: row?.version, updatedAt: row?.updatedAt }));
+  assert.equal(expected[0]?.updatedAt, '2027-03-01T08:09:10.123Z');
+  const page = (await records.listRuntimePage('paged-', 10)).filter((row) => row.name.startsWith('paged-'));
+  assert.deepEqual(page, expected);
+  assert.deepEqual(await records.getRuntimeMany(['paged-b', 'paged-a', 'no-such']), expected);
+});
+
 test('a taken name is refused and the entry that has it is unchanged', async () => {
   await records.insert('hourly', definition('0 * * * *'), null, 'ana');
   await assert.rejects(records.insert('hourly', definition('*/5 * * * *'), 'mine now', 'bo'), (error: unknown) =>

@@ -232,6 +232,7 @@ export class Beat {
         void this.#stepDown(refused ? 'Redis says the lease is no longer ours' : 'the lease could not be renewed in time', refused);
       },
       ended: (entry) => metrics.nextFire(entry, undefined),
+      firstDue: ({ entry }, nowMs) => nextFireTime(entry.schedule, Math.max(nowMs, (entry.startAt ?? Number.NEGATIVE_INFINITY) - 1), entryZone(entry, this.#parts.app.timezone)),
       log,
     }, controller.signal);
     this.#engine = undefined;

@@ -1,17 +1,20 @@
 import type { Logger } from '@nightshift/core';
+import { MAX_BATCH } from './batch.ts';
 import { loopKey, type LiveEntry } from './entry-source.ts';
 import type { EntryLoop, NextDue } from './entry-loop.ts';
 import type { ClockHandle, FireClock } from './fire-clock.ts';
+import { soonestFirst } from './start-order.ts';
 
 const RESTART_ENTRY_MS = 500;
 /** A leader starting with more entries than this does not log each one (100,000 lines say less than one). */
 const SAY_EACH_AT_START = 100;
 /**
- * How many entries catch up at once (read their watermark, send what is due, work out their next fire time): one
- * page. Their watermarks are read in one Redis call (`Batcher`), and the event loop (the lease's renewals) gets a
- * turn between pages: a leader starting with 100,000 entries never holds it for seconds.
+ * How many entries catch up at once (read their watermark, send what is due, work out their next fire time): a few
+ * pages of `MAX_BATCH`, each page's watermarks read in one Redis call (`Batcher`), the calls in flight together so
+ * that a start of 100,000 entries waits for Redis's answers a few times over, not 200 times one after another. The
+ * event loop (the lease's renewals) gets a turn between pages: a leader starting never holds it for seconds.
  */
-const PAGE = 500;
+const PAGE = 4 * MAX_BATCH;
 /** An entry catching up for longer (sending a backlog, holding a run for `buffer-one`) gives its place after this. */
 const CATCH_UP_TURN_MS = 1_000;
 
@@ -23,13 +26,20 @@ export interface EntryEngineParts {
   readonly notLeader: () => void;
   /** An entry ended for good (removed, or beat stops leading). */
   readonly ended: (entry: string) => void;
+  /**
+   * When the entry is first due after `nowMs` (ms), worked out from its schedule alone: a start of many entries
+   * starts the soonest due first (`soonestFirst`). Without it, they start in the order given.
+   */
+  readonly firstDue?: (live: LiveEntry, nowMs: number) => number;
   readonly log: Logger;
 }
+
+/** What a new entry waits for before it starts: nothing (one promise for all of them, not one each). */
+const NOTHING_BEFORE: Promise<void> = Promise.resolve();
 
 /** One entry as the leader dispatches it. */
 interface Slot {
   readonly live: LiveEntry;
-  readonly key: string;
   readonly controller: AbortController;
   /** Settles when the slot of this name before it has finished what it was doing. */
   readonly after: Promise<void>;
@@ -64,6 +74,8 @@ export class EntryEngine {
   /** When a quiet start began, until every entry of it has started. */
   #quietSince: number | undefined;
   #sayNew: NodeJS.Timeout | undefined;
+  /** While a start of many entries is put in order (`soonestFirst`): the changes that came meanwhile. */
+  #held: (() => void)[] | undefined;
 
   /** @param leading aborts when this replica stops leading: every entry stops. */
   constructor(parts: EntryEngineParts, leading: AbortSignal) {
@@ -81,12 +93,34 @@ export class EntryEngine {
   /** Brings the entries in line with the whole list. */
   apply(entries: readonly LiveEntry[]): void {
     if (this.#leading.aborted) return;
+    if (this.#held !== undefined) {
+      this.#held.push(() => this.apply(entries));
+      return;
+    }
     // A leader starting with many entries says how many, not each.
     const quiet = this.#slots.size === 0 && entries.length > SAY_EACH_AT_START;
     if (quiet) {
       this.#parts.log.info({ entries: entries.length }, `${entries.length} entries start`);
       this.#quietSince = Date.now();
     }
+    const { firstDue } = this.#parts;
+    if (!quiet || firstDue === undefined) {
+      this.#applyInOrder(entries, quiet);
+      return;
+    }
+    // Changes heard while the start is put in order wait for it, and then follow in the order they came.
+    const held: (() => void)[] = [];
+    this.#held = held;
+    const now = Date.now();
+    void soonestFirst(entries, (live) => firstDue(live, now)).then((ordered) => {
+      this.#held = undefined;
+      if (this.#leading.aborted) return;
+      this.#applyInOrder(ordered, quiet);
+      for (const change of held) change();
+    });
+  }
+
+  #applyInOrder(entries: readonly LiveEntry[], quiet: boolean): void {
     const wanted = new Map(entries.map((live) => [live.entry.name, live]));
     const removed = [...this.#slots.keys()].filter((name) => !wanted.has(name));
     this.update(wanted.values(), removed, quiet);
@@ -95,6 +129,11 @@ export class EntryEngine {
   /** Applies some changes: entries added or changed (or unchanged: nothing happens), and names removed. */
   update(changed: Iterable<LiveEntry>, removed: Iterable<string>, quiet = false): void {
     if (this.#leading.aborted) return;
+    if (this.#held !== undefined) {
+      const [someChanged, someRemoved] = [[...changed], [...removed]];
+      this.#held.push(() => this.update(someChanged, someRemoved, quiet));
+      return;
+    }
     for (const name of removed) {
       const slot = this.#slots.get(name);
       if (slot === undefined) continue;
@@ -105,12 +144,11 @@ export class EntryEngine {
     }
     for (const live of changed) {
       const name = live.entry.name;
-      const key = loopKey(live);
       const running = this.#slots.get(name);
-      if (running?.key === key) continue;
+      if (running !== undefined && loopKey(running.live) === loopKey(live)) continue;
       if (!quiet) this.#say(live, running?.live);
-      const after = running === undefined ? Promise.resolve() : this.#retire(running);
-      const slot: Slot = { live, key, controller: new AbortController(), after, loop: undefined, wake: undefined, busy: undefined, quiet };
+      const after = running === undefined ? NOTHING_BEFORE : this.#retire(running);
+      const slot: Slot = { live, controller: new AbortController(), after, loop: undefined, wake: undefined, busy: undefined, quiet };
       this.#slots.set(name, slot);
       this.#queue.push(slot);
     }
@@ -213,7 +251,7 @@ export class EntryEngine {
     if (this.#quietSince === undefined) return;
     const memory = process.memoryUsage();
     const mb = (bytes: number) => Math.round(bytes / 1_048_576);
-    this.#parts.log.info({ entries: this.#slots.size, startMs: Date.now() - this.#quietSince, heapUsedMb: mb(memory.heapUsed), rssMb: mb(memory.rss) },
+    this.#parts.log.info({ entries: this.#slots.size, startMs: Date.now() - this.#quietSince, heapUsedMb: mb(memory.heapUsed), heapTotalMb: mb(memory.heapTotal), rssMb: mb(memory.rss) },
       `all ${this.#slots.size} entries started in ${((Date.now() - this.#quietSince) / 1_000).toFixed(1)} s`);
     this.#quietSince = undefined;
   }

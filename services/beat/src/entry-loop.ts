@@ -56,7 +56,8 @@ export class EntryLoop {
   readonly #leading: AbortSignal;
   readonly #zone: string;
   readonly #now: () => number;
-  readonly #reporting: Reporting;
+  /** Made when first needed: most entries never report a misfire, and 100,000 of them would each carry one. */
+  #reportingOnce: Reporting | undefined;
   /** The watermark: every fire time up to it is handled (sent, or counted missed). */
   #last = 0;
   /** Redis lost beat's state: what the first catch-up does not send is counted `state_lost`. */
@@ -70,7 +71,12 @@ export class EntryLoop {
     this.#leading = leading;
     this.#zone = entryZone(live.entry, parts.zone);
     this.#now = parts.now ?? Date.now;
-    this.#reporting = { metrics: parts.metrics, missed: parts.missed, log: parts.log, zone: this.#zone, firstAfter: (ms) => this.#firstAfter(ms) };
+  }
+
+  get #reporting(): Reporting {
+    const { metrics, missed, log } = this.#parts;
+    this.#reportingOnce ??= { metrics, missed, log, zone: this.#zone, firstAfter: (ms) => this.#firstAfter(ms) };
+    return this.#reportingOnce;
   }
 
   /**

@@ -32,9 +32,10 @@ export class LedgerMemory {
 
   /** A watermark this replica wrote (or was given by Redis) while leading under `epoch`. */
   led(entry: string, ms: number, epoch: string): void {
-    this.#epoch = epoch;
+    // One string for the epoch, not a copy per entry from each Redis reply.
+    const shared = epoch === this.#epoch ? this.#epoch : (this.#epoch = epoch);
     const known = this.#entries.get(entry);
-    if (known === undefined || known.epoch !== epoch || ms >= known.ms) this.#entries.set(entry, { ms, epoch, exact: true });
+    if (known === undefined || known.epoch !== shared || ms >= known.ms) this.#entries.set(entry, { ms, epoch: shared, exact: true });
   }
 
   /**

@@ -1,13 +1,17 @@
 import { setImmediate } from 'node:timers/promises';
 import type { AnyApp, Logger } from '@nightshift/core';
 import { compileRuntimeEntry, type ScheduleEntry } from '@nightshift/schedule';
-import { assertMigrated, type RuntimeScheduleRow, type ScheduleRecords, type ScheduleRevision, type ScheduleStateRow } from '@nightshift/store';
+import { assertMigrated, type RuntimeDefinitionRow, type ScheduleRecords, type ScheduleRevision, type ScheduleStateRow } from '@nightshift/store';
 import { loopKey, type EntrySource, type LiveEntry, type RecordedRun } from './entry-source.ts';
 
 /** The states in which a run has finished: nothing of it runs or retries any more. */
 const FINISHED = new Set(['succeeded', 'dead-lettered', 'revoked']);
-/** How many runtime rows are read at once. */
-const PAGE = 5_000;
+/**
+ * How many runtime rows are read at once. The rows of a page (and the next, read meanwhile) live through the turns
+ * given to the event loop, long enough to be moved to the old generation as garbage: smaller pages keep a start's
+ * peak memory down, at the cost of a few more round trips.
+ */
+const PAGE = 1_000;
 /** How many runtime rows are compiled between two turns given to the event loop. */
 const YIELD_EVERY = 500;
 /** PostgreSQL's codes for a table or schema that does not exist: the store is not migrated. */
@@ -48,7 +52,7 @@ export class PostgresEntrySource implements EntrySource {
     const live: LiveEntry[] = this.#code.map((entry) => withState(entry, 'code', undefined, states.get(entry.name)));
     const seen = new Set<string>();
     for (;;) {
-      let rows: RuntimeScheduleRow[];
+      let rows: RuntimeDefinitionRow[];
       try {
         rows = await page;
       } catch (error) {
@@ -73,7 +77,7 @@ export class PostgresEntrySource implements EntrySource {
   }
 
   async loadSome(names: readonly string[]): Promise<{ changed: LiveEntry[]; removed: string[] }> {
-    let rows: RuntimeScheduleRow[];
+    let rows: RuntimeDefinitionRow[];
     let states: Map<string, ScheduleStateRow>;
     try {
       [rows, states] = await Promise.all([this.#records.getRuntimeMany(names), this.#records.statesOf(names)]);
@@ -146,7 +150,7 @@ export class PostgresEntrySource implements EntrySource {
     return run === undefined ? undefined : { id: run.id, sentAt: Date.parse(run.sentAt), finished: FINISHED.has(run.state) };
   }
 
-  #compile(row: RuntimeScheduleRow, revision: string): ScheduleEntry | undefined {
+  #compile(row: RuntimeDefinitionRow, revision: string): ScheduleEntry | undefined {
     const known = this.#compiled.get(row.name);
     if (known?.revision === revision) return known.entry;
     const refusal = `${row.name}@${revision}`;
