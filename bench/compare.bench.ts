@@ -4,16 +4,25 @@
 // Systems take turns inside every round, so a noisy moment of a shared machine hits all of them;
 // each figure is the median (min, max) of the counted rounds after one uncounted warm-up round, and
 // each ratio is taken round by round. Also: worker start → first task done, hard kill → next task
-// started (next to a bare thread respawn), and confirmed single sends (next to raw amqplib).
-// Sizes: BENCH_COMPARE_TASKS, BENCH_COMPARE_ROUNDS, BENCH_COMPARE_KILLS, BENCH_COMPARE_KILL_GAP_MS, BENCH_COMPARE_SENDS.
+// started (next to a bare thread respawn), confirmed single sends (next to raw amqplib), the drain with tracing
+// on (100 % sampling, OTLP/HTTP to a collector in this process) next to tracing off, and a worker's RSS after
+// 10,000 and 100,000 tasks.
+// Sizes: BENCH_COMPARE_TASKS, BENCH_COMPARE_ROUNDS, BENCH_COMPARE_KILLS, BENCH_COMPARE_KILL_GAP_MS, BENCH_COMPARE_SENDS,
+// BENCH_COMPARE_TRACING_POOLS (default threads), BENCH_COMPARE_MEMORY_TASKS (default 100000; the first sample is
+// at a tenth), BENCH_COMPARE_MEMORY_POOLS (default threads,inline). BENCH_COMPARE_PARTS picks what runs (default
+// systems,kill,tracing,memory).
 import { cpus, loadavg, totalmem } from 'node:os';
 import { requireServices } from '@nightshift/test-helpers';
 import { amqpFloor } from './compare/amqp-floor.ts';
 import { bullDrain, bullFlow } from './compare/bullmq.ts';
 import { Figure, percentile, ratio } from './compare/figures.ts';
 import { bareRespawn, killToNextStart } from './compare/hard-kill.ts';
+import { workerMemory, type MemorySample } from './compare/memory.ts';
 import { nightshiftDrain, nightshiftFlow, nightshiftSendRate, type RoundResult } from './compare/nightshift.ts';
+import { startOtlpCollector } from './compare/otlp-collector.ts';
 import { rawSendRate } from './compare/send-rate.ts';
+import { tracedDrain } from './compare/tracing.ts';
+import type { PoolKind } from '@nightshift/worker';
 
 const TASKS = Number(process.env.BENCH_COMPARE_TASKS ?? 2_000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_COMPARE_ROUNDS ?? 5));
@@ -21,6 +30,11 @@ const KILLS = Number(process.env.BENCH_COMPARE_KILLS ?? 10);
 /** Between kills: long enough for the new spare to load the app, as when a kill happens now and then. */
 const KILL_GAP_MS = Number(process.env.BENCH_COMPARE_KILL_GAP_MS ?? 2_000);
 const SENDS = Number(process.env.BENCH_COMPARE_SENDS ?? 2_000);
+const pools = (value: string) => value.split(',').map((p) => p.trim()).filter((p): p is PoolKind => p === 'threads' || p === 'inline');
+const TRACING_POOLS = pools(process.env.BENCH_COMPARE_TRACING_POOLS ?? 'threads');
+const MEMORY_TASKS = Number(process.env.BENCH_COMPARE_MEMORY_TASKS ?? 100_000);
+const MEMORY_POOLS = pools(process.env.BENCH_COMPARE_MEMORY_POOLS ?? 'threads,inline');
+const PARTS = new Set((process.env.BENCH_COMPARE_PARTS ?? 'systems,kill,tracing,memory').split(',').map((p) => p.trim()));
 
 const { amqpUrl, redisUrl } = await requireServices('rabbitmq', 'redis');
 const servers = { amqpUrl, redisUrl };
@@ -44,7 +58,8 @@ const sends = new Figure('Nightshift client.send, 200 in flight, each confirmed'
 const rawSends = new Figure('raw amqplib confirmed publish, 200 in flight', 'msg/s');
 
 const began = performance.now();
-for (let round = 0; round <= ROUNDS; round++) {
+const progress = (what: string) => process.stderr.write(`${what} done at ${((performance.now() - began) / 1000).toFixed(0)} s\n`);
+for (let round = 0; PARTS.has('systems') && round <= ROUNDS; round++) {
   const counted = round > 0; // round 0 warms up: JIT, thread start-up, the broker's first quorum queues
   const record = (figure: Figure | undefined, value: number | undefined) => {
     if (counted && figure && value !== undefined) figure.add(value);
@@ -58,38 +73,93 @@ for (let round = 0; round <= ROUNDS; round++) {
   for (const system of systems) record(flows.get(system.name), (await system.flow()).rate);
   record(rawSends, await rawSendRate(amqpUrl, SENDS));
   record(sends, await nightshiftSendRate(servers, SENDS));
-  process.stderr.write(`round ${round}${counted ? '' : ' (warm-up)'} done at ${((performance.now() - began) / 1000).toFixed(0)} s\n`);
+  progress(`round ${round}${counted ? '' : ' (warm-up)'}`);
 }
-const respawns = await bareRespawn(KILLS);
-const kills = await killToNextStart(amqpUrl, KILLS, KILL_GAP_MS);
+const respawns = PARTS.has('kill') ? await bareRespawn(KILLS) : [];
+const kills = PARTS.has('kill') ? await killToNextStart(amqpUrl, KILLS, KILL_GAP_MS) : [];
+
+// Tracing: each round a fresh worker process with tracing off and one with it on, in turn (which goes first
+// alternates), so a noisy moment hits both; the ratio is taken round by round.
+interface Traced { readonly off: Figure; readonly on: Figure; readonly processSpans: number[]; readonly sendSpans: number[] }
+const traced = new Map<PoolKind, Traced>();
+if (PARTS.has('tracing')) {
+  const collector = await startOtlpCollector();
+  for (const pool of TRACING_POOLS) {
+    const figures: Traced = { off: new Figure(`Nightshift ${pool}, drain, tracing off`, 'tasks/s'), on: new Figure(`Nightshift ${pool}, drain, tracing on (OTLP, 100 %)`, 'tasks/s'), processSpans: [], sendSpans: [] };
+    traced.set(pool, figures);
+    for (let round = 0; round <= ROUNDS; round++) {
+      for (const tracing of round % 2 === 0 ? ['off', 'on'] as const : ['on', 'off'] as const) {
+        const result = await tracedDrain(servers, pool, TASKS, tracing, collector);
+        if (round === 0) continue;
+        figures[tracing].add(result.rate);
+        if (tracing === 'on') {
+          figures.processSpans.push(result.spans.get('process') ?? 0);
+          figures.sendSpans.push(result.spans.get('send') ?? 0);
+        } else if (result.spans.size > 0) throw new Error(`tracing off exported spans: ${JSON.stringify([...result.spans])}`);
+      }
+      progress(`tracing ${pool} round ${round}${round > 0 ? '' : ' (warm-up)'}`);
+    }
+  }
+  await collector.close();
+}
+
+const memory = new Map<PoolKind, MemorySample[]>();
+if (PARTS.has('memory')) {
+  for (const pool of MEMORY_POOLS) {
+    memory.set(pool, await workerMemory(servers, pool, MEMORY_TASKS, MEMORY_TASKS / 10));
+    progress(`memory ${pool}`);
+  }
+}
 
 const named = (map: Map<string, Figure>, name: string) => map.get(name) as Figure;
 const [threads, bullThreads, inline, bullProcess] = systems.map((s) => s.name) as [string, string, string, string];
 const [load1] = loadavg();
 console.log(`machine     ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${load1?.toFixed(1)}`);
-console.log(`sizes       ${TASKS} tasks per shape, ${ROUNDS} counted rounds after 1 warm-up; ${KILLS} kills ${KILL_GAP_MS} ms apart; ${SENDS} sends`);
+console.log(`sizes       ${TASKS} tasks per shape, ${ROUNDS} counted rounds after 1 warm-up; ${KILLS} kills ${KILL_GAP_MS} ms apart; ${SENDS} sends; memory over ${MEMORY_TASKS} tasks`);
 console.log('\nfigure                                                       median   unit     range');
-console.log(floor.line());
-for (const map of [drains, flows]) for (const figure of map.values()) console.log(figure.line());
-for (const figure of startups.values()) console.log(figure.line(1));
-console.log(rawSends.line());
-console.log(sends.line());
+if (PARTS.has('systems')) {
+  console.log(floor.line());
+  for (const map of [drains, flows]) for (const figure of map.values()) console.log(figure.line());
+  for (const figure of startups.values()) console.log(figure.line(1));
+  console.log(rawSends.line());
+  console.log(sends.line());
+}
 const killFigure = new Figure('hard kill → next task started (concurrency 1), p50', 'ms');
 kills.forEach((v) => killFigure.add(v));
 const respawnFigure = new Figure('bare worker_threads terminate → respawned, p50', 'ms');
 respawns.forEach((v) => respawnFigure.add(v));
-console.log(killFigure.line(2), ` p99 ${percentile(kills, 0.99).toFixed(2)}`);
-console.log(respawnFigure.line(2), ` p99 ${percentile(respawns, 0.99).toFixed(2)}`);
+if (PARTS.has('kill')) {
+  console.log(killFigure.line(2), ` p99 ${percentile(kills, 0.99).toFixed(2)}`);
+  console.log(respawnFigure.line(2), ` p99 ${percentile(respawns, 0.99).toFixed(2)}`);
+}
+for (const { off, on } of traced.values()) for (const figure of [off, on]) console.log(figure.line());
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+for (const [pool, samples] of memory) {
+  console.log(`worker RSS, ${pool} pool, MiB (heap used on the main thread), after a GC of the main thread, by tasks done:`);
+  console.log(`  ${samples.map((s) => `${s.done / 1000}k ${mib(s.rss)} (${mib(s.heapUsed)})`).join(', ')}`);
+}
 
 console.log('\nratio (round by round)                                       median            range');
-const goals: Array<[Figure, string]> = [
+const goals: Array<[Figure, string]> = PARTS.has('systems') ? [
   [ratio('drain: Nightshift threads / BullMQ worker threads', named(drains, threads), named(drains, bullThreads)), 'goal ≥ 1.0, stretch 1.2'],
   [ratio('drain: Nightshift inline / BullMQ in-process', named(drains, inline), named(drains, bullProcess)), 'goal ≥ 1.0'],
   [ratio('flow: Nightshift threads / BullMQ worker threads', named(flows, threads), named(flows, bullThreads)), ''],
   [ratio('flow: Nightshift inline / BullMQ in-process', named(flows, inline), named(flows, bullProcess)), ''],
   [ratio('drain: Nightshift threads / raw amqplib floor', named(drains, threads), floor), ''],
   [ratio('client.send / raw amqplib confirmed publish', sends, rawSends), 'goal ≥ 0.7'],
-];
+] : [];
+for (const [pool, { off, on }] of traced) goals.push([ratio(`drain, ${pool}: tracing on / tracing off`, on, off), 'goal ≥ 0.9']);
+const memoryGoals = [...memory].map(([pool, samples]) => {
+  const [first, last] = [samples[0], samples.at(-1)];
+  return first && last ? [`RSS ${pool} ${last.done / 1000}k / ${first.done / 1000}k`, last.rss / first.rss] as const : undefined;
+}).filter((goal) => goal !== undefined);
 for (const [figure, goal] of goals) console.log(`${figure.line(2)}  ${goal}`);
-console.log(`goals       start → first done (threads) ${named(startups, threads).median.toFixed(0)} ms (goal ≤ 100); kill → next started p50 ${killFigure.median.toFixed(2)} ms (goal < 5)`);
+for (const [label, value] of memoryGoals) console.log(`${label.padEnd(58)} ${value.toFixed(2).padStart(8)} ×                          goal ≤ 1.10`);
+const goalLines: string[] = [];
+if (PARTS.has('systems')) goalLines.push(`start → first done (threads) ${named(startups, threads).median.toFixed(0)} ms (goal ≤ 100)`);
+if (PARTS.has('kill')) goalLines.push(`kill → next started p50 ${killFigure.median.toFixed(2)} ms (goal < 5)`);
+for (const [pool, { processSpans, sendSpans }] of traced) {
+  goalLines.push(`spans at the collector per tracing-on round (${pool}): process ${Math.min(...processSpans)}–${Math.max(...processSpans)}, send ${Math.min(...sendSpans)}–${Math.max(...sendSpans)} for ${TASKS} tasks`);
+}
+console.log(`goals       ${goalLines.join('; ')}`);
 process.exit(0);

@@ -1,0 +1,30 @@
+// Tracing on vs off: the same drain in a process of its own, with its spans exported at 100 % sampling over
+// OTLP/HTTP to a collector in the bench process, or with no exporter (the worker as shipped without a
+// collector). The collector counts what arrived: one `process` span per task, one `send` per task sent.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { PoolKind } from '@nightshift/worker';
+import type { OtlpCollector } from './otlp-collector.ts';
+import type { RoundResult, Servers } from './nightshift.ts';
+
+const roundScript = fileURLToPath(new URL('./tracing-round.ts', import.meta.url));
+
+/** A drain round, and the spans the collector received from it. */
+export interface TracedRound extends RoundResult {
+  readonly spans: ReadonlyMap<string, number>;
+}
+
+export async function tracedDrain(servers: Servers, pool: PoolKind, tasks: number, tracing: 'on' | 'off', collector: OtlpCollector): Promise<TracedRound> {
+  const env: NodeJS.ProcessEnv = { ...process.env, OTEL_TRACES_SAMPLER: 'always_on' };
+  delete env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (tracing === 'on') env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.endpoint;
+  collector.reset();
+  const child = spawn(process.execPath, [roundScript, JSON.stringify({ ...servers, pool, tasks })], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`tracing round (${tracing}) exited with ${code}: ${output}`);
+  const result = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as RoundResult;
+  return { ...result, spans: new Map(collector.spans) };
+}
