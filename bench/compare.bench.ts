@@ -4,9 +4,9 @@
 // Systems take turns inside every round, so a noisy moment of a shared machine hits all of them;
 // each figure is the median (min, max) of the counted rounds after one uncounted warm-up round, and
 // each ratio is taken round by round. Also: worker start → first task done, hard kill → next task
-// started (next to a bare thread respawn), confirmed single sends (next to raw amqplib), the drain with tracing
-// on (100 % sampling, OTLP/HTTP to a collector in this process) next to tracing off, and a worker's RSS after
-// 10,000 and 100,000 tasks.
+// started (next to a bare thread respawn, and to a bare idle thread woken by a message), confirmed single
+// sends (next to raw amqplib), the drain with tracing on (100 % sampling, OTLP/HTTP to a collector in this
+// process) next to tracing off, and a worker's RSS every tenth of 100,000 tasks.
 // Sizes: BENCH_COMPARE_TASKS, BENCH_COMPARE_ROUNDS, BENCH_COMPARE_KILLS, BENCH_COMPARE_KILL_GAP_MS, BENCH_COMPARE_SENDS,
 // BENCH_COMPARE_TRACING_POOLS (default threads), BENCH_COMPARE_MEMORY_TASKS (default 100000; the first sample is
 // at a tenth), BENCH_COMPARE_MEMORY_POOLS (default threads,inline). BENCH_COMPARE_PARTS picks what runs (default
@@ -16,7 +16,7 @@ import { requireServices } from '@nightshift/test-helpers';
 import { amqpFloor } from './compare/amqp-floor.ts';
 import { bullDrain, bullFlow } from './compare/bullmq.ts';
 import { Figure, percentile, ratio } from './compare/figures.ts';
-import { bareRespawn, killToNextStart } from './compare/hard-kill.ts';
+import { bareRespawn, idleThread, killToNextStart } from './compare/hard-kill.ts';
 import { workerMemory, type MemorySample } from './compare/memory.ts';
 import { nightshiftDrain, nightshiftFlow, nightshiftSendRate, type RoundResult } from './compare/nightshift.ts';
 import { startOtlpCollector } from './compare/otlp-collector.ts';
@@ -76,22 +76,34 @@ for (let round = 0; PARTS.has('systems') && round <= ROUNDS; round++) {
   progress(`round ${round}${counted ? '' : ' (warm-up)'}`);
 }
 const respawns = PARTS.has('kill') ? await bareRespawn(KILLS) : [];
-const kills = PARTS.has('kill') ? await killToNextStart(amqpUrl, KILLS, KILL_GAP_MS) : [];
+// Between kills, a bare idle thread is woken by a message: the least a hand-over to a warm spare costs.
+const wakes: number[] = [];
+let kills: number[] = [];
+if (PARTS.has('kill')) {
+  const idle = await idleThread();
+  kills = await killToNextStart(amqpUrl, KILLS, KILL_GAP_MS, async () => { wakes.push(await idle.wake()); });
+  await idle.close();
+}
 
 // Tracing: each round a fresh worker process with tracing off and one with it on, in turn (which goes first
 // alternates), so a noisy moment hits both; the ratio is taken round by round.
-interface Traced { readonly off: Figure; readonly on: Figure; readonly processSpans: number[]; readonly sendSpans: number[] }
+interface Traced { readonly off: Figure; readonly on: Figure; readonly cpuOff: Figure; readonly cpuOn: Figure; readonly processSpans: number[]; readonly sendSpans: number[] }
 const traced = new Map<PoolKind, Traced>();
 if (PARTS.has('tracing')) {
   const collector = await startOtlpCollector();
   for (const pool of TRACING_POOLS) {
-    const figures: Traced = { off: new Figure(`Nightshift ${pool}, drain, tracing off`, 'tasks/s'), on: new Figure(`Nightshift ${pool}, drain, tracing on (OTLP, 100 %)`, 'tasks/s'), processSpans: [], sendSpans: [] };
+    const figures: Traced = {
+      off: new Figure(`Nightshift ${pool}, drain, tracing off`, 'tasks/s'), on: new Figure(`Nightshift ${pool}, drain, tracing on (OTLP, 100 %)`, 'tasks/s'),
+      cpuOff: new Figure(`  its process's CPU per task, tracing off`, 'µs'), cpuOn: new Figure(`  its process's CPU per task, tracing on`, 'µs'),
+      processSpans: [], sendSpans: [],
+    };
     traced.set(pool, figures);
     for (let round = 0; round <= ROUNDS; round++) {
       for (const tracing of round % 2 === 0 ? ['off', 'on'] as const : ['on', 'off'] as const) {
         const result = await tracedDrain(servers, pool, TASKS, tracing, collector);
         if (round === 0) continue;
         figures[tracing].add(result.rate);
+        figures[tracing === 'on' ? 'cpuOn' : 'cpuOff'].add(result.cpuUsPerTask);
         if (tracing === 'on') {
           figures.processSpans.push(result.spans.get('process') ?? 0);
           figures.sendSpans.push(result.spans.get('send') ?? 0);
@@ -131,8 +143,11 @@ respawns.forEach((v) => respawnFigure.add(v));
 if (PARTS.has('kill')) {
   console.log(killFigure.line(2), ` p99 ${percentile(kills, 0.99).toFixed(2)}`);
   console.log(respawnFigure.line(2), ` p99 ${percentile(respawns, 0.99).toFixed(2)}`);
+  const wakeFigure = new Figure('bare idle thread, message posted → received, p50', 'ms');
+  wakes.forEach((v) => wakeFigure.add(v));
+  console.log(wakeFigure.line(2), ` p99 ${percentile(wakes, 0.99).toFixed(2)}`);
 }
-for (const { off, on } of traced.values()) for (const figure of [off, on]) console.log(figure.line());
+for (const { off, on, cpuOff, cpuOn } of traced.values()) for (const figure of [off, on, cpuOff, cpuOn]) console.log(figure.line());
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 for (const [pool, samples] of memory) {
   console.log(`worker RSS, ${pool} pool, MiB (heap used on the main thread), after a GC of the main thread, by tasks done:`);
@@ -148,7 +163,10 @@ const goals: Array<[Figure, string]> = PARTS.has('systems') ? [
   [ratio('drain: Nightshift threads / raw amqplib floor', named(drains, threads), floor), ''],
   [ratio('client.send / raw amqplib confirmed publish', sends, rawSends), 'goal ≥ 0.7'],
 ] : [];
-for (const [pool, { off, on }] of traced) goals.push([ratio(`drain, ${pool}: tracing on / tracing off`, on, off), 'goal ≥ 0.9']);
+for (const [pool, { off, on, cpuOff, cpuOn }] of traced) {
+  goals.push([ratio(`drain, ${pool}: tracing on / tracing off`, on, off), 'goal ≥ 0.9']);
+  goals.push([ratio(`CPU per task, ${pool}: tracing off / tracing on`, cpuOff, cpuOn), '']);
+}
 const memoryGoals = [...memory].map(([pool, samples]) => {
   const [first, last] = [samples[0], samples.at(-1)];
   return first && last ? [`RSS ${pool} ${last.done / 1000}k / ${first.done / 1000}k`, last.rss / first.rss] as const : undefined;

@@ -6,6 +6,7 @@ import { signals } from '@nightshift/core';
 import { metrics } from '@nightshift/telemetry';
 import { startWorker, type PoolKind } from '@nightshift/worker';
 import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { quiet } from './nightshift.ts';
 
 const { env, pool, total, every } = JSON.parse(process.argv[2] ?? '{}') as { env: Record<string, string>; pool: PoolKind; total: number; every: number };
@@ -19,8 +20,9 @@ const finished = new Promise<void>((resolve) => {
     done += 1;
     if (done % every !== 0) return;
     gc?.();
-    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-    say({ done, rss, heapUsed, external, arrayBuffers, gc: gc !== undefined });
+    const { rss, heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+    say({ done, rss, heapTotal, heapUsed, newSpace, external, arrayBuffers, gc: gc !== undefined });
     if (done === total) resolve();
   });
 });

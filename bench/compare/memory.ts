@@ -13,7 +13,10 @@ const roundScript = fileURLToPath(new URL('./memory-round.ts', import.meta.url))
 export interface MemorySample {
   readonly done: number;
   readonly rss: number;
+  /** The main thread's V8 heap: reserved, used, and of it the young generation (new space) reserved. */
+  readonly heapTotal: number;
   readonly heapUsed: number;
+  readonly newSpace: number;
   readonly external: number;
   readonly arrayBuffers: number;
 }

@@ -12,6 +12,8 @@ const roundScript = fileURLToPath(new URL('./tracing-round.ts', import.meta.url)
 /** A drain round, and the spans the collector received from it. */
 export interface TracedRound extends RoundResult {
   readonly spans: ReadonlyMap<string, number>;
+  /** CPU time of the worker's process (all its threads) per task, from its start to its last span exported. */
+  readonly cpuUsPerTask: number;
 }
 
 export async function tracedDrain(servers: Servers, pool: PoolKind, tasks: number, tracing: 'on' | 'off', collector: OtlpCollector): Promise<TracedRound> {
@@ -25,6 +27,6 @@ export async function tracedDrain(servers: Servers, pool: PoolKind, tasks: numbe
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`tracing round (${tracing}) exited with ${code}: ${output}`);
-  const result = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as RoundResult;
+  const result = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as RoundResult & { cpuUsPerTask: number };
   return { ...result, spans: new Map(collector.spans) };
 }
