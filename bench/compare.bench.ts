@@ -5,8 +5,8 @@
 // each figure is the median (min, max) of the counted rounds after one uncounted warm-up round, and
 // each ratio is taken round by round. Also: worker start → first task done, hard kill → next task
 // started (next to a bare thread respawn, and to a bare idle thread woken by a message), confirmed single
-// sends (next to raw amqplib), the drain with tracing on (100 % sampling, OTLP/HTTP to a collector in this
-// process) next to tracing off, and a worker's RSS every tenth of 100,000 tasks.
+// sends (next to raw amqplib), the drain with tracing on (100 % sampling, OTLP/HTTP JSON or protobuf to a
+// collector in this process) next to tracing off, and a worker's RSS every tenth of 100,000 tasks.
 // Sizes: BENCH_COMPARE_TASKS, BENCH_COMPARE_ROUNDS, BENCH_COMPARE_KILLS, BENCH_COMPARE_KILL_GAP_MS, BENCH_COMPARE_SENDS,
 // BENCH_COMPARE_TRACING_POOLS (default threads), BENCH_COMPARE_MEMORY_TASKS (default 100000; the first sample is
 // at a tenth), BENCH_COMPARE_MEMORY_POOLS (default threads,inline). BENCH_COMPARE_PARTS picks what runs (default
@@ -21,7 +21,7 @@ import { workerMemory, type MemorySample } from './compare/memory.ts';
 import { nightshiftDrain, nightshiftFlow, nightshiftSendRate, type RoundResult } from './compare/nightshift.ts';
 import { startOtlpCollector } from './compare/otlp-collector.ts';
 import { rawSendRate } from './compare/send-rate.ts';
-import { tracedDrain } from './compare/tracing.ts';
+import { tracedDrain, type Tracing } from './compare/tracing.ts';
 import type { PoolKind } from '@nightshift/worker';
 
 const TASKS = Number(process.env.BENCH_COMPARE_TASKS ?? 2_000);
@@ -85,29 +85,33 @@ if (PARTS.has('kill')) {
   await idle.close();
 }
 
-// Tracing: each round a fresh worker process with tracing off and one with it on, in turn (which goes first
-// alternates), so a noisy moment hits both; the ratio is taken round by round.
-interface Traced { readonly off: Figure; readonly on: Figure; readonly cpuOff: Figure; readonly cpuOn: Figure; readonly processSpans: number[]; readonly sendSpans: number[] }
+// Tracing: each round a fresh worker process with tracing off, and one each exporting OTLP/HTTP JSON (the
+// default) and protobuf, in turn (the order rotates), so a noisy moment hits all; ratios are taken round by round.
+const TRACINGS: readonly Tracing[] = ['off', 'json', 'protobuf'];
+const TRACING_LABEL: Record<Tracing, string> = { off: 'tracing off', json: 'tracing on, OTLP/HTTP JSON', protobuf: 'tracing on, OTLP/HTTP protobuf' };
+interface Traced { readonly rates: Map<Tracing, Figure>; readonly cpu: Map<Tracing, Figure>; readonly processSpans: number[]; readonly sendSpans: number[] }
 const traced = new Map<PoolKind, Traced>();
 if (PARTS.has('tracing')) {
   const collector = await startOtlpCollector();
   for (const pool of TRACING_POOLS) {
     const figures: Traced = {
-      off: new Figure(`Nightshift ${pool}, drain, tracing off`, 'tasks/s'), on: new Figure(`Nightshift ${pool}, drain, tracing on (OTLP, 100 %)`, 'tasks/s'),
-      cpuOff: new Figure(`  its process's CPU per task, tracing off`, 'µs'), cpuOn: new Figure(`  its process's CPU per task, tracing on`, 'µs'),
+      rates: new Map(TRACINGS.map((t) => [t, new Figure(`Nightshift ${pool}, drain, ${TRACING_LABEL[t]}`, 'tasks/s')])),
+      cpu: new Map(TRACINGS.map((t) => [t, new Figure(`  its process's CPU per task, ${TRACING_LABEL[t]}`, 'µs')])),
       processSpans: [], sendSpans: [],
     };
     traced.set(pool, figures);
     for (let round = 0; round <= ROUNDS; round++) {
-      for (const tracing of round % 2 === 0 ? ['off', 'on'] as const : ['on', 'off'] as const) {
+      for (let turn = 0; turn < TRACINGS.length; turn++) {
+        const tracing = TRACINGS[(round + turn) % TRACINGS.length] as Tracing;
         const result = await tracedDrain(servers, pool, TASKS, tracing, collector);
+        if (tracing === 'off' && result.spans.size > 0) throw new Error(`tracing off exported spans: ${JSON.stringify([...result.spans])}`);
         if (round === 0) continue;
-        figures[tracing].add(result.rate);
-        figures[tracing === 'on' ? 'cpuOn' : 'cpuOff'].add(result.cpuUsPerTask);
-        if (tracing === 'on') {
+        figures.rates.get(tracing)?.add(result.rate);
+        figures.cpu.get(tracing)?.add(result.cpuUsPerTask);
+        if (tracing !== 'off') {
           figures.processSpans.push(result.spans.get('process') ?? 0);
           figures.sendSpans.push(result.spans.get('send') ?? 0);
-        } else if (result.spans.size > 0) throw new Error(`tracing off exported spans: ${JSON.stringify([...result.spans])}`);
+        }
       }
       progress(`tracing ${pool} round ${round}${round > 0 ? '' : ' (warm-up)'}`);
     }
@@ -147,7 +151,7 @@ if (PARTS.has('kill')) {
   wakes.forEach((v) => wakeFigure.add(v));
   console.log(wakeFigure.line(2), ` p99 ${percentile(wakes, 0.99).toFixed(2)}`);
 }
-for (const { off, on, cpuOff, cpuOn } of traced.values()) for (const figure of [off, on, cpuOff, cpuOn]) console.log(figure.line());
+for (const { rates, cpu } of traced.values()) for (const figure of [...rates.values(), ...cpu.values()]) console.log(figure.line());
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 for (const [pool, samples] of memory) {
   console.log(`worker RSS, ${pool} pool, MiB (heap used on the main thread), after a GC of the main thread, by tasks done:`);
@@ -163,9 +167,12 @@ const goals: Array<[Figure, string]> = PARTS.has('systems') ? [
   [ratio('drain: Nightshift threads / raw amqplib floor', named(drains, threads), floor), ''],
   [ratio('client.send / raw amqplib confirmed publish', sends, rawSends), 'goal ≥ 0.7'],
 ] : [];
-for (const [pool, { off, on, cpuOff, cpuOn }] of traced) {
-  goals.push([ratio(`drain, ${pool}: tracing on / tracing off`, on, off), 'goal ≥ 0.9']);
-  goals.push([ratio(`CPU per task, ${pool}: tracing off / tracing on`, cpuOff, cpuOn), '']);
+for (const [pool, { rates, cpu }] of traced) {
+  const [off, cpuOff] = [rates.get('off') as Figure, cpu.get('off') as Figure];
+  for (const tracing of ['json', 'protobuf'] as const) {
+    goals.push([ratio(`drain, ${pool}: ${tracing} / tracing off`, rates.get(tracing) as Figure, off), 'goal ≥ 0.9']);
+    goals.push([ratio(`CPU per task, ${pool}: tracing off / ${tracing}`, cpuOff, cpu.get(tracing) as Figure), '']);
+  }
 }
 const memoryGoals = [...memory].map(([pool, samples]) => {
   const [first, last] = [samples[0], samples.at(-1)];

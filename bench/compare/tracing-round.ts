@@ -1,8 +1,10 @@
 // One round of the tracing figure, in a process of its own (OpenTelemetry's globals are registered once per
 // process, and the other figures run untraced): telemetry started as the worker service starts it, then a
 // drain. Tracing on or off is the environment's doing, as for the service: with OTEL_EXPORTER_OTLP_ENDPOINT
-// the spans go over OTLP/HTTP; without it they get ids (for log lines and propagation) and go nowhere.
+// the spans go over OTLP/HTTP (OTEL_EXPORTER_OTLP_PROTOCOL: JSON or protobuf); without it they get ids (for log
+// lines and propagation) and go nowhere.
 // argv[2]: JSON { amqpUrl, redisUrl, pool, tasks }. Prints one JSON line: the round's result.
+import { signals } from '@nightshift/core';
 import { startTelemetry, trace } from '@nightshift/telemetry';
 import type { PoolKind } from '@nightshift/worker';
 import { nightshiftDrain, type Servers } from './nightshift.ts';
@@ -10,15 +12,25 @@ import { nightshiftDrain, type Servers } from './nightshift.ts';
 const { amqpUrl, redisUrl, pool, tasks } = JSON.parse(process.argv[2] ?? '{}') as Servers & { pool: PoolKind; tasks: number };
 const telemetry = await startTelemetry({ service: 'worker', metricsPort: 0, logLevel: 'error' });
 const provider = (trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
+
+// CPU of the whole process (its sandbox threads too) from the first task done to the last, and then for
+// exporting the spans still pending: what the drain's tasks cost, less moved by a busy machine than a rate is.
+let done = 0;
+let first: NodeJS.CpuUsage | undefined;
+let drain: NodeJS.CpuUsage | undefined;
+const onSuccess = () => {
+  done += 1;
+  if (done === 1) first = process.cpuUsage();
+  else if (done === tasks) drain = process.cpuUsage(first);
+};
+signals.on('taskSuccess', onSuccess);
 // The sends' spans are exported before the worker starts, so the drain pays for its own spans only.
-let cpuBefore: NodeJS.CpuUsage | undefined;
-const result = await nightshiftDrain({ amqpUrl, redisUrl }, pool, tasks, async () => {
-  await provider?.forceFlush?.();
-  cpuBefore = process.cpuUsage();
-});
+const result = await nightshiftDrain({ amqpUrl, redisUrl }, pool, tasks, async () => { await provider?.forceFlush?.(); });
+signals.off('taskSuccess', onSuccess);
+const beforeFlush = process.cpuUsage();
+await provider?.forceFlush?.();
+const flush = process.cpuUsage(beforeFlush);
 await telemetry.shutdown(); // exports what is left, so the collector has every span when this process ends
-// CPU of the whole process (its sandbox threads too) from the worker's start to the last span exported: what
-// tracing costs, less moved by a busy machine than a rate is.
-const cpu = process.cpuUsage(cpuBefore);
-process.stdout.write(`${JSON.stringify({ ...result, cpuUsPerTask: (cpu.user + cpu.system) / tasks })}\n`);
+const cpuUs = (drain ? drain.user + drain.system : Number.NaN) + flush.user + flush.system;
+process.stdout.write(`${JSON.stringify({ ...result, cpuUsPerTask: cpuUs / (tasks - 1) })}\n`);
 process.exit(0);

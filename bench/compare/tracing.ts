@@ -12,15 +12,20 @@ const roundScript = fileURLToPath(new URL('./tracing-round.ts', import.meta.url)
 /** A drain round, and the spans the collector received from it. */
 export interface TracedRound extends RoundResult {
   readonly spans: ReadonlyMap<string, number>;
-  /** CPU time of the worker's process (all its threads) per task, from its start to its last span exported. */
+  /** CPU time of the worker's process (all its threads) per task, first task done to last, and the spans' export left after it. */
   readonly cpuUsPerTask: number;
 }
 
-export async function tracedDrain(servers: Servers, pool: PoolKind, tasks: number, tracing: 'on' | 'off', collector: OtlpCollector): Promise<TracedRound> {
+/** `off`: no exporter. `json`, `protobuf`: OTLP/HTTP with that encoding. */
+export type Tracing = 'off' | 'json' | 'protobuf';
+
+export async function tracedDrain(servers: Servers, pool: PoolKind, tasks: number, tracing: Tracing, collector: OtlpCollector): Promise<TracedRound> {
   const env: NodeJS.ProcessEnv = { ...process.env, OTEL_TRACES_SAMPLER: 'always_on' };
-  delete env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-  delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (tracing === 'on') env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.endpoint;
+  for (const variable of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) delete env[variable];
+  if (tracing !== 'off') {
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.endpoint;
+    env.OTEL_EXPORTER_OTLP_PROTOCOL = `http/${tracing}`;
+  }
   collector.reset();
   const child = spawn(process.execPath, [roundScript, JSON.stringify({ ...servers, pool, tasks })], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
