@@ -96,7 +96,7 @@ if (PARTS.has('tracing')) {
   for (const pool of TRACING_POOLS) {
     const figures: Traced = {
       rates: new Map(TRACINGS.map((t) => [t, new Figure(`Nightshift ${pool}, drain, ${TRACING_LABEL[t]}`, 'tasks/s')])),
-      cpu: new Map(TRACINGS.map((t) => [t, new Figure(`  its process's CPU per task, ${TRACING_LABEL[t]}`, 'µs')])),
+      cpu: new Map(TRACINGS.map((t) => [t, new Figure(`  main thread's CPU per task, ${TRACING_LABEL[t]}`, 'µs')])),
       processSpans: [], sendSpans: [],
     };
     traced.set(pool, figures);
@@ -171,7 +171,7 @@ for (const [pool, { rates, cpu }] of traced) {
   const [off, cpuOff] = [rates.get('off') as Figure, cpu.get('off') as Figure];
   for (const tracing of ['json', 'protobuf'] as const) {
     goals.push([ratio(`drain, ${pool}: ${tracing} / tracing off`, rates.get(tracing) as Figure, off), 'goal ≥ 0.9']);
-    goals.push([ratio(`CPU per task, ${pool}: tracing off / ${tracing}`, cpuOff, cpu.get(tracing) as Figure), '']);
+    goals.push([ratio(`main-thread CPU per task, ${pool}: off / ${tracing}`, cpuOff, cpu.get(tracing) as Figure), '']);
   }
 }
 const memoryGoals = [...memory].map(([pool, samples]) => {

@@ -13,23 +13,23 @@ const { amqpUrl, redisUrl, pool, tasks } = JSON.parse(process.argv[2] ?? '{}') a
 const telemetry = await startTelemetry({ service: 'worker', metricsPort: 0, logLevel: 'error' });
 const provider = (trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.();
 
-// CPU of the whole process (its sandbox threads too) from the first task done to the last, and then for
-// exporting the spans still pending: what the drain's tasks cost, less moved by a busy machine than a rate is.
+// CPU of the main thread (where the spans are made and exported, and the drain's bookkeeping runs) from the first
+// task done to the last, and then for exporting the spans still pending: less moved by a busy machine than a rate.
 let done = 0;
 let first: NodeJS.CpuUsage | undefined;
 let drain: NodeJS.CpuUsage | undefined;
 const onSuccess = () => {
   done += 1;
-  if (done === 1) first = process.cpuUsage();
-  else if (done === tasks) drain = process.cpuUsage(first);
+  if (done === 1) first = process.threadCpuUsage();
+  else if (done === tasks) drain = process.threadCpuUsage(first);
 };
 signals.on('taskSuccess', onSuccess);
 // The sends' spans are exported before the worker starts, so the drain pays for its own spans only.
 const result = await nightshiftDrain({ amqpUrl, redisUrl }, pool, tasks, async () => { await provider?.forceFlush?.(); });
 signals.off('taskSuccess', onSuccess);
-const beforeFlush = process.cpuUsage();
+const beforeFlush = process.threadCpuUsage();
 await provider?.forceFlush?.();
-const flush = process.cpuUsage(beforeFlush);
+const flush = process.threadCpuUsage(beforeFlush);
 await telemetry.shutdown(); // exports what is left, so the collector has every span when this process ends
 const cpuUs = (drain ? drain.user + drain.system : Number.NaN) + flush.user + flush.system;
 process.stdout.write(`${JSON.stringify({ ...result, cpuUsPerTask: cpuUs / (tasks - 1) })}\n`);

@@ -12,7 +12,7 @@ const roundScript = fileURLToPath(new URL('./tracing-round.ts', import.meta.url)
 /** A drain round, and the spans the collector received from it. */
 export interface TracedRound extends RoundResult {
   readonly spans: ReadonlyMap<string, number>;
-  /** CPU time of the worker's process (all its threads) per task, first task done to last, and the spans' export left after it. */
+  /** CPU time of the worker's main thread per task, first task done to last, and the spans' export left after it. */
   readonly cpuUsPerTask: number;
 }
 
