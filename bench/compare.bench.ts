@@ -9,7 +9,8 @@
 // collector in this process) next to tracing off, and a worker's RSS every tenth of 100,000 tasks.
 // Sizes: BENCH_COMPARE_TASKS, BENCH_COMPARE_ROUNDS, BENCH_COMPARE_KILLS, BENCH_COMPARE_KILL_GAP_MS, BENCH_COMPARE_SENDS,
 // BENCH_COMPARE_TRACING_POOLS (default threads), BENCH_COMPARE_MEMORY_TASKS (default 100000; the first sample is
-// at a tenth), BENCH_COMPARE_MEMORY_POOLS (default threads,inline). BENCH_COMPARE_PARTS picks what runs (default
+// at a tenth), BENCH_COMPARE_MEMORY_POOLS (default threads,inline), BENCH_COMPARE_MEMORY_FLAGS (Node flags of the
+// memory figure's worker, e.g. --max-semi-space-size=16). BENCH_COMPARE_PARTS picks what runs (default
 // systems,kill,tracing,memory).
 import { cpus, loadavg, totalmem } from 'node:os';
 import { requireServices } from '@nightshift/test-helpers';
@@ -34,6 +35,7 @@ const pools = (value: string) => value.split(',').map((p) => p.trim()).filter((p
 const TRACING_POOLS = pools(process.env.BENCH_COMPARE_TRACING_POOLS ?? 'threads');
 const MEMORY_TASKS = Number(process.env.BENCH_COMPARE_MEMORY_TASKS ?? 100_000);
 const MEMORY_POOLS = pools(process.env.BENCH_COMPARE_MEMORY_POOLS ?? 'threads,inline');
+const MEMORY_FLAGS = (process.env.BENCH_COMPARE_MEMORY_FLAGS ?? '').split(' ').filter(Boolean);
 const PARTS = new Set((process.env.BENCH_COMPARE_PARTS ?? 'systems,kill,tracing,memory').split(',').map((p) => p.trim()));
 
 const { amqpUrl, redisUrl } = await requireServices('rabbitmq', 'redis');
@@ -122,7 +124,7 @@ if (PARTS.has('tracing')) {
 const memory = new Map<PoolKind, MemorySample[]>();
 if (PARTS.has('memory')) {
   for (const pool of MEMORY_POOLS) {
-    memory.set(pool, await workerMemory(servers, pool, MEMORY_TASKS, MEMORY_TASKS / 10));
+    memory.set(pool, await workerMemory(servers, pool, MEMORY_TASKS, MEMORY_TASKS / 10, MEMORY_FLAGS));
     progress(`memory ${pool}`);
   }
 }
@@ -154,8 +156,8 @@ if (PARTS.has('kill')) {
 for (const { rates, cpu } of traced.values()) for (const figure of [...rates.values(), ...cpu.values()]) console.log(figure.line());
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 for (const [pool, samples] of memory) {
-  console.log(`worker RSS, ${pool} pool, MiB (heap used on the main thread), after a GC of the main thread, by tasks done:`);
-  console.log(`  ${samples.map((s) => `${s.done / 1000}k ${mib(s.rss)} (${mib(s.heapUsed)})`).join(', ')}`);
+  console.log(`worker RSS, ${pool} pool${MEMORY_FLAGS.length > 0 ? ` (${MEMORY_FLAGS.join(' ')})` : ''}, MiB, after a GC of the main thread, by tasks done; (main thread's heap used / reserved / young generation reserved):`);
+  console.log(`  ${samples.map((s) => `${s.done / 1000}k ${mib(s.rss)} (${mib(s.heapUsed)} / ${mib(s.heapTotal)} / ${mib(s.newSpace)})`).join(',\n  ')}`);
 }
 
 console.log('\nratio (round by round)                                       median            range');
