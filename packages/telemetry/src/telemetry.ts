@@ -132,12 +132,33 @@ function chooseSpanProcessors(spanExporter: SpanExporter | undefined, logger: Lo
   const processors: SpanProcessor[] = [];
   const otlpEndpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (otlpEndpoint !== undefined && otlpEndpoint.trim() !== '') {
-    processors.push(new BatchSpanProcessor({ exporter: otlpTraceExporter(logger) }));
+    processors.push(new BatchSpanProcessor({ exporter: otlpTraceExporter(logger), ...batchSettings(logger) }));
   }
   if (spanExporter !== undefined) processors.push(new SimpleSpanProcessor({ exporter: spanExporter }));
   // The SDK installs no tracer provider without a processor; one that exports nothing still gives ids.
   if (processors.length === 0) processors.push(new NoopSpanProcessor());
   return processors;
+}
+
+/**
+ * OpenTelemetry's OTEL_BSP_* variables, which the SDK reads only when it builds its own processor: the batch an
+ * export carries at most (its serialization holds the worker's main thread), how many spans may wait, how long
+ * before a partial batch goes, and an export's timeout. Unset or not a whole number: the SDK's default.
+ */
+function batchSettings(logger: Logger): { maxExportBatchSize?: number; maxQueueSize?: number; scheduledDelayMillis?: number; exportTimeoutMillis?: number } {
+  const read = (variable: string): number | undefined => {
+    const raw = process.env[variable]?.trim();
+    if (!raw) return undefined;
+    const value = Number(raw);
+    if (Number.isInteger(value) && value > 0) return value;
+    logger.warn({ [variable]: raw }, `${variable} ${JSON.stringify(raw)} is not a whole number above 0: OpenTelemetry's default is used`);
+    return undefined;
+  };
+  const settings = {
+    maxExportBatchSize: read('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'), maxQueueSize: read('OTEL_BSP_MAX_QUEUE_SIZE'),
+    scheduledDelayMillis: read('OTEL_BSP_SCHEDULE_DELAY'), exportTimeoutMillis: read('OTEL_BSP_EXPORT_TIMEOUT'),
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
 /**
