@@ -8,7 +8,8 @@
 // sends (next to raw amqplib), the drain with tracing on (100 % sampling, OTLP/HTTP JSON or protobuf to a
 // collector in this process) next to tracing off, and a worker's RSS every tenth of 100,000 tasks.
 // Sizes: BENCH_COMPARE_TASKS, BENCH_COMPARE_ROUNDS, BENCH_COMPARE_KILLS, BENCH_COMPARE_KILL_GAP_MS, BENCH_COMPARE_SENDS,
-// BENCH_COMPARE_TRACING_POOLS (default threads), BENCH_COMPARE_MEMORY_TASKS (default 100000; the first sample is
+// BENCH_COMPARE_TRACING_POOLS (default threads), BENCH_COMPARE_TRACINGS (default json,protobuf; json:64 exports at
+// most 64 spans at a time), BENCH_COMPARE_MEMORY_TASKS (default 100000; the first sample is
 // at a tenth), BENCH_COMPARE_MEMORY_POOLS (default threads,inline), BENCH_COMPARE_MEMORY_FLAGS (Node flags of the
 // memory figure's worker, e.g. --max-semi-space-size=16). BENCH_COMPARE_PARTS picks what runs (default
 // systems,kill,tracing,memory).
@@ -89,16 +90,20 @@ if (PARTS.has('kill')) {
 
 // Tracing: each round a fresh worker process with tracing off, and one each exporting OTLP/HTTP JSON (the
 // default) and protobuf, in turn (the order rotates), so a noisy moment hits all; ratios are taken round by round.
-const TRACINGS: readonly Tracing[] = ['off', 'json', 'protobuf'];
-const TRACING_LABEL: Record<Tracing, string> = { off: 'tracing off', json: 'tracing on, OTLP/HTTP JSON', protobuf: 'tracing on, OTLP/HTTP protobuf' };
+const TRACINGS: readonly Tracing[] = ['off', ...(process.env.BENCH_COMPARE_TRACINGS ?? 'json,protobuf').split(',').map((t) => t.trim()).filter(Boolean)];
+const tracingLabel = (tracing: Tracing) => {
+  if (tracing === 'off') return 'tracing off';
+  const [encoding, batch] = tracing.split(':');
+  return `tracing on, OTLP/HTTP ${encoding === 'json' ? 'JSON' : encoding}${batch ? `, batches ≤ ${batch}` : ''}`;
+};
 interface Traced { readonly rates: Map<Tracing, Figure>; readonly cpu: Map<Tracing, Figure>; readonly processSpans: number[]; readonly sendSpans: number[] }
 const traced = new Map<PoolKind, Traced>();
 if (PARTS.has('tracing')) {
   const collector = await startOtlpCollector();
   for (const pool of TRACING_POOLS) {
     const figures: Traced = {
-      rates: new Map(TRACINGS.map((t) => [t, new Figure(`Nightshift ${pool}, drain, ${TRACING_LABEL[t]}`, 'tasks/s')])),
-      cpu: new Map(TRACINGS.map((t) => [t, new Figure(`  main thread's CPU per task, ${TRACING_LABEL[t]}`, 'µs')])),
+      rates: new Map(TRACINGS.map((t) => [t, new Figure(`Nightshift ${pool}, drain, ${tracingLabel(t)}`, 'tasks/s')])),
+      cpu: new Map(TRACINGS.map((t) => [t, new Figure(`  main thread's CPU per task, ${tracingLabel(t)}`, 'µs')])),
       processSpans: [], sendSpans: [],
     };
     traced.set(pool, figures);
@@ -171,7 +176,7 @@ const goals: Array<[Figure, string]> = PARTS.has('systems') ? [
 ] : [];
 for (const [pool, { rates, cpu }] of traced) {
   const [off, cpuOff] = [rates.get('off') as Figure, cpu.get('off') as Figure];
-  for (const tracing of ['json', 'protobuf'] as const) {
+  for (const tracing of TRACINGS.filter((t) => t !== 'off')) {
     goals.push([ratio(`drain, ${pool}: ${tracing} / tracing off`, rates.get(tracing) as Figure, off), 'goal ≥ 0.9']);
     goals.push([ratio(`main-thread CPU per task, ${pool}: off / ${tracing}`, cpuOff, cpu.get(tracing) as Figure), '']);
   }

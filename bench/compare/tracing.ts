@@ -16,15 +16,21 @@ export interface TracedRound extends RoundResult {
   readonly cpuUsPerTask: number;
 }
 
-/** `off`: no exporter. `json`, `protobuf`: OTLP/HTTP with that encoding. */
-export type Tracing = 'off' | 'json' | 'protobuf';
+/**
+ * `off`: no exporter. `json`, `protobuf`: OTLP/HTTP with that encoding; `json:64` and the like: exports of at most
+ * that many spans (OTEL_BSP_MAX_EXPORT_BATCH_SIZE; OpenTelemetry's default is 512).
+ */
+export type Tracing = string;
 
 export async function tracedDrain(servers: Servers, pool: PoolKind, tasks: number, tracing: Tracing, collector: OtlpCollector): Promise<TracedRound> {
   const env: NodeJS.ProcessEnv = { ...process.env, OTEL_TRACES_SAMPLER: 'always_on' };
-  for (const variable of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) delete env[variable];
+  for (const variable of ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE']) delete env[variable];
   if (tracing !== 'off') {
+    const [encoding, batch] = tracing.split(':');
+    if (encoding !== 'json' && encoding !== 'protobuf') throw new Error(`tracing ${JSON.stringify(tracing)}: off, json or protobuf, with :<batch size> or not`);
     env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.endpoint;
-    env.OTEL_EXPORTER_OTLP_PROTOCOL = `http/${tracing}`;
+    env.OTEL_EXPORTER_OTLP_PROTOCOL = `http/${encoding}`;
+    if (batch) env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE = batch;
   }
   collector.reset();
   const child = spawn(process.execPath, [roundScript, JSON.stringify({ ...servers, pool, tasks })], { env, stdio: ['ignore', 'pipe', 'inherit'] });
