@@ -1,5 +1,6 @@
 // Kill → next task started: a task killed at its hard limit with another right behind it (concurrency 1,
-// thread sandboxes), next to what a bare worker_threads terminate and respawn costs in the same run.
+// thread sandboxes), next to what a bare worker_threads terminate and respawn costs in the same run, and to
+// what waking a bare idle thread with a message costs (the least a hand-over to a warm spare can cost).
 import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 import { loadConfig, signals } from '@nightshift/core';
@@ -15,9 +16,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * `kills` rounds, `gapMs` apart (a kill now and then, not a storm): milliseconds from the worker's
- * "hard time limit reached" to the start of the task sent right behind the killed one.
+ * "hard time limit reached" to the start of the task sent right behind the killed one. `meanwhile` runs in
+ * each gap (another figure's round, taken between kills).
  */
-export async function killToNextStart(amqpUrl: string, kills: number, gapMs: number): Promise<number[]> {
+export async function killToNextStart(amqpUrl: string, kills: number, gapMs: number, meanwhile?: () => Promise<void>): Promise<number[]> {
   const env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_PREFIX: randomPrefix('compare-kill'), NIGHTSHIFT_LOG_LEVEL: 'error' };
   const config = loadConfig(env);
   const client = await createClient(config, { name: 'bench' });
@@ -33,6 +35,7 @@ export async function killToNextStart(amqpUrl: string, kills: number, gapMs: num
   try {
     for (let round = 0; round < kills; round++) {
       await sleep(gapMs);
+      await meanwhile?.();
       const next = new Promise<number>((resolve) => {
         const listener = (info: { task: string; result: unknown }) => {
           if (info.task !== stamp.name) return;
@@ -79,4 +82,24 @@ export async function bareRespawn(rounds: number): Promise<number[]> {
   }
   await thread.terminate();
   return delays;
+}
+
+// A bare thread that answers each message with the moment it received it.
+const ECHO = "const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => parentPort.postMessage(performance.timeOrigin + performance.now())); parentPort.postMessage(0);";
+
+/** A bare idle thread: `wake()` is the milliseconds from posting it a message to its receiving it. */
+export async function idleThread(): Promise<{ wake(): Promise<number>; close(): Promise<void> }> {
+  const thread = new Thread(ECHO, { eval: true });
+  const replies: Array<(at: number) => void> = [];
+  thread.on('message', (at: number) => replies.shift()?.(at));
+  await new Promise<number>((resolve) => replies.push(resolve));
+  return {
+    async wake() {
+      const received = new Promise<number>((resolve) => replies.push(resolve));
+      const posted = now();
+      thread.postMessage(null);
+      return (await received) - posted;
+    },
+    close: () => thread.terminate().then(() => {}),
+  };
 }

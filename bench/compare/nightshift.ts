@@ -28,14 +28,14 @@ export interface Servers {
   readonly redisUrl: string;
 }
 
-interface Installation {
+export interface Installation {
   readonly env: Record<string, string>;
   readonly config: NightshiftConfig;
   readonly client: Client;
   remove(): Promise<void>;
 }
 
-async function install({ amqpUrl, redisUrl }: Servers): Promise<Installation> {
+export async function install({ amqpUrl, redisUrl }: Servers): Promise<Installation> {
   const env = { NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_REDIS_URL: redisUrl, NIGHTSHIFT_PREFIX: randomPrefix('compare'), NIGHTSHIFT_LOG_LEVEL: 'error' };
   const config = loadConfig(env);
   const client = await createClient(config, { name: 'bench' });
@@ -66,16 +66,20 @@ function successes(count: number): { readonly times: number[]; readonly all: Pro
   return { times, all };
 }
 
-async function sendAll(client: Client, count: number): Promise<void> {
+export async function sendAll(client: Client, count: number): Promise<void> {
   for (let sent = 0; sent < count; sent += WINDOW) {
     await Promise.all(Array.from({ length: Math.min(WINDOW, count - sent) }, () => client.send(noop, [])));
   }
 }
 
-/** Enqueue `count`, then start a worker: its start-up, and its rate from first to last finished task. */
-export async function nightshiftDrain(servers: Servers, pool: PoolKind, count: number): Promise<RoundResult> {
+/**
+ * Enqueue `count`, then start a worker: its start-up, and its rate from first to last finished task.
+ * `beforeWorker` runs between the two (the tracing figure exports the sends' spans there, out of the drain).
+ */
+export async function nightshiftDrain(servers: Servers, pool: PoolKind, count: number, beforeWorker?: () => Promise<void>): Promise<RoundResult> {
   const installation = await install(servers);
   await sendAll(installation.client, count);
+  await beforeWorker?.();
   const done = successes(count);
   const started = performance.now();
   const worker = await startWorker({ appPath, concurrency: 2, pool }, installation.env, quiet, metrics.getMeter('bench'));

@@ -27,7 +27,7 @@ export interface RunTaskReports {
 }
 
 /** Runs one attempt of a task with `signal` as its `ctx.signal`. Never throws: a failure is a result. */
-export async function runTask(app: AnyApp, job: SandboxJob, signal: AbortSignal, log: Logger, reports: RunTaskReports = { logLevel: 'info' }): Promise<SandboxResult> {
+export async function runTask(app: Pick<AnyApp, 'task'>, job: SandboxJob, signal: AbortSignal, log: Logger, reports: RunTaskReports = { logLevel: 'info' }): Promise<SandboxResult> {
   const started = performance.now();
   const { envelope } = job;
   const journal = new TaskJournal(reports.logLevel);
