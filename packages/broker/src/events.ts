@@ -30,16 +30,22 @@ export interface LifecycleEvent {
  * channel closed was seen lost (2 in 2,800, to a quorum queue, on a loaded machine). Events
  * are grouped by type and flushed every `flushMs` as one message holding a JSON array (Celery's event
  * dispatcher groups the same way), so the broker routes a few messages per tick instead of one per event.
- * While the broker is unreachable events are dropped and counted, never queued without bound.
+ * While no channel is open (a reconnect) events are held and sent once one is, so an attempt that finishes during a
+ * connection blip still says so; beyond `MAX_HELD_EVENTS` held they are dropped and counted, never queued without bound.
  */
+/** Events held while no channel is open, at most: about 10 MB, several seconds of a busy worker's events. */
+const MAX_HELD_EVENTS = 10_000;
+
 export class EventPublisher {
   readonly #broker: Broker;
   readonly #flushMs: number;
   readonly #buffer = new Map<EventType, LifecycleEvent[]>();
+  /** Events in `#buffer`. */
+  #buffered = 0;
   #timer: NodeJS.Timeout | undefined;
   #channel: ConfirmChannel | undefined;
   #opening: Promise<void> | undefined;
-  /** Events dropped because no channel was open. */
+  /** Events dropped: more than `MAX_HELD_EVENTS` were waiting for a channel. */
   dropped = 0;
 
   /** @param flushMs how long an event may wait to be sent with others of its type. Default: `20`. */
@@ -49,31 +55,38 @@ export class EventPublisher {
   }
 
   publish(type: EventType, fields: Record<string, unknown>): void {
+    if (this.#buffered >= MAX_HELD_EVENTS) {
+      this.dropped += 1;
+      return;
+    }
     const event: LifecycleEvent = { type, at: new Date().toISOString(), ...fields };
+    this.#buffered += 1;
     const group = this.#buffer.get(type);
     if (group) group.push(event);
     else this.#buffer.set(type, [event]);
     this.#timer ??= setTimeout(() => this.flush(), this.#flushMs);
   }
 
-  /** Sends what is buffered now. */
+  /** Sends what is buffered now; without an open channel it stays buffered until one opens. */
   flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const channel = this.#channel;
+    if (!channel) {
+      this.#open();
+      return;
+    }
     for (const [type, events] of this.#buffer) {
-      if (!channel) {
-        this.dropped += events.length;
-        continue;
-      }
       try {
         channel.publish(this.#broker.names.events, type, Buffer.from(JSON.stringify(events)), { persistent: false, contentType: 'application/json', type });
       } catch {
-        this.dropped += events.length;
+        // A channel closed under it (its connection lost): these and the rest wait for the next channel.
         this.#channel = undefined;
+        break;
       }
+      this.#buffer.delete(type);
+      this.#buffered -= events.length;
     }
-    this.#buffer.clear();
     if (!this.#channel) this.#open();
   }
 
@@ -101,6 +114,8 @@ export class EventPublisher {
           if (this.#channel === channel) this.#channel = undefined;
         });
         this.#channel = channel;
+        // What waited for this channel (a reconnect) goes now.
+        if (this.#buffered > 0) this.flush();
       },
       () => {},
     ).finally(() => {

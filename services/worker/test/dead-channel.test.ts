@@ -59,8 +59,11 @@ test('a lost connection: the prefetched tasks not started are not started from t
   await eventually('the first tasks to start', () => readLedger(marker).starts.length >= concurrency, 20_000, 10);
   // Mid-run: every message is with the worker by now (the prefetch covers them all), none comes to it fresh later.
   await eventually('the running tasks to be mid-run', () => readLedger(marker).starts.every((s) => Date.now() - s.at >= 300), 5_000, 10);
-  const closedAt = Date.now();
   await closeConnections(connections);
+  // The moment the worker knew: a task that ended just before it may have started the next one on a channel still
+  // open (the close takes the management API 10–200 ms under load); from then on nothing may start from it.
+  const noticed = await eventually('the worker to see its channel close', () => h.logs.find((line) => line.msg.startsWith('the channel closed with')), 20_000, 5);
+  const closedAt = noticed.at;
 
   for (const id of ids) await h.waitForEvent((e) => e.type === 'task.succeeded' && e.id === id, 60_000);
   // Every copy the broker delivered again is ahead of a message sent now (a quorum queue serves returns first,

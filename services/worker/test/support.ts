@@ -15,12 +15,14 @@ export interface LoggedLine {
   readonly level: 'debug' | 'info' | 'warn' | 'error';
   readonly msg: string;
   readonly fields: Record<string, unknown>;
+  /** When it was written (ms since the epoch). */
+  readonly at: number;
 }
 
 /** A logger that keeps what it is told, for tests of what an operator reads. */
 function recordingLogger(lines: LoggedLine[]) {
   const at = (level: LoggedLine['level']) => (fields: unknown, msg?: string) => {
-    lines.push({ level, msg: typeof fields === 'string' ? fields : (msg ?? ''), fields: typeof fields === 'object' && fields !== null ? fields as Record<string, unknown> : {} });
+    lines.push({ level, msg: typeof fields === 'string' ? fields : (msg ?? ''), fields: typeof fields === 'object' && fields !== null ? fields as Record<string, unknown> : {}, at: Date.now() });
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
