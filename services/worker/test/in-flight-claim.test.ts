@@ -57,7 +57,7 @@ test('a copy delivered to another worker while the attempt runs there is held, n
   const proxy = await TcpProxy.start(h.env.NIGHTSHIFT_AMQP_URL as string);
   open.push(proxy);
   const aLogs: LoggedLine[] = [];
-  const quiet = (level: LoggedLine['level']) => (fields: unknown, msg?: string) => { aLogs.push({ level, msg: msg ?? String(fields), fields: {} }); };
+  const quiet = (level: LoggedLine['level']) => (fields: unknown, msg?: string) => { aLogs.push({ level, msg: msg ?? String(fields), fields: {}, at: Date.now() }); };
   const nameA = `holder-${randomUUID().slice(0, 8)}`;
   const a: StartedWorker = await startWorker({ appPath, concurrency: 1, name: nameA }, { ...h.env, NIGHTSHIFT_AMQP_URL: proxy.url(h.env.NIGHTSHIFT_AMQP_URL as string) },
     { debug: quiet('debug'), info: quiet('info'), warn: quiet('warn'), error: quiet('error') } as never, metrics.getMeter('@nightshift/worker'));
