@@ -32,6 +32,13 @@ export interface SendOptions {
    * sent before its confirm came): it is marked with `REPUBLISHED_HEADER`, as the publisher marks its own resends.
    */
   republished?: boolean;
+  /**
+   * More routing keys on the tasks exchange this message is also routed to, in the same routing step (RabbitMQ's
+   * sender-selected distribution, the `BCC` header, which the broker removes from every copy it delivers). Beat
+   * journals its runs this way. A message routed to one of them is not returned as unroutable, even if no work
+   * queue took it.
+   */
+  bcc?: readonly string[];
 }
 
 export interface ClientOptions<A extends AnyApp | undefined> {
@@ -64,7 +71,10 @@ export async function createClient<A extends AnyApp | undefined = undefined>(con
   await events.ready();
   const send = async (taskOrName: AnyTask | string, args: readonly unknown[], sendOptions: SendOptions = {}): Promise<string> => {
     const envelope = buildEnvelope(app, taskOrName, args, sendOptions, name);
-    await sendEnvelope(broker, envelope, events, sendOptions.republished === true ? { [REPUBLISHED_HEADER]: true } : {});
+    const headers: Record<string, unknown> = {};
+    if (sendOptions.republished === true) headers[REPUBLISHED_HEADER] = true;
+    if (sendOptions.bcc !== undefined) headers.BCC = sendOptions.bcc;
+    await sendEnvelope(broker, envelope, events, headers);
     return envelope.id;
   };
 

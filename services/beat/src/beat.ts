@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { redactUrl, type AnyApp, type Logger } from '@nightshift/core';
 import { EventPublisher, type Client } from '@nightshift/broker';
-import { beatKeys } from '@nightshift/beat-state';
+import { beatKeys, runId } from '@nightshift/beat-state';
 import { entryRunHorizonMs, entryZone, graceEnd, jitterOffsetMs, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
 import { ChangeFence } from './change-fence.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -16,6 +16,7 @@ import type { BeatMetrics } from './metrics.ts';
 import { MissedFires } from './missed-fires.ts';
 import type { BeatSettings } from './options.ts';
 import { OverlapGate } from './overlap.ts';
+import { RunJournal, type StrandedClaim } from './run-journal.ts';
 import { RunLedger } from './run-ledger.ts';
 
 /** How long a replica taking the lease waits for a fresh read of the entries before it dispatches what it has. */
@@ -50,6 +51,7 @@ export class Beat {
   readonly lease: Lease;
   readonly #parts: BeatParts;
   readonly #ledger: RunLedger;
+  readonly #journal: RunJournal;
   readonly #dispatcher: Dispatcher;
   readonly #events: EventPublisher;
   readonly #overlap: OverlapGate;
@@ -91,6 +93,7 @@ export class Beat {
     });
     this.#releasedChannel = keys.leaseReleased;
     this.#ledger = new RunLedger(parts.redis, keys, this.lease, parts.settings.claimTtlMs, parts.settings.replica);
+    this.#journal = new RunJournal(parts.client.broker, parts.log);
     this.#missed = new MissedFires(parts.metrics, parts.client.broker, parts.settings.replica);
     const lastRunOf = parts.source.lastRunOf?.bind(parts.source);
     const personSent = async (entry: string) => {
@@ -243,10 +246,15 @@ export class Beat {
   // dispatches what it last read, and applies the read when it comes.
   async #startDispatching(engine: EntryEngine, leading: AbortSignal): Promise<void> {
     const { app, log, settings } = this.#parts;
+    // Declared before this leader's first claims if it can be (it is quick; the read below takes longer): only runs
+    // claimed once it exists are looked up in it by a next leader.
+    const journal = this.#ledger.journaled ? Promise.resolve() : this.#journal.declare().then((declared) => {
+      if (declared) this.#ledger.journaled = true;
+    });
     const read = this.#entrySet.refresh();
     await Promise.race([read, sleep(LOAD_BEFORE_LEADING_MS, undefined, { signal: leading }).catch(() => {})]);
     if (leading.aborted) return;
-    void read.then(() => this.#sendStranded(leading)).catch((error: Error) => log.warn({ err: { message: error.message } }, 'could not read the runs the previous leader left unsent; they wait for the next leader'));
+    void Promise.all([read, journal]).then(() => this.#sendStranded(leading)).catch((error: Error) => log.warn({ err: { message: error.message } }, 'could not read the runs the previous leader left unsent; they wait for the next leader'));
     const entries = this.#entrySet.entries;
     const runtime = entries.filter((live) => live.entry.source === 'runtime').length;
     log.info({ replica: settings.replica, entries: entries.length, runtimeEntries: runtime, timezone: app.timezone }, `leader: dispatching ${entries.length} schedule entries`);
@@ -254,26 +262,39 @@ export class Beat {
     engine.apply(entries);
   }
 
-  // Runs the previous leader claimed and died before sending (or counting): sent now, under the same id. If it
-  // did send one just before it died (its record not yet written), this is a second copy of that message — the
-  // run's id lets workers tell; without this, every run claimed in the moment of a crash was lost unnoticed.
+  // Runs the previous leader claimed and died before recording (sent or counted). The beat journal tells which of
+  // them it had published: those are recorded sent, the others are sent now under their own ids. Where the journal
+  // cannot tell, each is sent again marked as possibly a second copy (the run's id lets workers tell); without this,
+  // every run claimed in the moment of a crash was lost unnoticed.
   async #sendStranded(leading: AbortSignal): Promise<void> {
     const { app, log } = this.#parts;
-    const stranded = await this.#ledger.stranded();
+    const stranded = await this.#ledger.strandedClaims();
     if (stranded.length === 0 || leading.aborted) return;
     const byName = new Map(this.#entrySet.entries.map((live) => [live.entry.name, live.entry]));
-    log.warn({ runs: stranded.length }, `${stranded.length} runs were claimed by the previous leader and neither sent nor counted (it stopped in between): sending them now, under their own ids`);
-    await Promise.all(stranded.map(async ({ entry: name, scheduledForMs }) => {
-      const entry = byName.get(name);
-      if (entry === undefined) {
-        await this.#ledger.record(name, scheduledForMs, { state: 'missed', reason: 'removed' });
-        return;
-      }
+    log.warn({ runs: stranded.length }, `${stranded.length} runs were claimed by the previous leader and neither recorded sent nor counted (it stopped in between): sending those it had not sent, under their own ids`);
+    const sorted = await this.#journal.sort(stranded);
+    if (leading.aborted) return;
+    const fire = (claim: StrandedClaim) => {
+      const entry = byName.get(claim.entry);
+      if (entry === undefined) return undefined;
+      const { scheduledForMs } = claim;
       const zone = entryZone(entry, app.timezone);
       const dueAtMs = scheduledForMs + jitterOffsetMs(entry.name, scheduledForMs, entry.jitterMs);
       const deadlineMs = graceEnd(entry.misfire, scheduledForMs, nextFireTime(entry.schedule, scheduledForMs, zone)) - scheduledForMs + dueAtMs;
-      await this.#dispatcher.resend({ entry, scheduledForMs, dueAtMs, deadlineMs }, leading);
-    }));
+      return { entry, scheduledForMs, dueAtMs, deadlineMs };
+    };
+    // Reached its queue: whatever became of the entry since, the run is there.
+    for (const claim of sorted.routed) {
+      const run = fire(claim);
+      if (run === undefined) await this.#ledger.record(claim.entry, claim.scheduledForMs, { state: 'sent', id: runId(claim.entry, claim.scheduledForMs), sentAt: new Date(claim.sentAtMs).toISOString() });
+      else this.#dispatcher.routed(run, claim.sentAtMs);
+    }
+    const send = (maybeSent: boolean) => async (claim: StrandedClaim) => {
+      const run = fire(claim);
+      if (run === undefined) await this.#ledger.record(claim.entry, claim.scheduledForMs, { state: 'missed', reason: 'removed' });
+      else await this.#dispatcher.resend(run, leading, maybeSent);
+    };
+    await Promise.all([...sorted.unrouted.map(send(false)), ...sorted.unknown.map(send(true))]);
   }
 
   #loopParts() {

@@ -13,6 +13,7 @@ import type { BeatMetrics, MissReason } from './metrics.ts';
 import type { MissedFires } from './missed-fires.ts';
 import type { OverlapGate } from './overlap.ts';
 import type { ClaimResult, RunLedger } from './run-ledger.ts';
+import { JOURNAL_BCC } from './run-journal.ts';
 
 /** What became of one run. `handled`: claimed or counted before (by this or another replica). */
 export type DispatchOutcome = 'sent' | 'missed' | 'handled' | 'not-leader';
@@ -129,14 +130,19 @@ export class Dispatcher {
 
   /**
    * Sends a run another leader claimed and died before sending (`RunLedger.stranded`): it is not claimed again.
-   * Past its grace it is counted missed (`expired`).
+   * Past its grace it is counted missed (`expired`). `maybeSent`: that leader may have written it to the broker
+   * before it died, its confirm unseen (the journal could not tell): this may be a second copy, marked.
    */
-  resend(fire: Fire, signal: AbortSignal): Promise<DispatchOutcome> {
+  resend(fire: Fire, signal: AbortSignal, maybeSent = true): Promise<DispatchOutcome> {
     if (Date.now() >= fire.deadlineMs) {
       return Promise.resolve(this.#miss(fire.entry, fire.scheduledForMs, 'expired', 'the leader that claimed it stopped before sending it, and its grace has ended'));
     }
-    // That leader may have written it to the broker before it died, its confirm unseen: this may be a second copy.
-    return this.#publish(fire, fire.deadlineMs, signal, true);
+    return this.#publish(fire, fire.deadlineMs, signal, maybeSent);
+  }
+
+  /** Counts as sent a run another leader claimed and published, then died before recording it (the journal says so). */
+  routed(fire: Fire, sentAtMs: number): void {
+    this.#sent(fire, runId(fire.entry.name, fire.scheduledForMs), sentAtMs, 1);
   }
 
   /**
@@ -170,6 +176,8 @@ export class Dispatcher {
           ...(entry.queue !== undefined ? { queue: entry.queue } : {}),
           ...(entry.expires !== undefined ? { expires: entry.expires } : {}),
           ...(maybeSent || attempt > 1 ? { republished: true } : {}),
+          // Journalled with the run, in the same routing step: a next leader can tell it was sent (see RunJournal).
+          bcc: JOURNAL_BCC,
         });
         this.#windowDone();
         this.#sent(fire, id, startedAt, attempt);

@@ -6,3 +6,4 @@ export { compileBeatOptions, BEAT_DEFAULTS, BEAT_METRICS_PORT, type BeatOptions,
 export { Lease } from './lease.ts';
 export { RunLedger, type ClaimResult } from './run-ledger.ts';
 export { connectRedis } from './connections.ts';
+export { RunJournal, JOURNAL_BCC, JOURNAL_KEY, type StrandedClaim, type SortedClaims } from './run-journal.ts';

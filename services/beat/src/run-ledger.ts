@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BeatKeys } from '@nightshift/beat-state';
 import type { Lease } from './lease.ts';
+import type { StrandedClaim } from './run-journal.ts';
 import { LedgerMemory } from './ledger-memory.ts';
 import { Batcher } from './batch.ts';
 import { RedisScript } from './redis-script.ts';
@@ -114,6 +115,11 @@ export class RunLedger {
   readonly #claimTtlMs: number;
   readonly #replica: string;
   readonly #memory = new LedgerMemory();
+  /**
+   * Set once this leader has declared the beat journal (`RunJournal`): its claims from then on say so, and a next
+   * leader may look them up there. Default: `false`.
+   */
+  journaled = false;
   // The claims and watermarks of one boundary, and the starts of a new leader's entries, go to Redis in batches.
   readonly #starts = new Batcher<{ entry: string; nowMs: number; knownEpoch: string; proven: string }, [string, string, string] | 'not-leader'>((items) => this.#startMany(items));
   readonly #claims = new Batcher<{ entry: string; scheduledForMs: number; record: string }, ClaimResult>((items) => this.#claimMany(items));
@@ -175,7 +181,7 @@ export class RunLedger {
   async claim(entry: string, scheduledForMs: number): Promise<ClaimResult> {
     // The lease token and the time let a backfill tell a claim whose leader died before sending (see @nightshift/client).
     const claimedAtMs = Date.now();
-    const record = JSON.stringify({ by: this.#replica, token: this.#lease.token, claimedAt: new Date(claimedAtMs).toISOString(), claimedAtMs });
+    const record = JSON.stringify({ by: this.#replica, token: this.#lease.token, claimedAt: new Date(claimedAtMs).toISOString(), claimedAtMs, ...(this.journaled ? { journaled: true } : {}) });
     const result = await this.#claims.add({ entry, scheduledForMs, record });
     this.#remember(result, entry, scheduledForMs);
     return result;
@@ -229,6 +235,11 @@ export class RunLedger {
    * first, at most `limit`. Runs whose claim says they were sent or missed, or whose claim expired, are forgotten.
    */
   async stranded(limit = 10_000): Promise<{ entry: string; scheduledForMs: number }[]> {
+    return (await this.strandedClaims(limit)).map(({ entry, scheduledForMs }) => ({ entry, scheduledForMs }));
+  }
+
+  /** `stranded`, with when each run was claimed and whether its leader journalled it (see `RunJournal`). */
+  async strandedClaims(limit = 10_000): Promise<StrandedClaim[]> {
     const members = await this.#redis.zrange(this.#keys.unsent, 0, String(limit - 1));
     if (members.length === 0) return [];
     const runs = members.map((member) => {
@@ -236,23 +247,33 @@ export class RunLedger {
       return { member, entry: member.slice(bar + 1), scheduledForMs: Number(member.slice(0, bar)) };
     });
     const records = await this.#redis.mget(runs.map((run) => this.#keys.run(run.entry, run.scheduledForMs)));
-    const out: { entry: string; scheduledForMs: number }[] = [];
+    const out: StrandedClaim[] = [];
     const done: string[] = [];
     runs.forEach((run, i) => {
       const record = parseRecord(records[i] ?? null);
       if (record === undefined || record.state !== undefined) done.push(run.member);
-      else if (record.token !== this.#lease.token) out.push({ entry: run.entry, scheduledForMs: run.scheduledForMs });
+      else if (record.token !== this.#lease.token) {
+        const claimedAtMs = typeof record.claimedAtMs === 'number' ? { claimedAtMs: record.claimedAtMs } : {};
+        out.push({ entry: run.entry, scheduledForMs: run.scheduledForMs, ...claimedAtMs, journaled: record.journaled === true });
+      }
     });
     if (done.length > 0) await this.#redis.zrem(this.#keys.unsent, ...done);
     return out;
   }
 }
 
+interface ClaimRecord {
+  readonly state?: unknown;
+  readonly token?: unknown;
+  readonly claimedAtMs?: unknown;
+  readonly journaled?: unknown;
+}
+
 /** A claim's record: `state` once it was sent or missed, `token` of the leader that claimed it. */
-function parseRecord(raw: string | null): { state?: unknown; token?: unknown } | undefined {
+function parseRecord(raw: string | null): ClaimRecord | undefined {
   if (raw === null) return undefined;
   try {
-    return JSON.parse(raw) as { state?: unknown; token?: unknown };
+    return JSON.parse(raw) as ClaimRecord;
   } catch {
     return undefined;
   }

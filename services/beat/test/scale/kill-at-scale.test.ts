@@ -4,8 +4,8 @@
 // once it has said 200 of them sent; the standby takes over. Counted from the messages, by id: every fire time of
 // every busy entry arrives, except what its misfire policy gives up for the fire times that came due during the
 // handover ('once': the newest stands for the others; 'skip': those past their 1 s grace); 'all' loses none. A
-// fire time sent twice is the same run sent again under its own id (the previous leader's claimed-but-unrecorded
-// runs, resent by the next: see Beat's sendStranded); their number is printed.
+// fire time is sent once: the standby reads the beat journal for the runs the dead leader claimed and never recorded,
+// and sends only those it had not published (see Beat's sendStranded and RunJournal).
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -160,6 +160,7 @@ test('8,000 entries, the leader SIGKILLed during an 800-run boundary: every fire
   assert.deepEqual(wrongIds.slice(0, 10), [], 'every message carries its run\'s id (entry and fire time): a second copy is recognisable as the same run');
   assert.deepEqual(problems.slice(0, 20), [], 'every fire time arrived, or was given up as its misfire policy says for the handover');
   assert.equal(givenUp.all, 0, "'all' gives nothing up");
+  assert.equal(duplicates, 0, 'no fire time twice: the journal told the standby which runs the dead leader had published');
   assert.equal(calmRuns, 0, 'the hourly entries did not fire');
   assert.ok(sentBeforeKill < BUSY, `the leader died during the boundary (${sentBeforeKill} of ${BUSY} said sent)`);
 });
