@@ -535,8 +535,6 @@ async function removeNightshift(config: ReturnType<typeof loadConfig>, prefix: s
   await removeRedisKeys(urls.redisUrl, prefix);
   const broker = await Broker.connect(brokerOptions(config, 'bench-scale-cleanup'));
   await broker.ensureQueue('scale');
-  // Beat's journal, a stream it declares itself.
-  await broker.withChannel((channel) => channel.deleteQueue(`${prefix}.beat.journal`));
   await broker.deleteTopology();
   await broker.close();
   const db = new pg.Client({ connectionString: urls.databaseUrl });

@@ -15,6 +15,11 @@ export interface TopologyNames {
   readonly events: string;
   /** Fanout exchange for remote control. */
   readonly control: string;
+  /**
+   * Stream bound to `tasks` under `beat:journal`: a copy of every run beat publishes (declared by beat), which a new
+   * leader reads to tell which runs the one before sent.
+   */
+  readonly beatJournal: string;
   /** `<prefix>.q.<queue>`: the work queue of a logical queue. */
   queue(name: string): string;
   /** `<prefix>.retry.<step>`: the wait queue of one ladder step, e.g. `nightshift.retry.30s`. */
@@ -31,6 +36,7 @@ export function topologyNames(prefix: string): TopologyNames {
     deadLetters: name('dead-letters'),
     events: name('events'),
     control: name('control'),
+    beatJournal: name('beat.journal'),
     queue: (queue: string) => name(`q.${queue}`),
     retryQueue: (stepMs: number) => name(`retry.${stepLabel(stepMs)}`),
   });

@@ -67,12 +67,13 @@ export async function declareWorkQueue(channel: Channel, spec: TopologySpec, que
   });
 }
 
-/** Deletes every object `declareBaseTopology` and `declareWorkQueue` made. For tests and `nightshift reset`. */
+/** Deletes every object `declareBaseTopology` and `declareWorkQueue` made, and beat's journal. For tests and `nightshift reset`. */
 export async function deleteTopology(channel: Channel, spec: TopologySpec, queues: readonly string[]): Promise<void> {
   const { names } = spec;
   for (const queue of queues) await channel.deleteQueue(names.queue(queue));
   for (const stepMs of spec.ladderMs) await channel.deleteQueue(names.retryQueue(stepMs));
   await channel.deleteQueue(names.deadLetters);
+  await channel.deleteQueue(names.beatJournal);
   for (const exchange of [names.tasks, names.retry, names.dlx, names.events, names.control]) await channel.deleteExchange(exchange);
 }
 

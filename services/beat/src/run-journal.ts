@@ -70,7 +70,7 @@ export class RunJournal {
   constructor(broker: Broker, log: Logger) {
     this.#broker = broker;
     this.#log = log;
-    this.queue = `${broker.names.prefix}.beat.journal`;
+    this.queue = broker.names.beatJournal;
   }
 
   /**

@@ -33,8 +33,6 @@ export async function cleanupPrefix(config: NightshiftConfig, queues: readonly s
   const broker = await Broker.connect(brokerOptions(config, 'beat-test-cleanup'));
   try {
     for (const queue of queues) await broker.ensureQueue(queue);
-    // Beat's journal, a stream it declares itself (see RunJournal), bound to the tasks exchange.
-    await broker.withChannel((channel) => channel.deleteQueue(`${config.prefix}.beat.journal`));
     await broker.deleteTopology();
   } finally {
     await broker.close();
