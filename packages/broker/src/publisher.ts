@@ -91,7 +91,8 @@ export class Publisher {
         exchange,
         routingKey,
         content,
-        options: { persistent: true, ...options },
+        // Persistent unless said otherwise (a copy only then: a send says so itself).
+        options: options.persistent === undefined ? { persistent: true, ...options } : options,
         resolve,
         reject,
         deadline: performance.now() + this.#broker.options.publishTimeoutMs,
