@@ -117,8 +117,8 @@ export function publishInSpan<T>(name: string, attributes: Attributes, parent: C
   const span = tracer.startSpan(name, { kind: SpanKind.PRODUCER, attributes }, parent);
   const spanContext = span.spanContext();
   // No tracer registered and no trace to continue: OpenTelemetry's no-op span records nothing and carries no
-  // context (all zeros), so there is nothing to activate, write into the headers or end. Skipping it takes a
-  // fifth off a send's own time with tracing off.
+  // context (all zeros), so there is nothing to activate, write into the headers or end (that was about a
+  // twentieth of a send's own time with tracing off, and an async frame more on its way to the confirm).
   if (!span.isRecording() && !isSpanContextValid(spanContext)) return publish(spanContext);
   return runInSpan(span, parent, (inSpan) => {
     replaceTraceContext(headers, inSpan);
