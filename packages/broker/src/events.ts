@@ -57,11 +57,10 @@ export class EventPublisher {
 
   /** Sends an event of `type` with `fields`, at the time given in `fields.at` or now. */
   publish(type: EventType, fields: Record<string, unknown>): void {
-    this.add({ type, at: typeof fields.at === 'string' ? fields.at : new Date().toISOString(), ...fields });
+    this.#add(type, { type, at: typeof fields.at === 'string' ? fields.at : new Date().toISOString(), ...fields });
   }
 
-  /** Sends `event` as it is. */
-  add(event: LifecycleEvent): void {
+  #add(type: EventType, event: LifecycleEvent): void {
     let json: string;
     try {
       json = JSON.stringify(event);
@@ -70,7 +69,7 @@ export class EventPublisher {
       this.dropped += 1;
       return;
     }
-    this.addJson(event.type, json);
+    this.addJson(type, json);
   }
 
   /**
