@@ -31,7 +31,7 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_COMPARE_ROUNDS ?? 5));
 const KILLS = Number(process.env.BENCH_COMPARE_KILLS ?? 10);
 /** Between kills: long enough for the new spare to load the app, as when a kill happens now and then. */
 const KILL_GAP_MS = Number(process.env.BENCH_COMPARE_KILL_GAP_MS ?? 2_000);
-const SENDS = Number(process.env.BENCH_COMPARE_SENDS ?? 2_000);
+const SENDS = Number(process.env.BENCH_COMPARE_SENDS ?? 10_000);
 const pools = (value: string) => value.split(',').map((p) => p.trim()).filter((p): p is PoolKind => p === 'threads' || p === 'inline');
 const TRACING_POOLS = pools(process.env.BENCH_COMPARE_TRACING_POOLS ?? 'threads');
 const MEMORY_TASKS = Number(process.env.BENCH_COMPARE_MEMORY_TASKS ?? 100_000);

@@ -131,6 +131,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
     return declaring;
   }
 
+  /** Whether the work queue of `queue` is declared: `ensureQueue` would resolve at once. */
+  isDeclared(queue: string): boolean {
+    return this.#queues.has(queue);
+  }
+
   async #declareWorkQueue(queue: string): Promise<void> {
     const deadline = Date.now() + this.options.publishTimeoutMs;
     for (;;) {

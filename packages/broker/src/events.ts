@@ -39,13 +39,14 @@ const MAX_HELD_EVENTS = 10_000;
 export class EventPublisher {
   readonly #broker: Broker;
   readonly #flushMs: number;
-  readonly #buffer = new Map<EventType, LifecycleEvent[]>();
+  /** Events waiting to be sent, by type, each already written as JSON. */
+  readonly #buffer = new Map<EventType, string[]>();
   /** Events in `#buffer`. */
   #buffered = 0;
   #timer: NodeJS.Timeout | undefined;
   #channel: ConfirmChannel | undefined;
   #opening: Promise<void> | undefined;
-  /** Events dropped: more than `MAX_HELD_EVENTS` were waiting for a channel. */
+  /** Events dropped: more than `MAX_HELD_EVENTS` were waiting for a channel, or one could not be written as JSON. */
   dropped = 0;
 
   /** @param flushMs how long an event may wait to be sent with others of its type. Default: `20`. */
@@ -54,16 +55,36 @@ export class EventPublisher {
     this.#flushMs = flushMs;
   }
 
+  /** Sends an event of `type` with `fields`, at the time given in `fields.at` or now. */
   publish(type: EventType, fields: Record<string, unknown>): void {
+    this.#add(type, { type, at: typeof fields.at === 'string' ? fields.at : new Date().toISOString(), ...fields });
+  }
+
+  #add(type: EventType, event: LifecycleEvent): void {
+    let json: string;
+    try {
+      json = JSON.stringify(event);
+    } catch {
+      // Fields JSON cannot hold (a BigInt, a cycle): the event is lost, never the caller's work.
+      this.dropped += 1;
+      return;
+    }
+    this.addJson(type, json);
+  }
+
+  /**
+   * Sends an event already written as JSON: an object with `type` (this `type`) and `at`, as `LifecycleEvent`.
+   * For a hot path whose event repeats JSON it has written anyway (`task.sent`, on every send).
+   */
+  addJson(type: EventType, json: string): void {
     if (this.#buffered >= MAX_HELD_EVENTS) {
       this.dropped += 1;
       return;
     }
-    const event: LifecycleEvent = { type, at: new Date().toISOString(), ...fields };
     this.#buffered += 1;
     const group = this.#buffer.get(type);
-    if (group) group.push(event);
-    else this.#buffer.set(type, [event]);
+    if (group) group.push(json);
+    else this.#buffer.set(type, [json]);
     this.#timer ??= setTimeout(() => this.flush(), this.#flushMs);
   }
 
@@ -78,7 +99,7 @@ export class EventPublisher {
     }
     for (const [type, events] of this.#buffer) {
       try {
-        channel.publish(this.#broker.names.events, type, Buffer.from(JSON.stringify(events)), { persistent: false, contentType: 'application/json', type });
+        channel.publish(this.#broker.names.events, type, Buffer.from(`[${events.join(',')}]`), { persistent: false, contentType: 'application/json', type });
       } catch {
         // A channel closed under it (its connection lost): these and the rest wait for the next channel.
         this.#channel = undefined;

@@ -4,7 +4,7 @@ import {
   ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, ATTR_MESSAGING_SYSTEM_NAME, ATTR_ATTEMPT,
   ATTR_DEAD_LETTER_REASON, ATTR_TASK_ERROR_TYPE, ATTR_MAX_ATTEMPTS, ATTR_QUEUE, ATTR_TASK,
   ATTR_TASK_ID, ATTR_WORKER, MESSAGING_SYSTEM_NAME_VALUE_RABBITMQ,
-  replaceTraceContext, runInSpan, SpanKind, trace, type Attributes, type Context, type SpanContext,
+  isSpanContextValid, replaceTraceContext, runInSpan, SpanKind, trace, type Attributes, type Context, type SpanContext,
 } from '@nightshift/telemetry';
 
 /**
@@ -56,6 +56,27 @@ export function taskAttributes(envelope: Pick<TaskEnvelope, 'id' | 'task' | 'att
   };
 }
 
+/**
+ * The attributes of a producer span publishing a task message to its queue (`send`, `requeue`): the messaging
+ * attributes of `messagingAttributes` and the task's of `taskAttributes`, built as one object, as every send does.
+ */
+export function taskPublishAttributes(name: string, exchange: string, envelope: Pick<TaskEnvelope, 'id' | 'task' | 'attempt' | 'maxAttempts' | 'queue'>): Attributes {
+  return {
+    [ATTR_MESSAGING_SYSTEM_NAME]: MESSAGING_SYSTEM_NAME_VALUE_RABBITMQ,
+    [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
+    [ATTR_MESSAGING_OPERATION_NAME]: name,
+    [ATTR_MESSAGING_DESTINATION_NAME]: exchange,
+    // A queue name is never empty, so the routing key is always said.
+    [ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY]: envelope.queue,
+    [ATTR_MESSAGING_MESSAGE_ID]: envelope.id,
+    [ATTR_TASK]: envelope.task,
+    [ATTR_TASK_ID]: envelope.id,
+    [ATTR_ATTEMPT]: envelope.attempt,
+    [ATTR_MAX_ATTEMPTS]: envelope.maxAttempts,
+    [ATTR_QUEUE]: envelope.queue,
+  };
+}
+
 /** A dead letter as its spans describe it; each field is what could be read of it (a malformed message has little). */
 export interface DeadLetterSpanFields {
   readonly task?: string | undefined;
@@ -94,6 +115,11 @@ export function deadLetterAttributes(letter: DeadLetterSpanFields): Attributes {
  */
 export function publishInSpan<T>(name: string, attributes: Attributes, parent: Context, headers: Record<string, unknown>, publish: (span: SpanContext) => Promise<T>): Promise<T> {
   const span = tracer.startSpan(name, { kind: SpanKind.PRODUCER, attributes }, parent);
+  const spanContext = span.spanContext();
+  // No tracer registered and no trace to continue: OpenTelemetry's no-op span records nothing and carries no
+  // context (all zeros), so there is nothing to activate, write into the headers or end (that was about a
+  // twentieth of a send's own time with tracing off, and an async frame more on its way to the confirm).
+  if (!span.isRecording() && !isSpanContextValid(spanContext)) return publish(spanContext);
   return runInSpan(span, parent, (inSpan) => {
     replaceTraceContext(headers, inSpan);
     return publish(span.spanContext());

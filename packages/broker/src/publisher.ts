@@ -10,7 +10,8 @@ interface Pending {
   readonly options: Options.Publish;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  /** `performance.now()` after which it fails with `BrokerUnavailableError` (the publish timeout). */
+  readonly deadline: number;
   /** The channel it was last written to, while waiting for its confirm. */
   sentOn: ConfirmChannel | undefined;
   sends: number;
@@ -64,6 +65,15 @@ export class Publisher {
   #reopens = 0;
   #reopenTimer: NodeJS.Timeout | undefined;
   #seq = 0;
+  /**
+   * Every unsettled publish in the order it was made, so by deadline (all share the publish timeout): one timer
+   * for the oldest instead of one per message (a timer each is an insert into and a removal from Node's timer
+   * lists on every publish, and a closure). Settled
+   * ones leave from the front; one settled out of order waits there until those before it have gone.
+   */
+  #byDeadline: Pending[] = [];
+  #byDeadlineHead = 0;
+  #deadlineTimer: NodeJS.Timeout | undefined;
   #stopped: Error | undefined;
   #idleWaiters: Array<() => void> = [];
 
@@ -76,23 +86,25 @@ export class Publisher {
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}): Promise<void> {
     if (this.#stopped) return Promise.reject(this.#stopped);
     if (this.#broker.fatal) return Promise.reject(this.#broker.fatal);
-    const timeoutMs = this.#broker.options.publishTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = {
         seq: ++this.#seq,
         exchange,
         routingKey,
         content,
-        options: { persistent: true, ...options },
+        // Persistent unless said otherwise (a copy only then: a send says so itself).
+        options: options.persistent === undefined ? { persistent: true, ...options } : options,
         resolve,
         reject,
+        deadline: performance.now() + this.#broker.options.publishTimeoutMs,
         sentOn: undefined,
         sends: 0,
         settled: false,
         ambiguous: false,
         returned: false,
-        timer: setTimeout(() => this.#expire(pending, timeoutMs), timeoutMs),
       };
+      this.#byDeadline.push(pending);
+      this.#deadlineTimer ??= setTimeout(() => this.#expireDue(), this.#broker.options.publishTimeoutMs);
       this.#queue.push(pending);
       this.#pump();
     });
@@ -231,6 +243,40 @@ export class Publisher {
     else this.#queue.splice(index, 0, pending);
   }
 
+  /** Fails the publishes whose deadline has passed, then waits for the next oldest. */
+  #expireDue(): void {
+    this.#deadlineTimer = undefined;
+    const now = performance.now();
+    for (;;) {
+      this.#dropSettledFront();
+      const oldest = this.#byDeadline[this.#byDeadlineHead];
+      if (oldest === undefined) return;
+      if (oldest.deadline > now) {
+        this.#deadlineTimer = setTimeout(() => this.#expireDue(), Math.max(1, Math.ceil(oldest.deadline - now)));
+        return;
+      }
+      this.#expire(oldest, this.#broker.options.publishTimeoutMs);
+    }
+  }
+
+  #dropSettledFront(): void {
+    const list = this.#byDeadline;
+    let head = this.#byDeadlineHead;
+    while (head < list.length && (list[head] as Pending).settled) head += 1;
+    if (head === list.length) {
+      this.#byDeadline = [];
+      this.#byDeadlineHead = 0;
+      clearTimeout(this.#deadlineTimer);
+      this.#deadlineTimer = undefined;
+    } else if (head > 1_024 && head * 2 > list.length) {
+      // Drop the settled front now and then, not on every settle: a copy of what is left, at most half.
+      this.#byDeadline = list.slice(head);
+      this.#byDeadlineHead = 0;
+    } else {
+      this.#byDeadlineHead = head;
+    }
+  }
+
   #expire(pending: Pending, timeoutMs: number): void {
     if (pending.settled) return;
     const where = `${pending.exchange} (routing key ${JSON.stringify(pending.routingKey)})`;
@@ -243,7 +289,7 @@ export class Publisher {
   #settle(pending: Pending, error?: Error): void {
     if (pending.settled) return;
     pending.settled = true;
-    clearTimeout(pending.timer);
+    if (this.#byDeadline[this.#byDeadlineHead] === pending) this.#dropSettledFront();
     this.#inFlight.delete(pending);
     const index = this.#queue.indexOf(pending);
     if (index !== -1) this.#queue.splice(index, 1);

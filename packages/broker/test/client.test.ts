@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ConfigError, decode, defineApp, defineTask, UnroutableError } from '@nightshift/core';
-import { createClient, type Client } from '@nightshift/broker';
+import { buildEnvelope, createClient, parseEvents, type Client } from '@nightshift/broker';
+import { eventually } from '@nightshift/test-helpers';
 import { nextMessage, testBroker } from './support.ts';
 
 const generate = defineTask({ name: 'reports.generate', queue: 'reports', retry: { maxRetries: 5 }, run: (_ctx, type: string) => type });
@@ -61,4 +62,31 @@ test('a message no queue would take is reported, not silently dropped', async ()
   );
   // The channel is still good afterwards.
   await client.send(cleanup, []);
+});
+
+test('task.sent announces what was sent: the envelope\'s fields (not its version), when it was sent, with eta and expires', async () => {
+  const { broker, raw } = ctx;
+  const { queue } = await raw.assertQueue('', { exclusive: true, autoDelete: true });
+  await raw.bindQueue(queue, broker.names.events, 'task.sent');
+  const id = await client.send(generate, ['usage'], { kwargs: { region: 'eu' }, countdown: '1h', expires: '2h', id: 'announced' });
+  // Earlier tests' events may come first.
+  const event = await eventually('the task.sent event', async () => {
+    const message = await raw.get(queue, { noAck: true });
+    return message ? parseEvents(message.content).find((e) => e.id === id) : undefined;
+  }, 10_000, 10);
+  const { at, sentAt, eta, expires } = event as Record<string, string>;
+  assert.equal(at, sentAt, 'at is when it was sent');
+  assert.ok(Date.parse(eta as string) - Date.parse(sentAt as string) === 3_600_000 && Date.parse(expires as string) - Date.parse(sentAt as string) === 7_200_000);
+  assert.deepEqual(event, {
+    type: 'task.sent', at, id: 'announced', task: 'reports.generate', queue: 'reports', attempt: 1, maxAttempts: 6, sentAt,
+    origin: { type: 'producer', producer: 'client-test' }, args: ['usage'], kwargs: { region: 'eu' }, eta, expires,
+  });
+});
+
+test('a task in two apps takes each app\'s defaults', async () => {
+  const shared = defineTask({ name: 'shared.task', run: () => 0 });
+  const strict = defineApp({ name: 'strict', tasks: [shared], defaults: { queue: 'strict', retry: { maxRetries: 0 } } });
+  const lenient = defineApp({ name: 'lenient', tasks: [shared] });
+  const built = [strict, lenient, undefined, strict].map((a) => buildEnvelope(a, shared, [], {}, 'test'));
+  assert.deepEqual(built.map((e) => [e.queue, e.maxAttempts]), [['strict', 1], ['default', 4], ['default', 4], ['strict', 1]]);
 });

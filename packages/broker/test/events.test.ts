@@ -41,3 +41,31 @@ test('events published while the connection is lost are held and sent after the 
     await tapConnection.close();
   }
 });
+
+test('an event JSON cannot hold is dropped and counted; the others of its type are still sent', async () => {
+  const { amqpUrl } = await requireServices('rabbitmq');
+  const config = loadConfig({ NIGHTSHIFT_AMQP_URL: amqpUrl, NIGHTSHIFT_PREFIX: randomPrefix('events') });
+  const broker = await Broker.connect(brokerOptions(config, 'events-unwritable'));
+  const tapConnection = await connect(amqpUrl);
+  try {
+    const tap = await tapConnection.createChannel();
+    const { queue } = await tap.assertQueue('', { exclusive: true, autoDelete: true });
+    await tap.bindQueue(queue, broker.names.events, 'task.#');
+    const received: LifecycleEvent[] = [];
+    await tap.consume(queue, (message) => { if (message) received.push(...parseEvents(message.content)); }, { noAck: true });
+
+    const events = new EventPublisher(broker);
+    await events.ready();
+    events.publish('task.succeeded', { id: 'before', result: 1 });
+    events.publish('task.succeeded', { id: 'unwritable', result: 1n });
+    events.publish('task.succeeded', { id: 'after', result: 2 });
+    await eventually('the events that JSON can hold', () => received.filter((e) => e.id === 'before' || e.id === 'after').length === 2, 10_000);
+    assert.equal(events.dropped, 1);
+    assert.ok(!received.some((e) => e.id === 'unwritable'));
+    await events.close();
+  } finally {
+    await broker.deleteTopology().catch(() => {});
+    await broker.close();
+    await tapConnection.close();
+  }
+});

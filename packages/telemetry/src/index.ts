@@ -8,7 +8,7 @@ export { traceIdOf } from './trace-id.ts';
 // The types of startTelemetry's spanExporter option; tests bring their own exporter (sdk-trace's InMemorySpanExporter).
 export type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 export {
-  context, trace, metrics, SpanKind, SpanStatusCode, ValueType,
+  context, trace, metrics, isSpanContextValid, SpanKind, SpanStatusCode, ValueType,
   type Attributes, type Context, type Counter, type Histogram, type Meter, type ObservableCallback, type ObservableGauge, type Span, type SpanContext,
 } from '@opentelemetry/api';
 export { runInSpan } from './spans.ts';
