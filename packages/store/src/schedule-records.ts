@@ -1,7 +1,7 @@
 import { ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError } from './errors.ts';
 import { lastRunOf, listFires, pruneFires, recordFires, sentAlready, type FireInput, type FireQuery, type LastRun, type ScheduleFire } from './schedule-fires.ts';
 import { listenForScheduleChanges, type ListenOptions } from './schedule-listener.ts';
-import type { Queryable, Store } from './store.ts';
+import type { Store } from './store.ts';
 
 /** A runtime schedule entry as stored. */
 export interface RuntimeScheduleRow {
@@ -50,10 +50,19 @@ export interface ScheduleRevision {
   readonly resumedAt: string | null;
 }
 
+/** A runtime entry with its state (`undefined`: none, it runs), as one statement reads or writes them together. */
+export interface RuntimeEntryRecord {
+  readonly row: RuntimeScheduleRow;
+  readonly state: ScheduleStateRow | undefined;
+}
+
 interface ScheduleRow {
   name: string; definition: Record<string, unknown>; note: string | null; version: number;
   created_by: string; created_at: Date; updated_by: string; updated_at: Date;
 }
+
+/** A schedule row joined with its state's columns, prefixed `st_` (all null when it has no state). */
+type ScheduleWithStateRow = ScheduleRow & { [K in keyof Omit<StateRow, 'name'> as `st_${K}`]: StateRow[K] | null };
 
 type DefinitionRow = Pick<ScheduleRow, 'name' | 'definition' | 'version'> & { updated_at: string };
 // The update time as the ISO string `Date.toISOString` writes (both cut to the millisecond), made by PostgreSQL:
@@ -64,6 +73,9 @@ interface StateRow {
   name: string; paused: boolean; paused_by: string | null; paused_at: Date | null; paused_note: string | null;
   resumed_by: string | null; resumed_at: Date | null; version: number;
 }
+
+// A state's columns beside a schedule's in one row: `st` is the state's alias in the statement.
+const STATE_COLUMNS = ['paused', 'paused_by', 'paused_at', 'paused_note', 'resumed_by', 'resumed_at', 'version'].map((column) => `st.${column} AS st_${column}`).join(', ');
 
 /**
  * The schedules of one store: runtime entries (checked against a version on every change), the state of
@@ -141,16 +153,18 @@ export class ScheduleRecords {
    * @throws ScheduleNameTakenError when a runtime entry has that name.
    */
   async insert(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string): Promise<RuntimeScheduleRow> {
-    return this.store.transaction(async (client) => {
-      const { rows } = await client.query<ScheduleRow>(
-        `INSERT INTO ${this.#schedules} (name, definition, note, created_by, updated_by) VALUES ($1, $2, $3, $4, $4)
-         ON CONFLICT (name) DO NOTHING RETURNING *`,
-        [name, JSON.stringify(definition), note, by],
-      );
-      if (rows[0] === undefined) throw new ScheduleNameTakenError(name, 'runtime');
-      await client.query(`DELETE FROM ${this.#states} WHERE name = $1`, [name]);
-      return readSchedule(rows[0]);
-    });
+    // One statement, one round trip and one commit: a change's cost is mostly its commit (a flush of the WAL, and
+    // the notification queue's lock, which PostgreSQL holds through that flush), so it is paid once.
+    const { rows } = await this.store.query<ScheduleRow>(
+      `WITH added AS (
+         INSERT INTO ${this.#schedules} (name, definition, note, created_by, updated_by) VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (name) DO NOTHING RETURNING *
+       ), cleared AS (DELETE FROM ${this.#states} WHERE name IN (SELECT name FROM added))
+       SELECT * FROM added`,
+      [name, JSON.stringify(definition), note, by],
+    );
+    if (rows[0] === undefined) throw new ScheduleNameTakenError(name, 'runtime');
+    return readSchedule(rows[0]);
   }
 
   /**
@@ -159,15 +173,21 @@ export class ScheduleRecords {
    * @throws ScheduleConflictError when it is at another version (someone changed it since it was read).
    */
   async update(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string, expectedVersion: number): Promise<RuntimeScheduleRow> {
-    return this.store.transaction(async (client) => {
-      const { rows } = await client.query<ScheduleRow>(
-        `UPDATE ${this.#schedules} SET definition = $2, note = $3, updated_by = $4, updated_at = now(), version = version + 1
-          WHERE name = $1 AND version = $5 RETURNING *`,
-        [name, JSON.stringify(definition), note, by, expectedVersion],
-      );
-      if (rows[0] === undefined) throw await this.#whyNot(client, name, expectedVersion);
-      return readSchedule(rows[0]);
-    });
+    return (await this.updateWithState(name, definition, note, by, expectedVersion)).row;
+  }
+
+  /** As `update`, and the entry's state read in the same statement. */
+  async updateWithState(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string, expectedVersion: number): Promise<RuntimeEntryRecord> {
+    const { rows } = await this.store.query<ScheduleWithStateRow>(
+      `WITH changed AS (
+         UPDATE ${this.#schedules} SET definition = $2, note = $3, updated_by = $4, updated_at = now(), version = version + 1
+          WHERE name = $1 AND version = $5 RETURNING *
+       )
+       SELECT s.*, ${STATE_COLUMNS} FROM changed s LEFT JOIN ${this.#states} st ON st.name = s.name`,
+      [name, JSON.stringify(definition), note, by, expectedVersion],
+    );
+    if (rows[0] === undefined) throw await this.#whyNot(name, expectedVersion);
+    return readWithState(rows[0]);
   }
 
   /**
@@ -177,13 +197,38 @@ export class ScheduleRecords {
    * @throws ScheduleConflictError when `expectedVersion` is given and it is at another version.
    */
   async delete(name: string, expectedVersion: number | undefined, _by: string): Promise<RuntimeScheduleRow> {
-    return this.store.transaction(async (client) => {
-      const { rows } = await client.query<ScheduleRow>(
-        `DELETE FROM ${this.#schedules} WHERE name = $1 AND ($2::integer IS NULL OR version = $2) RETURNING *`, [name, expectedVersion ?? null]);
-      if (rows[0] === undefined) throw await this.#whyNot(client, name, expectedVersion ?? 0);
-      await client.query(`DELETE FROM ${this.#states} WHERE name = $1`, [name]);
-      return readSchedule(rows[0]);
-    });
+    const { rows } = await this.store.query<ScheduleRow>(
+      `WITH removed AS (DELETE FROM ${this.#schedules} WHERE name = $1 AND ($2::integer IS NULL OR version = $2) RETURNING *),
+       cleared AS (DELETE FROM ${this.#states} WHERE name IN (SELECT name FROM removed))
+       SELECT * FROM removed`,
+      [name, expectedVersion ?? null],
+    );
+    if (rows[0] === undefined) throw await this.#whyNot(name, expectedVersion ?? 0);
+    return readSchedule(rows[0]);
+  }
+
+  /** The runtime entry of that name with its state, in one statement, or `undefined`. */
+  async getRuntimeWithState(name: string): Promise<RuntimeEntryRecord | undefined> {
+    const { rows } = await this.store.query<ScheduleWithStateRow>(
+      `SELECT s.*, ${STATE_COLUMNS} FROM ${this.#schedules} s LEFT JOIN ${this.#states} st ON st.name = s.name WHERE s.name = $1`, [name]);
+    return rows[0] === undefined ? undefined : readWithState(rows[0]);
+  }
+
+  /**
+   * As `setPaused`, for a runtime entry only, in one statement that also reads the entry: `undefined`, and nothing
+   * written, when there is no runtime entry of that name.
+   */
+  async setRuntimePaused(name: string, paused: boolean, note: string | null, by: string): Promise<RuntimeEntryRecord | undefined> {
+    const { rows } = await this.store.query<ScheduleWithStateRow>(
+      `WITH s AS (SELECT * FROM ${this.#schedules} WHERE name = $1), st AS (${paused
+        ? `INSERT INTO ${this.#states} AS x (name, paused, paused_by, paused_at, paused_note) SELECT name, true, $2, now(), $3 FROM s
+           ON CONFLICT (name) DO UPDATE SET paused = true, paused_by = $2, paused_at = now(), paused_note = $3, version = x.version + 1, updated_at = now()`
+        : `INSERT INTO ${this.#states} AS x (name, paused, resumed_by, resumed_at) SELECT name, false, $2, now() FROM s
+           ON CONFLICT (name) DO UPDATE SET paused = false, resumed_by = $2, resumed_at = now(), version = x.version + 1, updated_at = now()`}
+        RETURNING *)
+       SELECT s.*, ${STATE_COLUMNS} FROM s JOIN st ON st.name = s.name`,
+      paused ? [name, by, note] : [name, by]);
+    return rows[0] === undefined ? undefined : readWithState(rows[0]);
   }
 
   /** The state of every entry that has one, by name (entries without one run). */
@@ -258,8 +303,8 @@ export class ScheduleRecords {
   }
 
   /** Why a change found no row: there is none of that name, or it is at another version. */
-  async #whyNot(client: Queryable, name: string, expectedVersion: number): Promise<Error> {
-    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${this.#schedules} WHERE name = $1`, [name]);
+  async #whyNot(name: string, expectedVersion: number): Promise<Error> {
+    const { rows } = await this.store.query<{ version: number }>(`SELECT version FROM ${this.#schedules} WHERE name = $1`, [name]);
     return rows[0] === undefined ? new ScheduleNotFoundError(name) : new ScheduleConflictError(name, expectedVersion, rows[0].version);
   }
 }
@@ -269,6 +314,14 @@ function readSchedule(row: ScheduleRow): RuntimeScheduleRow {
     name: row.name, definition: row.definition, note: row.note, version: row.version,
     createdBy: row.created_by, createdAt: row.created_at.toISOString(), updatedBy: row.updated_by, updatedAt: row.updated_at.toISOString(),
   };
+}
+
+function readWithState(row: ScheduleWithStateRow): RuntimeEntryRecord {
+  const state = row.st_version === null ? undefined : readState({
+    name: row.name, paused: row.st_paused as boolean, paused_by: row.st_paused_by, paused_at: row.st_paused_at, paused_note: row.st_paused_note,
+    resumed_by: row.st_resumed_by, resumed_at: row.st_resumed_at, version: row.st_version,
+  });
+  return { row: readSchedule(row), state };
 }
 
 function readDefinition(row: DefinitionRow): RuntimeDefinitionRow {
