@@ -1,5 +1,6 @@
 import { ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError } from './errors.ts';
 import { lastRunOf, listFires, pruneFires, recordFires, sentAlready, type FireInput, type FireQuery, type LastRun, type ScheduleFire } from './schedule-fires.ts';
+import { DEFER_NOTIFY, ScheduleAnnouncer } from './schedule-announcer.ts';
 import { listenForScheduleChanges, type ListenOptions } from './schedule-listener.ts';
 import type { Store } from './store.ts';
 
@@ -80,15 +81,18 @@ const STATE_COLUMNS = ['paused', 'paused_by', 'paused_at', 'paused_note', 'resum
 /**
  * The schedules of one store: runtime entries (checked against a version on every change), the state of
  * every entry (paused or not), each fire time's fate, and the notifications beat listens to. Every change of
- * an entry or of its state is announced on `scheduleChannel(store.schema)` by the database itself.
+ * an entry or of its state is announced on `scheduleChannel(store.schema)`: those made here once committed, a few
+ * together (each change is one statement, one commit), those made otherwise by the database itself.
  */
 export class ScheduleRecords {
   readonly store: Store;
   readonly #schedules: string;
   readonly #states: string;
+  readonly #announcer: ScheduleAnnouncer;
 
   constructor(store: Store) {
     this.store = store;
+    this.#announcer = new ScheduleAnnouncer(store);
     this.#schedules = store.table('schedules');
     this.#states = store.table('schedule_states');
   }
@@ -153,17 +157,18 @@ export class ScheduleRecords {
    * @throws ScheduleNameTakenError when a runtime entry has that name.
    */
   async insert(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string): Promise<RuntimeScheduleRow> {
-    // One statement, one round trip and one commit: a change's cost is mostly its commit (a flush of the WAL, and
-    // the notification queue's lock, which PostgreSQL holds through that flush), so it is paid once.
+    // One statement, one round trip and one commit (a change's cost is mostly its commit's WAL flush); announced
+    // after it, not in it (see ScheduleAnnouncer). Every change below is made the same way.
     const { rows } = await this.store.query<ScheduleRow>(
-      `WITH added AS (
-         INSERT INTO ${this.#schedules} (name, definition, note, created_by, updated_by) VALUES ($1, $2, $3, $4, $4)
+      `WITH deferred AS (SELECT ${DEFER_NOTIFY}), added AS (
+         INSERT INTO ${this.#schedules} (name, definition, note, created_by, updated_by) SELECT $1, $2::jsonb, $3, $4, $4 FROM deferred
          ON CONFLICT (name) DO NOTHING RETURNING *
        ), cleared AS (DELETE FROM ${this.#states} WHERE name IN (SELECT name FROM added))
        SELECT * FROM added`,
       [name, JSON.stringify(definition), note, by],
     );
     if (rows[0] === undefined) throw new ScheduleNameTakenError(name, 'runtime');
+    await this.#announcer.announce(name);
     return readSchedule(rows[0]);
   }
 
@@ -179,14 +184,15 @@ export class ScheduleRecords {
   /** As `update`, and the entry's state read in the same statement. */
   async updateWithState(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string, expectedVersion: number): Promise<RuntimeEntryRecord> {
     const { rows } = await this.store.query<ScheduleWithStateRow>(
-      `WITH changed AS (
+      `WITH deferred AS (SELECT ${DEFER_NOTIFY}), changed AS (
          UPDATE ${this.#schedules} SET definition = $2, note = $3, updated_by = $4, updated_at = now(), version = version + 1
-          WHERE name = $1 AND version = $5 RETURNING *
+          FROM deferred WHERE name = $1 AND version = $5 RETURNING ${this.#schedules}.*
        )
        SELECT s.*, ${STATE_COLUMNS} FROM changed s LEFT JOIN ${this.#states} st ON st.name = s.name`,
       [name, JSON.stringify(definition), note, by, expectedVersion],
     );
     if (rows[0] === undefined) throw await this.#whyNot(name, expectedVersion);
+    await this.#announcer.announce(name);
     return readWithState(rows[0]);
   }
 
@@ -198,12 +204,14 @@ export class ScheduleRecords {
    */
   async delete(name: string, expectedVersion: number | undefined, _by: string): Promise<RuntimeScheduleRow> {
     const { rows } = await this.store.query<ScheduleRow>(
-      `WITH removed AS (DELETE FROM ${this.#schedules} WHERE name = $1 AND ($2::integer IS NULL OR version = $2) RETURNING *),
+      `WITH deferred AS (SELECT ${DEFER_NOTIFY}),
+       removed AS (DELETE FROM ${this.#schedules} USING deferred WHERE name = $1 AND ($2::integer IS NULL OR version = $2) RETURNING ${this.#schedules}.*),
        cleared AS (DELETE FROM ${this.#states} WHERE name IN (SELECT name FROM removed))
        SELECT * FROM removed`,
       [name, expectedVersion ?? null],
     );
     if (rows[0] === undefined) throw await this.#whyNot(name, expectedVersion ?? 0);
+    await this.#announcer.announce(name);
     return readSchedule(rows[0]);
   }
 
@@ -220,7 +228,7 @@ export class ScheduleRecords {
    */
   async setRuntimePaused(name: string, paused: boolean, note: string | null, by: string): Promise<RuntimeEntryRecord | undefined> {
     const { rows } = await this.store.query<ScheduleWithStateRow>(
-      `WITH s AS (SELECT * FROM ${this.#schedules} WHERE name = $1), st AS (${paused
+      `WITH deferred AS (SELECT ${DEFER_NOTIFY}), s AS (SELECT e.* FROM ${this.#schedules} e, deferred WHERE e.name = $1), st AS (${paused
         ? `INSERT INTO ${this.#states} AS x (name, paused, paused_by, paused_at, paused_note) SELECT name, true, $2, now(), $3 FROM s
            ON CONFLICT (name) DO UPDATE SET paused = true, paused_by = $2, paused_at = now(), paused_note = $3, version = x.version + 1, updated_at = now()`
         : `INSERT INTO ${this.#states} AS x (name, paused, resumed_by, resumed_at) SELECT name, false, $2, now() FROM s
@@ -228,7 +236,9 @@ export class ScheduleRecords {
         RETURNING *)
        SELECT s.*, ${STATE_COLUMNS} FROM s JOIN st ON st.name = s.name`,
       paused ? [name, by, note] : [name, by]);
-    return rows[0] === undefined ? undefined : readWithState(rows[0]);
+    if (rows[0] === undefined) return undefined;
+    await this.#announcer.announce(name);
+    return readWithState(rows[0]);
   }
 
   /** The state of every entry that has one, by name (entries without one run). */
@@ -255,13 +265,14 @@ export class ScheduleRecords {
    */
   async setPaused(name: string, paused: boolean, note: string | null, by: string): Promise<ScheduleStateRow> {
     const { rows } = await this.store.query<StateRow>(paused
-      ? `INSERT INTO ${this.#states} AS s (name, paused, paused_by, paused_at, paused_note) VALUES ($1, true, $2, now(), $3)
+      ? `INSERT INTO ${this.#states} AS s (name, paused, paused_by, paused_at, paused_note) SELECT $1, true, $2, now(), $3 FROM (SELECT ${DEFER_NOTIFY}) deferred
          ON CONFLICT (name) DO UPDATE SET paused = true, paused_by = $2, paused_at = now(), paused_note = $3, version = s.version + 1, updated_at = now()
          RETURNING *`
-      : `INSERT INTO ${this.#states} AS s (name, paused, resumed_by, resumed_at) VALUES ($1, false, $2, now())
+      : `INSERT INTO ${this.#states} AS s (name, paused, resumed_by, resumed_at) SELECT $1, false, $2, now() FROM (SELECT ${DEFER_NOTIFY}) deferred
          ON CONFLICT (name) DO UPDATE SET paused = false, resumed_by = $2, resumed_at = now(), version = s.version + 1, updated_at = now()
          RETURNING *`,
     paused ? [name, by, note] : [name, by]);
+    await this.#announcer.announce(name);
     return readState(rows[0] as StateRow);
   }
 

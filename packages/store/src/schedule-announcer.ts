@@ -1,0 +1,59 @@
+import { scheduleChannel } from './schedule-listener.ts';
+import type { Store } from './store.ts';
+
+/**
+ * The setting a statement sets (for its own transaction) when its changes of entries and states are announced by a
+ * `ScheduleAnnouncer` after it commits; migration 011's trigger then does not announce them in the commit.
+ */
+export const DEFER_NOTIFY = `set_config('nightshift.schedule_notify', 'deferred', true)`;
+
+interface Batch {
+  readonly names: Set<string>;
+  readonly sent: Promise<void>;
+}
+
+/**
+ * Announces changed entries on the store's channel after their commit, those announced meanwhile together: while one
+ * batch is being sent the next gathers, so there is one notifying commit per batch, not per change. Its commit does
+ * not wait for the WAL flush (`synchronous_commit` off for that transaction only): PostgreSQL holds the notification
+ * queue's lock through a notifying commit, and a flush under it would put every change in line behind one flush each.
+ * A lost announcement costs only time: beat checks an entry's revision before each fire and reconciles periodically.
+ */
+export class ScheduleAnnouncer {
+  readonly #store: Store;
+  readonly #channel: string;
+  #gathering: Batch | undefined;
+  #sending: Promise<void> = Promise.resolve();
+
+  constructor(store: Store) {
+    this.#store = store;
+    this.#channel = scheduleChannel(store.schema);
+  }
+
+  /** Resolves once the batch holding `name` was sent, or failed to be; never rejects. */
+  announce(name: string): Promise<void> {
+    if (this.#gathering === undefined) {
+      const names = new Set<string>();
+      const sent = this.#sending.then(async () => {
+        // From here the next names gather in another batch.
+        if (this.#gathering?.names === names) this.#gathering = undefined;
+        await this.#send([...names]);
+      });
+      this.#gathering = { names, sent };
+      this.#sending = sent;
+    }
+    this.#gathering.names.add(name);
+    return this.#gathering.sent;
+  }
+
+  async #send(names: readonly string[]): Promise<void> {
+    try {
+      await this.#store.query(
+        `SELECT count(pg_notify($1, name)) FROM unnest($2::text[]) AS name WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL`,
+        [this.#channel, names],
+      );
+    } catch {
+      // The changes are committed; beat finds them at its next check of the entry or its next reconcile.
+    }
+  }
+}
