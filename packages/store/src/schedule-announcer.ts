@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { scheduleChannel } from './schedule-listener.ts';
 import type { Store } from './store.ts';
 
@@ -14,9 +15,10 @@ interface Batch {
 
 /**
  * Announces changed entries on the store's channel after their commit, those announced meanwhile together: while one
- * batch is being sent the next gathers, so there is one notifying commit per batch, not per change. Its commit does
- * not wait for the WAL flush (`synchronous_commit` off for that transaction only): PostgreSQL holds the notification
- * queue's lock through a notifying commit, and a flush under it would put every change in line behind one flush each.
+ * batch is being sent the next gathers, so there is one notifying commit per batch, not per change. On a connection
+ * of its own (a change's announcement does not wait behind the changes queued for the pool) whose commits do not wait
+ * for the WAL flush (`synchronous_commit` off): PostgreSQL holds the notification queue's lock through a notifying
+ * commit, and a flush under it would put every change in line behind one flush each.
  * A lost announcement costs only time: beat checks an entry's revision before each fire and reconciles periodically.
  */
 export class ScheduleAnnouncer {
@@ -24,6 +26,7 @@ export class ScheduleAnnouncer {
   readonly #channel: string;
   #gathering: Batch | undefined;
   #sending: Promise<void> = Promise.resolve();
+  #client: Promise<pg.Client> | undefined;
 
   constructor(store: Store) {
     this.#store = store;
@@ -47,13 +50,31 @@ export class ScheduleAnnouncer {
   }
 
   async #send(names: readonly string[]): Promise<void> {
+    if (this.#store.closed) return;
     try {
-      await this.#store.query(
-        `SELECT count(pg_notify($1, name)) FROM unnest($2::text[]) AS name WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL`,
-        [this.#channel, names],
-      );
+      const client = await this.#connect();
+      await client.query('SELECT count(pg_notify($1, name)) FROM unnest($2::text[]) AS name', [this.#channel, names]);
     } catch {
-      // The changes are committed; beat finds them at its next check of the entry or its next reconcile.
+      // The changes are committed; beat finds them at its next check of the entry or its next reconcile. The
+      // connection is opened again for the next batch.
+      const lost = this.#client;
+      this.#client = undefined;
+      void lost?.then((client) => client.end()).catch(() => {});
     }
+  }
+
+  #connect(): Promise<pg.Client> {
+    this.#client ??= (async () => {
+      const client = this.#store.dedicatedClient('nightshift schedule announcer');
+      // A connection lost while idle is noticed at the next batch's query; this keeps its error from being unhandled.
+      client.on('error', () => {});
+      const forget = this.#store.onClose(() => client.end());
+      client.once('end', forget);
+      await client.connect();
+      if (this.#store.closed) throw new Error('the store is closed');
+      await client.query('SET synchronous_commit = off');
+      return client;
+    })();
+    return this.#client;
   }
 }
