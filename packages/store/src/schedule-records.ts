@@ -1,7 +1,8 @@
 import { ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError } from './errors.ts';
 import { lastRunOf, listFires, pruneFires, recordFires, sentAlready, type FireInput, type FireQuery, type LastRun, type ScheduleFire } from './schedule-fires.ts';
-import { DEFER_NOTIFY, ScheduleAnnouncer } from './schedule-announcer.ts';
+import { DEFER_NOTIFY } from './schedule-announcer.ts';
 import { listenForScheduleChanges, type ListenOptions } from './schedule-listener.ts';
+import { ScheduleWrites, type ScheduleRow, type ScheduleWithStateRow, type StateRow } from './schedule-writes.ts';
 import type { Store } from './store.ts';
 
 /** A runtime schedule entry as stored. */
@@ -57,42 +58,29 @@ export interface RuntimeEntryRecord {
   readonly state: ScheduleStateRow | undefined;
 }
 
-interface ScheduleRow {
-  name: string; definition: Record<string, unknown>; note: string | null; version: number;
-  created_by: string; created_at: Date; updated_by: string; updated_at: Date;
-}
-
-/** A schedule row joined with its state's columns, prefixed `st_` (all null when it has no state). */
-type ScheduleWithStateRow = ScheduleRow & { [K in keyof Omit<StateRow, 'name'> as `st_${K}`]: StateRow[K] | null };
 
 type DefinitionRow = Pick<ScheduleRow, 'name' | 'definition' | 'version'> & { updated_at: string };
 // The update time as the ISO string `Date.toISOString` writes (both cut to the millisecond), made by PostgreSQL:
 // no Date parsed and formatted again per row.
 const DEFINITION_COLUMNS = `name, definition, version, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at`;
 
-interface StateRow {
-  name: string; paused: boolean; paused_by: string | null; paused_at: Date | null; paused_note: string | null;
-  resumed_by: string | null; resumed_at: Date | null; version: number;
-}
-
-// A state's columns beside a schedule's in one row: `st` is the state's alias in the statement.
-const STATE_COLUMNS = ['paused', 'paused_by', 'paused_at', 'paused_note', 'resumed_by', 'resumed_at', 'version'].map((column) => `st.${column} AS st_${column}`).join(', ');
 
 /**
  * The schedules of one store: runtime entries (checked against a version on every change), the state of
  * every entry (paused or not), each fire time's fate, and the notifications beat listens to. Every change of
- * an entry or of its state is announced on `scheduleChannel(store.schema)`: those made here once committed, a few
- * together (each change is one statement, one commit), those made otherwise by the database itself.
+ * an entry or of its state is announced on `scheduleChannel(store.schema)`: those made here once committed (see
+ * ScheduleWrites: a change is one statement, those made at once by several callers one together), those made
+ * otherwise by the database itself.
  */
 export class ScheduleRecords {
   readonly store: Store;
   readonly #schedules: string;
   readonly #states: string;
-  readonly #announcer: ScheduleAnnouncer;
+  readonly #writes: ScheduleWrites;
 
   constructor(store: Store) {
     this.store = store;
-    this.#announcer = new ScheduleAnnouncer(store);
+    this.#writes = new ScheduleWrites(store);
     this.#schedules = store.table('schedules');
     this.#states = store.table('schedule_states');
   }
@@ -157,19 +145,9 @@ export class ScheduleRecords {
    * @throws ScheduleNameTakenError when a runtime entry has that name.
    */
   async insert(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string): Promise<RuntimeScheduleRow> {
-    // One statement, one round trip and one commit (a change's cost is mostly its commit's WAL flush); announced
-    // after it, not in it (see ScheduleAnnouncer). Every change below is made the same way.
-    const { rows } = await this.store.query<ScheduleRow>(
-      `WITH deferred AS (SELECT ${DEFER_NOTIFY}), added AS (
-         INSERT INTO ${this.#schedules} (name, definition, note, created_by, updated_by) SELECT $1, $2::jsonb, $3, $4, $4 FROM deferred
-         ON CONFLICT (name) DO NOTHING RETURNING *
-       ), cleared AS (DELETE FROM ${this.#states} WHERE name IN (SELECT name FROM added))
-       SELECT * FROM added`,
-      [name, JSON.stringify(definition), note, by],
-    );
-    if (rows[0] === undefined) throw new ScheduleNameTakenError(name, 'runtime');
-    await this.#announcer.announce(name);
-    return readSchedule(rows[0]);
+    const row = await this.#writes.insert({ name, definition: JSON.stringify(definition), note, by });
+    if (row === undefined) throw new ScheduleNameTakenError(name, 'runtime');
+    return readSchedule(row);
   }
 
   /**
@@ -183,17 +161,9 @@ export class ScheduleRecords {
 
   /** As `update`, and the entry's state read in the same statement. */
   async updateWithState(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string, expectedVersion: number): Promise<RuntimeEntryRecord> {
-    const { rows } = await this.store.query<ScheduleWithStateRow>(
-      `WITH deferred AS (SELECT ${DEFER_NOTIFY}), changed AS (
-         UPDATE ${this.#schedules} SET definition = $2, note = $3, updated_by = $4, updated_at = now(), version = version + 1
-          FROM deferred WHERE name = $1 AND version = $5 RETURNING ${this.#schedules}.*
-       )
-       SELECT s.*, ${STATE_COLUMNS} FROM changed s LEFT JOIN ${this.#states} st ON st.name = s.name`,
-      [name, JSON.stringify(definition), note, by, expectedVersion],
-    );
-    if (rows[0] === undefined) throw await this.#whyNot(name, expectedVersion);
-    await this.#announcer.announce(name);
-    return readWithState(rows[0]);
+    const row = await this.#writes.update({ name, definition: JSON.stringify(definition), note, by, expectedVersion });
+    if (row === undefined) throw await this.#whyNot(name, expectedVersion);
+    return readWithState(row);
   }
 
   /**
@@ -203,23 +173,15 @@ export class ScheduleRecords {
    * @throws ScheduleConflictError when `expectedVersion` is given and it is at another version.
    */
   async delete(name: string, expectedVersion: number | undefined, _by: string): Promise<RuntimeScheduleRow> {
-    const { rows } = await this.store.query<ScheduleRow>(
-      `WITH deferred AS (SELECT ${DEFER_NOTIFY}),
-       removed AS (DELETE FROM ${this.#schedules} USING deferred WHERE name = $1 AND ($2::integer IS NULL OR version = $2) RETURNING ${this.#schedules}.*),
-       cleared AS (DELETE FROM ${this.#states} WHERE name IN (SELECT name FROM removed))
-       SELECT * FROM removed`,
-      [name, expectedVersion ?? null],
-    );
-    if (rows[0] === undefined) throw await this.#whyNot(name, expectedVersion ?? 0);
-    await this.#announcer.announce(name);
-    return readSchedule(rows[0]);
+    const row = await this.#writes.remove({ name, expectedVersion: expectedVersion ?? null });
+    if (row === undefined) throw await this.#whyNot(name, expectedVersion ?? 0);
+    return readSchedule(row);
   }
 
   /** The runtime entry of that name with its state, in one statement, or `undefined`. */
   async getRuntimeWithState(name: string): Promise<RuntimeEntryRecord | undefined> {
-    const { rows } = await this.store.query<ScheduleWithStateRow>(
-      `SELECT s.*, ${STATE_COLUMNS} FROM ${this.#schedules} s LEFT JOIN ${this.#states} st ON st.name = s.name WHERE s.name = $1`, [name]);
-    return rows[0] === undefined ? undefined : readWithState(rows[0]);
+    const row = await this.#writes.read(name);
+    return row === undefined ? undefined : readWithState(row);
   }
 
   /**
@@ -227,18 +189,8 @@ export class ScheduleRecords {
    * written, when there is no runtime entry of that name.
    */
   async setRuntimePaused(name: string, paused: boolean, note: string | null, by: string): Promise<RuntimeEntryRecord | undefined> {
-    const { rows } = await this.store.query<ScheduleWithStateRow>(
-      `WITH deferred AS (SELECT ${DEFER_NOTIFY}), s AS (SELECT e.* FROM ${this.#schedules} e, deferred WHERE e.name = $1), st AS (${paused
-        ? `INSERT INTO ${this.#states} AS x (name, paused, paused_by, paused_at, paused_note) SELECT name, true, $2, now(), $3 FROM s
-           ON CONFLICT (name) DO UPDATE SET paused = true, paused_by = $2, paused_at = now(), paused_note = $3, version = x.version + 1, updated_at = now()`
-        : `INSERT INTO ${this.#states} AS x (name, paused, resumed_by, resumed_at) SELECT name, false, $2, now() FROM s
-           ON CONFLICT (name) DO UPDATE SET paused = false, resumed_by = $2, resumed_at = now(), version = x.version + 1, updated_at = now()`}
-        RETURNING *)
-       SELECT s.*, ${STATE_COLUMNS} FROM s JOIN st ON st.name = s.name`,
-      paused ? [name, by, note] : [name, by]);
-    if (rows[0] === undefined) return undefined;
-    await this.#announcer.announce(name);
-    return readWithState(rows[0]);
+    const row = await this.#writes.setPaused(paused, { name, by, note });
+    return row === undefined ? undefined : readWithState(row);
   }
 
   /** The state of every entry that has one, by name (entries without one run). */
@@ -272,7 +224,7 @@ export class ScheduleRecords {
          ON CONFLICT (name) DO UPDATE SET paused = false, resumed_by = $2, resumed_at = now(), version = s.version + 1, updated_at = now()
          RETURNING *`,
     paused ? [name, by, note] : [name, by]);
-    await this.#announcer.announce(name);
+    await this.#writes.announce(name);
     return readState(rows[0] as StateRow);
   }
 
