@@ -61,7 +61,10 @@ export class BatchedStatement<I extends BatchedCall, O> {
     }
   }
 
-  /** The next batch: the oldest call of each name, in name order (two batches lock rows in one order); later calls of a name wait. */
+  /**
+   * The next batch: the oldest call of each name, in name order (so two batches tend to take their rows' locks in
+   * the same order; a deadlock between them fails both, and then each call runs alone); later calls of a name wait.
+   */
   #take(): Waiting<I, O>[] {
     const batch = new Map<string, Waiting<I, O>>();
     const rest: Waiting<I, O>[] = [];
