@@ -14,17 +14,20 @@ interface Waiting<I, O> {
  * most `maxBatch`, one per entry name, in name order), so under load a change costs a share of a round trip and of a
  * commit rather than one each, and alone it costs what it did. `run` answers for each name of the batch that had a
  * row (`undefined` for the others: the caller says why). If a batch fails, each of its calls is run alone, so one
- * call's failure (a deadlock between two batches, a bad value) is that call's only.
+ * call's failure (a deadlock between two batches, a bad value) is that call's only; unless `shared(error)` says the
+ * failure is every call's (PostgreSQL unreachable: asking again, one by one, would only make them wait longer).
  */
 export class BatchedStatement<I extends BatchedCall, O> {
   readonly #run: (calls: readonly I[]) => Promise<ReadonlyMap<string, O>>;
   readonly #maxBatch: number;
+  readonly #shared: (error: unknown) => boolean;
   #queue: Waiting<I, O>[] = [];
   #running = false;
 
-  constructor(run: (calls: readonly I[]) => Promise<ReadonlyMap<string, O>>, maxBatch = 500) {
+  constructor(run: (calls: readonly I[]) => Promise<ReadonlyMap<string, O>>, options: { readonly maxBatch?: number; readonly shared?: (error: unknown) => boolean } = {}) {
     this.#run = run;
-    this.#maxBatch = maxBatch;
+    this.#maxBatch = options.maxBatch ?? 500;
+    this.#shared = options.shared ?? (() => false);
   }
 
   /** Resolves with the call's row, or `undefined` when the statement had none for its name. */
@@ -46,7 +49,7 @@ export class BatchedStatement<I extends BatchedCall, O> {
         const results = await this.#run(batch.map((waiting) => waiting.call));
         for (const waiting of batch) waiting.resolve(results.get(waiting.call.name));
       } catch (error) {
-        if (batch.length === 1) (batch[0] as Waiting<I, O>).reject(error);
+        if (batch.length === 1 || this.#shared(error)) for (const waiting of batch) waiting.reject(error);
         else await Promise.all(batch.map(async (waiting) => this.#alone(waiting)));
       }
     }

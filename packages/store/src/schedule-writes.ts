@@ -1,4 +1,5 @@
 import { BatchedStatement } from './batched-statement.ts';
+import { StoreUnavailableError } from './errors.ts';
 import { DEFER_NOTIFY, ScheduleAnnouncer } from './schedule-announcer.ts';
 import type { Store } from './store.ts';
 
@@ -23,6 +24,8 @@ interface Update extends Insert { readonly expectedVersion: number }
 interface Remove { readonly name: string; readonly expectedVersion: number | null }
 interface Pause { readonly name: string; readonly by: string; readonly note: string | null }
 
+// PostgreSQL unreachable is every call's failure: not asked again call by call.
+const SHARED = { shared: (error: unknown) => error instanceof StoreUnavailableError };
 const byName = <R extends { name: string }>(rows: readonly R[]): Map<string, R> => new Map(rows.map((row) => [row.name, row]));
 const column = <I, K extends keyof I>(calls: readonly I[], key: K): I[K][] => calls.map((call) => call[key]);
 
@@ -55,7 +58,7 @@ export class ScheduleWrites {
        ),
        cleared AS (DELETE FROM ${states} WHERE name IN (SELECT name FROM added))
        SELECT * FROM added`,
-      [column(calls, 'name'), column(calls, 'definition'), column(calls, 'note'), column(calls, 'by')]));
+      [column(calls, 'name'), column(calls, 'definition'), column(calls, 'note'), column(calls, 'by')]), SHARED);
     this.#update = new BatchedStatement((calls) => query<ScheduleWithStateRow>(
       `WITH deferred AS (SELECT ${DEFER_NOTIFY}),
        input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[]) AS i(name, definition, note, by, expected)),
@@ -64,7 +67,7 @@ export class ScheduleWrites {
            FROM input i, deferred WHERE s.name = i.name AND s.version = i.expected RETURNING s.*
        )
        SELECT c.*, ${STATE_COLUMNS} FROM changed c LEFT JOIN ${states} st ON st.name = c.name`,
-      [column(calls, 'name'), column(calls, 'definition'), column(calls, 'note'), column(calls, 'by'), column(calls, 'expectedVersion')]));
+      [column(calls, 'name'), column(calls, 'definition'), column(calls, 'note'), column(calls, 'by'), column(calls, 'expectedVersion')]), SHARED);
     this.#remove = new BatchedStatement((calls) => query<ScheduleRow>(
       `WITH deferred AS (SELECT ${DEFER_NOTIFY}),
        input AS (SELECT * FROM unnest($1::text[], $2::integer[]) AS i(name, expected)),
@@ -73,7 +76,7 @@ export class ScheduleWrites {
        ),
        cleared AS (DELETE FROM ${states} WHERE name IN (SELECT name FROM removed))
        SELECT * FROM removed`,
-      [column(calls, 'name'), column(calls, 'expectedVersion')]));
+      [column(calls, 'name'), column(calls, 'expectedVersion')]), SHARED);
     // A state is written only for a runtime entry that exists, and the entry is read back with it.
     const setPaused = (paused: boolean) => (calls: readonly Pause[]) => query<ScheduleWithStateRow>(
       `WITH deferred AS (SELECT ${DEFER_NOTIFY}),
@@ -88,11 +91,11 @@ export class ScheduleWrites {
          RETURNING *)
        SELECT s.*, ${STATE_COLUMNS} FROM s JOIN st ON st.name = s.name`,
       [column(calls, 'name'), column(calls, 'by'), column(calls, 'note')]);
-    this.#pause = new BatchedStatement(setPaused(true));
-    this.#resume = new BatchedStatement(setPaused(false));
+    this.#pause = new BatchedStatement(setPaused(true), SHARED);
+    this.#resume = new BatchedStatement(setPaused(false), SHARED);
     this.#read = new BatchedStatement((calls) => query<ScheduleWithStateRow>(
       `SELECT s.*, ${STATE_COLUMNS} FROM ${schedules} s LEFT JOIN ${states} st ON st.name = s.name WHERE s.name = ANY($1::text[])`,
-      [column(calls, 'name')]));
+      [column(calls, 'name')]), SHARED);
   }
 
   /** The new row, or `undefined` when the name is taken. */

@@ -44,3 +44,14 @@ test('a batch that fails is run call by call: only the failing call fails', asyn
   assert.deepEqual(batches[0], ['bad', 'fine', 'ok']);
   assert.deepEqual(batches.slice(1).sort(), [['bad'], ['fine'], ['ok']]);
 });
+
+test('a failure every call shares (PostgreSQL unreachable) fails the batch at once, without asking again call by call', async () => {
+  let runs = 0;
+  const statement = new BatchedStatement<Call, number>(async () => {
+    runs += 1;
+    throw new Error('unreachable');
+  }, { shared: (error) => (error as Error).message === 'unreachable' });
+  const outcomes = await Promise.allSettled([statement.call({ name: 'a', value: 1 }), statement.call({ name: 'b', value: 2 })]);
+  assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected']);
+  assert.equal(runs, 1);
+});
