@@ -50,16 +50,18 @@ export class ScheduleAnnouncer {
   }
 
   async #send(names: readonly string[]): Promise<void> {
-    if (this.#store.closed) return;
-    try {
-      const client = await this.#connect();
-      await client.query('SELECT count(pg_notify($1, name)) FROM unnest($2::text[]) AS name', [this.#channel, names]);
-    } catch {
-      // The changes are committed; beat finds them at its next check of the entry or its next reconcile. The
-      // connection is opened again for the next batch.
-      const lost = this.#client;
-      this.#client = undefined;
-      void lost?.then((client) => client.end()).catch(() => {});
+    // Once more on a fresh connection when the one held was lost (a restart, an idle timeout): a change not announced
+    // waits for beat's next reconcile to be seen (a pause or removal is obeyed all the same: beat checks the revision).
+    for (let attempt = 0; attempt < 2 && !this.#store.closed; attempt++) {
+      try {
+        const client = await this.#connect();
+        await client.query('SELECT count(pg_notify($1, name)) FROM unnest($2::text[]) AS name', [this.#channel, names]);
+        return;
+      } catch {
+        const lost = this.#client;
+        this.#client = undefined;
+        void lost?.then((client) => client.end()).catch(() => {});
+      }
     }
   }
 

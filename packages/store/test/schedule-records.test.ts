@@ -162,6 +162,25 @@ test('a statement that defers its announcement (nightshift.schedule_notify) comm
   }
 });
 
+test('a change made after the announcing connection was lost is announced all the same, on a new one', async () => {
+  const channel = scheduleChannel(ctx.store.schema);
+  const heard: { name: string; pid: number }[] = [];
+  const client = ctx.store.dedicatedClient();
+  await client.connect();
+  client.on('notification', (message) => { if (message.channel === channel) heard.push({ name: message.payload ?? '', pid: message.processId }); });
+  try {
+    await client.query(`LISTEN ${quoteIdent(channel)}`);
+    await records.setPaused('reannounced', true, null, 'ana');
+    const first = await eventually('the first announcement', () => heard.find((h) => h.name === 'reannounced'), 5_000);
+    await ctx.store.query('SELECT pg_terminate_backend($1)', [first.pid]);
+    await records.setPaused('reannounced-after', true, null, 'ana');
+    const second = await eventually('the change after the loss', () => heard.find((h) => h.name === 'reannounced-after'), 5_000);
+    assert.notEqual(second.pid, first.pid);
+  } finally {
+    await client.end();
+  }
+});
+
 const base = Date.parse('2030-01-01T00:00:00.000Z');
 const iso = (ms: number) => new Date(base + ms).toISOString();
 
