@@ -309,6 +309,9 @@ AS $function$
 DECLARE
   channel text := 'nightshift_schedules.' || TG_TABLE_SCHEMA;
 BEGIN
+  IF current_setting('nightshift.schedule_notify', true) = 'deferred' THEN
+    RETURN NULL;
+  END IF;
   IF octet_length(channel) > 63 THEN
     channel := 'nightshift_schedules.' || md5(TG_TABLE_SCHEMA);
   END IF;

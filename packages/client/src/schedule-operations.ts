@@ -135,12 +135,11 @@ export class ScheduleOperations {
   /** @throws ScheduleNotFoundError */
   async get(name: string): Promise<ScheduleView> {
     await this.#ready();
-    const state = await this.records.stateOf(name);
     const code = this.#code.get(name);
-    if (code !== undefined) return entryView(this.#app, code, undefined, state, this.#now());
-    const row = await this.records.getRuntime(name);
-    if (row === undefined) throw new ScheduleNotFoundError(name);
-    return this.#runtimeView(row, state, this.#now());
+    if (code !== undefined) return entryView(this.#app, code, undefined, await this.records.stateOf(name), this.#now());
+    const found = await this.records.getRuntimeWithState(name);
+    if (found === undefined) throw new ScheduleNotFoundError(name);
+    return this.#runtimeView(found.row, found.state, this.#now());
   }
 
   /**
@@ -174,17 +173,19 @@ export class ScheduleOperations {
       throw new ConfigError(`name: an entry is not renamed (${JSON.stringify(name)} → ${JSON.stringify(patch.name)}); create the new one and remove this one`, { field: 'name' });
     }
     await this.#ready();
-    const row = await this.records.getRuntime(name);
-    if (row === undefined) throw new ScheduleNotFoundError(name);
-    const { note, definition: changes } = splitNote(patch, row.note);
-    const merged: Record<string, unknown> = { ...row.definition };
+    // Two round trips: the stored entry (the patch is merged into it and the result checked before anything is
+    // written), then the write, checked against the version and reading the state back in the same statement.
+    const found = await this.records.getRuntimeWithState(name);
+    if (found === undefined) throw new ScheduleNotFoundError(name);
+    const { note, definition: changes } = splitNote(patch, found.row.note);
+    const merged: Record<string, unknown> = { ...found.row.definition };
     for (const [field, value] of Object.entries(changes)) {
       if (value === null) delete merged[field];
       else merged[field] = value;
     }
     const entry = compileRuntimeEntry({ ...merged, name }, this.#taskNames);
-    const updated = await this.records.update(name, runtimeEntryInput(entry) as unknown as Record<string, unknown>, note, by, version);
-    return entryView(this.#app, entry, updated, await this.records.stateOf(name), this.#now());
+    const updated = await this.records.updateWithState(name, runtimeEntryInput(entry) as unknown as Record<string, unknown>, note, by, version);
+    return entryView(this.#app, entry, updated.row, updated.state, this.#now());
   }
 
   /**
@@ -209,9 +210,7 @@ export class ScheduleOperations {
   async pause(name: string, options: Actor & { readonly note?: string | null }): Promise<ScheduleView> {
     const by = requireBy(options);
     const note = requireNote(options.note);
-    await this.#requireEntry(name);
-    await this.records.setPaused(name, true, note, by);
-    return this.get(name);
+    return this.#setPaused(name, true, note, by);
   }
 
   /**
@@ -221,9 +220,7 @@ export class ScheduleOperations {
    */
   async resume(name: string, options: Actor): Promise<ScheduleView> {
     const by = requireBy(options);
-    await this.#requireEntry(name);
-    await this.records.setPaused(name, false, null, by);
-    return this.get(name);
+    return this.#setPaused(name, false, null, by);
   }
 
   /**
@@ -325,9 +322,17 @@ export class ScheduleOperations {
     return compileRuntimeEntry(row.definition, this.#taskNames);
   }
 
-  async #requireEntry(name: string): Promise<void> {
+  /**
+   * Pauses or resumes an entry and returns its view, in one statement: a runtime entry's state is written only if the
+   * entry exists, and the entry is read back with it.
+   */
+  async #setPaused(name: string, paused: boolean, note: string | null, by: string): Promise<ScheduleView> {
     await this.#ready();
-    if (!this.#code.has(name) && (await this.records.getRuntime(name)) === undefined) throw new ScheduleNotFoundError(name);
+    const code = this.#code.get(name);
+    if (code !== undefined) return entryView(this.#app, code, undefined, await this.records.setPaused(name, paused, note, by), this.#now());
+    const found = await this.records.setRuntimePaused(name, paused, note, by);
+    if (found === undefined) throw new ScheduleNotFoundError(name);
+    return this.#runtimeView(found.row, found.state, this.#now());
   }
 
   #runtimeView(row: RuntimeScheduleRow, state: Parameters<typeof entryView>[3], now: number): ScheduleView {

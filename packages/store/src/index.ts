@@ -23,7 +23,7 @@ export {
 } from './task-run.ts';
 export { TaskRuns, type TaskEvent, type TaskRunDetail, type TaskRunProgress, type RecordedBatch, type StateCounts, type HistoryBucket } from './task-runs.ts';
 export { MAX_TASK_RUN_PAGE, TASK_RUN_SORT_NAMES, type TaskRun, type TaskRunPage, type TaskRunQuery, type TaskRunSort } from './task-run-query.ts';
-export { ScheduleRecords, type RuntimeDefinitionRow, type RuntimeScheduleRow, type ScheduleRevision, type ScheduleStateRow } from './schedule-records.ts';
+export { ScheduleRecords, type RuntimeDefinitionRow, type RuntimeEntryRecord, type RuntimeScheduleRow, type ScheduleRevision, type ScheduleStateRow } from './schedule-records.ts';
 export {
   FIRE_ORIGINS, FIRE_STATES, MAX_SCHEDULE_FIRE_PAGE,
   type FireOrigin, type FireState, type FireInput, type FireQuery, type FireRun, type ScheduleFire, type LastRun,

@@ -1,7 +1,9 @@
 import { ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError } from './errors.ts';
 import { lastRunOf, listFires, pruneFires, recordFires, sentAlready, type FireInput, type FireQuery, type LastRun, type ScheduleFire } from './schedule-fires.ts';
+import { DEFER_NOTIFY } from './schedule-announcer.ts';
 import { listenForScheduleChanges, type ListenOptions } from './schedule-listener.ts';
-import type { Queryable, Store } from './store.ts';
+import { ScheduleWrites, type ScheduleRow, type ScheduleWithStateRow, type StateRow } from './schedule-writes.ts';
+import type { Store } from './store.ts';
 
 /** A runtime schedule entry as stored. */
 export interface RuntimeScheduleRow {
@@ -50,33 +52,35 @@ export interface ScheduleRevision {
   readonly resumedAt: string | null;
 }
 
-interface ScheduleRow {
-  name: string; definition: Record<string, unknown>; note: string | null; version: number;
-  created_by: string; created_at: Date; updated_by: string; updated_at: Date;
+/** A runtime entry with its state (`undefined`: none, it runs), as one statement reads or writes them together. */
+export interface RuntimeEntryRecord {
+  readonly row: RuntimeScheduleRow;
+  readonly state: ScheduleStateRow | undefined;
 }
+
 
 type DefinitionRow = Pick<ScheduleRow, 'name' | 'definition' | 'version'> & { updated_at: string };
 // The update time as the ISO string `Date.toISOString` writes (both cut to the millisecond), made by PostgreSQL:
 // no Date parsed and formatted again per row.
 const DEFINITION_COLUMNS = `name, definition, version, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at`;
 
-interface StateRow {
-  name: string; paused: boolean; paused_by: string | null; paused_at: Date | null; paused_note: string | null;
-  resumed_by: string | null; resumed_at: Date | null; version: number;
-}
 
 /**
  * The schedules of one store: runtime entries (checked against a version on every change), the state of
  * every entry (paused or not), each fire time's fate, and the notifications beat listens to. Every change of
- * an entry or of its state is announced on `scheduleChannel(store.schema)` by the database itself.
+ * an entry or of its state is announced on `scheduleChannel(store.schema)`: those made here once committed (see
+ * ScheduleWrites: a change is one statement, those made at once by several callers one together), those made
+ * otherwise by the database itself.
  */
 export class ScheduleRecords {
   readonly store: Store;
   readonly #schedules: string;
   readonly #states: string;
+  readonly #writes: ScheduleWrites;
 
   constructor(store: Store) {
     this.store = store;
+    this.#writes = new ScheduleWrites(store);
     this.#schedules = store.table('schedules');
     this.#states = store.table('schedule_states');
   }
@@ -141,16 +145,9 @@ export class ScheduleRecords {
    * @throws ScheduleNameTakenError when a runtime entry has that name.
    */
   async insert(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string): Promise<RuntimeScheduleRow> {
-    return this.store.transaction(async (client) => {
-      const { rows } = await client.query<ScheduleRow>(
-        `INSERT INTO ${this.#schedules} (name, definition, note, created_by, updated_by) VALUES ($1, $2, $3, $4, $4)
-         ON CONFLICT (name) DO NOTHING RETURNING *`,
-        [name, JSON.stringify(definition), note, by],
-      );
-      if (rows[0] === undefined) throw new ScheduleNameTakenError(name, 'runtime');
-      await client.query(`DELETE FROM ${this.#states} WHERE name = $1`, [name]);
-      return readSchedule(rows[0]);
-    });
+    const row = await this.#writes.insert({ name, definition: JSON.stringify(definition), note, by });
+    if (row === undefined) throw new ScheduleNameTakenError(name, 'runtime');
+    return readSchedule(row);
   }
 
   /**
@@ -159,15 +156,14 @@ export class ScheduleRecords {
    * @throws ScheduleConflictError when it is at another version (someone changed it since it was read).
    */
   async update(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string, expectedVersion: number): Promise<RuntimeScheduleRow> {
-    return this.store.transaction(async (client) => {
-      const { rows } = await client.query<ScheduleRow>(
-        `UPDATE ${this.#schedules} SET definition = $2, note = $3, updated_by = $4, updated_at = now(), version = version + 1
-          WHERE name = $1 AND version = $5 RETURNING *`,
-        [name, JSON.stringify(definition), note, by, expectedVersion],
-      );
-      if (rows[0] === undefined) throw await this.#whyNot(client, name, expectedVersion);
-      return readSchedule(rows[0]);
-    });
+    return (await this.updateWithState(name, definition, note, by, expectedVersion)).row;
+  }
+
+  /** As `update`, and the entry's state read in the same statement. */
+  async updateWithState(name: string, definition: Readonly<Record<string, unknown>>, note: string | null, by: string, expectedVersion: number): Promise<RuntimeEntryRecord> {
+    const row = await this.#writes.update({ name, definition: JSON.stringify(definition), note, by, expectedVersion });
+    if (row === undefined) throw await this.#whyNot(name, expectedVersion);
+    return readWithState(row);
   }
 
   /**
@@ -177,13 +173,24 @@ export class ScheduleRecords {
    * @throws ScheduleConflictError when `expectedVersion` is given and it is at another version.
    */
   async delete(name: string, expectedVersion: number | undefined, _by: string): Promise<RuntimeScheduleRow> {
-    return this.store.transaction(async (client) => {
-      const { rows } = await client.query<ScheduleRow>(
-        `DELETE FROM ${this.#schedules} WHERE name = $1 AND ($2::integer IS NULL OR version = $2) RETURNING *`, [name, expectedVersion ?? null]);
-      if (rows[0] === undefined) throw await this.#whyNot(client, name, expectedVersion ?? 0);
-      await client.query(`DELETE FROM ${this.#states} WHERE name = $1`, [name]);
-      return readSchedule(rows[0]);
-    });
+    const row = await this.#writes.remove({ name, expectedVersion: expectedVersion ?? null });
+    if (row === undefined) throw await this.#whyNot(name, expectedVersion ?? 0);
+    return readSchedule(row);
+  }
+
+  /** The runtime entry of that name with its state, in one statement, or `undefined`. */
+  async getRuntimeWithState(name: string): Promise<RuntimeEntryRecord | undefined> {
+    const row = await this.#writes.read(name);
+    return row === undefined ? undefined : readWithState(row);
+  }
+
+  /**
+   * As `setPaused`, for a runtime entry only, in one statement that also reads the entry: `undefined`, and nothing
+   * written, when there is no runtime entry of that name.
+   */
+  async setRuntimePaused(name: string, paused: boolean, note: string | null, by: string): Promise<RuntimeEntryRecord | undefined> {
+    const row = await this.#writes.setPaused(paused, { name, by, note });
+    return row === undefined ? undefined : readWithState(row);
   }
 
   /** The state of every entry that has one, by name (entries without one run). */
@@ -210,13 +217,14 @@ export class ScheduleRecords {
    */
   async setPaused(name: string, paused: boolean, note: string | null, by: string): Promise<ScheduleStateRow> {
     const { rows } = await this.store.query<StateRow>(paused
-      ? `INSERT INTO ${this.#states} AS s (name, paused, paused_by, paused_at, paused_note) VALUES ($1, true, $2, now(), $3)
+      ? `INSERT INTO ${this.#states} AS s (name, paused, paused_by, paused_at, paused_note) SELECT $1, true, $2, now(), $3 FROM (SELECT ${DEFER_NOTIFY}) deferred
          ON CONFLICT (name) DO UPDATE SET paused = true, paused_by = $2, paused_at = now(), paused_note = $3, version = s.version + 1, updated_at = now()
          RETURNING *`
-      : `INSERT INTO ${this.#states} AS s (name, paused, resumed_by, resumed_at) VALUES ($1, false, $2, now())
+      : `INSERT INTO ${this.#states} AS s (name, paused, resumed_by, resumed_at) SELECT $1, false, $2, now() FROM (SELECT ${DEFER_NOTIFY}) deferred
          ON CONFLICT (name) DO UPDATE SET paused = false, resumed_by = $2, resumed_at = now(), version = s.version + 1, updated_at = now()
          RETURNING *`,
     paused ? [name, by, note] : [name, by]);
+    await this.#writes.announce(name);
     return readState(rows[0] as StateRow);
   }
 
@@ -258,8 +266,8 @@ export class ScheduleRecords {
   }
 
   /** Why a change found no row: there is none of that name, or it is at another version. */
-  async #whyNot(client: Queryable, name: string, expectedVersion: number): Promise<Error> {
-    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${this.#schedules} WHERE name = $1`, [name]);
+  async #whyNot(name: string, expectedVersion: number): Promise<Error> {
+    const { rows } = await this.store.query<{ version: number }>(`SELECT version FROM ${this.#schedules} WHERE name = $1`, [name]);
     return rows[0] === undefined ? new ScheduleNotFoundError(name) : new ScheduleConflictError(name, expectedVersion, rows[0].version);
   }
 }
@@ -269,6 +277,14 @@ function readSchedule(row: ScheduleRow): RuntimeScheduleRow {
     name: row.name, definition: row.definition, note: row.note, version: row.version,
     createdBy: row.created_by, createdAt: row.created_at.toISOString(), updatedBy: row.updated_by, updatedAt: row.updated_at.toISOString(),
   };
+}
+
+function readWithState(row: ScheduleWithStateRow): RuntimeEntryRecord {
+  const state = row.st_version === null ? undefined : readState({
+    name: row.name, paused: row.st_paused as boolean, paused_by: row.st_paused_by, paused_at: row.st_paused_at, paused_note: row.st_paused_note,
+    resumed_by: row.st_resumed_by, resumed_at: row.st_resumed_at, version: row.st_version,
+  });
+  return { row: readSchedule(row), state };
 }
 
 function readDefinition(row: DefinitionRow): RuntimeDefinitionRow {

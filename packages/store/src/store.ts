@@ -42,6 +42,7 @@ export class Store {
   readonly url: string;
   readonly pool: pg.Pool;
   readonly #connection: pg.ClientConfig;
+  readonly #closing = new Set<() => Promise<void>>();
   #closed = false;
 
   /** @throws ConfigError when the schema name is not a plain identifier. */
@@ -120,11 +121,20 @@ export class Store {
     return this.#closed;
   }
 
-  /** Closes every connection. Idempotent. */
+  /** Closes every connection, those of `onClose`'s holders too. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.pool.end().catch(() => {});
+    await Promise.all([this.pool.end().catch(() => {}), ...[...this.#closing].map(async (close) => close().catch(() => {}))]);
+  }
+
+  /**
+   * For a part that holds a connection of its own (`dedicatedClient`) for as long as the store is open: `close` is
+   * called when the store closes. Returns a function that forgets it.
+   */
+  onClose(close: () => Promise<void>): () => void {
+    this.#closing.add(close);
+    return () => { this.#closing.delete(close); };
   }
 
   /** Connection trouble becomes a `StoreUnavailableError` that names the database and says what to do. */

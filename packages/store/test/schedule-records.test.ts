@@ -96,6 +96,91 @@ test('pause and resume record who, when and why, for code entries too (by name)'
   assert.equal(states.get('never-touched'), undefined);
 });
 
+test('changes made at once share one statement per kind, and each has its own answer: a conflict or a missing entry is that change\'s only', async () => {
+  const names = Array.from({ length: 20 }, (_, i) => `batched-${String(i).padStart(2, '0')}`);
+  const statements: string[] = [];
+  const query = ctx.store.query.bind(ctx.store);
+  ctx.store.query = ((text: string, values?: readonly unknown[]) => {
+    statements.push(text);
+    return query(text, values);
+  }) as typeof ctx.store.query;
+  try {
+    const created = await Promise.all(names.map(async (name) => records.insert(name, definition('0 1 * * *'), null, 'ana')));
+    assert.deepEqual(created.map((row) => [row.name, row.version]), names.map((name) => [name, 1]));
+    const inserts = statements.filter((text) => /INSERT INTO \S+"schedules"/.test(text));
+    assert.equal(inserts.length, 1, 'twenty creates made at once: one statement');
+
+    statements.length = 0;
+    const outcomes = await Promise.allSettled([
+      ...names.slice(1).map(async (name) => records.update(name, definition('0 2 * * *'), 'moved', 'bo', 1)),
+      records.update(names[0] as string, definition('0 2 * * *'), null, 'bo', 5),
+      records.update('batched-none', definition('0 2 * * *'), null, 'bo', 1),
+    ]);
+    assert.equal(statements.filter((text) => /UPDATE \S+"schedules"/.test(text)).length, 1, 'the updates made at once: one statement');
+    assert.deepEqual(outcomes.slice(0, -2).map((o) => (o.status === 'fulfilled' ? [o.value.version, o.value.note] : o.reason)), names.slice(1).map(() => [2, 'moved']));
+    assert.ok(outcomes.at(-2)?.status === 'rejected' && (outcomes.at(-2) as PromiseRejectedResult).reason instanceof ScheduleConflictError);
+    assert.ok(outcomes.at(-1)?.status === 'rejected' && (outcomes.at(-1) as PromiseRejectedResult).reason instanceof ScheduleNotFoundError);
+    assert.equal((await records.getRuntime(names[0] as string))?.version, 1, 'the refused update wrote nothing');
+
+    const paused = await Promise.all([records.setRuntimePaused(names[1] as string, true, 'why', 'cy'), records.setRuntimePaused('batched-none', true, null, 'cy')]);
+    assert.deepEqual([paused[0]?.row.version, paused[0]?.state?.paused, paused[0]?.state?.pausedNote], [2, true, 'why']);
+    assert.equal(paused[1], undefined, 'no runtime entry: nothing paused');
+    assert.equal(await records.stateOf('batched-none'), undefined);
+    const resumed = await records.setRuntimePaused(names[1] as string, false, null, 'di');
+    assert.deepEqual([resumed?.state?.paused, resumed?.state?.resumedBy, resumed?.state?.pausedBy], [false, 'di', 'cy']);
+
+    statements.length = 0;
+    await Promise.all(names.map(async (name) => records.delete(name, undefined, 'ana')));
+    assert.equal(statements.filter((text) => /DELETE FROM \S+"schedules"/.test(text)).length, 1, 'the removals made at once: one statement');
+    assert.equal(await records.stateOf(names[1] as string), undefined, 'the state went with its entry');
+  } finally {
+    ctx.store.query = query;
+  }
+});
+
+test('a statement that defers its announcement (nightshift.schedule_notify) commits without one; any other write is announced by the trigger, each change through ScheduleRecords once', async () => {
+  const channel = scheduleChannel(ctx.store.schema);
+  const heard: string[] = [];
+  const client = ctx.store.dedicatedClient();
+  await client.connect();
+  client.on('notification', (message) => { if (message.channel === channel) heard.push(message.payload ?? ''); });
+  try {
+    await client.query(`LISTEN ${quoteIdent(channel)}`);
+    const states = ctx.store.table('schedule_states');
+    await ctx.store.query(`INSERT INTO ${states} (name, paused) SELECT 'deferred-by-hand', true FROM (SELECT set_config('nightshift.schedule_notify', 'deferred', true)) d`);
+    await ctx.store.query(`INSERT INTO ${states} (name, paused) VALUES ('by-hand', true)`);
+    await records.insert('announced', definition('0 1 * * *'), null, 'ana');
+    await records.update('announced', definition('0 2 * * *'), null, 'ana', 1);
+    await records.setRuntimePaused('announced', true, null, 'ana');
+    await records.setPaused('announced', false, null, 'ana');
+    await records.delete('announced', undefined, 'ana');
+    await eventually('the last change heard', () => heard.filter((name) => name === 'announced').length === 5, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(heard, ['by-hand', 'announced', 'announced', 'announced', 'announced', 'announced']);
+  } finally {
+    await client.end();
+  }
+});
+
+test('a change made after the announcing connection was lost is announced all the same, on a new one', async () => {
+  const channel = scheduleChannel(ctx.store.schema);
+  const heard: { name: string; pid: number }[] = [];
+  const client = ctx.store.dedicatedClient();
+  await client.connect();
+  client.on('notification', (message) => { if (message.channel === channel) heard.push({ name: message.payload ?? '', pid: message.processId }); });
+  try {
+    await client.query(`LISTEN ${quoteIdent(channel)}`);
+    await records.setPaused('reannounced', true, null, 'ana');
+    const first = await eventually('the first announcement', () => heard.find((h) => h.name === 'reannounced'), 5_000);
+    await ctx.store.query('SELECT pg_terminate_backend($1)', [first.pid]);
+    await records.setPaused('reannounced-after', true, null, 'ana');
+    const second = await eventually('the change after the loss', () => heard.find((h) => h.name === 'reannounced-after'), 5_000);
+    assert.notEqual(second.pid, first.pid);
+  } finally {
+    await client.end();
+  }
+});
+
 const base = Date.parse('2030-01-01T00:00:00.000Z');
 const iso = (ms: number) => new Date(base + ms).toISOString();
 
