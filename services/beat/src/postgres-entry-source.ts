@@ -28,8 +28,12 @@ export class PostgresEntrySource implements EntrySource {
   readonly #codeByName: ReadonlyMap<string, ScheduleEntry>;
   readonly #taskNames: readonly string[];
   readonly #log: Logger;
-  /** Compiled runtime entries by name, kept while their revision stands, so an unchanged one stays the same object. */
-  readonly #compiled = new Map<string, { revision: string; entry: ScheduleEntry }>();
+  /**
+   * The runtime entries last returned, by name: one whose revision and state stand is returned again as the same
+   * object (its definition is not compiled again, and the list beat holds and the list just read share every
+   * entry, its revision string included, instead of holding two copies of 100,000).
+   */
+  readonly #known = new Map<string, LiveEntry>();
   readonly #refused = new Set<string>();
 
   constructor(records: ScheduleRecords, app: AnyApp, code: readonly ScheduleEntry[], log: Logger) {
@@ -64,15 +68,14 @@ export class PostgresEntrySource implements EntrySource {
       for (const [i, row] of rows.entries()) {
         // Compiling 100,000 new entries takes seconds: the event loop (the lease's renewals) gets its turns.
         if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
-        const revision = `v${row.version}@${row.updatedAt}`;
-        const entry = this.#compile(row, revision);
+        const entry = this.#live(row, states.get(row.name));
         if (entry === undefined) continue;
         seen.add(row.name);
-        live.push(withState(entry, revision, Date.parse(row.updatedAt), states.get(row.name)));
+        live.push(entry);
       }
       if (rows.length < PAGE) break;
     }
-    for (const name of this.#compiled.keys()) if (!seen.has(name)) this.#compiled.delete(name);
+    for (const name of this.#known.keys()) if (!seen.has(name)) this.#known.delete(name);
     return Object.freeze(live);
   }
 
@@ -94,13 +97,12 @@ export class PostgresEntrySource implements EntrySource {
         continue;
       }
       const row = byName.get(name);
-      const revision = row === undefined ? '' : `v${row.version}@${row.updatedAt}`;
-      const entry = row === undefined ? undefined : this.#compile(row, revision);
-      if (row === undefined || entry === undefined) {
-        this.#compiled.delete(name);
+      const live = row === undefined ? undefined : this.#live(row, states.get(name));
+      if (live === undefined) {
+        this.#known.delete(name);
         removed.push(name);
       } else {
-        changed.push(withState(entry, revision, Date.parse(row.updatedAt), states.get(name)));
+        changed.push(live);
       }
     }
     return { changed, removed };
@@ -150,9 +152,23 @@ export class PostgresEntrySource implements EntrySource {
     return run === undefined ? undefined : { id: run.id, sentAt: Date.parse(run.sentAt), finished: FINISHED.has(run.state) };
   }
 
+  // The row as beat dispatches it: the object returned last time while its revision and state stand.
+  #live(row: RuntimeDefinitionRow, state: ScheduleStateRow | undefined): LiveEntry | undefined {
+    const revision = `v${row.version}@${row.updatedAt}`;
+    const known = this.#known.get(row.name);
+    const same = known?.revision === revision ? known : undefined;
+    const paused = state?.paused === true;
+    const resumedAt = resumedAtOf(state);
+    if (same !== undefined && same.paused === paused && same.resumedAt === resumedAt) return same;
+    // Only paused or resumed: the compiled definition (and its revision string) stay.
+    const entry = same?.entry ?? this.#compile(row, revision);
+    if (entry === undefined) return undefined;
+    const live: LiveEntry = Object.freeze({ entry, revision: same?.revision ?? revision, paused, changedAt: Date.parse(row.updatedAt), resumedAt });
+    this.#known.set(row.name, live);
+    return live;
+  }
+
   #compile(row: RuntimeDefinitionRow, revision: string): ScheduleEntry | undefined {
-    const known = this.#compiled.get(row.name);
-    if (known?.revision === revision) return known.entry;
     const refusal = `${row.name}@${revision}`;
     if (this.#codeByName.has(row.name)) {
       if (!this.#refused.has(refusal)) this.#log.error({ entry: row.name }, `runtime entry ${row.name} is not dispatched: the app's code has an entry of that name, which stands`);
@@ -160,9 +176,7 @@ export class PostgresEntrySource implements EntrySource {
       return undefined;
     }
     try {
-      const entry = compileRuntimeEntry({ ...row.definition, name: row.name }, this.#taskNames);
-      this.#compiled.set(row.name, { revision, entry });
-      return entry;
+      return compileRuntimeEntry({ ...row.definition, name: row.name }, this.#taskNames);
     } catch (error) {
       if (!this.#refused.has(refusal)) {
         this.#log.error({ entry: row.name, version: row.version, err: { message: (error as Error).message } },
@@ -181,6 +195,9 @@ export class PostgresEntrySource implements EntrySource {
 }
 
 function withState(entry: ScheduleEntry, revision: string, changedAt: number | undefined, state: ScheduleStateRow | undefined): LiveEntry {
-  const resumedAt = state?.resumedAt == null ? undefined : Date.parse(state.resumedAt);
-  return Object.freeze({ entry, revision, paused: state?.paused === true, changedAt, resumedAt });
+  return Object.freeze({ entry, revision, paused: state?.paused === true, changedAt, resumedAt: resumedAtOf(state) });
+}
+
+function resumedAtOf(state: ScheduleStateRow | undefined): number | undefined {
+  return state?.resumedAt == null ? undefined : Date.parse(state.resumedAt);
 }
