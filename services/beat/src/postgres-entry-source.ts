@@ -140,7 +140,7 @@ export class PostgresEntrySource implements EntrySource {
       let revision = 'code';
       if (!this.#codeByName.has(name)) {
         if (now.version === undefined || now.updatedAt === undefined) return false;
-        revision = `v${now.version}@${now.updatedAt}`;
+        revision = revisionOf(now.version, now.updatedAt);
       }
       const resumedAt = now.resumedAt === null ? undefined : Date.parse(now.resumedAt);
       return loopKey({ ...live, revision, paused: now.paused, resumedAt }) === loopKey(live);
@@ -154,7 +154,7 @@ export class PostgresEntrySource implements EntrySource {
 
   // The row as beat dispatches it: the object returned last time while its revision and state stand.
   #live(row: RuntimeDefinitionRow, state: ScheduleStateRow | undefined): LiveEntry | undefined {
-    const revision = `v${row.version}@${row.updatedAt}`;
+    const revision = revisionOf(row.version, row.updatedAt);
     const known = this.#known.get(row.name);
     const same = known?.revision === revision ? known : undefined;
     const paused = state?.paused === true;
@@ -196,6 +196,14 @@ export class PostgresEntrySource implements EntrySource {
 
 function withState(entry: ScheduleEntry, revision: string, changedAt: number | undefined, state: ScheduleStateRow | undefined): LiveEntry {
   return Object.freeze({ entry, revision, paused: state?.paused === true, changedAt, resumedAt: resumedAtOf(state) });
+}
+
+/**
+ * A runtime entry's revision, `v<version>@<update time>`, as one flat string: a template literal makes a rope of
+ * three strings (about 100 bytes, where this is 50), and a leader keeps one per entry.
+ */
+function revisionOf(version: number, updatedAt: string): string {
+  return [`v${version}`, updatedAt].join('@');
 }
 
 function resumedAtOf(state: ScheduleStateRow | undefined): number | undefined {
