@@ -148,6 +148,12 @@ export class EntryEngine {
   }
 
   #applyInOrder(entries: readonly LiveEntry[], quiet: boolean): void {
+    // A leader starting has nothing to remove: no map of 100,000 names to find that out (its garbage would be promoted
+    // with everything else the start builds).
+    if (this.#slots.size === 0) {
+      this.update(entries, [], quiet);
+      return;
+    }
     const wanted = new Map(entries.map((live) => [live.entry.name, live]));
     const removed = [...this.#slots.keys()].filter((name) => !wanted.has(name));
     this.update(wanted.values(), removed, quiet);
