@@ -54,7 +54,7 @@ export class PostgresEntrySource implements EntrySource {
       throw await this.#explain(error);
     }
     const live: LiveEntry[] = this.#code.map((entry) => withState(entry, 'code', undefined, states.get(entry.name)));
-    const seen = new Set<string>();
+    let runtime = 0;
     for (;;) {
       let rows: RuntimeDefinitionRow[];
       try {
@@ -65,17 +65,23 @@ export class PostgresEntrySource implements EntrySource {
       const last = rows.at(-1);
       // PostgreSQL reads the next page while this one is compiled.
       if (rows.length === PAGE && last !== undefined) page = this.#records.listRuntimePage(last.name, PAGE);
-      for (const [i, row] of rows.entries()) {
+      for (let i = 0; i < rows.length; i++) {
         // Compiling 100,000 new entries takes seconds: the event loop (the lease's renewals) gets its turns.
         if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
+        const row = rows[i] as RuntimeDefinitionRow;
         const entry = this.#live(row, states.get(row.name));
         if (entry === undefined) continue;
-        seen.add(row.name);
+        runtime += 1;
         live.push(entry);
       }
       if (rows.length < PAGE) break;
     }
-    for (const name of this.#known.keys()) if (!seen.has(name)) this.#known.delete(name);
+    // Every entry read is known now: any other known name was removed (or refused) since the last read. Only then
+    // a set of the names read (100,000 of them, for the length of the read, promoted with the entries as garbage).
+    if (this.#known.size > runtime) {
+      const read = new Set(live.map((one) => one.entry.name));
+      for (const name of this.#known.keys()) if (!read.has(name)) this.#known.delete(name);
+    }
     return Object.freeze(live);
   }
 
