@@ -36,11 +36,20 @@ export function cronTable(fields: CronFields, fixedTime: boolean): CronTable {
   };
 }
 
+// Whether a day (days since 1970-01-01) matches the day fields. The calendar date is worked out with integers
+// (Howard Hinnant's days-to-civil), not a `Date` per day asked: a leader starting 100,000 entries asks millions.
 function dayMatches(table: CronTable, day: number): boolean {
-  const date = new Date(day * DAY_MS);
-  if (table.month[date.getUTCMonth() + 1] !== 1) return false;
-  const dom = table.day[date.getUTCDate()] === 1;
-  const dow = table.weekday[date.getUTCDay()] === 1;
+  const shifted = day + 719_468;
+  const era = Math.floor(shifted / 146_097);
+  const dayOfEra = shifted - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1_460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+  if (table.month[month] !== 1) return false;
+  const dom = table.day[dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1] === 1;
+  // 1970-01-01 was a Thursday (4).
+  const dow = table.weekday[(((day + 4) % 7) + 7) % 7] === 1;
   return table.either ? dom || dow : dom && dow;
 }
 
@@ -88,13 +97,16 @@ export function cronTimeAfter(table: CronTable, afterMs: number, offsets: ZoneOf
       for (const at of dayInstants(table, offsets, day)) if (at > afterMs) return at;
       continue;
     }
-    // One offset all day (nearly every day): wall times and instants run in the same order.
+    // One offset all day (nearly every day): wall times and instants run in the same order. Indexed loops: this runs
+    // for every entry a leader starts, and iterators cost an object per step until the function is optimised.
     const base = start - offsets.at(start);
     if (base + DAY_MS <= afterMs) continue;
-    for (const hour of table.hours) {
+    const { hours, minutes } = table;
+    for (let h = 0; h < hours.length; h++) {
+      const hour = hours[h] as number;
       if (base + (hour + 1) * HOUR_MS <= afterMs) continue;
-      for (const minute of table.minutes) {
-        const at = base + hour * HOUR_MS + minute * MINUTE_MS;
+      for (let m = 0; m < minutes.length; m++) {
+        const at = base + hour * HOUR_MS + (minutes[m] as number) * MINUTE_MS;
         if (at > afterMs) return at;
       }
     }

@@ -1,7 +1,7 @@
 import { ConfigError } from '@nightshift/core';
 import { checkDatesOccur } from './cron-dates.ts';
 import { cronTable, cronTimeAfter, cronTimesUntil, type CronTable } from './cron-times.ts';
-import { zoneOffsets, type ZoneOffsets } from './zone-offsets.ts';
+import { knownZoneOffsets, zoneOffsets, type ZoneOffsets } from './zone-offsets.ts';
 import { CRON_FIELD_NAMES, crontabFieldText, parseCronField, type CronFieldName, type CronFields, type CrontabValue } from './cron-fields.ts';
 
 /** A Vixie cron schedule, read in the app's time zone. Made by `cron('0 9 * * mon-fri')` or `crontab({ … })`. */
@@ -123,5 +123,5 @@ export function cronLatest(schedule: CronSchedule, untilMs: number, zone: string
 
 // An empty or unknown zone is refused, naming the cron (never read as the machine's own zone).
 function offsetsOf(schedule: CronSchedule, zone: string): ZoneOffsets {
-  return zoneOffsets(zone, () => `cron ${JSON.stringify(schedule.expression)} zone`);
+  return knownZoneOffsets(zone) ?? zoneOffsets(zone, () => `cron ${JSON.stringify(schedule.expression)} zone`);
 }

@@ -43,7 +43,8 @@ export class ZoneOffsets {
   /** Whether the offset changes anywhere in `[fromMs, toMs]`. */
   changesWithin(fromMs: number, toMs: number): boolean {
     for (let index = Math.floor(fromMs / CHUNK_MS); index <= Math.floor(toMs / CHUNK_MS); index++) {
-      if (this.#chunk(index).at.some((at) => at >= fromMs && at <= toMs)) return true;
+      const { at } = this.#chunk(index);
+      for (let i = 0; i < at.length; i++) if ((at[i] as number) >= fromMs && (at[i] as number) <= toMs) return true;
     }
     return false;
   }
@@ -121,4 +122,9 @@ export function zoneOffsets(zone: string, where: () => string): ZoneOffsets {
     zones.set(zone, (found = new ZoneOffsets(zone)));
   }
   return found;
+}
+
+/** The offsets of `zone` if they were asked for before (no name to check, no closure to make for an error). */
+export function knownZoneOffsets(zone: string): ZoneOffsets | undefined {
+  return zones.get(zone);
 }

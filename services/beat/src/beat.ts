@@ -225,8 +225,10 @@ export class Beat {
     metrics.leader(true);
     const clock = new FireClock();
     controller.signal.addEventListener('abort', () => clock.close(), { once: true });
+    // One set of parts for every entry's loop (not a copy each: 100,000 of them).
+    const loopParts = this.#loopParts();
     const engine = new EntryEngine({
-      loop: (live, stop) => new EntryLoop(live, this.#loopParts(), stop, controller.signal),
+      loop: (live, stop) => new EntryLoop(live, loopParts, stop, controller.signal),
       clock,
       notLeader: () => {
         if (this.#leading !== controller) return;

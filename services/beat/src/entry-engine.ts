@@ -1,7 +1,7 @@
 import type { Logger } from '@nightshift/core';
 import { MAX_BATCH } from './batch.ts';
 import { loopKey, type LiveEntry } from './entry-source.ts';
-import type { EntryLoop, NextDue } from './entry-loop.ts';
+import type { EntryLoop, EntryStop, NextDue } from './entry-loop.ts';
 import type { ClockHandle, FireClock } from './fire-clock.ts';
 import { soonestFirst } from './start-order.ts';
 
@@ -20,7 +20,7 @@ const CATCH_UP_TURN_MS = 1_000;
 
 export interface EntryEngineParts {
   /** A new `EntryLoop` for the entry (each restart of an entry reads its watermark again). */
-  readonly loop: (live: LiveEntry, stop: AbortSignal) => EntryLoop;
+  readonly loop: (live: LiveEntry, stop: EntryStop) => EntryLoop;
   readonly clock: FireClock;
   /** Redis refused a fenced write: another replica holds the lease. */
   readonly notLeader: () => void;
@@ -37,19 +37,44 @@ export interface EntryEngineParts {
 /** What a new entry waits for before it starts: nothing (one promise for all of them, not one each). */
 const NOTHING_BEFORE: Promise<void> = Promise.resolve();
 
-/** One entry as the leader dispatches it. */
-interface Slot {
+/**
+ * One entry as the leader dispatches it, and what stops it. A leader holds 100,000 of them: the stop is a flag, with
+ * an `AbortController` made only when a wait asks for its signal (not a controller and a signal each).
+ */
+class Slot implements EntryStop {
   readonly live: LiveEntry;
-  readonly controller: AbortController;
   /** Settles when the slot of this name before it has finished what it was doing. */
   readonly after: Promise<void>;
-  loop: EntryLoop | undefined;
-  /** Its wake-up in the clock while it waits for its next due time. */
-  wake: ClockHandle | undefined;
-  /** Its catch-up in flight, if any. */
-  busy: Promise<void> | undefined;
   /** Started with many others: what its start finds is said for all of them at once. */
   readonly quiet: boolean;
+  loop: EntryLoop | undefined = undefined;
+  /** Its wake-up in the clock while it waits for its next due time. */
+  wake: ClockHandle | undefined = undefined;
+  /** Its catch-up in flight, if any. */
+  busy: Promise<void> | undefined = undefined;
+  #stopped = false;
+  #controller: AbortController | undefined = undefined;
+
+  constructor(live: LiveEntry, after: Promise<void>, quiet: boolean) {
+    this.live = live;
+    this.after = after;
+    this.quiet = quiet;
+  }
+
+  get aborted(): boolean {
+    return this.#stopped;
+  }
+
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.#stopped) this.#controller.abort();
+    return this.#controller.signal;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#controller?.abort();
+  }
 }
 
 /**
@@ -76,6 +101,8 @@ export class EntryEngine {
   #sayNew: NodeJS.Timeout | undefined;
   /** While a start of many entries is put in order (`soonestFirst`): the changes that came meanwhile. */
   #held: (() => void)[] | undefined;
+  /** What the clock calls when a slot is due: one function for every slot, not a closure each. */
+  readonly #wakeSlot = (slot: Slot): void => void this.#wakeUp(slot);
 
   /** @param leading aborts when this replica stops leading: every entry stops. */
   constructor(parts: EntryEngineParts, leading: AbortSignal) {
@@ -121,6 +148,12 @@ export class EntryEngine {
   }
 
   #applyInOrder(entries: readonly LiveEntry[], quiet: boolean): void {
+    // A leader starting has nothing to remove: no map of 100,000 names to find that out (its garbage would be promoted
+    // with everything else the start builds).
+    if (this.#slots.size === 0) {
+      this.update(entries, [], quiet);
+      return;
+    }
     const wanted = new Map(entries.map((live) => [live.entry.name, live]));
     const removed = [...this.#slots.keys()].filter((name) => !wanted.has(name));
     this.update(wanted.values(), removed, quiet);
@@ -148,7 +181,7 @@ export class EntryEngine {
       if (running !== undefined && loopKey(running.live) === loopKey(live)) continue;
       if (!quiet) this.#say(live, running?.live);
       const after = running === undefined ? NOTHING_BEFORE : this.#retire(running);
-      const slot: Slot = { live, controller: new AbortController(), after, loop: undefined, wake: undefined, busy: undefined, quiet };
+      const slot = new Slot(live, after, quiet);
       this.#slots.set(name, slot);
       this.#queue.push(slot);
     }
@@ -165,7 +198,7 @@ export class EntryEngine {
 
   // Stops a slot; resolves once what it was sending is finished.
   #retire(slot: Slot): Promise<void> {
-    slot.controller.abort();
+    slot.stop();
     this.#parts.clock.cancel(slot.wake);
     slot.wake = undefined;
     return Promise.all([slot.after, slot.busy]).then(() => {});
@@ -178,7 +211,7 @@ export class EntryEngine {
     try {
       while (this.#catchingUp < PAGE && this.#queueAt < this.#queue.length) {
         const slot = this.#queue[this.#queueAt++] as Slot;
-        if (slot.controller.signal.aborted) continue;
+        if (slot.aborted) continue;
         this.#catchingUp += 1;
         let done = false;
         const settled = () => {
@@ -211,7 +244,7 @@ export class EntryEngine {
   // Runs the slot's catch-up and puts it back in the clock for when it is next due.
   #wakeUp(slot: Slot): Promise<void> {
     slot.wake = undefined;
-    if (slot.controller.signal.aborted) return Promise.resolve();
+    if (slot.aborted) return Promise.resolve();
     const busy = this.#catchUp(slot).finally(() => {
       if (slot.busy === busy) slot.busy = undefined;
     });
@@ -220,11 +253,10 @@ export class EntryEngine {
   }
 
   async #catchUp(slot: Slot): Promise<void> {
-    const stop = slot.controller.signal;
     let next: NextDue;
     try {
       if (slot.loop === undefined) {
-        const loop = this.#parts.loop(slot.live, stop);
+        const loop = this.#parts.loop(slot.live, slot);
         const begun = await loop.begin();
         if (begun === 'not-leader') {
           this.#notLeader();
@@ -236,14 +268,14 @@ export class EntryEngine {
       next = await slot.loop.catchUp();
     } catch (error) {
       // It starts again from the entry's watermark in Redis (Redis answered with an error, say).
-      if (stop.aborted) return;
+      if (slot.aborted) return;
       this.#parts.log.warn({ err: { message: (error as Error).message }, entry: slot.live.entry.name }, 'the entry failed; starting it again from its last run in Redis');
       slot.loop = undefined;
       next = Date.now() + RESTART_ENTRY_MS;
     }
     if (next === 'not-leader') this.#notLeader();
-    if (typeof next !== 'number' || stop.aborted) return;
-    slot.wake = this.#parts.clock.at(next, () => void this.#wakeUp(slot));
+    if (typeof next !== 'number' || slot.aborted) return;
+    slot.wake = this.#parts.clock.at(next, this.#wakeSlot, slot);
   }
 
   // How long a leader with many entries took to start them all, and what they take in memory.

@@ -16,12 +16,14 @@ export interface ClockHandle {
 class Node implements ClockHandle {
   readonly atMs: number;
   readonly seq: number;
-  readonly wake: () => void;
+  readonly wake: (arg: never) => void;
+  readonly arg: unknown;
   cancelled = false;
-  constructor(atMs: number, seq: number, wake: () => void) {
+  constructor(atMs: number, seq: number, wake: (arg: never) => void, arg: unknown) {
     this.atMs = atMs;
     this.seq = seq;
     this.wake = wake;
+    this.arg = arg;
   }
   cancel(): void {
     this.cancelled = true;
@@ -53,9 +55,14 @@ export class FireClock {
     return this.#heap.length;
   }
 
-  /** Calls `wake` once `atMs` has come (at once, in a later turn, if it has). */
-  at(atMs: number, wake: () => void): ClockHandle {
-    const node = new Node(atMs, this.#seq++, wake);
+  /**
+   * Calls `wake(arg)` once `atMs` has come (at once, in a later turn, if it has). One `wake` for many entries, each
+   * its own `arg`, spares a closure per entry (100,000 of them: about 10 MB).
+   */
+  at(atMs: number, wake: () => void): ClockHandle;
+  at<T>(atMs: number, wake: (arg: T) => void, arg: T): ClockHandle;
+  at(atMs: number, wake: (arg: never) => void, arg?: unknown): ClockHandle {
+    const node = new Node(atMs, this.#seq++, wake, arg);
     if (this.#closed) {
       node.cancelled = true;
       return node;
@@ -112,7 +119,7 @@ export class FireClock {
     const end = Math.min(due.length, from + WAKE_CHUNK);
     for (let i = from; i < end; i++) {
       const node = due[i] as Node;
-      if (!node.cancelled && !this.#closed) node.wake();
+      if (!node.cancelled && !this.#closed) (node.wake as (arg: unknown) => void)(node.arg);
     }
     if (end < due.length) setImmediate(() => this.#wake(due, end));
   }

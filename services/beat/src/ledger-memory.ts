@@ -18,7 +18,12 @@ export interface KnownWatermark {
  * The leader remembers every watermark it writes; followers read them on every lease renewal.
  */
 export class LedgerMemory {
-  readonly #entries = new Map<string, KnownWatermark>();
+  // A leader keeps one watermark per entry (100,000 of them): a number in a map, not an object each. Watermarks of
+  // the current epoch are written here (`exact`) or read from Redis; those of an epoch before (Redis lost its state
+  // since; rare) keep their epoch with them.
+  readonly #exact = new Map<string, number>();
+  readonly #read = new Map<string, number>();
+  readonly #older = new Map<string, KnownWatermark>();
   /** The newest epoch seen; `undefined` before Redis was first read. */
   #epoch: string | undefined;
 
@@ -27,15 +32,22 @@ export class LedgerMemory {
   }
 
   get(entry: string): KnownWatermark | undefined {
-    return this.#entries.get(entry);
+    const epoch = this.#epoch as string;
+    const exact = this.#exact.get(entry);
+    if (exact !== undefined) return { ms: exact, epoch, exact: true };
+    const read = this.#read.get(entry);
+    if (read !== undefined) return { ms: read, epoch, exact: false };
+    return this.#older.get(entry);
   }
 
   /** A watermark this replica wrote (or was given by Redis) while leading under `epoch`. */
   led(entry: string, ms: number, epoch: string): void {
-    // One string for the epoch, not a copy per entry from each Redis reply.
-    const shared = epoch === this.#epoch ? this.#epoch : (this.#epoch = epoch);
-    const known = this.#entries.get(entry);
-    if (known === undefined || known.epoch !== shared || ms >= known.ms) this.#entries.set(entry, { ms, epoch: shared, exact: true });
+    if (epoch !== this.#epoch) this.#newEpoch(epoch, true);
+    const known = this.#exact.get(entry) ?? this.#read.get(entry);
+    if (known !== undefined && ms < known) return;
+    this.#exact.set(entry, ms);
+    this.#read.delete(entry);
+    this.#older.delete(entry);
   }
 
   /**
@@ -45,17 +57,34 @@ export class LedgerMemory {
    */
   observed(epoch: string | null, watermarks: Readonly<Record<string, string>>): void {
     if (epoch === null) return;
-    if (this.#epoch !== undefined && epoch !== this.#epoch) {
-      // Another replica recovered the state already: what it wrote is what counts now.
-      for (const [entry, known] of this.#entries) this.#entries.set(entry, { ...known, exact: false });
-    }
-    this.#epoch = epoch;
-    for (const [entry, raw] of Object.entries(watermarks)) {
-      const ms = Number(raw);
+    // Another replica recovered the state already: what it wrote is what counts now.
+    if (epoch !== this.#epoch) this.#newEpoch(epoch, this.#epoch === undefined);
+    for (const entry in watermarks) {
+      const ms = Number(watermarks[entry]);
       if (!Number.isFinite(ms)) continue;
-      const known = this.#entries.get(entry);
-      if (known !== undefined && known.epoch === epoch && known.ms === ms) continue;
-      this.#entries.set(entry, { ms, epoch, exact: false });
+      if ((this.#exact.get(entry) ?? this.#read.get(entry)) === ms) continue;
+      this.#read.set(entry, ms);
+      this.#exact.delete(entry);
+      this.#older.delete(entry);
+    }
+  }
+
+  // What was known under the epoch before stays known under it; `keepExact` false: none of it is exact any more.
+  #newEpoch(epoch: string, keepExact: boolean): void {
+    const before = this.#epoch;
+    if (before !== undefined) {
+      for (const [entry, ms] of this.#exact) this.#older.set(entry, { ms, epoch: before, exact: keepExact });
+      for (const [entry, ms] of this.#read) this.#older.set(entry, { ms, epoch: before, exact: false });
+      if (!keepExact) for (const [entry, known] of this.#older) if (known.exact) this.#older.set(entry, { ...known, exact: false });
+    }
+    this.#exact.clear();
+    this.#read.clear();
+    this.#epoch = epoch;
+    // Known under this very epoch before (never, unless an epoch came back): current again.
+    for (const [entry, known] of this.#older) {
+      if (known.epoch !== epoch) continue;
+      (known.exact ? this.#exact : this.#read).set(entry, known.ms);
+      this.#older.delete(entry);
     }
   }
 }
