@@ -82,8 +82,8 @@ const tracer = trace.getTracer('@nightshift/beat');
 const SEND_WINDOW = 512;
 /**
  * What follows a confirmed send and only reports it (its metric, its `beat.dispatched` event, its `dispatched` line)
- * waits while other runs are on their way, at most this long: at a boundary of 2,000 runs, done as each confirm
- * came, it took half of beat's time there, in front of the runs not yet sent.
+ * waits while runs woken with it are still to be written to the broker, at most this long: at a boundary of 2,000
+ * runs, done as each confirm came, it took half of beat's time there, in front of the runs not yet written.
  */
 const REPORT_WITHIN_MS = 1_000;
 
@@ -97,8 +97,8 @@ export class Dispatcher {
   readonly #parts: DispatcherParts;
   #sending = 0;
   readonly #waitingToSend: (() => void)[] = [];
-  /** Runs between their wake-up and their outcome. */
-  #dispatching = 0;
+  /** Runs between their wake-up and the moment they are written to the broker (or given up). */
+  #unwritten = 0;
   /** Reports of runs sent, not yet made (see `REPORT_WITHIN_MS`). */
   #reports: (() => void)[] = [];
   #reportTimer: NodeJS.Timeout | undefined;
@@ -127,23 +127,30 @@ export class Dispatcher {
     const { entry } = fire;
     const scheduledFor = new Date(fire.scheduledForMs).toISOString();
     const attributes = { [ATTR_BEAT_ENTRY]: entry.name, [ATTR_TASK]: entry.task, [ATTR_BEAT_SCHEDULED_FOR]: scheduledFor };
-    this.#dispatching += 1;
+    this.#unwritten += 1;
+    let unwritten = true;
+    const written = () => {
+      if (!unwritten) return;
+      unwritten = false;
+      this.#unwritten -= 1;
+      // After the write itself (the microtask it waits for is queued before this one).
+      if (this.#unwritten === 0 && this.#reports.length > 0) queueMicrotask(() => this.#report());
+    };
     // Each run starts its own trace: the send span of the broker client is its child.
     return tracer.startActiveSpan(`beat ${entry.name}`, { root: true, kind: SpanKind.INTERNAL, attributes }, async (span) => {
       try {
-        const outcome = await this.#dispatch(fire, signal, hold, prepared?.scheduledForMs === fire.scheduledForMs ? prepared : undefined);
+        const outcome = await this.#dispatch(fire, signal, hold, prepared?.scheduledForMs === fire.scheduledForMs ? prepared : undefined, written);
         span.setAttribute(ATTR_BEAT_OUTCOME, outcome);
         if (outcome === 'missed') span.setStatus({ code: SpanStatusCode.ERROR, message: 'run missed' });
         return outcome;
       } finally {
         span.end();
-        this.#dispatching -= 1;
-        if (this.#dispatching === 0 && this.#reports.length > 0) this.#report();
+        written();
       }
     });
   }
 
-  async #dispatch(fire: Fire, signal: AbortSignal, hold: Hold | undefined, prepared: PreparedRun | undefined): Promise<DispatchOutcome> {
+  async #dispatch(fire: Fire, signal: AbortSignal, hold: Hold | undefined, prepared: PreparedRun | undefined, written: () => void): Promise<DispatchOutcome> {
     const { lease, ledger, log } = this.#parts;
     const { entry, scheduledForMs } = fire;
     let claim: ClaimResult | undefined;
@@ -165,7 +172,7 @@ export class Dispatcher {
       if (held === undefined) return this.#miss(entry, scheduledForMs, 'stopped', 'the entry was changed, paused or removed while its run waited');
       deadlineMs = held;
     }
-    return this.#publish(fire, deadlineMs, signal, false, prepared);
+    return this.#publish(fire, deadlineMs, signal, false, prepared, written);
   }
 
   /**
@@ -190,7 +197,7 @@ export class Dispatcher {
    * may have been stored, its confirm lost or late), it is sent marked with `REPUBLISHED_HEADER`: a duplicate beat
    * sends is always one a consumer can tell.
    */
-  async #publish(fire: Fire, deadlineMs: number, signal: AbortSignal, maybeSent = false, prepared?: PreparedRun): Promise<DispatchOutcome> {
+  async #publish(fire: Fire, deadlineMs: number, signal: AbortSignal, maybeSent = false, prepared?: PreparedRun, written?: () => void): Promise<DispatchOutcome> {
     const { client, events, lease, log } = this.#parts;
     const { entry, scheduledForMs } = fire;
     for (let attempt = 1; ; attempt++) {
@@ -209,7 +216,9 @@ export class Dispatcher {
         const envelope = prepared !== undefined && attempt === 1 ? stamped(prepared.envelope, entry, startedAt) : this.#build(entry, scheduledForMs, startedAt);
         const headers: Record<string, unknown> = { BCC: JOURNAL_BCC };
         if (maybeSent || attempt > 1) headers[REPUBLISHED_HEADER] = true;
-        await sendEnvelope(client.broker, envelope, events, headers);
+        const sent = sendEnvelope(client.broker, envelope, events, headers);
+        written?.();
+        await sent;
         this.#windowDone();
         this.#sent(fire, envelope.id, startedAt, attempt);
         return 'sent';
@@ -266,7 +275,8 @@ export class Dispatcher {
       events.publish('beat.dispatched', { entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, attempts, replica, origin: 'schedule' });
       log.info({ entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, ...(attempts > 1 ? { attempts } : {}) }, 'dispatched');
     }));
-    this.#reportTimer ??= setTimeout(() => this.#report(), REPORT_WITHIN_MS);
+    if (this.#unwritten === 0) this.#report();
+    else this.#reportTimer ??= setTimeout(() => this.#report(), REPORT_WITHIN_MS);
   }
 
   // Makes the reports of runs sent, in the order they were sent.
