@@ -71,14 +71,14 @@ export class EntryLoop {
   #last = 0;
   /** Redis lost beat's state: what the first catch-up does not send is counted `state_lost`. */
   #stateLost = false;
+  /** The message of the next run, built ahead (`prepare`); dropped once that run is handled. */
+  #prepared: PreparedRun | undefined;
   /**
    * The last two answers of `#firstAfter` (after → fire time; `undefined` for none). One catch-up on time asks for
    * the fire time after the watermark and the one after that (to know only one is due, for its grace, for the next
-   * wake-up) several times over; worked out once each, a boundary of 2,000 runs does no schedule math but one
-   * `nextFireTime` per run, and that one ahead of it (`prepare`).
+   * wake-up) several times over; worked out once each, and ahead of the boundary (`prepare`), a boundary of 2,000
+   * runs does no schedule math in front of its sends.
    */
-  /** The message of the next run, built ahead (`prepare`); dropped once that run is handled. */
-  #prepared: PreparedRun | undefined;
   #askedA = Number.NaN;
   #fireA: number | undefined;
   #askedB = Number.NaN;
