@@ -19,6 +19,8 @@ import { OverlapGate } from './overlap.ts';
 import { RunJournal, type StrandedClaim } from './run-journal.ts';
 import { RunLedger } from './run-ledger.ts';
 
+/** How long before an entry is due it works out what it can ahead (`EntryLoop.prepare`). */
+const PREPARE_AHEAD_MS = 1_000;
 /** How long a replica taking the lease waits for a fresh read of the entries before it dispatches what it has. */
 const LOAD_BEFORE_LEADING_MS = 2_000;
 
@@ -106,7 +108,7 @@ export class Beat {
     // Opened now, so that the first runs' events are not dropped; if the broker is down, the first flush opens it.
     void this.#events.ready();
     this.#dispatcher = new Dispatcher({
-      client: parts.client, events: this.#events, ledger: this.#ledger, lease: this.lease, metrics: parts.metrics, missed: this.#missed, overlap: this.#overlap, log: parts.log, replica: parts.settings.replica,
+      app: parts.app, client: parts.client, events: this.#events, ledger: this.#ledger, lease: this.lease, metrics: parts.metrics, missed: this.#missed, overlap: this.#overlap, log: parts.log, replica: parts.settings.replica,
     });
     this.#entrySet = new EntrySet({ source: parts.source, initial: codeEntries(parts.entries), reconcileEveryMs: parts.settings.reconcileEveryMs, log: parts.log });
     this.#fence = new ChangeFence({ source: parts.source, stale: (name) => this.#entrySet.stale(name), log: parts.log });
@@ -223,7 +225,7 @@ export class Beat {
     const controller = new AbortController();
     this.#leading = controller;
     metrics.leader(true);
-    const clock = new FireClock();
+    const clock = new FireClock(Date.now, PREPARE_AHEAD_MS);
     controller.signal.addEventListener('abort', () => clock.close(), { once: true });
     // One set of parts for every entry's loop (not a copy each: 100,000 of them).
     const loopParts = this.#loopParts();

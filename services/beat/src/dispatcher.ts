@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  Backoff, BadParameterError, ConfigError, MalformedMessageError, TopologyMismatchError, UnroutableError, type AnyApp, type Logger, type TaskOrigin,
+  Backoff, BadParameterError, ConfigError, MalformedMessageError, parseDuration, TopologyMismatchError, UnroutableError,
+  type AnyApp, type Logger, type TaskEnvelope,
 } from '@nightshift/core';
-import type { Client, EventPublisher } from '@nightshift/broker';
+import { buildEnvelope, REPUBLISHED_HEADER, sendEnvelope, type Client, type EventPublisher } from '@nightshift/broker';
 import { runId } from '@nightshift/beat-state';
 import type { ScheduleEntry } from '@nightshift/schedule';
 import {
-  ATTR_BEAT_ENTRY, ATTR_BEAT_OUTCOME, ATTR_BEAT_SCHEDULED_FOR, ATTR_TASK, SpanKind, SpanStatusCode, trace,
+  ATTR_BEAT_ENTRY, ATTR_BEAT_OUTCOME, ATTR_BEAT_SCHEDULED_FOR, ATTR_TASK, context, SpanKind, SpanStatusCode, trace,
 } from '@nightshift/telemetry';
 import type { Lease } from './lease.ts';
 import type { BeatMetrics, MissReason } from './metrics.ts';
@@ -19,6 +20,8 @@ import { JOURNAL_BCC } from './run-journal.ts';
 export type DispatchOutcome = 'sent' | 'missed' | 'handled' | 'not-leader';
 
 export interface DispatcherParts {
+  /** Whose tasks the runs are: a run's message is built from the app's settings for its task. */
+  readonly app: AnyApp;
   readonly client: Client<AnyApp>;
   /**
    * Carries the `beat.dispatched` events, grouped (one message per type every few ms, unconfirmed): at a boundary of
@@ -47,6 +50,16 @@ export interface Fire {
 }
 
 /**
+ * A run's message built a little before its due time (`Dispatcher.prepare`), so that at a boundary where thousands
+ * are due the time goes to sending them: building a message (the task's settings, its id, its origin) is most of
+ * what a send costs beat. Only the moment it is sent (`sentAt`, and `expires` from it) is written when it goes.
+ */
+export interface PreparedRun {
+  readonly scheduledForMs: number;
+  readonly envelope: TaskEnvelope;
+}
+
+/**
  * Called once the run is claimed, before it is published: resolves with the deadline to publish by (it may have
  * waited, for `buffer-one`), or `undefined` to drop the run (the entry stopped meanwhile).
  */
@@ -67,6 +80,12 @@ const tracer = trace.getTracer('@nightshift/beat');
  * of them on a loaded machine, and those runs were sent twice. A larger window does not make the broker faster.)
  */
 const SEND_WINDOW = 512;
+/**
+ * What follows a confirmed send and only reports it (its metric, its `beat.dispatched` event, its `dispatched` line)
+ * waits while runs woken with it are still to be written to the broker, at most this long: at a boundary of 2,000
+ * runs, done as each confirm came, it took half of beat's time there, in front of the runs not yet written.
+ */
+const REPORT_WITHIN_MS = 1_000;
 
 /**
  * Sends one run: claims it in Redis (fenced by the lease), then publishes it with the run's id as message
@@ -78,34 +97,62 @@ export class Dispatcher {
   readonly #parts: DispatcherParts;
   #sending = 0;
   readonly #waitingToSend: (() => void)[] = [];
+  /** Runs between their wake-up and the moment they are written to the broker (or given up). */
+  #unwritten = 0;
+  /** Reports of runs sent, not yet made (see `REPORT_WITHIN_MS`). */
+  #reports: (() => void)[] = [];
+  #reportTimer: NodeJS.Timeout | undefined;
 
   constructor(parts: DispatcherParts) {
     this.#parts = parts;
   }
 
-  /** `signal` aborts when this replica stops leading: a run not yet sent then is not sent. */
-  dispatch(fire: Fire, signal: AbortSignal, hold?: Hold): Promise<DispatchOutcome> {
+  /**
+   * Builds the message of the entry's run `scheduledForMs` ahead of its due time; `undefined` if it cannot be built
+   * (sending it will say why).
+   */
+  prepare(entry: ScheduleEntry, scheduledForMs: number): PreparedRun | undefined {
+    try {
+      return { scheduledForMs, envelope: this.#build(entry, scheduledForMs, Date.now()) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * `signal` aborts when this replica stops leading: a run not yet sent then is not sent. `prepared`: its message
+   * built ahead, used if it is this fire's.
+   */
+  dispatch(fire: Fire, signal: AbortSignal, hold?: Hold, prepared?: PreparedRun): Promise<DispatchOutcome> {
     const { entry } = fire;
     const scheduledFor = new Date(fire.scheduledForMs).toISOString();
     const attributes = { [ATTR_BEAT_ENTRY]: entry.name, [ATTR_TASK]: entry.task, [ATTR_BEAT_SCHEDULED_FOR]: scheduledFor };
+    this.#unwritten += 1;
+    let unwritten = true;
+    const written = () => {
+      if (!unwritten) return;
+      unwritten = false;
+      this.#unwritten -= 1;
+      // After the write itself (the microtask it waits for is queued before this one).
+      if (this.#unwritten === 0 && this.#reports.length > 0) queueMicrotask(() => this.#report());
+    };
     // Each run starts its own trace: the send span of the broker client is its child.
     return tracer.startActiveSpan(`beat ${entry.name}`, { root: true, kind: SpanKind.INTERNAL, attributes }, async (span) => {
       try {
-        const outcome = await this.#dispatch(fire, signal, hold);
+        const outcome = await this.#dispatch(fire, signal, hold, prepared?.scheduledForMs === fire.scheduledForMs ? prepared : undefined, written);
         span.setAttribute(ATTR_BEAT_OUTCOME, outcome);
         if (outcome === 'missed') span.setStatus({ code: SpanStatusCode.ERROR, message: 'run missed' });
         return outcome;
       } finally {
         span.end();
+        written();
       }
     });
   }
 
-  async #dispatch(fire: Fire, signal: AbortSignal, hold: Hold | undefined): Promise<DispatchOutcome> {
+  async #dispatch(fire: Fire, signal: AbortSignal, hold: Hold | undefined, prepared: PreparedRun | undefined, written: () => void): Promise<DispatchOutcome> {
     const { lease, ledger, log } = this.#parts;
     const { entry, scheduledForMs } = fire;
-    const scheduledFor = new Date(scheduledForMs).toISOString();
-    const fields = { entry: entry.name, task: entry.task, scheduledFor };
     let claim: ClaimResult | undefined;
     let warned = false;
     while (claim === undefined) {
@@ -113,7 +160,7 @@ export class Dispatcher {
       try {
         claim = await ledger.claim(entry.name, scheduledForMs);
       } catch (error) {
-        if (!warned) log.warn({ ...fields, err: { message: (error as Error).message } }, 'could not claim the run in Redis; retrying while the lease lasts');
+        if (!warned) log.warn({ ...runFields(fire), err: { message: (error as Error).message } }, 'could not claim the run in Redis; retrying while the lease lasts');
         warned = true;
         await sleep(100, undefined, { signal }).catch(() => {});
       }
@@ -125,7 +172,7 @@ export class Dispatcher {
       if (held === undefined) return this.#miss(entry, scheduledForMs, 'stopped', 'the entry was changed, paused or removed while its run waited');
       deadlineMs = held;
     }
-    return this.#publish(fire, deadlineMs, signal);
+    return this.#publish(fire, deadlineMs, signal, false, prepared, written);
   }
 
   /**
@@ -150,13 +197,9 @@ export class Dispatcher {
    * may have been stored, its confirm lost or late), it is sent marked with `REPUBLISHED_HEADER`: a duplicate beat
    * sends is always one a consumer can tell.
    */
-  async #publish(fire: Fire, deadlineMs: number, signal: AbortSignal, maybeSent = false): Promise<DispatchOutcome> {
-    const { lease, log } = this.#parts;
+  async #publish(fire: Fire, deadlineMs: number, signal: AbortSignal, maybeSent = false, prepared?: PreparedRun, written?: () => void): Promise<DispatchOutcome> {
+    const { client, events, lease, log } = this.#parts;
     const { entry, scheduledForMs } = fire;
-    const scheduledFor = new Date(scheduledForMs).toISOString();
-    const fields = { entry: entry.name, task: entry.task, scheduledFor };
-    const id = runId(entry.name, scheduledForMs);
-    const origin: TaskOrigin = { type: 'beat', beat: entry.name, scheduledFor };
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) return this.#miss(entry, scheduledForMs, 'stopped', 'beat stopped before the run could be sent');
       if (!lease.holds()) return this.#miss(entry, scheduledForMs, 'lost-lease', 'the lease ran out before the run could be sent; no other beat can send it either');
@@ -168,19 +211,16 @@ export class Dispatcher {
       }
       const startedAt = Date.now();
       try {
-        // By name, with the entry's validated args: the app's task types are not known here.
-        await this.#parts.client.send(entry.task as never, entry.args as never, {
-          id,
-          origin,
-          kwargs: { ...entry.kwargs },
-          ...(entry.queue !== undefined ? { queue: entry.queue } : {}),
-          ...(entry.expires !== undefined ? { expires: entry.expires } : {}),
-          ...(maybeSent || attempt > 1 ? { republished: true } : {}),
-          // Journalled with the run, in the same routing step: a next leader can tell it was sent (see RunJournal).
-          bcc: JOURNAL_BCC,
-        });
+        // As the client's `send` does it, from the message built ahead if there is one. Journalled with the run, in
+        // the same routing step: a next leader can tell it was sent (see RunJournal).
+        const envelope = prepared !== undefined && attempt === 1 ? stamped(prepared.envelope, entry, startedAt) : this.#build(entry, scheduledForMs, startedAt);
+        const headers: Record<string, unknown> = { BCC: JOURNAL_BCC };
+        if (maybeSent || attempt > 1) headers[REPUBLISHED_HEADER] = true;
+        const sent = sendEnvelope(client.broker, envelope, events, headers);
+        written?.();
+        await sent;
         this.#windowDone();
-        this.#sent(fire, id, startedAt, attempt);
+        this.#sent(fire, envelope.id, startedAt, attempt);
         return 'sent';
       } catch (error) {
         this.#windowDone();
@@ -191,7 +231,7 @@ export class Dispatcher {
         if (Date.now() >= deadlineMs) {
           return this.#miss(entry, scheduledForMs, 'expired', `the broker did not take the run before its grace ended (${attempt} attempts; last: ${reason})`);
         }
-        if (attempt === 1) log.warn({ ...fields, err: { message: reason }, graceEnds: isFinite(deadlineMs) ? new Date(deadlineMs).toISOString() : 'never' }, 'could not publish the run; retrying until its grace ends');
+        if (attempt === 1) log.warn({ ...runFields(fire), err: { message: reason }, graceEnds: isFinite(deadlineMs) ? new Date(deadlineMs).toISOString() : 'never' }, 'could not publish the run; retrying until its grace ends');
         await sleep(Math.max(1, Math.min(PUBLISH_BACKOFF.delay(attempt), deadlineMs - Date.now())), undefined, { signal }).catch(() => {});
       }
     }
@@ -207,17 +247,45 @@ export class Dispatcher {
     this.#waitingToSend.shift()?.();
   }
 
+  /** The message of a run, built as the client's `send` builds it, by name with the entry's validated args. */
+  #build(entry: ScheduleEntry, scheduledForMs: number, nowMs: number): TaskEnvelope {
+    const origin = { type: 'beat', beat: entry.name, scheduledFor: new Date(scheduledForMs).toISOString() } as const;
+    return buildEnvelope(this.#parts.app, entry.task, entry.args, {
+      id: runId(entry.name, scheduledForMs),
+      origin,
+      kwargs: { ...entry.kwargs },
+      ...(entry.queue !== undefined ? { queue: entry.queue } : {}),
+      ...(entry.expires !== undefined ? { expires: entry.expires } : {}),
+    }, 'beat', nowMs);
+  }
+
   #sent(fire: Fire, id: string, startedAt: number, attempts: number): void {
     const { events, ledger, metrics, overlap, log, replica } = this.#parts;
     const { entry, scheduledForMs } = fire;
-    const scheduledFor = new Date(scheduledForMs).toISOString();
-    const lagMs = startedAt - fire.dueAtMs;
-    const jitter = fire.dueAtMs > scheduledForMs ? { jitterMs: fire.dueAtMs - scheduledForMs } : {};
-    metrics.dispatched(entry.name, entry.task, lagMs);
+    // At once: the overlap policy of the entry's next run, and a new leader's view of what was sent, depend on it.
     overlap.sent(entry.name, { id, sentAt: startedAt });
-    events.publish('beat.dispatched', { entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, attempts, replica, origin: 'schedule' });
     void ledger.record(entry.name, scheduledForMs, { state: 'sent', id, sentAt: new Date(startedAt).toISOString() });
-    log.info({ entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, ...(attempts > 1 ? { attempts } : {}) }, 'dispatched');
+    // Said in the run's span, as if at once: its line carries the run's trace.
+    const active = context.active();
+    this.#reports.push(() => context.with(active, () => {
+      const scheduledFor = new Date(scheduledForMs).toISOString();
+      const lagMs = startedAt - fire.dueAtMs;
+      const jitter = fire.dueAtMs > scheduledForMs ? { jitterMs: fire.dueAtMs - scheduledForMs } : {};
+      metrics.dispatched(entry.name, entry.task, lagMs);
+      events.publish('beat.dispatched', { entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, attempts, replica, origin: 'schedule' });
+      log.info({ entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, ...(attempts > 1 ? { attempts } : {}) }, 'dispatched');
+    }));
+    if (this.#unwritten === 0) this.#report();
+    else this.#reportTimer ??= setTimeout(() => this.#report(), REPORT_WITHIN_MS);
+  }
+
+  // Makes the reports of runs sent, in the order they were sent.
+  #report(): void {
+    clearTimeout(this.#reportTimer);
+    this.#reportTimer = undefined;
+    const reports = this.#reports;
+    this.#reports = [];
+    for (const report of reports) report();
   }
 
   #miss(entry: ScheduleEntry, scheduledForMs: number, reason: MissReason, why: string, level: 'warn' | 'error' = 'warn'): DispatchOutcome {
@@ -229,3 +297,16 @@ export class Dispatcher {
   }
 }
 
+/** What a line about one run says of it (made only when a line is written: a boundary sends thousands). */
+function runFields(fire: Fire): { entry: string; task: string; scheduledFor: string } {
+  return { entry: fire.entry.name, task: fire.entry.task, scheduledFor: new Date(fire.scheduledForMs).toISOString() };
+}
+
+/** A message built ahead, as sent now: `sentAt` (and `expires`, counted from it) say when it really went. */
+function stamped(envelope: TaskEnvelope, entry: ScheduleEntry, nowMs: number): TaskEnvelope {
+  return {
+    ...envelope,
+    sentAt: new Date(nowMs).toISOString(),
+    ...(entry.expires !== undefined ? { expires: new Date(nowMs + parseDuration(entry.expires, 'send expires')).toISOString() } : {}),
+  };
+}

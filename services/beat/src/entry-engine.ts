@@ -2,7 +2,7 @@ import type { Logger } from '@nightshift/core';
 import { MAX_BATCH } from './batch.ts';
 import { loopKey, type LiveEntry } from './entry-source.ts';
 import type { EntryLoop, EntryStop, NextDue } from './entry-loop.ts';
-import type { ClockHandle, FireClock } from './fire-clock.ts';
+import type { ClockHandle, FireClock, Phase } from './fire-clock.ts';
 import { soonestFirst } from './start-order.ts';
 
 const RESTART_ENTRY_MS = 500;
@@ -102,7 +102,9 @@ export class EntryEngine {
   /** While a start of many entries is put in order (`soonestFirst`): the changes that came meanwhile. */
   #held: (() => void)[] | undefined;
   /** What the clock calls when a slot is due: one function for every slot, not a closure each. */
-  readonly #wakeSlot = (slot: Slot): void => void this.#wakeUp(slot);
+  // A little before it is due the loop works out what it can ahead (`EntryLoop.prepare`), so that a boundary where
+  // thousands are due at once spends its time sending.
+  readonly #wakeSlot = (slot: Slot, phase: Phase): void => (phase === 'ahead' ? slot.loop?.prepare() : void this.#wakeUp(slot));
 
   /** @param leading aborts when this replica stops leading: every entry stops. */
   constructor(parts: EntryEngineParts, leading: AbortSignal) {

@@ -4,7 +4,7 @@ import {
   dueRuns, entryZone, formatInZone, graceEnd, jitterOffsetMs, nextFireTime, planRuns, runsToKeep, type DueRuns, type ScheduleEntry,
 } from '@nightshift/schedule';
 import type { ChangeFence } from './change-fence.ts';
-import type { DispatchOutcome, Dispatcher, Fire } from './dispatcher.ts';
+import type { DispatchOutcome, Dispatcher, Fire, PreparedRun } from './dispatcher.ts';
 import type { LiveEntry } from './entry-source.ts';
 import { reportMisfires, reportStateLost, type Reporting } from './entry-reports.ts';
 import type { BeatMetrics } from './metrics.ts';
@@ -71,6 +71,18 @@ export class EntryLoop {
   #last = 0;
   /** Redis lost beat's state: what the first catch-up does not send is counted `state_lost`. */
   #stateLost = false;
+  /** The message of the next run, built ahead (`prepare`); dropped once that run is handled. */
+  #prepared: PreparedRun | undefined;
+  /**
+   * The last two answers of `#firstAfter` (after → fire time; `undefined` for none). One catch-up on time asks for
+   * the fire time after the watermark and the one after that (to know only one is due, for its grace, for the next
+   * wake-up) several times over; worked out once each, and ahead of the boundary (`prepare`), a boundary of 2,000
+   * runs does no schedule math in front of its sends.
+   */
+  #askedA = Number.NaN;
+  #fireA: number | undefined;
+  #askedB = Number.NaN;
+  #fireB: number | undefined;
 
   constructor(live: LiveEntry, parts: EntryLoopParts, stop: EntryStop, leading: AbortSignal) {
     this.#live = live;
@@ -126,7 +138,7 @@ export class EntryLoop {
       const next = this.#firstAfter(this.#last);
       // Nothing after the watermark has come yet: nothing is due (the common case, and the cheap one — working out
       // the due runs reads the schedule backwards, which a leader starting with 100,000 entries would do for each).
-      const due = next === undefined || next > wokeAt ? undefined : this.#due(wokeAt);
+      const due = next === undefined || next > wokeAt ? undefined : this.#dueOnTime(next, wokeAt) ?? this.#due(wokeAt);
       const newest = due?.newest.at(-1);
       if (due !== undefined && newest !== undefined) {
         // Read after the fires came due: a change committed before them is seen, and they are left to its new state.
@@ -189,6 +201,30 @@ export class EntryLoop {
     }
   }
 
+  /**
+   * What `#due` answers when only `next` (the first fire time after the watermark) has come, the common case of an
+   * entry woken on time, found without reading the schedule backwards: `next` is due (past its offset) and the fire
+   * time after it is not (not yet come, past its offset, or past `endAt`). `undefined` when that is not the case.
+   */
+  #dueOnTime(next: number, nowMs: number): DueRuns | undefined {
+    if (next + this.#offset(next) > nowMs) return undefined;
+    const following = this.#firstAfter(next);
+    if (following !== undefined && following + this.#offset(following) <= nowMs) return undefined;
+    return { newest: [next], total: 1, atLeast: false };
+  }
+
+  /**
+   * Works out ahead what the next wake-up will need (the fire time after the next one, the next run's message), so
+   * that a boundary where many entries are due spends its time sending. It claims nothing and sends nothing: what
+   * is due is decided when it is due, as always.
+   */
+  prepare(): void {
+    const next = this.#firstAfter(this.#last);
+    if (next === undefined) return;
+    this.#firstAfter(next);
+    if (!this.#live.paused) this.#prepared = this.#parts.dispatcher.prepare(this.#entry, next);
+  }
+
   #dueBetween(afterMs: number, untilMs: number): DueRuns {
     const after = Math.max(afterMs, (this.#entry.startAt ?? Number.NEGATIVE_INFINITY) - 1);
     return dueRuns(this.#entry.schedule, after, Math.min(untilMs, this.#entry.endAt ?? Number.POSITIVE_INFINITY), this.#zone, runsToKeep(this.#entry.misfire) + 1);
@@ -196,8 +232,16 @@ export class EntryLoop {
 
   /** The first fire time after `ms` (not before `startAt`); `undefined` past `endAt`. */
   #firstAfter(ms: number): number | undefined {
+    if (ms === this.#askedA) return this.#fireA;
+    if (ms === this.#askedB) return this.#fireB;
     const next = nextFireTime(this.#entry.schedule, Math.max(ms, (this.#entry.startAt ?? Number.NEGATIVE_INFINITY) - 1), this.#zone);
-    return next > (this.#entry.endAt ?? Number.POSITIVE_INFINITY) ? undefined : next;
+    const fire = next > (this.#entry.endAt ?? Number.POSITIVE_INFINITY) ? undefined : next;
+    // The newer answer replaces the older.
+    this.#askedB = this.#askedA;
+    this.#fireB = this.#fireA;
+    this.#askedA = ms;
+    this.#fireA = fire;
+    return fire;
   }
 
   #offset(fireMs: number): number {
@@ -245,9 +289,11 @@ export class EntryLoop {
   async #overlapThenDispatch(fire: Fire): Promise<DispatchOutcome> {
     const { dispatcher, overlap, missed, log } = this.#parts;
     const entry = this.#entry;
-    if (entry.overlap === 'allow') return dispatcher.dispatch(fire, this.#leading);
+    const prepared = this.#prepared;
+    this.#prepared = undefined;
+    if (entry.overlap === 'allow') return dispatcher.dispatch(fire, this.#leading, undefined, prepared);
     const running = await overlap.running(entry);
-    if (running === undefined) return dispatcher.dispatch(fire, this.#leading);
+    if (running === undefined) return dispatcher.dispatch(fire, this.#leading, undefined, prepared);
     if (entry.overlap === 'buffer-one') {
       log.info({ entry: entry.name, scheduledFor: new Date(fire.scheduledForMs).toISOString(), running: running.id }, 'the last run has not finished: this one waits for it (overlap buffer-one)');
       return dispatcher.dispatch(fire, this.#leading, () => this.#waitForFinish(fire));

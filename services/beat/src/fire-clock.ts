@@ -7,6 +7,12 @@ const MAX_SLEEP_MS = 60_000;
  */
 const WAKE_CHUNK = 500;
 
+/**
+ * A wake-up is called `'ahead'` once, about `prepareAheadMs` before its time (when the clock prepares ahead), then
+ * `'due'` once its time has come. One added within `prepareAheadMs` of its time may be called `'due'` only.
+ */
+export type Phase = 'ahead' | 'due';
+
 /** One wake-up waiting in the clock; `cancel` it to take it out. */
 export interface ClockHandle {
   readonly atMs: number;
@@ -16,10 +22,12 @@ export interface ClockHandle {
 class Node implements ClockHandle {
   readonly atMs: number;
   readonly seq: number;
-  readonly wake: (arg: never) => void;
+  readonly wake: (arg: never, phase: Phase) => void;
   readonly arg: unknown;
   cancelled = false;
-  constructor(atMs: number, seq: number, wake: (arg: never) => void, arg: unknown) {
+  /** Called `'ahead'` already (or it needs not be). */
+  ahead = false;
+  constructor(atMs: number, seq: number, wake: (arg: never, phase: Phase) => void, arg: unknown) {
     this.atMs = atMs;
     this.seq = seq;
     this.wake = wake;
@@ -39,15 +47,24 @@ class Node implements ClockHandle {
  */
 export class FireClock {
   readonly #now: () => number;
+  readonly #aheadMs: number;
   #heap: Node[] = [];
+  #aheadTimer: NodeJS.Timeout | undefined;
+  /** When the next look ahead is set for (the earliest time of a node not yet called `'ahead'`, less `aheadMs`). */
+  #aheadAt = Number.POSITIVE_INFINITY;
   #seq = 0;
   #cancelledGuess = 0;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #closed = false;
 
-  constructor(now: () => number = Date.now) {
+  /**
+   * @param prepareAheadMs how long before its time each wake-up is also called `'ahead'`, so that what can be done
+   * before a boundary is done before it; `0` (the default) never.
+   */
+  constructor(now: () => number = Date.now, prepareAheadMs = 0) {
     this.#now = now;
+    this.#aheadMs = prepareAheadMs;
   }
 
   /** How many wake-ups wait (cancelled ones not yet dropped included). */
@@ -56,12 +73,12 @@ export class FireClock {
   }
 
   /**
-   * Calls `wake(arg)` once `atMs` has come (at once, in a later turn, if it has). One `wake` for many entries, each
-   * its own `arg`, spares a closure per entry (100,000 of them: about 10 MB).
+   * Calls `wake(arg, 'due')` once `atMs` has come (at once, in a later turn, if it has); see `Phase` for `'ahead'`.
+   * One `wake` for many entries, each its own `arg`, spares a closure per entry (100,000 of them: about 10 MB).
    */
-  at(atMs: number, wake: () => void): ClockHandle;
-  at<T>(atMs: number, wake: (arg: T) => void, arg: T): ClockHandle;
-  at(atMs: number, wake: (arg: never) => void, arg?: unknown): ClockHandle {
+  at(atMs: number, wake: (arg: undefined, phase: Phase) => void): ClockHandle;
+  at<T>(atMs: number, wake: (arg: T, phase: Phase) => void, arg: T): ClockHandle;
+  at(atMs: number, wake: (arg: never, phase: Phase) => void, arg?: unknown): ClockHandle {
     const node = new Node(atMs, this.#seq++, wake, arg);
     if (this.#closed) {
       node.cancelled = true;
@@ -69,6 +86,7 @@ export class FireClock {
     }
     this.#push(node);
     if (atMs < this.#timerAt) this.#arm();
+    if (this.#aheadMs > 0 && atMs - this.#aheadMs < this.#aheadAt) this.#armAhead(atMs - this.#aheadMs);
     return node;
   }
 
@@ -84,7 +102,9 @@ export class FireClock {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#aheadTimer);
     this.#timer = undefined;
+    this.#aheadTimer = undefined;
     for (const node of this.#heap) node.cancelled = true;
     this.#heap = [];
   }
@@ -112,16 +132,52 @@ export class FireClock {
       else due.push(top);
     }
     this.#arm();
-    this.#wake(due, 0);
+    this.#call(due, 0, 'due');
   }
 
-  #wake(due: readonly Node[], from: number): void {
-    const end = Math.min(due.length, from + WAKE_CHUNK);
+  #call(nodes: readonly Node[], from: number, phase: Phase): void {
+    const end = Math.min(nodes.length, from + WAKE_CHUNK);
     for (let i = from; i < end; i++) {
-      const node = due[i] as Node;
-      if (!node.cancelled && !this.#closed) (node.wake as (arg: unknown) => void)(node.arg);
+      const node = nodes[i] as Node;
+      if (!node.cancelled && !this.#closed) (node.wake as (arg: unknown, phase: Phase) => void)(node.arg, phase);
     }
-    if (end < due.length) setImmediate(() => this.#wake(due, end));
+    if (end < nodes.length) setImmediate(() => this.#call(nodes, end, phase));
+  }
+
+  #armAhead(atMs: number): void {
+    clearTimeout(this.#aheadTimer);
+    this.#aheadTimer = undefined;
+    this.#aheadAt = atMs;
+    if (atMs === Number.POSITIVE_INFINITY || this.#closed) return;
+    this.#aheadTimer = setTimeout(() => this.#lookAhead(), Math.max(0, Math.min(atMs - this.#now(), MAX_SLEEP_MS)));
+  }
+
+  // Calls `'ahead'` every node due within `aheadMs` not called yet, then waits for the earliest one after them. By
+  // the heap's order a node's subtree is due no sooner than it: the walk goes down only while a node is due by then,
+  // or (cancelled, or called already) may hide the earliest one not called yet.
+  #lookAhead(): void {
+    this.#aheadTimer = undefined;
+    const until = this.#now() + this.#aheadMs;
+    const heap = this.#heap;
+    const ready: Node[] = [];
+    let later = Number.POSITIVE_INFINITY;
+    const stack = heap.length > 0 ? [0] : [];
+    for (let i = stack.pop(); i !== undefined; i = stack.pop()) {
+      const node = heap[i] as Node;
+      const waiting = !node.ahead && !node.cancelled;
+      if (node.atMs > until && waiting) {
+        later = Math.min(later, node.atMs);
+        continue;
+      }
+      if (waiting) {
+        node.ahead = true;
+        ready.push(node);
+      }
+      if (2 * i + 1 < heap.length) stack.push(2 * i + 1);
+      if (2 * i + 2 < heap.length) stack.push(2 * i + 2);
+    }
+    this.#armAhead(later - this.#aheadMs);
+    this.#call(ready, 0, 'ahead');
   }
 
   #compact(): void {

@@ -209,3 +209,32 @@ test('a bad schedule entry stops start-up with an error naming it, before anythi
   const bad = defineApp({ name: 'bad', tasks: [tick], schedule: [{ name: 'nightly', task: 'clock.tick', schedule: '0 25 * * *' }] });
   await assert.rejects(replica(config, bad), (error: unknown) => error instanceof ConfigError && /schedule\[0\] "nightly" "0 25 \* \* \*": hour "25"/.test(error.message));
 });
+
+test('a run whose message was built ahead of its fire time says when it went: sentAt at or after the fire time, expires counted from it, its line in its trace', async () => {
+  const config = await testConfig('beat-ahead');
+  cleanups.push(() => cleanupPrefix(config, ['ticks']));
+  const setup = await Broker.connect(brokerOptions(config, 'beat-test-setup'));
+  await setup.ensureQueue('ticks');
+  await setup.close();
+  const tap = await QueueTap.open(config, 'ticks');
+  cleanups.push(() => tap.close());
+  const app = defineApp({
+    name: 'beat-ahead', tasks: [tick],
+    schedule: [{ name: 'tick', task: 'clock.tick', schedule: { every: '1s' }, args: ['second'], options: { expires: '1m' } }],
+  });
+  const logger = capturingLogger('info');
+  await replica(config, app, { replica: 'r1', log: logger.log });
+  await eventually('three runs', () => tap.received.length >= 3, 8_000);
+  await sleep(100);
+
+  for (const { envelope, headers, receivedAt } of tap.received) {
+    if (envelope.origin.type !== 'beat') continue;
+    const scheduledFor = Date.parse(envelope.origin.scheduledFor);
+    const sentAt = Date.parse(envelope.sentAt);
+    assert.ok(sentAt >= scheduledFor && sentAt <= receivedAt, `sentAt ${envelope.sentAt}: between its fire time ${envelope.origin.scheduledFor} and its arrival`);
+    assert.equal(Date.parse(String(envelope.expires)) - sentAt, 60_000, 'expires one minute after it was sent');
+    const line = logger.lines().find((l) => l.msg === 'dispatched' && l.id === envelope.id);
+    assert.ok(line, `a 'dispatched' line for ${envelope.id}`);
+    assert.equal(line.trace_id, String(headers.traceparent).split('-')[1], 'the line is in the run\'s trace');
+  }
+});

@@ -46,3 +46,32 @@ test('100,000 wake-ups, nine in ten cancelled: the heap is compacted and the sur
   assert.equal(woke, 10_000);
   clock.close();
 });
+
+test('a clock that prepares ahead calls each wake-up "ahead" about that long before its time, then "due"', async () => {
+  const clock = new FireClock(Date.now, 100);
+  const start = Date.now();
+  const calls: { name: string; phase: string; early: number }[] = [];
+  const wake = (name: string, atMs: number) => (_arg: undefined, phase: 'ahead' | 'due') => calls.push({ name, phase, early: atMs - Date.now() });
+  // Two due at different times, one cancelled.
+  clock.at(start + 150, wake('a', start + 150));
+  clock.at(start + 300, wake('b', start + 300));
+  const cancelled = clock.at(start + 200, wake('x', start + 200));
+  clock.cancel(cancelled);
+  await sleep(400);
+  const of = (name: string) => calls.filter((call) => call.name === name);
+  assert.deepEqual(of('a').map((call) => call.phase), ['ahead', 'due']);
+  assert.deepEqual(of('b').map((call) => call.phase), ['ahead', 'due']);
+  assert.deepEqual(of('x'), []);
+  for (const call of calls.filter((c) => c.phase === 'ahead')) assert.ok(call.early <= 100, `${call.name} called ahead ${call.early} ms before its time`);
+  for (const call of calls.filter((c) => c.phase === 'due')) assert.ok(call.early <= 0, `${call.name} due ${call.early} ms early`);
+  clock.close();
+});
+
+test('a clock that does not prepare ahead only ever calls "due"', async () => {
+  const clock = new FireClock();
+  const phases: string[] = [];
+  clock.at(Date.now() + 20, (_arg, phase) => phases.push(phase));
+  await sleep(80);
+  assert.deepEqual(phases, ['due']);
+  clock.close();
+});
