@@ -1,12 +1,11 @@
 // One beat process, in-process replicas on the real Redis and RabbitMQ, each test under its own prefix.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { ConfigError, defineApp, defineTask, type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
-import { startTelemetry, type Telemetry } from '@nightshift/telemetry';
 import { startBeatService, type BeatOptions, type BeatService } from '@nightshift/beat';
 import { runId } from '@nightshift/beat-state';
 import { Broker, brokerOptions } from '@nightshift/broker';
-import { capturingLogger, cleanupPrefix, QueueTap, sleep, TcpProxy, testConfig, eventually } from './support.ts';
+import { beatTestFile, capturingLogger, cleanupPrefix, eventually, QueueTap, sleep, TcpProxy, testConfig } from './support.ts';
 
 const tick = defineTask({ name: 'clock.tick', queue: 'ticks', run: (_ctx, _label: string) => undefined });
 const everySecond = defineApp({
@@ -14,25 +13,17 @@ const everySecond = defineApp({
   schedule: [{ name: 'tick', task: 'clock.tick', schedule: { every: '1s' }, args: ['second'], kwargs: { source: 'beat' } }],
 });
 
-let telemetry: Telemetry;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(async () => {
-  telemetry = await startTelemetry({ service: 'beat-test', metricsPort: 0, logLevel: 'silent' });
-});
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup failed', error));
-  await telemetry.shutdown();
-});
+const file = beatTestFile('beat-test');
+const { cleanups } = file;
 
 async function replica(config: NightshiftConfig, app: AnyApp, options: BeatOptions & { log?: Logger } = {}): Promise<BeatService> {
-  const service = await startBeatService({ app, config, log: options.log ?? capturingLogger('silent').log, meter: telemetry.meter, ...options });
+  const service = await startBeatService({ app, config, log: options.log ?? capturingLogger('silent').log, meter: file.telemetry.meter, ...options });
   cleanups.push(() => service.stop());
   return service;
 }
 
 async function scrape(): Promise<string> {
-  return (await fetch(telemetry.metricsUrl)).text();
+  return (await fetch(file.telemetry.metricsUrl)).text();
 }
 
 function metric(body: string, name: string, labels: Record<string, string>): number | undefined {

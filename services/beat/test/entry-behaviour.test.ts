@@ -1,16 +1,15 @@
 // What each entry may ask of beat beyond its schedule: an overlap policy, jitter, start and end dates, its own
 // time zone. One beat replica in-process on the real Redis, RabbitMQ and (for overlap) PostgreSQL.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { connect, type ConsumeMessage } from 'amqplib';
 import { Redis } from 'ioredis';
 import { decode, defineApp, defineTask, type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
-import { startTelemetry, type Telemetry } from '@nightshift/telemetry';
 import { startBeatService, type BeatOptions, type BeatService } from '@nightshift/beat';
 import { beatKeys, runId } from '@nightshift/beat-state';
 import { jitterOffsetMs } from '@nightshift/schedule';
 import { TaskRuns, type ScheduleRecords } from '@nightshift/store';
-import { capturingLogger, cleanupPrefix, eventually, QueueTap, sleep, testConfig } from './support.ts';
+import { beatTestFile, capturingLogger, cleanupPrefix, eventually, QueueTap, sleep, testConfig } from './support.ts';
 import { declareQueues, eventTap, missedCount, runtimeStore } from './runtime-support.ts';
 
 // A run may last 10 s and is never retried: its horizon is 10 s.
@@ -18,18 +17,11 @@ const slow = defineTask({ name: 'reports.slow', queue: 'slow', timeLimit: '10s',
 const tick = defineTask({ name: 'clock.tick', queue: 'ticks', run: () => undefined });
 const app = defineApp({ name: 'beat-behaviour', tasks: [slow, tick] });
 
-let telemetry: Telemetry;
-const cleanups: (() => Promise<void>)[] = [];
-before(async () => {
-  telemetry = await startTelemetry({ service: 'beat-behaviour-test', metricsPort: 0, logLevel: 'silent' });
-});
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup failed', error));
-  await telemetry.shutdown();
-});
+const file = beatTestFile('beat-behaviour-test');
+const { cleanups } = file;
 
 async function replica(config: NightshiftConfig, beatApp: AnyApp, options: BeatOptions & { log?: Logger; store?: { url: string; schema: string } } = {}): Promise<BeatService> {
-  const service = await startBeatService({ app: beatApp, config, log: options.log ?? capturingLogger('silent').log, meter: telemetry.meter, ...options });
+  const service = await startBeatService({ app: beatApp, config, log: options.log ?? capturingLogger('silent').log, meter: file.telemetry.meter, ...options });
   cleanups.push(() => service.stop());
   return service;
 }

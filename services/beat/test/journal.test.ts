@@ -3,14 +3,13 @@
 // journal tells it which runs the dead leader had published. Where the journal cannot tell (claims of a beat without
 // it), it falls back to sending them all again, marked.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { defineApp, defineTask, type NightshiftConfig } from '@nightshift/core';
 import { Broker, brokerOptions, createClient, REPUBLISHED_HEADER } from '@nightshift/broker';
-import { startTelemetry, type Telemetry } from '@nightshift/telemetry';
 import { JOURNAL_BCC, Lease, RunJournal, RunLedger, startBeatService } from '@nightshift/beat';
 import { beatKeys, runId } from '@nightshift/beat-state';
-import { capturingLogger, cleanupPrefix, eventually, QueueTap, sleep, testConfig } from './support.ts';
+import { beatTestFile, capturingLogger, cleanupPrefix, eventually, QueueTap, sleep, testConfig } from './support.ts';
 
 const HOUR = 3_600_000;
 const ENTRIES = 40;
@@ -21,15 +20,8 @@ const app = defineApp({
   schedule: NAMES.map((name) => ({ name, task: 'report.send', schedule: { every: '1h' } })),
 });
 
-let telemetry: Telemetry;
-const cleanups: (() => Promise<void>)[] = [];
-before(async () => {
-  telemetry = await startTelemetry({ service: 'beat-test', metricsPort: 0, logLevel: 'silent' });
-});
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup failed', error));
-  await telemetry.shutdown();
-});
+const file = beatTestFile('beat-test');
+const { cleanups } = file;
 
 /**
  * A leader that claims every entry's last hourly run, publishes the even ones (as beat does, journalled unless
@@ -75,7 +67,7 @@ async function deadLeader(config: NightshiftConfig, redis: Redis, journal: boole
 
 async function takeOver(config: NightshiftConfig) {
   const { log, lines } = capturingLogger('info');
-  const service = await startBeatService({ app, config, log, meter: telemetry.meter, replica: 'next' });
+  const service = await startBeatService({ app, config, log, meter: file.telemetry.meter, replica: 'next' });
   cleanups.push(() => service.stop());
   return { service, lines };
 }

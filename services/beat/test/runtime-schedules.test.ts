@@ -2,13 +2,12 @@
 // PostgreSQL, each test under its own prefix and schema. Changes are made the way every caller makes them
 // (ScheduleRecords), or behind beat's back (SQL without the notification) where that is the point.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { defineApp, defineTask, type AnyApp, type Logger, type NightshiftConfig } from '@nightshift/core';
-import { startTelemetry, type Telemetry } from '@nightshift/telemetry';
 import { startBeatService, type BeatOptions, type BeatService } from '@nightshift/beat';
 import { runId } from '@nightshift/beat-state';
 import { quoteIdent } from '@nightshift/store';
-import { capturingLogger, cleanupPrefix, eventually, QueueTap, sleep, TcpProxy, testConfig } from './support.ts';
+import { beatTestFile, capturingLogger, cleanupPrefix, eventually, QueueTap, sleep, TcpProxy, testConfig } from './support.ts';
 import { declareQueues, eventTap, missedCount, missedSeconds, runtimeStore } from './runtime-support.ts';
 
 const tick = defineTask({ name: 'clock.tick', queue: 'ticks', run: () => undefined });
@@ -19,18 +18,11 @@ const app = defineApp({
 });
 const QUEUES = ['ticks', 'reports'];
 
-let telemetry: Telemetry;
-const cleanups: (() => Promise<void>)[] = [];
-before(async () => {
-  telemetry = await startTelemetry({ service: 'beat-runtime-test', metricsPort: 0, logLevel: 'silent' });
-});
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup failed', error));
-  await telemetry.shutdown();
-});
+const file = beatTestFile('beat-runtime-test');
+const { cleanups } = file;
 
 async function replica(config: NightshiftConfig, options: BeatOptions & { log?: Logger; store?: { url: string; schema: string }; app?: AnyApp } = {}): Promise<BeatService> {
-  const service = await startBeatService({ app: options.app ?? app, config, log: options.log ?? capturingLogger('silent').log, meter: telemetry.meter, ...options });
+  const service = await startBeatService({ app: options.app ?? app, config, log: options.log ?? capturingLogger('silent').log, meter: file.telemetry.meter, ...options });
   cleanups.push(() => service.stop());
   return service;
 }
@@ -48,7 +40,7 @@ async function setUp(label: string) {
 }
 
 async function metric(name: string, labels: Record<string, string>): Promise<number> {
-  const body = await (await fetch(telemetry.metricsUrl)).text();
+  const body = await (await fetch(file.telemetry.metricsUrl)).text();
   const line = body.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }

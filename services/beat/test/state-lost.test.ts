@@ -2,14 +2,13 @@
 // is being dispatched: every slot is either sent once or counted as missed with its reason, never lost silently.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { defineApp, defineTask } from '@nightshift/core';
-import { startTelemetry, type Telemetry } from '@nightshift/telemetry';
 import { startBeatService } from '@nightshift/beat';
 import { Broker, brokerOptions } from '@nightshift/broker';
 import { startPrivateRedis } from '@nightshift/test-helpers';
-import { capturingLogger, cleanupPrefix, QueueTap, testConfig, eventually } from './support.ts';
+import { beatTestFile, capturingLogger, cleanupPrefix, eventually, QueueTap, testConfig } from './support.ts';
 
 const tick = defineTask({ name: 'clock.tick', queue: 'ticks', run: (_ctx, _label: string) => undefined });
 const everySecond = defineApp({
@@ -17,15 +16,8 @@ const everySecond = defineApp({
   schedule: [{ name: 'tick', task: 'clock.tick', schedule: { every: '1s' }, args: ['second'], misfire: 'once' }],
 });
 
-let telemetry: Telemetry;
-const cleanups: (() => Promise<void>)[] = [];
-before(async () => {
-  telemetry = await startTelemetry({ service: 'beat-state-lost-test', metricsPort: 0, logLevel: 'silent' });
-});
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup failed', error));
-  await telemetry.shutdown();
-});
+const file = beatTestFile('beat-state-lost-test');
+const { cleanups } = file;
 
 /** Resolves at the next whole second: beat claims and sends each run then, so that is "during its dispatch". */
 async function atNextSecond(): Promise<void> {
@@ -47,7 +39,7 @@ test('Redis restarted empty or flushed during dispatch: every one-second slot is
   cleanups.push(async () => admin.disconnect());
 
   const { log, lines } = capturingLogger();
-  const service = await startBeatService({ app: everySecond, config, log, meter: telemetry.meter, replica: 'r1', leaseTtl: '3s' });
+  const service = await startBeatService({ app: everySecond, config, log, meter: file.telemetry.meter, replica: 'r1', leaseTtl: '3s' });
   cleanups.push(() => service.stop());
   await eventually('three runs', () => tap.received.length >= 3, 15_000);
 
@@ -89,7 +81,7 @@ test('Redis restarted empty or flushed during dispatch: every one-second slot is
   assert.equal(logged.filter((line) => /Redis came back without beat's state/.test(String(line.msg))).length, faults.length, 'each loss is noticed and said once');
   assert.equal(logged.filter((line) => /entry not seen before/.test(String(line.msg))).length, 1, 'after a loss the entry is not taken for a new one');
   if (process.env.DEBUG_BEAT === '1') for (const line of logged) console.log(line.time, line.msg, line.missed ?? '', line.scheduledFor ?? '');
-  const body = await (await fetch(telemetry.metricsUrl)).text();
+  const body = await (await fetch(file.telemetry.metricsUrl)).text();
   const lostMetric = body.split('\n').find((line) => line.startsWith('nightshift_beat_runs_missed_total{') && line.includes('reason="state_lost"'));
   if (unsent.length > 0 && single.length < unsent.length) assert.ok(lostMetric, `missed{reason="state_lost"} is exported:\n${body}`);
 });

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { after, before } from 'node:test';
 import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { Redis } from 'ioredis';
 import { decode, loadConfig, type Logger, type NightshiftConfig, type TaskEnvelope } from '@nightshift/core';
 import { Broker, brokerOptions, parseEvents } from '@nightshift/broker';
-import { createLogger } from '@nightshift/telemetry';
+import { createLogger, startTelemetry, type Telemetry } from '@nightshift/telemetry';
 import { randomPrefix, requireServices } from '@nightshift/test-helpers';
 
 export { TcpProxy } from '@nightshift/test-helpers';
@@ -143,4 +144,32 @@ export function spawnBeat(app: string, config: NightshiftConfig, extraEnv: Recor
     resolve(code);
   }));
   return { child, lines, exited };
+}
+
+/** What a test file that starts beat services shares: telemetry (metrics on a free port) and what to undo after it. */
+export interface BeatTestFile {
+  /** Started before the file's first test. */
+  readonly telemetry: Telemetry;
+  /** Run after the file's last test, newest first; one that fails is reported and the rest still run. */
+  readonly cleanups: (() => Promise<void>)[];
+}
+
+/** Registers the file's `before` and `after` hooks: call it once, at the top of a test file. */
+export function beatTestFile(service: string): BeatTestFile {
+  const cleanups: (() => Promise<void>)[] = [];
+  let telemetry: Telemetry | undefined;
+  before(async () => {
+    telemetry = await startTelemetry({ service, metricsPort: 0, logLevel: 'silent' });
+  });
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup failed', error));
+    await telemetry?.shutdown();
+  });
+  return {
+    cleanups,
+    get telemetry(): Telemetry {
+      if (telemetry === undefined) throw new Error('the test file\'s telemetry starts before its first test');
+      return telemetry;
+    },
+  };
 }
