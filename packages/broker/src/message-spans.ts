@@ -57,7 +57,7 @@ export function taskAttributes(envelope: Pick<TaskEnvelope, 'id' | 'task' | 'att
 }
 
 /**
- * The attributes of a producer span publishing a task message to its queue (`send`, `requeue`): the messaging
+ * The attributes of a producer span publishing a task message to its queue (`send`, a dead letter's `requeue`): the messaging
  * attributes of `messagingAttributes` and the task's of `taskAttributes`, built as one object, as every send does.
  */
 export function taskPublishAttributes(name: string, exchange: string, envelope: Pick<TaskEnvelope, 'id' | 'task' | 'attempt' | 'maxAttempts' | 'queue'>): Attributes {

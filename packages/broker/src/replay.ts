@@ -3,7 +3,7 @@ import { ATTR_DEAD_LETTER_ID, extractTraceContext, traceIdOf } from '@nightshift
 import type { Broker } from './broker.ts';
 import { announceSent, publishTask } from './client.ts';
 import type { EventPublisher } from './events.ts';
-import { messagingAttributes, publishInSpan, taskAttributes } from './message-spans.ts';
+import { publishInSpan, taskPublishAttributes } from './message-spans.ts';
 
 /** A dead letter sent again: its new envelope, its queue, and the trace headers of the original message. */
 export interface Replay {
@@ -22,8 +22,7 @@ export interface Replay {
 export function brokerReplayPublisher(broker: Broker, events: EventPublisher): (replay: Replay) => Promise<void> {
   return async (replay) => {
     const envelope = { ...replay.envelope, queue: replay.queue };
-    const operation = { name: 'requeue', type: 'send', exchange: broker.names.tasks, routingKey: envelope.queue, messageId: envelope.id } as const;
-    const attributes = { ...messagingAttributes(operation), ...taskAttributes(envelope), [ATTR_DEAD_LETTER_ID]: replay.deadLetterId };
+    const attributes = { ...taskPublishAttributes('requeue', broker.names.tasks, envelope), [ATTR_DEAD_LETTER_ID]: replay.deadLetterId };
     const headers: Record<string, unknown> = { ...replay.traceHeaders };
     const traceId = await publishInSpan(`requeue ${envelope.task}`, attributes, extractTraceContext(headers), headers, async (span) => {
       await publishTask(broker, envelope, headers);

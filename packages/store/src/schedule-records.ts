@@ -58,12 +58,10 @@ export interface RuntimeEntryRecord {
   readonly state: ScheduleStateRow | undefined;
 }
 
-
 type DefinitionRow = Pick<ScheduleRow, 'name' | 'definition' | 'version'> & { updated_at: string };
 // The update time as the ISO string `Date.toISOString` writes (both cut to the millisecond), made by PostgreSQL:
 // no Date parsed and formatted again per row.
 const DEFINITION_COLUMNS = `name, definition, version, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at`;
-
 
 /**
  * The schedules of one store: runtime entries (checked against a version on every change), the state of

@@ -272,7 +272,7 @@ export class Beat {
   // every run claimed in the moment of a crash was lost unnoticed.
   async #sendStranded(leading: AbortSignal): Promise<void> {
     const { app, log } = this.#parts;
-    const stranded = await this.#ledger.strandedClaims();
+    const stranded = await this.#ledger.stranded();
     if (stranded.length === 0 || leading.aborted) return;
     const byName = new Map(this.#entrySet.entries.map((live) => [live.entry.name, live.entry]));
     log.warn({ runs: stranded.length }, `${stranded.length} runs were claimed by the previous leader and neither recorded sent nor counted (it stopped in between): sending those it had not sent, under their own ids`);

@@ -34,7 +34,7 @@ const READ_MARGIN_MS = 5 * 60_000;
 const READ_PREFETCH = 1_000;
 const READ_TIMEOUT_MS = 5_000;
 
-/** A run another leader claimed and neither sent nor counted, as `RunLedger.strandedClaims` reports it. */
+/** A run another leader claimed and neither sent nor counted, as `RunLedger.stranded` reports it. */
 export interface StrandedClaim {
   readonly entry: string;
   readonly scheduledForMs: number;

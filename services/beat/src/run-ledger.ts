@@ -232,14 +232,10 @@ export class RunLedger {
 
   /**
    * The runs another leader claimed and then neither sent nor counted (it died between the two), oldest claim
-   * first, at most `limit`. Runs whose claim says they were sent or missed, or whose claim expired, are forgotten.
+   * first, at most `limit`, each with when it was claimed and whether its leader journalled it (see `RunJournal`).
+   * Runs whose claim says they were sent or missed, or whose claim expired, are forgotten.
    */
-  async stranded(limit = 10_000): Promise<{ entry: string; scheduledForMs: number }[]> {
-    return (await this.strandedClaims(limit)).map(({ entry, scheduledForMs }) => ({ entry, scheduledForMs }));
-  }
-
-  /** `stranded`, with when each run was claimed and whether its leader journalled it (see `RunJournal`). */
-  async strandedClaims(limit = 10_000): Promise<StrandedClaim[]> {
+  async stranded(limit = 10_000): Promise<StrandedClaim[]> {
     const members = await this.#redis.zrange(this.#keys.unsent, 0, String(limit - 1));
     if (members.length === 0) return [];
     const runs = members.map((member) => {
