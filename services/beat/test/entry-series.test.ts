@@ -3,8 +3,8 @@
 // series, and one line in the log that says so.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defineApp, defineTask, type NightshiftConfig } from '@nightshift/core';
-import { startBeatService } from '@nightshift/beat';
+import { ConfigError, defineApp, defineTask, type NightshiftConfig } from '@nightshift/core';
+import { compileBeatOptions, loadBeatConfig, startBeatService } from '@nightshift/beat';
 import { BeatMetrics } from '../src/metrics.ts';
 import { beatTestFile, capturingLogger, cleanupPrefix, eventually, QueueTap, sleep, testConfig } from './support.ts';
 import { declareQueues, runtimeStore } from './runtime-support.ts';
@@ -84,4 +84,13 @@ test('beat with more runtime entries than NIGHTSHIFT_BEAT_ENTRY_LABELS: their ru
   const said = sayingSo(lines());
   assert.equal(said.length, 1, `said once: ${JSON.stringify(said)}`);
   assert.match(String(said[0]?.msg), /beat has 3 runtime schedule entries, more than NIGHTSHIFT_BEAT_ENTRY_LABELS \(2\)/);
+});
+
+test('NIGHTSHIFT_BEAT_ENTRY_LABELS: 500 unless set, from 0 to 1,500; more is refused by name, as is the option', () => {
+  assert.equal(loadBeatConfig({}).entryLabels, 500);
+  assert.equal(loadBeatConfig({ NIGHTSHIFT_BEAT_ENTRY_LABELS: '0' }).entryLabels, 0);
+  assert.equal(loadBeatConfig({ NIGHTSHIFT_BEAT_ENTRY_LABELS: '1500' }).entryLabels, 1_500);
+  assert.throws(() => loadBeatConfig({ NIGHTSHIFT_BEAT_ENTRY_LABELS: '100000' }), (error: unknown) => error instanceof ConfigError && /NIGHTSHIFT_BEAT_ENTRY_LABELS/.test(error.message));
+  assert.throws(() => compileBeatOptions({ entryLabels: 1_501 }), (error: unknown) => error instanceof ConfigError && /entryLabels/.test(error.message));
+  assert.equal(compileBeatOptions({}).entryLabels, 500);
 });
