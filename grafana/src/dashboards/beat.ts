@@ -9,16 +9,16 @@ export const beat = () => dashboard('nightshift-beat', 'Nightshift / Beat', 'Lea
     { expr: 'max by (replica) (nightshift_beat_leader)', legend: '{{replica}}' },
   ]))
   .withRow(row('Dispatch'))
-  .withPanel(timeseries('Dispatch lag p99', 'How late runs are sent after their scheduled time, 99th percentile (5m).', 's', [
+  .withPanel(timeseries('Dispatch lag p99', 'How late runs are sent after their scheduled time, 99th percentile (5m). (runtime): every runtime entry together, when beat has more than NIGHTSHIFT_BEAT_ENTRY_LABELS of them.', 's', [
     { expr: 'nightshift:beat_dispatch_lag_seconds:p99_5m', legend: '{{entry}}' },
   ]))
-  .withPanel(timeseries('Runs dispatched', 'Scheduled runs sent per second, by entry.', 'ops', [
+  .withPanel(timeseries('Runs dispatched', 'Scheduled runs sent per second, by entry; (runtime): every runtime entry together, when beat has more than NIGHTSHIFT_BEAT_ENTRY_LABELS of them (each one\'s runs are in its schedule history).', 'ops', [
     { expr: 'sum by (entry) (rate(nightshift_beat_runs_dispatched_total[$__rate_interval]))', legend: '{{entry}}' },
   ]))
   .withPanel(timeseries('Missed runs', 'Runs not sent, by entry and reason (skipped/coalesced/over-cap: misfire policy after downtime; expired/lost-lease/unsendable: failures).', 'short', [
     { expr: 'sum by (entry, reason) (increase(nightshift_beat_runs_missed_total[$__rate_interval]))', legend: '{{entry}} {{reason}}' },
   ]))
-  .withPanel(table('Next fire times', 'When each entry fires next (reported by the leader).', 'dateTimeAsIso', {
+  .withPanel(table('Next fire times', 'When each entry fires next (reported by the leader); (runtime): the soonest of the runtime entries, when they are counted together.', 'dateTimeAsIso', {
     expr: 'max by (entry) (nightshift_beat_next_fire_time) * 1000',
   }))
   // The alerter's verdicts (its schedule watch judges every entry, whether beat runs or not).

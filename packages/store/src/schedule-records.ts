@@ -2,7 +2,7 @@ import { ScheduleConflictError, ScheduleNameTakenError, ScheduleNotFoundError } 
 import { lastRunOf, listFires, pruneFires, recordFires, sentAlready, type FireInput, type FireQuery, type LastRun, type ScheduleFire } from './schedule-fires.ts';
 import { DEFER_NOTIFY } from './schedule-announcer.ts';
 import { listenForScheduleChanges, type ListenOptions } from './schedule-listener.ts';
-import { ScheduleWrites, type ScheduleRow, type ScheduleWithStateRow, type StateRow } from './schedule-writes.ts';
+import { ScheduleWrites, writePauseState, type ScheduleRow, type ScheduleWithStateRow, type StateRow } from './schedule-writes.ts';
 import type { Store } from './store.ts';
 
 /** A runtime schedule entry as stored. */
@@ -214,14 +214,8 @@ export class ScheduleRecords {
    * why stay for the record, and `note` is not used). Whether an entry of that name exists is the caller's to check.
    */
   async setPaused(name: string, paused: boolean, note: string | null, by: string): Promise<ScheduleStateRow> {
-    const { rows } = await this.store.query<StateRow>(paused
-      ? `INSERT INTO ${this.#states} AS s (name, paused, paused_by, paused_at, paused_note) SELECT $1, true, $2, now(), $3 FROM (SELECT ${DEFER_NOTIFY}) deferred
-         ON CONFLICT (name) DO UPDATE SET paused = true, paused_by = $2, paused_at = now(), paused_note = $3, version = s.version + 1, updated_at = now()
-         RETURNING *`
-      : `INSERT INTO ${this.#states} AS s (name, paused, resumed_by, resumed_at) SELECT $1, false, $2, now() FROM (SELECT ${DEFER_NOTIFY}) deferred
-         ON CONFLICT (name) DO UPDATE SET paused = false, resumed_by = $2, resumed_at = now(), version = s.version + 1, updated_at = now()
-         RETURNING *`,
-    paused ? [name, by, note] : [name, by]);
+    const input = `(SELECT $1::text AS name, $2::text AS by, $3::text AS note FROM (SELECT ${DEFER_NOTIFY}) deferred)`;
+    const { rows } = await this.store.query<StateRow>(`${writePauseState(this.#states, paused, input)} RETURNING *`, [name, by, paused ? note : null]);
     await this.#writes.announce(name);
     return readState(rows[0] as StateRow);
   }

@@ -19,6 +19,21 @@ export type ScheduleWithStateRow = ScheduleRow & { [K in keyof Omit<StateRow, 'n
 // A state's columns beside a schedule's in one row: `st` is the state's alias in the statement.
 export const STATE_COLUMNS = ['paused', 'paused_by', 'paused_at', 'paused_note', 'resumed_by', 'resumed_at', 'version'].map((column) => `st.${column} AS st_${column}`).join(', ');
 
+/**
+ * The statement that writes a pause or a resume into `schedule_states` (aliased `x`), one row for each row of `source`
+ * (a subquery with `name`, `by` and `note` columns; `note` says why it is paused, and is not used by a resume): a
+ * pause records who, now and why; a resume who and now, the last pause's who, when and why staying for the record.
+ * ScheduleRecords writes any entry's state with it, and ScheduleWrites a runtime entry's, batched.
+ */
+export function writePauseState(states: string, paused: boolean, source: string): string {
+  return paused
+    ? `INSERT INTO ${states} AS x (name, paused, paused_by, paused_at, paused_note) SELECT p.name, true, p.by, now(), p.note FROM ${source} p
+       ON CONFLICT (name) DO UPDATE SET paused = true, paused_by = excluded.paused_by, paused_at = now(), paused_note = excluded.paused_note,
+         version = x.version + 1, updated_at = now()`
+    : `INSERT INTO ${states} AS x (name, paused, resumed_by, resumed_at) SELECT p.name, false, p.by, now() FROM ${source} p
+       ON CONFLICT (name) DO UPDATE SET paused = false, resumed_by = excluded.resumed_by, resumed_at = now(), version = x.version + 1, updated_at = now()`;
+}
+
 interface Insert { readonly name: string; readonly definition: string; readonly note: string | null; readonly by: string }
 interface Update extends Insert { readonly expectedVersion: number }
 interface Remove { readonly name: string; readonly expectedVersion: number | null }
@@ -82,12 +97,7 @@ export class ScheduleWrites {
       `WITH deferred AS (SELECT ${DEFER_NOTIFY}),
        input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS i(name, by, note)),
        s AS (SELECT e.*, i.by AS change_by, i.note AS change_note FROM ${schedules} e JOIN input i ON i.name = e.name, deferred),
-       st AS (${paused
-        ? `INSERT INTO ${states} AS x (name, paused, paused_by, paused_at, paused_note) SELECT name, true, change_by, now(), change_note FROM s
-           ON CONFLICT (name) DO UPDATE SET paused = true, paused_by = excluded.paused_by, paused_at = now(), paused_note = excluded.paused_note,
-             version = x.version + 1, updated_at = now()`
-        : `INSERT INTO ${states} AS x (name, paused, resumed_by, resumed_at) SELECT name, false, change_by, now() FROM s
-           ON CONFLICT (name) DO UPDATE SET paused = false, resumed_by = excluded.resumed_by, resumed_at = now(), version = x.version + 1, updated_at = now()`}
+       st AS (${writePauseState(states, paused, '(SELECT name, change_by AS by, change_note AS note FROM s)')}
          RETURNING *)
        SELECT s.*, ${STATE_COLUMNS} FROM s JOIN st ON st.name = s.name`,
       [column(calls, 'name'), column(calls, 'by'), column(calls, 'note')]);

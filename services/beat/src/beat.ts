@@ -249,7 +249,7 @@ export class Beat {
   // A replica taking over reads the entries first; if that takes long (PostgreSQL unreachable, slow), it
   // dispatches what it last read, and applies the read when it comes.
   async #startDispatching(engine: EntryEngine, leading: AbortSignal): Promise<void> {
-    const { app, log, settings } = this.#parts;
+    const { app, log, metrics, settings } = this.#parts;
     // Declared before this leader's first claims if it can be (it is quick; the read below takes longer): only runs
     // claimed once it exists are looked up in it by a next leader.
     const journal = this.#ledger.journaled ? Promise.resolve() : this.#journal.declare().then((declared) => {
@@ -262,6 +262,7 @@ export class Beat {
     const entries = this.#entrySet.entries;
     const runtime = entries.filter((live) => live.entry.source === 'runtime').length;
     log.info({ replica: settings.replica, entries: entries.length, runtimeEntries: runtime, timezone: app.timezone }, `leader: dispatching ${entries.length} schedule entries`);
+    metrics.runtimeEntries(runtime);
     this.#engine = engine;
     engine.apply(entries);
   }

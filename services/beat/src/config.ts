@@ -1,6 +1,6 @@
 import { ConfigProblems, readCoreConfig, type NightshiftConfig } from '@nightshift/core';
 import { DATABASE_SCHEMA } from '@nightshift/store';
-import { BEAT_RECONCILE } from './settings.ts';
+import { BEAT_ENTRY_LABELS, BEAT_RECONCILE } from './settings.ts';
 
 /** Everything beat reads from the environment (declared in settings.ts), validated. */
 export interface BeatConfig {
@@ -9,6 +9,8 @@ export interface BeatConfig {
   readonly schema: string;
   /** `NIGHTSHIFT_BEAT_RECONCILE`: how often the runtime schedules are read in full. Default: `15s`. */
   readonly reconcileEveryMs: number;
+  /** `NIGHTSHIFT_BEAT_ENTRY_LABELS`: how many runtime entries have their own series in beat's metrics. Default: `500`. */
+  readonly entryLabels: number;
 }
 
 /**
@@ -18,5 +20,5 @@ export interface BeatConfig {
 export function loadBeatConfig(env: Readonly<Record<string, string | undefined>> = process.env): BeatConfig {
   const collected = new ConfigProblems(env);
   const core = readCoreConfig(collected);
-  return collected.finish({ core, schema: collected.read(DATABASE_SCHEMA), reconcileEveryMs: collected.read(BEAT_RECONCILE) });
+  return collected.finish({ core, schema: collected.read(DATABASE_SCHEMA), reconcileEveryMs: collected.read(BEAT_RECONCILE), entryLabels: collected.read(BEAT_ENTRY_LABELS) });
 }

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   try {
     const app = await loadApp(values.app);
     service = await startBeatService({
-      app, config, log, meter: telemetry.meter, signal: starting.signal, reconcileEvery: beatConfig.reconcileEveryMs,
+      app, config, log, meter: telemetry.meter, signal: starting.signal, reconcileEvery: beatConfig.reconcileEveryMs, entryLabels: beatConfig.entryLabels,
       store: { url: config.databaseUrl, schema: beatConfig.schema, applicationName: 'nightshift beat', maxConnections: 2 },
     });
     log.info({ metrics: telemetry.metricsUrl }, 'beat started');

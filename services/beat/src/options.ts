@@ -21,6 +21,11 @@ export interface BeatOptions {
    * that bring each change at once: a lost notification heals within this. Default: `'15s'`.
    */
   readonly reconcileEvery?: Duration;
+  /**
+   * How many runtime entries may have their own series in beat's metrics (the `entry` label). With more, every
+   * runtime entry is counted as `entry="(runtime)"` (see `BeatMetrics`). From 0 to `MAX_ENTRY_LABELS`. Default: `500`.
+   */
+  readonly entryLabels?: number;
 }
 
 /** `BeatOptions`, validated, in milliseconds, frozen. */
@@ -31,9 +36,17 @@ export interface BeatSettings {
   readonly claimTtlMs: number;
   readonly replica: string;
   readonly reconcileEveryMs: number;
+  readonly entryLabels: number;
 }
 
-export const BEAT_DEFAULTS = Object.freeze({ leaseTtl: '5s', publishAttemptTimeout: '2s', claimTtl: '1h', reconcileEvery: '15s' });
+export const BEAT_DEFAULTS = Object.freeze({ leaseTtl: '5s', publishAttemptTimeout: '2s', claimTtl: '1h', reconcileEvery: '15s', entryLabels: 500 });
+
+/**
+ * The most runtime entries with their own series: OpenTelemetry keeps 2,000 series of a metric between two scrapes
+ * (the rest go into one overflow series), and the app's entries, the counted-together series and a few reasons of
+ * missed runs each need room within them.
+ */
+export const MAX_ENTRY_LABELS = 1_500;
 
 /** The Prometheus `/metrics` port of beat when `NIGHTSHIFT_METRICS_PORT` is not set. */
 export const BEAT_METRICS_PORT = 9465;
@@ -57,7 +70,11 @@ export function compileBeatOptions(options: BeatOptions = {}, publishTimeoutMs =
   if (typeof replica !== 'string' || replica.trim() === '') throw new ConfigError('beat replica: must be a non-empty string', { field: 'replica' });
   const reconcileEveryMs = parseDuration(options.reconcileEvery ?? BEAT_DEFAULTS.reconcileEvery, 'beat reconcileEvery');
   if (reconcileEveryMs < 100) throw new ConfigError(`beat reconcileEvery: ${reconcileEveryMs}ms is too short (at least 100ms)`, { field: 'reconcileEvery' });
+  const entryLabels = options.entryLabels ?? BEAT_DEFAULTS.entryLabels;
+  if (!Number.isInteger(entryLabels) || entryLabels < 0 || entryLabels > MAX_ENTRY_LABELS) {
+    throw new ConfigError(`beat entryLabels: ${JSON.stringify(entryLabels)} must be a whole number from 0 to ${MAX_ENTRY_LABELS}`, { field: 'entryLabels' });
+  }
   return Object.freeze({
-    leaseTtlMs, renewEveryMs, publishAttemptTimeoutMs: Math.max(100, Math.min(attemptMs, publishTimeoutMs)), claimTtlMs, replica, reconcileEveryMs,
+    leaseTtlMs, renewEveryMs, publishAttemptTimeoutMs: Math.max(100, Math.min(attemptMs, publishTimeoutMs)), claimTtlMs, replica, reconcileEveryMs, entryLabels,
   });
 }

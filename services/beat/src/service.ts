@@ -73,7 +73,7 @@ export async function startBeatService(options: BeatServiceOptions): Promise<Bea
     await store?.close();
     throw error;
   }
-  const metrics = new BeatMetrics(options.meter, settings.replica);
+  const metrics = new BeatMetrics(options.meter, { replica: settings.replica, codeEntries: entries.map((entry) => entry.name), entryLabels: settings.entryLabels, log });
   const beat = new Beat({ app, entries, source, redis, client, settings, metrics, log, prefix: config.prefix, redisUrl: config.redisUrl });
   beat.start();
   let stopping: Promise<void> | undefined;
