@@ -23,11 +23,12 @@ export const beat = () => dashboard('nightshift-beat', 'Nightshift / Beat', 'Lea
   }))
   // The alerter's verdicts (its schedule watch judges every entry, whether beat runs or not).
   .withRow(row('Schedules'))
-  .withPanel(timeseries('Schedules overdue / failing', 'Entries past the time a success was due (overdue: the alerter pages them), entries whose last run was dead-lettered, and entries paused.', 'short', [
-    { expr: 'sum(time() > bool max by (entry) (nightshift_schedule_due_by_timestamp_seconds))', legend: 'overdue' },
-    { expr: 'sum(max by (entry) (nightshift_schedule_consecutive_failures) > bool 0)', legend: 'failing (last run dead-lettered)' },
+  .withPanel(timeseries('Schedules overdue / failing', 'Entries past the time a success was due (overdue: the alerter pages each by name), entries whose last run was dead-lettered, and entries paused, as the alerter counted them in its last round (every entry, also those counted together as (runtime)).', 'short', [
+    { expr: 'max(nightshift_schedules_overdue)', legend: 'overdue' },
+    { expr: 'max(nightshift_schedules_dead_lettered)', legend: 'failing (last run dead-lettered)' },
     { expr: 'max(nightshift_schedules_paused)', legend: 'paused' },
   ]))
-  .withPanel(table('Time left until a success is due', 'Per entry: how long until its next success is due (negative: overdue by that much).', 's', {
-    expr: 'max by (entry) (nightshift_schedule_due_by_timestamp_seconds) - time()',
+  // A paused, ended or removed entry's series reads NaN (OpenTelemetry never drops a series): `> 0` leaves it out.
+  .withPanel(table('Time left until a success is due', 'Per entry: how long until its next success is due (negative: overdue by that much). (runtime): the earliest of the runtime entries, when the alerter has more than NIGHTSHIFT_ALERTER_ENTRY_LABELS of them (/health/background names each overdue one).', 's', {
+    expr: 'max by (entry) (nightshift_schedule_due_by_timestamp_seconds > 0) - time()',
   }));

@@ -9,7 +9,7 @@ export { traceIdOf } from './trace-id.ts';
 export type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 export {
   context, trace, metrics, isSpanContextValid, SpanKind, SpanStatusCode, ValueType,
-  type Attributes, type Context, type Counter, type Histogram, type Meter, type ObservableCallback, type ObservableGauge, type Span, type SpanContext,
+  type Attributes, type Context, type Counter, type Histogram, type Meter, type ObservableCallback, type ObservableGauge, type ObservableResult, type Span, type SpanContext,
 } from '@opentelemetry/api';
 export { runInSpan } from './spans.ts';
 export { runServiceProcess, startServiceTelemetry, type ServiceProcessOptions, type StoppableService } from './service-process.ts';

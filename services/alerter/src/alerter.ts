@@ -75,7 +75,7 @@ export async function startAlerter(options: AlerterOptions): Promise<Alerter> {
   }
   const deadLetters = new DeadLetters(store);
   const outbox = new AlertOutbox(store);
-  const metrics = alerterMetrics(options.meter);
+  const metrics = alerterMetrics(options.meter, { entryLabels: config.entryLabels, logger });
   const sender = new OutboxSender({
     outbox, channels, logger,
     rateLimits: Object.fromEntries(names.map((name) => [name, name === 'log' ? undefined : config.rateLimit])),

@@ -2,7 +2,7 @@ import { ConfigProblems, readCoreConfig, secretValues, settingText, TRACE_URL, t
 import type { RateLimit } from '@nightshift/alerts';
 import { DATABASE_SCHEMA } from '@nightshift/store';
 import {
-  ALERT_EMAIL_FROM, ALERT_EMAIL_TO, ALERT_RATE_LIMIT, ALERT_WINDOW, ALERTER_SETTINGS, DASHBOARD_URL, SCHEDULE_FLAP_WINDOW, SCHEDULE_WATCH_INTERVAL,
+  ALERT_EMAIL_FROM, ALERT_EMAIL_TO, ALERTER_ENTRY_LABELS, ALERT_RATE_LIMIT, ALERT_WINDOW, ALERTER_SETTINGS, DASHBOARD_URL, SCHEDULE_FLAP_WINDOW, SCHEDULE_WATCH_INTERVAL,
   SLACK_WEBHOOK_URL, SMTP_URL,
 } from './settings.ts';
 
@@ -30,6 +30,8 @@ export interface AlerterConfig {
   readonly scheduleWatchMs: number;
   /** `NIGHTSHIFT_SCHEDULE_FLAP_WINDOW`: a schedule incident this soon after a recovery is flapping. Default: `1h`. */
   readonly flapWindowMs: number;
+  /** `NIGHTSHIFT_ALERTER_ENTRY_LABELS`: how many runtime schedule entries have their own series in the metrics. Default: `500`. */
+  readonly entryLabels: number;
   /** `NIGHTSHIFT_METRICS_PORT`, else 9466. */
   readonly metricsPort: number;
   /** What logs and alerts must never show: the webhook URL and every password in the configured URLs. */
@@ -64,6 +66,7 @@ export function loadAlerterConfig(env: Readonly<Record<string, string | undefine
     rateLimit: collected.read(ALERT_RATE_LIMIT),
     scheduleWatchMs: collected.read(SCHEDULE_WATCH_INTERVAL),
     flapWindowMs: collected.read(SCHEDULE_FLAP_WINDOW),
+    entryLabels: collected.read(ALERTER_ENTRY_LABELS),
     metricsPort: core.metricsPort ?? ALERTER_METRICS_PORT,
     secretValues: Object.freeze(secretValues(ALERTER_SETTINGS, env)),
   });

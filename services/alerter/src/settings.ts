@@ -4,6 +4,7 @@ import {
   type AnySetting, type Secrecy, type SettingParser,
 } from '@nightshift/core';
 import { STORE_SETTINGS } from '@nightshift/store';
+import { DEFAULT_ENTRY_LABELS, MAX_ENTRY_LABELS, RUNTIME_ENTRIES_LABEL } from './schedule-series.ts';
 
 // Anyone holding a Slack incoming-webhook URL can post to the channel: its path is the secret.
 const WEBHOOK_SECRET: Secrecy = Object.freeze({
@@ -62,8 +63,15 @@ export const SCHEDULE_FLAP_WINDOW = defineSetting({
   parse: parsers.duration(100), default: '1h',
 });
 
+/** `NIGHTSHIFT_ALERTER_ENTRY_LABELS`: how many runtime entries have their own series in the alerter's schedule metrics (see `ScheduleSeries`). */
+export const ALERTER_ENTRY_LABELS = defineSetting({
+  name: 'NIGHTSHIFT_ALERTER_ENTRY_LABELS',
+  description: `how many runtime schedule entries have their own series in the alerter's schedule metrics (\`entry\` label), at most ${MAX_ENTRY_LABELS}, as \`NIGHTSHIFT_BEAT_ENTRY_LABELS\` is for beat's; with more, all runtime entries are counted together as \`entry="${RUNTIME_ENTRIES_LABEL}"\` (said once in its log; the earliest due-by, so \`NightshiftScheduleOverdue\` still fires) while its pages still name each entry`,
+  parse: parsers.wholeNumber(0, MAX_ENTRY_LABELS), default: String(DEFAULT_ENTRY_LABELS),
+});
+
 /** Every setting the alerter reads: the shared ones, the store's and its own. */
 export const ALERTER_SETTINGS: readonly AnySetting[] = combineSettings(CORE_SETTINGS, STORE_SETTINGS, [
   SLACK_WEBHOOK_URL, SMTP_URL, ALERT_EMAIL_FROM, ALERT_EMAIL_TO, ALERT_WINDOW, ALERT_RATE_LIMIT, DASHBOARD_URL, TRACE_URL,
-  SCHEDULE_WATCH_INTERVAL, SCHEDULE_FLAP_WINDOW,
+  SCHEDULE_WATCH_INTERVAL, SCHEDULE_FLAP_WINDOW, ALERTER_ENTRY_LABELS,
 ]);

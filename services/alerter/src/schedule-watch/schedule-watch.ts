@@ -8,15 +8,10 @@ import {
 } from '@nightshift/store';
 import { redact, type RedactOptions } from '@nightshift/telemetry';
 import { every } from '../every.ts';
+import type { ScheduleGauges } from '../schedule-series.ts';
 import { BeatAndQueues } from './beat-and-queues.ts';
 import { ALERTER_ACTOR, decideIncident, pauseDue } from './incident.ts';
 import { WatchedEntries, type WatchedEntry } from './watched-entries.ts';
-
-/** How each entry was judged in the last round, for the metrics (a scrape never waits on PostgreSQL). */
-export interface ScheduleGauges {
-  entries: ReadonlyMap<string, EntryHealth>;
-  paused: number | undefined;
-}
 
 export interface ScheduleWatchOptions {
   /** The app: its code entries, tasks (time limits, retries, queues) and zone. Without it, runtime entries only. */
@@ -38,6 +33,7 @@ export interface ScheduleWatchOptions {
   readonly windowMs: number;
   /** `NIGHTSHIFT_RETRY_LADDER`'s steps (a retry waits at least the shortest). */
   readonly retryLadderMs: readonly number[];
+  /** Told how every entry was judged after each round. */
   readonly gauges: ScheduleGauges;
   /** Called after a round wrote messages to the outbox. */
   readonly onPage?: () => void;
@@ -121,8 +117,10 @@ export class ScheduleWatch {
     }
     const redaction = this.#options.alert.redaction;
     await this.#health.saveJudgements(watched.map((w) => judgement(w, healths.get(w.entry.name) as EntryHealth, this.#lastSuccess?.get(w.entry.name), redaction)), scope);
-    this.#options.gauges.entries = healths;
-    this.#options.gauges.paused = watched.filter((w) => w.paused !== null).length;
+    this.#options.gauges.judged(
+      watched.map((w) => ({ name: w.entry.name, source: w.entry.source, health: healths.get(w.entry.name) as EntryHealth })),
+      watched.filter((w) => w.paused !== null).length,
+    );
     let told = 0;
     for (const w of watched) {
       const row = incidents.get(w.entry.name);
