@@ -198,12 +198,15 @@ export class EntryEngine {
     await Promise.allSettled(done);
   }
 
-  // Stops a slot; resolves once what it was sending is finished.
+  // Stops a slot; resolves once what it was sending is finished, and a run it claimed ahead and did not send unclaimed.
   #retire(slot: Slot): Promise<void> {
     slot.stop();
     this.#parts.clock.cancel(slot.wake);
     slot.wake = undefined;
-    return Promise.all([slot.after, slot.busy]).then(() => {});
+    const done = Promise.all([slot.after, slot.busy]).then(() => slot.loop?.release());
+    // Retired twice (the leader stops, then waits for its entries): the second waits for the first's release.
+    slot.busy = done;
+    return done;
   }
 
   // Starts queued slots, a page at a time; each page's watermarks are read in one Redis call.
