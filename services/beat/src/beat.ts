@@ -5,7 +5,7 @@ import { EventPublisher, type Client } from '@nightshift/broker';
 import { beatKeys, runId } from '@nightshift/beat-state';
 import { entryRunHorizonMs, entryZone, graceEnd, jitterOffsetMs, nextFireTime, type ScheduleEntry } from '@nightshift/schedule';
 import { ChangeFence } from './change-fence.ts';
-import { Dispatcher } from './dispatcher.ts';
+import { Dispatcher, type Fire } from './dispatcher.ts';
 import { EntryEngine } from './entry-engine.ts';
 import { EntryLoop } from './entry-loop.ts';
 import { EntrySet } from './entry-set.ts';
@@ -21,6 +21,8 @@ import { RunLedger } from './run-ledger.ts';
 
 /** How long before an entry is due it works out what it can ahead (`EntryLoop.prepare`). */
 const PREPARE_AHEAD_MS = 1_000;
+/** How long a stranded run whose entry changed since it was loaded waits for it to be read again. */
+const STRANDED_RECHECK_MS = 500;
 /** How long a replica taking the lease waits for a fresh read of the entries before it dispatches what it has. */
 const LOAD_BEFORE_LEADING_MS = 2_000;
 
@@ -73,6 +75,8 @@ export class Beat {
   #redisDownSince: number | undefined;
   #stopped = false;
   #ticking: Promise<void> = Promise.resolve();
+  /** The entries by name, for runs stranded by the leader before (see `#currentEntry`). */
+  #entriesIndexed: { readonly of: readonly LiveEntry[]; readonly byName: ReadonlyMap<string, LiveEntry> } | undefined;
 
   constructor(parts: BeatParts) {
     this.#parts = parts;
@@ -297,9 +301,55 @@ export class Beat {
     const send = (maybeSent: boolean) => async (claim: StrandedClaim) => {
       const run = fire(claim);
       if (run === undefined) await this.#ledger.record(claim.entry, claim.scheduledForMs, { state: 'missed', reason: 'removed' });
+      else if (claim.ahead === true) await this.#sendClaimedAhead(claim, run, leading, maybeSent);
       else await this.#dispatcher.resend(run, leading, maybeSent);
     };
     await Promise.all([...sorted.unrouted.map(send(false)), ...sorted.unknown.map(send(true))]);
+  }
+
+  /**
+   * A stranded run its leader claimed ahead of its fire time (see `EntryLoop.prepare`): that leader had not yet read
+   * its entry again when it was due, so this one does, as that one would have. It is sent at its due time, not
+   * before, and only if the entry, read then, still sends it: not if it was removed, paused, or changed since the
+   * claim to a definition without that fire time.
+   */
+  async #sendClaimedAhead(claim: StrandedClaim, run: Fire, leading: AbortSignal, maybeSent: boolean): Promise<void> {
+    const { app, log } = this.#parts;
+    const { scheduledForMs } = claim;
+    await sleep(Math.max(0, run.dueAtMs - Date.now()), undefined, { signal: leading }).catch(() => {});
+    for (;;) {
+      if (leading.aborted) return;
+      const live = this.#currentEntry(claim.entry);
+      if (live === undefined || live.paused) {
+        if (live !== undefined) this.#missed.record(live.entry, { reason: 'paused', from: scheduledForMs, through: scheduledForMs, count: 1 });
+        await this.#ledger.record(claim.entry, scheduledForMs, { state: 'missed', reason: live === undefined ? 'removed' : 'paused' });
+        return;
+      }
+      if (await this.#fence.allows(live)) {
+        const { entry } = live;
+        const changedSince = live.changedAt !== undefined && live.changedAt > (claim.claimedAtMs ?? Number.NEGATIVE_INFINITY);
+        if (changedSince && nextFireTime(entry.schedule, scheduledForMs - 1, entryZone(entry, app.timezone)) !== scheduledForMs) {
+          log.info({ entry: entry.name, scheduledFor: new Date(scheduledForMs).toISOString() }, 'run not sent: its entry changed after the previous leader claimed it, and the new definition has no run then');
+          await this.#ledger.record(claim.entry, scheduledForMs, { state: 'missed', reason: 'changed' });
+          return;
+        }
+        await this.#dispatcher.resend({ ...run, entry }, leading, maybeSent);
+        return;
+      }
+      // Changed since it was loaded: read again (the fence asked for it), then decided on what was read.
+      if (Date.now() >= run.deadlineMs) {
+        await this.#dispatcher.resend(run, leading, maybeSent);
+        return;
+      }
+      await sleep(STRANDED_RECHECK_MS, undefined, { signal: leading }).catch(() => {});
+    }
+  }
+
+  /** The entry of this name as last read; the list is indexed once per read, not once per run. */
+  #currentEntry(name: string): LiveEntry | undefined {
+    const entries = this.#entrySet.entries;
+    if (this.#entriesIndexed?.of !== entries) this.#entriesIndexed = { of: entries, byName: new Map(entries.map((live) => [live.entry.name, live])) };
+    return this.#entriesIndexed.byName.get(name);
   }
 
   #loopParts() {

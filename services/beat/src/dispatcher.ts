@@ -57,6 +57,11 @@ export interface Fire {
 export interface PreparedRun {
   readonly scheduledForMs: number;
   readonly envelope: TaskEnvelope;
+  /**
+   * The run's claim, made ahead too (`RunLedger.claim(…, true)`), so that at the boundary nothing but the publish
+   * stands between a run and the broker; `undefined` (not claimed ahead, or Redis failed) claims it when it is sent.
+   */
+  readonly claimed?: Promise<ClaimResult | undefined>;
 }
 
 /**
@@ -88,7 +93,7 @@ const SEND_WINDOW = 512;
 const REPORT_WITHIN_MS = 1_000;
 
 /**
- * Sends one run: claims it in Redis (fenced by the lease), then publishes it with the run's id as message
+ * Sends one run: claims it in Redis (fenced by the lease; or takes the claim made ahead, see `PreparedRun`), then publishes it with the run's id as message
  * id and waits for the broker's confirm, trying again while the broker is down until the run's grace ends
  * (then it is counted and logged as missed). A claimed run is never claimed again, by any replica; beat
  * stops trying the moment its lease is no longer valid.
@@ -153,7 +158,10 @@ export class Dispatcher {
   async #dispatch(fire: Fire, signal: AbortSignal, hold: Hold | undefined, prepared: PreparedRun | undefined, written: () => void): Promise<DispatchOutcome> {
     const { lease, ledger, log } = this.#parts;
     const { entry, scheduledForMs } = fire;
-    let claim: ClaimResult | undefined;
+    let claim = prepared?.claimed === undefined ? undefined : await prepared.claimed;
+    // Claimed ahead, and the lease lost (or beat stopping) since: the claim is left to the next leader, which finds it
+    // stranded and sends it at its time. Nothing is recorded on it: a claim said missed would never be sent.
+    if (claim !== undefined && (!lease.holds() || signal.aborted)) return 'not-leader';
     let warned = false;
     while (claim === undefined) {
       if (!lease.holds() || signal.aborted) return 'not-leader';

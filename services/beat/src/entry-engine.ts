@@ -198,12 +198,15 @@ export class EntryEngine {
     await Promise.allSettled(done);
   }
 
-  // Stops a slot; resolves once what it was sending is finished.
+  // Stops a slot; resolves once what it was sending is finished, and a run it claimed ahead and did not send unclaimed.
   #retire(slot: Slot): Promise<void> {
     slot.stop();
     this.#parts.clock.cancel(slot.wake);
     slot.wake = undefined;
-    return Promise.all([slot.after, slot.busy]).then(() => {});
+    const done = Promise.all([slot.after, slot.busy]).then(() => slot.loop?.release());
+    // Retired twice (the leader stops, then waits for its entries): the second waits for the first's release.
+    slot.busy = done;
+    return done;
   }
 
   // Starts queued slots, a page at a time; each page's watermarks are read in one Redis call.
@@ -272,6 +275,8 @@ export class EntryEngine {
       // It starts again from the entry's watermark in Redis (Redis answered with an error, say).
       if (slot.aborted) return;
       this.#parts.log.warn({ err: { message: (error as Error).message }, entry: slot.live.entry.name }, 'the entry failed; starting it again from its last run in Redis');
+      // A run it claimed ahead is undone first: the watermark it starts again from must not have skipped it.
+      await slot.loop?.release();
       slot.loop = undefined;
       next = Date.now() + RESTART_ENTRY_MS;
     }

@@ -143,6 +143,8 @@ export class EntryLoop {
       if (due !== undefined && newest !== undefined) {
         // Read after the fires came due: a change committed before them is seen, and they are left to its new state.
         if (this.#parts.fence !== undefined && !(await this.#parts.fence.allows(this.#live))) {
+          // Its new state decides about the fire claimed ahead, as if it had never been claimed.
+          await this.release();
           return this.#stop.aborted ? 'stopped' : this.#now() + CHANGED_RECHECK_MS;
         }
         const through = this.#live.paused ? await this.#skipPaused(due, newest) : await this.#send(due, wokeAt, this.#stateLost);
@@ -214,15 +216,43 @@ export class EntryLoop {
   }
 
   /**
-   * Works out ahead what the next wake-up will need (the fire time after the next one, the next run's message), so
-   * that a boundary where many entries are due spends its time sending. It claims nothing and sends nothing: what
-   * is due is decided when it is due, as always.
+   * Works out ahead what the next wake-up will need (the fire time after the next one, the next run's message, and
+   * its claim), so that a boundary where many entries are due spends its time sending. It sends nothing: whether
+   * the run goes is decided when it is due, as always (the entry read again first, see `ChangeFence`); a run
+   * claimed ahead that does not go is unclaimed (`release`) or counted missed on its claim.
    */
   prepare(): void {
     const next = this.#firstAfter(this.#last);
     if (next === undefined) return;
     this.#firstAfter(next);
-    if (!this.#live.paused) this.#prepared = this.#parts.dispatcher.prepare(this.#entry, next);
+    // A claim made ahead is the next wake-up's to use or undo: never dropped for another.
+    if (this.#live.paused || this.#prepared?.claimed !== undefined) return;
+    const prepared = this.#parts.dispatcher.prepare(this.#entry, next);
+    // The overlap policies that hold a run (`skip`, `buffer-one`) decide when it is due whether to claim it at all,
+    // and the first catch-up after Redis lost beat's state decides what it may send: those claim when due.
+    if (prepared === undefined || this.#entry.overlap !== 'allow' || this.#stateLost) {
+      this.#prepared = prepared;
+      return;
+    }
+    // Failing (Redis unreachable), it is claimed when due, as before.
+    const claimed = this.#parts.ledger.claim(this.#entry.name, next, true).catch(() => undefined);
+    this.#prepared = { ...prepared, claimed };
+  }
+
+  /**
+   * Undoes the claim made ahead for a run not sent (the entry changed, paused or went before it was due, or beat
+   * stops): the claim goes and the watermark goes back, so that whoever decides next about that fire time (the
+   * entry's new state, the next leader) finds it unclaimed. Called by the leader's engine as the entry stops.
+   */
+  async release(): Promise<void> {
+    const prepared = this.#prepared;
+    this.#prepared = undefined;
+    if (prepared?.claimed === undefined || (await prepared.claimed) !== 'claimed') return;
+    const { ledger, log } = this.#parts;
+    // Not undone (the lease is gone, or Redis failed): the next leader finds it stranded and checks the entry when it
+    // is due (it says how many it found). A leader losing its lease would otherwise say this once per entry.
+    const undone = await ledger.unclaim(this.#entry.name, prepared.scheduledForMs, this.#last).catch((error: Error) => error.message);
+    if (undone !== 'ok') log.debug({ entry: this.#entry.name, scheduledFor: new Date(prepared.scheduledForMs).toISOString(), why: undone }, 'claim made ahead not undone; the next leader decides about the run');
   }
 
   #dueBetween(afterMs: number, untilMs: number): DueRuns {
@@ -274,6 +304,13 @@ export class EntryLoop {
     // Lateness counts from when a fire is due: its fire time plus its offset.
     const plan = planRuns(due, wokeAt - this.#offset(newest), policy, nextAfter);
     reportMisfires(entry, due, plan, this.#last, this.#reporting, stateLost);
+    // Claimed ahead and not to be sent (it came due late, past its grace): counted above, and said so on its claim,
+    // so that no next leader takes it for a run left unsent.
+    const prepared = this.#prepared;
+    if (prepared?.claimed !== undefined && !plan.send.includes(prepared.scheduledForMs)) {
+      this.#prepared = undefined;
+      if ((await prepared.claimed) === 'claimed') await this.#parts.ledger.record(entry.name, prepared.scheduledForMs, { state: 'missed', reason: 'misfire' });
+    }
     for (const run of plan.send) {
       const dueAt = run + this.#offset(run);
       const fire: Fire = { entry, scheduledForMs: run, dueAtMs: dueAt, deadlineMs: graceEnd(policy, run, nextAfter(run)) - run + dueAt };

@@ -42,6 +42,11 @@ export interface StrandedClaim {
   readonly claimedAtMs?: number;
   /** The claiming leader had declared the journal before it claimed the run, so its publish was journalled. */
   readonly journaled: boolean;
+  /**
+   * Claimed ahead of its fire time, before its entry was read again for changes: it is sent no sooner than it is due,
+   * and only if its entry, read then, still sends it.
+   */
+  readonly ahead?: boolean;
 }
 
 /** Where each stranded run stands, as the journal tells. */

@@ -47,6 +47,27 @@ end
 return results`);
 
 /**
+ * Undoes claims made ahead of their fire time (`RunLedger.unclaim`) that were neither sent nor counted: each claim is
+ * deleted only while it is still this leader's and has no outcome, the run leaves the unsent set, and the entry's
+ * watermark goes back to where it was before the claim, unless something moved it past the claimed fire time
+ * since. KEYS: lease, last-run, unsent, then each run's claim. ARGV: token, then for each run its entry, fire time
+ * (ms) and the watermark before its claim (ms). Returns 'ok' or 'not-leader' (for all of them).
+ */
+const UNCLAIM_MANY = new RedisScript(`${FENCE}
+for i = 4, #KEYS do
+  local at = 2 + (i - 4) * 3
+  local entry, fire = ARGV[at], ARGV[at + 1]
+  local raw = redis.call('GET', KEYS[i])
+  local ok, claim = pcall(cjson.decode, raw or '')
+  if ok and type(claim) == 'table' and claim.token == ARGV[1] and claim.state == nil then
+    redis.call('DEL', KEYS[i])
+    redis.call('ZREM', KEYS[3], fire .. '|' .. entry)
+    if redis.call('HGET', KEYS[2], entry) == fire then redis.call('HSET', KEYS[2], entry, ARGV[at + 2]) end
+  end
+end
+return 'ok'`);
+
+/**
  * KEYS: unsent, then runs' claims. ARGV: for each, what to record on it and its member of unsent. Replaces each
  * claim's record, keeping its TTL (none is created), and takes the run out of the unsent set.
  */
@@ -125,6 +146,7 @@ export class RunLedger {
   readonly #claims = new Batcher<{ entry: string; scheduledForMs: number; record: string }, ClaimResult>((items) => this.#claimMany(items));
   readonly #records = new Batcher<{ key: string; value: string; member: string }, unknown>((items) => this.#recordMany(items));
   readonly #advances = new Batcher<{ entry: string; throughMs: number }, 'ok' | 'not-leader'>((items) => this.#advanceMany(items));
+  readonly #unclaims = new Batcher<{ entry: string; scheduledForMs: number; previousMs: number }, 'ok' | 'not-leader'>((items) => this.#unclaimMany(items));
 
   constructor(redis: Redis, keys: BeatKeys, lease: Lease, claimTtlMs: number, replica: string) {
     this.#redis = redis;
@@ -144,6 +166,12 @@ export class RunLedger {
 
   async #advanceMany(items: readonly { entry: string; throughMs: number }[]): Promise<('ok' | 'not-leader')[]> {
     const result = String(await ADVANCE_MANY.run(this.#redis, [this.#keys.lease, this.#keys.lastRun], [this.#lease.token, ...items.flatMap((item) => [item.entry, item.throughMs])]));
+    return items.map(() => result as 'ok' | 'not-leader');
+  }
+
+  async #unclaimMany(items: readonly { entry: string; scheduledForMs: number; previousMs: number }[]): Promise<('ok' | 'not-leader')[]> {
+    const keys = [this.#keys.lease, this.#keys.lastRun, this.#keys.unsent, ...items.map((item) => this.#keys.run(item.entry, item.scheduledForMs))];
+    const result = String(await UNCLAIM_MANY.run(this.#redis, keys, [this.#lease.token, ...items.flatMap((item) => [item.entry, item.scheduledForMs, item.previousMs])]));
     return items.map(() => result as 'ok' | 'not-leader');
   }
 
@@ -177,13 +205,30 @@ export class RunLedger {
     return { state, lastMs, ...(proven !== undefined ? { proven } : known !== undefined ? { unproven: known.ms } : {}) };
   }
 
-  /** Claims one run for this replica; `'handled'` if it (or a later run) was claimed or counted already. */
-  async claim(entry: string, scheduledForMs: number): Promise<ClaimResult> {
+  /**
+   * Claims one run for this replica; `'handled'` if it (or a later run) was claimed or counted already. `ahead`: claimed
+   * before its fire time, before its entry was read again (`ChangeFence`): a next leader that finds it stranded
+   * checks the entry when it is due before it sends it (see `StrandedClaim.ahead`).
+   */
+  async claim(entry: string, scheduledForMs: number, ahead = false): Promise<ClaimResult> {
     // The lease token and the time let a backfill tell a claim whose leader died before sending (see @nightshift/client).
     const claimedAtMs = Date.now();
-    const record = JSON.stringify({ by: this.#replica, token: this.#lease.token, claimedAt: new Date(claimedAtMs).toISOString(), claimedAtMs, ...(this.journaled ? { journaled: true } : {}) });
+    const record = JSON.stringify({
+      by: this.#replica, token: this.#lease.token, claimedAt: new Date(claimedAtMs).toISOString(), claimedAtMs, ...(this.journaled ? { journaled: true } : {}), ...(ahead ? { ahead: true } : {}),
+    });
     const result = await this.#claims.add({ entry, scheduledForMs, record });
     this.#remember(result, entry, scheduledForMs);
+    return result;
+  }
+
+  /**
+   * Undoes a claim made ahead (`claim(…, true)`) whose run will not be sent as claimed (its entry changed, paused or
+   * went before it was due): the claim goes, and the watermark back to `previousMs`, so that the entry's new state
+   * decides about that fire time as if it had never been claimed. A claim recorded sent or missed meanwhile stays.
+   */
+  async unclaim(entry: string, scheduledForMs: number, previousMs: number): Promise<'ok' | 'not-leader'> {
+    const result = await this.#unclaims.add({ entry, scheduledForMs, previousMs });
+    if (result === 'ok') this.#memory.rewound(entry, scheduledForMs, previousMs);
     return result;
   }
 
@@ -250,7 +295,7 @@ export class RunLedger {
       if (record === undefined || record.state !== undefined) done.push(run.member);
       else if (record.token !== this.#lease.token) {
         const claimedAtMs = typeof record.claimedAtMs === 'number' ? { claimedAtMs: record.claimedAtMs } : {};
-        out.push({ entry: run.entry, scheduledForMs: run.scheduledForMs, ...claimedAtMs, journaled: record.journaled === true });
+        out.push({ entry: run.entry, scheduledForMs: run.scheduledForMs, ...claimedAtMs, journaled: record.journaled === true, ahead: record.ahead === true });
       }
     });
     if (done.length > 0) await this.#redis.zrem(this.#keys.unsent, ...done);
@@ -263,6 +308,7 @@ interface ClaimRecord {
   readonly token?: unknown;
   readonly claimedAtMs?: unknown;
   readonly journaled?: unknown;
+  readonly ahead?: unknown;
 }
 
 /** A claim's record: `state` once it was sent or missed, `token` of the leader that claimed it. */
