@@ -43,8 +43,11 @@ const NOTHING_BEFORE: Promise<void> = Promise.resolve();
  */
 class Slot implements EntryStop {
   readonly live: LiveEntry;
-  /** Settles when the slot of this name before it has finished what it was doing. */
-  readonly after: Promise<void>;
+  /**
+   * Settles when the slot of this name before it has finished what it was doing; `NOTHING_BEFORE` once it has (or
+   * when there was none).
+   */
+  after: Promise<void>;
   /** Started with many others: what its start finds is said for all of them at once. */
   readonly quiet: boolean;
   loop: EntryLoop | undefined = undefined;
@@ -192,17 +195,25 @@ export class EntryEngine {
 
   /** Resolves when every entry has stopped (they stop when `leading` aborts). */
   async stopped(): Promise<void> {
-    const done = [...this.#slots.values()].map((slot) => this.#retire(slot));
+    const sending: Promise<void>[] = [];
+    for (const slot of this.#slots.values()) {
+      const done = this.#retire(slot);
+      if (done !== NOTHING_BEFORE) sending.push(done);
+    }
     this.#queue = [];
     this.#queueAt = 0;
-    await Promise.allSettled(done);
+    await Promise.allSettled(sending);
   }
 
   // Stops a slot; resolves once what it was sending is finished, and a run it claimed ahead and did not send unclaimed.
+  // A slot waiting in the clock with nothing claimed ahead (nearly all of them) has nothing to wait for: a leader of
+  // 100,000 entries that stopped or lost its lease made eleven promises each, and its old generation grew by some
+  // 100 MB (RSS 443-486 MB at exit, from 370-420) on its way out.
   #retire(slot: Slot): Promise<void> {
     slot.stop();
     this.#parts.clock.cancel(slot.wake);
     slot.wake = undefined;
+    if (slot.busy === undefined && slot.after === NOTHING_BEFORE && slot.loop?.claimedAhead !== true) return NOTHING_BEFORE;
     const done = Promise.all([slot.after, slot.busy]).then(() => slot.loop?.release());
     // Retired twice (the leader stops, then waits for its entries): the second waits for the first's release.
     slot.busy = done;
@@ -235,7 +246,10 @@ export class EntryEngine {
           }
         };
         const timer = setTimeout(settled, CATCH_UP_TURN_MS);
-        void slot.after.then(() => this.#wakeUp(slot)).finally(() => settled());
+        void slot.after.then(() => {
+          slot.after = NOTHING_BEFORE;
+          return this.#wakeUp(slot);
+        }).finally(() => settled());
       }
       if (this.#queueAt >= this.#queue.length) {
         this.#queue = [];
