@@ -4,6 +4,7 @@ import { loopKey, type LiveEntry } from './entry-source.ts';
 import type { EntryLoop, EntryStop, NextDue } from './entry-loop.ts';
 import type { ClockHandle, FireClock, Phase } from './fire-clock.ts';
 import { soonestFirst } from './start-order.ts';
+import { holdYoungGeneration } from './young-generation.ts';
 
 const RESTART_ENTRY_MS = 500;
 /** A leader starting with more entries than this does not log each one (100,000 lines say less than one). */
@@ -101,6 +102,8 @@ export class EntryEngine {
   #newUnsaid = 0;
   /** When a quiet start began, until every entry of it has started. */
   #quietSince: number | undefined;
+  /** Releases the hold on V8's young generation that a quiet start keeps (what it builds lives long). */
+  #releaseYoung: (() => void) | undefined;
   #sayNew: NodeJS.Timeout | undefined;
   /** While a start of many entries is put in order (`soonestFirst`): the changes that came meanwhile. */
   #held: (() => void)[] | undefined;
@@ -114,6 +117,7 @@ export class EntryEngine {
     this.#parts = parts;
     this.#leading = leading;
     leading.addEventListener('abort', () => {
+      this.#releaseYoung?.();
       for (const slot of this.#slots.values()) this.#retire(slot);
     }, { once: true });
   }
@@ -134,6 +138,7 @@ export class EntryEngine {
     if (quiet) {
       this.#parts.log.info({ entries: entries.length }, `${entries.length} entries start`);
       this.#quietSince = Date.now();
+      this.#releaseYoung = holdYoungGeneration();
     }
     const { firstDue } = this.#parts;
     if (!quiet || firstDue === undefined) {
@@ -302,6 +307,8 @@ export class EntryEngine {
   // How long a leader with many entries took to start them all, and what they take in memory.
   #started(): void {
     if (this.#quietSince === undefined) return;
+    this.#releaseYoung?.();
+    this.#releaseYoung = undefined;
     const memory = process.memoryUsage();
     const mb = (bytes: number) => Math.round(bytes / 1_048_576);
     this.#parts.log.info({ entries: this.#slots.size, startMs: Date.now() - this.#quietSince, heapUsedMb: mb(memory.heapUsed), heapTotalMb: mb(memory.heapTotal), rssMb: mb(memory.rss) },
