@@ -239,6 +239,11 @@ export class EntryLoop {
     this.#prepared = { ...prepared, claimed };
   }
 
+  /** Whether a run claimed ahead (`prepare`) may still wait to be sent or undone (`release`). */
+  get claimedAhead(): boolean {
+    return this.#prepared?.claimed !== undefined;
+  }
+
   /**
    * Undoes the claim made ahead for a run not sent (the entry changed, paused or went before it was due, or beat
    * stops): the claim goes and the watermark goes back, so that whoever decides next about that fire time (the

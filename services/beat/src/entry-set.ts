@@ -1,5 +1,6 @@
 import { Backoff, SchemaNotReadyError, type Logger } from '@nightshift/core';
 import type { EntrySource, LiveEntry } from './entry-source.ts';
+import { holdYoungGeneration } from './young-generation.ts';
 
 export interface EntrySetParts {
   readonly source: EntrySource;
@@ -130,6 +131,8 @@ export class EntrySet {
     const { source, log } = this.#parts;
     let loaded: readonly LiveEntry[];
     let fingerprint: string | undefined;
+    // A first read builds every entry (100,000 of them, with PostgreSQL), all of which live on.
+    const releaseYoung = holdYoungGeneration();
     try {
       // Read before the rows: a change made meanwhile shows in the next fingerprint, and is loaded then.
       fingerprint = await source.fingerprint?.();
@@ -137,6 +140,8 @@ export class EntrySet {
     } catch (error) {
       this.#failed(error as Error);
       return false;
+    } finally {
+      releaseYoung();
     }
     this.#loadedAt = fingerprint;
     if (this.#stopping.signal.aborted) return false;
