@@ -162,6 +162,9 @@ export class Dispatcher {
     // Claimed ahead, and the lease lost (or beat stopping) since: the claim is left to the next leader, which finds it
     // stranded and sends it at its time. Nothing is recorded on it: a claim said missed would never be sent.
     if (claim !== undefined && (!lease.holds() || signal.aborted)) return 'not-leader';
+    // Taken at its time: the watermark moves to it now, as a claim made now would have moved it (a claim made ahead
+    // leaves it, so that a leader stopped or killed before the fire time leaves the watermark at the last run).
+    if (claim === 'claimed') ledger.taken(entry.name, scheduledForMs);
     let warned = false;
     while (claim === undefined) {
       if (!lease.holds() || signal.aborted) return 'not-leader';

@@ -256,7 +256,7 @@ export class EntryLoop {
     const { ledger, log } = this.#parts;
     // Not undone (the lease is gone, or Redis failed): the next leader finds it stranded and checks the entry when it
     // is due (it says how many it found). A leader losing its lease would otherwise say this once per entry.
-    const undone = await ledger.unclaim(this.#entry.name, prepared.scheduledForMs, this.#last).catch((error: Error) => error.message);
+    const undone = await ledger.unclaim(this.#entry.name, prepared.scheduledForMs).catch((error: Error) => error.message);
     if (undone !== 'ok') log.debug({ entry: this.#entry.name, scheduledFor: new Date(prepared.scheduledForMs).toISOString(), why: undone }, 'claim made ahead not undone; the next leader decides about the run');
   }
 
@@ -316,15 +316,18 @@ export class EntryLoop {
       this.#prepared = undefined;
       if ((await prepared.claimed) === 'claimed') await this.#parts.ledger.record(entry.name, prepared.scheduledForMs, { state: 'missed', reason: 'misfire' });
     }
+    let outcome: DispatchOutcome | undefined;
     for (const run of plan.send) {
       const dueAt = run + this.#offset(run);
       const fire: Fire = { entry, scheduledForMs: run, dueAtMs: dueAt, deadlineMs: graceEnd(policy, run, nextAfter(run)) - run + dueAt };
-      const outcome = await this.#overlapThenDispatch(fire);
+      outcome = await this.#overlapThenDispatch(fire);
       if (outcome === 'not-leader') return outcome;
       if (this.#stop.aborted) return newest;
     }
-    // Each run sent (or refused) moved the watermark to its fire time; the newest may not have been one of them.
-    if (plan.send.at(-1) !== newest && (await this.#parts.ledger.advance(entry.name, newest)) === 'not-leader') return 'not-leader';
+    // Each run sent (or refused) moved the watermark to its fire time; the newest may not have been one of them. A
+    // run found `handled` may hold only a claim made ahead by a leader before (a claim made ahead does not move it).
+    const moved = plan.send.at(-1) === newest && outcome !== 'handled';
+    if (!moved && (await this.#parts.ledger.advance(entry.name, newest)) === 'not-leader') return 'not-leader';
     return newest;
   }
 

@@ -50,11 +50,6 @@ export class LedgerMemory {
     this.#older.delete(entry);
   }
 
-  /** A claim of `claimedMs` undone: the watermark this replica wrote goes back to `previousMs`, if it was that claim's. */
-  rewound(entry: string, claimedMs: number, previousMs: number): void {
-    if (this.#exact.get(entry) === claimedMs) this.#exact.set(entry, previousMs);
-  }
-
   /**
    * What a follower read: the epoch (`null` when Redis has none) and every watermark. Without an epoch Redis has
    * lost the state (or never had one): what this replica knew stays, for whoever leads next. A watermark newer

@@ -24,14 +24,15 @@ return 'ok'`);
 
 /**
  * Claims runs: each is `handled` when its fire time is at or before its entry's watermark, or its claim key exists;
- * otherwise its claim is set (with a TTL), the watermark moves to it and it joins the unsent set, `claimed`. KEYS:
- * lease, last-run, unsent, then each run's claim. ARGV: token, claim TTL (ms), now (ms), then for each run its
- * entry, fire time (ms) and claim record. Returns one result per run, or 'not-leader'.
+ * otherwise its claim is set (with a TTL), it joins the unsent set and, unless it is claimed ahead of its fire time,
+ * the watermark moves to it, `claimed`. KEYS: lease, last-run, unsent, then each run's claim. ARGV: token, claim TTL
+ * (ms), now (ms), then for each run its entry, fire time (ms), claim record and '1' to move the watermark ('' not to).
+ * Returns one result per run, or 'not-leader'.
  */
 const CLAIM_MANY = new RedisScript(`${FENCE}
 local results = {}
 for i = 4, #KEYS do
-  local at = 4 + (i - 4) * 3
+  local at = 4 + (i - 4) * 4
   local entry, fire = ARGV[at], tonumber(ARGV[at + 1])
   local last = tonumber(redis.call('HGET', KEYS[2], entry))
   if last and fire <= last then
@@ -39,7 +40,7 @@ for i = 4, #KEYS do
   elseif not redis.call('SET', KEYS[i], ARGV[at + 2], 'NX', 'PX', ARGV[2]) then
     results[#results + 1] = 'handled'
   else
-    redis.call('HSET', KEYS[2], entry, ARGV[at + 1])
+    if ARGV[at + 3] == '1' then redis.call('HSET', KEYS[2], entry, ARGV[at + 1]) end
     redis.call('ZADD', KEYS[3], ARGV[3], ARGV[at + 1] .. '|' .. entry)
     results[#results + 1] = 'claimed'
   end
@@ -48,21 +49,18 @@ return results`);
 
 /**
  * Undoes claims made ahead of their fire time (`RunLedger.unclaim`) that were neither sent nor counted: each claim is
- * deleted only while it is still this leader's and has no outcome, the run leaves the unsent set, and the entry's
- * watermark goes back to where it was before the claim, unless something moved it past the claimed fire time
- * since. KEYS: lease, last-run, unsent, then each run's claim. ARGV: token, then for each run its entry, fire time
- * (ms) and the watermark before its claim (ms). Returns 'ok' or 'not-leader' (for all of them).
+ * deleted only while it is still this leader's and has no outcome, and the run leaves the unsent set. (A claim made
+ * ahead did not move the watermark.) KEYS: lease, unsent, then each run's claim. ARGV: token, then for each run its
+ * entry and fire time (ms). Returns 'ok' or 'not-leader' (for all of them).
  */
 const UNCLAIM_MANY = new RedisScript(`${FENCE}
-for i = 4, #KEYS do
-  local at = 2 + (i - 4) * 3
-  local entry, fire = ARGV[at], ARGV[at + 1]
+for i = 3, #KEYS do
+  local at = 2 + (i - 3) * 2
   local raw = redis.call('GET', KEYS[i])
   local ok, claim = pcall(cjson.decode, raw or '')
   if ok and type(claim) == 'table' and claim.token == ARGV[1] and claim.state == nil then
     redis.call('DEL', KEYS[i])
-    redis.call('ZREM', KEYS[3], fire .. '|' .. entry)
-    if redis.call('HGET', KEYS[2], entry) == fire then redis.call('HSET', KEYS[2], entry, ARGV[at + 2]) end
+    redis.call('ZREM', KEYS[2], ARGV[at + 1] .. '|' .. ARGV[at])
   end
 end
 return 'ok'`);
@@ -143,10 +141,10 @@ export class RunLedger {
   journaled = false;
   // The claims and watermarks of one boundary, and the starts of a new leader's entries, go to Redis in batches.
   readonly #starts = new Batcher<{ entry: string; nowMs: number; knownEpoch: string; proven: string }, [string, string, string] | 'not-leader'>((items) => this.#startMany(items));
-  readonly #claims = new Batcher<{ entry: string; scheduledForMs: number; record: string }, ClaimResult>((items) => this.#claimMany(items));
+  readonly #claims = new Batcher<{ entry: string; scheduledForMs: number; record: string; moves: boolean }, ClaimResult>((items) => this.#claimMany(items));
   readonly #records = new Batcher<{ key: string; value: string; member: string }, unknown>((items) => this.#recordMany(items));
   readonly #advances = new Batcher<{ entry: string; throughMs: number }, 'ok' | 'not-leader'>((items) => this.#advanceMany(items));
-  readonly #unclaims = new Batcher<{ entry: string; scheduledForMs: number; previousMs: number }, 'ok' | 'not-leader'>((items) => this.#unclaimMany(items));
+  readonly #unclaims = new Batcher<{ entry: string; scheduledForMs: number }, 'ok' | 'not-leader'>((items) => this.#unclaimMany(items));
 
   constructor(redis: Redis, keys: BeatKeys, lease: Lease, claimTtlMs: number, replica: string) {
     this.#redis = redis;
@@ -169,9 +167,9 @@ export class RunLedger {
     return items.map(() => result as 'ok' | 'not-leader');
   }
 
-  async #unclaimMany(items: readonly { entry: string; scheduledForMs: number; previousMs: number }[]): Promise<('ok' | 'not-leader')[]> {
-    const keys = [this.#keys.lease, this.#keys.lastRun, this.#keys.unsent, ...items.map((item) => this.#keys.run(item.entry, item.scheduledForMs))];
-    const result = String(await UNCLAIM_MANY.run(this.#redis, keys, [this.#lease.token, ...items.flatMap((item) => [item.entry, item.scheduledForMs, item.previousMs])]));
+  async #unclaimMany(items: readonly { entry: string; scheduledForMs: number }[]): Promise<('ok' | 'not-leader')[]> {
+    const keys = [this.#keys.lease, this.#keys.unsent, ...items.map((item) => this.#keys.run(item.entry, item.scheduledForMs))];
+    const result = String(await UNCLAIM_MANY.run(this.#redis, keys, [this.#lease.token, ...items.flatMap((item) => [item.entry, item.scheduledForMs])]));
     return items.map(() => result as 'ok' | 'not-leader');
   }
 
@@ -180,9 +178,9 @@ export class RunLedger {
     return items.map(() => undefined);
   }
 
-  async #claimMany(items: readonly { entry: string; scheduledForMs: number; record: string }[]): Promise<ClaimResult[]> {
+  async #claimMany(items: readonly { entry: string; scheduledForMs: number; record: string; moves: boolean }[]): Promise<ClaimResult[]> {
     const keys = [this.#keys.lease, this.#keys.lastRun, this.#keys.unsent, ...items.map((item) => this.#keys.run(item.entry, item.scheduledForMs))];
-    const result = await CLAIM_MANY.run(this.#redis, keys, [this.#lease.token, this.#claimTtlMs, Date.now(), ...items.flatMap((item) => [item.entry, item.scheduledForMs, item.record])]);
+    const result = await CLAIM_MANY.run(this.#redis, keys, [this.#lease.token, this.#claimTtlMs, Date.now(), ...items.flatMap((item) => [item.entry, item.scheduledForMs, item.record, item.moves ? '1' : ''])]);
     if (result === 'not-leader') return items.map(() => 'not-leader');
     return (result as unknown[]).map((one) => String(one) as ClaimResult);
   }
@@ -207,8 +205,9 @@ export class RunLedger {
 
   /**
    * Claims one run for this replica; `'handled'` if it (or a later run) was claimed or counted already. `ahead`: claimed
-   * before its fire time, before its entry was read again (`ChangeFence`): a next leader that finds it stranded
-   * checks the entry when it is due before it sends it (see `StrandedClaim.ahead`).
+   * before its fire time, before its entry was read again (`ChangeFence`): the watermark stays where it is until the
+   * run is taken at its time (`advance`), and a next leader that finds it stranded checks the entry when it is due
+   * before it sends it (see `StrandedClaim.ahead`).
    */
   async claim(entry: string, scheduledForMs: number, ahead = false): Promise<ClaimResult> {
     // The lease token and the time let a backfill tell a claim whose leader died before sending (see @nightshift/client).
@@ -216,20 +215,28 @@ export class RunLedger {
     const record = JSON.stringify({
       by: this.#replica, token: this.#lease.token, claimedAt: new Date(claimedAtMs).toISOString(), claimedAtMs, ...(this.journaled ? { journaled: true } : {}), ...(ahead ? { ahead: true } : {}),
     });
-    const result = await this.#claims.add({ entry, scheduledForMs, record });
-    this.#remember(result, entry, scheduledForMs);
+    const result = await this.#claims.add({ entry, scheduledForMs, record, moves: !ahead });
+    if (!ahead) this.#remember(result, entry, scheduledForMs);
     return result;
   }
 
   /**
    * Undoes a claim made ahead (`claim(…, true)`) whose run will not be sent as claimed (its entry changed, paused or
-   * went before it was due): the claim goes, and the watermark back to `previousMs`, so that the entry's new state
-   * decides about that fire time as if it had never been claimed. A claim recorded sent or missed meanwhile stays.
+   * went before it was due): the claim goes, so that the entry's new state decides about that fire time as if it had
+   * never been claimed. A claim recorded sent or missed meanwhile stays.
    */
-  async unclaim(entry: string, scheduledForMs: number, previousMs: number): Promise<'ok' | 'not-leader'> {
-    const result = await this.#unclaims.add({ entry, scheduledForMs, previousMs });
-    if (result === 'ok') this.#memory.rewound(entry, scheduledForMs, previousMs);
-    return result;
+  unclaim(entry: string, scheduledForMs: number): Promise<'ok' | 'not-leader'> {
+    return this.#unclaims.add({ entry, scheduledForMs });
+  }
+
+  /**
+   * A run claimed ahead (`claim(…, true)`) taken at its fire time, to be published now: the watermark moves to it, as a
+   * claim made now would have moved it. Remembered at once, as proof of what this replica sent should Redis lose its
+   * state; written to Redis (fenced, batched) without holding up the publish.
+   */
+  taken(entry: string, scheduledForMs: number): void {
+    this.#remember('ok', entry, scheduledForMs);
+    void this.#advances.add({ entry, throughMs: scheduledForMs }).catch(() => {});
   }
 
   /** Marks every run up to `throughMs` handled (sent, or counted missed). */
