@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { propagation } from '@opentelemetry/api';
 import {
   context, createLogger, extractTraceContext, injectTraceContext, trace, traceIdOf, type Span, type Telemetry, startTelemetry,
 } from '@nightshift/telemetry';
@@ -68,6 +69,9 @@ test('startActiveSpan starts a new sampled trace, makes the span active, and its
   assert.notEqual(child.spanContext().spanId, spanId);
   const { headers } = observeInside(child);
   assert.equal(headers.traceparent, `00-${traceId}-${child.spanContext().spanId}-01`);
+  const viaGlobal: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), child), viaGlobal);
+  assert.equal(viaGlobal.traceparent, headers.traceparent, 'the W3C propagator is registered globally');
 });
 
 test('root: true ignores the active parent; a parent not sampled keeps its children unsampled, as the SDK\'s default sampler does', () => {
