@@ -6,10 +6,11 @@ import { OTLPTraceExporter as OTLPProtobufTraceExporter } from '@opentelemetry/e
 import { defaultResource, detectResources, envDetector, hostDetector, osDetector, resourceFromAttributes, serviceInstanceIdDetector, type Resource } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { BatchSpanProcessor, NoopSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { format } from 'node:util';
 import type pino from 'pino';
 import type { Logger } from '@nightshift/core';
+import { IdOnlyTracerProvider } from './id-only-tracer.ts';
 import { createLogger } from './logger.ts';
 import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 
@@ -53,7 +54,7 @@ let startedFor: string | undefined;
  * Starts OpenTelemetry for this process: a tracer provider (spans go to OTLP over HTTP when
  * `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, as JSON or, when
  * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL` says `http/protobuf`, protobuf; and to `spanExporter`
- * when given; without either, spans still get ids for log correlation and propagation), a meter
+ * when given; without either, spans are non-recording ones that still get ids for log correlation and propagation), a meter
  * provider read by Prometheus on `/metrics`, the W3C trace-context propagator and an async-local
  * context manager, all registered globally, with `service.name` on the resource.
  *
@@ -96,6 +97,9 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     logRecordProcessors: [],
   });
   sdk.start();
+  // With no processor the SDK registers no tracer provider (its context manager and propagator it still does):
+  // spans that would go nowhere get ids only, for log lines and trace propagation.
+  if (spanProcessors.length === 0) trace.setGlobalTracerProvider(new IdOnlyTracerProvider());
   routeDiagnostics(logger);
 
   let stopping: Promise<void> | undefined;
@@ -135,8 +139,6 @@ function chooseSpanProcessors(spanExporter: SpanExporter | undefined, logger: Lo
     processors.push(new BatchSpanProcessor({ exporter: otlpTraceExporter(logger), ...batchSettings(logger) }));
   }
   if (spanExporter !== undefined) processors.push(new SimpleSpanProcessor({ exporter: spanExporter }));
-  // The SDK installs no tracer provider without a processor; one that exports nothing still gives ids.
-  if (processors.length === 0) processors.push(new NoopSpanProcessor());
   return processors;
 }
 
