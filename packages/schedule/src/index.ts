@@ -22,3 +22,4 @@ export {
   judgeEntry, dueBy, overdueBy,
   type EntryHealth, type EntryHealthStatus, type EntryFacts, type EntryRunFact, type NotSentFacts,
 } from './entry-health.ts';
+export { RUNTIME_ENTRIES_LABEL, DEFAULT_ENTRY_LABELS, MAX_ENTRY_LABELS, raiseEntryLabels } from './entry-labels.ts';

@@ -1,19 +1,6 @@
 import type { Logger } from '@nightshift/core';
-import type { EntryHealth, EntryKind } from '@nightshift/schedule';
+import { raiseEntryLabels, RUNTIME_ENTRIES_LABEL, type EntryHealth, type EntryKind } from '@nightshift/schedule';
 import type { Meter, ObservableResult } from '@nightshift/telemetry';
-
-/** The `entry` label of runtime entries counted together (beyond `NIGHTSHIFT_ALERTER_ENTRY_LABELS`), as in beat's metrics. */
-export const RUNTIME_ENTRIES_LABEL = '(runtime)';
-
-/** How many runtime entries may have their own series unless `NIGHTSHIFT_ALERTER_ENTRY_LABELS` says otherwise (beat's default too). */
-export const DEFAULT_ENTRY_LABELS = 500;
-
-/**
- * The most runtime entries with their own series: OpenTelemetry takes 2,000 attribute sets of an observable gauge
- * for the life of the process (the rest go into one overflow series), and the app's entries and `(runtime)` need
- * room within them. Beat's bound too, so one rule holds for both.
- */
-export const MAX_ENTRY_LABELS = 1_500;
 
 /** One schedule entry as a round of the schedule watch judged it. */
 export interface JudgedEntry {
@@ -117,9 +104,7 @@ export class ScheduleSeries implements ScheduleGauges {
 
   #countTogether(count: number, watched: number): void {
     this.#together = true;
-    const raise = count <= MAX_ENTRY_LABELS
-      ? `to give each its own series, set NIGHTSHIFT_ALERTER_ENTRY_LABELS to ${count} or more (at most ${MAX_ENTRY_LABELS}) and restart the alerter`
-      : `that is more than can have a series each (NIGHTSHIFT_ALERTER_ENTRY_LABELS is at most ${MAX_ENTRY_LABELS})`;
+    const raise = raiseEntryLabels('NIGHTSHIFT_ALERTER_ENTRY_LABELS', count, 'restart the alerter');
     this.#logger.info({ runtimeEntries: count, watched, entryLabels: this.#entryLabels, label: RUNTIME_ENTRIES_LABEL },
       `the alerter has watched ${count} runtime schedule entries, more than NIGHTSHIFT_ALERTER_ENTRY_LABELS (${this.#entryLabels}): its schedule metrics count them all together as `
       + `entry="${RUNTIME_ENTRIES_LABEL}" until it restarts (the earliest due-by, so NightshiftScheduleOverdue still fires); its pages and /health/background still name each overdue entry; ${raise}`);

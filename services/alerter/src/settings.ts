@@ -4,7 +4,7 @@ import {
   type AnySetting, type Secrecy, type SettingParser,
 } from '@nightshift/core';
 import { STORE_SETTINGS } from '@nightshift/store';
-import { DEFAULT_ENTRY_LABELS, MAX_ENTRY_LABELS, RUNTIME_ENTRIES_LABEL } from './schedule-series.ts';
+import { DEFAULT_ENTRY_LABELS, MAX_ENTRY_LABELS, RUNTIME_ENTRIES_LABEL } from '@nightshift/schedule';
 
 // Anyone holding a Slack incoming-webhook URL can post to the channel: its path is the secret.
 const WEBHOOK_SECRET: Secrecy = Object.freeze({

@@ -1,7 +1,6 @@
 import type { Logger } from '@nightshift/core';
 import { ValueType, type Counter, type Histogram, type Meter } from '@nightshift/telemetry';
-import type { MissedReason } from '@nightshift/schedule';
-import { MAX_ENTRY_LABELS } from './options.ts';
+import { raiseEntryLabels, RUNTIME_ENTRIES_LABEL, type MissedReason } from '@nightshift/schedule';
 
 /**
  * Why beat did not send a run: a misfire policy's reasons, or beat's own. `state_lost`: Redis came back without
@@ -14,8 +13,6 @@ export type MissReason = MissedReason | 'lost-lease' | 'unsendable' | 'stopped' 
 /** Dispatch lag buckets in seconds: milliseconds matter when on time, minutes when catching up. */
 const LAG_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-/** The `entry` label of runtime entries counted together (beyond `BeatMetricsOptions.entryLabels`). */
-export const RUNTIME_ENTRIES_LABEL = '(runtime)';
 
 /** What beat's metrics are told besides the meter. */
 export interface BeatMetricsOptions {
@@ -129,9 +126,7 @@ export class BeatMetrics {
   runtimeEntries(count: number): void {
     if (this.#runtimeTogether || count <= this.#entryLabels) return;
     this.#runtimeTogether = true;
-    const raise = count <= MAX_ENTRY_LABELS
-      ? `to give each its own series, set NIGHTSHIFT_BEAT_ENTRY_LABELS to ${count} or more (at most ${MAX_ENTRY_LABELS}) and restart beat`
-      : `that is more than can have a series each (NIGHTSHIFT_BEAT_ENTRY_LABELS is at most ${MAX_ENTRY_LABELS})`;
+    const raise = raiseEntryLabels('NIGHTSHIFT_BEAT_ENTRY_LABELS', count, 'restart beat');
     this.#log.info({ runtimeEntries: count, entryLabels: this.#entryLabels, label: RUNTIME_ENTRIES_LABEL },
       `beat has ${count} runtime schedule entries, more than NIGHTSHIFT_BEAT_ENTRY_LABELS (${this.#entryLabels}): its metrics count them all together as `
       + `entry="${RUNTIME_ENTRIES_LABEL}" until it restarts; each entry's runs are in its schedule history (nightshift schedule history <name>, the dashboard); ${raise}`);

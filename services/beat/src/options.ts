@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { ConfigError, parseDuration, type Duration } from '@nightshift/core';
+import { DEFAULT_ENTRY_LABELS, MAX_ENTRY_LABELS } from '@nightshift/schedule';
 
 /** How a beat replica competes for the lease and sends. Every option has a default. */
 export interface BeatOptions {
@@ -39,14 +40,9 @@ export interface BeatSettings {
   readonly entryLabels: number;
 }
 
-export const BEAT_DEFAULTS = Object.freeze({ leaseTtl: '5s', publishAttemptTimeout: '2s', claimTtl: '1h', reconcileEvery: '15s', entryLabels: 500 });
+export const BEAT_DEFAULTS = Object.freeze({ leaseTtl: '5s', publishAttemptTimeout: '2s', claimTtl: '1h', reconcileEvery: '15s', entryLabels: DEFAULT_ENTRY_LABELS });
 
-/**
- * The most runtime entries with their own series: OpenTelemetry keeps 2,000 series of a metric between two scrapes
- * (the rest go into one overflow series), and the app's entries, the counted-together series and a few reasons of
- * missed runs each need room within them.
- */
-export const MAX_ENTRY_LABELS = 1_500;
+export { MAX_ENTRY_LABELS };
 
 /** The Prometheus `/metrics` port of beat when `NIGHTSHIFT_METRICS_PORT` is not set. */
 export const BEAT_METRICS_PORT = 9465;
