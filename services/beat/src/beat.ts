@@ -279,12 +279,11 @@ export class Beat {
     const { app, log } = this.#parts;
     const stranded = await this.#ledger.stranded();
     if (stranded.length === 0 || leading.aborted) return;
-    const byName = new Map(this.#entrySet.entries.map((live) => [live.entry.name, live.entry]));
     log.warn({ runs: stranded.length }, `${stranded.length} runs were claimed by the previous leader and neither recorded sent nor counted (it stopped in between): sending those it had not sent, under their own ids`);
     const sorted = await this.#journal.sort(stranded);
     if (leading.aborted) return;
     const fire = (claim: StrandedClaim) => {
-      const entry = byName.get(claim.entry);
+      const entry = this.#currentEntry(claim.entry)?.entry;
       if (entry === undefined) return undefined;
       const { scheduledForMs } = claim;
       const zone = entryZone(entry, app.timezone);

@@ -294,7 +294,8 @@ export class EntryEngine {
       // It starts again from the entry's watermark in Redis (Redis answered with an error, say).
       if (slot.aborted) return;
       this.#parts.log.warn({ err: { message: (error as Error).message }, entry: slot.live.entry.name }, 'the entry failed; starting it again from its last run in Redis');
-      // A run it claimed ahead is undone first: the watermark it starts again from must not have skipped it.
+      // A run it claimed ahead is undone first: its claim, this leader's own, would make that fire time `handled` for
+      // the loop started again, and no leader would send it.
       await slot.loop?.release();
       slot.loop = undefined;
       next = Date.now() + RESTART_ENTRY_MS;

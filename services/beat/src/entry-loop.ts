@@ -246,8 +246,8 @@ export class EntryLoop {
 
   /**
    * Undoes the claim made ahead for a run not sent (the entry changed, paused or went before it was due, or beat
-   * stops): the claim goes and the watermark goes back, so that whoever decides next about that fire time (the
-   * entry's new state, the next leader) finds it unclaimed. Called by the leader's engine as the entry stops.
+   * stops): the claim goes (a claim made ahead did not move the watermark), so that whoever decides next about that
+   * fire time (the entry's new state, the next leader) finds it unclaimed. Called by the leader's engine as the entry stops.
    */
   async release(): Promise<void> {
     const prepared = this.#prepared;

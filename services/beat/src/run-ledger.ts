@@ -206,7 +206,7 @@ export class RunLedger {
   /**
    * Claims one run for this replica; `'handled'` if it (or a later run) was claimed or counted already. `ahead`: claimed
    * before its fire time, before its entry was read again (`ChangeFence`): the watermark stays where it is until the
-   * run is taken at its time (`advance`), and a next leader that finds it stranded checks the entry when it is due
+   * run is taken at its time (`taken`), and a next leader that finds it stranded checks the entry when it is due
    * before it sends it (see `StrandedClaim.ahead`).
    */
   async claim(entry: string, scheduledForMs: number, ahead = false): Promise<ClaimResult> {
