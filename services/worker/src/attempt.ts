@@ -11,6 +11,7 @@ import { RESCUED_HEADER } from './retry-rescue.ts';
 import type { WorkerOptions } from './options.ts';
 import type { SandboxJob } from './run-task.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
+import type { TaskProgress } from './task-progress.ts';
 import type { WorkerMetrics } from './worker-metrics.ts';
 
 /** What an attempt needs from its worker. */
@@ -54,7 +55,14 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
   const summary = eventFields(envelope, options.name);
   const span = trace.getActiveSpan()?.spanContext();
   const job: SandboxJob = { envelope, worker: options.name, delivery: deliveryInfo(received), ...(span ? { trace: { traceId: span.traceId, spanId: span.spanId } } : {}) };
-  const run = deps.pool.start(job, (progress) => deps.emit('task.progress', { ...summary, ...progress }));
+  // Reports heard before this attempt's start has gone out wait for it, so no one sees progress of a task that has not
+  // started: the inline pool runs the task's first synchronous steps (often a first `ctx.progress`) inside `start`,
+  // before `run.started` can be heard below. `undefined` once the start has gone out.
+  let early: TaskProgress[] | undefined = [];
+  const run = deps.pool.start(job, (progress) => {
+    if (early) early.push(progress);
+    else deps.emit('task.progress', { ...summary, ...progress });
+  });
   let stopped: StopReason | undefined;
   const stop = (reason: StopReason) => {
     stopped ??= reason;
@@ -79,6 +87,8 @@ export async function runAttempt(deps: AttemptDeps, received: ReceivedTask, regi
     if (stopped === 'channel-lost') stopped = undefined;
     startedAt = Date.now();
     deps.emit('task.started', summary);
+    for (const progress of early ?? []) deps.emit('task.progress', { ...summary, ...progress });
+    early = undefined;
     timer = setTimeout(() => {
       metrics.limitHits.add(1, { task: envelope.task, kind: 'soft' });
       deps.log.warn({ task: envelope.task, task_id: envelope.id, attempt: envelope.attempt, limitMs: settings.softTimeLimitMs }, 'soft time limit reached: the task is told to stop (ctx.signal)');

@@ -38,7 +38,10 @@ export interface SandboxPool {
   onPlaces?: ((places: number) => void) | undefined;
   /** Resolves when every sandbox can run a task at once (the app loaded in each). */
   ready(): Promise<void>;
-  /** Takes an attempt; `onProgress` hears its `ctx.progress` reports while it runs. */
+  /**
+   * Takes an attempt; `onProgress` hears its `ctx.progress` reports while it runs. The first may come within this call
+   * (the inline pool runs the task's first synchronous steps here), before `started` can be heard.
+   */
   start(job: SandboxJob, onProgress?: (progress: TaskProgress) => void): SandboxRun;
   close(): Promise<void>;
 }

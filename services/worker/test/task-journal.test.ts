@@ -45,7 +45,11 @@ for (const pool of ['threads', 'inline'] as const) describe(`${pool} pool`, () =
     assert.ok(reports.length < 20, `reports were thinned out: ${reports.length}`);
     assert.deepEqual(reports[0] && [reports[0].fraction, reports[0].message], [0.05, 'step 1 of 20']);
     for (let i = 1; i < reports.length; i++) assert.ok((reports[i]?.fraction ?? 0) > (reports[i - 1]?.fraction ?? 1), 'newer reports only');
-    assert.ok(started && Date.parse(reports[0]?.at ?? '') >= Date.parse(started.at), 'reported while it ran');
+    assert.ok(started, `a task.started event for it, before its outcome: none among ${JSON.stringify(h.events.filter((e) => e.id === id).map((e) => [e.type, e.at]))}`);
+    assert.ok(Date.parse(reports[0]?.at ?? '') >= Date.parse(started.at), `reported while it ran: the first report at ${String(reports[0]?.at)}, started at ${started.at}`);
+    // Stamped to the millisecond, the two above are often equal: the order they arrived in says more. Both go out in
+    // the same flush, whose groups are published in the order of their first event.
+    assert.ok(h.events.indexOf(started) < h.events.indexOf(reports[0] as LifecycleEvent), `started before its first report: ${JSON.stringify(h.events.filter((e) => e.id === id).map((e) => e.type))}`);
   });
 
   test(`a fraction outside 0..1 fails the attempt with an error that says what ctx.progress takes`, async () => {
