@@ -141,6 +141,12 @@ ALTER TABLE nightshift.queue_actions ADD CONSTRAINT queue_actions_action_check C
 ALTER TABLE nightshift.queue_actions ADD CONSTRAINT queue_actions_pkey PRIMARY KEY (id);
 CREATE INDEX queue_actions_queue_idx ON nightshift.queue_actions USING btree (queue, id DESC);
 
+CREATE TABLE nightshift.schedule_change_marks (
+  slot integer NOT NULL,
+  changes bigint NOT NULL
+);
+ALTER TABLE nightshift.schedule_change_marks ADD CONSTRAINT schedule_change_marks_pkey PRIMARY KEY (slot);
+
 CREATE TABLE nightshift.schedule_fires (
   seq bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
   entry text NOT NULL,
@@ -217,6 +223,8 @@ CREATE TABLE nightshift.schedule_states (
   updated_at timestamp with time zone NOT NULL DEFAULT now()
 );
 ALTER TABLE nightshift.schedule_states ADD CONSTRAINT schedule_states_pkey PRIMARY KEY (name);
+CREATE TRIGGER schedule_states_mark AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON nightshift.schedule_states FOR EACH STATEMENT EXECUTE FUNCTION nightshift.mark_schedule_change();
+ALTER TABLE nightshift.schedule_states ENABLE ALWAYS TRIGGER schedule_states_mark;
 CREATE TRIGGER schedule_states_notify AFTER INSERT OR DELETE OR UPDATE ON nightshift.schedule_states FOR EACH ROW EXECUTE FUNCTION nightshift.notify_schedule_change();
 
 CREATE TABLE nightshift.schedules (
@@ -230,6 +238,8 @@ CREATE TABLE nightshift.schedules (
   updated_at timestamp with time zone NOT NULL DEFAULT now()
 );
 ALTER TABLE nightshift.schedules ADD CONSTRAINT schedules_pkey PRIMARY KEY (name);
+CREATE TRIGGER schedules_mark AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON nightshift.schedules FOR EACH STATEMENT EXECUTE FUNCTION nightshift.mark_schedule_change();
+ALTER TABLE nightshift.schedules ENABLE ALWAYS TRIGGER schedules_mark;
 CREATE TRIGGER schedules_notify AFTER INSERT OR DELETE OR UPDATE ON nightshift.schedules FOR EACH ROW EXECUTE FUNCTION nightshift.notify_schedule_change();
 
 CREATE TABLE nightshift.schema_migrations (
@@ -299,6 +309,17 @@ BEGIN
   RETURN coalesce((origin->>'scheduledFor')::timestamptz, fallback);
 EXCEPTION WHEN others THEN
   RETURN fallback;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION nightshift.mark_schedule_change()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  EXECUTE format('INSERT INTO %I.schedule_change_marks AS m (slot, changes) VALUES ($1, 1)
+    ON CONFLICT (slot) DO UPDATE SET changes = m.changes + 1', TG_TABLE_SCHEMA) USING pg_backend_pid() % 128;
+  RETURN NULL;
 END
 $function$;
 

@@ -3,6 +3,9 @@ import type { Store } from './store.ts';
 /** The schema name written in the dump in place of the store's own, so that dumps of any schema compare equal. */
 const DUMP_SCHEMA = 'nightshift';
 
+/** `pg_trigger.tgenabled` other than the default (`O`: fired in origin and local sessions), as `ALTER TABLE` says it. */
+const TRIGGER_ENABLED: Readonly<Record<string, string>> = { A: 'ENABLE ALWAYS', R: 'ENABLE REPLICA', D: 'DISABLE' };
+
 /**
  * The store's schema as SQL, read from the catalog (not pg_dump, whose output changes with its version):
  * tables with their columns, constraints, indexes and triggers, in name order, then the functions. Committed as `schema.sql` so that every
@@ -33,8 +36,8 @@ export async function dumpSchema(store: Store): Promise<string> {
           AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class x ON x.oid = k.conindid
                            JOIN pg_namespace n ON n.oid = x.relnamespace WHERE n.nspname = $1 AND x.relname = i.indexname)
         ORDER BY i.tablename, i.indexname`, [store.schema]),
-    store.query<{ table: string; name: string; definition: string }>(
-      `SELECT c.relname AS table, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition
+    store.query<{ table: string; name: string; definition: string; enabled: string }>(
+      `SELECT c.relname AS table, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
          FROM pg_trigger t
          JOIN pg_class c ON c.oid = t.tgrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -59,7 +62,12 @@ export async function dumpSchema(store: Store): Promise<string> {
       out.push(`ALTER TABLE ${DUMP_SCHEMA}.${table} ADD CONSTRAINT ${constraint.name} ${constraint.definition};`);
     }
     for (const index of indexes.rows.filter((row) => row.table === table)) out.push(`${index.definition};`);
-    for (const trigger of triggers.rows.filter((row) => row.table === table)) out.push(`${trigger.definition};`);
+    for (const trigger of triggers.rows.filter((row) => row.table === table)) {
+      out.push(`${trigger.definition};`);
+      // Fired in replicating sessions too (`session_replication_role = replica`), or never: the definition does not say.
+      const enabled = TRIGGER_ENABLED[trigger.enabled];
+      if (enabled !== undefined) out.push(`ALTER TABLE ${DUMP_SCHEMA}.${table} ${enabled} TRIGGER ${trigger.name};`);
+    }
     out.push('');
   }
   for (const fn of functions.rows) out.push(`${fn.definition.trimEnd()};`, '');

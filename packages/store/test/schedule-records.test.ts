@@ -401,3 +401,39 @@ test('revisionsOf says, in one statement, what each name\'s runtime row and stat
   await records.delete('fenced', undefined, 'cy');
   assert.equal((await records.revisionsOf(['fenced'])).get('fenced')?.version, undefined, 'a removed entry has no runtime row');
 });
+
+test('the change mark moves with every change committed to an entry or a state, by any writer, and with nothing else', async () => {
+  const mark = () => records.changeMark();
+  const moves = async (what: string, change: () => Promise<unknown>) => {
+    const before = await mark();
+    await change();
+    assert.notEqual(await mark(), before, `${what} moves the mark`);
+  };
+  await moves('a creation', () => records.insert('marked', definition('0 6 * * *'), null, 'ana'));
+  await moves('an update', () => records.update('marked', definition('0 7 * * *'), null, 'bo', 1));
+  await moves('a pause', () => records.setPaused('marked', true, 'why', 'ana'));
+  await moves('a resume', () => records.setPaused('marked', false, null, 'ana'));
+  await moves('a removal', () => records.delete('marked', undefined, 'ana'));
+  const schema = quoteIdent(ctx.store.schema);
+  // By hand, in a replicating session (no ordinary trigger fires there: beat is not told of the change by notification).
+  const client = await ctx.store.pool.connect();
+  try {
+    await client.query('SET session_replication_role = replica');
+    await moves('a pause written by hand while replicating', () => client.query(`INSERT INTO ${schema}.schedule_states (name, paused) VALUES ('written-while-replicating', true)`));
+    const before = await mark();
+    await client.query('BEGIN');
+    await client.query(`UPDATE ${schema}.schedule_states SET paused = false WHERE name = 'written-while-replicating'`);
+    assert.equal(await mark(), before, 'a change not yet committed does not show');
+    await client.query('ROLLBACK');
+    assert.equal(await mark(), before, 'nor one rolled back');
+  } finally {
+    client.release(true);
+  }
+  const before = await mark();
+  await records.revisionsOf(['marked', 'written-while-replicating']);
+  await records.listRuntime();
+  assert.equal(await mark(), before, 'reading moves nothing');
+  const { revisions, mark: read } = await records.revisionsMarked(['written-while-replicating']);
+  assert.equal(read, before, 'read with the rows: the mark of their moment');
+  assert.equal(revisions.get('written-while-replicating')?.paused, true);
+});

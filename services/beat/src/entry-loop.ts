@@ -216,8 +216,8 @@ export class EntryLoop {
   }
 
   /**
-   * Works out ahead what the next wake-up will need (the fire time after the next one, the next run's message, and
-   * its claim), so that a boundary where many entries are due spends its time sending. It sends nothing: whether
+   * Works out ahead what the next wake-up will need (the fire time after the next one, its entry read again, the
+   * next run's message, and its claim), so that a boundary where many entries are due spends its time sending. It sends nothing: whether
    * the run goes is decided when it is due, as always (the entry read again first, see `ChangeFence`); a run
    * claimed ahead that does not go is unclaimed (`release`) or counted missed on its claim.
    */
@@ -225,6 +225,8 @@ export class EntryLoop {
     const next = this.#firstAfter(this.#last);
     if (next === undefined) return;
     this.#firstAfter(next);
+    // The entry as its source has it now, for the check when it is due (see `ChangeFence`).
+    this.#parts.fence?.readAhead(this.#live);
     // A claim made ahead is the next wake-up's to use or undo: never dropped for another.
     if (this.#live.paused || this.#prepared?.claimed !== undefined) return;
     const prepared = this.#parts.dispatcher.prepare(this.#entry, next);

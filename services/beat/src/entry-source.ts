@@ -57,6 +57,16 @@ export interface EntrySource {
    * applies when beat hears of it.
    */
   stillCurrent?(entries: readonly LiveEntry[]): Promise<boolean[]>;
+  /**
+   * `stillCurrent` read ahead of the fire time, with the source's change mark of the same moment (see `changeMark`).
+   * Without both, every check is `stillCurrent`'s at the fire time.
+   */
+  stillCurrentMarked?(entries: readonly LiveEntry[]): Promise<{ current: boolean[]; mark: string | undefined }>;
+  /**
+   * A mark of every change committed to the source: the same as one read before only if nothing was committed
+   * between. At a fire time, one such read says that what `stillCurrentMarked` answered ahead still holds.
+   */
+  changeMark?(): Promise<string>;
   /** The newest recorded run of an entry (any origin). Without it, beat knows only what it sent itself. */
   lastRunOf?(entry: string): Promise<RecordedRun | undefined>;
 }

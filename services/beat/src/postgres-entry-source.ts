@@ -138,19 +138,41 @@ export class PostgresEntrySource implements EntrySource {
     } catch (error) {
       throw await this.#explain(error);
     }
-    return entries.map((live) => {
-      const name = live.entry.name;
-      const now = revisions.get(name);
-      if (now === undefined) return false;
-      // The code's entry of a name stands whatever the runtime has under it (`#compile` refuses that row).
-      let revision = 'code';
-      if (!this.#codeByName.has(name)) {
-        if (now.version === undefined || now.updatedAt === undefined) return false;
-        revision = revisionOf(now.version, now.updatedAt);
-      }
-      const resumedAt = now.resumedAt === null ? undefined : Date.parse(now.resumedAt);
-      return loopKey({ ...live, revision, paused: now.paused, resumedAt }) === loopKey(live);
-    });
+    return entries.map((live) => this.#current(live, revisions));
+  }
+
+  async stillCurrentMarked(entries: readonly LiveEntry[]): Promise<{ current: boolean[]; mark: string | undefined }> {
+    let read: Awaited<ReturnType<ScheduleRecords['revisionsMarked']>>;
+    try {
+      read = await this.#records.revisionsMarked(entries.map((live) => live.entry.name));
+    } catch (error) {
+      throw await this.#explain(error);
+    }
+    const { revisions, mark } = read;
+    return { current: entries.map((live) => this.#current(live, revisions)), mark };
+  }
+
+  async changeMark(): Promise<string> {
+    try {
+      return await this.#records.changeMark();
+    } catch (error) {
+      throw await this.#explain(error);
+    }
+  }
+
+  // Whether the entry stands in `revisions` as it was loaded.
+  #current(live: LiveEntry, revisions: Map<string, ScheduleRevision>): boolean {
+    const name = live.entry.name;
+    const now = revisions.get(name);
+    if (now === undefined) return false;
+    // The code's entry of a name stands whatever the runtime has under it (`#compile` refuses that row).
+    let revision = 'code';
+    if (!this.#codeByName.has(name)) {
+      if (now.version === undefined || now.updatedAt === undefined) return false;
+      revision = revisionOf(now.version, now.updatedAt);
+    }
+    const resumedAt = now.resumedAt === null ? undefined : Date.parse(now.resumedAt);
+    return loopKey({ ...live, revision, paused: now.paused, resumedAt }) === loopKey(live);
   }
 
   async lastRunOf(entry: string): Promise<RecordedRun | undefined> {
