@@ -36,8 +36,8 @@ export class ChangeFence {
   readonly #aheadChecks: Batcher<LiveEntry, Ahead> | undefined;
   /** The change mark now, read once for the checks made in one turn. */
   readonly #marks: Batcher<void, string> | undefined;
-  /** What `readAhead` found for an entry as loaded, until its fire time's check takes it. */
-  readonly #ahead = new WeakMap<LiveEntry, Promise<Ahead | undefined>>();
+  /** What `readAhead` found for an entry as loaded, until its fire time's check takes it, or an outage (`#unread`). */
+  #ahead = new WeakMap<LiveEntry, Promise<Ahead | undefined>>();
   #failingSince: number | undefined;
   #probing: Promise<boolean> | undefined;
 
@@ -127,6 +127,9 @@ export class ChangeFence {
   #unread(why: string): void {
     if (this.#failingSince !== undefined) return;
     this.#failingSince = Date.now();
+    // What was read ahead is not kept past an outage: the server that answers after it (a standby promoted, one
+    // restarted) may have lost changes that read saw, and counted as many new ones since: the mark equal, the rows not.
+    this.#ahead = new WeakMap();
     this.#parts.log.warn({ err: { message: why } },
       `cannot check due fires against the runtime schedules (${why}): sending them as last loaded; a pause or removal committed meanwhile may let a run through`);
   }

@@ -9,7 +9,7 @@ const usage = `Usage: nightshift purge --prefix P [--database] [--yes] [--manage
 Deletes everything an installation under the prefix P left behind: every RabbitMQ queue and exchange named
 P.… (work queues, the retry ladder, dead letters, events, control; their messages with them) and every Redis
 key P:… (beat's state, the workers' completion records). With --database, also the rows of every table of
-the store's schema (NIGHTSHIFT_DATABASE_SCHEMA); the tables and their migrations stay.
+the store's schema (NIGHTSHIFT_DATABASE_SCHEMA); the tables, their migrations and beat's change marks stay.
 It lists what it will delete first, then asks you to type the prefix; --yes deletes without asking (scripts).
 RabbitMQ's objects are listed through its management API (AMQP cannot list them): by default the AMQP host
 on port 15672 with the AMQP credentials.
@@ -116,8 +116,11 @@ async function planPurge(prefix: string, config: NightshiftConfig, management: M
   if (databaseIo === undefined) return plan;
   const store = new Store(storeOptions(config, databaseIo.env, 'nightshift cli'));
   try {
+    // The change marks stay with the migrations: beat takes an equal mark for "nothing committed since it read ahead",
+    // which holds only while the counts never go back (the truncation of the schedules moves them on instead).
     const { rows } = await store.query<{ name: string }>(
-      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name`, [store.schema]);
+      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'
+         AND table_name NOT IN ('schema_migrations', 'schedule_change_marks') ORDER BY table_name`, [store.schema]);
     const tables = [];
     for (const { name } of rows) {
       const counted = await store.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(store.schema)}.${quoteIdent(name)}`);
