@@ -4,7 +4,7 @@ import {
   ATTR_MESSAGING_OPERATION_TYPE, ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, ATTR_MESSAGING_SYSTEM_NAME, ATTR_ATTEMPT,
   ATTR_DEAD_LETTER_REASON, ATTR_TASK_ERROR_TYPE, ATTR_MAX_ATTEMPTS, ATTR_QUEUE, ATTR_TASK,
   ATTR_TASK_ID, ATTR_WORKER, MESSAGING_SYSTEM_NAME_VALUE_RABBITMQ,
-  isSpanContextValid, replaceTraceContext, runInSpan, SpanKind, trace, type Attributes, type Context, type SpanContext,
+  isSpanContextValid, replaceTraceContext, runInSpan, SpanKind, trace, writeSpanContext, type Attributes, type Context, type SpanContext,
 } from '@nightshift/telemetry';
 
 /**
@@ -119,7 +119,13 @@ export function publishInSpan<T>(name: string, attributes: Attributes, parent: C
   // No tracer registered and no trace to continue: OpenTelemetry's no-op span records nothing and carries no
   // context (all zeros), so there is nothing to activate, write into the headers or end (that was about a
   // twentieth of a send's own time with tracing off, and an async frame more on its way to the confirm).
-  if (!span.isRecording() && !isSpanContextValid(spanContext)) return publish(spanContext);
+  if (!span.isRecording()) {
+    if (!isSpanContextValid(spanContext)) return publish(spanContext);
+    // Ids only (nothing exports): nothing records under the span, so it is not made active (an async frame less on
+    // each send's way to its confirm); its ids go into the headers, for a consumer that exports to continue.
+    writeSpanContext(headers, spanContext);
+    return publish(spanContext);
+  }
   return runInSpan(span, parent, (inSpan) => {
     replaceTraceContext(headers, inSpan);
     return publish(span.spanContext());

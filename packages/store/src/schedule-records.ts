@@ -141,20 +141,29 @@ export class ScheduleRecords {
   }
 
   /**
-   * A count of every statement committed that changed a runtime entry or a state (migration 012): the same at two
-   * moments only if nothing was committed to either table between them. One small read, whatever the number of
-   * entries.
+   * A count of every statement committed that changed a runtime entry or a state (migration 012), with the server's
+   * start: the same at two moments only if nothing was committed to either table between them. One small read,
+   * whatever the number of entries.
    */
   async changeMark(): Promise<string> {
-    const { rows } = await this.store.query<{ mark: string }>(`SELECT coalesce(sum(changes), 0)::text AS mark FROM ${this.#marks}`);
+    const { rows } = await this.store.query<{ mark: string }>(`SELECT ${this.#markSql} AS mark`);
     return rows[0]?.mark ?? '0';
+  }
+
+  /**
+   * The mark: the counts' sum, and when the server started, so that a server restarted or a standby promoted (which
+   * may have lost changes a mark read before it counted, and counted as many others since) never gives a mark read
+   * before it again.
+   */
+  get #markSql(): string {
+    return `(SELECT coalesce(sum(changes), 0)::text || '@' || pg_postmaster_start_time()::text FROM ${this.#marks})`;
   }
 
   async #revisions(names: readonly string[], marked: boolean): Promise<{ revisions: Map<string, ScheduleRevision>; mark: string | undefined }> {
     const { rows } = await this.store.query<{ name: string; version: number | null; updated_at: Date | null; paused: boolean | null; resumed_at: Date | null; mark?: string }>(
       // Each table filtered by `= ANY` (its primary key's index): joined to the names directly, the planner hashes
       // every row (42 ms for 500 names among 100,000 rows; 1 ms this way).
-      `SELECT n.name, s.version, s.updated_at, st.paused, st.resumed_at${marked ? `, (SELECT coalesce(sum(changes), 0)::text FROM ${this.#marks}) AS mark` : ''}
+      `SELECT n.name, s.version, s.updated_at, st.paused, st.resumed_at${marked ? `, ${this.#markSql} AS mark` : ''}
         FROM unnest($1::text[]) AS n(name)
         LEFT JOIN (SELECT name, version, updated_at FROM ${this.#schedules} WHERE name = ANY($1::text[])) s ON s.name = n.name
         LEFT JOIN (SELECT name, paused, resumed_at FROM ${this.#states} WHERE name = ANY($1::text[])) st ON st.name = n.name`, [names]);

@@ -3,7 +3,7 @@ export { startCommandTracing, type StopCommandTracing } from './command-tracing.
 export { createLogger, type LoggerOptions, type LogDestination } from './logger.ts';
 export { createJsonLogger } from './json-logger.ts';
 export { redact, DEFAULT_REDACT_KEYS, type RedactOptions } from './redact.ts';
-export { injectTraceContext, extractTraceContext, replaceTraceContext } from './propagation.ts';
+export { injectTraceContext, extractTraceContext, replaceTraceContext, writeSpanContext } from './propagation.ts';
 export { traceIdOf } from './trace-id.ts';
 // The types of startTelemetry's spanExporter option; tests bring their own exporter (sdk-trace's InMemorySpanExporter).
 export type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { createTraceState, ROOT_CONTEXT, TraceFlags } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import {
-  context, extractTraceContext, injectTraceContext, replaceTraceContext, SpanKind, startTelemetry, trace, traceIdOf,
+  context, extractTraceContext, injectTraceContext, replaceTraceContext, SpanKind, startTelemetry, trace, traceIdOf, writeSpanContext,
 } from '@nightshift/telemetry';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -25,6 +25,17 @@ describe('before startTelemetry', () => {
     assert.equal(extracted?.spanId, SPAN_ID);
     assert.equal(extracted?.isRemote, true);
     assert.equal(extracted?.traceState?.get('vendor'), 'opaque');
+  });
+
+  test('writeSpanContext writes what the W3C propagator writes, in place of the trace context the headers carried', () => {
+    const unsampled = { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.NONE };
+    for (const spanContext of [trace.getSpanContext(remoteParent), unsampled]) {
+      const propagated: Record<string, unknown> = {};
+      injectTraceContext(propagated, trace.setSpanContext(ROOT_CONTEXT, spanContext!));
+      const written: Record<string, unknown> = { TraceParent: 'from-before', tracestate: 'old=1', 'x-first-death-queue': 'q.default' };
+      writeSpanContext(written, spanContext!);
+      assert.deepEqual(written, { ...propagated, 'x-first-death-queue': 'q.default' });
+    }
   });
 
   test('header values may come back as Buffers, under any case', () => {

@@ -2,6 +2,9 @@ import { SchemaNotReadyError, type Logger } from '@nightshift/core';
 import { Batcher } from './batch.ts';
 import type { EntrySource, LiveEntry } from './entry-source.ts';
 
+/** How long reading ahead stays off once the store was found without the change marks. */
+const AHEAD_RETRY_MS = 60_000;
+
 /** An entry read ahead of its fire time: whether it stood as loaded, and the source's change mark then. */
 interface Ahead {
   readonly current: boolean;
@@ -38,6 +41,8 @@ export class ChangeFence {
   readonly #marks: Batcher<void, string> | undefined;
   /** What `readAhead` found for an entry as loaded, until its fire time's check takes it, or an outage (`#unread`). */
   #ahead = new WeakMap<LiveEntry, Promise<Ahead | undefined>>();
+  /** Reading ahead is off until then: the store is not migrated for it yet (see `#aheadUnready`). */
+  #aheadOffUntil = 0;
   #failingSince: number | undefined;
   #probing: Promise<boolean> | undefined;
 
@@ -65,7 +70,20 @@ export class ChangeFence {
    */
   readAhead(live: LiveEntry): void {
     if (this.#aheadChecks === undefined || this.#failingSince !== undefined || this.#ahead.has(live)) return;
-    this.#ahead.set(live, this.#aheadChecks.add(live).catch(() => undefined));
+    if (this.#aheadOffUntil > Date.now()) return;
+    this.#ahead.set(live, this.#aheadChecks.add(live).catch((error: unknown) => this.#aheadUnready(error)));
+  }
+
+  /**
+   * A store without the change marks yet (beat upgraded before the store was migrated): each fire is checked by
+   * reading its entry, and reading ahead waits a minute before it tries again, so that each boundary does not pay
+   * for two reads that fail. Said each time it turns off.
+   */
+  #aheadUnready(error: unknown): undefined {
+    if (!(error instanceof SchemaNotReadyError) || this.#aheadOffUntil > Date.now()) return undefined;
+    this.#aheadOffUntil = Date.now() + AHEAD_RETRY_MS;
+    this.#parts.log.info({ err: { message: error.message } }, 'due fires are checked by reading each entry at its fire time until the store is migrated (it has no change marks yet)');
+    return undefined;
   }
 
   /**
@@ -99,7 +117,7 @@ export class ChangeFence {
    * time), is the one read with it. `undefined` when that cannot be told (a read failed, or something changed).
    */
   async #stillAsAhead(ahead: Promise<Ahead | undefined>): Promise<boolean | undefined> {
-    const [read, mark] = await Promise.all([ahead, (this.#marks as Batcher<void, string>).add().catch(() => undefined)]);
+    const [read, mark] = await Promise.all([ahead, (this.#marks as Batcher<void, string>).add().catch((error: unknown) => this.#aheadUnready(error))]);
     if (read?.mark === undefined || mark === undefined || read.mark !== mark) return undefined;
     return read.current;
   }
