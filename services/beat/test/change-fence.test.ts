@@ -33,7 +33,7 @@ test('an entry read ahead before an outage is read again at its first fire after
   const answers: Answers = { current: new Map([['a', true], ['b', true]]), mark: '7', down: false };
   const stale: string[] = [];
   const { log, lines } = capturingLogger();
-  const fence = new ChangeFence({ source: source(answers), stale: (name) => stale.push(name), log });
+  const fence = new ChangeFence({ source: source(answers), stale: (name) => stale.push(name), log, readAheadFrom: 1 });
 
   fence.readAhead(a);
   await setImmediate();
@@ -60,7 +60,7 @@ test('without a change between, what was read ahead stands, and a change between
   const counted = source(answers);
   const fence = new ChangeFence({
     source: { ...counted, stillCurrent: (entries) => ((reads += 1), (counted.stillCurrent as NonNullable<EntrySource['stillCurrent']>)(entries)) },
-    stale: () => {}, log: capturingLogger('silent').log,
+    stale: () => {}, log: capturingLogger('silent').log, readAheadFrom: 1,
   });
   fence.readAhead(a);
   assert.equal(await fence.allows(a), true);
@@ -71,4 +71,29 @@ test('without a change between, what was read ahead stands, and a change between
   answers.mark = '8';
   assert.equal(await fence.allows(a), false, 'the mark moved: the entry is read again, and found changed');
   assert.equal(reads, 1);
+});
+
+test('fewer entries read ahead together than readAheadFrom are read at their fire time instead: one read, not two', async () => {
+  const entries = codeEntries(compileScheduleEntries(['a', 'b', 'c'].map((name) => ({ name, task: 't', schedule: '* * * * *' }))));
+  const answers: Answers = { current: new Map([['a', true], ['b', true], ['c', true]]), mark: '7', down: false };
+  const calls: string[] = [];
+  const counted = source(answers);
+  const fence = new ChangeFence({
+    source: {
+      ...counted,
+      stillCurrent: (live) => (calls.push(`entries ${live.length}`), (counted.stillCurrent as NonNullable<EntrySource['stillCurrent']>)(live)),
+      stillCurrentMarked: (live) => (calls.push(`ahead ${live.length}`), (counted.stillCurrentMarked as NonNullable<EntrySource['stillCurrentMarked']>)(live)),
+      changeMark: () => (calls.push('mark'), (counted.changeMark as NonNullable<EntrySource['changeMark']>)()),
+    },
+    stale: () => {}, log: capturingLogger('silent').log, readAheadFrom: 3,
+  });
+  for (const live of entries.slice(0, 2)) fence.readAhead(live);
+  await setImmediate();
+  assert.deepEqual(await Promise.all(entries.slice(0, 2).map((live) => fence.allows(live))), [true, true]);
+  assert.deepEqual(calls, ['entries 2'], 'two together: read at the fire time only');
+  calls.length = 0;
+  for (const live of entries) fence.readAhead(live);
+  await setImmediate();
+  assert.deepEqual(await Promise.all(entries.map((live) => fence.allows(live))), [true, true, true]);
+  assert.deepEqual(calls, ['ahead 3', 'mark'], 'three together: read ahead, and only the mark at the fire time');
 });

@@ -237,3 +237,36 @@ test('a pause and a removal whose notifications never come stop the next fire al
   assert.ok(missedCount(events.events, 'tick', 'paused') >= 2, 'the paused fire times are counted (beat.missed)');
   assert.ok(service.beat.leading);
 });
+
+test('150 entries due together are read a second ahead, and at the fire time only the change mark is: a pause and a removal committed between the two, never notified, stop their fires', async (t) => {
+  const { db, reports, store, config } = await setUp('beat-fence-ahead');
+  const names = Array.from({ length: 150 }, (_, i) => `fleet-${String(i).padStart(3, '0')}`);
+  for (const name of names) await db.records.insert(name, { name, task: 'reports.build', schedule: { every: '2s' }, args: [name] }, null, 'ana');
+  const service = await replica(config, { replica: 'fence-ahead', store, reconcileEvery: '60s', log: capturingLogger('silent').log });
+  const fires = (name: string) => reports.received.filter((r) => r.envelope.origin.type === 'beat' && r.envelope.origin.beat === name).map((r) => Date.parse(r.envelope.origin.type === 'beat' ? r.envelope.origin.scheduledFor ?? '' : ''));
+  await eventually('every entry sent twice', () => names.every((name) => fires(name).length >= 2), 15_000);
+  // The next fire is 2 s after the last one sent: its entries were read ahead a second before it. The change is
+  // committed after that read and well before the fire.
+  const next = Math.max(...fires('fleet-007')) + 2_000;
+  await sleep(Math.max(0, next - 700 - Date.now()));
+  const client = await db.store.pool.connect();
+  let changedAt: number;
+  try {
+    await client.query('SET session_replication_role = replica');
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO ${quoteIdent(db.store.schema)}.schedule_states (name, paused, paused_by, paused_at) VALUES ('fleet-007', true, 'ana', now())`);
+    await client.query(`DELETE FROM ${quoteIdent(db.store.schema)}.schedules WHERE name = 'fleet-008'`);
+    await client.query('COMMIT');
+    changedAt = Date.now();
+  } finally {
+    client.release(true);
+  }
+  assert.ok(changedAt < next - 100, `committed before the fire time (${next - changedAt} ms before it)`);
+  await eventually('the next two fires of the others', () => fires('fleet-006').filter((at) => at >= next + 2_000).length > 0, 8_000);
+  const after = (name: string) => fires(name).filter((at) => at > changedAt);
+  t.diagnostic(`committed ${next - changedAt} ms before the fire; fleet-007 after: ${iso(after('fleet-007'))}; fleet-008 after: ${iso(after('fleet-008'))}`);
+  assert.deepEqual(after('fleet-007'), [], 'no run of the paused entry for a fire time after the pause was committed');
+  assert.deepEqual(after('fleet-008'), [], 'no run of the removed entry for a fire time after its removal was committed');
+  assert.ok(fires('fleet-006').includes(next) && fires('fleet-009').includes(next), 'the others sent at that fire time');
+  assert.ok(service.beat.leading);
+});
