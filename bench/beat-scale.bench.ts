@@ -2,9 +2,11 @@
 // created through the client library, about 2,000 of them due on one minute boundary; one beat leader and a
 // standby (each its own process, as `nightshift beat` runs them) and a consumer draining the queue. Then the same
 // for BullMQ job schedulers (`upsertJobScheduler`, the same patterns, a worker process) as the anchor, in this run.
-// For the busy boundary it prints dispatch lag p50/p99/max, dispatches per second, the leader's RSS and CPU, and
+// For the busy boundary it prints dispatch lag p50/p99/max (sent, i.e. written to the broker, minus fire time: the
+// issue's goal of 250 ms is judged on it; BullMQ has no separate send), lag at the consumer (the broker's time for the
+// burst added; what the BullMQ comparison is judged on), dispatches per second, the leader's RSS and CPU, and
 // leader start → first dispatch (of a one-second probe entry whose name sorts last); then the broker floor (the same
-// number of confirmed messages published at once with amqplib, to a consumer) and each lag as a ratio to it.
+// number of confirmed messages published at once with amqplib, to a consumer) and each lag at the consumer as a ratio to it.
 // Duplicates are counted by id, and those marked as possibly a second copy (x-nightshift-republished) said apart.
 // BEAT_SCALE_N (default 100000), BEAT_SCALE_BUSY (default min(2000, N/5)), BEAT_SCALE_SKIP_BULLMQ=1, BEAT_SCALE_SKIP_NIGHTSHIFT=1,
 // BEAT_SCALE_KILL_AFTER_MS (SIGKILL the leader this long after the busy boundary; counts what arrived, by id),
@@ -650,7 +652,9 @@ function report(rows: readonly PhaseResult[], floor: Stats | undefined): void {
     ['start → first dispatch < 10 s', beat.startToFirstMs < 10_000],
     ['RSS < 400 MB', beat.peakRssMb < 400],
     ['every busy run sent, none twice', beat.busySent === beat.busyExpected && beat.duplicates === 0],
-    ['busy p99 lag < 250 ms (at the consumer)', beat.arrivalLag.p99 < 250],
+    // The issue's dispatch lag: sent (written to the broker) minus fire time. At the consumer the broker's own time
+    // for the burst is added (its floor, and each run routed to the journal stream too), printed above.
+    ['busy p99 dispatch lag (sent − fire) < 250 ms', beat.sentLag !== undefined && beat.sentLag.p99 < 250],
     ['idle CPU < 2 % of a core', beat.idleCpu < 0.02],
   ];
   if (bull !== undefined) goals.push(['p99 lag no worse than BullMQ\'s (at the consumer)', beat.arrivalLag.p99 <= bull.arrivalLag.p99]);

@@ -88,11 +88,13 @@ const tracer = trace.getTracer('@nightshift/beat');
  */
 const SEND_WINDOW = 2_000;
 /**
- * What follows a confirmed send and only reports it (its metric, its `beat.dispatched` event, its `dispatched` line)
- * waits while runs woken with it are still to be written to the broker, at most this long: at a boundary of 2,000
- * runs, done as each confirm came, it took half of beat's time there, in front of the runs not yet written.
+ * What follows a run's send and may wait waits while runs woken with it are still to be written to the broker, at
+ * most this long: its reports (its metric, its `beat.dispatched` event, its `dispatched` line), and its Redis writes
+ * (the watermark moved to a run taken from a claim made ahead, the run's record). At a boundary of 2,000 runs, the
+ * reports done as each confirm came took half of beat's time there, in front of the runs not yet written; the Redis
+ * writes, a tenth. Neither is needed sooner: a leader killed in between leaves claims the next one sorts by the journal.
  */
-const REPORT_WITHIN_MS = 1_000;
+const AFTER_WRITES_WITHIN_MS = 1_000;
 
 /**
  * Sends one run: claims it in Redis (fenced by the lease; or takes the claim made ahead, see `PreparedRun`), then publishes it with the run's id as message
@@ -106,9 +108,9 @@ export class Dispatcher {
   readonly #waitingToSend: (() => void)[] = [];
   /** Runs between their wake-up and the moment they are written to the broker (or given up). */
   #unwritten = 0;
-  /** Reports of runs sent, not yet made (see `REPORT_WITHIN_MS`). */
-  #reports: (() => void)[] = [];
-  #reportTimer: NodeJS.Timeout | undefined;
+  /** What follows runs sent, not yet done (see `AFTER_WRITES_WITHIN_MS`), in the order it came. */
+  #afterWrites: (() => void)[] = [];
+  #afterWritesTimer: NodeJS.Timeout | undefined;
 
   constructor(parts: DispatcherParts) {
     this.#parts = parts;
@@ -141,7 +143,7 @@ export class Dispatcher {
       unwritten = false;
       this.#unwritten -= 1;
       // After the write itself (the microtask it waits for is queued before this one).
-      if (this.#unwritten === 0 && this.#reports.length > 0) queueMicrotask(() => this.#report());
+      if (this.#unwritten === 0 && this.#afterWrites.length > 0) queueMicrotask(() => this.#doAfterWrites());
     };
     // Each run starts its own trace: the send span of the broker client is its child.
     return tracer.startActiveSpan(`beat ${entry.name}`, { root: true, kind: SpanKind.INTERNAL, attributes }, async (span) => {
@@ -164,9 +166,10 @@ export class Dispatcher {
     // Claimed ahead, and the lease lost (or beat stopping) since: the claim is left to the next leader, which finds it
     // stranded and sends it at its time. Nothing is recorded on it: a claim said missed would never be sent.
     if (claim !== undefined && (!lease.holds() || signal.aborted)) return 'not-leader';
-    // Taken at its time: the watermark moves to it now, as a claim made now would have moved it (a claim made ahead
-    // leaves it, so that a leader stopped or killed before the fire time leaves the watermark at the last run).
-    if (claim === 'claimed') ledger.taken(entry.name, scheduledForMs);
+    // Taken at its time: the watermark moves to it, as a claim made now would have moved it (a claim made ahead leaves
+    // it, so that a leader stopped or killed before the fire time leaves the watermark at the last run); once the runs
+    // woken with it are written (a leader killed before then leaves a claim the next one sorts by the journal).
+    if (claim === 'claimed') this.#afterWriting(() => ledger.taken(entry.name, scheduledForMs));
     let warned = false;
     while (claim === undefined) {
       if (!lease.holds() || signal.aborted) return 'not-leader';
@@ -275,30 +278,40 @@ export class Dispatcher {
   #sent(fire: Fire, id: string, startedAt: number, attempts: number): void {
     const { events, ledger, metrics, overlap, log, replica } = this.#parts;
     const { entry, scheduledForMs } = fire;
-    // At once: the overlap policy of the entry's next run, and a new leader's view of what was sent, depend on it.
+    // At once: the overlap policy of the entry's next run depends on it.
     overlap.sent(entry.name, { id, sentAt: startedAt });
-    void ledger.record(entry.name, scheduledForMs, { state: 'sent', id, sentAt: new Date(startedAt).toISOString() });
     // Said in the run's span, as if at once: its line carries the run's trace.
     const active = context.active();
-    this.#reports.push(() => context.with(active, () => {
-      const scheduledFor = new Date(scheduledForMs).toISOString();
-      const lagMs = startedAt - fire.dueAtMs;
-      const jitter = fire.dueAtMs > scheduledForMs ? { jitterMs: fire.dueAtMs - scheduledForMs } : {};
-      metrics.dispatched(entry.name, entry.task, lagMs);
-      events.publish('beat.dispatched', { entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, attempts, replica, origin: 'schedule' });
-      log.info({ entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, ...(attempts > 1 ? { attempts } : {}) }, 'dispatched');
-    }));
-    if (this.#unwritten === 0) this.#report();
-    else this.#reportTimer ??= setTimeout(() => this.#report(), REPORT_WITHIN_MS);
+    this.#afterWriting(() => {
+      void ledger.record(entry.name, scheduledForMs, { state: 'sent', id, sentAt: new Date(startedAt).toISOString() });
+      context.with(active, () => {
+        const scheduledFor = new Date(scheduledForMs).toISOString();
+        const lagMs = startedAt - fire.dueAtMs;
+        const jitter = fire.dueAtMs > scheduledForMs ? { jitterMs: fire.dueAtMs - scheduledForMs } : {};
+        metrics.dispatched(entry.name, entry.task, lagMs);
+        events.publish('beat.dispatched', { entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, attempts, replica, origin: 'schedule' });
+        log.info({ entry: entry.name, task: entry.task, id, scheduledFor, lagMs, ...jitter, ...(attempts > 1 ? { attempts } : {}) }, 'dispatched');
+      });
+    });
   }
 
-  // Makes the reports of runs sent, in the order they were sent.
-  #report(): void {
-    clearTimeout(this.#reportTimer);
-    this.#reportTimer = undefined;
-    const reports = this.#reports;
-    this.#reports = [];
-    for (const report of reports) report();
+  /** Does `work` now, or once every run woken so far is written to the broker (see `AFTER_WRITES_WITHIN_MS`). */
+  #afterWriting(work: () => void): void {
+    if (this.#unwritten === 0 && this.#afterWrites.length === 0) {
+      work();
+      return;
+    }
+    this.#afterWrites.push(work);
+    this.#afterWritesTimer ??= setTimeout(() => this.#doAfterWrites(), AFTER_WRITES_WITHIN_MS);
+  }
+
+  // Does what waited for the writes, in the order it came.
+  #doAfterWrites(): void {
+    clearTimeout(this.#afterWritesTimer);
+    this.#afterWritesTimer = undefined;
+    const waiting = this.#afterWrites;
+    this.#afterWrites = [];
+    for (const work of waiting) work();
   }
 
   #miss(entry: ScheduleEntry, scheduledForMs: number, reason: MissReason, why: string, level: 'warn' | 'error' = 'warn'): DispatchOutcome {
