@@ -45,6 +45,25 @@ async function metric(name: string, labels: Record<string, string>): Promise<num
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+/**
+ * Pauses `paused` and removes the runtime entry `removed` in one transaction of a replicating session, where the
+ * notifying triggers do not fire (the change mark's does): the changes are committed, and beat is not told of them.
+ * Resolves with when the commit returned.
+ */
+async function commitUnannounced(db: Awaited<ReturnType<typeof runtimeStore>>, paused: string, removed: string): Promise<number> {
+  const client = await db.store.pool.connect();
+  try {
+    await client.query('SET session_replication_role = replica');
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO ${quoteIdent(db.store.schema)}.schedule_states (name, paused, paused_by, paused_at) VALUES ($1, true, 'ana', now())`, [paused]);
+    await client.query(`DELETE FROM ${quoteIdent(db.store.schema)}.schedules WHERE name = $1`, [removed]);
+    await client.query('COMMIT');
+    return Date.now();
+  } finally {
+    client.release(true);
+  }
+}
+
 const iso = (times: readonly number[]) => times.map((at) => new Date(at).toISOString().slice(11, 23)).join(' ');
 
 test('a runtime entry is dispatched from its next fire without a restart; a changed one follows its new schedule from the change; a removed one stops', async (t) => {
@@ -213,19 +232,7 @@ test('a pause and a removal whose notifications never come stop the next fire al
   const service = await replica(config, { replica: 'fence', store, reconcileEvery: '60s', log });
   await eventually('both entries running', () => ticks.received.length >= 2 && reports.received.length >= 2, 8_000);
 
-  // Triggers do not fire in a session replicating: the changes are committed, and nobody is told.
-  const client = await db.store.pool.connect();
-  let changedAt: number;
-  try {
-    await client.query('SET session_replication_role = replica');
-    await client.query('BEGIN');
-    await client.query(`INSERT INTO ${quoteIdent(db.store.schema)}.schedule_states (name, paused, paused_by, paused_at) VALUES ('tick', true, 'ana', now())`);
-    await client.query(`DELETE FROM ${quoteIdent(db.store.schema)}.schedules WHERE name = 'hourly-report'`);
-    await client.query('COMMIT');
-    changedAt = Date.now();
-  } finally {
-    client.release(true);
-  }
+  const changedAt = await commitUnannounced(db, 'tick', 'hourly-report');
   await sleep(3_000);
   const after = (tap: QueueTap) => tap.scheduledFor().filter((at) => at > changedAt);
   t.diagnostic(`committed at ${iso([changedAt])}; ticks after: ${iso(after(ticks))}; reports after: ${iso(after(reports))}`);
@@ -249,18 +256,7 @@ test('150 entries due together are read a second ahead, and at the fire time onl
   // committed after that read and well before the fire.
   const next = Math.max(...fires('fleet-007')) + 2_000;
   await sleep(Math.max(0, next - 700 - Date.now()));
-  const client = await db.store.pool.connect();
-  let changedAt: number;
-  try {
-    await client.query('SET session_replication_role = replica');
-    await client.query('BEGIN');
-    await client.query(`INSERT INTO ${quoteIdent(db.store.schema)}.schedule_states (name, paused, paused_by, paused_at) VALUES ('fleet-007', true, 'ana', now())`);
-    await client.query(`DELETE FROM ${quoteIdent(db.store.schema)}.schedules WHERE name = 'fleet-008'`);
-    await client.query('COMMIT');
-    changedAt = Date.now();
-  } finally {
-    client.release(true);
-  }
+  const changedAt = await commitUnannounced(db, 'fleet-007', 'fleet-008');
   assert.ok(changedAt < next - 100, `committed before the fire time (${next - changedAt} ms before it)`);
   await eventually('the next two fires of the others', () => fires('fleet-006').filter((at) => at >= next + 2_000).length > 0, 8_000);
   const after = (name: string) => fires(name).filter((at) => at > changedAt);
