@@ -53,9 +53,7 @@ export function injectTraceContext(headers: Record<string, unknown>, context: Co
  * the ids again (a send made them twice more, on ids its tracer had just checked).
  */
 export function writeSpanContext(headers: Record<string, unknown>, spanContext: SpanContext): void {
-  for (const key of Object.keys(headers)) {
-    if (TRACE_HEADERS.has(key.toLowerCase())) delete headers[key];
-  }
+  dropTraceContext(headers);
   headers.traceparent = `00-${spanContext.traceId}-${spanContext.spanId}-0${Number(spanContext.traceFlags).toString(16)}`;
   const state = spanContext.traceState?.serialize();
   if (state) headers.tracestate = state;
@@ -70,10 +68,15 @@ export function writeSpanContext(headers: Record<string, unknown>, spanContext: 
 export function replaceTraceContext(headers: Record<string, unknown>, context: Context = contextApi.active()): void {
   const spanContext = trace.getSpanContext(context);
   if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
+  dropTraceContext(headers);
+  injectTraceContext(headers, context);
+}
+
+// The trace context headers carry, under any case, taken out before another is written.
+function dropTraceContext(headers: Record<string, unknown>): void {
   for (const key of Object.keys(headers)) {
     if (TRACE_HEADERS.has(key.toLowerCase())) delete headers[key];
   }
-  injectTraceContext(headers, context);
 }
 
 /**
